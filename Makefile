@@ -1,0 +1,123 @@
+# secretfs - one Makefile for the library, the driver, the CLI and the tests.
+#
+#   make            build bin/secretfs and bin/secretctl
+#   make run        install what is missing, build, mount a demo store (foreground)
+#   make check      install what is missing, build, run every test
+#   make check-asan the same tests against an ASan+UBSan build
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make clean
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+VERSION := 0.1.0
+
+# SAN=1 builds everything with AddressSanitizer and UBSan into its own tree.
+ifeq ($(SAN),1)
+BUILD   ?= build/asan
+BIN     ?= bin/asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1
+else
+BUILD   ?= build/release
+BIN     ?= bin
+SANFLAGS :=
+OPT     := -O2 -D_FORTIFY_SOURCE=2
+endif
+
+PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" $(CFLAGS) $(WARN) $(SANFLAGS) -fstack-protector-strong \
+           -fPIE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 2>/dev/null)
+FS_LIBS    := $(shell pkg-config --libs fuse3 inih 2>/dev/null) -lpthread
+CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+STORE_SRC := store/db.c store/seal.c store/secret.c store/validate.c
+CONF_SRC  := fs/config.c
+FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c
+CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c
+
+STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
+CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)
+FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
+CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_TESTS := test_validate test_store test_config
+UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
+
+all: $(BIN)/secretfs $(BIN)/secretctl
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libstore.a: $(STORE_OBJ)
+	ar rcs $@ $^
+
+$(BIN)/secretfs: $(FS_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(FS_LIBS) $(STORE_LIBS)
+
+$(BIN)/secretctl: $(CTL_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(STORE_LIBS)
+
+$(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
+
+$(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
+
+$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(CONF_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(shell pkg-config --libs inih 2>/dev/null)
+
+# --- set-up, demo and tests --------------------------------------------
+
+deps:
+	@tools/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+e2e: all
+	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory e2e
+
+check-asan: deps
+	@$(MAKE) --no-print-directory SAN=1 all unit e2e
+
+# --- install ------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+		$(DESTDIR)$(PREFIX)/share/doc/secretfs
+	install -m 0755 $(BIN)/secretctl $(DESTDIR)$(PREFIX)/bin/secretctl
+	install -m 0755 $(BIN)/secretfs $(DESTDIR)$(PREFIX)/sbin/secretfs
+	install -m 0644 etc/secretfs.ini $(DESTDIR)$(PREFIX)/share/doc/secretfs/secretfs.ini.sample
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/secretctl $(DESTDIR)$(PREFIX)/sbin/secretfs
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/secretfs
+
+clean:
+	rm -rf build bin
+
+.PHONY: all deps run unit e2e check check-asan install uninstall clean
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,1066 @@
+/*
+ * secret.c - namespaces and secrets: building, validating, writing, reading
+ * and listing them.
+ *
+ * Writes follow the Kubernetes API server's rules for a Secret: validated
+ * names and keys, at most 1 MiB of data, a type that never changes, and an
+ * immutable secret whose data never changes and which never becomes mutable.
+ * Each write is one transaction that bumps the store revision and logs the
+ * change; a secret's generation rises by one on every change, and its values
+ * are sealed afresh (bound to the new generation) every time.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "internal.h"
+
+#define PAIR_LABEL      0
+#define PAIR_ANNOTATION 1
+
+/* --- building secrets ------------------------------------------------ */
+
+struct store_secret *store_secret_new(const char *ns, const char *name,
+				      const char *type)
+{
+	struct store_secret *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->namespace = strdup(ns ? ns : "");
+	s->name = strdup(name ? name : "");
+	s->type = strdup(type ? type : "");
+	if (!s->namespace || !s->name || !s->type) {
+		store_secret_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void pairs_free(struct store_pair *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].value);
+	}
+	free(v);
+}
+
+void store_secret_free(struct store_secret *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nitems; i++) {
+		free(s->items[i].key);
+		if (s->items[i].value)
+			sodium_free(s->items[i].value);
+	}
+	free(s->items);
+	pairs_free(s->labels, s->nlabels);
+	pairs_free(s->annotations, s->nannotations);
+	free(s->namespace);
+	free(s->name);
+	free(s->type);
+	free(s);
+}
+
+void store_secret_list_free(struct store_secret **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_secret_free(v[i]);
+	free(v);
+}
+
+/* Append an item taking ownership of key and value (either may be NULL). */
+static int items_append(struct store_secret *s, char *key, uint8_t *value,
+			size_t len)
+{
+	struct store_item *v;
+
+	v = realloc(s->items, (s->nitems + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->items = v;
+	v[s->nitems++] = (struct store_item){ key, value, len };
+	return 0;
+}
+
+int store_secret_add_item(struct store_secret *s, const char *key,
+			  const void *value, size_t len)
+{
+	uint8_t *copy;
+	char *k;
+
+	for (size_t i = 0; i < s->nitems; i++)
+		if (strcmp(s->items[i].key, key) == 0)
+			return -EEXIST;
+	k = strdup(key);
+	copy = sodium_malloc(len + 1);
+	if (!k || !copy) {
+		free(k);
+		if (copy)
+			sodium_free(copy);
+		return -ENOMEM;
+	}
+	if (len)
+		memcpy(copy, value, len);
+	copy[len] = '\0';
+	if (items_append(s, k, copy, len) < 0) {
+		free(k);
+		sodium_free(copy);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int pairs_set(struct store_pair **v, size_t *n, const char *key,
+		     const char *value)
+{
+	struct store_pair *nv;
+	char *k, *val;
+
+	val = strdup(value);
+	if (!val)
+		return -ENOMEM;
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*v)[i].key, key) == 0) {
+			free((*v)[i].value);
+			(*v)[i].value = val;
+			return 0;
+		}
+	}
+	k = strdup(key);
+	nv = k ? realloc(*v, (*n + 1) * sizeof(**v)) : NULL;
+	if (!nv) {
+		free(k);
+		free(val);
+		return -ENOMEM;
+	}
+	*v = nv;
+	nv[(*n)++] = (struct store_pair){ k, val };
+	return 0;
+}
+
+int store_secret_set_label(struct store_secret *s, const char *key,
+			   const char *value)
+{
+	return pairs_set(&s->labels, &s->nlabels, key, value);
+}
+
+int store_secret_set_annotation(struct store_secret *s, const char *key,
+				const char *value)
+{
+	return pairs_set(&s->annotations, &s->nannotations, key, value);
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_item *)a)->key,
+		      ((const struct store_item *)b)->key);
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_pair *)a)->key,
+		      ((const struct store_pair *)b)->key);
+}
+
+/* --- small helpers ---------------------------------------------------- */
+
+static void uid_new(char out[37])
+{
+	unsigned char u[16];
+
+	randombytes_buf(u, sizeof(u));
+	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+static char *col_strdup(sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+
+	return strdup(t ? (const char *)t : "");
+}
+
+/* Look up a namespace id inside the current transaction. */
+static int ns_id(struct store *st, const char *ns, int64_t *id)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_NS_ID);
+	int rc, err = 0;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else if (rc == SQLITE_DONE)
+		err = db_errorf(st, -ENOENT, "namespace \"%s\" not found", ns);
+	else
+		err = db_fail(st, "cannot look up a namespace");
+	sqlite3_reset(q);
+	return err;
+}
+
+/* Prepare a one-off statement, recording a failure. */
+static int prep(struct store *st, const char *sql, sqlite3_stmt **q)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, q, NULL) != SQLITE_OK)
+		return db_fail(st, "database error");
+	return 0;
+}
+
+/* Step a one-off write statement to completion and finalize it. */
+static int step_done(struct store *st, sqlite3_stmt *q, const char *what)
+{
+	int err = 0;
+
+	if (sqlite3_step(q) != SQLITE_DONE)
+		err = db_fail(st, what);
+	sqlite3_finalize(q);
+	return err;
+}
+
+/* Run a one-off write statement whose only parameter is a row id. */
+static int exec_id(struct store *st, const char *sql, int64_t id)
+{
+	sqlite3_stmt *q;
+	int err;
+
+	if ((err = prep(st, sql, &q)))
+		return err;
+	sqlite3_bind_int64(q, 1, id);
+	return step_done(st, q, "cannot write to the store");
+}
+
+/* --- namespaces ------------------------------------------------------ */
+
+int store_ns_create(struct store *st, const char *ns)
+{
+	char why[STORE_ERRMSG_MAX];
+	sqlite3_stmt *q;
+	int64_t id, rev;
+	int err;
+
+	if (store_check_namespace(ns, why))
+		return db_errorf(st, -EINVAL, "namespace \"%s\": %s", ns, why);
+	if ((err = db_begin(st, true)))
+		return err;
+	if (ns_id(st, ns, &id) == 0) {
+		err = db_errorf(st, -EEXIST, "namespace \"%s\" already exists", ns);
+		goto fail;
+	}
+	if ((err = prep(st, "INSERT INTO namespaces(name, created) VALUES (?1, ?2)", &q)))
+		goto fail;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, db_now());
+	if ((err = step_done(st, q, "cannot create a namespace")) ||
+	    (err = db_next_revision(st, &rev)) ||
+	    (err = db_log_change(st, rev, STORE_OP_NS_CREATE, ns, NULL, 0)))
+		goto fail;
+	return db_commit(st);
+fail:
+	db_rollback(st);
+	return err;
+}
+
+/* Log a delete for every secret of a namespace, before they go. */
+static int log_ns_secrets_deleted(struct store *st, int64_t id, const char *ns,
+				  int64_t rev)
+{
+	sqlite3_stmt *q;
+	int rc, err;
+
+	if ((err = prep(st, "SELECT name, generation FROM secrets WHERE ns_id = ?1"
+			" ORDER BY name", &q)))
+		return err;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		err = db_log_change(st, rev, STORE_OP_DELETE, ns,
+				    (const char *)sqlite3_column_text(q, 0),
+				    sqlite3_column_int64(q, 1) + 1);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(st, "cannot list a namespace's secrets");
+	sqlite3_finalize(q);
+	return err;
+}
+
+int store_ns_delete(struct store *st, const char *ns)
+{
+	sqlite3_stmt *q;
+	int64_t id, rev;
+	int err;
+
+	if (strcmp(ns, STORE_DEFAULT_NAMESPACE) == 0)
+		return db_errorf(st, -EPERM,
+				 "namespace \"default\" may not be deleted");
+	if ((err = db_begin(st, true)))
+		return err;
+	if ((err = ns_id(st, ns, &id)) || (err = db_next_revision(st, &rev)) ||
+	    (err = log_ns_secrets_deleted(st, id, ns, rev)) ||
+	    (err = prep(st, "DELETE FROM namespaces WHERE id = ?1", &q)))
+		goto fail;
+	sqlite3_bind_int64(q, 1, id);
+	if ((err = step_done(st, q, "cannot delete a namespace")) ||
+	    (err = db_log_change(st, rev, STORE_OP_NS_DELETE, ns, NULL, 0)))
+		goto fail;
+	return db_commit(st);
+fail:
+	db_rollback(st);
+	return err;
+}
+
+int store_ns_stat(struct store *st, const char *ns, struct store_stat *out)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_NS_STAT);
+	int rc, err = 0;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*out = (struct store_stat){
+			.created = sqlite3_column_int64(q, 0),
+			.updated = sqlite3_column_int64(q, 0),
+			.count = (uint64_t)sqlite3_column_int64(q, 1),
+		};
+	else if (rc == SQLITE_DONE)
+		err = db_errorf(st, -ENOENT, "namespace \"%s\" not found", ns);
+	else
+		err = db_fail(st, "cannot read a namespace");
+	sqlite3_reset(q);
+	return err;
+}
+
+int store_ns_each(struct store *st, store_each_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_NS_EACH);
+	int rc, ret = 0;
+
+	if (!q)
+		return -EIO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_stat s = {
+			.created = sqlite3_column_int64(q, 1),
+			.updated = sqlite3_column_int64(q, 1),
+			.count = (uint64_t)sqlite3_column_int64(q, 2),
+		};
+
+		if ((ret = fn(ctx, (const char *)sqlite3_column_text(q, 0), &s)))
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_fail(st, "cannot list namespaces");
+	sqlite3_reset(q);
+	return ret;
+}
+
+/* --- validation of a whole secret ------------------------------------- */
+
+static int secret_validate(struct store *st, const struct store_secret *s)
+{
+	char why[STORE_ERRMSG_MAX];
+	uint64_t total = 0;
+
+	if (store_check_namespace(s->namespace, why))
+		return db_errorf(st, -EINVAL, "namespace \"%s\": %s",
+				 s->namespace, why);
+	if (store_check_name(s->name, why))
+		return db_errorf(st, -EINVAL,
+				 "secret \"%s\" in namespace \"%s\": metadata.name: %s",
+				 s->name, s->namespace, why);
+	for (size_t i = 0; i < s->nitems; i++) {
+		if (store_check_key(s->items[i].key, why))
+			return db_errorf(st, -EINVAL,
+					 "secret \"%s\" in namespace \"%s\": key \"%s\": %s",
+					 s->name, s->namespace, s->items[i].key, why);
+		if (i > 0 && strcmp(s->items[i - 1].key, s->items[i].key) == 0)
+			return db_errorf(st, -EINVAL,
+					 "secret \"%s\" in namespace \"%s\": key \"%s\": Duplicate value",
+					 s->name, s->namespace, s->items[i].key);
+		total += s->items[i].len;
+	}
+	if (total > STORE_MAX_DATA_BYTES)
+		return db_errorf(st, -EINVAL,
+				 "secret \"%s\" in namespace \"%s\": data: Too long: must have at most %d bytes (has %llu)",
+				 s->name, s->namespace, STORE_MAX_DATA_BYTES,
+				 (unsigned long long)total);
+	return 0;
+}
+
+/* --- reading secrets --------------------------------------------------- */
+
+/* Fill s's row fields from a Q_SECRET_ROW result; returns the row id. */
+static int64_t secret_row_read(sqlite3_stmt *q, struct store_secret *s)
+{
+	const unsigned char *uid = sqlite3_column_text(q, 1);
+
+	snprintf(s->uid, sizeof(s->uid), "%s", uid ? (const char *)uid : "");
+	free(s->type);
+	s->type = col_strdup(q, 2);
+	s->immutable = sqlite3_column_int(q, 3) != 0;
+	s->created = sqlite3_column_int64(q, 4);
+	s->updated = sqlite3_column_int64(q, 5);
+	s->generation = sqlite3_column_int64(q, 6);
+	s->revision = sqlite3_column_int64(q, 7);
+	s->key_id = (uint32_t)sqlite3_column_int64(q, 8);
+	return sqlite3_column_int64(q, 0);
+}
+
+static void seal_ctx_of(struct seal_ctx *c, const struct store *st,
+			const struct store_secret *s, const char *key)
+{
+	*c = (struct seal_ctx){
+		.store_uuid = st->uuid,
+		.key_id = s->key_id,
+		.namespace = s->namespace,
+		.name = s->name,
+		.uid = s->uid,
+		.generation = s->generation,
+		.key = key,
+	};
+}
+
+/* Load items (and, with values, open them) and pairs of secret row id. */
+static int secret_load(struct store *st, int64_t id, struct store_secret *s,
+		       bool values)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_ITEMS);
+	int rc, err = 0;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char *key = col_strdup(q, 0);
+		uint8_t *plain = NULL;
+		size_t len = (size_t)sqlite3_column_int64(q, 1);
+
+		if (!key) {
+			err = db_errorf(st, -ENOMEM, "out of memory");
+			break;
+		}
+		if (values) {
+			struct seal_ctx c;
+
+			seal_ctx_of(&c, st, s, key);
+			err = seal_open_value(&plain, &len,
+					      seal_key_find(st, s->key_id), &c,
+					      sqlite3_column_blob(q, 2),
+					      (size_t)sqlite3_column_bytes(q, 2));
+			if (err) {
+				db_errorf(st, err,
+					  "secret \"%s\" in namespace \"%s\": key \"%s\": %s",
+					  s->name, s->namespace, key,
+					  err == -EBADMSG ? "value failed authentication (tampered or corrupt)" :
+					  "out of memory");
+				free(key);
+				break;
+			}
+		}
+		if (items_append(s, key, plain, len) < 0) {
+			free(key);
+			store_value_free(plain);
+			err = db_errorf(st, -ENOMEM, "out of memory");
+			break;
+		}
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(st, "cannot read a secret's data");
+	sqlite3_reset(q);
+	if (err)
+		return err;
+
+	q = db_stmt(st, Q_PAIRS);
+	if (!q)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(q, 1);
+		const char *v = (const char *)sqlite3_column_text(q, 2);
+
+		err = sqlite3_column_int(q, 0) == PAIR_LABEL ?
+			      store_secret_set_label(s, k, v) :
+			      store_secret_set_annotation(s, k, v);
+		if (err) {
+			db_errorf(st, err, "out of memory");
+			break;
+		}
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(st, "cannot read a secret's metadata");
+	sqlite3_reset(q);
+	return err;
+}
+
+/* Find a secret's row inside the current transaction; -ENOENT if absent. */
+static int secret_find(struct store *st, struct store_secret *s, int64_t *id)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_SECRET_ROW);
+	int rc, err = 0;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, s->namespace, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, s->name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*id = secret_row_read(q, s);
+	else if (rc == SQLITE_DONE)
+		err = db_errorf(st, -ENOENT,
+				"secret \"%s\" in namespace \"%s\" not found",
+				s->name, s->namespace);
+	else
+		err = db_fail(st, "cannot read a secret");
+	sqlite3_reset(q);
+	return err;
+}
+
+int store_secret_get(struct store *st, const char *ns, const char *name,
+		     unsigned flags, struct store_secret **out)
+{
+	struct store_secret *s;
+	int64_t id;
+	int err;
+
+	s = store_secret_new(ns, name, NULL);
+	if (!s)
+		return db_errorf(st, -ENOMEM, "out of memory");
+	if ((err = db_begin(st, false)))
+		goto out;
+	if (!(err = secret_find(st, s, &id)))
+		err = secret_load(st, id, s, flags & STORE_WITH_VALUES);
+	db_rollback(st); /* read-only: ends the snapshot */
+out:
+	if (err) {
+		store_secret_free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+int store_secret_list(struct store *st, const char *ns,
+		      struct store_secret ***out, size_t *n)
+{
+	struct store_secret **v = NULL, *s;
+	int64_t *ids = NULL;
+	size_t count = 0;
+	sqlite3_stmt *q;
+	int rc, err;
+
+	if ((err = db_begin(st, false)))
+		return err;
+	if ((err = prep(st, ns ?
+		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
+		" s.generation, s.revision, s.key_id, n.name, s.name" SECRET_JOIN_SQL
+		" WHERE n.name = ?1 ORDER BY s.name" :
+		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
+		" s.generation, s.revision, s.key_id, n.name, s.name" SECRET_JOIN_SQL
+		" ORDER BY n.name, s.name", &q)))
+		goto out;
+	if (ns)
+		sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_secret **nv;
+		int64_t *nids;
+
+		s = store_secret_new((const char *)sqlite3_column_text(q, 9),
+				     (const char *)sqlite3_column_text(q, 10), NULL);
+		nv = s ? realloc(v, (count + 1) * sizeof(*v)) : NULL;
+		if (nv)
+			v = nv;
+		nids = nv ? realloc(ids, (count + 1) * sizeof(*ids)) : NULL;
+		if (!nids) {
+			store_secret_free(s);
+			err = db_errorf(st, -ENOMEM, "out of memory");
+			break;
+		}
+		ids = nids;
+		ids[count] = secret_row_read(q, s);
+		v[count++] = s;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(st, "cannot list secrets");
+	sqlite3_finalize(q);
+	for (size_t i = 0; !err && i < count; i++)
+		err = secret_load(st, ids[i], v[i], false);
+out:
+	db_rollback(st);
+	free(ids);
+	if (err) {
+		store_secret_list_free(v, count);
+		return err;
+	}
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+/* --- writing secrets --------------------------------------------------- */
+
+/* Do two sorted item arrays hold the same keys and values? */
+static bool items_equal(const struct store_secret *a,
+			const struct store_secret *b)
+{
+	if (a->nitems != b->nitems)
+		return false;
+	for (size_t i = 0; i < a->nitems; i++) {
+		const struct store_item *x = &a->items[i], *y = &b->items[i];
+
+		if (strcmp(x->key, y->key) != 0 || x->len != y->len)
+			return false;
+		if (x->len && sodium_memcmp(x->value, y->value, x->len) != 0)
+			return false;
+	}
+	return true;
+}
+
+static bool pairs_equal(const struct store_pair *a, size_t na,
+			const struct store_pair *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i].key, b[i].key) || strcmp(a[i].value, b[i].value))
+			return false;
+	return true;
+}
+
+/* Write s's sealed items and pairs for secret row id, at s->generation. */
+static int secret_write_data(struct store *st, int64_t id,
+			     const struct store_secret *s)
+{
+	const unsigned char *key = seal_key_find(st, s->key_id);
+	sqlite3_stmt *q = NULL;
+	unsigned char *blob = NULL;
+	int err;
+
+	if ((err = prep(st, "INSERT INTO items(secret_id, key, size, blob)"
+			" VALUES (?1, ?2, ?3, ?4)", &q)))
+		return err;
+	for (size_t i = 0; i < s->nitems; i++) {
+		const struct store_item *it = &s->items[i];
+		size_t bloblen = seal_blob_len(it->len);
+		struct seal_ctx c;
+
+		blob = malloc(bloblen); /* holds ciphertext only */
+		if (!blob) {
+			err = db_errorf(st, -ENOMEM, "out of memory");
+			goto out;
+		}
+		seal_ctx_of(&c, st, s, it->key);
+		if ((err = seal_value(blob, key, &c, it->value, it->len))) {
+			db_errorf(st, err, "secret \"%s\" in namespace \"%s\": cannot seal key \"%s\"",
+				  s->name, s->namespace, it->key);
+			goto out;
+		}
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_text(q, 2, it->key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, (int64_t)it->len);
+		sqlite3_bind_blob(q, 4, blob, (int)bloblen, SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			err = db_fail(st, "cannot write a secret's data");
+			goto out;
+		}
+		sqlite3_reset(q);
+		free(blob);
+		blob = NULL;
+	}
+	sqlite3_finalize(q);
+	if ((err = prep(st, "INSERT INTO pairs(secret_id, kind, key, value)"
+			" VALUES (?1, ?2, ?3, ?4)", &q)))
+		return err;
+	for (int kind = PAIR_LABEL; kind <= PAIR_ANNOTATION; kind++) {
+		const struct store_pair *p = kind == PAIR_LABEL ? s->labels : s->annotations;
+		size_t n = kind == PAIR_LABEL ? s->nlabels : s->nannotations;
+
+		for (size_t i = 0; i < n; i++) {
+			sqlite3_bind_int64(q, 1, id);
+			sqlite3_bind_int(q, 2, kind);
+			sqlite3_bind_text(q, 3, p[i].key, -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 4, p[i].value, -1, SQLITE_STATIC);
+			if (sqlite3_step(q) != SQLITE_DONE) {
+				err = db_fail(st, "cannot write a secret's metadata");
+				goto out;
+			}
+			sqlite3_reset(q);
+		}
+	}
+out:
+	free(blob);
+	sqlite3_finalize(q);
+	return err;
+}
+
+/*
+ * Check an update of old into s against Kubernetes' update rules and say
+ * whether anything changes.  old carries its values.
+ */
+static int secret_check_update(struct store *st, const struct store_secret *old,
+			       const struct store_secret *s, bool *changed)
+{
+	bool data_same = items_equal(old, s);
+
+	if (strcmp(old->type, s->type) != 0)
+		return db_errorf(st, -EINVAL,
+				 "secret \"%s\" in namespace \"%s\": type: Invalid value: \"%s\": field is immutable",
+				 s->name, s->namespace, s->type);
+	if (old->immutable && !s->immutable)
+		return db_errorf(st, -EINVAL,
+				 "secret \"%s\" in namespace \"%s\": immutable: Forbidden: field is immutable when `immutable` is set",
+				 s->name, s->namespace);
+	if (old->immutable && !data_same)
+		return db_errorf(st, -EINVAL,
+				 "secret \"%s\" in namespace \"%s\": data: Forbidden: field is immutable when `immutable` is set",
+				 s->name, s->namespace);
+	*changed = !data_same || old->immutable != s->immutable ||
+		   !pairs_equal(old->labels, old->nlabels, s->labels, s->nlabels) ||
+		   !pairs_equal(old->annotations, old->nannotations,
+				s->annotations, s->nannotations);
+	return 0;
+}
+
+int store_secret_put(struct store *st, struct store_secret *s,
+		     enum store_put_mode mode, enum store_put_result *result)
+{
+	struct store_secret *old = NULL;
+	enum store_put_result what;
+	sqlite3_stmt *q = NULL;
+	int64_t nsid, id = 0, rev, now = db_now();
+	bool changed = true;
+	int err;
+
+	if (!s->type[0]) {
+		free(s->type);
+		s->type = strdup(STORE_TYPE_OPAQUE);
+		if (!s->type)
+			return db_errorf(st, -ENOMEM, "out of memory");
+	}
+	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
+	qsort(s->labels, s->nlabels, sizeof(*s->labels), pair_cmp);
+	qsort(s->annotations, s->nannotations, sizeof(*s->annotations), pair_cmp);
+	if ((err = secret_validate(st, s)))
+		return err;
+	if ((err = db_begin(st, true)))
+		return err;
+	if ((err = ns_id(st, s->namespace, &nsid)))
+		goto fail;
+	old = store_secret_new(s->namespace, s->name, NULL);
+	if (!old) {
+		err = db_errorf(st, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	err = secret_find(st, old, &id);
+	if (err && err != -ENOENT)
+		goto fail;
+	what = err ? STORE_CREATED : STORE_UPDATED;
+	if (what == STORE_UPDATED && mode == STORE_PUT_CREATE) {
+		err = db_errorf(st, -EEXIST,
+				"secret \"%s\" in namespace \"%s\" already exists",
+				s->name, s->namespace);
+		goto fail;
+	}
+	if (what == STORE_CREATED && mode == STORE_PUT_REPLACE)
+		goto fail; /* secret_find said "not found" */
+	if (what == STORE_UPDATED) {
+		if ((err = secret_load(st, id, old, true)) ||
+		    (err = secret_check_update(st, old, s, &changed)))
+			goto fail;
+		if (!changed) {
+			db_rollback(st);
+			memcpy(s->uid, old->uid, sizeof(s->uid));
+			s->created = old->created;
+			s->updated = old->updated;
+			s->generation = old->generation;
+			s->revision = old->revision;
+			s->key_id = old->key_id;
+			what = STORE_UNCHANGED;
+			goto done;
+		}
+	}
+	if ((err = db_next_revision(st, &rev)))
+		goto fail;
+	s->key_id = st->active_key;
+	s->revision = rev;
+	s->updated = now;
+	if (what == STORE_CREATED) {
+		uid_new(s->uid);
+		s->created = now;
+		s->generation = 1;
+		if ((err = prep(st, "INSERT INTO secrets(ns_id, name, uid, type,"
+				" immutable, created, updated, generation, revision, key_id)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7, ?8)"
+				" RETURNING id", &q)))
+			goto fail;
+		sqlite3_bind_int64(q, 1, nsid);
+		sqlite3_bind_text(q, 2, s->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, s->uid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, s->type, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 5, s->immutable);
+		sqlite3_bind_int64(q, 6, now);
+		sqlite3_bind_int64(q, 7, rev);
+		sqlite3_bind_int64(q, 8, s->key_id);
+		if (sqlite3_step(q) != SQLITE_ROW) {
+			err = db_fail(st, "cannot create a secret");
+			goto fail;
+		}
+		id = sqlite3_column_int64(q, 0);
+	} else {
+		memcpy(s->uid, old->uid, sizeof(s->uid));
+		s->created = old->created;
+		s->generation = old->generation + 1;
+		if ((err = prep(st, "UPDATE secrets SET immutable = ?2, updated = ?3,"
+				" generation = ?4, revision = ?5, key_id = ?6"
+				" WHERE id = ?1", &q)))
+			goto fail;
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int(q, 2, s->immutable);
+		sqlite3_bind_int64(q, 3, now);
+		sqlite3_bind_int64(q, 4, s->generation);
+		sqlite3_bind_int64(q, 5, rev);
+		sqlite3_bind_int64(q, 6, s->key_id);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			err = db_fail(st, "cannot update a secret");
+			goto fail;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+		if ((err = exec_id(st, "DELETE FROM items WHERE secret_id = ?1", id)) ||
+		    (err = exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", id)))
+			goto fail;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((err = secret_write_data(st, id, s)) ||
+	    (err = db_log_change(st, rev, what == STORE_CREATED ? STORE_OP_CREATE :
+				 STORE_OP_UPDATE, s->namespace, s->name,
+				 s->generation)) ||
+	    (err = db_commit(st)))
+		goto fail;
+done:
+	if (result)
+		*result = what;
+	store_secret_free(old);
+	return 0;
+fail:
+	sqlite3_finalize(q);
+	db_rollback(st);
+	store_secret_free(old);
+	return err;
+}
+
+int store_secret_delete(struct store *st, const char *ns, const char *name)
+{
+	struct store_secret *s;
+	sqlite3_stmt *q;
+	int64_t id, rev;
+	int err;
+
+	s = store_secret_new(ns, name, NULL);
+	if (!s)
+		return db_errorf(st, -ENOMEM, "out of memory");
+	if ((err = db_begin(st, true)))
+		goto out;
+	if ((err = ns_id(st, ns, &id)) || (err = secret_find(st, s, &id)) ||
+	    (err = db_next_revision(st, &rev)) ||
+	    (err = prep(st, "DELETE FROM secrets WHERE id = ?1", &q)))
+		goto fail;
+	sqlite3_bind_int64(q, 1, id);
+	if ((err = step_done(st, q, "cannot delete a secret")) ||
+	    (err = db_log_change(st, rev, STORE_OP_DELETE, ns, name,
+				 s->generation + 1)) ||
+	    (err = db_commit(st)))
+		goto fail;
+	goto out;
+fail:
+	db_rollback(st);
+out:
+	store_secret_free(s);
+	return err;
+}
+
+/* --- metadata for the driver ------------------------------------------ */
+
+static void stat_of_row(sqlite3_stmt *q, int col, struct store_stat *out)
+{
+	out->generation = sqlite3_column_int64(q, col);
+	out->created = sqlite3_column_int64(q, col + 1);
+	out->updated = sqlite3_column_int64(q, col + 2);
+	out->immutable = sqlite3_column_int(q, col + 3) != 0;
+}
+
+int store_secret_stat(struct store *st, const char *ns, const char *name,
+		      struct store_stat *out)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_SECRET_STAT);
+	int rc, err = 0;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		stat_of_row(q, 0, out);
+		out->count = (uint64_t)sqlite3_column_int64(q, 4);
+		out->size = (uint64_t)sqlite3_column_int64(q, 5);
+	} else if (rc == SQLITE_DONE) {
+		err = db_errorf(st, -ENOENT,
+				"secret \"%s\" in namespace \"%s\" not found",
+				name, ns);
+	} else {
+		err = db_fail(st, "cannot read a secret");
+	}
+	sqlite3_reset(q);
+	return err;
+}
+
+int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
+		      void *ctx)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_SECRET_EACH);
+	int rc, ret = 0;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_stat s;
+
+		stat_of_row(q, 1, &s);
+		s.count = (uint64_t)sqlite3_column_int64(q, 5);
+		s.size = (uint64_t)sqlite3_column_int64(q, 6);
+		if ((ret = fn(ctx, (const char *)sqlite3_column_text(q, 0), &s)))
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_fail(st, "cannot list secrets");
+	sqlite3_reset(q);
+	return ret;
+}
+
+int store_key_each(struct store *st, const char *ns, const char *name,
+		   store_each_fn fn, void *ctx)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_KEY_EACH);
+	int rc, ret = 0;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_stat s;
+
+		stat_of_row(q, 2, &s);
+		s.size = (uint64_t)sqlite3_column_int64(q, 1);
+		s.count = 1;
+		if ((ret = fn(ctx, (const char *)sqlite3_column_text(q, 0), &s)))
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_fail(st, "cannot list a secret's keys");
+	sqlite3_reset(q);
+	return ret;
+}
+
+int store_key_stat(struct store *st, const char *ns, const char *name,
+		   const char *key, struct store_stat *out)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_KEY_STAT);
+	int rc, err = 0;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		stat_of_row(q, 2, out);
+		out->size = (uint64_t)sqlite3_column_int64(q, 1);
+		out->count = 1;
+	} else if (rc == SQLITE_DONE) {
+		err = db_errorf(st, -ENOENT,
+				"secret \"%s\" in namespace \"%s\": key \"%s\" not found",
+				name, ns, key);
+	} else {
+		err = db_fail(st, "cannot read a secret's key");
+	}
+	sqlite3_reset(q);
+	return err;
+}
+
+int store_value_get(struct store *st, const char *ns, const char *name,
+		    const char *key, uint8_t **value, size_t *len,
+		    struct store_stat *stat)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_VALUE);
+	struct seal_ctx c;
+	uint8_t *plain;
+	size_t n;
+	int rc, err = 0;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		err = db_errorf(st, -ENOENT,
+				"secret \"%s\" in namespace \"%s\": key \"%s\" not found",
+				name, ns, key);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		err = db_fail(st, "cannot read a value");
+		goto out;
+	}
+	c = (struct seal_ctx){
+		.store_uuid = st->uuid,
+		.key_id = (uint32_t)sqlite3_column_int64(q, 2),
+		.namespace = ns,
+		.name = name,
+		.uid = (const char *)sqlite3_column_text(q, 0),
+		.generation = sqlite3_column_int64(q, 1),
+		.key = key,
+	};
+	err = seal_open_value(&plain, &n, seal_key_find(st, c.key_id), &c,
+			      sqlite3_column_blob(q, 6),
+			      (size_t)sqlite3_column_bytes(q, 6));
+	if (err) {
+		db_errorf(st, err, "secret \"%s\" in namespace \"%s\": key \"%s\": %s",
+			  name, ns, key,
+			  err == -EBADMSG ? "value failed authentication (tampered or corrupt)" :
+			  "out of memory");
+		goto out;
+	}
+	if (stat)
+		*stat = (struct store_stat){
+			.generation = c.generation,
+			.created = sqlite3_column_int64(q, 3),
+			.updated = sqlite3_column_int64(q, 4),
+			.immutable = sqlite3_column_int(q, 5) != 0,
+			.size = n,
+			.count = 1,
+		};
+	*value = plain;
+	*len = n;
+out:
+	sqlite3_reset(q);
+	return err;
+}

@@ -1,0 +1,259 @@
+/*
+ * store.h - the encrypted secret store (libstore), its one public header.
+ *
+ * A store is one SQLite database (WAL mode) plus a 32-byte master key file.
+ * It holds namespaces and Kubernetes-style secrets: type, labels, annotations,
+ * an immutable flag, a creation time, a per-secret generation, and data as
+ * key -> bytes.  Every value is sealed with XChaCha20-Poly1305 under a data
+ * key from the store's key ring; the data keys are wrapped by the master key.
+ * Names (namespaces, secrets, keys, labels) are plaintext; values never are.
+ *
+ * Conventions, for every function here:
+ *  - return 0 on success or a negative errno: -EINVAL for a request that breaks
+ *    a rule (name syntax, size limit, type change, immutability), -ENOENT for a
+ *    missing object, -EEXIST for an existing one, -EBADMSG for a value that
+ *    fails authentication, -EIO for a database failure, -ENOMEM;
+ *  - out-parameters are written only on success;
+ *  - after a failure store_errmsg() says what failed, naming the object and
+ *    the rule, and never containing a value;
+ *  - plaintext values live in sodium_malloc() memory and are wiped when freed.
+ *
+ * A struct store is not thread-safe: give each thread its own handle, or
+ * serialise calls.  The library never prints and never exits.
+ */
+#ifndef SECRETFS_STORE_H
+#define SECRETFS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_MASTER_KEY_BYTES 32
+#define STORE_MAX_DATA_BYTES   1048576 /* sum of one secret's values */
+#define STORE_MAX_NAMESPACE    63      /* DNS-1123 label */
+#define STORE_MAX_NAME         253     /* DNS-1123 subdomain */
+#define STORE_MAX_KEY          253     /* config-map key */
+#define STORE_ERRMSG_MAX       512
+#define STORE_DEFAULT_NAMESPACE "default"
+#define STORE_TYPE_OPAQUE      "Opaque"
+
+struct store;
+
+/* store_open() flags */
+#define STORE_RDONLY 0x1 /* never write; what the driver uses */
+
+/* One key of a secret's data.  value is NULL when only metadata was read. */
+struct store_item {
+	char *key;
+	uint8_t *value; /* sodium_malloc'd plaintext, or NULL */
+	size_t len;
+};
+
+/* A label or an annotation. */
+struct store_pair {
+	char *key;
+	char *value;
+};
+
+/*
+ * A secret, as read from the store or as built for store_secret_put().
+ * Arrays are sorted by key.  Free with store_secret_free().
+ */
+struct store_secret {
+	char *namespace;
+	char *name;
+	char *type;        /* never NULL once stored; "" means Opaque on input */
+	char uid[37];      /* set by the store on creation */
+	bool immutable;
+	int64_t created;   /* unix seconds, set by the store */
+	int64_t updated;   /* unix seconds of the last change */
+	int64_t generation;/* 1 on creation, +1 on every change */
+	int64_t revision;  /* store revision of the last change */
+	uint32_t key_id;   /* data key that seals the values */
+	struct store_pair *labels;
+	size_t nlabels;
+	struct store_pair *annotations;
+	size_t nannotations;
+	struct store_item *items;
+	size_t nitems;
+};
+
+/* Metadata of a namespace, a secret or one key, without any value. */
+struct store_stat {
+	int64_t generation; /* secret's generation (0 for a namespace) */
+	int64_t created;
+	int64_t updated;
+	uint64_t size;      /* key: value length; secret: sum of values */
+	uint64_t count;     /* namespace: secrets; secret: keys; key: 1 */
+	bool immutable;
+};
+
+/* What one write did to a secret. */
+enum store_put_result {
+	STORE_CREATED,
+	STORE_UPDATED,
+	STORE_UNCHANGED,
+};
+
+enum store_put_mode {
+	STORE_PUT_CREATE,  /* fail with -EEXIST if it exists */
+	STORE_PUT_REPLACE, /* fail with -ENOENT if it does not */
+	STORE_PUT_APPLY,   /* create or update */
+};
+
+enum store_op {
+	STORE_OP_NS_CREATE = 1,
+	STORE_OP_NS_DELETE,
+	STORE_OP_CREATE,
+	STORE_OP_UPDATE,
+	STORE_OP_DELETE,
+};
+
+/* One entry of the change log: what changed at a revision. */
+struct store_change {
+	int64_t revision;
+	enum store_op op;
+	const char *namespace;
+	const char *name;   /* NULL for namespace changes */
+	int64_t generation; /* the secret's generation after the change */
+	int64_t time;       /* unix seconds */
+};
+
+/* Visitor for the *_each functions: return 0 to go on, anything else stops
+ * the walk and is returned. */
+typedef int (*store_each_fn)(void *ctx, const char *name,
+			     const struct store_stat *stat);
+typedef int (*store_change_fn)(void *ctx, const struct store_change *change);
+
+/* --- lifecycle ------------------------------------------------------- */
+
+/*
+ * Create a new store at db_path with a new random master key written to
+ * key_path (mode 0400, created exclusively) and the "default" namespace.
+ * Refuses (-EEXIST) if either file exists.  Missing parent folders of either
+ * path are created with mode 0700.  On failure nothing is left behind and err
+ * (STORE_ERRMSG_MAX bytes) says why.
+ */
+int store_create(const char *db_path, const char *key_path, char *err)
+	__attribute__((warn_unused_result));
+
+/*
+ * Open an existing store.  The key file must be a regular file of exactly 32
+ * bytes, owned by the effective user and not accessible by group or others.
+ * A wrong master key fails with -EKEYREJECTED.  On success *out owns the
+ * handle (close with store_close); on failure err says why.
+ */
+int store_open(struct store **out, const char *db_path, const char *key_path,
+	       int flags, char *err) __attribute__((warn_unused_result));
+
+/* Close a handle and wipe its keys.  Accepts NULL. */
+void store_close(struct store *st);
+
+/* The message of the last failure on this handle ("" if none). */
+const char *store_errmsg(const struct store *st);
+
+/* The store-wide revision: increases on every committed write. */
+int store_revision(struct store *st, int64_t *out);
+
+/* The store's UUID as 36 characters plus NUL. */
+void store_uuid(const struct store *st, char out[37]);
+
+/* --- validation (Kubernetes rules) ------------------------------------
+ * Each returns 0 or -EINVAL and, on failure, writes the reason (without the
+ * object's prefix) to why (STORE_ERRMSG_MAX bytes). */
+int store_check_namespace(const char *ns, char *why);
+int store_check_name(const char *name, char *why);
+int store_check_key(const char *key, char *why);
+
+/* --- namespaces ------------------------------------------------------ */
+
+int store_ns_create(struct store *st, const char *ns);
+/* Deletes the namespace and every secret in it.  "default" cannot go. */
+int store_ns_delete(struct store *st, const char *ns);
+int store_ns_stat(struct store *st, const char *ns, struct store_stat *out);
+/* Visit every namespace, sorted by name. */
+int store_ns_each(struct store *st, store_each_fn fn, void *ctx);
+
+/* --- secrets --------------------------------------------------------- */
+
+/* Allocate an empty secret to fill and pass to store_secret_put(). */
+struct store_secret *store_secret_new(const char *ns, const char *name,
+				      const char *type);
+/* Free a secret, wiping every value.  Accepts NULL. */
+void store_secret_free(struct store_secret *s);
+/* Free an array from store_secret_list().  Accepts NULL. */
+void store_secret_list_free(struct store_secret **v, size_t n);
+
+/* Add a data item, copying the value into sodium_malloc memory.
+ * -EEXIST if the key is already there, -ENOMEM. */
+int store_secret_add_item(struct store_secret *s, const char *key,
+			  const void *value, size_t len);
+/* Set (or replace) a label or an annotation. */
+int store_secret_set_label(struct store_secret *s, const char *key,
+			   const char *value);
+int store_secret_set_annotation(struct store_secret *s, const char *key,
+				const char *value);
+
+/*
+ * Write a secret, validating it first as the Kubernetes API server does:
+ * names and keys, the 1 MiB data limit, type never changing, an immutable
+ * secret's data never changing and it never becoming mutable again.  All or
+ * nothing: on failure the store is exactly as it was.  On success the store
+ * fills in s's uid, created, updated, generation, revision and key_id, and
+ * *result (may be NULL) says what happened.
+ */
+int store_secret_put(struct store *st, struct store_secret *s,
+		     enum store_put_mode mode, enum store_put_result *result)
+	__attribute__((warn_unused_result));
+
+/* Read flags */
+#define STORE_WITH_VALUES 0x1 /* decrypt the values too */
+
+/*
+ * Read one secret.  Without STORE_WITH_VALUES the items carry keys and
+ * lengths only.  A value that fails to authenticate fails the whole read with
+ * -EBADMSG.  On success *out is the caller's to free with store_secret_free.
+ */
+int store_secret_get(struct store *st, const char *ns, const char *name,
+		     unsigned flags, struct store_secret **out)
+	__attribute__((warn_unused_result));
+
+/*
+ * Read the metadata (no values) of every secret in ns, or in every namespace
+ * when ns is NULL, sorted by namespace then name.  *out is an array of *n
+ * secrets, freed with store_secret_list_free.
+ */
+int store_secret_list(struct store *st, const char *ns,
+		      struct store_secret ***out, size_t *n);
+
+int store_secret_delete(struct store *st, const char *ns, const char *name);
+
+int store_secret_stat(struct store *st, const char *ns, const char *name,
+		      struct store_stat *out);
+/* Visit the secrets of a namespace, sorted by name. */
+int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
+		      void *ctx);
+/* Visit the keys of one secret, all from one generation, sorted. */
+int store_key_each(struct store *st, const char *ns, const char *name,
+		   store_each_fn fn, void *ctx);
+int store_key_stat(struct store *st, const char *ns, const char *name,
+		   const char *key, struct store_stat *out);
+
+/*
+ * Read and open one value.  On success *value (sodium_malloc'd, free with
+ * store_value_free) holds *len bytes, and *stat the metadata of that
+ * generation.  -EBADMSG if it fails authentication: no byte is returned.
+ */
+int store_value_get(struct store *st, const char *ns, const char *name,
+		    const char *key, uint8_t **value, size_t *len,
+		    struct store_stat *stat) __attribute__((warn_unused_result));
+/* Wipe and free a value from store_value_get.  Accepts NULL. */
+void store_value_free(uint8_t *value);
+
+/* --- change log ------------------------------------------------------ */
+
+/* Visit every change after revision since, oldest first. */
+int store_changes(struct store *st, int64_t since, store_change_fn fn,
+		  void *ctx);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * ctl.h - what the files of secretctl share.
+ */
+#ifndef SECRETFS_CTL_H
+#define SECRETFS_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "store/store.h"
+
+/* --- output.c: kubectl-shaped printing --- */
+
+/* A table printed as kubectl prints one: columns padded to the widest cell
+ * plus three spaces. */
+struct table {
+	char **cells;
+	size_t ncols, ncells;
+};
+
+void table_init(struct table *t, size_t ncols);
+void table_add(struct table *t, const char *cell);
+void table_addf(struct table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void table_print(const struct table *t);
+void table_release(struct table *t);
+
+/* kubectl's AGE column (HumanDuration): "45s", "3m20s", "5h", "12d". */
+void human_age(char *buf, size_t len, int64_t then, int64_t now);
+/* RFC 3339 UTC, as Kubernetes prints creationTimestamp. */
+void rfc3339(char *buf, size_t len, int64_t t);
+
+/* The Kubernetes object for a secret (values base64 when present).
+ * Returns a new reference, or NULL on allocation failure. */
+json_t *secret_to_json(const struct store_secret *s);
+json_t *namespace_to_json(const char *name, int64_t created);
+/* A "kind: List" of items (steals the references). */
+json_t *list_to_json(json_t *items);
+
+/* Print an object as kubectl -o json (4-space indent, sorted keys) or
+ * -o yaml.  Return 0, or -EIO on a write or emitter failure. */
+int print_json(const json_t *obj);
+int print_yaml(const json_t *obj);
+
+/* --- input.c: building data from the command line --- */
+
+/* Add --from-literal KEY=VALUE; on failure err says why. */
+int input_literal(struct store_secret *s, const char *arg, char *err, size_t errlen);
+/* Add --from-file [KEY=]PATH: a file, or every regular file of a folder. */
+int input_file(struct store_secret *s, const char *arg, char *err, size_t errlen);
+/* Add every KEY=VALUE line of an env file. */
+int input_env_file(struct store_secret *s, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,371 @@
+/*
+ * output.c - printing the way kubectl prints: aligned tables, human ages,
+ * and objects as JSON (jansson) or YAML (libyaml's emitter).
+ *
+ * Objects are built once as jansson values and printed by either printer,
+ * so -o json and -o yaml can never disagree.  Keys are sorted, as kubectl
+ * prints unstructured objects.  A YAML string that would read back as
+ * another type (a number, a boolean, null, a timestamp) is double-quoted.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <yaml.h>
+
+#include "ctl.h"
+
+/* --- tables ------------------------------------------------------------ */
+
+void table_init(struct table *t, size_t ncols)
+{
+	*t = (struct table){ .ncols = ncols };
+}
+
+void table_add(struct table *t, const char *cell)
+{
+	char **v = realloc(t->cells, (t->ncells + 1) * sizeof(*v));
+	char *c = strdup(cell);
+
+	if (!v || !c) {
+		fputs("error: out of memory\n", stderr);
+		exit(1);
+	}
+	t->cells = v;
+	v[t->ncells++] = c;
+}
+
+void table_addf(struct table *t, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	table_add(t, buf);
+}
+
+void table_print(const struct table *t)
+{
+	size_t width[16] = { 0 };
+
+	for (size_t i = 0; i < t->ncells; i++) {
+		size_t n = strlen(t->cells[i]);
+
+		if (n > width[i % t->ncols])
+			width[i % t->ncols] = n;
+	}
+	for (size_t i = 0; i < t->ncells; i++) {
+		size_t col = i % t->ncols;
+
+		if (col + 1 == t->ncols)
+			printf("%s\n", t->cells[i]);
+		else
+			printf("%-*s", (int)(width[col] + 3), t->cells[i]);
+	}
+}
+
+void table_release(struct table *t)
+{
+	for (size_t i = 0; i < t->ncells; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->ncells = 0;
+}
+
+/* --- times ------------------------------------------------------------- */
+
+void human_age(char *buf, size_t len, int64_t then, int64_t now)
+{
+	int64_t s = now - then, m = s / 60, h = s / 3600, d = h / 24;
+
+	if (s < -1)
+		snprintf(buf, len, "<invalid>");
+	else if (s < 0)
+		snprintf(buf, len, "0s");
+	else if (s < 120)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (m < 10)
+		snprintf(buf, len, s % 60 ? "%lldm%llds" : "%lldm", (long long)m,
+			 (long long)(s % 60));
+	else if (m < 180)
+		snprintf(buf, len, "%lldm", (long long)m);
+	else if (h < 8)
+		snprintf(buf, len, m % 60 ? "%lldh%lldm" : "%lldh", (long long)h,
+			 (long long)(m % 60));
+	else if (h < 48)
+		snprintf(buf, len, "%lldh", (long long)h);
+	else if (h < 24 * 8)
+		snprintf(buf, len, h % 24 ? "%lldd%lldh" : "%lldd", (long long)d,
+			 (long long)(h % 24));
+	else if (h < 24 * 365 * 2)
+		snprintf(buf, len, "%lldd", (long long)d);
+	else if (h < 24 * 365 * 8)
+		snprintf(buf, len, d % 365 ? "%lldy%lldd" : "%lldy",
+			 (long long)(d / 365), (long long)(d % 365));
+	else
+		snprintf(buf, len, "%lldy", (long long)(d / 365));
+}
+
+void rfc3339(char *buf, size_t len, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* --- objects ------------------------------------------------------------ */
+
+static json_t *pairs_to_json(const struct store_pair *p, size_t n)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < n; i++)
+		json_object_set_new(o, p[i].key, json_string(p[i].value));
+	return o;
+}
+
+json_t *secret_to_json(const struct store_secret *s)
+{
+	json_t *obj = json_object(), *meta = json_object(), *data = NULL;
+	char ts[32], rv[32];
+
+	if (!obj || !meta)
+		goto fail;
+	rfc3339(ts, sizeof(ts), s->created);
+	snprintf(rv, sizeof(rv), "%lld", (long long)s->revision);
+	json_object_set_new(meta, "name", json_string(s->name));
+	json_object_set_new(meta, "namespace", json_string(s->namespace));
+	json_object_set_new(meta, "creationTimestamp", json_string(ts));
+	json_object_set_new(meta, "resourceVersion", json_string(rv));
+	if (s->uid[0])
+		json_object_set_new(meta, "uid", json_string(s->uid));
+	if (s->nlabels)
+		json_object_set_new(meta, "labels", pairs_to_json(s->labels, s->nlabels));
+	if (s->nannotations)
+		json_object_set_new(meta, "annotations",
+				    pairs_to_json(s->annotations, s->nannotations));
+	if (s->nitems) {
+		data = json_object();
+		if (!data)
+			goto fail;
+		for (size_t i = 0; i < s->nitems; i++) {
+			size_t n = sodium_base64_ENCODED_LEN(s->items[i].len,
+							      sodium_base64_VARIANT_ORIGINAL);
+			char *b64 = malloc(n);
+
+			if (!b64)
+				goto fail;
+			sodium_bin2base64(b64, n, s->items[i].value ? s->items[i].value :
+					  (const unsigned char *)"", s->items[i].value ?
+					  s->items[i].len : 0, sodium_base64_VARIANT_ORIGINAL);
+			json_object_set_new(data, s->items[i].key, json_string(b64));
+			free(b64);
+		}
+		json_object_set_new(obj, "data", data);
+		data = NULL;
+	}
+	json_object_set_new(obj, "apiVersion", json_string("v1"));
+	json_object_set_new(obj, "kind", json_string("Secret"));
+	json_object_set_new(obj, "metadata", meta);
+	json_object_set_new(obj, "type", json_string(s->type));
+	if (s->immutable)
+		json_object_set_new(obj, "immutable", json_true());
+	return obj;
+fail:
+	json_decref(data);
+	json_decref(meta);
+	json_decref(obj);
+	return NULL;
+}
+
+json_t *namespace_to_json(const char *name, int64_t created)
+{
+	char ts[32];
+
+	rfc3339(ts, sizeof(ts), created);
+	return json_pack("{s:s, s:s, s:{s:s, s:s}, s:{}, s:{s:s}}",
+			 "apiVersion", "v1", "kind", "Namespace",
+			 "metadata", "name", name, "creationTimestamp", ts,
+			 "spec", "status", "phase", "Active");
+}
+
+json_t *list_to_json(json_t *items)
+{
+	return json_pack("{s:s, s:o, s:s, s:{s:s}}", "apiVersion", "v1",
+			 "items", items, "kind", "List", "metadata",
+			 "resourceVersion", "");
+}
+
+int print_json(const json_t *obj)
+{
+	if (json_dumpf(obj, stdout, JSON_INDENT(4) | JSON_SORT_KEYS) < 0)
+		return -EIO;
+	putchar('\n');
+	return 0;
+}
+
+/* --- YAML -------------------------------------------------------------- */
+
+/* Would this plain scalar read back as something other than a string? */
+static bool yaml_needs_quotes(const char *s)
+{
+	static const char *const words[] = {
+		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+		"true", "True", "TRUE", "false", "False", "FALSE", "on", "On",
+		"ON", "off", "Off", "OFF", "null", "Null", "NULL", "~",
+		".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", ".nan",
+		".NaN", ".NAN",
+	};
+	const char *p = s;
+	bool digits = false;
+
+	if (!*s)
+		return true;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(s, words[i]) == 0)
+			return true;
+	/* numbers, and dates or timestamps: a leading sign or digit followed
+	 * only by digits and number punctuation */
+	if (*p == '+' || *p == '-' || *p == '.')
+		p++;
+	for (; *p; p++) {
+		if (isdigit((unsigned char)*p))
+			digits = true;
+		else if (!strchr("._:-+eExXoOabcdefABCDEFTZtz ", *p))
+			return false;
+	}
+	return digits && (isdigit((unsigned char)s[0]) || s[0] == '+' ||
+			  s[0] == '-' || s[0] == '.');
+}
+
+static int strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int emit(yaml_emitter_t *e, yaml_event_t *ev, int ok)
+{
+	if (!ok || !yaml_emitter_emit(e, ev))
+		return -EIO;
+	return 0;
+}
+
+static int emit_scalar(yaml_emitter_t *e, const char *s, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+
+	return emit(e, &ev, yaml_scalar_event_initialize(
+				    &ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
+				    1, 1, style));
+}
+
+static int emit_value(yaml_emitter_t *e, const json_t *v)
+{
+	yaml_event_t ev;
+	char buf[64];
+	int err;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char **keys;
+		size_t n = json_object_size(v), i = 0;
+		const char *k;
+		json_t *item;
+
+		keys = calloc(n ? n : 1, sizeof(*keys));
+		if (!keys)
+			return -ENOMEM;
+		json_object_foreach((json_t *)v, k, item)
+			keys[i++] = k;
+		qsort(keys, n, sizeof(*keys), strcmp_ptr);
+		err = emit(e, &ev, yaml_mapping_start_event_initialize(
+					   &ev, NULL, NULL, 1,
+					   n ? YAML_BLOCK_MAPPING_STYLE : YAML_FLOW_MAPPING_STYLE));
+		for (i = 0; !err && i < n; i++) {
+			err = emit_scalar(e, keys[i], yaml_needs_quotes(keys[i]) ?
+					  YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+			if (!err)
+				err = emit_value(e, json_object_get(v, keys[i]));
+		}
+		free(keys);
+		if (!err)
+			err = emit(e, &ev, yaml_mapping_end_event_initialize(&ev));
+		return err;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *item;
+
+		err = emit(e, &ev, yaml_sequence_start_event_initialize(
+					   &ev, NULL, NULL, 1,
+					   json_array_size(v) ? YAML_BLOCK_SEQUENCE_STYLE :
+					   YAML_FLOW_SEQUENCE_STYLE));
+		json_array_foreach(v, i, item) {
+			if (err)
+				break;
+			err = emit_value(e, item);
+		}
+		if (!err)
+			err = emit(e, &ev, yaml_sequence_end_event_initialize(&ev));
+		return err;
+	}
+	case JSON_STRING: {
+		const char *s = json_string_value(v);
+
+		return emit_scalar(e, s, yaml_needs_quotes(s) ?
+				   YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	}
+	case JSON_INTEGER:
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return emit_scalar(e, buf, YAML_PLAIN_SCALAR_STYLE);
+	case JSON_REAL:
+		snprintf(buf, sizeof(buf), "%g", json_real_value(v));
+		return emit_scalar(e, buf, YAML_PLAIN_SCALAR_STYLE);
+	case JSON_TRUE:
+		return emit_scalar(e, "true", YAML_PLAIN_SCALAR_STYLE);
+	case JSON_FALSE:
+		return emit_scalar(e, "false", YAML_PLAIN_SCALAR_STYLE);
+	case JSON_NULL:
+		return emit_scalar(e, "null", YAML_PLAIN_SCALAR_STYLE);
+	}
+	return -EINVAL;
+}
+
+static int yaml_write(void *data, unsigned char *buf, size_t size)
+{
+	return fwrite(buf, 1, size, data) == size;
+}
+
+int print_yaml(const json_t *obj)
+{
+	yaml_emitter_t e;
+	yaml_event_t ev;
+	int err;
+
+	if (!yaml_emitter_initialize(&e))
+		return -ENOMEM;
+	yaml_emitter_set_output(&e, yaml_write, stdout);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_width(&e, -1);
+	err = emit(&e, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
+	if (!err)
+		err = emit(&e, &ev, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
+	if (!err)
+		err = emit_value(&e, obj);
+	if (!err)
+		err = emit(&e, &ev, yaml_document_end_event_initialize(&ev, 1));
+	if (!err)
+		err = emit(&e, &ev, yaml_stream_end_event_initialize(&ev));
+	yaml_emitter_delete(&e);
+	return err;
+}

@@ -1,0 +1,678 @@
+/*
+ * secretctl - the admin tool for a secretfs store, shaped after kubectl.
+ *
+ *   secretctl init
+ *   secretctl create namespace NAME
+ *   secretctl create secret generic NAME [--from-literal=K=V] [--from-file=[K=]PATH]
+ *                                        [--from-env-file=PATH] [--type=T] [--immutable]
+ *   secretctl get namespaces|secrets [NAME...] [-n NS | -A] [-o json|yaml|name|wide]
+ *   secretctl describe secret [NAME...]
+ *   secretctl delete namespace|secret NAME...
+ *
+ * Flags may stand anywhere, as with kubectl.  Every command has --help.
+ * Every failure prints "error: ..." naming the object and the reason, exits
+ * 1, and leaves the store as it was (each write is one transaction).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "ctl.h"
+#include "fs/config.h"
+
+/* Flags, as bits, so each command can say which it takes. */
+enum {
+	F_NAMESPACE = 1 << 0,
+	F_ALL_NS = 1 << 1,
+	F_OUTPUT = 1 << 2,
+	F_LITERAL = 1 << 3,
+	F_FILE = 1 << 4,
+	F_ENV_FILE = 1 << 5,
+	F_TYPE = 1 << 6,
+	F_IMMUTABLE = 1 << 7,
+};
+
+struct ctx {
+	const char *config_path;
+	const char *ns;
+	bool all_ns;
+	const char *output;
+	const char *type;
+	bool immutable;
+	const char **literals, **files, **env_files;
+	size_t nliterals, nfiles, nenv_files;
+	unsigned given;      /* F_* flags on the command line */
+	char **args;         /* positional arguments after the command words */
+	int nargs;
+	struct config cfg;
+	bool have_cfg;
+	struct store *st;
+};
+
+struct command {
+	const char *words;   /* "create secret generic" */
+	int (*fn)(struct ctx *);
+	unsigned flags;      /* F_* it accepts */
+	const char *usage;
+	const char *help;
+};
+
+static int die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int die_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static const char *ns_of(const struct ctx *c)
+{
+	return c->ns ? c->ns : STORE_DEFAULT_NAMESPACE;
+}
+
+static int load_config(struct ctx *c)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if (c->have_cfg)
+		return 0;
+	if (config_load(&c->cfg, c->config_path, err))
+		return die_msg("%s", err);
+	c->have_cfg = true;
+	return 0;
+}
+
+static int open_store(struct ctx *c)
+{
+	char err[STORE_ERRMSG_MAX];
+
+	if (load_config(c))
+		return 1;
+	if (store_open(&c->st, c->cfg.store_path, c->cfg.key_file, 0, err))
+		return die_msg("%s", err);
+	return 0;
+}
+
+static int check_output(const struct ctx *c, const char *allowed)
+{
+	char list[64], *tok, *save;
+
+	if (!c->output)
+		return 0;
+	snprintf(list, sizeof(list), "%s", allowed);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (strcmp(tok, c->output) == 0)
+			return 0;
+	return die_msg("unable to match a printer suitable for the output format \"%s\", allowed formats are: %s",
+		       c->output, allowed);
+}
+
+static bool output_is(const struct ctx *c, const char *fmt)
+{
+	return c->output && strcmp(c->output, fmt) == 0;
+}
+
+static int print_object(const struct ctx *c, json_t *obj)
+{
+	int err;
+
+	if (!obj)
+		return die_msg("out of memory");
+	err = output_is(c, "json") ? print_json(obj) : print_yaml(obj);
+	json_decref(obj);
+	return err ? die_msg("cannot write the output") : 0;
+}
+
+/* --- init ------------------------------------------------------------- */
+
+static int cmd_init(struct ctx *c)
+{
+	char err[STORE_ERRMSG_MAX];
+
+	if (c->nargs)
+		return die_msg("init takes no arguments");
+	if (load_config(c))
+		return 1;
+	if (store_create(c->cfg.store_path, c->cfg.key_file, err))
+		return die_msg("%s", err);
+	printf("store '%s' created, master key in '%s' (mode 0400): keep a copy of it somewhere safe\n",
+	       c->cfg.store_path, c->cfg.key_file);
+	return 0;
+}
+
+/* --- namespaces ------------------------------------------------------- */
+
+static int cmd_create_namespace(struct ctx *c)
+{
+	if (c->nargs != 1)
+		return die_msg("exactly one NAME is required, got %d", c->nargs);
+	if (open_store(c))
+		return 1;
+	if (store_ns_create(c->st, c->args[0]))
+		return die_msg("%s", store_errmsg(c->st));
+	printf("namespace/%s created\n", c->args[0]);
+	return 0;
+}
+
+struct ns_rows {
+	const struct ctx *c;
+	struct table t;
+	json_t *items;
+	char **want;
+	int nwant;
+	bool *found;
+	int64_t now;
+	size_t count;
+};
+
+static int ns_row(void *arg, const char *name, const struct store_stat *s)
+{
+	struct ns_rows *r = arg;
+	char age[32];
+	int i;
+
+	for (i = 0; i < r->nwant; i++)
+		if (strcmp(r->want[i], name) == 0)
+			break;
+	if (r->nwant && i == r->nwant)
+		return 0;
+	if (r->nwant)
+		r->found[i] = true;
+	r->count++;
+	if (output_is(r->c, "json") || output_is(r->c, "yaml")) {
+		json_array_append_new(r->items, namespace_to_json(name, s->created));
+	} else if (output_is(r->c, "name")) {
+		printf("namespace/%s\n", name);
+	} else {
+		human_age(age, sizeof(age), s->created, r->now);
+		table_add(&r->t, name);
+		table_add(&r->t, "Active");
+		table_add(&r->t, age);
+	}
+	return 0;
+}
+
+static int cmd_get_namespaces(struct ctx *c)
+{
+	struct ns_rows r = { .c = c, .want = c->args, .nwant = c->nargs,
+			     .now = time(NULL) };
+	int ret = 0;
+
+	if (check_output(c, "json,yaml,name,wide") || open_store(c))
+		return 1;
+	r.found = calloc((size_t)c->nargs + 1, sizeof(bool));
+	r.items = json_array();
+	if (!r.found || !r.items)
+		return die_msg("out of memory");
+	table_init(&r.t, 3);
+	table_add(&r.t, "NAME");
+	table_add(&r.t, "STATUS");
+	table_add(&r.t, "AGE");
+	if (store_ns_each(c->st, ns_row, &r)) {
+		ret = die_msg("%s", store_errmsg(c->st));
+		goto out;
+	}
+	for (int i = 0; i < c->nargs; i++)
+		if (!r.found[i])
+			ret = die_msg("namespace \"%s\" not found", c->args[i]);
+	if (output_is(c, "json") || output_is(c, "yaml")) {
+		if (c->nargs == 1 && r.count == 1) {
+			json_t *one = json_incref(json_array_get(r.items, 0));
+
+			ret |= print_object(c, one);
+		} else if (!ret) {
+			ret = print_object(c, list_to_json(json_incref(r.items)));
+		}
+	} else if (!output_is(c, "name") && r.count) {
+		table_print(&r.t);
+	}
+out:
+	table_release(&r.t);
+	json_decref(r.items);
+	free(r.found);
+	return ret;
+}
+
+static int cmd_delete_namespace(struct ctx *c)
+{
+	int ret = 0;
+
+	if (c->nargs < 1)
+		return die_msg("at least one NAME is required");
+	if (open_store(c))
+		return 1;
+	for (int i = 0; i < c->nargs; i++) {
+		if (store_ns_delete(c->st, c->args[i]))
+			ret = die_msg("%s", store_errmsg(c->st));
+		else
+			printf("namespace \"%s\" deleted\n", c->args[i]);
+	}
+	return ret;
+}
+
+/* --- secrets ---------------------------------------------------------- */
+
+static int cmd_create_secret_generic(struct ctx *c)
+{
+	struct store_secret *s;
+	char err[STORE_ERRMSG_MAX];
+	int ret = 0;
+
+	if (c->nargs != 1)
+		return die_msg("exactly one NAME is required, got %d", c->nargs);
+	if (open_store(c))
+		return 1;
+	s = store_secret_new(ns_of(c), c->args[0], c->type ? c->type : "");
+	if (!s)
+		return die_msg("out of memory");
+	s->immutable = c->immutable;
+	/* kubectl's order: files, then literals, then env files */
+	for (size_t i = 0; !ret && i < c->nfiles; i++)
+		ret = input_file(s, c->files[i], err, sizeof(err));
+	for (size_t i = 0; !ret && i < c->nliterals; i++)
+		ret = input_literal(s, c->literals[i], err, sizeof(err));
+	for (size_t i = 0; !ret && i < c->nenv_files; i++)
+		ret = input_env_file(s, c->env_files[i], err, sizeof(err));
+	if (ret) {
+		ret = die_msg("secret \"%s\": %s", c->args[0], err);
+		goto out;
+	}
+	if (store_secret_put(c->st, s, STORE_PUT_CREATE, NULL)) {
+		ret = die_msg("%s", store_errmsg(c->st));
+		goto out;
+	}
+	printf("secret/%s created\n", s->name);
+out:
+	store_secret_free(s);
+	return ret;
+}
+
+/* Read the secrets named on the command line, or all of the namespace (or
+ * every namespace with -A). */
+static int load_secrets(struct ctx *c, unsigned flags, struct store_secret ***out,
+			size_t *n, int *missing)
+{
+	struct store_secret **v;
+
+	*missing = 0;
+	if (c->nargs == 0) {
+		if (store_secret_list(c->st, c->all_ns ? NULL : ns_of(c), out, n))
+			return die_msg("%s", store_errmsg(c->st));
+		if (flags & STORE_WITH_VALUES) {
+			for (size_t i = 0; i < *n; i++) {
+				struct store_secret *full;
+
+				if (store_secret_get(c->st, (*out)[i]->namespace,
+						     (*out)[i]->name, flags, &full)) {
+					store_secret_list_free(*out, *n);
+					return die_msg("%s", store_errmsg(c->st));
+				}
+				store_secret_free((*out)[i]);
+				(*out)[i] = full;
+			}
+		}
+		return 0;
+	}
+	if (c->all_ns)
+		return die_msg("a resource cannot be retrieved by name across all namespaces");
+	v = calloc((size_t)c->nargs, sizeof(*v));
+	if (!v)
+		return die_msg("out of memory");
+	*n = 0;
+	for (int i = 0; i < c->nargs; i++) {
+		int err = store_secret_get(c->st, ns_of(c), c->args[i], flags, &v[*n]);
+
+		if (err == -ENOENT) {
+			die_msg("%s", store_errmsg(c->st));
+			(*missing)++;
+		} else if (err) {
+			store_secret_list_free(v, *n);
+			return die_msg("%s", store_errmsg(c->st));
+		} else {
+			(*n)++;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+static int cmd_get_secrets(struct ctx *c)
+{
+	bool structured = output_is(c, "json") || output_is(c, "yaml");
+	struct store_secret **v = NULL;
+	size_t n = 0;
+	int missing, ret = 0;
+	int64_t now = time(NULL);
+
+	if (check_output(c, "json,yaml,name,wide") || open_store(c))
+		return 1;
+	if (load_secrets(c, structured ? STORE_WITH_VALUES : 0, &v, &n, &missing))
+		return 1;
+	if (structured) {
+		json_t *items = json_array();
+
+		for (size_t i = 0; items && i < n; i++)
+			json_array_append_new(items, secret_to_json(v[i]));
+		if (c->nargs == 1 && n == 1)
+			ret = print_object(c, json_incref(json_array_get(items, 0)));
+		else if (!missing)
+			ret = print_object(c, list_to_json(json_incref(items)));
+		json_decref(items);
+	} else if (output_is(c, "name")) {
+		for (size_t i = 0; i < n; i++)
+			printf("secret/%s\n", v[i]->name);
+	} else if (n == 0 && !missing) {
+		if (c->all_ns)
+			fprintf(stderr, "No resources found\n");
+		else
+			fprintf(stderr, "No resources found in %s namespace.\n", ns_of(c));
+	} else if (n) {
+		struct table t;
+		char age[32];
+
+		table_init(&t, c->all_ns ? 5 : 4);
+		if (c->all_ns)
+			table_add(&t, "NAMESPACE");
+		table_add(&t, "NAME");
+		table_add(&t, "TYPE");
+		table_add(&t, "DATA");
+		table_add(&t, "AGE");
+		for (size_t i = 0; i < n; i++) {
+			if (c->all_ns)
+				table_add(&t, v[i]->namespace);
+			table_add(&t, v[i]->name);
+			table_add(&t, v[i]->type);
+			table_addf(&t, "%zu", v[i]->nitems);
+			human_age(age, sizeof(age), v[i]->created, now);
+			table_add(&t, age);
+		}
+		table_print(&t);
+		table_release(&t);
+	}
+	store_secret_list_free(v, n);
+	return ret || missing;
+}
+
+static void describe_pairs(const char *title, const struct store_pair *p, size_t n)
+{
+	printf("%-14s", title);
+	if (!n)
+		printf("<none>\n");
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s=%s\n", i ? "              " : "", p[i].key, p[i].value);
+}
+
+static int cmd_describe_secret(struct ctx *c)
+{
+	struct store_secret **v = NULL;
+	size_t n = 0;
+	int missing;
+
+	if (open_store(c))
+		return 1;
+	if (load_secrets(c, 0, &v, &n, &missing))
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_secret *s = v[i];
+
+		if (i)
+			printf("\n\n");
+		printf("%-14s%s\n", "Name:", s->name);
+		printf("%-14s%s\n", "Namespace:", s->namespace);
+		describe_pairs("Labels:", s->labels, s->nlabels);
+		describe_pairs("Annotations:", s->annotations, s->nannotations);
+		printf("\nType:  %s\n", s->type);
+		if (s->immutable)
+			printf("Immutable:  true\n");
+		printf("\nData\n====\n");
+		int width = 0;
+
+		for (size_t j = 0; j < s->nitems; j++)
+			if ((int)strlen(s->items[j].key) > width)
+				width = (int)strlen(s->items[j].key);
+		for (size_t j = 0; j < s->nitems; j++)
+			printf("%s:%*s%zu bytes\n", s->items[j].key,
+			       width - (int)strlen(s->items[j].key) + 2, "",
+			       s->items[j].len);
+	}
+	if (n == 0 && !missing && c->nargs == 0)
+		fprintf(stderr, "No resources found in %s namespace.\n", ns_of(c));
+	store_secret_list_free(v, n);
+	return missing ? 1 : 0;
+}
+
+static int cmd_delete_secret(struct ctx *c)
+{
+	int ret = 0;
+
+	if (c->nargs < 1)
+		return die_msg("at least one NAME is required");
+	if (open_store(c))
+		return 1;
+	for (int i = 0; i < c->nargs; i++) {
+		if (store_secret_delete(c->st, ns_of(c), c->args[i]))
+			ret = die_msg("%s", store_errmsg(c->st));
+		else
+			printf("secret \"%s\" deleted\n", c->args[i]);
+	}
+	return ret;
+}
+
+/* --- the command table ------------------------------------------------ */
+
+static const struct command commands[] = {
+	{ "init", cmd_init, 0, "secretctl init",
+	  "Create a new store and a new random master key file (mode 0400), with the\n"
+	  "\"default\" namespace.  Paths come from [store] in the configuration.\n"
+	  "Refuses to overwrite an existing store or key file." },
+	{ "create namespace", cmd_create_namespace, 0,
+	  "secretctl create namespace NAME", "Create a namespace." },
+	{ "create secret generic", cmd_create_secret_generic,
+	  F_NAMESPACE | F_LITERAL | F_FILE | F_ENV_FILE | F_TYPE | F_IMMUTABLE,
+	  "secretctl create secret generic NAME [--type=TYPE] [--immutable]\n"
+	  "        [--from-literal=KEY=VALUE]... [--from-file=[KEY=]PATH]... [--from-env-file=PATH]... [-n NS]",
+	  "Create a secret from files, folders, env files or literal values.\n\n"
+	  "  --from-file=[KEY=]PATH  a file's content as KEY (default: the file's name);\n"
+	  "                          a folder adds each regular file with a valid key name\n"
+	  "  --from-literal=KEY=VALUE  a literal value (beware: visible in the process list\n"
+	  "                          and shell history; prefer --from-file)\n"
+	  "  --from-env-file=PATH    KEY=VALUE lines, as kubectl reads them\n"
+	  "  --type=TYPE             the secret's type (default Opaque)\n"
+	  "  --immutable             its data can never change afterwards" },
+	{ "get namespaces", cmd_get_namespaces, F_OUTPUT,
+	  "secretctl get namespaces [NAME...] [-o json|yaml|name]", "List namespaces." },
+	{ "get secrets", cmd_get_secrets, F_NAMESPACE | F_ALL_NS | F_OUTPUT,
+	  "secretctl get secrets [NAME...] [-n NS | -A] [-o json|yaml|name|wide]",
+	  "List secrets (NAME TYPE DATA AGE), or print them as Kubernetes objects with\n"
+	  "base64 values (-o json, -o yaml)." },
+	{ "describe secrets", cmd_describe_secret, F_NAMESPACE,
+	  "secretctl describe secret [NAME...] [-n NS]",
+	  "Show secrets' metadata and the size of each value, never the values." },
+	{ "delete namespaces", cmd_delete_namespace, 0,
+	  "secretctl delete namespace NAME...",
+	  "Delete namespaces and every secret in them (\"default\" cannot be deleted)." },
+	{ "delete secrets", cmd_delete_secret, F_NAMESPACE,
+	  "secretctl delete secret NAME... [-n NS]", "Delete secrets." },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage_all(FILE *f)
+{
+	fputs("secretctl - manage the secrets that secretfs serves, the way kubectl does\n\n"
+	      "Usage:\n", f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s\n", commands[i].usage);
+	fputs("\nGlobal flags:\n"
+	      "  -c, --config FILE      configuration (default $SECRETFS_CONFIG, else "
+	      CONFIG_DEFAULT_PATH ")\n"
+	      "  -n, --namespace NS     namespace (default \"default\")\n"
+	      "  -h, --help             help for any command, e.g. 'secretctl get secrets --help'\n",
+	      f);
+}
+
+/* Canonical resource word: kubectl's singular, plural and short names. */
+static const char *resource_word(const char *w)
+{
+	if (!strcmp(w, "secret") || !strcmp(w, "secrets"))
+		return "secrets";
+	if (!strcmp(w, "namespace") || !strcmp(w, "namespaces") || !strcmp(w, "ns"))
+		return "namespaces";
+	return w;
+}
+
+/* Match the leading positional words against the table.  Returns the
+ * command and how many words it took, or NULL. */
+static const struct command *find_command(char **args, int nargs, int *used)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		char words[64], *w, *save;
+		int k = 0;
+		bool ok = true;
+
+		snprintf(words, sizeof(words), "%s", commands[i].words);
+		for (w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save), k++) {
+			const char *a = k < nargs ? args[k] : NULL;
+
+			if (!a || (strcmp(w, a) != 0 &&
+				   strcmp(w, resource_word(a)) != 0 &&
+				   !(k == 1 && strcmp(resource_word(w), resource_word(a)) == 0))) {
+				ok = false;
+				break;
+			}
+		}
+		if (ok) {
+			*used = k;
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "namespace", required_argument, NULL, 'n' },
+	{ "all-namespaces", no_argument, NULL, 'A' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "from-literal", required_argument, NULL, 'L' },
+	{ "from-file", required_argument, NULL, 'F' },
+	{ "from-env-file", required_argument, NULL, 'E' },
+	{ "type", required_argument, NULL, 'T' },
+	{ "immutable", no_argument, NULL, 'I' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *flag_name(unsigned f)
+{
+	switch (f) {
+	case F_NAMESPACE: return "--namespace";
+	case F_ALL_NS: return "--all-namespaces";
+	case F_OUTPUT: return "--output";
+	case F_LITERAL: return "--from-literal";
+	case F_FILE: return "--from-file";
+	case F_ENV_FILE: return "--from-env-file";
+	case F_TYPE: return "--type";
+	case F_IMMUTABLE: return "--immutable";
+	}
+	return "?";
+}
+
+static int push(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { 0 };
+	const struct command *cmd;
+	bool help = false;
+	int opt, used = 0, ret;
+
+	if (sodium_init() < 0)
+		return die_msg("cannot initialise libsodium");
+	while ((opt = getopt_long(argc, argv, "c:n:Ao:h", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': c.config_path = optarg; break;
+		case 'n': c.ns = optarg; c.given |= F_NAMESPACE; break;
+		case 'A': c.all_ns = true; c.given |= F_ALL_NS; break;
+		case 'o': c.output = optarg; c.given |= F_OUTPUT; break;
+		case 'h': help = true; break;
+		case 'L':
+			if (push(&c.literals, &c.nliterals, optarg))
+				return die_msg("out of memory");
+			c.given |= F_LITERAL;
+			break;
+		case 'F':
+			if (push(&c.files, &c.nfiles, optarg))
+				return die_msg("out of memory");
+			c.given |= F_FILE;
+			break;
+		case 'E':
+			if (push(&c.env_files, &c.nenv_files, optarg))
+				return die_msg("out of memory");
+			c.given |= F_ENV_FILE;
+			break;
+		case 'T': c.type = optarg; c.given |= F_TYPE; break;
+		case 'I': c.immutable = true; c.given |= F_IMMUTABLE; break;
+		default:
+			fputs("Run 'secretctl --help' for usage.\n", stderr);
+			return 1;
+		}
+	}
+	c.args = argv + optind;
+	c.nargs = argc - optind;
+	if (c.nargs == 0) {
+		usage_all(help ? stdout : stderr);
+		return help ? 0 : 1;
+	}
+	cmd = find_command(c.args, c.nargs, &used);
+	if (!cmd) {
+		if (help) {
+			usage_all(stdout);
+			return 0;
+		}
+		die_msg("unknown command \"%s\"", c.args[0]);
+		fputs("Run 'secretctl --help' for usage.\n", stderr);
+		return 1;
+	}
+	if (help) {
+		printf("%s\n\nUsage:\n  %s\n", cmd->help, cmd->usage);
+		return 0;
+	}
+	for (unsigned f = 1; f <= F_IMMUTABLE; f <<= 1)
+		if ((c.given & f) && !(cmd->flags & f))
+			return die_msg("unknown flag: %s for \"secretctl %s\"", flag_name(f),
+				       cmd->words);
+	if (c.all_ns && c.ns)
+		return die_msg("--namespace and --all-namespaces cannot be used together");
+	c.args += used;
+	c.nargs -= used;
+	ret = cmd->fn(&c);
+	store_close(c.st);
+	if (c.have_cfg)
+		config_release(&c.cfg);
+	free(c.literals);
+	free(c.files);
+	free(c.env_files);
+	return ret;
+}

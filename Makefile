@@ -87,7 +87,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@tests/demo.sh
+	@tools/demo.sh
 
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail

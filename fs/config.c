@@ -23,7 +23,10 @@
 
 struct parse {
 	struct config *c;
+	FILE *f;
 	char *dir; /* folder of the file, for relative paths */
+	int line;  /* lines read so far */
+	int bad_line; /* line of an error found by the reader, not inih */
 	char msg[CONFIG_ERR_MAX];
 };
 
@@ -148,12 +151,45 @@ static int handler(void *user, const char *section, const char *name,
 		if (config_parse_level(value, &c->log_level))
 			return bad(p, "[log] level: '%s' is not one of error, warning, info, debug%s",
 				   value, "");
-	} else if (!*section) {
-		return bad(p, "'%s' is outside any section%s", name, "");
 	} else {
-		return bad(p, "unknown section [%s]%s", section, "");
+		return bad(p, "'%s' is outside any section%s", name, "");
 	}
 	return 1;
+}
+
+static bool known_section(const char *name)
+{
+	return strcmp(name, "store") == 0 || strcmp(name, "mount") == 0 ||
+	       strcmp(name, "log") == 0;
+}
+
+/*
+ * inih's line reader.  inih calls the handler only for name = value lines,
+ * and Debian's build cannot call it on a new section, so section headers
+ * are checked here: an unknown section is an error even when it is empty.
+ */
+static char *reader(char *buf, int size, void *user)
+{
+	struct parse *p = user;
+	char *s, *end;
+
+	if (p->bad_line || !fgets(buf, size, p->f))
+		return NULL;
+	p->line++;
+	for (s = buf; *s == ' ' || *s == '\t'; s++)
+		;
+	if (*s != '[')
+		return buf;
+	end = strchr(s, ']');
+	if (!end)
+		return buf; /* inih reports the syntax error */
+	*end = '\0';
+	if (!known_section(s + 1)) {
+		snprintf(p->msg, sizeof(p->msg), "unknown section [%s]", s + 1);
+		p->bad_line = p->line;
+	}
+	*end = ']';
+	return buf;
 }
 
 /* Refuse a file that someone other than its owner (or root) could change. */
@@ -250,7 +286,11 @@ int config_load(struct config *c, const char *path, char *err)
 			slash[slash == p.dir ? 1 : 0] = '\0';
 		}
 	}
-	line = ini_parse_file(f, handler, &p);
+	p.f = f;
+	ini_allow_multiline = false; /* an indented line is not a continuation */
+	line = ini_parse_stream(reader, &p, handler, &p);
+	if (p.bad_line && (line == 0 || line > p.bad_line))
+		line = p.bad_line;
 	if (line != 0) {
 		ret = -EINVAL;
 		if (line < 0)

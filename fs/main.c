@@ -154,7 +154,8 @@ int main(int argc, char **argv)
 		goto out;
 	fuse_loop_cfg_set_max_threads(loop, 16);
 	fuse_loop_cfg_set_idle_threads(loop, 4);
-	ret = fuse_session_loop_mt(se, loop) ? 1 : 0;
+	/* a positive result is the signal that stopped us: a clean stop */
+	ret = fuse_session_loop_mt(se, loop) < 0 ? 1 : 0;
 	log_msg(LOG_LEVEL_INFO, "unmounting '%s'", mountpoint);
 out:
 	if (loop)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# run.sh - run every end-to-end test (tests/e2e/test_*.sh, functions named
+# test_*), each in a subshell with its own temporary folder; print one line
+# per test and "N passed, N failed" at the end; exit 1 if any failed.
+#
+# The tests mount real FUSE filesystems: they need root and /dev/fuse, and
+# fail loudly rather than skip when those are missing.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+export BIN=${BIN:-$here/../../bin}
+filter=${1:-}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "e2e: these tests mount FUSE filesystems and run containers: run them as root" >&2
+	exit 1
+fi
+[ -c /dev/fuse ] || modprobe fuse 2>/dev/null
+[ -c /dev/fuse ] || { echo "e2e: /dev/fuse is missing and 'modprobe fuse' did not help" >&2; exit 1; }
+for tool in fusermount3 sqlite3 mountpoint; do
+	command -v $tool >/dev/null || { echo "e2e: '$tool' is missing (make deps installs it)" >&2; exit 1; }
+done
+
+passed=0
+failed=0
+failures=()
+for file in "$here"/test_*.sh; do
+	for t in $(bash -c "source '$here/lib.sh'; source '$file'; declare -F" | awk '{print $3}' | grep '^test_'); do
+		[ -n "$filter" ] && [[ "$(basename "$file" .sh):$t" != *"$filter"* ]] && continue
+		T=$(mktemp -d /tmp/secretfs-e2e.XXXXXX)
+		start=${EPOCHREALTIME/./}
+		(
+			set -eu
+			export T
+			source "$here/lib.sh"
+			source "$file"
+			trap 'unmount_fs >/dev/null 2>&1 || true; cleanup_extra 2>/dev/null || true' EXIT
+			cleanup_extra() { :; }
+			"$t"
+		) >"$T.out" 2>&1
+		rc=$?
+		tenths=$(( (${EPOCHREALTIME/./} - start) / 100000 ))
+		secs=$((tenths / 10)).$((tenths % 10))
+		if [ $rc = 0 ]; then
+			passed=$((passed + 1))
+			printf 'ok    %-50s %5ss\n' "$(basename "$file" .sh):$t" "$secs"
+		else
+			failed=$((failed + 1))
+			failures+=("$(basename "$file" .sh):$t")
+			printf 'FAIL  %-50s %5ss\n' "$(basename "$file" .sh):$t" "$secs"
+			sed 's/^/      | /' "$T.out"
+		fi
+		# leave nothing mounted behind, even after a failure
+		for m in $(awk -v t="$T" 'index($2, t) == 1 {print $2}' /proc/mounts | sort -r); do
+			fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		done
+		rm -rf "$T" "$T.out"
+	done
+done
+echo
+[ $failed -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]

@@ -1,0 +1,166 @@
+# test_mount.sh - the mounted tree with the real driver: layout, modes,
+# byte-exact contents, read-only, missing names, tampered values, updates,
+# and unmounting.
+
+test_tree_modes_and_bytes() {
+	new_store
+	head -c 4096 /dev/urandom >"$T/bin.dat"
+	head -c 1048576 /dev/urandom >"$T/mib.dat"
+	printf 'no newline' >"$T/plain"
+	ctl create namespace prod >/dev/null
+	ctl create secret generic db -n prod --from-file=bin="$T/bin.dat" \
+		--from-file=.hidden="$T/plain" --from-literal=empty= >/dev/null
+	ctl create secret generic big --from-file=value="$T/mib.dat" >/dev/null
+	mount_fs
+	expect_eq "namespaces" "default prod" "$(ls "$M" | xargs)"
+	expect_eq "secrets" "db" "$(ls "$M/prod" | xargs)"
+	expect_eq "ls hides dotfiles" "bin empty" "$(ls "$M/prod/db" | xargs)"
+	expect_eq "ls -a shows them" ". .. .hidden bin empty" "$(ls -a "$M/prod/db" | xargs)"
+	expect_eq "file mode" "-r-------- 1 0 0 4096" \
+		"$(ls -ln "$M/prod/db/bin" | awk '{print $1, $2, $3, $4, $5}')"
+	expect_eq "dir mode" "dr-x------" "$(ls -ld "$M/prod/db" | awk '{print $1}')"
+	cmp "$T/bin.dat" "$M/prod/db/bin" || fail "binary value differs"
+	cmp "$T/mib.dat" "$M/default/big/value" || fail "1 MiB value differs"
+	expect_eq "dotfile" "no newline" "$(cat "$M/prod/db/.hidden")"
+	expect_eq "empty value" "0" "$(stat -c %s "$M/prod/db/empty")"
+	expect_eq "find" "$M/prod/db/.hidden $M/prod/db/bin $M/prod/db/empty" \
+		"$(find "$M/prod" -type f | sort | xargs)"
+	expect_eq "mount is read-only" "ro" \
+		"$(awk -v m="$M" '$2 == m {split($4, o, ","); print o[1]}' /proc/mounts)"
+}
+
+test_owner_and_mode_from_config() {
+	new_store
+	printf '[mount]\nuid = 1234\ngid = 5678\nmode = 0440\n' >>"$T/secretfs.ini"
+	ctl create secret generic s --from-literal=k=v >/dev/null
+	mount_fs
+	expect_eq "owner and mode" "-r--r----- 1234 5678" \
+		"$(ls -ln "$M/default/s/k" | awk '{print $1, $3, $4}')"
+	expect_eq "dir mode" "dr-xr-x--- 1234 5678" \
+		"$(ls -lnd "$M/default/s" | awk '{print $1, $3, $4}')"
+}
+
+test_writes_get_erofs() {
+	new_store
+	ctl create secret generic s --from-literal=k=v >/dev/null
+	mount_fs
+	local f=$M/default/s/k
+	expect_errno "write" "Read-only file system" sh -c "echo x >'$f'"
+	expect_errno "append" "Read-only file system" sh -c "echo x >>'$f'"
+	expect_errno "truncate" "Read-only file system" truncate -s 0 "$f"
+	expect_errno "create" "Read-only file system" touch "$M/default/s/new"
+	expect_errno "mkdir" "Read-only file system" mkdir "$M/default/newdir"
+	expect_errno "rm" "Read-only file system" rm -f "$f"
+	expect_errno "rmdir" "Read-only file system" rmdir "$M/default/s"
+	expect_errno "mv" "Read-only file system" mv "$f" "$M/default/s/k2"
+	expect_errno "chmod" "Read-only file system" chmod 0777 "$f"
+	expect_errno "chown" "Read-only file system" chown 1 "$f"
+	expect_errno "ln -s" "Read-only file system" ln -s /etc/passwd "$M/default/s/l"
+	expect_errno "setfattr" "" python3 -c "import os; os.setxattr('$f', 'user.x', b'1')"
+	expect_eq "value intact" "v" "$(cat "$f")"
+}
+
+test_missing_names_are_enoent() {
+	new_store
+	ctl create secret generic s --from-literal=k=v >/dev/null
+	mount_fs
+	expect_errno "missing ns" "No such file or directory" stat "$M/nope"
+	expect_errno "missing secret" "No such file or directory" cat "$M/default/nope/k"
+	expect_errno "missing key" "No such file or directory" cat "$M/default/s/nope"
+	expect_errno "invalid name" "No such file or directory" stat "$M/Default"
+	expect_errno "invalid key" "No such file or directory" stat "$M/default/s/..x"
+	expect_errno "too long" "File name too long" stat "$M/default/$(printf 'a%.0s' $(seq 254))"
+}
+
+test_tampered_value_gives_eio_and_log() {
+	new_store
+	ctl create secret generic victim --from-literal=k=tamper-canary-123 >/dev/null
+	ctl create secret generic bystander --from-literal=k=still-fine >/dev/null
+	sqlite3 "$T/store/store.db" "UPDATE items SET blob = substr(blob, 1, 29) ||
+		CASE WHEN substr(blob, 30, 1) = X'00' THEN X'01' ELSE X'00' END || substr(blob, 31)
+		WHERE secret_id = (SELECT id FROM secrets WHERE name = 'victim')"
+	mount_fs
+	expect_errno "tampered read" "Input/output error" cat "$M/default/victim/k"
+	expect_eq "others readable" "still-fine" "$(cat "$M/default/bystander/k")"
+	expect_contains "log names the secret" "$(cat "$T/fs.log")" \
+		'secret "victim" in namespace "default": key "k": value failed authentication'
+	if grep -q "tamper-canary" "$T/fs.log"; then fail "log holds the value"; fi
+}
+
+test_updates_become_visible() {
+	new_store
+	ctl create secret generic s --from-literal=k=old >/dev/null
+	mount_fs
+	expect_eq "before" "old" "$(cat "$M/default/s/k")"
+	# a longer value, so a stale size would show as a cut read
+	ctl delete secret s >/dev/null
+	ctl create secret generic s --from-literal=k=new-and-longer --from-literal=added=1 >/dev/null
+	ctl create secret generic fresh --from-literal=x=y >/dev/null
+	ctl create namespace later >/dev/null
+	eventually 5 'test "$(cat "$M/default/s/k")" = "new-and-longer"' ||
+		fail "update not visible: $(cat "$M/default/s/k")"
+	eventually 5 'test -e "$M/default/s/added"' || fail "new key not visible"
+	eventually 5 'test "$(cat "$M/default/fresh/x")" = y' || fail "new secret not visible"
+	eventually 5 'test -d "$M/later"' || fail "new namespace not visible"
+	ctl delete secret fresh >/dev/null
+	eventually 5 'test ! -e "$M/default/fresh"' || fail "deleted secret still visible"
+}
+
+test_open_handle_keeps_its_generation() {
+	new_store
+	ctl create secret generic s --from-literal=k=first >/dev/null
+	mount_fs
+	exec 7<"$M/default/s/k"
+	ctl delete secret s >/dev/null
+	ctl create secret generic s --from-literal=k=second-value >/dev/null
+	expect_eq "open handle" "first" "$(cat <&7)"
+	exec 7<&-
+	eventually 5 'test "$(cat "$M/default/s/k")" = second-value' || fail "new open is stale"
+}
+
+test_daemonizes_once_mounted_and_unmounts_cleanly() {
+	new_store
+	ctl create secret generic s --from-literal=k=v >/dev/null
+	M=$T/mnt
+	mkdir -p "$M"
+	"$BIN/secretfs" -c "$T/secretfs.ini" "$M" || fail "secretfs failed"
+	mountpoint -q "$M" || fail "not mounted when secretfs returned"
+	expect_eq "read" "v" "$(cat "$M/default/s/k")"
+	local pid
+	pid=$(pgrep -f "secretfs -c $T/secretfs.ini") || fail "no daemon running"
+	fusermount3 -u "$M"
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$pid" 2>/dev/null && fail "daemon still running after unmount"
+	mountpoint -q "$M" && fail "still mounted"
+	return 0
+}
+
+test_bad_store_mounts_nothing() {
+	new_store
+	chmod 0644 "$T/store/master.key"
+	mkdir -p "$T/mnt"
+	expect_errno "bad key perms" "accessible by group or others" \
+		"$BIN/secretfs" -c "$T/secretfs.ini" -f "$T/mnt"
+	mountpoint -q "$T/mnt" && fail "mounted anyway"
+	return 0
+}
+
+test_known_value_never_at_rest_or_in_logs() {
+	new_store
+	local canary=CANARY-b7e1f0-do-not-leak
+	ctl create secret generic c --from-literal=k="$canary" >/dev/null
+	ctl create secret generic d --from-literal=k=other >/dev/null
+	mount_fs -d
+	expect_eq "served" "$canary" "$(cat "$M/default/c/k")"
+	ctl delete secret d >/dev/null
+	unmount_fs
+	local b64 hex
+	b64=$(printf '%s' "$canary" | base64)
+	hex=$(printf '%s' "$canary" | od -An -tx1 | tr -d ' \n')
+	for f in "$T"/store/store.db* "$T/fs.log"; do
+		[ -e "$f" ] || continue
+		grep -qa -e "$canary" -e "$b64" "$f" && fail "value found in $f"
+		od -An -tx1 "$f" | tr -d ' \n' | grep -q "$hex" && fail "value (hex) found in $f"
+	done
+	return 0
+}

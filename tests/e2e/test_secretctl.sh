@@ -1,0 +1,156 @@
+# test_secretctl.sh - secretctl against a real store: kubectl's verbs and
+# output, and every refusal leaving the store exactly as it was.
+
+test_init_makes_store_and_key_once() {
+	new_store
+	expect_eq "key mode" "400" "$(stat -c %a "$T/store/master.key")"
+	expect_eq "key size" "32" "$(stat -c %s "$T/store/master.key")"
+	expect_eq "db mode" "600" "$(stat -c %a "$T/store/store.db")"
+	expect_eq "journal" "wal" "$(sqlite3 "$T/store/store.db" 'PRAGMA journal_mode')"
+	expect_eq "namespaces" "default" "$(ctl get ns -o name | sed 's|namespace/||')"
+	local before
+	before=$(sha256sum "$T/store/master.key")
+	expect_errno "second init" "already exists; refusing to overwrite it" ctl init
+	expect_eq "key untouched" "$before" "$(sha256sum "$T/store/master.key")"
+}
+
+test_key_file_permissions_refused() {
+	new_store
+	chmod 0440 "$T/store/master.key"
+	expect_errno "group-readable key" "accessible by group or others (mode 0440)" ctl get secrets
+	chmod 0400 "$T/store/master.key"
+	chown 65534 "$T/store/master.key"
+	expect_errno "foreign key owner" "is owned by uid 65534, not by the current user" ctl get secrets
+}
+
+test_create_get_describe_delete() {
+	new_store
+	expect_eq "create" "secret/db created" \
+		"$(ctl create secret generic db --from-literal=username=admin --from-literal=password='s3 cr=t')"
+	local out
+	out=$(ctl get secrets)
+	expect_eq "header" "NAME   TYPE     DATA   AGE" "$(echo "$out" | head -1)"
+	expect_contains "row" "$(echo "$out" | tail -1)" "db     Opaque   2      "
+	expect_eq "password b64" "$(printf 's3 cr=t' | base64)" \
+		"$(ctl get secret db -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["password"])')"
+	out=$(ctl get secret db -o yaml)
+	expect_contains "yaml kind" "$out" "kind: Secret"
+	expect_contains "yaml data" "$out" "  username: YWRtaW4="
+	expect_contains "yaml ns" "$out" "  namespace: default"
+	out=$(ctl describe secret db)
+	expect_contains "describe sizes" "$out" "password:  7 bytes"
+	expect_contains "describe sizes" "$out" "username:  5 bytes"
+	case "$out" in *admin*|*s3*) fail "describe printed a value: $out" ;; esac
+	expect_eq "delete" 'secret "db" deleted' "$(ctl delete secret db)"
+	expect_errno "get deleted" 'secret "db" in namespace "default" not found' ctl get secret db
+	expect_eq "empty list" "No resources found in default namespace." "$(ctl get secrets 2>&1)"
+}
+
+test_namespaces_and_all_namespaces() {
+	new_store
+	expect_eq "create ns" "namespace/prod created" "$(ctl create namespace prod)"
+	ctl create secret generic api -n prod --from-literal=token=t >/dev/null
+	ctl create secret generic web --from-literal=k=v >/dev/null
+	local out
+	out=$(ctl get secrets -A)
+	expect_eq "-A header" "NAMESPACE   NAME   TYPE     DATA   AGE" "$(echo "$out" | head -1)"
+	expect_eq "-A rows" "default prod" "$(echo "$out" | tail -n +2 | awk '{print $1}' | xargs)"
+	expect_eq "-n" "api" "$(ctl get secrets -n prod -o name | sed 's|secret/||')"
+	expect_errno "secret in missing ns" 'namespace "nope" not found' \
+		ctl create secret generic x -n nope --from-literal=a=b
+	expect_errno "default cannot go" 'namespace "default" may not be deleted' ctl delete ns default
+	expect_eq "delete ns" 'namespace "prod" deleted' "$(ctl delete namespace prod)"
+	expect_errno "secrets went along" 'not found' ctl get secret api -n prod
+	expect_eq "ns list" "default" "$(ctl get namespaces -o name | sed 's|namespace/||' | xargs)"
+}
+
+test_from_file_env_file_and_types() {
+	new_store
+	printf 'line1\nline2\n' >"$T/cert.pem"
+	head -c 300 /dev/urandom >"$T/blob.bin"
+	mkdir "$T/dir"
+	echo one >"$T/dir/a.txt"
+	echo two >"$T/dir/.b"
+	echo bad >"$T/dir/bad name"
+	mkdir "$T/dir/sub"
+	printf '\xef\xbb\xbfUSER=me\n# comment\n\n  PASS=p w  \nFROM_ENV\n' >"$T/app.env"
+	FROM_ENV=inherited ctl create secret generic files --from-file="$T/cert.pem" \
+		--from-file=bin="$T/blob.bin" --from-env-file="$T/app.env" \
+		--type=example.com/custom --immutable >/dev/null
+	local j
+	j=$(ctl get secret files -o json)
+	expect_eq "keys" "FROM_ENV PASS USER bin cert.pem" \
+		"$(echo "$j" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["data"])))')"
+	expect_eq "binary value" "$(base64 -w0 "$T/blob.bin")" \
+		"$(echo "$j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["bin"])')"
+	expect_eq "env value keeps trailing spaces" "p w  " \
+		"$(echo "$j" | python3 -c 'import json,sys,base64; print(base64.b64decode(json.load(sys.stdin)["data"]["PASS"]).decode(), end="")')"
+	expect_eq "value from environment" "inherited" \
+		"$(echo "$j" | python3 -c 'import json,sys,base64; print(base64.b64decode(json.load(sys.stdin)["data"]["FROM_ENV"]).decode(), end="")')"
+	expect_eq "type" "example.com/custom" \
+		"$(echo "$j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["type"])')"
+	expect_eq "immutable" "True" \
+		"$(echo "$j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["immutable"])')"
+	ctl create secret generic folder --from-file="$T/dir" >/dev/null
+	expect_eq "folder keys" ".b a.txt" \
+		"$(ctl get secret folder -o json | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["data"])))')"
+}
+
+test_refusals_leave_store_unchanged() {
+	new_store
+	ctl create secret generic keep --from-literal=a=1 >/dev/null
+	local rev before
+	rev=$(revision)
+	before=$(ctl get secrets -A -o json)
+	expect_errno "bad key" \
+		'secret "x" in namespace "default": key "a/b": must consist of alphanumeric characters' \
+		ctl create secret generic x --from-literal=a/b=1
+	expect_errno "bad name" 'secret "Bad" in namespace "default": metadata.name: a lowercase RFC 1123 subdomain' \
+		ctl create secret generic Bad --from-literal=a=1
+	expect_errno "dot key" "must not be '..'" ctl create secret generic x --from-literal=..=1
+	expect_errno "duplicate key" 'cannot add key "a", another key by that name already exists' \
+		ctl create secret generic x --from-literal=a=1 --from-literal=a=2
+	expect_errno "exists" 'secret "keep" in namespace "default" already exists' \
+		ctl create secret generic keep --from-literal=a=2
+	head -c 1048577 /dev/zero >"$T/toobig"
+	expect_errno "too big" "larger than 1048576 bytes" ctl create secret generic x --from-file="$T/toobig"
+	head -c 1048000 /dev/zero >"$T/half1"
+	head -c 1000 /dev/zero >"$T/half2"
+	expect_errno "sum too big" "data: Too long: must have at most 1048576 bytes" \
+		ctl create secret generic x --from-file="$T/half1" --from-file="$T/half2"
+	expect_errno "no value echoed" "expected --from-literal=KEY=VALUE" \
+		ctl create secret generic x --from-literal=hunter2
+	expect_errno "bad env name" '"1BAD" is not a valid key name' \
+		ctl create secret generic x --from-env-file=<(echo 1BAD=x)
+	expect_errno "unknown flag" "unknown flag: --from-literal" ctl get secrets --from-literal=a=b
+	expect_errno "bad output" 'output format "xml"' ctl get secrets -o xml
+	expect_errno "unknown command" 'unknown command "frobnicate"' ctl frobnicate
+	expect_eq "revision unchanged" "$rev" "$(revision)"
+	expect_eq "objects unchanged" "$before" "$(ctl get secrets -A -o json)"
+}
+
+test_help_everywhere() {
+	local out
+	for cmd in "" "init" "create namespace" "create secret generic" "get secrets" \
+		"get namespaces" "describe secret" "delete secret" "delete namespace"; do
+		# shellcheck disable=SC2086
+		out=$("$BIN/secretctl" $cmd --help) || fail "secretctl $cmd --help failed"
+		expect_contains "help for '$cmd'" "$out" "secretctl"
+	done
+	out=$("$BIN/secretfs" --help) || fail "secretfs --help failed"
+	expect_contains "secretfs help" "$out" "MOUNTPOINT"
+}
+
+test_config_errors_name_file_and_line() {
+	new_store
+	printf '[store]\npath = x\n[nonsense]\n' >"$T/bad.ini"
+	expect_errno "unknown section" "bad.ini:3: unknown section [nonsense]" \
+		"$BIN/secretctl" -c "$T/bad.ini" get secrets
+	expect_errno "same in the driver" "bad.ini:3: unknown section [nonsense]" \
+		"$BIN/secretfs" -c "$T/bad.ini" "$T"
+	chmod 0666 "$T/secretfs.ini"
+	expect_errno "writable config" "writable by group or others" ctl get secrets
+	chmod 0644 "$T/secretfs.ini"
+	SECRETFS_CONFIG=$T/secretfs.ini "$BIN/secretctl" get secrets 2>&1 | grep -q "No resources" ||
+		fail "SECRETFS_CONFIG was not used"
+}

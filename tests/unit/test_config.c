@@ -1,0 +1,117 @@
+/*
+ * test_config.c - the .ini reader: defaults, relative paths, and errors that
+ * name the file and line for unknown sections, unknown keys and bad values.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fs/config.h"
+
+static char dir[64];
+
+static const char *write_ini(const char *text, mode_t mode)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/t.ini", dir);
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+static void expect_error(const char *text, const char *want)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	assert_int_equal(config_load(&c, write_ini(text, 0644), err), -EINVAL);
+	if (!strstr(err, want))
+		fail_msg("error '%s' lacks '%s'", err, want);
+	assert_null(c.store_path); /* nothing half-loaded */
+}
+
+static void test_defaults_and_paths(void **state)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX], want[160];
+
+	(void)state;
+	assert_int_equal(config_load(&c, write_ini("; comment\n[store]\npath = s/store.db\n"
+						   "key_file = /abs/master.key\n"
+						   "[mount]\nuid = 1000\ngid = root\nmode = 0440\n"
+						   "[log]\nlevel = debug\n", 0644), err), 0);
+	snprintf(want, sizeof(want), "%s/s/store.db", dir);
+	assert_string_equal(c.store_path, want);
+	assert_string_equal(c.key_file, "/abs/master.key");
+	assert_int_equal(c.uid, 1000);
+	assert_int_equal(c.gid, 0);
+	assert_int_equal(c.mode, 0440);
+	assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+	config_release(&c);
+
+	assert_int_equal(config_load(&c, write_ini("", 0644), err), 0);
+	assert_string_equal(c.store_path, CONFIG_DEFAULT_STORE);
+	assert_int_equal(c.mode, 0400);
+	config_release(&c);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("[store]\npath = x\n[bogus]\n", "t.ini:3: unknown section [bogus]");
+	expect_error("[store]\ncolour = red\n", "t.ini:2: unknown key 'colour' in section [store]");
+	expect_error("[mount]\nmode = 0999\n", "t.ini:2: [mount] mode: '0999'");
+	expect_error("[mount]\nmode = 01777\n", "[mount] mode");
+	expect_error("[mount]\nuid = no-such-user-here\n", "t.ini:2: [mount] uid");
+	expect_error("[log]\nlevel = loud\n", "t.ini:2: [log] level");
+	expect_error("path = x\n", "t.ini:1: 'path' is outside any section");
+	expect_error("[store\n", "t.ini:1: syntax error");
+}
+
+static void test_file_checks(void **state)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX], missing[128];
+
+	(void)state;
+	assert_int_equal(config_load(&c, write_ini("[store]\n", 0666), err), -EPERM);
+	assert_non_null(strstr(err, "writable by group or others"));
+	snprintf(missing, sizeof(missing), "%s/missing.ini", dir);
+	assert_int_equal(config_load(&c, missing, err), -ENOENT);
+	assert_non_null(strstr(err, "missing.ini"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_paths),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_file_checks),
+	};
+	int ret;
+
+	snprintf(dir, sizeof(dir), "/tmp/secretfs-conf-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	ret = cmocka_run_group_tests_name("config", tests, NULL, NULL);
+	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/t.ini");
+	unlink(dir);
+	*strrchr(dir, '/') = '\0';
+	rmdir(dir);
+	return ret;
+}

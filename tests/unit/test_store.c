@@ -1,0 +1,488 @@
+/*
+ * test_store.c - the store library through its public API, against real
+ * SQLite files in a temporary folder: create/open and key-file checks,
+ * CRUD, Kubernetes update rules, revisions and the change log, and sealing
+ * (round trip; a flipped byte, a moved ciphertext and a rolled-back one all
+ * fail with -EBADMSG and return nothing).  Tampering goes through SQLite
+ * directly, as an attacker with the database file would.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+struct fixture {
+	char dir[64];
+	char db[128];
+	char key[128];
+	struct store *st;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[STORE_ERRMSG_MAX];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/secretfs-unit-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/store.db", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/master.key", f->dir);
+	if (store_create(f->db, f->key, err)) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (store_open(&f->st, f->db, f->key, 0, err)) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[256];
+
+	store_close(f->st);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+/* Put a secret with the given key=value pairs (NULL-terminated). */
+static int put(struct store *st, const char *ns, const char *name,
+	       const char *type, enum store_put_mode mode, ...)
+{
+	struct store_secret *s = store_secret_new(ns, name, type);
+	const char *k, *v;
+	va_list ap;
+	int ret;
+
+	assert_non_null(s);
+	va_start(ap, mode);
+	while ((k = va_arg(ap, const char *))) {
+		v = va_arg(ap, const char *);
+		assert_int_equal(store_secret_add_item(s, k, v, strlen(v)), 0);
+	}
+	va_end(ap);
+	ret = store_secret_put(st, s, mode, NULL);
+	store_secret_free(s);
+	return ret;
+}
+
+static int64_t revision(struct store *st)
+{
+	int64_t r = -1;
+
+	assert_int_equal(store_revision(st, &r), 0);
+	return r;
+}
+
+static void check_value(struct store *st, const char *ns, const char *name,
+			 const char *key, const char *want)
+{
+	uint8_t *v = NULL;
+	size_t len = 0;
+	struct store_stat s;
+
+	assert_int_equal(store_value_get(st, ns, name, key, &v, &len, &s), 0);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(v, want, len);
+	store_value_free(v);
+}
+
+/* Run SQL directly against the database file. */
+static void raw_sql(const struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("sql failed: %s: %s", sql, msg);
+	sqlite3_close(db);
+}
+
+static void test_create_refuses_existing(void **state)
+{
+	struct fixture *f = *state;
+	char err[STORE_ERRMSG_MAX], other[160];
+
+	assert_int_equal(store_create(f->db, f->key, err), -EEXIST);
+	assert_non_null(strstr(err, "already exists"));
+	snprintf(other, sizeof(other), "%s/other.db", f->dir);
+	assert_int_equal(store_create(other, f->key, err), -EEXIST);
+	assert_non_null(strstr(err, "key file"));
+	assert_int_equal(access(other, F_OK), -1); /* nothing left behind */
+}
+
+static void test_key_file_checks(void **state)
+{
+	struct fixture *f = *state;
+	char err[STORE_ERRMSG_MAX], other[160], okey[160];
+	struct store *st = NULL;
+	struct stat sb;
+
+	assert_int_equal(stat(f->key, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0400);
+	assert_int_equal(sb.st_size, 32);
+
+	assert_int_equal(chmod(f->key, 0440), 0);
+	assert_int_equal(store_open(&st, f->db, f->key, 0, err), -EPERM);
+	assert_non_null(strstr(err, "accessible by group or others"));
+	assert_null(st);
+	assert_int_equal(chmod(f->key, 0404), 0);
+	assert_int_equal(store_open(&st, f->db, f->key, 0, err), -EPERM);
+	assert_int_equal(chmod(f->key, 0400), 0);
+
+	/* a key from another store does not unlock this one */
+	snprintf(other, sizeof(other), "%s/o.db", f->dir);
+	snprintf(okey, sizeof(okey), "%s/o.key", f->dir);
+	assert_int_equal(store_create(other, okey, err), 0);
+	assert_int_equal(store_open(&st, f->db, okey, 0, err), -EKEYREJECTED);
+	assert_non_null(strstr(err, "wrong key file"));
+
+	/* a missing store says how to make one */
+	snprintf(other, sizeof(other), "%s/missing.db", f->dir);
+	assert_int_equal(store_open(&st, other, f->key, 0, err), -ENOENT);
+	assert_non_null(strstr(err, "secretctl init"));
+}
+
+static void test_crud_and_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct store_secret *s = NULL, **list = NULL;
+	enum store_put_result res;
+	struct store_stat st;
+	size_t n;
+	int64_t r0 = revision(f->st);
+
+	assert_int_equal(store_ns_create(f->st, "prod"), 0);
+	assert_int_equal(store_ns_create(f->st, "prod"), -EEXIST);
+	assert_int_equal(put(f->st, "prod", "db", "", STORE_PUT_CREATE,
+			     "username", "admin", "password", "s3cr3t", NULL), 0);
+	assert_int_equal(put(f->st, "prod", "db", "", STORE_PUT_CREATE, NULL), -EEXIST);
+	assert_int_equal(put(f->st, "nope", "db", "", STORE_PUT_CREATE, NULL), -ENOENT);
+	assert_string_equal(store_errmsg(f->st), "namespace \"nope\" not found");
+	assert_int_equal(revision(f->st), r0 + 2);
+
+	assert_int_equal(store_secret_get(f->st, "prod", "db", STORE_WITH_VALUES, &s), 0);
+	assert_string_equal(s->type, "Opaque");
+	assert_int_equal(s->generation, 1);
+	assert_int_equal(s->nitems, 2);
+	assert_string_equal(s->items[0].key, "password"); /* sorted */
+	assert_memory_equal(s->items[0].value, "s3cr3t", 6);
+	store_secret_free(s);
+
+	/* an update bumps the generation; an identical one changes nothing */
+	assert_int_equal(put(f->st, "prod", "db", "Opaque", STORE_PUT_APPLY,
+			     "username", "admin", "password", "n3w", NULL), 0);
+	check_value(f->st, "prod", "db", "password", "n3w");
+	assert_int_equal(store_secret_stat(f->st, "prod", "db", &st), 0);
+	assert_int_equal(st.generation, 2);
+	assert_int_equal(st.count, 2);
+	assert_int_equal(st.size, 8);
+	{
+		struct store_secret *same = store_secret_new("prod", "db", "Opaque");
+
+		store_secret_add_item(same, "username", "admin", 5);
+		store_secret_add_item(same, "password", "n3w", 3);
+		assert_int_equal(store_secret_put(f->st, same, STORE_PUT_APPLY, &res), 0);
+		assert_int_equal(res, STORE_UNCHANGED);
+		assert_int_equal(same->generation, 2);
+		store_secret_free(same);
+	}
+	assert_int_equal(put(f->st, "prod", "gone", "", STORE_PUT_REPLACE, NULL), -ENOENT);
+
+	assert_int_equal(store_secret_list(f->st, NULL, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0]->namespace, "prod");
+	assert_null(list[0]->items[0].value); /* metadata only */
+	assert_int_equal(list[0]->items[0].len, 3);
+	store_secret_list_free(list, n);
+
+	assert_int_equal(store_secret_delete(f->st, "prod", "db"), 0);
+	assert_int_equal(store_secret_delete(f->st, "prod", "db"), -ENOENT);
+	assert_int_equal(store_secret_get(f->st, "prod", "db", 0, &s), -ENOENT);
+	assert_int_equal(revision(f->st), r0 + 4);
+}
+
+struct log {
+	int n;
+	enum store_op ops[16];
+	char names[16][32];
+};
+
+static int collect(void *ctx, const struct store_change *c)
+{
+	struct log *l = ctx;
+
+	if (l->n < 16) {
+		l->ops[l->n] = c->op;
+		snprintf(l->names[l->n], 32, "%s/%s", c->namespace, c->name ? c->name : "");
+		l->n++;
+	}
+	return 0;
+}
+
+static void test_change_log(void **state)
+{
+	struct fixture *f = *state;
+	struct log l = { 0 };
+	int64_t r0 = revision(f->st);
+
+	assert_int_equal(store_ns_create(f->st, "team"), 0);
+	assert_int_equal(put(f->st, "team", "a", "", STORE_PUT_CREATE, "k", "v", NULL), 0);
+	assert_int_equal(put(f->st, "team", "b", "", STORE_PUT_CREATE, "k", "v", NULL), 0);
+	assert_int_equal(put(f->st, "team", "a", "", STORE_PUT_APPLY, "k", "w", NULL), 0);
+	assert_int_equal(store_ns_delete(f->st, "team"), 0); /* takes a and b along */
+	assert_int_equal(store_ns_delete(f->st, "default"), -EPERM);
+	assert_int_equal(store_changes(f->st, r0, collect, &l), 0);
+	assert_int_equal(l.n, 7);
+	assert_int_equal(l.ops[0], STORE_OP_NS_CREATE);
+	assert_int_equal(l.ops[1], STORE_OP_CREATE);
+	assert_string_equal(l.names[1], "team/a");
+	assert_int_equal(l.ops[3], STORE_OP_UPDATE);
+	assert_int_equal(l.ops[4], STORE_OP_DELETE);
+	assert_int_equal(l.ops[5], STORE_OP_DELETE);
+	assert_int_equal(l.ops[6], STORE_OP_NS_DELETE);
+	assert_int_equal(revision(f->st), r0 + 5);
+	/* the secrets went with their namespace */
+	assert_int_equal(store_secret_stat(f->st, "team", "a", &(struct store_stat){ 0 }),
+			 -ENOENT);
+	l.n = 0;
+	assert_int_equal(store_changes(f->st, r0 + 4, collect, &l), 0);
+	assert_int_equal(l.n, 3); /* only what revision r0+5 did */
+}
+
+static void test_update_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct store_secret *s;
+	int64_t r;
+
+	assert_int_equal(put(f->st, "default", "tls", "kubernetes.io/tls", STORE_PUT_CREATE,
+			     "tls.crt", "C", "tls.key", "K", NULL), 0);
+	r = revision(f->st);
+	assert_int_equal(put(f->st, "default", "tls", "Opaque", STORE_PUT_APPLY,
+			     "tls.crt", "C", "tls.key", "K", NULL), -EINVAL);
+	assert_string_equal(store_errmsg(f->st),
+			    "secret \"tls\" in namespace \"default\": type: Invalid value: \"Opaque\": field is immutable");
+
+	s = store_secret_new("default", "frozen", "");
+	s->immutable = true;
+	store_secret_add_item(s, "k", "v1", 2);
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_CREATE, NULL), 0);
+	store_secret_free(s);
+	r = revision(f->st);
+
+	/* data cannot change */
+	s = store_secret_new("default", "frozen", "");
+	s->immutable = true;
+	store_secret_add_item(s, "k", "v2", 2);
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_APPLY, NULL), -EINVAL);
+	assert_non_null(strstr(store_errmsg(f->st), "data: Forbidden: field is immutable"));
+	store_secret_free(s);
+	/* nor can it become mutable */
+	s = store_secret_new("default", "frozen", "");
+	store_secret_add_item(s, "k", "v1", 2);
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_APPLY, NULL), -EINVAL);
+	assert_non_null(strstr(store_errmsg(f->st), "immutable: Forbidden"));
+	store_secret_free(s);
+	/* labels may still change */
+	s = store_secret_new("default", "frozen", "");
+	s->immutable = true;
+	store_secret_add_item(s, "k", "v1", 2);
+	store_secret_set_label(s, "app", "web");
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_APPLY, NULL), 0);
+	store_secret_free(s);
+	assert_int_equal(revision(f->st), r + 1);
+	check_value(f->st, "default", "frozen", "k", "v1");
+}
+
+static void test_validation_messages(void **state)
+{
+	struct fixture *f = *state;
+	struct store_secret *s;
+	uint8_t *big;
+	int64_t r = revision(f->st);
+
+	assert_int_equal(store_ns_create(f->st, "prod"), 0);
+	r = revision(f->st);
+	assert_int_equal(put(f->st, "prod", "db", "", STORE_PUT_CREATE, "a/b", "x", NULL),
+			 -EINVAL);
+	assert_string_equal(store_errmsg(f->st),
+			    "secret \"db\" in namespace \"prod\": key \"a/b\": must consist of alphanumeric characters, '-', '_' or '.'");
+	assert_int_equal(put(f->st, "prod", "Db", "", STORE_PUT_CREATE, NULL), -EINVAL);
+	assert_int_equal(put(f->st, "Prod", "db", "", STORE_PUT_CREATE, NULL), -EINVAL);
+	assert_int_equal(store_ns_create(f->st, "no_pe"), -EINVAL);
+
+	/* exactly 1 MiB across keys is fine; one byte more is not */
+	big = calloc(1, STORE_MAX_DATA_BYTES + 1);
+	s = store_secret_new("prod", "big", "");
+	store_secret_add_item(s, "a", big, STORE_MAX_DATA_BYTES - 10);
+	store_secret_add_item(s, "b", big, 11);
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_CREATE, NULL), -EINVAL);
+	assert_non_null(strstr(store_errmsg(f->st), "data: Too long"));
+	store_secret_free(s);
+	assert_int_equal(revision(f->st), r); /* nothing was written */
+	s = store_secret_new("prod", "big", "");
+	store_secret_add_item(s, "a", big, STORE_MAX_DATA_BYTES - 10);
+	store_secret_add_item(s, "b", big, 10);
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_CREATE, NULL), 0);
+	store_secret_free(s);
+	free(big);
+}
+
+static void expect_bad(struct store *st, const char *ns, const char *name,
+		       const char *key)
+{
+	uint8_t *v = (uint8_t *)"untouched";
+	size_t len = 12345;
+	struct store_secret *s = NULL;
+
+	assert_int_equal(store_value_get(st, ns, name, key, &v, &len, NULL), -EBADMSG);
+	assert_string_equal((const char *)v, "untouched"); /* nothing handed out */
+	assert_int_equal(len, 12345);
+	assert_non_null(strstr(store_errmsg(st), "failed authentication"));
+	assert_int_equal(store_secret_get(st, ns, name, STORE_WITH_VALUES, &s), -EBADMSG);
+	assert_null(s);
+}
+
+/* Change the byte at pos (1-based, SQL expression) of secret name's blobs. */
+static void flip(const struct fixture *f, const char *name, const char *pos)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE items SET blob = substr(blob, 1, (%s) - 1) ||"
+		 " CASE WHEN substr(blob, %s, 1) = X'00' THEN X'01' ELSE X'00' END ||"
+		 " substr(blob, (%s) + 1)"
+		 " WHERE secret_id = (SELECT id FROM secrets WHERE name = '%s')",
+		 pos, pos, pos, name);
+	raw_sql(f, sql);
+}
+
+static void test_tamper_flip(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(put(f->st, "default", "a", "", STORE_PUT_CREATE, "k", "alpha-value", NULL), 0);
+	assert_int_equal(put(f->st, "default", "b", "", STORE_PUT_CREATE, "k", "bravo-value", NULL), 0);
+	check_value(f->st, "default", "a", "k", "alpha-value");
+	flip(f, "a", "30"); /* format(1) + nonce(24): byte 30 is ciphertext */
+	expect_bad(f->st, "default", "a", "k");
+	check_value(f->st, "default", "b", "k", "bravo-value"); /* others still read */
+}
+
+static void test_tamper_nonce_tag_length(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(put(f->st, "default", "n", "", STORE_PUT_CREATE, "k", "value", NULL), 0);
+	flip(f, "n", "2"); /* nonce */
+	expect_bad(f->st, "default", "n", "k");
+	assert_int_equal(put(f->st, "default", "t", "", STORE_PUT_CREATE, "k", "value", NULL), 0);
+	flip(f, "t", "length(blob)"); /* tag */
+	expect_bad(f->st, "default", "t", "k");
+	assert_int_equal(put(f->st, "default", "v", "", STORE_PUT_CREATE, "k", "value", NULL), 0);
+	flip(f, "v", "1"); /* format byte */
+	expect_bad(f->st, "default", "v", "k");
+	assert_int_equal(put(f->st, "default", "u", "", STORE_PUT_CREATE, "k", "value", NULL), 0);
+	raw_sql(f, "UPDATE items SET blob = substr(blob, 1, 10)"
+		   " WHERE secret_id = (SELECT id FROM secrets WHERE name = 'u')");
+	expect_bad(f->st, "default", "u", "k"); /* truncated */
+	assert_int_equal(put(f->st, "default", "w", "", STORE_PUT_CREATE, "k", "value", NULL), 0);
+	raw_sql(f, "UPDATE items SET blob = blob || zeroblob(16)"
+		   " WHERE secret_id = (SELECT id FROM secrets WHERE name = 'w')");
+	expect_bad(f->st, "default", "w", "k"); /* oversized */
+}
+
+static void test_tamper_moved(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(put(f->st, "default", "a", "", STORE_PUT_CREATE, "k", "alpha", NULL), 0);
+	assert_int_equal(put(f->st, "default", "b", "", STORE_PUT_CREATE, "k", "bravo", "j", "juliet", NULL), 0);
+	/* a's ciphertext copied over b's: a valid blob in the wrong place */
+	raw_sql(f, "UPDATE items SET blob = (SELECT i.blob FROM items i JOIN secrets s"
+		   " ON s.id = i.secret_id WHERE s.name = 'a' AND i.key = 'k')"
+		   " WHERE key = 'k' AND secret_id = (SELECT id FROM secrets WHERE name = 'b')");
+	expect_bad(f->st, "default", "b", "k");
+	check_value(f->st, "default", "a", "k", "alpha");
+}
+
+static void test_tamper_rollback(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(put(f->st, "default", "r", "", STORE_PUT_CREATE, "k", "old-value", NULL), 0);
+	raw_sql(f, "CREATE TABLE saved AS SELECT i.blob FROM items i JOIN secrets s"
+		   " ON s.id = i.secret_id WHERE s.name = 'r'");
+	assert_int_equal(put(f->st, "default", "r", "", STORE_PUT_APPLY, "k", "new-value", NULL), 0);
+	check_value(f->st, "default", "r", "k", "new-value");
+	/* put generation 1's ciphertext back under generation 2 */
+	raw_sql(f, "UPDATE items SET blob = (SELECT blob FROM saved)"
+		   " WHERE secret_id = (SELECT id FROM secrets WHERE name = 'r')");
+	expect_bad(f->st, "default", "r", "k");
+}
+
+static void test_no_plaintext_in_file(void **state)
+{
+	struct fixture *f = *state;
+	const char *canary = "CANARY-7f3a9c-plaintext-must-not-leak";
+	char path[160];
+	FILE *fp;
+	char *buf;
+	long n;
+
+	assert_int_equal(put(f->st, "default", "c", "", STORE_PUT_CREATE, "k", canary, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s%s", f->db, i ? "-wal" : "");
+		fp = fopen(path, "rb");
+		if (!fp)
+			continue;
+		fseek(fp, 0, SEEK_END);
+		n = ftell(fp);
+		rewind(fp);
+		buf = malloc((size_t)n + 1);
+		assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+		fclose(fp);
+		assert_null(memmem(buf, (size_t)n, canary, strlen(canary)));
+		free(buf);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_refuses_existing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_file_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crud_and_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validation_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_flip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_nonce_tag_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_plaintext_in_file, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}

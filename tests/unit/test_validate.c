@@ -1,0 +1,129 @@
+/*
+ * test_validate.c - names and keys against the Kubernetes rules, with the
+ * boundary lengths on both sides.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+struct row {
+	const char *in;
+	bool ok;
+};
+
+static char *rep(char c, size_t n)
+{
+	static char bufs[8][600];
+	static int next;
+	char *b = bufs[next++ % 8];
+
+	memset(b, c, n);
+	b[n] = '\0';
+	return b;
+}
+
+static void check_table(int (*fn)(const char *, char *), const struct row *rows,
+			size_t n)
+{
+	char why[STORE_ERRMSG_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		int r = fn(rows[i].in, why);
+
+		if ((r == 0) != rows[i].ok)
+			fail_msg("'%s' (length %zu): expected %s, got %s", rows[i].in,
+				 strlen(rows[i].in), rows[i].ok ? "valid" : "invalid",
+				 r == 0 ? "valid" : why);
+		if (r)
+			assert_int_equal(r, -EINVAL);
+	}
+}
+
+static void test_namespace(void **state)
+{
+	const struct row rows[] = {
+		{ "a", true }, { "0", true }, { "a-b", true }, { "a--b", true },
+		{ "prod-1", true }, { rep('a', 63), true }, { rep('a', 64), false },
+		{ "", false }, { "-a", false }, { "a-", false }, { "A", false },
+		{ "a.b", false }, { "a_b", false }, { "a b", false },
+		{ "a/b", false }, { "é", false }, { "a\nb", false },
+	};
+
+	(void)state;
+	check_table(store_check_namespace, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void test_name(void **state)
+{
+	char max[254], over[255];
+	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
+	snprintf(max, sizeof(max), "%s.%s.%s.%s", rep('a', 63), rep('b', 63),
+		 rep('c', 63), rep('d', 61));
+	snprintf(over, sizeof(over), "%s.%s.%s.%s", rep('a', 63), rep('b', 63),
+		 rep('c', 63), rep('d', 62));
+	const struct row rows[] = {
+		{ "db", true }, { "a.b", true }, { "tls-cert.example.com", true },
+		{ max, true }, { over, false }, { rep('a', 63), true },
+		{ rep('a', 64), true }, /* Kubernetes checks no label length here */
+		{ rep('a', 253), true },
+		{ "", false }, { ".a", false }, { "a.", false }, { "a..b", false },
+		{ "A", false }, { "a_b", false }, { "-a", false }, { "a-.b", false },
+		{ "a/b", false },
+	};
+
+	(void)state;
+	assert_int_equal(strlen(max), 253);
+	check_table(store_check_name, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void test_key(void **state)
+{
+	const struct row rows[] = {
+		{ "password", true }, { ".dotfile", true }, { "tls.crt", true },
+		{ "KEY_name-1.x", true }, { "a..b", true }, { "_", true }, { "-", true },
+		{ rep('k', 253), true }, { rep('k', 254), false }, { "", false },
+		{ ".", false }, { "..", false }, { "..a", false }, { "...", false },
+		{ "a/b", false }, { "a b", false }, { "a:b", false }, { "é", false },
+		{ "a\nb", false },
+	};
+
+	(void)state;
+	check_table(store_check_key, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void test_messages(void **state)
+{
+	char why[STORE_ERRMSG_MAX];
+
+	(void)state;
+	assert_int_equal(store_check_key("a/b", why), -EINVAL);
+	assert_string_equal(why, "must consist of alphanumeric characters, '-', '_' or '.'");
+	store_check_key("..x", why);
+	assert_string_equal(why, "must not start with '..'");
+	store_check_namespace(rep('a', 64), why);
+	assert_string_equal(why, "must be no more than 63 characters");
+	store_check_name(rep('a', 254), why);
+	assert_string_equal(why, "must be no more than 253 characters");
+	store_check_name("Db", why);
+	assert_non_null(strstr(why, "RFC 1123 subdomain"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_namespace),
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_key),
+		cmocka_unit_test(test_messages),
+	};
+
+	return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
+}

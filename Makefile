@@ -2,8 +2,9 @@
 #
 #   make            build bin/secretfs and bin/secretctl
 #   make run        install what is missing, build, mount a demo store (foreground)
-#   make check      install what is missing, build, run every test
-#   make check-asan the same tests against an ASan+UBSan build
+#   make check      install what is missing, build, run every test (twice:
+#                   release, then an ASan+UBSan build)
+#   make check-asan only the ASan+UBSan run
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make clean
 
@@ -95,9 +96,12 @@ unit: $(UNIT_BINS)
 e2e: all
 	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
 
+# every test twice: the release build, then an ASan+UBSan build
 check: deps
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory e2e
+	@echo "== the same tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+	@$(MAKE) --no-print-directory SAN=1 all unit e2e
 
 check-asan: deps
 	@$(MAKE) --no-print-directory SAN=1 all unit e2e

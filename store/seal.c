@@ -36,6 +36,8 @@ struct ad {
 
 static void ad_bytes(struct ad *ad, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (ad->overflow || n > sizeof(ad->buf) - ad->len) {
 		ad->overflow = true;
 		return;

@@ -749,9 +749,12 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		if (!s->type)
 			return db_errorf(st, -ENOMEM, "out of memory");
 	}
-	qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
-	qsort(s->labels, s->nlabels, sizeof(*s->labels), pair_cmp);
-	qsort(s->annotations, s->nannotations, sizeof(*s->annotations), pair_cmp);
+	if (s->nitems > 1)
+		qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
+	if (s->nlabels > 1)
+		qsort(s->labels, s->nlabels, sizeof(*s->labels), pair_cmp);
+	if (s->nannotations > 1)
+		qsort(s->annotations, s->nannotations, sizeof(*s->annotations), pair_cmp);
 	if ((err = secret_validate(st, s)))
 		return err;
 	if ((err = db_begin(st, true)))

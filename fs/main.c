@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +41,16 @@ static void usage(FILE *f)
 	      "  -h, --help          this help\n"
 	      "  -V, --version       print the version\n\n"
 	      "Unmount with 'fusermount3 -u MOUNTPOINT'.\n", f);
+}
+
+/* No core file and no ptrace or /proc/PID/mem for other users: this
+ * process holds the data keys and plaintext. */
+static void harden_process(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 static int check_store(const struct config *cfg)
@@ -108,6 +120,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mountpoint = argv[optind];
+	harden_process();
 	if (sodium_init() < 0) {
 		fprintf(stderr, "secretfs: cannot initialise libsodium\n");
 		return 1;

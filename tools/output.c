@@ -169,6 +169,7 @@ json_t *secret_to_json(const struct store_secret *s)
 					  (const unsigned char *)"", s->items[i].value ?
 					  s->items[i].len : 0, sodium_base64_VARIANT_ORIGINAL);
 			json_object_set_new(data, s->items[i].key, json_string(b64));
+			sodium_memzero(b64, n);
 			free(b64);
 		}
 		json_object_set_new(obj, "data", data);

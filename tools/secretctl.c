@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -62,6 +64,40 @@ struct command {
 	const char *usage;
 	const char *help;
 };
+
+/*
+ * jansson's allocator: the objects we print hold base64 values, so every
+ * block remembers its size and is wiped when jansson frees it.
+ */
+static void *wiping_malloc(size_t n)
+{
+	size_t *p = malloc(sizeof(size_t) + n);
+
+	if (!p)
+		return NULL;
+	*p = n;
+	return p + 1;
+}
+
+static void wiping_free(void *ptr)
+{
+	size_t *p = ptr;
+
+	if (!p)
+		return;
+	p--;
+	sodium_memzero(p + 1, *p);
+	free(p);
+}
+
+/* No core file and no ptrace by other users: this process holds keys. */
+static void harden_process(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
 
 static int die_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -608,8 +644,10 @@ int main(int argc, char **argv)
 	bool help = false;
 	int opt, used = 0, ret;
 
+	harden_process();
 	if (sodium_init() < 0)
 		return die_msg("cannot initialise libsodium");
+	json_set_alloc_funcs(wiping_malloc, wiping_free);
 	while ((opt = getopt_long(argc, argv, "c:n:Ao:h", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': c.config_path = optarg; break;

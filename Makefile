@@ -35,13 +35,13 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" $(CFLAG
 LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
 STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 2>/dev/null)
-FS_LIBS    := $(shell pkg-config --libs fuse3 inih 2>/dev/null) -lpthread
+FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthread
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 STORE_SRC := store/db.c store/seal.c store/secret.c store/validate.c
 CONF_SRC  := fs/config.c
-FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c
+FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c
 CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
@@ -77,9 +77,9 @@ $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 
-$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(CONF_OBJ)
+$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(shell pkg-config --libs inih 2>/dev/null)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
 
 # --- set-up, demo and tests --------------------------------------------
 

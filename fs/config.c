@@ -5,12 +5,16 @@
  * on success (the opposite of our convention) and ini_parse() returns the
  * line of the first error.  We keep only the first error's message, since
  * the line inih reports is that one's, and treat any error as fatal.
+ * Debian's inih cannot call the handler on a new section, so section headers
+ * are seen by our line reader instead: that is where unknown sections are
+ * refused and where [view NAME] sections come into being, empty or not.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,20 +24,29 @@
 #include <ini.h>
 
 #include "config.h"
+#include "store/store.h"
 
 struct parse {
 	struct config *c;
 	FILE *f;
-	char *dir; /* folder of the file, for relative paths */
-	int line;  /* lines read so far */
+	char *dir;    /* folder of the file, for relative paths */
+	int line;     /* lines read so far */
 	int bad_line; /* line of an error found by the reader, not inih */
 	char msg[CONFIG_ERR_MAX];
 };
 
-static int bad(struct parse *p, const char *fmt, const char *a, const char *b)
+static int bad(struct parse *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int bad(struct parse *p, const char *fmt, ...)
 {
-	if (!p->msg[0])
-		snprintf(p->msg, sizeof(p->msg), fmt, a, b);
+	va_list ap;
+
+	if (!p->msg[0]) {
+		va_start(ap, fmt);
+		vsnprintf(p->msg, sizeof(p->msg), fmt, ap);
+		va_end(ap);
+	}
 	return 0; /* inih: failure */
 }
 
@@ -79,6 +92,17 @@ static int parse_mode(const char *v, mode_t *out)
 	return 0;
 }
 
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int config_parse_level(const char *s, enum log_level *out)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
@@ -110,6 +134,271 @@ static int set_path(struct parse *p, char **dst, const char *value)
 	return 0;
 }
 
+/* --- views ------------------------------------------------------------- */
+
+const struct view *config_view(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nviews; i++)
+		if (strcmp(c->views[i].name, name) == 0)
+			return &c->views[i];
+	return NULL;
+}
+
+static bool view_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > VIEW_NAME_MAX || s[0] == '.' || s[0] == '-')
+		return false;
+	for (; *s; s++)
+		if (!strchr("-_.", *s) && !(*s >= 'a' && *s <= 'z') &&
+		    !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9'))
+			return false;
+	return true;
+}
+
+static int view_add(struct parse *p, const char *name)
+{
+	struct config *c = p->c;
+	struct view *v;
+
+	if (!view_name_ok(name)) {
+		bad(p, "[view %s]: a view name is 1 to %d letters, digits, '-', '_' or '.', not starting with '.' or '-'",
+		    name, VIEW_NAME_MAX);
+		return -EINVAL;
+	}
+	if (config_view(c, name)) {
+		bad(p, "[view %s] is defined twice", name);
+		return -EINVAL;
+	}
+	v = realloc(c->views, (c->nviews + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->views = v;
+	v += c->nviews;
+	/* owner unset (-1) until the end of the file: it defaults to [mount]'s */
+	*v = (struct view){ .name = strdup(name), .uid = (uid_t)-1, .gid = (gid_t)-1,
+			    .mode = 0400 };
+	if (!v->name)
+		return -ENOMEM;
+	c->nviews++;
+	return 0;
+}
+
+/* The grant for ns/name (name NULL for ns/ *) in v, created if absent. */
+static struct view_grant *grant_get(struct view *v, const char *ns, const char *name,
+				    int line)
+{
+	struct view_grant *g;
+
+	for (size_t i = 0; i < v->ngrants; i++) {
+		g = &v->grants[i];
+		if (!strcmp(g->ns, ns) && (name ? g->name && !strcmp(g->name, name) : !g->name))
+			return g;
+	}
+	g = realloc(v->grants, (v->ngrants + 1) * sizeof(*g));
+	if (!g)
+		return NULL;
+	v->grants = g;
+	g += v->ngrants;
+	*g = (struct view_grant){ .ns = strdup(ns), .name = name ? strdup(name) : NULL,
+				  .line = line };
+	if (!g->ns || (name && !g->name))
+		return NULL;
+	v->ngrants++;
+	return g;
+}
+
+/*
+ * Split "NS/NAME" (or "NS/NAME/KEY" when key is not NULL) and check each part
+ * against the Kubernetes rules; NAME may be "*" when wildcard is allowed.
+ */
+static int split_ref(struct parse *p, const char *what, char *ref, char **ns,
+		     char **name, char **key, bool wildcard)
+{
+	char why[STORE_ERRMSG_MAX], *slash;
+
+	*ns = ref;
+	slash = strchr(ref, '/');
+	if (!slash) {
+		bad(p, "%s = %s: expected NAMESPACE/%s", what, ref,
+		    key ? "SECRET/KEY" : "SECRET or NAMESPACE/*");
+		return -EINVAL;
+	}
+	*slash = '\0';
+	*name = slash + 1;
+	if (key) {
+		slash = strchr(*name, '/');
+		if (!slash) {
+			bad(p, "%s: expected NAMESPACE/SECRET/KEY", what);
+			return -EINVAL;
+		}
+		*slash = '\0';
+		*key = slash + 1;
+		if (store_check_key(*key, why)) {
+			bad(p, "%s: key \"%s\": %s", what, *key, why);
+			return -EINVAL;
+		}
+	}
+	if (store_check_namespace(*ns, why)) {
+		bad(p, "%s: namespace \"%s\": %s", what, *ns, why);
+		return -EINVAL;
+	}
+	if (wildcard && strcmp(*name, "*") == 0) {
+		*name = NULL;
+		return 0;
+	}
+	if (store_check_name(*name, why)) {
+		bad(p, "%s: secret \"%s\": %s", what, *name, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* item = NS/SECRET/KEY [as FILE] [mode MODE] */
+static int parse_item(struct parse *p, struct view *v, const char *value)
+{
+	char *copy = strdup(value), *save, *ref, *tok, *ns, *name, *key;
+	char why[STORE_ERRMSG_MAX];
+	struct view_item it = { .line = p->line };
+	struct view_grant *g;
+	int ret = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	ref = strtok_r(copy, " \t", &save);
+	if (!ref || split_ref(p, "item", ref, &ns, &name, &key, false)) {
+		if (!ref)
+			bad(p, "item: expected NAMESPACE/SECRET/KEY [as FILE] [mode MODE]");
+		ret = -EINVAL;
+		goto out;
+	}
+	it.file = key;
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		char *arg = strtok_r(NULL, " \t", &save);
+
+		if (!strcmp(tok, "as") && arg) {
+			if (store_check_key(arg, why)) {
+				bad(p, "item %s/%s/%s: file name \"%s\": %s", ns, name,
+				    key, arg, why);
+				ret = -EINVAL;
+				goto out;
+			}
+			it.file = arg;
+		} else if (!strcmp(tok, "mode") && arg) {
+			if (parse_mode(arg, &it.mode)) {
+				bad(p, "item %s/%s/%s: mode '%s' is not an octal mode from 0 to 0777",
+				    ns, name, key, arg);
+				ret = -EINVAL;
+				goto out;
+			}
+			it.has_mode = true;
+		} else {
+			bad(p, "item %s/%s/%s: expected 'as FILE' or 'mode MODE', not '%s'",
+			    ns, name, key, tok);
+			ret = -EINVAL;
+			goto out;
+		}
+	}
+	g = grant_get(v, ns, name, p->line);
+	if (!g) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < g->nitems; i++) {
+		if (!strcmp(g->items[i].file, it.file) || !strcmp(g->items[i].key, key)) {
+			bad(p, "item %s/%s/%s: %s \"%s\" is already projected",
+			    ns, name, key, strcmp(g->items[i].key, key) ? "file" : "key",
+			    strcmp(g->items[i].key, key) ? it.file : key);
+			ret = -EINVAL;
+			goto out;
+		}
+	}
+	{
+		struct view_item *items = realloc(g->items, (g->nitems + 1) * sizeof(*items));
+
+		if (!items) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		g->items = items;
+		it.key = strdup(key);
+		it.file = strdup(it.file);
+		if (!it.key || !it.file) {
+			free(it.key);
+			free(it.file);
+			ret = -ENOMEM;
+			goto out;
+		}
+		items[g->nitems++] = it;
+	}
+out:
+	free(copy);
+	return ret;
+}
+
+static int view_handler(struct parse *p, struct view *v, const char *name,
+			const char *value)
+{
+	unsigned id;
+
+	if (!strcmp(name, "secret") || !strcmp(name, "optional")) {
+		char *copy = strdup(value), *ns, *sname;
+		struct view_grant *g = NULL;
+
+		if (copy && !split_ref(p, name, copy, &ns, &sname, NULL, true)) {
+			g = grant_get(v, ns, sname, p->line);
+			if (g && !strcmp(name, "optional"))
+				g->optional = true;
+		}
+		free(copy);
+		return g != NULL;
+	}
+	if (!strcmp(name, "item"))
+		return parse_item(p, v, value) == 0;
+	if (!strcmp(name, "match")) {
+		char **m;
+
+		if (strncmp(value, "cgroup:", 7) != 0 || !value[7] || value[7] != '/')
+			return bad(p, "[view %s] match: expected cgroup:/GLOB, e.g. cgroup:/machine.slice/*signer*",
+				   v->name);
+		m = realloc(v->matches, (v->nmatches + 1) * sizeof(*m));
+		if (!m)
+			return 0;
+		v->matches = m;
+		if (!(m[v->nmatches] = strdup(value + 7)))
+			return 0;
+		v->nmatches++;
+		return 1;
+	}
+	if (!strcmp(name, "uid") || !strcmp(name, "gid")) {
+		bool group = name[0] == 'g';
+
+		if (parse_id(value, group, &id))
+			return bad(p, "[view %s] %s: no such %s or id '%s'", v->name, name,
+				   group ? "group" : "user", value);
+		if (group)
+			v->gid = id;
+		else
+			v->uid = id;
+		return 1;
+	}
+	if (!strcmp(name, "mode")) {
+		if (parse_mode(value, &v->mode))
+			return bad(p, "[view %s] mode: '%s' is not an octal mode from 0 to 0777",
+				   v->name, value);
+		return 1;
+	}
+	if (!strcmp(name, "audit")) {
+		if (parse_bool(value, &v->audit))
+			return bad(p, "[view %s] audit: '%s' is not on or off", v->name, value);
+		return 1;
+	}
+	return bad(p, "unknown key '%s' in section [view %s]", name, v->name);
+}
+
+/* --- the rest of the file ------------------------------------------------ */
+
 static int handler(void *user, const char *section, const char *name,
 		   const char *value)
 {
@@ -117,13 +406,18 @@ static int handler(void *user, const char *section, const char *name,
 	struct config *c = p->c;
 	unsigned id;
 
+	if (strncmp(section, "view ", 5) == 0) {
+		struct view *v = (struct view *)config_view(c, section + 5);
+
+		return v ? view_handler(p, v, name, value) : 0;
+	}
 	if (strcmp(section, "store") == 0) {
 		if (strcmp(name, "path") == 0) {
 			if (set_path(p, &c->store_path, value))
-				return bad(p, "[store] %s: must be a file path%s", name, "");
+				return bad(p, "[store] path: must be a file path");
 		} else if (strcmp(name, "key_file") == 0) {
 			if (set_path(p, &c->key_file, value))
-				return bad(p, "[store] %s: must be a file path%s", name, "");
+				return bad(p, "[store] key_file: must be a file path");
 		} else {
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
 		}
@@ -132,16 +426,16 @@ static int handler(void *user, const char *section, const char *name,
 			bool group = name[0] == 'g';
 
 			if (parse_id(value, group, &id))
-				return bad(p, group ? "[mount] gid: no such group or id '%s'%s" :
-					   "[mount] uid: no such user or id '%s'%s", value, "");
+				return bad(p, "[mount] %s: no such %s or id '%s'", name,
+					   group ? "group" : "user", value);
 			if (group)
 				c->gid = id;
 			else
 				c->uid = id;
 		} else if (strcmp(name, "mode") == 0) {
 			if (parse_mode(value, &c->mode))
-				return bad(p, "[mount] mode: '%s' is not an octal mode from 0 to 0777%s",
-					   value, "");
+				return bad(p, "[mount] mode: '%s' is not an octal mode from 0 to 0777",
+					   value);
 		} else {
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
 		}
@@ -149,10 +443,15 @@ static int handler(void *user, const char *section, const char *name,
 		if (strcmp(name, "level") != 0)
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
 		if (config_parse_level(value, &c->log_level))
-			return bad(p, "[log] level: '%s' is not one of error, warning, info, debug%s",
-				   value, "");
+			return bad(p, "[log] level: '%s' is not one of error, warning, info, debug",
+				   value);
+	} else if (strcmp(section, "audit") == 0) {
+		if (strcmp(name, "path") != 0)
+			return bad(p, "unknown key '%s' in section [%s]", name, section);
+		if (set_path(p, &c->audit_path, value))
+			return bad(p, "[audit] path: must be a file path");
 	} else {
-		return bad(p, "'%s' is outside any section%s", name, "");
+		return bad(p, "'%s' is outside any section", name);
 	}
 	return 1;
 }
@@ -160,13 +459,12 @@ static int handler(void *user, const char *section, const char *name,
 static bool known_section(const char *name)
 {
 	return strcmp(name, "store") == 0 || strcmp(name, "mount") == 0 ||
-	       strcmp(name, "log") == 0;
+	       strcmp(name, "log") == 0 || strcmp(name, "audit") == 0;
 }
 
 /*
- * inih's line reader.  inih calls the handler only for name = value lines,
- * and Debian's build cannot call it on a new section, so section headers
- * are checked here: an unknown section is an error even when it is empty.
+ * inih's line reader: counts lines, and checks each section header (see the
+ * top of the file).  Returning NULL ends the parse at the first such error.
  */
 static char *reader(char *buf, int size, void *user)
 {
@@ -184,8 +482,15 @@ static char *reader(char *buf, int size, void *user)
 	if (!end)
 		return buf; /* inih reports the syntax error */
 	*end = '\0';
-	if (!known_section(s + 1)) {
-		snprintf(p->msg, sizeof(p->msg), "unknown section [%s]", s + 1);
+	if (strncmp(s + 1, "view", 4) == 0 && (s[5] == ' ' || s[5] == '\0')) {
+		if (s[5] == '\0' || !s[6])
+			bad(p, "[view] needs a name: [view NAME]");
+		else if (view_add(p, s + 6) == -ENOMEM)
+			bad(p, "out of memory");
+		if (p->msg[0])
+			p->bad_line = p->line;
+	} else if (!known_section(s + 1)) {
+		bad(p, "unknown section [%s]", s + 1);
 		p->bad_line = p->line;
 	}
 	*end = ']';
@@ -226,12 +531,13 @@ static int config_defaults(struct config *c)
 	*c = (struct config){
 		.store_path = strdup(CONFIG_DEFAULT_STORE),
 		.key_file = strdup(CONFIG_DEFAULT_KEY),
+		.audit_path = strdup(CONFIG_DEFAULT_AUDIT),
 		.uid = getuid(),
 		.gid = getgid(),
 		.mode = 0400,
 		.log_level = LOG_LEVEL_INFO,
 	};
-	return c->store_path && c->key_file ? 0 : -ENOMEM;
+	return c->store_path && c->key_file && c->audit_path ? 0 : -ENOMEM;
 }
 
 int config_load(struct config *c, const char *path, char *err)
@@ -239,7 +545,7 @@ int config_load(struct config *c, const char *path, char *err)
 	struct parse p = { .c = c };
 	bool must_exist = true;
 	FILE *f = NULL;
-	int ret, line;
+	int fd, ret, line;
 
 	if (!path)
 		path = getenv("SECRETFS_CONFIG");
@@ -251,21 +557,18 @@ int config_load(struct config *c, const char *path, char *err)
 		snprintf(err, CONFIG_ERR_MAX, "out of memory");
 		goto fail;
 	}
-	{
-		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0)
+		f = fdopen(fd, "r");
+	if (!f) {
+		ret = -errno;
 		if (fd >= 0)
-			f = fdopen(fd, "r");
-		if (!f) {
-			ret = -errno;
-			if (fd >= 0)
-				close(fd);
-			if (errno == ENOENT && !must_exist)
-				return 0;
-			snprintf(err, CONFIG_ERR_MAX, "cannot open config file '%s': %s",
-				 path, errno == ELOOP ? "is a symbolic link" : strerror(errno));
-			goto fail;
-		}
+			close(fd);
+		if (ret == -ENOENT && !must_exist)
+			return 0;
+		snprintf(err, CONFIG_ERR_MAX, "cannot open config file '%s': %s", path,
+			 ret == -ELOOP ? "is a symbolic link" : strerror(-ret));
+		goto fail;
 	}
 	if ((ret = check_file(path, f, err)))
 		goto fail;
@@ -303,6 +606,12 @@ int config_load(struct config *c, const char *path, char *err)
 				 path, line);
 		goto fail;
 	}
+	for (size_t i = 0; i < c->nviews; i++) {
+		if (c->views[i].uid == (uid_t)-1)
+			c->views[i].uid = c->uid;
+		if (c->views[i].gid == (gid_t)-1)
+			c->views[i].gid = c->gid;
+	}
 	fclose(f);
 	free(p.dir);
 	return 0;
@@ -314,12 +623,36 @@ fail:
 	return ret;
 }
 
+static void view_release(struct view *v)
+{
+	for (size_t i = 0; i < v->ngrants; i++) {
+		struct view_grant *g = &v->grants[i];
+
+		for (size_t j = 0; j < g->nitems; j++) {
+			free(g->items[j].key);
+			free(g->items[j].file);
+		}
+		free(g->items);
+		free(g->ns);
+		free(g->name);
+	}
+	free(v->grants);
+	for (size_t i = 0; i < v->nmatches; i++)
+		free(v->matches[i]);
+	free(v->matches);
+	free(v->name);
+}
+
 void config_release(struct config *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->nviews; i++)
+		view_release(&c->views[i]);
+	free(c->views);
 	free(c->path);
 	free(c->store_path);
 	free(c->key_file);
+	free(c->audit_path);
 	*c = (struct config){ 0 };
 }

@@ -18,7 +18,42 @@
 #define CONFIG_DEFAULT_KEY   "/etc/secretfs/master.key"
 #define CONFIG_ERR_MAX       512
 
+#define CONFIG_DEFAULT_AUDIT "/var/log/secretfs/audit.log"
+#define VIEW_NAME_MAX        63
+
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/* One projected key of a granted secret, as a secret volume's items[]. */
+struct view_item {
+	char *key;     /* the key in the secret */
+	char *file;    /* the file name it appears as */
+	mode_t mode;   /* its mode, or the view's when !has_mode */
+	bool has_mode;
+	int line;      /* where it was configured, for messages */
+};
+
+/* A grant: one secret (name) or every secret of a namespace (name NULL). */
+struct view_grant {
+	char *ns;
+	char *name;    /* NULL for NS/ * */
+	bool optional;
+	struct view_item *items; /* none: every key, under its own name */
+	size_t nitems;
+	int line;
+};
+
+/* A [view NAME] section: what one container may see. */
+struct view {
+	char *name;
+	struct view_grant *grants;
+	size_t ngrants;
+	char **matches;  /* cgroup globs, for the per-caller mount */
+	size_t nmatches;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;     /* default file mode, 0400 unless set */
+	bool audit;      /* record every open (they then reach the daemon) */
+};
 
 struct config {
 	char *path;       /* the file read, or NULL if none was */
@@ -28,6 +63,9 @@ struct config {
 	gid_t gid;        /* [mount] gid */
 	mode_t mode;      /* [mount] mode of files (folders get x where r) */
 	enum log_level log_level; /* [log] level */
+	char *audit_path; /* [audit] path: JSON lines, one per recorded open */
+	struct view *views; /* [view NAME] sections, in file order */
+	size_t nviews;
 };
 
 /*
@@ -37,6 +75,9 @@ struct config {
  */
 int config_load(struct config *c, const char *path, char *err);
 void config_release(struct config *c);
+
+/* The view of that name, or NULL. */
+const struct view *config_view(const struct config *c, const char *name);
 
 /* Parse "error", "warning", "info" or "debug". */
 int config_parse_level(const char *s, enum log_level *out);

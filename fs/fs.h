@@ -43,13 +43,48 @@ struct node_table {
 	struct node root;
 };
 
+struct fs;
+
+/*
+ * One FUSE connection: the full tree, one view, or (per_caller) the view of
+ * whoever asks.  Its node table is its own; the store handle is shared.
+ */
+struct mount {
+	struct fs *fs;
+	const struct view *view;  /* NULL: the full tree (unless per_caller) */
+	bool per_caller;          /* pick the view from the caller's cgroup */
+	bool audit;               /* record opens */
+	char *mountpoint;
+	struct fuse_session *se;
+	struct node_table nodes;  /* protected by fs->lock */
+	double timeout;           /* entry and attribute cache time, seconds */
+	pthread_t thread;         /* runs this session's loop */
+	bool running;
+	int loop_result;
+};
+
+/* The daemon: every mount it serves, and the one store behind them. */
 struct fs {
 	const struct config *cfg;
 	struct store *st;        /* protected by lock */
-	struct node_table nodes; /* protected by lock */
-	pthread_mutex_t lock;
-	double timeout;          /* entry and attribute cache time, seconds */
-	time_t mounted;
+	pthread_mutex_t lock;    /* guards st and every mount's nodes */
+	time_t started;
+	struct mount *mounts;
+	size_t nmounts;
+	const struct view **disabled; /* per-caller: views that did not come up */
+	size_t ndisabled;
+};
+
+/* An open, recorded by audit.c. */
+struct audit_event {
+	const char *view;
+	const char *mount;
+	pid_t pid;
+	uid_t uid;
+	const char *cgroup;
+	const char *ns, *secret, *key;
+	int64_t generation;
+	bool allowed;
 };
 
 /* node.c - all callers hold fs->lock */
@@ -75,6 +110,32 @@ void node_path(const struct node *n, const char **ns, const char **secret,
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops fs_ops;
+
+/* view.c */
+bool view_ns_visible(const struct view *v, const char *ns);
+/* The grant through which v sees ns/name, or NULL; for v NULL, a grant of
+ * everything. */
+const struct view_grant *view_grant_for(const struct view *v, const char *ns,
+					const char *name);
+/* The key a file name stands for under grant g (NULL if none), and its mode
+ * (dflt for the full view). */
+const char *view_file_key(const struct view *v, const struct view_grant *g,
+			  const char *file, mode_t dflt, mode_t *mode);
+/* The file name key appears as under grant g, or NULL if not projected. */
+const char *view_key_file(const struct view *v, const struct view_grant *g,
+			  const char *key);
+int view_check_required(const struct view *v, struct store *st, char *err,
+			size_t len);
+const struct view *view_for_cgroup(const struct config *c, const char *cgroup);
+
+/* caller.c: the cgroup of the process behind thread tid, checked against
+ * pid reuse through a pidfd.  0, or a negative errno. */
+int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid);
+
+/* audit.c */
+int audit_open(const char *path);
+void audit_close(void);
+void audit_record(const struct audit_event *ev);
 
 /* log.c - never pass a secret value */
 void log_init(enum log_level level, bool to_syslog);

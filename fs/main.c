@@ -1,21 +1,32 @@
 /*
  * main.c - secretfs, the FUSE driver: parse the command line, read the
- * configuration, check the store opens, mount read-only, daemonize once the
+ * configuration, check the store and the views, mount, daemonize once every
  * mount is ready, and serve until unmounted or signalled.
  *
- *   secretfs [-c CONFIG] [-f] [-d] [-o OPTIONS] MOUNTPOINT
+ *   secretfs [OPTIONS] MOUNTPOINT                 the operator's full tree
+ *   secretfs [OPTIONS] --view NAME MOUNTPOINT     one view
+ *   secretfs [OPTIONS] --views DIR                every view, at DIR/NAME
+ *   secretfs [OPTIONS] --per-caller MOUNTPOINT    one mount, view per caller
+ *
+ * Each mount is its own FUSE session with its own loop thread.  Signals
+ * (INT, TERM, HUP) are taken by one thread with sigwait(); it stops every
+ * loop by marking its session exited and poking its thread with SIGUSR1 so
+ * the loop notices.  A mount unmounted from outside (fusermount3 -u) ends
+ * its loop alone; the daemon exits when no loop is left.
  *
  * The store is opened (read-only) after daemonizing so that no SQLite
- * connection crosses a fork; it is opened once before as well, so that a
- * bad store or key is reported on the terminal and nothing gets mounted.
+ * connection crosses a fork; it is opened before as well, so that a bad
+ * store, key or view is reported on the terminal and nothing is mounted.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,20 +38,39 @@
  * a change made with secretctl shows within about this time. */
 #define CACHE_SECONDS 1.0
 
+struct options {
+	const char *config_path;
+	const char *view;
+	const char *views_dir;
+	bool per_caller;
+	bool foreground;
+	bool debug;
+	const char *mountpoint;
+	struct fuse_args user_opts; /* -o ... */
+};
+
 static void usage(FILE *f)
 {
-	fputs("Usage: secretfs [-c CONFIG] [-f] [-d] [-o OPTIONS] MOUNTPOINT\n\n"
-	      "Serve the secrets of a secretfs store as a read-only file tree:\n"
-	      "MOUNTPOINT/<namespace>/<secret>/<key>.\n\n"
+	fputs("Usage: secretfs [OPTIONS] MOUNTPOINT\n"
+	      "       secretfs [OPTIONS] --view NAME MOUNTPOINT\n"
+	      "       secretfs [OPTIONS] --views DIR\n"
+	      "       secretfs [OPTIONS] --per-caller MOUNTPOINT\n\n"
+	      "Serve the secrets of a secretfs store as a read-only file tree,\n"
+	      "MOUNTPOINT/<namespace>/<secret>/<key>: the whole store (for the user who\n"
+	      "mounts it), one view, every view, or the view of each caller's cgroup.\n\n"
 	      "  -c, --config FILE   configuration (default $SECRETFS_CONFIG, else "
 	      CONFIG_DEFAULT_PATH ")\n"
+	      "      --view NAME     serve only what [view NAME] grants (allow_other)\n"
+	      "      --views DIR     serve every configured view at DIR/NAME, one daemon\n"
+	      "      --per-caller    one shared mount (allow_other); each request sees the\n"
+	      "                      view whose 'match = cgroup:GLOB' fits the caller\n"
 	      "  -f, --foreground    stay in the foreground and log to stderr\n"
 	      "                      (default: daemonize once mounted, log to syslog)\n"
 	      "  -d, --debug         foreground, debug log and FUSE request tracing\n"
-	      "  -o OPTIONS          FUSE mount options, e.g. -o allow_other\n"
+	      "  -o OPTIONS          more FUSE mount options\n"
 	      "  -h, --help          this help\n"
 	      "  -V, --version       print the version\n\n"
-	      "Unmount with 'fusermount3 -u MOUNTPOINT'.\n", f);
+	      "Unmount with 'fusermount3 -u MOUNTPOINT', or stop the daemon with SIGTERM.\n", f);
 }
 
 /* No core file and no ptrace or /proc/PID/mem for other users: this
@@ -53,65 +83,61 @@ static void harden_process(void)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-static int check_store(const struct config *cfg)
+static void on_wake(int sig)
 {
-	char err[STORE_ERRMSG_MAX];
-	struct store *st;
-
-	if (store_open(&st, cfg->store_path, cfg->key_file, STORE_RDONLY, err)) {
-		fprintf(stderr, "secretfs: %s\n", err);
-		return -1;
-	}
-	store_close(st);
-	return 0;
+	(void)sig; /* only interrupts a loop's wait; see stop_all() */
 }
 
-int main(int argc, char **argv)
+static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "view", required_argument, NULL, 'v' },
+		{ "views", required_argument, NULL, 'W' },
+		{ "per-caller", no_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	struct fuse_loop_config *loop = NULL;
-	struct fuse_session *se = NULL;
-	struct fs fs = { .timeout = CACHE_SECONDS };
-	const char *config_path = NULL, *mountpoint;
-	char err[CONFIG_ERR_MAX];
-	struct config cfg;
-	bool foreground = false, debug = false, have_cfg = false, mounted = false;
-	bool locked = false;
-	int opt, ret = 1;
+	int opt, modes;
 
 	while ((opt = getopt_long(argc, argv, "c:fdo:hV", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 'd':
-			foreground = debug = true;
-			break;
+		case 'c': o->config_path = optarg; break;
+		case 'v': o->view = optarg; break;
+		case 'W': o->views_dir = optarg; break;
+		case 'P': o->per_caller = true; break;
+		case 'f': o->foreground = true; break;
+		case 'd': o->foreground = o->debug = true; break;
 		case 'o':
-			if (fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, optarg))
-				goto out;
+			if (fuse_opt_add_arg(&o->user_opts, "-o") ||
+			    fuse_opt_add_arg(&o->user_opts, optarg))
+				return 1;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		case 'V':
 			printf("secretfs %s (libfuse %s)\n", SECRETFS_VERSION, fuse_pkgversion());
-			return 0;
+			exit(0);
 		default:
 			usage(stderr);
 			return 2;
 		}
+	}
+	modes = !!o->view + !!o->views_dir + o->per_caller;
+	if (modes > 1) {
+		fprintf(stderr, "secretfs: --view, --views and --per-caller exclude each other\n");
+		return 2;
+	}
+	if (o->views_dir) {
+		if (optind != argc) {
+			fprintf(stderr, "secretfs: --views DIR takes no MOUNTPOINT\n");
+			return 2;
+		}
+		return 0;
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "secretfs: %s\n", optind == argc ? "missing MOUNTPOINT" :
@@ -119,72 +145,307 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	mountpoint = argv[optind];
+	o->mountpoint = argv[optind];
+	return 0;
+}
+
+static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
+		     const char *mountpoint)
+{
+	struct mount *m = realloc(fs->mounts, (fs->nmounts + 1) * sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	fs->mounts = m;
+	m += fs->nmounts;
+	*m = (struct mount){
+		.fs = fs,
+		.view = v,
+		.per_caller = per_caller,
+		.audit = per_caller || (v && v->audit),
+		/* callers of one view mount share a view: let the kernel cache;
+		 * a per-caller mount must ask every time */
+		.timeout = per_caller ? 0.0 : CACHE_SECONDS,
+		.mountpoint = strdup(mountpoint),
+	};
+	if (!m->mountpoint || node_table_init(&m->nodes)) {
+		free(m->mountpoint);
+		return -ENOMEM;
+	}
+	fs->nmounts++;
+	return 0;
+}
+
+/*
+ * Decide what to mount, checking views against the store as the kubelet
+ * checks a pod's volumes: a view whose required secret is missing does not
+ * come up.  For --views the others still do; --view fails outright.
+ */
+static int plan_mounts(struct fs *fs, const struct options *o)
+{
+	char err[STORE_ERRMSG_MAX], path[4096];
+	struct store *st;
+	int ret = 0;
+
+	if (store_open(&st, fs->cfg->store_path, fs->cfg->key_file, STORE_RDONLY, err)) {
+		fprintf(stderr, "secretfs: %s\n", err);
+		return -1;
+	}
+	if (o->view) {
+		const struct view *v = config_view(fs->cfg, o->view);
+
+		if (!v) {
+			fprintf(stderr, "secretfs: no [view %s] in %s\n", o->view,
+				fs->cfg->path ? fs->cfg->path : "the configuration");
+			ret = -1;
+		} else if (view_check_required(v, st, err, sizeof(err))) {
+			fprintf(stderr, "secretfs: %s\n", err);
+			ret = -1;
+		} else {
+			ret = add_mount(fs, v, false, o->mountpoint);
+		}
+	} else if (o->views_dir) {
+		if (fs->cfg->nviews == 0) {
+			fprintf(stderr, "secretfs: --views: no [view NAME] in %s\n",
+				fs->cfg->path ? fs->cfg->path : "the configuration");
+			ret = -1;
+		}
+		if (!ret && mkdir(o->views_dir, 0755) < 0 && errno != EEXIST) {
+			fprintf(stderr, "secretfs: cannot create '%s': %s\n", o->views_dir,
+				strerror(errno));
+			ret = -1;
+		}
+		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
+			const struct view *v = &fs->cfg->views[i];
+
+			if (view_check_required(v, st, err, sizeof(err))) {
+				fprintf(stderr, "secretfs: %s: not mounting it\n", err);
+				continue;
+			}
+			snprintf(path, sizeof(path), "%s/%s", o->views_dir, v->name);
+			if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+				fprintf(stderr, "secretfs: cannot create '%s': %s\n", path,
+					strerror(errno));
+				continue;
+			}
+			ret = add_mount(fs, v, false, path);
+		}
+		if (!ret && fs->nmounts == 0)
+			ret = -1;
+	} else if (o->per_caller) {
+		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
+			const struct view *v = &fs->cfg->views[i];
+			const struct view **d;
+
+			if (!view_check_required(v, st, err, sizeof(err)))
+				continue;
+			fprintf(stderr, "secretfs: %s: its callers will see nothing\n", err);
+			d = realloc(fs->disabled, (fs->ndisabled + 1) * sizeof(*d));
+			if (!d) {
+				ret = -ENOMEM;
+				break;
+			}
+			fs->disabled = d;
+			d[fs->ndisabled++] = v;
+		}
+		if (!ret)
+			ret = add_mount(fs, NULL, true, o->mountpoint);
+	} else {
+		ret = add_mount(fs, NULL, false, o->mountpoint);
+	}
+	store_close(st);
+	return ret;
+}
+
+/* Create and mount one session; errors go to stderr (still a terminal). */
+static int mount_one(struct mount *m, const struct options *o)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	char fixed[512];
+	int ret = -1;
+
+	snprintf(fixed, sizeof(fixed),
+		 "ro,default_permissions,fsname=secretfs%s%s,subtype=secretfs%s",
+		 m->view ? ":" : "", m->view ? m->view->name : "",
+		 m->view || m->per_caller ? ",allow_other" : "");
+	if (fuse_opt_add_arg(&args, "secretfs") || fuse_opt_add_arg(&args, "-o") ||
+	    fuse_opt_add_arg(&args, fixed) || (o->debug && fuse_opt_add_arg(&args, "-d")))
+		goto out;
+	for (int i = 0; i < o->user_opts.argc; i++)
+		if (fuse_opt_add_arg(&args, o->user_opts.argv[i]))
+			goto out;
+	m->se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), m);
+	if (!m->se)
+		goto out;
+	if (fuse_session_mount(m->se, m->mountpoint)) {
+		fuse_session_destroy(m->se);
+		m->se = NULL;
+		goto out;
+	}
+	ret = 0;
+out:
+	fuse_opt_free_args(&args);
+	return ret;
+}
+
+static void *loop_thread(void *arg)
+{
+	struct mount *m = arg;
+	struct fuse_loop_config *loop = fuse_loop_cfg_create();
+
+	if (!loop) {
+		m->loop_result = -ENOMEM;
+		return NULL;
+	}
+	fuse_loop_cfg_set_max_threads(loop, 16);
+	fuse_loop_cfg_set_idle_threads(loop, 4);
+	m->loop_result = fuse_session_loop_mt(m->se, loop);
+	fuse_loop_cfg_destroy(loop);
+	return NULL;
+}
+
+/* Waits for INT, TERM or HUP and stops every loop. */
+static void *signal_thread(void *arg)
+{
+	struct fs *fs = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigwait(&set, &sig) != 0)
+		return NULL;
+	log_msg(LOG_LEVEL_INFO, "stopping on signal %d", sig);
+	for (size_t i = 0; i < fs->nmounts; i++) {
+		fuse_session_exit(fs->mounts[i].se);
+		if (fs->mounts[i].running)
+			pthread_kill(fs->mounts[i].thread, SIGUSR1);
+	}
+	return NULL;
+}
+
+/* Run every mount's loop until all have ended. */
+static int serve(struct fs *fs)
+{
+	struct sigaction wake = { .sa_handler = on_wake }; /* no SA_RESTART */
+	sigset_t stop, usr1;
+	pthread_t sigthread;
+	int ret = 0;
+
+	sigaction(SIGUSR1, &wake, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	if (pthread_create(&sigthread, NULL, signal_thread, fs) != 0)
+		return -1;
+	/* loop threads take SIGUSR1, nothing else */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+	for (size_t i = 0; i < fs->nmounts; i++) {
+		struct mount *m = &fs->mounts[i];
+
+		if (pthread_create(&m->thread, NULL, loop_thread, m) == 0)
+			m->running = true;
+		else
+			ret = -1;
+	}
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	for (size_t i = 0; i < fs->nmounts; i++) {
+		struct mount *m = &fs->mounts[i];
+
+		if (!m->running)
+			continue;
+		pthread_join(m->thread, NULL);
+		m->running = false;
+		if (m->loop_result < 0)
+			ret = -1;
+		log_msg(LOG_LEVEL_INFO, "unmounting '%s'", m->mountpoint);
+	}
+	pthread_cancel(sigthread);
+	pthread_join(sigthread, NULL);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .user_opts = FUSE_ARGS_INIT(0, NULL) };
+	struct fs fs = { 0 };
+	char err[CONFIG_ERR_MAX];
+	struct config cfg;
+	bool have_cfg = false, locked = false;
+	int ret;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		goto out;
+	ret = 1;
 	harden_process();
 	if (sodium_init() < 0) {
 		fprintf(stderr, "secretfs: cannot initialise libsodium\n");
-		return 1;
+		goto out;
 	}
-	if (config_load(&cfg, config_path, err)) {
+	if (config_load(&cfg, o.config_path, err)) {
 		fprintf(stderr, "secretfs: %s\n", err);
-		return 1;
+		goto out;
 	}
 	have_cfg = true;
-	log_init(debug ? LOG_LEVEL_DEBUG : cfg.log_level, false);
-	if (check_store(&cfg))
-		goto out;
-
-	/* argv[0], our fixed options, then the user's -o options */
-	if (fuse_opt_insert_arg(&args, 0, "secretfs") ||
-	    fuse_opt_insert_arg(&args, 1, "-o") ||
-	    fuse_opt_insert_arg(&args, 2, "ro,default_permissions,fsname=secretfs,subtype=secretfs") ||
-	    (debug && fuse_opt_add_arg(&args, "-d")))
-		goto out;
+	log_init(o.debug ? LOG_LEVEL_DEBUG : cfg.log_level, false);
 	fs.cfg = &cfg;
-	fs.mounted = time(NULL);
-	if (pthread_mutex_init(&fs.lock, NULL) || node_table_init(&fs.nodes))
+	fs.started = time(NULL);
+	if (pthread_mutex_init(&fs.lock, NULL))
 		goto out;
 	locked = true;
-	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
-	if (!se)
+	if (plan_mounts(&fs, &o))
 		goto out;
-	if (fuse_set_signal_handlers(se))
+	for (size_t i = 0; i < fs.nmounts; i++)
+		if (mount_one(&fs.mounts[i], &o))
+			goto out;
+	if (fuse_daemonize(o.foreground))
 		goto out;
-	if (fuse_session_mount(se, mountpoint))
-		goto out;
-	mounted = true;
-	if (fuse_daemonize(foreground))
-		goto out;
-	if (!foreground)
+	if (!o.foreground)
 		log_init(cfg.log_level, true);
 	if (store_open(&fs.st, cfg.store_path, cfg.key_file, STORE_RDONLY, err)) {
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		goto out;
 	}
-	log_msg(LOG_LEVEL_INFO, "serving store '%s' at '%s'", cfg.store_path, mountpoint);
-	loop = fuse_loop_cfg_create();
-	if (!loop)
-		goto out;
-	fuse_loop_cfg_set_max_threads(loop, 16);
-	fuse_loop_cfg_set_idle_threads(loop, 4);
-	/* a positive result is the signal that stopped us: a clean stop */
-	ret = fuse_session_loop_mt(se, loop) < 0 ? 1 : 0;
-	log_msg(LOG_LEVEL_INFO, "unmounting '%s'", mountpoint);
+	for (size_t i = 0; i < fs.nmounts; i++) {
+		if (fs.mounts[i].audit) {
+			audit_open(cfg.audit_path);
+			break;
+		}
+	}
+	for (size_t i = 0; i < fs.nmounts; i++)
+		log_msg(LOG_LEVEL_INFO, "serving %s%s%s at '%s'",
+			fs.mounts[i].per_caller ? "each caller's view" :
+			fs.mounts[i].view ? "view \"" : "the whole store",
+			fs.mounts[i].view ? fs.mounts[i].view->name : "",
+			fs.mounts[i].view ? "\"" : "", fs.mounts[i].mountpoint);
+	ret = serve(&fs) ? 1 : 0;
 out:
-	if (loop)
-		fuse_loop_cfg_destroy(loop);
-	if (mounted)
-		fuse_session_unmount(se);
-	if (se) {
-		fuse_remove_signal_handlers(se);
-		fuse_session_destroy(se);
+	for (size_t i = 0; i < fs.nmounts; i++) {
+		struct mount *m = &fs.mounts[i];
+
+		if (m->se) {
+			fuse_session_unmount(m->se);
+			fuse_session_destroy(m->se);
+		}
+		node_table_release(&m->nodes);
+		free(m->mountpoint);
 	}
+	free(fs.mounts);
+	free(fs.disabled);
+	audit_close();
 	store_close(fs.st);
-	if (locked) {
-		node_table_release(&fs.nodes);
+	if (locked)
 		pthread_mutex_destroy(&fs.lock);
-	}
-	fuse_opt_free_args(&args);
+	fuse_opt_free_args(&o.user_opts);
 	if (have_cfg)
 		config_release(&cfg);
 	return ret;

@@ -2,6 +2,11 @@
  * ops.c - the FUSE low-level operations: one small handler per operation,
  * each replying exactly once.
  *
+ * Every request is answered for one view: the mount's own, or in the
+ * per-caller mount the view the caller's cgroup selects (none: an empty
+ * root).  Whatever the view does not grant behaves exactly as a name that
+ * does not exist (ENOENT), in lookup, getattr, opendir, open and read alike.
+ *
  * The mount is read-only: anything that would change it gets EROFS.  Names
  * that break the Kubernetes rules cannot exist, so they get ENOENT without a
  * trip to the database.  An open reads and authenticates the whole value
@@ -10,7 +15,7 @@
  * handle is wiped and freed by release alone.  A value that fails
  * authentication gives EIO and a log line naming the secret, never a byte.
  *
- * Locking: fs->lock guards the store handle and the node table; it is held
+ * Locking: fs->lock guards the store handle and the node tables; it is held
  * across each handler's store calls and never across a reply.
  */
 #include <errno.h>
@@ -22,11 +27,14 @@
 
 #include "fs.h"
 
-/* An open file: one generation of one value. */
+#define CGROUP_MAX 4096
+
+/* An open file: one generation of one value, and who opened it. */
 struct open_file {
 	uint8_t *data; /* sodium_malloc'd plaintext */
 	size_t len;
 	int64_t generation;
+	const struct view *view; /* the view it was opened through */
 };
 
 /* An open folder: its entries, rendered once at opendir. */
@@ -35,9 +43,45 @@ struct dir_buf {
 	size_t size;
 };
 
-static struct fs *fs_of(fuse_req_t req)
+/* The view a request is answered for. */
+struct req_view {
+	const struct view *view; /* NULL and !none: the full tree */
+	bool none;               /* per-caller mount, no view matches */
+	pid_t pid;
+	uid_t uid;
+	char cgroup[CGROUP_MAX];
+};
+
+static struct mount *mount_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+static bool view_disabled(const struct fs *fs, const struct view *v)
+{
+	for (size_t i = 0; i < fs->ndisabled; i++)
+		if (fs->disabled[i] == v)
+			return true;
+	return false;
+}
+
+static void req_view(fuse_req_t req, const struct mount *m, struct req_view *rv)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	rv->view = m->view;
+	rv->none = false;
+	rv->pid = ctx->pid;
+	rv->uid = ctx->uid;
+	rv->cgroup[0] = '\0';
+	if (!m->per_caller)
+		return;
+	if (caller_cgroup(ctx->pid, rv->cgroup, sizeof(rv->cgroup), &rv->pid) != 0) {
+		rv->none = true; /* a caller we cannot pin down sees nothing */
+		return;
+	}
+	rv->view = view_for_cgroup(m->fs->cfg, rv->cgroup);
+	rv->none = !rv->view || view_disabled(m->fs, rv->view);
 }
 
 /* Folders are listable where files are readable: r implies x. */
@@ -46,44 +90,27 @@ static mode_t dir_mode(mode_t file_mode)
 	return file_mode | ((file_mode & 0444) >> 2);
 }
 
-static void fill_attr(const struct fs *fs, const struct node *n,
+static void fill_attr(const struct mount *m, const struct req_view *rv,
+		      const struct node *n, mode_t mode,
 		      const struct store_stat *s, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = n->ino;
-	st->st_uid = fs->cfg->uid;
-	st->st_gid = fs->cfg->gid;
+	st->st_uid = rv->view ? rv->view->uid : m->fs->cfg->uid;
+	st->st_gid = rv->view ? rv->view->gid : m->fs->cfg->gid;
 	if (n->kind == NODE_KEY) {
-		st->st_mode = S_IFREG | fs->cfg->mode;
+		st->st_mode = S_IFREG | mode;
 		st->st_nlink = 1;
 		st->st_size = (off_t)s->size;
 		st->st_blocks = (blkcnt_t)((s->size + 511) / 512);
 	} else {
-		st->st_mode = S_IFDIR | dir_mode(fs->cfg->mode);
+		st->st_mode = S_IFDIR | dir_mode(rv->view ? rv->view->mode :
+						 m->fs->cfg->mode);
 		st->st_nlink = 2;
 	}
 	st->st_blksize = 4096;
-	st->st_mtime = st->st_ctime = s ? s->updated : fs->mounted;
+	st->st_mtime = st->st_ctime = n->kind == NODE_ROOT ? m->fs->started : s->updated;
 	st->st_atime = st->st_mtime;
-}
-
-/* Does the store hold what node n (or parent + name) names?  Fills *s. */
-static int stat_path(struct fs *fs, enum node_kind kind, const char *ns,
-		     const char *secret, const char *key, struct store_stat *s)
-{
-	switch (kind) {
-	case NODE_ROOT:
-		memset(s, 0, sizeof(*s));
-		s->updated = fs->mounted;
-		return 0;
-	case NODE_NS:
-		return store_ns_stat(fs->st, ns, s);
-	case NODE_SECRET:
-		return store_secret_stat(fs->st, ns, secret, s);
-	case NODE_KEY:
-		return store_key_stat(fs->st, ns, secret, key, s);
-	}
-	return -ENOENT;
 }
 
 /* Could a child of a kind-node named name exist at all? */
@@ -105,10 +132,11 @@ static int name_check(enum node_kind child, const char *name)
 	}
 }
 
+/* Turn a store error into the errno to reply, logging what is not ENOENT. */
 static int store_err(struct fs *fs, int err)
 {
-	if (err == -ENOENT)
-		return ENOENT;
+	if (err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG)
+		return -err;
 	if (err == -EBADMSG)
 		log_msg(LOG_LEVEL_ERROR, "%s", store_errmsg(fs->st));
 	else
@@ -116,18 +144,96 @@ static int store_err(struct fs *fs, int err)
 	return err == -ENOMEM ? ENOMEM : EIO;
 }
 
+/*
+ * What the path (ns, secret, file) of a node of this kind is for this
+ * request: -ENOENT if the view does not grant it or the store lacks it;
+ * else the store key the file stands for, its mode, and the store's stat.
+ */
+static int resolve(const struct mount *m, const struct req_view *rv,
+		   enum node_kind kind, const char *ns, const char *secret,
+		   const char *file, const char **key, mode_t *mode,
+		   struct store_stat *s)
+{
+	struct store *st = m->fs->st;
+	const struct view_grant *g;
+
+	*key = NULL;
+	*mode = 0;
+	memset(s, 0, sizeof(*s));
+	if (kind == NODE_ROOT)
+		return 0;
+	if (rv->none || !view_ns_visible(rv->view, ns))
+		return -ENOENT;
+	if (kind == NODE_NS)
+		return store_ns_stat(st, ns, s);
+	g = view_grant_for(rv->view, ns, secret);
+	if (!g)
+		return -ENOENT;
+	if (kind == NODE_SECRET)
+		return store_secret_stat(st, ns, secret, s);
+	*key = view_file_key(rv->view, g, file, m->fs->cfg->mode, mode);
+	if (!*key)
+		return -ENOENT;
+	return store_key_stat(st, ns, secret, *key, s);
+}
+
+static void audit(const struct mount *m, const struct req_view *rv,
+		  const char *ns, const char *secret, const char *key,
+		  int64_t generation, bool allowed)
+{
+	struct audit_event ev = {
+		.view = rv->view ? rv->view->name : NULL,
+		.mount = m->mountpoint,
+		.pid = rv->pid,
+		.uid = rv->uid,
+		.cgroup = rv->cgroup[0] ? rv->cgroup : NULL,
+		.ns = ns,
+		.secret = secret,
+		.key = key,
+		.generation = generation,
+		.allowed = allowed,
+	};
+
+	if (m->audit || (rv->view && rv->view->audit))
+		audit_record(&ev);
+}
+
+/* A lookup the view refused: record it if the secret really exists, so an
+ * auditor sees probing for secrets without the log filling with typos. */
+static void audit_denied(const struct mount *m, const struct req_view *rv,
+			 enum node_kind kind, const char *ns, const char *secret,
+			 const char *file)
+{
+	const struct view_grant *g;
+	struct store_stat s;
+	mode_t mode;
+
+	if (!(m->audit || (rv->view && rv->view->audit)) || kind == NODE_NS)
+		return;
+	g = rv->none ? NULL : view_grant_for(rv->view, ns, secret);
+	if (g && (kind == NODE_SECRET || view_file_key(rv->view, g, file, 0, &mode)))
+		return; /* granted, merely missing: not a denial */
+	if (store_secret_stat(m->fs->st, ns, secret, &s) != 0)
+		return;
+	audit(m, rv, ns, secret, kind == NODE_KEY ? file : NULL, s.generation, false);
+}
+
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fs *fs = fs_of(req);
+	struct mount *m = mount_of(req);
+	struct fs *fs = m->fs;
 	struct fuse_entry_param e = { 0 };
-	const char *ns, *secret, *key;
+	const char *ns, *secret, *file, *key;
+	struct req_view rv;
 	struct store_stat s;
 	struct node *p, *n = NULL;
 	enum node_kind kind;
+	mode_t mode;
 	int err;
 
+	req_view(req, m, &rv);
 	pthread_mutex_lock(&fs->lock);
-	p = node_get(&fs->nodes, parent);
+	p = node_get(&m->nodes, parent);
 	if (!p) {
 		err = ENOENT;
 		goto out;
@@ -135,32 +241,29 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	kind = p->kind + 1;
 	if ((err = -name_check(kind, name)))
 		goto out;
-	node_path(p, &ns, &secret, &key);
-	switch (kind) {
-	case NODE_NS:
+	node_path(p, &ns, &secret, &file);
+	if (kind == NODE_NS)
 		ns = name;
-		break;
-	case NODE_SECRET:
+	else if (kind == NODE_SECRET)
 		secret = name;
-		break;
-	default:
-		key = name;
-		break;
-	}
-	err = stat_path(fs, kind, ns, secret, key, &s);
+	else
+		file = name;
+	err = resolve(m, &rv, kind, ns, secret, file, &key, &mode, &s);
+	if (err == -ENOENT)
+		audit_denied(m, &rv, kind, ns, secret, file);
 	if (err) {
 		err = store_err(fs, err);
 		goto out;
 	}
-	n = node_lookup(&fs->nodes, p, name, kind);
+	n = node_lookup(&m->nodes, p, name, kind);
 	if (!n) {
 		err = ENOMEM;
 		goto out;
 	}
 	e.ino = n->ino;
-	e.attr_timeout = fs->timeout;
-	e.entry_timeout = fs->timeout;
-	fill_attr(fs, n, &s, &e.attr);
+	e.attr_timeout = m->timeout;
+	e.entry_timeout = m->timeout;
+	fill_attr(m, &rv, n, mode, &s, &e.attr);
 out:
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
@@ -171,73 +274,78 @@ out:
 
 static void fs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	struct fs *fs = fs_of(req);
+	struct mount *m = mount_of(req);
 	struct node *n;
 
-	pthread_mutex_lock(&fs->lock);
-	n = node_get(&fs->nodes, ino);
+	pthread_mutex_lock(&m->fs->lock);
+	n = node_get(&m->nodes, ino);
 	if (n)
-		node_forget(&fs->nodes, n, nlookup);
-	pthread_mutex_unlock(&fs->lock);
+		node_forget(&m->nodes, n, nlookup);
+	pthread_mutex_unlock(&m->fs->lock);
 	fuse_reply_none(req);
 }
 
 static void fs_op_forget_multi(fuse_req_t req, size_t count,
 			       struct fuse_forget_data *forgets)
 {
-	struct fs *fs = fs_of(req);
+	struct mount *m = mount_of(req);
 
-	pthread_mutex_lock(&fs->lock);
+	pthread_mutex_lock(&m->fs->lock);
 	for (size_t i = 0; i < count; i++) {
-		struct node *n = node_get(&fs->nodes, forgets[i].ino);
+		struct node *n = node_get(&m->nodes, forgets[i].ino);
 
 		if (n)
-			node_forget(&fs->nodes, n, forgets[i].nlookup);
+			node_forget(&m->nodes, n, forgets[i].nlookup);
 	}
-	pthread_mutex_unlock(&fs->lock);
+	pthread_mutex_unlock(&m->fs->lock);
 	fuse_reply_none(req);
 }
 
 static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
-	const char *ns, *secret, *key;
+	struct mount *m = mount_of(req);
+	const char *ns, *secret, *file, *key;
+	struct req_view rv;
 	struct store_stat s;
 	struct stat st;
 	struct node *n;
+	mode_t mode;
 	int err;
 
 	(void)fi;
-	pthread_mutex_lock(&fs->lock);
-	n = node_get(&fs->nodes, ino);
+	req_view(req, m, &rv);
+	pthread_mutex_lock(&m->fs->lock);
+	n = node_get(&m->nodes, ino);
 	if (!n) {
 		err = ENOENT;
 		goto out;
 	}
-	node_path(n, &ns, &secret, &key);
-	err = stat_path(fs, n->kind, ns, secret, key, &s);
+	node_path(n, &ns, &secret, &file);
+	err = resolve(m, &rv, n->kind, ns, secret, file, &key, &mode, &s);
 	if (err)
-		err = store_err(fs, err);
+		err = store_err(m->fs, err);
 	else
-		fill_attr(fs, n, &s, &st);
+		fill_attr(m, &rv, n, mode, &s, &st);
 out:
-	pthread_mutex_unlock(&fs->lock);
+	pthread_mutex_unlock(&m->fs->lock);
 	if (err)
 		fuse_reply_err(req, err);
 	else
-		fuse_reply_attr(req, &st, fs->timeout);
+		fuse_reply_attr(req, &st, m->timeout);
 }
 
 /* --- folders ----------------------------------------------------------- */
 
 struct dir_fill {
 	fuse_req_t req;
-	struct node_table *nodes;
+	const struct mount *m;
+	const struct req_view *rv;
 	const struct node *dir;
+	const char *ns;          /* of the folder listed, or NULL */
+	const char *secret;
+	const struct view_grant *grant; /* for a secret's folder */
 	struct dir_buf *db;
-	bool dirs; /* entries are folders */
-	int err;
 };
 
 static int dir_add(struct dir_buf *db, fuse_req_t req, const char *name,
@@ -260,20 +368,44 @@ static int dir_add(struct dir_buf *db, fuse_req_t req, const char *name,
 static int dir_each(void *ctx, const char *name, const struct store_stat *s)
 {
 	struct dir_fill *f = ctx;
+	const struct view *v = f->rv->view;
+	struct node_table *nodes = (struct node_table *)&f->m->nodes;
 
 	(void)s;
-	return dir_add(f->db, f->req, name, f->dirs ? S_IFDIR : S_IFREG,
-		       node_dirent_ino(f->nodes, f->dir, name));
+	switch (f->dir->kind) {
+	case NODE_ROOT:
+		if (!view_ns_visible(v, name))
+			return 0;
+		break;
+	case NODE_NS:
+		if (!view_grant_for(v, f->ns, name))
+			return 0;
+		break;
+	case NODE_SECRET:
+		name = view_key_file(v, f->grant, name);
+		if (!name)
+			return 0;
+		return dir_add(f->db, f->req, name, S_IFREG,
+			       node_dirent_ino(nodes, f->dir, name));
+	case NODE_KEY:
+		return -ENOTDIR;
+	}
+	return dir_add(f->db, f->req, name, S_IFDIR,
+		       node_dirent_ino(nodes, f->dir, name));
 }
 
 static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
-	struct dir_fill f = { .req = req };
-	const char *ns, *secret, *key;
+	struct mount *m = mount_of(req);
+	struct fs *fs = m->fs;
+	struct dir_fill f = { .req = req, .m = m };
+	const char *file, *key;
+	struct req_view rv;
+	struct store_stat s;
 	struct dir_buf *db;
 	struct node *n;
+	mode_t mode;
 	int err = 0;
 
 	db = calloc(1, sizeof(*db));
@@ -281,49 +413,47 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	req_view(req, m, &rv);
 	f.db = db;
+	f.rv = &rv;
 	pthread_mutex_lock(&fs->lock);
-	n = node_get(&fs->nodes, ino);
+	n = node_get(&m->nodes, ino);
 	if (!n) {
-		err = ENOENT;
+		err = -ENOENT;
 		goto unlock;
 	}
-	f.nodes = &fs->nodes;
 	f.dir = n;
+	node_path(n, &f.ns, &f.secret, &file);
+	/* a folder that is gone, or not granted, lists as gone, not as empty */
+	if ((err = resolve(m, &rv, n->kind, f.ns, f.secret, file, &key, &mode, &s)))
+		goto unlock;
+	if (n->kind == NODE_SECRET)
+		f.grant = view_grant_for(rv.view, f.ns, f.secret);
 	if (dir_add(db, req, ".", S_IFDIR, n->ino) ||
 	    dir_add(db, req, "..", S_IFDIR, n->parent ? n->parent->ino : n->ino)) {
-		err = ENOMEM;
+		err = -ENOMEM;
 		goto unlock;
 	}
-	node_path(n, &ns, &secret, &key);
-	f.dirs = n->kind != NODE_SECRET;
-	/* a folder that is gone lists as gone, not as empty */
-	err = stat_path(fs, n->kind, ns, secret, key, &(struct store_stat){ 0 });
-	if (err)
-		goto unlock_err;
+	if (rv.none)
+		goto unlock; /* an empty root */
 	/* each listing is one statement, so one snapshot of the store */
 	switch (n->kind) {
 	case NODE_ROOT:
 		err = store_ns_each(fs->st, dir_each, &f);
 		break;
 	case NODE_NS:
-		err = store_secret_each(fs->st, ns, dir_each, &f);
+		err = store_secret_each(fs->st, f.ns, dir_each, &f);
 		break;
 	case NODE_SECRET:
-		err = store_key_each(fs->st, ns, secret, dir_each, &f);
+		err = store_key_each(fs->st, f.ns, f.secret, dir_each, &f);
 		break;
 	case NODE_KEY:
 		err = -ENOTDIR;
 		break;
 	}
-unlock_err:
-	if (err == -ENOTDIR)
-		err = ENOTDIR;
-	else if (err == -ENOMEM)
-		err = ENOMEM;
-	else if (err)
-		err = store_err(fs, err);
 unlock:
+	if (err)
+		err = err == -ENOMEM ? ENOMEM : store_err(fs, err);
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
 		goto fail;
@@ -368,11 +498,14 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 
 static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
-	const char *ns, *secret, *key;
+	struct mount *m = mount_of(req);
+	struct fs *fs = m->fs;
+	const char *ns = NULL, *secret = NULL, *file, *key;
 	struct open_file *of = NULL;
+	struct req_view rv;
 	struct store_stat s;
 	struct node *n;
+	mode_t mode;
 	int err = 0;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -384,21 +517,29 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	req_view(req, m, &rv);
 	pthread_mutex_lock(&fs->lock);
-	n = node_get(&fs->nodes, ino);
+	n = node_get(&m->nodes, ino);
 	if (!n)
-		err = ENOENT;
+		err = -ENOENT;
 	else if (n->kind != NODE_KEY)
-		err = EISDIR;
+		err = -EISDIR;
 	if (!err) {
-		node_path(n, &ns, &secret, &key);
-		err = store_value_get(fs->st, ns, secret, key, &of->data,
-				      &of->len, &s);
-		if (err)
-			err = store_err(fs, err);
-		else
-			of->generation = s.generation;
+		node_path(n, &ns, &secret, &file);
+		err = resolve(m, &rv, n->kind, ns, secret, file, &key, &mode, &s);
+		if (err == -ENOENT)
+			audit_denied(m, &rv, NODE_KEY, ns, secret, file);
 	}
+	if (!err) {
+		err = store_value_get(fs->st, ns, secret, key, &of->data, &of->len, &s);
+		if (!err) {
+			of->generation = s.generation;
+			of->view = rv.view;
+			audit(m, &rv, ns, secret, key, s.generation, true);
+		}
+	}
+	if (err)
+		err = err == -EISDIR ? EISDIR : store_err(fs, err);
 	pthread_mutex_unlock(&fs->lock);
 	if (err) {
 		free(of);
@@ -407,6 +548,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->keep_cache = 0; /* each open re-reads: updates show on the next open */
+	fi->direct_io = m->per_caller; /* no page cache shared between callers */
 	fi->noflush = 1;
 	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted */
 		store_value_free(of->data);
@@ -418,8 +560,20 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	const struct open_file *of = (const struct open_file *)(uintptr_t)fi->fh;
+	struct mount *m = mount_of(req);
 
 	(void)ino;
+	if (m->per_caller) {
+		/* a handle passed to another process reads only for the view
+		 * that opened it */
+		struct req_view rv;
+
+		req_view(req, m, &rv);
+		if (rv.none || rv.view != of->view) {
+			fuse_reply_err(req, EACCES);
+			return;
+		}
+	}
 	if (off < 0 || (size_t)off >= of->len)
 		fuse_reply_buf(req, NULL, 0);
 	else

@@ -1,0 +1,117 @@
+/*
+ * caller.c - who is asking: the cgroup of the process behind a FUSE request,
+ * for the per-caller mount.
+ *
+ * The kernel gives us the requesting thread's id.  We find its process
+ * (Tgid), pin that process with a pidfd, read /proc/PID/cgroup, and then ask
+ * the pidfd whether the process is still alive.  If it is, what we read
+ * belonged to it, not to a later process that reused the pid.  If the
+ * requester died before we pinned it and its pid was reused, we may resolve
+ * the newcomer instead, but the answer then goes to no one: the kernel drops
+ * replies to dead requesters, and the per-caller mount caches nothing.
+ *
+ * Which cgroup path: the unified hierarchy's ("0::"), unless it is "/" on a
+ * hybrid system, then name=systemd's, then the first controller's that is
+ * not "/".  runc, Docker, Podman and the kubelet put a container in the same
+ * path in every hierarchy, so any of them names the container.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_alive(int pidfd)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0);
+}
+
+/* The process (thread group) a thread belongs to; -1 if gone. */
+static pid_t thread_group(pid_t tid)
+{
+	char path[64], line[256];
+	pid_t tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+/* Pick the cgroup path out of /proc/PID/cgroup's lines. */
+static int pick_cgroup(FILE *f, char *out, size_t len)
+{
+	char line[4096], unified[4096] = "", systemd[4096] = "", other[4096] = "";
+
+	while (fgets(line, sizeof(line), f)) {
+		char *ctl = strchr(line, ':'), *path;
+
+		if (!ctl || !(path = strchr(ctl + 1, ':')))
+			continue;
+		path++;
+		path[strcspn(path, "\n")] = '\0';
+		if (strncmp(line, "0::", 3) == 0)
+			snprintf(unified, sizeof(unified), "%s", path);
+		else if (strncmp(ctl, ":name=systemd:", 14) == 0)
+			snprintf(systemd, sizeof(systemd), "%s", path);
+		else if (!other[0] && strcmp(path, "/") != 0)
+			snprintf(other, sizeof(other), "%s", path);
+	}
+	if (unified[0] && (strcmp(unified, "/") != 0 || (!systemd[0] && !other[0])))
+		snprintf(out, len, "%s", unified);
+	else if (systemd[0] && strcmp(systemd, "/") != 0)
+		snprintf(out, len, "%s", systemd);
+	else if (other[0])
+		snprintf(out, len, "%s", other);
+	else if (unified[0] || systemd[0])
+		snprintf(out, len, "/");
+	else
+		return -ENOENT;
+	return 0;
+}
+
+int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid_out)
+{
+	char path[64];
+	pid_t pid;
+	FILE *f;
+	int pidfd, ret;
+
+	pid = thread_group(tid);
+	if (pid <= 0)
+		return -ESRCH;
+	pidfd = pidfd_open_(pid);
+	if (pidfd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "re");
+	if (!f) {
+		ret = -errno;
+		goto out;
+	}
+	ret = pick_cgroup(f, out, len);
+	fclose(f);
+	if (ret == 0 && pidfd_alive(pidfd) != 0)
+		ret = -ESRCH; /* the pid may have been reused: trust nothing read */
+	if (ret == 0 && pid_out)
+		*pid_out = pid;
+out:
+	close(pidfd);
+	return ret;
+}

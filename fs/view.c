@@ -1,0 +1,133 @@
+/*
+ * view.c - what a view grants: which namespaces, secrets and keys are
+ * visible, under which file names and modes, and which view a caller's
+ * cgroup selects.
+ *
+ * A view of NULL is the operator's full view: everything, every key under its
+ * own name, with [mount]'s mode.  A named grant (NS/NAME) takes precedence
+ * over a namespace grant (NS/ *) for the same secret.  Anything not granted
+ * does not exist for the view.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fs.h"
+
+bool view_ns_visible(const struct view *v, const char *ns)
+{
+	if (!v)
+		return true;
+	for (size_t i = 0; i < v->ngrants; i++)
+		if (strcmp(v->grants[i].ns, ns) == 0)
+			return true;
+	return false;
+}
+
+const struct view_grant *view_grant_for(const struct view *v, const char *ns,
+					const char *name)
+{
+	static const struct view_grant everything = { 0 };
+	const struct view_grant *wild = NULL;
+
+	if (!v)
+		return &everything;
+	for (size_t i = 0; i < v->ngrants; i++) {
+		const struct view_grant *g = &v->grants[i];
+
+		if (strcmp(g->ns, ns) != 0)
+			continue;
+		if (!g->name)
+			wild = g;
+		else if (strcmp(g->name, name) == 0)
+			return g;
+	}
+	return wild;
+}
+
+static mode_t item_mode(const struct view *v, const struct view_item *it,
+			mode_t dflt)
+{
+	if (it && it->has_mode)
+		return it->mode;
+	return v ? v->mode : dflt;
+}
+
+const char *view_file_key(const struct view *v, const struct view_grant *g,
+			  const char *file, mode_t dflt, mode_t *mode)
+{
+	if (!g->nitems) {
+		*mode = item_mode(v, NULL, dflt);
+		return file;
+	}
+	for (size_t i = 0; i < g->nitems; i++) {
+		if (strcmp(g->items[i].file, file) == 0) {
+			*mode = item_mode(v, &g->items[i], dflt);
+			return g->items[i].key;
+		}
+	}
+	return NULL;
+}
+
+const char *view_key_file(const struct view *v, const struct view_grant *g,
+			  const char *key)
+{
+	if (!g->nitems)
+		return key;
+	(void)v;
+	for (size_t i = 0; i < g->nitems; i++)
+		if (strcmp(g->items[i].key, key) == 0)
+			return g->items[i].file;
+	return NULL;
+}
+
+/*
+ * Check that every required grant of v can be served: its namespace exists,
+ * a named secret exists, and each projected key exists.  As the kubelet
+ * keeps a pod from starting, a view that fails this does not come up.
+ */
+int view_check_required(const struct view *v, struct store *st, char *err,
+			size_t len)
+{
+	struct store_stat s;
+
+	for (size_t i = 0; i < v->ngrants; i++) {
+		const struct view_grant *g = &v->grants[i];
+
+		if (g->optional)
+			continue;
+		if (!g->name) {
+			if (store_ns_stat(st, g->ns, &s) == 0)
+				continue;
+			snprintf(err, len,
+				 "view \"%s\": namespace \"%s\" not found (granted by 'secret = %s/*'; use 'optional =' to come up without it)",
+				 v->name, g->ns, g->ns);
+			return -ENOENT;
+		}
+		if (store_secret_stat(st, g->ns, g->name, &s) != 0) {
+			snprintf(err, len,
+				 "view \"%s\": secret \"%s\" in namespace \"%s\" not found (required; use 'optional = %s/%s' to come up without it)",
+				 v->name, g->name, g->ns, g->ns, g->name);
+			return -ENOENT;
+		}
+		for (size_t j = 0; j < g->nitems; j++) {
+			if (store_key_stat(st, g->ns, g->name, g->items[j].key, &s) == 0)
+				continue;
+			snprintf(err, len,
+				 "view \"%s\": secret \"%s\" in namespace \"%s\" has no key \"%s\" (projected as \"%s\")",
+				 v->name, g->name, g->ns, g->items[j].key, g->items[j].file);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+const struct view *view_for_cgroup(const struct config *c, const char *cgroup)
+{
+	for (size_t i = 0; i < c->nviews; i++)
+		for (size_t j = 0; j < c->views[i].nmatches; j++)
+			if (fnmatch(c->views[i].matches[j], cgroup, 0) == 0)
+				return &c->views[i];
+	return NULL;
+}

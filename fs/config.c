@@ -123,7 +123,7 @@ static int set_path(struct parse *p, char **dst, const char *value)
 
 	if (!*value)
 		return -EINVAL;
-	if (value[0] == '/' || !p->dir)
+	if (value[0] == '/')
 		s = strdup(value);
 	else if (asprintf(&s, "%s/%s", p->dir, value) < 0)
 		s = NULL;
@@ -572,23 +572,21 @@ int config_load(struct config *c, const char *path, char *err)
 	}
 	if ((ret = check_file(path, f, err)))
 		goto fail;
-	c->path = strdup(path);
-	p.dir = strdup(path);
-	if (!c->path || !p.dir) {
+	/* resolve the folder now: daemons chdir("/") before using the paths */
+	c->path = realpath(path, NULL);
+	if (!c->path) {
+		ret = -errno;
+		snprintf(err, CONFIG_ERR_MAX, "cannot resolve config file '%s': %s", path,
+			 strerror(errno));
+		goto fail;
+	}
+	p.dir = strdup(c->path);
+	if (!p.dir) {
 		ret = -ENOMEM;
 		snprintf(err, CONFIG_ERR_MAX, "out of memory");
 		goto fail;
 	}
-	{
-		char *slash = strrchr(p.dir, '/');
-
-		if (!slash) {
-			free(p.dir);
-			p.dir = NULL;
-		} else {
-			slash[slash == p.dir ? 1 : 0] = '\0';
-		}
-	}
+	*strrchr(p.dir, '/') = '\0'; /* "" for a file in "/": then "/x" below */
 	p.f = f;
 	ini_allow_multiline = false; /* an indented line is not a continuation */
 	line = ini_parse_stream(reader, &p, handler, &p);

@@ -166,9 +166,13 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		/* callers of one view mount share a view: let the kernel cache;
 		 * a per-caller mount must ask every time */
 		.timeout = per_caller ? 0.0 : CACHE_SECONDS,
-		.mountpoint = strdup(mountpoint),
+		.mountpoint = realpath(mountpoint, NULL),
 	};
-	if (!m->mountpoint || node_table_init(&m->nodes)) {
+	if (!m->mountpoint) {
+		fprintf(stderr, "secretfs: mount point '%s': %s\n", mountpoint, strerror(errno));
+		return -1;
+	}
+	if (node_table_init(&m->nodes)) {
 		free(m->mountpoint);
 		return -ENOMEM;
 	}

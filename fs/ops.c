@@ -181,6 +181,7 @@ static void audit(const struct mount *m, const struct req_view *rv,
 		  const char *ns, const char *secret, const char *key,
 		  int64_t generation, bool allowed)
 {
+	char cgroup[CGROUP_MAX] = "";
 	struct audit_event ev = {
 		.view = rv->view ? rv->view->name : NULL,
 		.mount = m->mountpoint,
@@ -194,8 +195,12 @@ static void audit(const struct mount *m, const struct req_view *rv,
 		.allowed = allowed,
 	};
 
-	if (m->audit || (rv->view && rv->view->audit))
-		audit_record(&ev);
+	if (!(m->audit || (rv->view && rv->view->audit)))
+		return;
+	/* per-view mounts resolve no cgroup for access; the record wants one */
+	if (!ev.cgroup && caller_cgroup(rv->pid, cgroup, sizeof(cgroup), NULL) == 0)
+		ev.cgroup = cgroup;
+	audit_record(&ev);
 }
 
 /* A lookup the view refused: record it if the secret really exists, so an

@@ -91,3 +91,90 @@ eventually() {
 	done
 	eval "$2"
 }
+
+# --- real containers (runc + busybox-static) -------------------------------
+
+# make_rootfs DIR: a busybox-static root filesystem
+make_rootfs() {
+	local dir=$1 bb a
+	bb=$(command -v busybox) || fail "busybox is missing (make deps installs busybox-static)"
+	ldd "$bb" 2>&1 | grep -q "not a dynamic" || fail "$bb is not static (install busybox-static)"
+	mkdir -p "$dir/bin" "$dir/proc" "$dir/sys" "$dir/dev" "$dir/tmp" "$dir/run" "$dir/etc"
+	cp "$bb" "$dir/bin/busybox"
+	for a in $("$bb" --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$dir/bin/$a"
+	done
+	echo "root:x:0:0:root:/:/bin/sh" >"$dir/etc/passwd"
+	echo "root:x:0:" >"$dir/etc/group"
+}
+
+# container NAME [--user UID] [--mount HOST:DEST]... [--annotation K=V]...
+#           [--hook STAGE=PATH ARGS...] -- COMMAND...
+# Runs COMMAND in a runc container in cgroup /secretfs-test/NAME-$$ and
+# prints its output; returns its exit status.
+container() {
+	local name=$1 user=0 mounts=() annotations=() hooks=()
+	shift
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--user) user=$2; shift 2 ;;
+		--mount) mounts+=("$2"); shift 2 ;;
+		--annotation) annotations+=("$2"); shift 2 ;;
+		--hook) hooks+=("$2"); shift 2 ;;
+		--) shift; break ;;
+		*) fail "container: unknown option $1" ;;
+		esac
+	done
+	[ -d "$T/rootfs" ] || make_rootfs "$T/rootfs"
+	local bundle=$T/bundles/$name id=secretfs-test-$name-$$
+	mkdir -p "$bundle"
+	# hooks run with the test's environment; pass what they need
+	python3 - "$bundle" "$T/rootfs" "$user" "$name-$$" "${#mounts[@]}" "${mounts[@]}" \
+		"${#annotations[@]}" "${annotations[@]}" "${#hooks[@]}" "${hooks[@]}" "$@" <<'PY'
+import json, sys
+a = sys.argv[1:]
+bundle, rootfs, user, cg = a[0], a[1], int(a[2]), a[3]
+a = a[4:]
+n = int(a[0]); mounts = a[1:1 + n]; a = a[1 + n:]
+n = int(a[0]); annotations = a[1:1 + n]; a = a[1 + n:]
+n = int(a[0]); hooks = a[1:1 + n]; args = a[1 + n:]
+cfg = {
+    "ociVersion": "1.0.2",
+    "process": {"terminal": False, "user": {"uid": user, "gid": user},
+                "args": args, "cwd": "/",
+                "env": ["PATH=/bin", "HOME=/"],
+                "capabilities": {k: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER",
+                                     "CAP_KILL", "CAP_SETUID", "CAP_SETGID"]
+                                 for k in ("bounding", "effective", "permitted")},
+                "noNewPrivileges": True},
+    "root": {"path": rootfs, "readonly": True},
+    "hostname": "c",
+    "mounts": [
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
+        {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
+    ],
+    "linux": {"namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount")],
+              "cgroupsPath": "/secretfs-test/" + cg,
+              "maskedPaths": ["/proc/kcore"], "readonlyPaths": ["/proc/sys"]},
+}
+for m in mounts:
+    src, dst = m.split(":", 1)
+    cfg["mounts"].append({"destination": dst, "type": "bind", "source": src,
+                          "options": ["rbind", "ro"]})
+if annotations:
+    cfg["annotations"] = dict(x.split("=", 1) for x in annotations)
+for h in hooks:
+    stage, cmd = h.split("=", 1)
+    argv = cmd.split()
+    cfg.setdefault("hooks", {}).setdefault(stage, []).append(
+        {"path": argv[0], "args": argv})
+json.dump(cfg, open(bundle + "/config.json", "w"), indent=1)
+PY
+	runc run --bundle "$bundle" "$id" </dev/null
+	local rc=$?
+	runc delete -f "$id" >/dev/null 2>&1
+	return $rc
+}

@@ -29,11 +29,12 @@ for file in "$here"/test_*.sh; do
 		T=$(mktemp -d /tmp/secretfs-e2e.XXXXXX)
 		start=${EPOCHREALTIME/./}
 		(
-			set -eu
+			set -eEu
 			export T
 			source "$here/lib.sh"
 			source "$file"
-			trap 'unmount_fs >/dev/null 2>&1 || true; cleanup_extra 2>/dev/null || true' EXIT
+			trap 'cleanup_extra >/dev/null 2>&1 || true; unmount_fs >/dev/null 2>&1 || true' EXIT
+			trap 'echo "    FAIL: a command failed (status $?): $BASH_COMMAND" >&2' ERR
 			cleanup_extra() { :; }
 			"$t"
 		) >"$T.out" 2>&1

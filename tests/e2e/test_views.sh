@@ -1,0 +1,235 @@
+# test_views.sh - views, proven with real runc containers: each container
+# sees exactly what its view grants, and nothing of anything else.
+
+# a store with the secrets of two "pods", and views for their containers
+views_store() {
+	new_store
+	cat >>"$T/secretfs.ini" <<INI
+[audit]
+path = $T/audit.log
+
+[view signer]
+; the pod's signer container: the HMAC key, readable by uid 1000
+secret = shop/hmac
+uid = 1000
+gid = 1000
+mode = 0440
+match = cgroup:/secretfs-test/signer-*
+
+[view frontend]
+; the same pod's frontend: its config and the TLS certificate, never the key
+secret = shop/frontend-config
+item = shop/tls/tls.crt as cert.pem mode 0444
+optional = shop/feature-flags
+match = cgroup:/secretfs-test/frontend-*
+audit = on
+
+[view billing]
+secret = billing/*
+match = cgroup:/secretfs-test/billing-*
+INI
+	ctl create namespace shop >/dev/null
+	ctl create namespace billing >/dev/null
+	head -c 64 /dev/urandom >"$T/hmac.bin"
+	ctl create secret generic hmac -n shop --from-file=key="$T/hmac.bin" >/dev/null
+	ctl create secret generic frontend-config -n shop --from-literal=url=https://shop.example \
+		--from-literal=.env=DEBUG=0 >/dev/null
+	ctl create secret generic tls -n shop --from-literal=tls.crt=CERTIFICATE \
+		--from-literal=tls.key=PRIVATE-KEY >/dev/null
+	ctl create secret generic db -n billing --from-literal=password=billing-pw >/dev/null
+	ctl create secret generic api -n billing --from-literal=token=billing-token >/dev/null
+}
+
+# the views daemon: every view at $T/views/NAME
+mount_views() {
+	mkdir -p "$T/views"
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/views" 2>"$T/fs.log" &
+	FS_PID=$!
+	M=$T/views/billing
+	for _ in $(seq 100); do
+		mountpoint -q "$T/views/signer" && mountpoint -q "$T/views/frontend" &&
+			mountpoint -q "$T/views/billing" && return 0
+		kill -0 "$FS_PID" 2>/dev/null || fail "secretfs exited: $(cat "$T/fs.log")"
+		sleep 0.05
+	done
+	fail "views not mounted within 5 s"
+}
+
+cleanup_views() {
+	for v in signer frontend billing; do
+		mountpoint -q "$T/views/$v" && fusermount3 -u "$T/views/$v"
+	done
+	return 0
+}
+
+test_three_containers_see_only_their_views() {
+	views_store
+	mount_views
+	cleanup_extra() { cleanup_views; }
+	local out
+	# signer: its key, byte for byte
+	container signer --mount "$T/views/signer:/run/secrets" -- \
+		cat /run/secrets/shop/hmac/key >"$T/got.bin" || fail "signer could not read its key"
+	cmp "$T/hmac.bin" "$T/got.bin" || fail "signer read different bytes"
+	# frontend: its config and the projected certificate
+	out=$(container frontend --mount "$T/views/frontend:/run/secrets" -- \
+		sh -c 'cat /run/secrets/shop/frontend-config/url; echo; cat /run/secrets/shop/tls/cert.pem')
+	expect_eq "frontend reads" "https://shop.example
+CERTIFICATE" "$out"
+	out=$(container billing --mount "$T/views/billing:/run/secrets" -- \
+		sh -c 'cat /run/secrets/billing/db/password /run/secrets/billing/api/token')
+	expect_eq "billing reads" "billing-pwbilling-token" "$out"
+
+	# everything else is as if it did not exist, for every tool
+	out=$(container frontend --mount "$T/views/frontend:/run/secrets" -- sh -c '
+		for p in shop/hmac shop/hmac/key shop/tls/tls.key billing billing/db/password; do
+			ls /run/secrets/$p 2>&1; stat /run/secrets/$p 2>&1; cat /run/secrets/$p 2>&1
+		done
+		find /run/secrets | sort')
+	for p in shop/hmac shop/hmac/key shop/tls/tls.key billing billing/db/password; do
+		expect_contains "ls $p" "$out" "ls: /run/secrets/$p: No such file or directory"
+		expect_contains "stat $p" "$out" "stat: can't stat '/run/secrets/$p': No such file or directory"
+		expect_contains "cat $p" "$out" "cat: can't open '/run/secrets/$p': No such file or directory"
+	done
+	expect_contains "find" "$out" "/run/secrets
+/run/secrets/shop
+/run/secrets/shop/frontend-config
+/run/secrets/shop/frontend-config/.env
+/run/secrets/shop/frontend-config/url
+/run/secrets/shop/tls
+/run/secrets/shop/tls/cert.pem"
+	case "$out" in *PRIVATE*|*billing-pw*) fail "frontend read too much: $out" ;; esac
+	out=$(container signer --mount "$T/views/signer:/run/secrets" -- find /run/secrets)
+	expect_eq "signer's whole tree" "/run/secrets
+/run/secrets/shop
+/run/secrets/shop/hmac
+/run/secrets/shop/hmac/key" "$out"
+}
+
+test_modes_owners_and_dotfiles_in_container() {
+	views_store
+	mount_views
+	cleanup_extra() { cleanup_views; }
+	local out
+	out=$(container signer --mount "$T/views/signer:/run/secrets" -- ls -ln /run/secrets/shop/hmac)
+	expect_contains "signer key" "$out" "-r--r-----    1 1000     1000            64"
+	out=$(container frontend --mount "$T/views/frontend:/run/secrets" -- sh -c '
+		ls -ln /run/secrets/shop/tls; ls /run/secrets/shop/frontend-config; echo --; ls -la /run/secrets/shop/frontend-config')
+	expect_contains "projected mode" "$out" "-r--r--r--    1 0        0               11"
+	expect_contains "dotfile hidden" "$out" "url
+--"
+	expect_contains "dotfile with -a" "$out" ".env"
+	# uid 1000 reads its 0440 key; uid 2000 is refused by the mode bits
+	container signer --user 1000 --mount "$T/views/signer:/run/secrets" -- \
+		cat /run/secrets/shop/hmac/key >/dev/null || fail "uid 1000 could not read"
+	out=$(container signer --user 2000 --mount "$T/views/signer:/run/secrets" -- \
+		cat /run/secrets/shop/hmac/key 2>&1) && fail "uid 2000 read a 0440 file of uid 1000"
+	expect_contains "uid 2000" "$out" "Permission denied"
+}
+
+test_pod_signer_and_frontend() {
+	# the seed's case: two containers of one pod, only the signer holds the key
+	views_store
+	mount_views
+	cleanup_extra() { cleanup_views; }
+	container signer --mount "$T/views/signer:/run/secrets" -- \
+		sh -c 'test -s /run/secrets/shop/hmac/key' || fail "signer cannot see the HMAC key"
+	local out
+	out=$(container frontend --mount "$T/views/frontend:/run/secrets" -- \
+		sh -c 'cat /run/secrets/shop/frontend-config/url >/dev/null
+		       cat /run/secrets/shop/hmac/key; ls /run/secrets/shop' 2>&1) || true
+	expect_contains "frontend" "$out" "No such file or directory"
+	echo "$out" | grep -qx hmac && fail "frontend can list the signer's secret"
+	# the frontend's audited view recorded its reads and its refusal
+	grep -q '"view":"frontend".*"secret":"frontend-config".*"allowed":true' "$T/audit.log" ||
+		fail "no audit record of the frontend's read: $(cat "$T/audit.log")"
+	grep -q '"view":"frontend".*"secret":"hmac".*"allowed":false' "$T/audit.log" ||
+		fail "no audit record of the refusal"
+	grep -q '"cgroup":"/secretfs-test/frontend-' "$T/audit.log" || fail "audit lacks the cgroup"
+	grep -q "billing-pw\|PRIVATE-KEY\|https://shop" "$T/audit.log" && fail "audit holds a value"
+	return 0
+}
+
+test_per_caller_shared_mount() {
+	views_store
+	M=$T/shared
+	mkdir -p "$M"
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --per-caller "$M" 2>"$T/fs.log" &
+	FS_PID=$!
+	eventually 5 'mountpoint -q "$M"' || fail "per-caller mount did not come up"
+	local out
+	container signer --mount "$M:/run/secrets" -- cat /run/secrets/shop/hmac/key >"$T/got.bin"
+	cmp "$T/hmac.bin" "$T/got.bin" || fail "signer read different bytes through the shared mount"
+	out=$(container signer --mount "$M:/run/secrets" -- find /run/secrets)
+	expect_eq "signer through the shared mount" "/run/secrets
+/run/secrets/shop
+/run/secrets/shop/hmac
+/run/secrets/shop/hmac/key" "$out"
+	out=$(container billing --mount "$M:/run/secrets" -- \
+		sh -c 'find /run/secrets | sort; cat /run/secrets/billing/db/password; cat /run/secrets/shop/hmac/key 2>&1') || true
+	expect_contains "billing tree" "$out" "/run/secrets/billing/api/token"
+	expect_contains "billing reads" "$out" "billing-pw"
+	expect_contains "billing cannot" "$out" "No such file or directory"
+	echo "$out" | grep -q '^/run/secrets/shop' && fail "billing listed the signer's key"
+	out=$(container stranger --mount "$M:/run/secrets" -- sh -c 'ls -A /run/secrets; cat /run/secrets/shop/hmac/key 2>&1') || true
+	expect_eq "a process matching no view sees nothing" \
+		"cat: can't open '/run/secrets/shop/hmac/key': No such file or directory" "$out"
+	# the host's root is in no matching cgroup either
+	expect_eq "host sees an empty root" "" "$(ls -A "$M")"
+	# every open is audited in the per-caller mount
+	grep -q '"secret":"hmac".*"allowed":true' "$T/audit.log" || fail "signer's open not audited"
+	grep -q '"cgroup":"/secretfs-test/billing-.*"secret":"hmac".*"allowed":false' "$T/audit.log" ||
+		fail "billing's refusal not audited: $(cat "$T/audit.log")"
+}
+
+test_required_and_optional_secrets() {
+	views_store
+	cat >>"$T/secretfs.ini" <<INI
+[view needs-missing]
+secret = shop/not-there
+[view missing-key]
+item = shop/tls/tls.pem
+INI
+	mkdir -p "$T/m1" "$T/m2"
+	expect_errno "required secret" \
+		'view "needs-missing": secret "not-there" in namespace "shop" not found (required' \
+		"$BIN/secretfs" -c "$T/secretfs.ini" -f --view needs-missing "$T/m1"
+	expect_errno "required key" 'has no key "tls.pem"' \
+		"$BIN/secretfs" -c "$T/secretfs.ini" -f --view missing-key "$T/m1"
+	mountpoint -q "$T/m1" && fail "a view with a missing required secret was mounted"
+	expect_errno "unknown view" "no [view nope]" "$BIN/secretfs" -c "$T/secretfs.ini" --view nope "$T/m1"
+	# optional: absent until it exists, then there
+	"$BIN/secretfs" -c "$T/secretfs.ini" --view frontend "$T/m2" || fail "frontend did not mount"
+	M=$T/m2
+	expect_errno "optional absent" "No such file or directory" ls "$M/shop/feature-flags"
+	ctl create secret generic feature-flags -n shop --from-literal=beta=on >/dev/null
+	eventually 5 'test "$(cat "$M/shop/feature-flags/beta")" = on' || fail "optional secret did not appear"
+	fusermount3 -u "$M"
+	# --views mounts the good views and names the bad ones
+	mkdir -p "$T/views"
+	"$BIN/secretfs" -c "$T/secretfs.ini" --views "$T/views" 2>"$T/views.err" || fail "--views failed"
+	cleanup_extra() { for v in "$T"/views/*; do mountpoint -q "$v" && fusermount3 -u "$v"; done; return 0; }
+	mountpoint -q "$T/views/signer" || fail "signer not mounted"
+	mountpoint -q "$T/views/needs-missing" && fail "needs-missing mounted"
+	expect_contains "named" "$(cat "$T/views.err")" 'view "needs-missing": secret "not-there"'
+	return 0
+}
+
+test_view_config_errors() {
+	new_store
+	printf '[view a]\nsecret = shop\n' >>"$T/secretfs.ini"
+	expect_errno "bad ref" "secret = shop: expected NAMESPACE/SECRET or NAMESPACE/*" ctl get secrets
+	new_store_ini() { sed -i '/^\[view/,$d' "$T/secretfs.ini"; printf "$1" >>"$T/secretfs.ini"; }
+	new_store_ini '[view a]\nsecret = Shop/x\n'
+	expect_errno "bad ns" 'namespace "Shop"' ctl get secrets
+	new_store_ini '[view a]\nitem = shop/tls/tls.crt as a/b\n'
+	expect_errno "bad file" 'file name "a/b"' ctl get secrets
+	new_store_ini '[view a]\nmatch = pid:1\n'
+	expect_errno "bad match" "match: expected cgroup:/GLOB" ctl get secrets
+	new_store_ini '[view a]\ncolour = red\n'
+	expect_errno "unknown key" "unknown key 'colour' in section [view a]" ctl get secrets
+	new_store_ini '[view]\n'
+	expect_errno "no name" "[view] needs a name" ctl get secrets
+	new_store_ini '[view a]\n[view a]\n'
+	expect_errno "twice" "[view a] is defined twice" ctl get secrets
+}

@@ -213,8 +213,15 @@ static void audit_denied(const struct mount *m, const struct req_view *rv,
 	struct store_stat s;
 	mode_t mode;
 
-	if (!(m->audit || (rv->view && rv->view->audit)) || kind == NODE_NS)
+	if (!(m->audit || (rv->view && rv->view->audit)))
 		return;
+	if (kind == NODE_NS) {
+		if ((!rv->none && view_ns_visible(rv->view, ns)) ||
+		    store_ns_stat(m->fs->st, ns, &s) != 0)
+			return;
+		audit(m, rv, ns, NULL, NULL, 0, false);
+		return;
+	}
 	g = rv->none ? NULL : view_grant_for(rv->view, ns, secret);
 	if (g && (kind == NODE_SECRET || view_file_key(rv->view, g, file, 0, &mode)))
 		return; /* granted, merely missing: not a denial */

@@ -52,7 +52,7 @@ CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
 UNIT_TESTS := test_validate test_store test_config
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-all: $(BIN)/secretfs $(BIN)/secretctl
+all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -68,6 +68,10 @@ $(BIN)/secretfs: $(FS_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 $(BIN)/secretctl: $(CTL_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(STORE_LIBS)
+
+$(BIN)/secretfs-oci-hook: $(BUILD)/tools/oci-hook.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs jansson 2>/dev/null)
 
 $(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
@@ -113,10 +117,12 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/doc/secretfs
 	install -m 0755 $(BIN)/secretctl $(DESTDIR)$(PREFIX)/bin/secretctl
 	install -m 0755 $(BIN)/secretfs $(DESTDIR)$(PREFIX)/sbin/secretfs
+	install -m 0755 $(BIN)/secretfs-oci-hook $(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook
 	install -m 0644 etc/secretfs.ini $(DESTDIR)$(PREFIX)/share/doc/secretfs/secretfs.ini.sample
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/secretctl $(DESTDIR)$(PREFIX)/sbin/secretfs
+	rm -f $(DESTDIR)$(PREFIX)/bin/secretctl $(DESTDIR)$(PREFIX)/sbin/secretfs \
+		$(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/secretfs
 
 clean:

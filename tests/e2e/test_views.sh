@@ -233,3 +233,43 @@ test_view_config_errors() {
 	new_store_ini '[view a]\n[view a]\n'
 	expect_errno "twice" "[view a] is defined twice" ctl get secrets
 }
+
+test_oci_hook_mounts_the_view() {
+	views_store
+	local hook="$BIN/secretfs-oci-hook -c $T/secretfs.ini --state-dir $T/oci"
+	container signer --annotation io.secretfs.view=signer \
+		--hook "createRuntime=$hook" --hook "poststop=$hook" -- \
+		cat /run/secrets/shop/hmac/key >"$T/got.bin" || fail "container with the hook failed"
+	cmp "$T/hmac.bin" "$T/got.bin" || fail "read different bytes through the hook's mount"
+	# a target of our choosing, and the rest of the view invisible there too
+	local out
+	out=$(container frontend --annotation io.secretfs.view=frontend \
+		--annotation io.secretfs.target=/etc/app/secrets \
+		--hook "createRuntime=$hook" --hook "poststop=$hook" -- \
+		sh -c 'find /etc/app/secrets | sort; cat /etc/app/secrets/shop/hmac/key 2>&1') || true
+	expect_contains "custom target" "$out" "/etc/app/secrets/shop/tls/cert.pem"
+	expect_contains "hidden there too" "$out" "No such file or directory"
+	# poststop took the host side down: nothing left mounted, no daemon left
+	awk -v d="$T/oci" 'index($2, d) == 1 {print "left mounted: " $2; bad = 1} END {exit bad}' /proc/mounts ||
+		fail "the hook left mounts behind"
+	pgrep -f "secretfs -c $T/secretfs.ini --view" >/dev/null && fail "a view daemon outlived its container"
+	# no annotation: the hook does nothing and the container runs
+	container plain --hook "createRuntime=$hook" -- true || fail "hook broke an unannotated container"
+	return 0
+}
+
+test_oci_hook_refuses_missing_view_or_secret() {
+	views_store
+	printf '[view broken]\nsecret = shop/not-there\n' >>"$T/secretfs.ini"
+	local hook="$BIN/secretfs-oci-hook -c $T/secretfs.ini --state-dir $T/oci" out
+	out=$(container broken --annotation io.secretfs.view=broken --hook "createRuntime=$hook" -- \
+		echo started 2>&1) && fail "container started without its required secret"
+	# runc quotes the hook's stderr: match around the quotes
+	expect_contains "required secret named" "$out" 'not-there'
+	expect_contains "required secret named" "$out" 'not found (required'
+	case "$out" in *started*) fail "the container ran" ;; esac
+	out=$(container nosuch --annotation io.secretfs.view=nosuch --hook "createRuntime=$hook" -- \
+		echo started 2>&1) && fail "container started with an unknown view"
+	expect_contains "unknown view named" "$out" "no [view nosuch]"
+	return 0
+}

@@ -1,0 +1,368 @@
+/*
+ * secretfs-oci-hook - an OCI runtime hook that mounts a secretfs view into a
+ * container, chosen by the container's annotations:
+ *
+ *   io.secretfs.view    the [view NAME] to mount (no annotation: do nothing)
+ *   io.secretfs.target  where, inside the container (default /run/secrets)
+ *
+ * As a createRuntime hook (runtime namespace, after the container's mount
+ * namespace exists, before pivot_root) it starts 'secretfs --view NAME' on a
+ * host folder (STATE_DIR/ID), clones that mount (open_tree), enters the
+ * container's mount namespace and attaches the clone at ROOTFS/TARGET
+ * (move_mount).  The target is walked one component at a time below the
+ * root file system without following symbolic links, so an image cannot
+ * redirect the mount outside its root.  A missing view or required secret
+ * makes secretfs fail, and so the hook, and so the container's creation,
+ * with secretfs's message.
+ *
+ * As a poststop hook it unmounts the host folder, which ends that daemon.
+ * The OCI state arrives on standard input as JSON (id, pid, bundle, status,
+ * annotations).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+
+#define DEFAULT_STATE_DIR "/run/secretfs/oci"
+#define DEFAULT_TARGET    "/run/secrets"
+#define STATE_MAX         (1 << 20)
+
+struct hook {
+	const char *config;    /* passed to secretfs -c */
+	const char *secretfs;  /* the driver binary */
+	const char *state_dir;
+	const char *stage;     /* createRuntime, poststop, or NULL: from status */
+	const char *id;
+	const char *bundle;
+	const char *status;
+	const char *view;
+	const char *target;
+	int pid;
+	char hostdir[PATH_MAX];
+};
+
+static int fail(const struct hook *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(const struct hook *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "secretfs-oci-hook: container %s: ", h->id ? h->id : "?");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: secretfs-oci-hook [-c CONFIG] [--secretfs PATH] [--state-dir DIR] [STAGE]\n\n"
+	      "An OCI runtime hook: reads the container state (JSON) on stdin and, if the\n"
+	      "container has the annotation io.secretfs.view=NAME, mounts that view at\n"
+	      "io.secretfs.target (default " DEFAULT_TARGET ") inside it (stage createRuntime),\n"
+	      "or unmounts it again (stage poststop).  Without STAGE the state's status\n"
+	      "decides: \"stopped\" means poststop.\n\n"
+	      "  -c, --config FILE    secretfs configuration (default: secretfs's default)\n"
+	      "      --secretfs PATH  the secretfs binary (default: beside this hook)\n"
+	      "      --state-dir DIR  host folder for the mounts (default " DEFAULT_STATE_DIR ")\n", f);
+}
+
+/* runc container ids: letters, digits, '_', '-', '.'; never a path. */
+static bool id_ok(const char *id)
+{
+	if (!id || !*id || strlen(id) > 1024 || id[0] == '.')
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!strchr("_-.", *p) && !(*p >= 'a' && *p <= 'z') &&
+		    !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9'))
+			return false;
+	return true;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Run secretfs --view VIEW HOSTDIR; it returns once mounted, or fails
+ * having said why on our stderr. */
+static int start_secretfs(const struct hook *h)
+{
+	const char *argv[8];
+	int n = 0, status;
+	pid_t child;
+
+	argv[n++] = h->secretfs;
+	if (h->config) {
+		argv[n++] = "-c";
+		argv[n++] = h->config;
+	}
+	argv[n++] = "--view";
+	argv[n++] = h->view;
+	argv[n++] = h->hostdir;
+	argv[n] = NULL;
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		dup2(STDERR_FILENO, STDOUT_FILENO); /* runc shows a hook's stderr */
+		execv(h->secretfs, (char *const *)argv);
+		fprintf(stderr, "secretfs-oci-hook: cannot run '%s': %s\n", h->secretfs,
+			strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+/* The container's root file system, from BUNDLE/config.json. */
+static int rootfs_path(const struct hook *h, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	json_error_t jerr;
+	const char *root;
+	json_t *cfg;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "%s/config.json", h->bundle);
+	cfg = json_load_file(path, 0, &jerr);
+	if (!cfg)
+		return fail(h, "cannot read '%s': %s", path, jerr.text), -EINVAL;
+	root = json_string_value(json_object_get(json_object_get(cfg, "root"), "path"));
+	if (!root)
+		ret = -EINVAL;
+	else if (root[0] == '/')
+		snprintf(out, len, "%s", root);
+	else
+		snprintf(out, len, "%s/%s", h->bundle, root);
+	json_decref(cfg);
+	if (ret)
+		fail(h, "'%s' has no root.path", path);
+	return ret;
+}
+
+/*
+ * Open (creating as needed) TARGET below the directory rootfd, one component
+ * at a time, refusing '.', '..' and symbolic links.  Returns an O_PATH fd.
+ */
+static int open_target(const struct hook *h, int rootfd, const char *target)
+{
+	char buf[PATH_MAX], *save, *comp;
+	int fd = dup(rootfd);
+
+	snprintf(buf, sizeof(buf), "%s", target);
+	for (comp = strtok_r(buf, "/", &save); fd >= 0 && comp;
+	     comp = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
+			close(fd);
+			fail(h, "target '%s' may not contain '.' or '..'", target);
+			return -1;
+		}
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
+			fail(h, "cannot create '%s' in the container: %s", target,
+			     strerror(errno));
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0)
+			fail(h, "target '%s' in the container: '%s' is %s", target, comp,
+			     errno == ELOOP || errno == ENOTDIR ?
+			     "a symbolic link or not a folder" : strerror(errno));
+		close(fd);
+		fd = next;
+	}
+	return fd;
+}
+
+static int stage_create(struct hook *h)
+{
+	char rootfs[PATH_MAX], nspath[64];
+	int tree = -1, ns = -1, rootfd = -1, target = -1, ret = 1;
+
+	if (h->target[0] != '/')
+		return fail(h, "io.secretfs.target '%s' must be an absolute path", h->target);
+	if (h->pid <= 0)
+		return fail(h, "the state has no pid: run this hook at createRuntime");
+	if (rootfs_path(h, rootfs, sizeof(rootfs)))
+		return 1;
+	if (mkdir_p(h->hostdir, 0700) < 0)
+		return fail(h, "cannot create '%s': %s", h->hostdir, strerror(errno));
+	if (start_secretfs(h) < 0) {
+		rmdir(h->hostdir);
+		return fail(h, "cannot mount view \"%s\" (see above)", h->view);
+	}
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, h->hostdir,
+			    OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0) {
+		fail(h, "cannot clone the mount at '%s': %s", h->hostdir, strerror(errno));
+		goto out;
+	}
+	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/mnt", h->pid);
+	ns = open(nspath, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || setns(ns, CLONE_NEWNS) < 0) {
+		fail(h, "cannot enter the mount namespace of pid %d: %s", h->pid,
+		     strerror(errno));
+		goto out;
+	}
+	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		fail(h, "cannot open the root file system '%s': %s", rootfs, strerror(errno));
+		goto out;
+	}
+	target = open_target(h, rootfd, h->target);
+	if (target < 0)
+		goto out;
+	if (syscall(SYS_move_mount, tree, "", target, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		fail(h, "cannot mount view \"%s\" at '%s': %s", h->view, h->target,
+		     strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (target >= 0)
+		close(target);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (ns >= 0)
+		close(ns);
+	if (tree >= 0)
+		close(tree);
+	if (ret) /* the view's daemon ends with its host mount */
+		umount2(h->hostdir, MNT_DETACH);
+	return ret;
+}
+
+static int stage_poststop(struct hook *h)
+{
+	if (umount2(h->hostdir, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return fail(h, "cannot unmount '%s': %s", h->hostdir, strerror(errno));
+	if (rmdir(h->hostdir) < 0 && errno != ENOENT)
+		return fail(h, "cannot remove '%s': %s", h->hostdir, strerror(errno));
+	return 0;
+}
+
+/* secretfs beside this binary. */
+static const char *default_secretfs(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+	char *slash;
+
+	if (n <= 0)
+		return "secretfs";
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	strcpy(slash + 1, "secretfs");
+	return path;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "secretfs", required_argument, NULL, 'S' },
+		{ "state-dir", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hook h = { .state_dir = DEFAULT_STATE_DIR };
+	json_t *state = NULL, *ann;
+	json_error_t jerr;
+	int opt, ret = 1;
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': h.config = optarg; break;
+		case 'S': h.secretfs = optarg; break;
+		case 'D': h.state_dir = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		h.stage = argv[optind];
+	if (!h.secretfs)
+		h.secretfs = default_secretfs();
+	state = json_loadf(stdin, JSON_DISABLE_EOF_CHECK, &jerr);
+	if (!state || !json_is_object(state)) {
+		fail(&h, "cannot read the OCI state on stdin: %s", state ? "not an object" : jerr.text);
+		goto out;
+	}
+	ann = json_object_get(state, "annotations");
+	h.view = json_string_value(json_object_get(ann, "io.secretfs.view"));
+	if (!h.view) {
+		ret = 0; /* not ours */
+		goto out;
+	}
+	h.target = json_string_value(json_object_get(ann, "io.secretfs.target"));
+	if (!h.target)
+		h.target = DEFAULT_TARGET;
+	h.id = json_string_value(json_object_get(state, "id"));
+	h.bundle = json_string_value(json_object_get(state, "bundle"));
+	h.status = json_string_value(json_object_get(state, "status"));
+	h.pid = (int)json_integer_value(json_object_get(state, "pid"));
+	if (!id_ok(h.id) || !h.bundle) {
+		fail(&h, "the OCI state lacks a valid id or bundle");
+		goto out;
+	}
+	snprintf(h.hostdir, sizeof(h.hostdir), "%s/%s", h.state_dir, h.id);
+	if (!h.stage)
+		h.stage = h.status && !strcmp(h.status, "stopped") ? "poststop" : "createRuntime";
+	if (!strcmp(h.stage, "createRuntime") || !strcmp(h.stage, "prestart"))
+		ret = stage_create(&h);
+	else if (!strcmp(h.stage, "poststop"))
+		ret = stage_poststop(&h);
+	else
+		ret = fail(&h, "unknown stage '%s' (createRuntime or poststop)", h.stage);
+out:
+	json_decref(state);
+	return ret;
+}

@@ -96,12 +96,86 @@ static void test_file_checks(void **state)
 	assert_non_null(strstr(err, "missing.ini"));
 }
 
+static void test_views(void **state)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+	const struct view *v;
+
+	(void)state;
+	assert_int_equal(config_load(&c, write_ini(
+		"[mount]\nuid = 7\n"
+		"[view signer]\nsecret = shop/hmac\nuid = 1000\nmode = 0440\n"
+		"match = cgroup:/machine.slice/*signer*\naudit = on\n"
+		"[view frontend]\nsecret = shop/*\noptional = shop/flags\n"
+		"item = shop/tls/tls.crt as cert.pem mode 0444\nitem = shop/tls/ca.crt\n"
+		"[view empty]\n", 0644), err), 0);
+	assert_int_equal(c.nviews, 3);
+	v = config_view(&c, "signer");
+	assert_non_null(v);
+	assert_int_equal(v->uid, 1000);
+	assert_int_equal(v->gid, c.gid); /* unset: [mount]'s */
+	assert_int_equal(v->mode, 0440);
+	assert_true(v->audit);
+	assert_int_equal(v->nmatches, 1);
+	assert_string_equal(v->matches[0], "/machine.slice/*signer*");
+	assert_int_equal(v->ngrants, 1);
+	assert_false(v->grants[0].optional);
+	v = config_view(&c, "frontend");
+	assert_int_equal(v->uid, 7);
+	assert_int_equal(v->mode, 0400);
+	assert_int_equal(v->ngrants, 3);
+	assert_null(v->grants[0].name); /* shop/ * */
+	assert_true(v->grants[1].optional);
+	assert_string_equal(v->grants[2].name, "tls");
+	assert_int_equal(v->grants[2].nitems, 2);
+	assert_string_equal(v->grants[2].items[0].file, "cert.pem");
+	assert_int_equal(v->grants[2].items[0].mode, 0444);
+	assert_true(v->grants[2].items[0].has_mode);
+	assert_string_equal(v->grants[2].items[1].file, "ca.crt");
+	assert_false(v->grants[2].items[1].has_mode);
+	assert_int_equal(config_view(&c, "empty")->ngrants, 0);
+	assert_null(config_view(&c, "nope"));
+	config_release(&c);
+}
+
+/* The shipped sample must load, and so must its views once uncommented. */
+static void test_sample_config(void **state)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX], line[256], *path;
+	FILE *in, *out;
+
+	(void)state;
+	assert_int_equal(config_load(&c, "etc/secretfs.ini", err), 0);
+	config_release(&c);
+	in = fopen("etc/secretfs.ini", "r");
+	assert_non_null(in);
+	path = (char *)write_ini("", 0644);
+	out = fopen(path, "w");
+	while (fgets(line, sizeof(line), in)) {
+		/* uncomment the example views: ";[view", ";secret", ... */
+		if (line[0] == ';' && line[1] != ' ' && line[1] != '\n' && line[1] != ';')
+			fputs(line + 1, out);
+		else
+			fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+	if (config_load(&c, path, err))
+		fail_msg("%s", err);
+	assert_int_equal(c.nviews, 2);
+	config_release(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_paths),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_file_checks),
+		cmocka_unit_test(test_views),
+		cmocka_unit_test(test_sample_config),
 	};
 	int ret;
 

@@ -1,0 +1,109 @@
+/*
+ * readloop - time open + read + close of one file in a tight loop.
+ *
+ *   readloop [-r ROUNDS] [-n OPS] [-t THREADS] PATH
+ *
+ * Prints the median over ROUNDS of the nanoseconds one open+read+close
+ * takes (with THREADS readers at once, each doing OPS per round), and checks
+ * every read returned the same number of bytes, so a broken mount cannot
+ * pass for a fast one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *path;
+static long ops = 20000;
+static ssize_t expect = -1;
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void *reader(void *arg)
+{
+	char buf[65536];
+
+	(void)arg;
+	for (long i = 0; i < ops; i++) {
+		int fd = open(path, O_RDONLY);
+		ssize_t n;
+
+		if (fd < 0) {
+			fprintf(stderr, "readloop: open %s: %s\n", path, strerror(errno));
+			exit(1);
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n != expect) {
+			fprintf(stderr, "readloop: read %zd bytes, expected %zd\n", n, expect);
+			exit(1);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = 7, threads = 1, opt;
+	double *t;
+	char buf[65536];
+
+	while ((opt = getopt(argc, argv, "r:n:t:")) != -1) {
+		switch (opt) {
+		case 'r': rounds = atoi(optarg); break;
+		case 'n': ops = atol(optarg); break;
+		case 't': threads = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] PATH\n");
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || rounds < 1 || ops < 1 || threads < 1 || threads > 64) {
+		fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] PATH\n");
+		return 2;
+	}
+	path = argv[optind];
+	{
+		int fd = open(path, O_RDONLY);
+
+		if (fd < 0) {
+			fprintf(stderr, "readloop: open %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+		expect = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	t = calloc((size_t)rounds, sizeof(*t));
+	for (int r = 0; r < rounds; r++) {
+		pthread_t th[64];
+		double start = now_ns();
+
+		for (int i = 0; i < threads; i++)
+			pthread_create(&th[i], NULL, reader, NULL);
+		for (int i = 0; i < threads; i++)
+			pthread_join(th[i], NULL);
+		/* per operation, as one reader sees it */
+		t[r] = (now_ns() - start) / (double)ops;
+	}
+	qsort(t, (size_t)rounds, sizeof(*t), cmp);
+	printf("%.0f\n", t[rounds / 2]);
+	free(t);
+	return 0;
+}

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +30,17 @@
 
 #define CGROUP_MAX 4096
 
+/*
+ * Handles (fi->fh) are reference-counted: open holds one reference, and
+ * read or readdir hold another while they reply.  The kernel sends RELEASE
+ * only once the last reply has been taken, but that can be before the
+ * replying thread has come back from writev(); whoever drops the last
+ * reference frees the handle.
+ */
+
 /* An open file: one generation of one value, and who opened it. */
 struct open_file {
+	atomic_int refs;
 	uint8_t *data; /* sodium_malloc'd plaintext */
 	size_t len;
 	int64_t generation;
@@ -39,6 +49,7 @@ struct open_file {
 
 /* An open folder: its entries, rendered once at opendir. */
 struct dir_buf {
+	atomic_int refs;
 	char *buf;
 	size_t size;
 };
@@ -51,6 +62,22 @@ struct req_view {
 	uid_t uid;
 	char cgroup[CGROUP_MAX];
 };
+
+static void dir_buf_put(struct dir_buf *db)
+{
+	if (atomic_fetch_sub(&db->refs, 1) == 1) {
+		free(db->buf);
+		free(db);
+	}
+}
+
+static void open_file_put(struct open_file *of)
+{
+	if (atomic_fetch_sub(&of->refs, 1) == 1) {
+		store_value_free(of->data); /* wipes the plaintext */
+		free(of);
+	}
+}
 
 static struct mount *mount_of(fuse_req_t req)
 {
@@ -425,6 +452,7 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	atomic_init(&db->refs, 1);
 	req_view(req, m, &rv);
 	f.db = db;
 	f.rv = &rv;
@@ -488,21 +516,20 @@ static void fs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	struct dir_buf *db = (struct dir_buf *)(uintptr_t)fi->fh;
 
 	(void)ino;
+	atomic_fetch_add(&db->refs, 1);
 	if (off < 0 || (size_t)off >= db->size)
 		fuse_reply_buf(req, NULL, 0);
 	else
 		fuse_reply_buf(req, db->buf + off,
 			       db->size - (size_t)off < size ? db->size - (size_t)off : size);
+	dir_buf_put(db);
 }
 
 static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 			     struct fuse_file_info *fi)
 {
-	struct dir_buf *db = (struct dir_buf *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	free(db->buf);
-	free(db);
+	dir_buf_put((struct dir_buf *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -529,6 +556,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	atomic_init(&of->refs, 1);
 	req_view(req, m, &rv);
 	pthread_mutex_lock(&fs->lock);
 	n = node_get(&m->nodes, ino);
@@ -571,7 +599,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	const struct open_file *of = (const struct open_file *)(uintptr_t)fi->fh;
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 	struct mount *m = mount_of(req);
 
 	(void)ino;
@@ -586,21 +614,20 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			return;
 		}
 	}
+	atomic_fetch_add(&of->refs, 1);
 	if (off < 0 || (size_t)off >= of->len)
 		fuse_reply_buf(req, NULL, 0);
 	else
 		fuse_reply_buf(req, (const char *)of->data + off,
 			       of->len - (size_t)off < size ? of->len - (size_t)off : size);
+	open_file_put(of);
 }
 
 static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	store_value_free(of->data);
-	free(of);
+	open_file_put((struct open_file *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 

@@ -76,8 +76,14 @@ unmount_fs() {
 			sleep 0.05
 		done
 		kill -0 "$FS_PID" 2>/dev/null && fail "secretfs still running after unmount"
-		wait "$FS_PID" 2>/dev/null
+		local rc=0
+		wait "$FS_PID" 2>/dev/null || rc=$?
 		FS_PID=
+		[ "$rc" = 0 ] || fail "secretfs exited with status $rc: $(grep -A25 "ERROR: \\|runtime error" "$T/fs.log" | head -30; tail -3 "$T/fs.log")"
+	fi
+	# a sanitizer build reports leaks and undefined behaviour on exit
+	if [ -f "$T/fs.log" ] && grep -q "Sanitizer\|runtime error" "$T/fs.log"; then
+		fail "sanitizer report from secretfs: $(grep -A20 "Sanitizer\|runtime error" "$T/fs.log" | head -40)"
 	fi
 	return 0
 }

@@ -33,7 +33,7 @@ for file in "$here"/test_*.sh; do
 			export T
 			source "$here/lib.sh"
 			source "$file"
-			trap 'cleanup_extra >/dev/null 2>&1 || true; unmount_fs >/dev/null 2>&1 || true' EXIT
+			trap 'cleanup_extra >/dev/null 2>&1 || true; unmount_fs' EXIT
 			trap 'echo "    FAIL: a command failed (status $?): $BASH_COMMAND" >&2' ERR
 			cleanup_extra() { :; }
 			"$t"

@@ -41,7 +41,7 @@ TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 STORE_SRC := store/db.c store/seal.c store/secret.c store/validate.c
 CONF_SRC  := fs/config.c
-FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c
+FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c
 CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
@@ -73,6 +73,17 @@ $(BIN)/secretfs-oci-hook: $(BUILD)/tools/oci-hook.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs jansson 2>/dev/null)
 
+# helpers the end-to-end tests and benchmarks run
+$(BIN)/test/stamp: $(BUILD)/tests/tools/stamp.o $(CONF_OBJ) $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
+
+$(BIN)/test/readloop: $(BUILD)/tests/bench/readloop.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
+TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop
+
 $(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
@@ -97,7 +108,7 @@ run: deps
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
-e2e: all
+e2e: all $(TEST_TOOLS)
 	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
 
 # every test twice: the release build, then an ASan+UBSan build

@@ -103,6 +103,17 @@ static int parse_bool(const char *v, bool *out)
 	return 0;
 }
 
+static int parse_layout(const char *v, enum layout *out)
+{
+	if (!strcmp(v, "plain"))
+		*out = LAYOUT_PLAIN;
+	else if (!strcmp(v, "kubelet"))
+		*out = LAYOUT_KUBELET;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int config_parse_level(const char *s, enum log_level *out)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
@@ -394,6 +405,12 @@ static int view_handler(struct parse *p, struct view *v, const char *name,
 			return bad(p, "[view %s] audit: '%s' is not on or off", v->name, value);
 		return 1;
 	}
+	if (!strcmp(name, "layout")) {
+		if (parse_layout(value, &v->layout))
+			return bad(p, "[view %s] layout: '%s' is not plain or kubelet", v->name, value);
+		v->has_layout = true;
+		return 1;
+	}
 	return bad(p, "unknown key '%s' in section [view %s]", name, v->name);
 }
 
@@ -436,6 +453,9 @@ static int handler(void *user, const char *section, const char *name,
 			if (parse_mode(value, &c->mode))
 				return bad(p, "[mount] mode: '%s' is not an octal mode from 0 to 0777",
 					   value);
+		} else if (strcmp(name, "layout") == 0) {
+			if (parse_layout(value, &c->layout))
+				return bad(p, "[mount] layout: '%s' is not plain or kubelet", value);
 		} else {
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
 		}
@@ -445,6 +465,29 @@ static int handler(void *user, const char *section, const char *name,
 		if (config_parse_level(value, &c->log_level))
 			return bad(p, "[log] level: '%s' is not one of error, warning, info, debug",
 				   value);
+	} else if (strcmp(section, "updates") == 0) {
+		if (strcmp(name, "strategy") == 0) {
+			if (!strcmp(value, "watch"))
+				c->strategy = UPDATE_WATCH;
+			else if (!strcmp(value, "ttl"))
+				c->strategy = UPDATE_TTL;
+			else if (!strcmp(value, "poll"))
+				c->strategy = UPDATE_POLL;
+			else
+				return bad(p, "[updates] strategy: '%s' is not watch, ttl or poll", value);
+		} else if (strcmp(name, "ttl") == 0) {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(value, &end, 10);
+			if (!*value || *end || errno || n < 1 || n > 86400 || value[0] == '-')
+				return bad(p, "[updates] ttl: '%s' is not a number of seconds from 1 to 86400",
+					   value);
+			c->ttl = (unsigned)n;
+		} else {
+			return bad(p, "unknown key '%s' in section [%s]", name, section);
+		}
 	} else if (strcmp(section, "audit") == 0) {
 		if (strcmp(name, "path") != 0)
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
@@ -459,7 +502,8 @@ static int handler(void *user, const char *section, const char *name,
 static bool known_section(const char *name)
 {
 	return strcmp(name, "store") == 0 || strcmp(name, "mount") == 0 ||
-	       strcmp(name, "log") == 0 || strcmp(name, "audit") == 0;
+	       strcmp(name, "log") == 0 || strcmp(name, "audit") == 0 ||
+	       strcmp(name, "updates") == 0;
 }
 
 /*
@@ -536,6 +580,8 @@ static int config_defaults(struct config *c)
 		.gid = getgid(),
 		.mode = 0400,
 		.log_level = LOG_LEVEL_INFO,
+		.strategy = UPDATE_WATCH,
+		.ttl = 60,
 	};
 	return c->store_path && c->key_file && c->audit_path ? 0 : -ENOMEM;
 }
@@ -609,6 +655,8 @@ int config_load(struct config *c, const char *path, char *err)
 			c->views[i].uid = c->uid;
 		if (c->views[i].gid == (gid_t)-1)
 			c->views[i].gid = c->gid;
+		if (!c->views[i].has_layout)
+			c->views[i].layout = c->layout;
 	}
 	fclose(f);
 	free(p.dir);

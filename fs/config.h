@@ -23,6 +23,20 @@
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
+/* How the driver notices changes: the kubelet's
+ * configMapAndSecretChangeDetectionStrategy. */
+enum update_strategy {
+	UPDATE_WATCH, /* notice each commit at once (inotify + change log) */
+	UPDATE_TTL,   /* re-validate every ttl seconds */
+	UPDATE_POLL,  /* cache nothing: every open reads the store */
+};
+
+/* How a secret's folder is laid out. */
+enum layout {
+	LAYOUT_PLAIN,   /* <key> files, live in place */
+	LAYOUT_KUBELET, /* ..data -> ..gen-N/<key>, <key> -> ..data/<key> */
+};
+
 /* One projected key of a granted secret, as a secret volume's items[]. */
 struct view_item {
 	char *key;     /* the key in the secret */
@@ -53,6 +67,8 @@ struct view {
 	gid_t gid;
 	mode_t mode;     /* default file mode, 0400 unless set */
 	bool audit;      /* record every open (they then reach the daemon) */
+	enum layout layout;
+	bool has_layout; /* set in the section; else [mount]'s */
 };
 
 struct config {
@@ -62,6 +78,9 @@ struct config {
 	uid_t uid;        /* [mount] uid: owner of every file and folder */
 	gid_t gid;        /* [mount] gid */
 	mode_t mode;      /* [mount] mode of files (folders get x where r) */
+	enum layout layout; /* [mount] layout */
+	enum update_strategy strategy; /* [updates] strategy */
+	unsigned ttl;     /* [updates] ttl, seconds */
 	enum log_level log_level; /* [log] level */
 	char *audit_path; /* [audit] path: JSON lines, one per recorded open */
 	struct view *views; /* [view NAME] sections, in file order */

@@ -12,6 +12,7 @@
 #define FUSE_USE_VERSION 314
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -21,7 +22,18 @@
 #include "config.h"
 #include "store/store.h"
 
-enum node_kind { NODE_ROOT, NODE_NS, NODE_SECRET, NODE_KEY };
+/*
+ * What a node is.  The plain layout has ROOT, NS, SECRET and KEY (a file).
+ * The kubelet layout adds, inside a SECRET: DATA ("..data", a symlink to the
+ * current generation's folder), GEN ("..gen-N", one generation, immutable)
+ * holding GEN_KEY files; its KEY names are symlinks to "..data/KEY".
+ */
+enum node_kind {
+	NODE_ROOT, NODE_NS, NODE_SECRET, NODE_KEY, NODE_DATA, NODE_GEN, NODE_GEN_KEY
+};
+
+#define DATA_NAME  "..data"
+#define GEN_PREFIX "..gen-"
 
 struct node {
 	fuse_ino_t ino;
@@ -32,6 +44,34 @@ struct node {
 	uint64_t refs;         /* children pointing here */
 	struct node *next_ino; /* hash chains */
 	struct node *next_name;
+	struct node *children; /* first child; siblings below */
+	struct node *next_sibling, *prev_sibling;
+	/* NODE_KEY in the plain layout: what the kernel's page cache holds
+	 * (see "page cache" in ops.c) */
+	int64_t cache_gen;     /* generation the cached pages belong to */
+	uint64_t cache_size;   /* its size, reported while it has users */
+	unsigned cache_users;  /* open handles reading through the cache */
+	/* NODE_GEN: that generation of the secret, with its values */
+	struct store_secret *snap;
+};
+
+/*
+ * An open file: one generation of one value (fi->fh).  Reference-counted:
+ * open holds one reference, and read holds another while it replies (the
+ * kernel may send RELEASE before the replying thread is back from writev).
+ */
+struct open_file {
+	atomic_int refs;
+	uint8_t *data;           /* sodium_malloc'd plaintext */
+	size_t len;
+	int64_t generation;
+	const struct view *view; /* the view it was opened through */
+	struct mount *mount;
+	struct node *node;       /* pinned by the kernel while open */
+	bool cached;             /* counted in node->cache_users */
+	char *ns, *secret;       /* for poll notifications */
+	struct fuse_pollhandle *ph; /* protected by fs->lock */
+	struct open_file *next_poller, *prev_poller; /* in fs->pollers */
 };
 
 struct node_table {
@@ -58,6 +98,7 @@ struct mount {
 	struct fuse_session *se;
 	struct node_table nodes;  /* protected by fs->lock */
 	double timeout;           /* entry and attribute cache time, seconds */
+	enum layout layout;       /* the mount's view's, or [mount]'s */
 	pthread_t thread;         /* runs this session's loop */
 	bool running;
 	int loop_result;
@@ -73,6 +114,8 @@ struct fs {
 	size_t nmounts;
 	const struct view **disabled; /* per-caller: views that did not come up */
 	size_t ndisabled;
+	struct open_file *pollers;    /* handles waiting in poll(); under lock */
+	struct watcher *watcher;
 };
 
 /* An open, recorded by audit.c. */
@@ -136,6 +179,14 @@ int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid);
 int audit_open(const char *path);
 void audit_close(void);
 void audit_record(const struct audit_event *ev);
+
+/* watch.c: notices committed changes and invalidates what the kernel
+ * caches, wakes poll()ers, in every mount. */
+int watcher_start(struct fs *fs, char *err, size_t len);
+void watcher_stop(struct fs *fs);
+/* Ask the watcher to invalidate a node's attributes (callable from request
+ * handlers, which must not notify the kernel themselves).  Under fs->lock. */
+void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino);
 
 /* log.c - never pass a secret value */
 void log_init(enum log_level level, bool to_syslog);

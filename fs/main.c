@@ -34,9 +34,9 @@
 
 #include "fs.h"
 
-/* How long the kernel may trust a name or an attribute before asking again;
- * a change made with secretctl shows within about this time. */
-#define CACHE_SECONDS 1.0
+/* How long the kernel may trust a name or an attribute: under the watch
+ * strategy, until told otherwise (a day, then it asks anyway). */
+#define WATCH_CACHE_SECONDS 86400.0
 
 struct options {
 	const char *config_path;
@@ -163,9 +163,13 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		.view = v,
 		.per_caller = per_caller,
 		.audit = per_caller || (v && v->audit),
-		/* callers of one view mount share a view: let the kernel cache;
-		 * a per-caller mount must ask every time */
-		.timeout = per_caller ? 0.0 : CACHE_SECONDS,
+		/* callers of one view mount share a view: let the kernel cache
+		 * for as long as the strategy allows; a per-caller mount must
+		 * ask every time */
+		.timeout = per_caller ? 0.0 :
+			   fs->cfg->strategy == UPDATE_WATCH ? WATCH_CACHE_SECONDS :
+			   fs->cfg->strategy == UPDATE_TTL ? (double)fs->cfg->ttl : 0.0,
+		.layout = per_caller ? LAYOUT_PLAIN : v ? v->layout : fs->cfg->layout,
 		.mountpoint = realpath(mountpoint, NULL),
 	};
 	if (!m->mountpoint) {
@@ -241,6 +245,9 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 			const struct view *v = &fs->cfg->views[i];
 			const struct view **d;
 
+			if (v->layout == LAYOUT_KUBELET)
+				fprintf(stderr, "secretfs: view \"%s\": layout = kubelet is served as plain through --per-caller\n",
+					v->name);
 			if (!view_check_required(v, st, err, sizeof(err)))
 				continue;
 			fprintf(stderr, "secretfs: %s: its callers will see nothing\n", err);
@@ -425,6 +432,10 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	if (watcher_start(&fs, err, sizeof(err))) {
+		log_msg(LOG_LEVEL_ERROR, "%s", err);
+		goto out;
+	}
 	for (size_t i = 0; i < fs.nmounts; i++)
 		log_msg(LOG_LEVEL_INFO, "serving %s%s%s at '%s'",
 			fs.mounts[i].per_caller ? "each caller's view" :
@@ -433,6 +444,7 @@ int main(int argc, char **argv)
 			fs.mounts[i].view ? "\"" : "", fs.mounts[i].mountpoint);
 	ret = serve(&fs) ? 1 : 0;
 out:
+	watcher_stop(&fs);
 	for (size_t i = 0; i < fs.nmounts; i++) {
 		struct mount *m = &fs.mounts[i];
 

@@ -55,6 +55,7 @@ void node_table_release(struct node_table *t)
 
 		for (; n; n = next) {
 			next = n->next_ino;
+			store_secret_free(n->snap);
 			free(n->name);
 			free(n);
 		}
@@ -157,6 +158,10 @@ struct node *node_lookup(struct node_table *t, struct node *parent,
 	n->parent = parent;
 	n->nlookup = 1;
 	parent->refs++;
+	n->next_sibling = parent->children;
+	if (parent->children)
+		parent->children->prev_sibling = n;
+	parent->children = n;
 	insert(t, n);
 	if (++t->count > t->nbuckets)
 		grow(t);
@@ -183,6 +188,13 @@ void node_forget(struct node_table *t, struct node *n, uint64_t count)
 		unlink_chain(&t->by_name[hash_name(parent->ino, n->name, t->nbuckets)],
 			     n, false);
 		t->count--;
+		if (n->prev_sibling)
+			n->prev_sibling->next_sibling = n->next_sibling;
+		else
+			parent->children = n->next_sibling;
+		if (n->next_sibling)
+			n->next_sibling->prev_sibling = n->prev_sibling;
+		store_secret_free(n->snap);
 		free(n->name);
 		free(n);
 		parent->refs--;
@@ -195,7 +207,14 @@ void node_path(const struct node *n, const char **ns, const char **secret,
 {
 	*ns = *secret = *key = NULL;
 	switch (n->kind) {
+	case NODE_GEN_KEY:
+		*key = n->name;
+		*secret = n->parent->parent->name;
+		*ns = n->parent->parent->parent->name;
+		break;
 	case NODE_KEY:
+	case NODE_DATA:
+	case NODE_GEN:
 		*key = n->name;
 		*secret = n->parent->name;
 		*ns = n->parent->parent->name;

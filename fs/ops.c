@@ -2,25 +2,48 @@
  * ops.c - the FUSE low-level operations: one small handler per operation,
  * each replying exactly once.
  *
- * Every request is answered for one view: the mount's own, or in the
+ * Views.  Every request is answered for one view: the mount's own, or in the
  * per-caller mount the view the caller's cgroup selects (none: an empty
  * root).  Whatever the view does not grant behaves exactly as a name that
- * does not exist (ENOENT), in lookup, getattr, opendir, open and read alike.
+ * does not exist (ENOENT), in lookup, getattr, opendir, readlink, open and
+ * read alike.  Names that break the Kubernetes rules cannot exist, so they
+ * get ENOENT without a trip to the database.  The mount is read-only:
+ * anything that would change it gets EROFS.
  *
- * The mount is read-only: anything that would change it gets EROFS.  Names
- * that break the Kubernetes rules cannot exist, so they get ENOENT without a
- * trip to the database.  An open reads and authenticates the whole value
- * once and keeps it in the handle (fi->fh), so a reader sees one generation
- * for as long as it holds the file open, whatever changes meanwhile; the
- * handle is wiped and freed by release alone.  A value that fails
+ * Snapshots.  An open reads and authenticates the whole value once and keeps
+ * it in the handle, so a reader sees one generation for as long as it holds
+ * the file open, whatever changes meanwhile.  A value that fails
  * authentication gives EIO and a log line naming the secret, never a byte.
  *
- * Locking: fs->lock guards the store handle and the node tables; it is held
- * across each handler's store calls and never across a reply.
+ * Page cache (plain layout).  A key keeps one inode for as long as the
+ * kernel remembers it, so a file bind-mounted on its own stays live.  Its
+ * page cache must then never mix generations: node->cache_gen says which
+ * generation the cached pages hold and cache_users how many open handles
+ * read through them.  An open of that generation (or of any, when there are
+ * no users) reads through the cache, flushing it first (keep_cache = 0) if
+ * it held another generation.  An open of a newer generation while older
+ * handles still read through the cache uses direct I/O: it reads its own
+ * snapshot from the daemon and leaves the old pages to their readers.  While
+ * there are users, st_size is the cached generation's, so their reads are
+ * not cut short.  Change detection (watch.c) invalidates only attributes
+ * and names; the next open decides about the pages.
+ *
+ * The kubelet layout (layout = kubelet): a secret's folder holds "..data",
+ * a symlink to "..gen-N", the folder of generation N, whose files never
+ * change (inode per generation, cached freely), and each key as a symlink to
+ * "..data/KEY".  Looking up "..gen-N" takes a snapshot of generation N (one
+ * transaction) that lives as long as the kernel keeps that folder, so
+ * everything read through one resolution of "..data" is of one generation.
+ *
+ * Locking: fs->lock guards the store handle, the node tables, the page-cache
+ * bookkeeping and the poll list; it is held across each handler's store
+ * calls and never across a reply.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,24 +51,9 @@
 
 #include "fs.h"
 
-#define CGROUP_MAX 4096
-
-/*
- * Handles (fi->fh) are reference-counted: open holds one reference, and
- * read or readdir hold another while they reply.  The kernel sends RELEASE
- * only once the last reply has been taken, but that can be before the
- * replying thread has come back from writev(); whoever drops the last
- * reference frees the handle.
- */
-
-/* An open file: one generation of one value, and who opened it. */
-struct open_file {
-	atomic_int refs;
-	uint8_t *data; /* sodium_malloc'd plaintext */
-	size_t len;
-	int64_t generation;
-	const struct view *view; /* the view it was opened through */
-};
+#define CGROUP_MAX   4096
+#define FOREVER      86400.0 /* "never changes": a day, then asked again */
+#define LINK_MAX_LEN (STORE_MAX_KEY + 16)
 
 /* An open folder: its entries, rendered once at opendir. */
 struct dir_buf {
@@ -58,9 +66,22 @@ struct dir_buf {
 struct req_view {
 	const struct view *view; /* NULL and !none: the full tree */
 	bool none;               /* per-caller mount, no view matches */
+	enum layout layout;
 	pid_t pid;
 	uid_t uid;
 	char cgroup[CGROUP_MAX];
+};
+
+/* What a name is, for one request. */
+struct target {
+	enum node_kind kind;
+	const char *key;     /* the store key a KEY or GEN_KEY stands for */
+	mode_t mode;         /* S_IF* | permission bits */
+	uint64_t size;
+	int64_t generation;
+	int64_t updated;
+	bool immutable;      /* content never changes: cache it for long */
+	struct store_secret *snap; /* GEN: a new snapshot, for the node */
 };
 
 static void dir_buf_put(struct dir_buf *db)
@@ -75,6 +96,8 @@ static void open_file_put(struct open_file *of)
 {
 	if (atomic_fetch_sub(&of->refs, 1) == 1) {
 		store_value_free(of->data); /* wipes the plaintext */
+		free(of->ns);
+		free(of->secret);
 		free(of);
 	}
 }
@@ -98,6 +121,7 @@ static void req_view(fuse_req_t req, const struct mount *m, struct req_view *rv)
 
 	rv->view = m->view;
 	rv->none = false;
+	rv->layout = m->layout;
 	rv->pid = ctx->pid;
 	rv->uid = ctx->uid;
 	rv->cgroup[0] = '\0';
@@ -117,42 +141,53 @@ static mode_t dir_mode(mode_t file_mode)
 	return file_mode | ((file_mode & 0444) >> 2);
 }
 
+static mode_t view_mode(const struct mount *m, const struct req_view *rv)
+{
+	return rv->view ? rv->view->mode : m->fs->cfg->mode;
+}
+
 static void fill_attr(const struct mount *m, const struct req_view *rv,
-		      const struct node *n, mode_t mode,
-		      const struct store_stat *s, struct stat *st)
+		      fuse_ino_t ino, const struct target *t, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_ino = n->ino;
+	st->st_ino = ino;
 	st->st_uid = rv->view ? rv->view->uid : m->fs->cfg->uid;
 	st->st_gid = rv->view ? rv->view->gid : m->fs->cfg->gid;
-	if (n->kind == NODE_KEY) {
-		st->st_mode = S_IFREG | mode;
-		st->st_nlink = 1;
-		st->st_size = (off_t)s->size;
-		st->st_blocks = (blkcnt_t)((s->size + 511) / 512);
-	} else {
-		st->st_mode = S_IFDIR | dir_mode(rv->view ? rv->view->mode :
-						 m->fs->cfg->mode);
-		st->st_nlink = 2;
-	}
+	st->st_mode = t->mode;
+	st->st_nlink = S_ISDIR(t->mode) ? 2 : 1;
+	st->st_size = (off_t)t->size;
+	st->st_blocks = (blkcnt_t)((t->size + 511) / 512);
 	st->st_blksize = 4096;
-	st->st_mtime = st->st_ctime = n->kind == NODE_ROOT ? m->fs->started : s->updated;
-	st->st_atime = st->st_mtime;
+	st->st_mtime = st->st_ctime = st->st_atime = t->updated;
+}
+
+/* How long the kernel may trust an answer about t. */
+static double timeout_for(const struct mount *m, const struct target *t)
+{
+	if (m->per_caller)
+		return 0.0;
+	if (t->immutable)
+		return FOREVER;
+	return m->timeout;
 }
 
 /* Could a child of a kind-node named name exist at all? */
-static int name_check(enum node_kind child, const char *name)
+static int name_check(enum node_kind parent, const char *name)
 {
 	char why[STORE_ERRMSG_MAX];
 
 	if (strlen(name) > STORE_MAX_NAME)
 		return -ENAMETOOLONG;
-	switch (child) {
-	case NODE_NS:
+	switch (parent) {
+	case NODE_ROOT:
 		return store_check_namespace(name, why) ? -ENOENT : 0;
-	case NODE_SECRET:
+	case NODE_NS:
 		return store_check_name(name, why) ? -ENOENT : 0;
-	case NODE_KEY:
+	case NODE_SECRET:
+		if (strcmp(name, DATA_NAME) == 0 || strncmp(name, GEN_PREFIX, 6) == 0)
+			return 0; /* checked against the layout later */
+		return store_check_key(name, why) ? -ENOENT : 0;
+	case NODE_GEN:
 		return store_check_key(name, why) ? -ENOENT : 0;
 	default:
 		return -ENOTDIR;
@@ -162,8 +197,8 @@ static int name_check(enum node_kind child, const char *name)
 /* Turn a store error into the errno to reply, logging what is not ENOENT. */
 static int store_err(struct fs *fs, int err)
 {
-	if (err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG)
-		return -err;
+	if (err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG || err == -EINVAL)
+		return err == -EINVAL ? EINVAL : -err;
 	if (err == -EBADMSG)
 		log_msg(LOG_LEVEL_ERROR, "%s", store_errmsg(fs->st));
 	else
@@ -171,37 +206,199 @@ static int store_err(struct fs *fs, int err)
 	return err == -ENOMEM ? ENOMEM : EIO;
 }
 
+static void target_of_stat(struct target *t, enum node_kind kind, mode_t mode,
+			   const struct store_stat *s)
+{
+	t->kind = kind;
+	t->mode = mode;
+	t->size = s->size;
+	t->generation = s->generation;
+	t->updated = s->updated;
+	t->immutable = s->immutable && kind != NODE_NS;
+}
+
+static void link_target(char *buf, size_t len, const struct node *parent_secret,
+			const char *name, enum node_kind kind, int64_t gen)
+{
+	(void)parent_secret;
+	if (kind == NODE_DATA)
+		snprintf(buf, len, GEN_PREFIX "%" PRId64, gen);
+	else
+		snprintf(buf, len, DATA_NAME "/%s", name);
+}
+
+/* A generation's folder name, "..gen-N", as N; -1 if it is not one. */
+static int64_t gen_of_name(const char *name)
+{
+	const char *p = name + strlen(GEN_PREFIX);
+	char *end;
+	long long n;
+
+	if (strncmp(name, GEN_PREFIX, strlen(GEN_PREFIX)) != 0 || *p < '1' || *p > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(p, &end, 10);
+	return *end || errno ? -1 : n;
+}
+
+/* The value of key in a snapshot, or NULL. */
+static const struct store_item *snap_item(const struct store_secret *s, const char *key)
+{
+	for (size_t i = 0; s && i < s->nitems; i++)
+		if (strcmp(s->items[i].key, key) == 0)
+			return &s->items[i];
+	return NULL;
+}
+
 /*
- * What the path (ns, secret, file) of a node of this kind is for this
- * request: -ENOENT if the view does not grant it or the store lacks it;
- * else the store key the file stands for, its mode, and the store's stat.
+ * What the child name of parent is for this request: -ENOENT if the view
+ * does not grant it or the store lacks it; else t describes it.  For a
+ * generation folder not yet known as a node, t->snap is a new snapshot that
+ * the caller must keep or free.
  */
-static int resolve(const struct mount *m, const struct req_view *rv,
-		   enum node_kind kind, const char *ns, const char *secret,
-		   const char *file, const char **key, mode_t *mode,
-		   struct store_stat *s)
+static int resolve(struct mount *m, const struct req_view *rv, struct node *parent,
+		   const char *name, struct target *t)
 {
 	struct store *st = m->fs->st;
 	const struct view_grant *g;
+	const char *ns, *secret, *unused;
+	struct store_stat s;
+	mode_t mode;
+	int err;
 
-	*key = NULL;
-	*mode = 0;
-	memset(s, 0, sizeof(*s));
-	if (kind == NODE_ROOT)
+	memset(t, 0, sizeof(*t));
+	if (rv->none)
+		return -ENOENT;
+	if ((err = name_check(parent->kind, name)))
+		return err;
+	node_path(parent, &ns, &secret, &unused);
+	switch (parent->kind) {
+	case NODE_ROOT:
+		if (!view_ns_visible(rv->view, name))
+			return -ENOENT;
+		if ((err = store_ns_stat(st, name, &s)))
+			return err;
+		target_of_stat(t, NODE_NS, S_IFDIR | dir_mode(view_mode(m, rv)), &s);
+		t->size = 0;
 		return 0;
-	if (rv->none || !view_ns_visible(rv->view, ns))
-		return -ENOENT;
-	if (kind == NODE_NS)
-		return store_ns_stat(st, ns, s);
-	g = view_grant_for(rv->view, ns, secret);
-	if (!g)
-		return -ENOENT;
-	if (kind == NODE_SECRET)
-		return store_secret_stat(st, ns, secret, s);
-	*key = view_file_key(rv->view, g, file, m->fs->cfg->mode, mode);
-	if (!*key)
-		return -ENOENT;
-	return store_key_stat(st, ns, secret, *key, s);
+	case NODE_NS:
+		if (!view_grant_for(rv->view, ns, name))
+			return -ENOENT;
+		if ((err = store_secret_stat(st, ns, name, &s)))
+			return err;
+		target_of_stat(t, NODE_SECRET, S_IFDIR | dir_mode(view_mode(m, rv)), &s);
+		t->size = 0;
+		return 0;
+	case NODE_SECRET:
+		g = view_grant_for(rv->view, ns, secret);
+		if (!g)
+			return -ENOENT;
+		if (rv->layout == LAYOUT_KUBELET && strcmp(name, DATA_NAME) == 0) {
+			char link[LINK_MAX_LEN];
+
+			if ((err = store_secret_stat(st, ns, secret, &s)))
+				return err;
+			target_of_stat(t, NODE_DATA, S_IFLNK | 0777, &s);
+			t->immutable = false; /* the link moves, whatever the data */
+			link_target(link, sizeof(link), parent, name, NODE_DATA, s.generation);
+			t->size = strlen(link);
+			return 0;
+		}
+		if (rv->layout == LAYOUT_KUBELET && gen_of_name(name) > 0) {
+			int64_t want = gen_of_name(name);
+			struct node *have = node_find(&m->nodes, parent, name), *data;
+			const struct store_secret *snap = have ? have->snap : NULL;
+
+			if (!snap) {
+				/* a snapshot readlink(..data) took, or a new one */
+				data = node_find(&m->nodes, parent, DATA_NAME);
+				if (data && data->snap && data->snap->generation == want) {
+					t->snap = data->snap;
+					data->snap = NULL;
+				} else if ((err = store_secret_get(st, ns, secret,
+								   STORE_WITH_VALUES, &t->snap))) {
+					return err;
+				}
+				if (t->snap->generation != want) {
+					store_secret_free(t->snap);
+					t->snap = NULL;
+					return -ENOENT; /* that generation is gone */
+				}
+				snap = t->snap;
+			}
+			t->kind = NODE_GEN;
+			t->mode = S_IFDIR | dir_mode(view_mode(m, rv));
+			t->generation = snap->generation;
+			t->updated = snap->updated;
+			t->immutable = true;
+			return 0;
+		}
+		if (name[0] == '.' && name[1] == '.')
+			return -ENOENT;
+		t->key = view_file_key(rv->view, g, name, m->fs->cfg->mode, &mode);
+		if (!t->key)
+			return -ENOENT;
+		if ((err = store_key_stat(st, ns, secret, t->key, &s)))
+			return err;
+		if (rv->layout == LAYOUT_KUBELET) {
+			target_of_stat(t, NODE_KEY, S_IFLNK | 0777, &s);
+			t->size = strlen(DATA_NAME) + 1 + strlen(name);
+			t->immutable = false;
+			return 0;
+		}
+		target_of_stat(t, NODE_KEY, S_IFREG | mode, &s);
+		{
+			/* while handles read cached pages, report their size */
+			struct node *n = node_find(&m->nodes, parent, name);
+
+			if (n && n->cache_users > 0) {
+				t->size = n->cache_size;
+				t->immutable = false;
+			}
+		}
+		return 0;
+	case NODE_GEN: {
+		const struct store_item *it;
+
+		g = view_grant_for(rv->view, ns, secret);
+		if (!g)
+			return -ENOENT;
+		t->key = view_file_key(rv->view, g, name, m->fs->cfg->mode, &mode);
+		it = t->key ? snap_item(parent->snap, t->key) : NULL;
+		if (!it)
+			return -ENOENT;
+		t->kind = NODE_GEN_KEY;
+		t->mode = S_IFREG | mode;
+		t->size = it->len;
+		t->generation = parent->snap->generation;
+		t->updated = parent->snap->updated;
+		t->immutable = true; /* a generation never changes */
+		return 0;
+	}
+	default:
+		return -ENOTDIR;
+	}
+}
+
+/* resolve() for an existing node; the root is always there. */
+static int resolve_node(struct mount *m, const struct req_view *rv, struct node *n,
+			struct target *t)
+{
+	int err;
+
+	if (n->kind == NODE_ROOT) {
+		memset(t, 0, sizeof(*t));
+		t->kind = NODE_ROOT;
+		t->mode = S_IFDIR | dir_mode(view_mode(m, rv));
+		t->updated = m->fs->started;
+		return 0;
+	}
+	err = resolve(m, rv, n->parent, n->name, t);
+	if (!err && t->kind != n->kind)
+		err = -ENOENT; /* e.g. a per-caller view with another layout */
+	store_secret_free(t->snap);
+	t->snap = NULL;
+	return err;
 }
 
 static void audit(const struct mount *m, const struct req_view *rv,
@@ -230,31 +427,41 @@ static void audit(const struct mount *m, const struct req_view *rv,
 	audit_record(&ev);
 }
 
-/* A lookup the view refused: record it if the secret really exists, so an
+/* A lookup the view refused: record it if the object really exists, so an
  * auditor sees probing for secrets without the log filling with typos. */
-static void audit_denied(const struct mount *m, const struct req_view *rv,
-			 enum node_kind kind, const char *ns, const char *secret,
-			 const char *file)
+static void audit_denied(struct mount *m, const struct req_view *rv,
+			 const struct node *parent, const char *name)
 {
+	const char *ns, *secret, *unused, *file = NULL;
 	const struct view_grant *g;
 	struct store_stat s;
 	mode_t mode;
 
 	if (!(m->audit || (rv->view && rv->view->audit)))
 		return;
-	if (kind == NODE_NS) {
-		if ((!rv->none && view_ns_visible(rv->view, ns)) ||
-		    store_ns_stat(m->fs->st, ns, &s) != 0)
+	node_path(parent, &ns, &secret, &unused);
+	switch (parent->kind) {
+	case NODE_ROOT:
+		if ((!rv->none && view_ns_visible(rv->view, name)) ||
+		    store_ns_stat(m->fs->st, name, &s) != 0)
 			return;
-		audit(m, rv, ns, NULL, NULL, 0, false);
+		audit(m, rv, name, NULL, NULL, 0, false);
+		return;
+	case NODE_NS:
+		secret = name;
+		break;
+	case NODE_SECRET:
+		file = name;
+		break;
+	default:
 		return;
 	}
 	g = rv->none ? NULL : view_grant_for(rv->view, ns, secret);
-	if (g && (kind == NODE_SECRET || view_file_key(rv->view, g, file, 0, &mode)))
+	if (g && (!file || view_file_key(rv->view, g, file, 0, &mode)))
 		return; /* granted, merely missing: not a denial */
 	if (store_secret_stat(m->fs->st, ns, secret, &s) != 0)
 		return;
-	audit(m, rv, ns, secret, kind == NODE_KEY ? file : NULL, s.generation, false);
+	audit(m, rv, ns, secret, file, s.generation, false);
 }
 
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -262,12 +469,9 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct mount *m = mount_of(req);
 	struct fs *fs = m->fs;
 	struct fuse_entry_param e = { 0 };
-	const char *ns, *secret, *file, *key;
 	struct req_view rv;
-	struct store_stat s;
+	struct target t;
 	struct node *p, *n = NULL;
-	enum node_kind kind;
-	mode_t mode;
 	int err;
 
 	req_view(req, m, &rv);
@@ -277,32 +481,28 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		err = ENOENT;
 		goto out;
 	}
-	kind = p->kind + 1;
-	if ((err = -name_check(kind, name)))
-		goto out;
-	node_path(p, &ns, &secret, &file);
-	if (kind == NODE_NS)
-		ns = name;
-	else if (kind == NODE_SECRET)
-		secret = name;
-	else
-		file = name;
-	err = resolve(m, &rv, kind, ns, secret, file, &key, &mode, &s);
+	err = resolve(m, &rv, p, name, &t);
 	if (err == -ENOENT)
-		audit_denied(m, &rv, kind, ns, secret, file);
+		audit_denied(m, &rv, p, name);
 	if (err) {
 		err = store_err(fs, err);
 		goto out;
 	}
-	n = node_lookup(&m->nodes, p, name, kind);
-	if (!n) {
-		err = ENOMEM;
+	n = node_lookup(&m->nodes, p, name, t.kind);
+	if (!n || n->kind != t.kind) {
+		if (n)
+			node_forget(&m->nodes, n, 1);
+		store_secret_free(t.snap);
+		err = n ? ENOENT : ENOMEM;
 		goto out;
 	}
+	if (t.snap && !n->snap)
+		n->snap = t.snap;
+	else
+		store_secret_free(t.snap);
 	e.ino = n->ino;
-	e.attr_timeout = m->timeout;
-	e.entry_timeout = m->timeout;
-	fill_attr(m, &rv, n, mode, &s, &e.attr);
+	e.attr_timeout = e.entry_timeout = timeout_for(m, &t);
+	fill_attr(m, &rv, n->ino, &t, &e.attr);
 out:
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
@@ -344,46 +544,80 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
-	const char *ns, *secret, *file, *key;
 	struct req_view rv;
-	struct store_stat s;
+	struct target t;
 	struct stat st;
 	struct node *n;
-	mode_t mode;
 	int err;
 
 	(void)fi;
 	req_view(req, m, &rv);
 	pthread_mutex_lock(&m->fs->lock);
 	n = node_get(&m->nodes, ino);
-	if (!n) {
-		err = ENOENT;
-		goto out;
-	}
-	node_path(n, &ns, &secret, &file);
-	err = resolve(m, &rv, n->kind, ns, secret, file, &key, &mode, &s);
+	err = n ? resolve_node(m, &rv, n, &t) : -ENOENT;
 	if (err)
 		err = store_err(m->fs, err);
 	else
-		fill_attr(m, &rv, n, mode, &s, &st);
-out:
+		fill_attr(m, &rv, ino, &t, &st);
 	pthread_mutex_unlock(&m->fs->lock);
 	if (err)
 		fuse_reply_err(req, err);
 	else
-		fuse_reply_attr(req, &st, m->timeout);
+		fuse_reply_attr(req, &st, timeout_for(m, &t));
+}
+
+static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct mount *m = mount_of(req);
+	char link[LINK_MAX_LEN];
+	struct req_view rv;
+	struct target t;
+	struct node *n;
+	int err;
+
+	req_view(req, m, &rv);
+	pthread_mutex_lock(&m->fs->lock);
+	n = node_get(&m->nodes, ino);
+	err = n ? resolve_node(m, &rv, n, &t) : -ENOENT;
+	if (!err && !S_ISLNK(t.mode))
+		err = -EINVAL;
+	if (!err && n->kind == NODE_DATA) {
+		/* take the snapshot now: the ..gen-N lookup that follows
+		 * then finds this very generation, even if a newer one
+		 * lands in between */
+		const char *ns, *secret, *unused;
+		struct store_secret *snap;
+
+		node_path(n, &ns, &secret, &unused);
+		err = store_secret_get(m->fs->st, ns, secret, STORE_WITH_VALUES, &snap);
+		if (!err) {
+			store_secret_free(n->snap);
+			n->snap = snap;
+			t.generation = snap->generation;
+		}
+	}
+	if (!err)
+		link_target(link, sizeof(link), n->parent, n->name, n->kind, t.generation);
+	else
+		err = store_err(m->fs, err);
+	pthread_mutex_unlock(&m->fs->lock);
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_readlink(req, link);
 }
 
 /* --- folders ----------------------------------------------------------- */
 
 struct dir_fill {
 	fuse_req_t req;
-	const struct mount *m;
+	struct mount *m;
 	const struct req_view *rv;
-	const struct node *dir;
+	struct node *dir;
 	const char *ns;          /* of the folder listed, or NULL */
 	const char *secret;
 	const struct view_grant *grant; /* for a secret's folder */
+	int64_t generation;      /* of the keys listed */
 	struct dir_buf *db;
 };
 
@@ -404,33 +638,31 @@ static int dir_add(struct dir_buf *db, fuse_req_t req, const char *name,
 	return 0;
 }
 
+static int dir_child(struct dir_fill *f, const char *name, mode_t type)
+{
+	return dir_add(f->db, f->req, name, type,
+		       node_dirent_ino(&f->m->nodes, f->dir, name));
+}
+
 static int dir_each(void *ctx, const char *name, const struct store_stat *s)
 {
 	struct dir_fill *f = ctx;
 	const struct view *v = f->rv->view;
-	struct node_table *nodes = (struct node_table *)&f->m->nodes;
 
-	(void)s;
 	switch (f->dir->kind) {
 	case NODE_ROOT:
-		if (!view_ns_visible(v, name))
-			return 0;
-		break;
+		return view_ns_visible(v, name) ? dir_child(f, name, S_IFDIR) : 0;
 	case NODE_NS:
-		if (!view_grant_for(v, f->ns, name))
-			return 0;
-		break;
+		return view_grant_for(v, f->ns, name) ? dir_child(f, name, S_IFDIR) : 0;
 	case NODE_SECRET:
+		f->generation = s->generation;
 		name = view_key_file(v, f->grant, name);
 		if (!name)
 			return 0;
-		return dir_add(f->db, f->req, name, S_IFREG,
-			       node_dirent_ino(nodes, f->dir, name));
-	case NODE_KEY:
+		return dir_child(f, name, f->rv->layout == LAYOUT_KUBELET ? S_IFLNK : S_IFREG);
+	default:
 		return -ENOTDIR;
 	}
-	return dir_add(f->db, f->req, name, S_IFDIR,
-		       node_dirent_ino(nodes, f->dir, name));
 }
 
 static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -439,12 +671,11 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 	struct mount *m = mount_of(req);
 	struct fs *fs = m->fs;
 	struct dir_fill f = { .req = req, .m = m };
-	const char *file, *key;
+	const char *unused;
 	struct req_view rv;
-	struct store_stat s;
+	struct target t;
 	struct dir_buf *db;
 	struct node *n;
-	mode_t mode;
 	int err = 0;
 
 	db = calloc(1, sizeof(*db));
@@ -463,31 +694,53 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 		goto unlock;
 	}
 	f.dir = n;
-	node_path(n, &f.ns, &f.secret, &file);
+	node_path(n, &f.ns, &f.secret, &unused);
+	if (n->kind == NODE_GEN)
+		f.secret = n->parent->name;
 	/* a folder that is gone, or not granted, lists as gone, not as empty */
-	if ((err = resolve(m, &rv, n->kind, f.ns, f.secret, file, &key, &mode, &s)))
+	if ((err = resolve_node(m, &rv, n, &t)))
 		goto unlock;
-	if (n->kind == NODE_SECRET)
+	if (!S_ISDIR(t.mode)) {
+		err = -ENOTDIR;
+		goto unlock;
+	}
+	if (n->kind == NODE_SECRET || n->kind == NODE_GEN)
 		f.grant = view_grant_for(rv.view, f.ns, f.secret);
 	if (dir_add(db, req, ".", S_IFDIR, n->ino) ||
 	    dir_add(db, req, "..", S_IFDIR, n->parent ? n->parent->ino : n->ino)) {
 		err = -ENOMEM;
 		goto unlock;
 	}
-	if (rv.none)
-		goto unlock; /* an empty root */
 	/* each listing is one statement, so one snapshot of the store */
 	switch (n->kind) {
 	case NODE_ROOT:
-		err = store_ns_each(fs->st, dir_each, &f);
+		if (!rv.none)
+			err = store_ns_each(fs->st, dir_each, &f);
 		break;
 	case NODE_NS:
 		err = store_secret_each(fs->st, f.ns, dir_each, &f);
 		break;
 	case NODE_SECRET:
+		f.generation = t.generation;
 		err = store_key_each(fs->st, f.ns, f.secret, dir_each, &f);
+		if (!err && rv.layout == LAYOUT_KUBELET) {
+			char gen[32];
+
+			snprintf(gen, sizeof(gen), GEN_PREFIX "%" PRId64, f.generation);
+			err = dir_child(&f, DATA_NAME, S_IFLNK);
+			if (!err)
+				err = dir_child(&f, gen, S_IFDIR);
+		}
 		break;
-	case NODE_KEY:
+	case NODE_GEN:
+		for (size_t i = 0; !err && n->snap && i < n->snap->nitems; i++) {
+			const char *file = view_key_file(rv.view, f.grant, n->snap->items[i].key);
+
+			if (file)
+				err = dir_child(&f, file, S_IFREG);
+		}
+		break;
+	default:
 		err = -ENOTDIR;
 		break;
 	}
@@ -495,19 +748,15 @@ unlock:
 	if (err)
 		err = err == -ENOMEM ? ENOMEM : store_err(fs, err);
 	pthread_mutex_unlock(&fs->lock);
-	if (err)
-		goto fail;
+	if (err) {
+		dir_buf_put(db);
+		fuse_reply_err(req, err);
+		return;
+	}
 	fi->fh = (uint64_t)(uintptr_t)db;
 	fi->cache_readdir = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted */
-		free(db->buf);
-		free(db);
-	}
-	return;
-fail:
-	free(db->buf);
-	free(db);
-	fuse_reply_err(req, err);
+	if (fuse_reply_open(req, fi) == -ENOENT) /* interrupted */
+		dir_buf_put(db);
 }
 
 static void fs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
@@ -535,16 +784,35 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 
 /* --- files ------------------------------------------------------------- */
 
+/* Decide how an open of a plain key reads (see "page cache" above). */
+static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
+			 struct fuse_file_info *fi)
+{
+	if (m->per_caller) {
+		fi->direct_io = 1; /* no page cache shared between callers */
+		return;
+	}
+	if (n->cache_users > 0 && n->cache_gen != of->generation) {
+		fi->direct_io = 1; /* the cached pages belong to older readers */
+		return;
+	}
+	fi->keep_cache = n->cache_gen == of->generation;
+	n->cache_gen = of->generation;
+	n->cache_size = of->len;
+	n->cache_users++;
+	of->cached = true;
+}
+
 static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
 	struct fs *fs = m->fs;
-	const char *ns = NULL, *secret = NULL, *file, *key;
-	struct open_file *of = NULL;
+	const char *ns = NULL, *secret = NULL, *file;
+	struct open_file *of;
 	struct req_view rv;
 	struct store_stat s;
+	struct target t;
 	struct node *n;
-	mode_t mode;
 	int err = 0;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -562,37 +830,64 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	n = node_get(&m->nodes, ino);
 	if (!n)
 		err = -ENOENT;
-	else if (n->kind != NODE_KEY)
+	else if (n->kind != NODE_KEY && n->kind != NODE_GEN_KEY)
 		err = -EISDIR;
 	if (!err) {
 		node_path(n, &ns, &secret, &file);
-		err = resolve(m, &rv, n->kind, ns, secret, file, &key, &mode, &s);
+		err = resolve_node(m, &rv, n, &t);
 		if (err == -ENOENT)
-			audit_denied(m, &rv, NODE_KEY, ns, secret, file);
+			audit_denied(m, &rv, n->kind == NODE_GEN_KEY ? n->parent->parent :
+				     n->parent, n->kind == NODE_GEN_KEY ? n->parent->name : file);
+		else if (!err && !S_ISREG(t.mode))
+			err = -ELOOP;
 	}
 	if (!err) {
-		err = store_value_get(fs->st, ns, secret, key, &of->data, &of->len, &s);
+		of->ns = strdup(ns);
+		of->secret = strdup(secret);
+		of->mount = m;
+		of->node = n;
+		of->view = rv.view;
+		if (!of->ns || !of->secret)
+			err = -ENOMEM;
+	}
+	if (!err && n->kind == NODE_GEN_KEY) {
+		/* a generation's file: its bytes never change */
+		const struct store_item *it = snap_item(n->parent->snap, t.key);
+
+		of->data = sodium_malloc(it->len + 1);
+		if (!of->data) {
+			err = -ENOMEM;
+		} else {
+			memcpy(of->data, it->value, it->len);
+			of->len = it->len;
+			of->generation = t.generation;
+			fi->keep_cache = 1;
+			audit(m, &rv, ns, secret, t.key, t.generation, true);
+		}
+	} else if (!err) {
+		err = store_value_get(fs->st, ns, secret, t.key, &of->data, &of->len, &s);
 		if (!err) {
 			of->generation = s.generation;
-			of->view = rv.view;
-			audit(m, &rv, ns, secret, key, s.generation, true);
+			cache_policy(m, n, of, fi);
+			audit(m, &rv, ns, secret, t.key, s.generation, true);
 		}
 	}
 	if (err)
-		err = err == -EISDIR ? EISDIR : store_err(fs, err);
+		err = err == -EISDIR ? EISDIR : err == -ELOOP ? ELOOP : store_err(fs, err);
 	pthread_mutex_unlock(&fs->lock);
 	if (err) {
-		free(of);
+		open_file_put(of);
 		fuse_reply_err(req, err);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)of;
-	fi->keep_cache = 0; /* each open re-reads: updates show on the next open */
-	fi->direct_io = m->per_caller; /* no page cache shared between callers */
 	fi->noflush = 1;
-	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted */
-		store_value_free(of->data);
-		free(of);
+	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted: no release */
+		pthread_mutex_lock(&fs->lock);
+		if (of->cached)
+			n->cache_users--;
+		pthread_mutex_unlock(&fs->lock);
+		open_file_put(of);
 	}
 }
 
@@ -623,12 +918,76 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	open_file_put(of);
 }
 
+static void poller_remove(struct fs *fs, struct open_file *of)
+{
+	if (of->prev_poller)
+		of->prev_poller->next_poller = of->next_poller;
+	else if (fs->pollers == of)
+		fs->pollers = of->next_poller;
+	if (of->next_poller)
+		of->next_poller->prev_poller = of->prev_poller;
+	of->next_poller = of->prev_poller = NULL;
+	if (of->ph)
+		fuse_pollhandle_destroy(of->ph);
+	of->ph = NULL;
+}
+
 static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct fs *fs = of->mount->fs;
+	struct node *n = of->node;
+
 	(void)ino;
-	open_file_put((struct open_file *)(uintptr_t)fi->fh);
+	pthread_mutex_lock(&fs->lock);
+	poller_remove(fs, of);
+	if (of->cached && --n->cache_users == 0) {
+		struct store_stat s;
+		int err = store_secret_stat(fs->st, of->ns, of->secret, &s);
+
+		/* the size the kernel holds was the old readers'; now the
+		 * newest generation's may show */
+		if (err || s.generation != n->cache_gen)
+			watcher_queue_attr(fs, of->mount, n->ino);
+	}
+	pthread_mutex_unlock(&fs->lock);
+	open_file_put(of);
 	fuse_reply_err(req, 0);
+}
+
+/*
+ * poll(), select() and epoll on an open secret wake up once the secret has
+ * moved past the generation this handle opened (or is gone); until then
+ * there is nothing to report.  Then reopen the file to read the new value.
+ */
+static void fs_op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		       struct fuse_pollhandle *ph)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct fs *fs = of->mount->fs;
+	struct store_stat s;
+	bool moved;
+
+	(void)ino;
+	pthread_mutex_lock(&fs->lock);
+	moved = store_secret_stat(fs->st, of->ns, of->secret, &s) != 0 ||
+		s.generation != of->generation;
+	if (ph && moved) {
+		fuse_pollhandle_destroy(ph);
+	} else if (ph) {
+		if (of->ph)
+			fuse_pollhandle_destroy(of->ph);
+		of->ph = ph;
+		if (!of->prev_poller && fs->pollers != of) {
+			of->next_poller = fs->pollers;
+			if (fs->pollers)
+				fs->pollers->prev_poller = of;
+			fs->pollers = of;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_poll(req, moved ? POLLIN | POLLRDNORM | POLLPRI : 0);
 }
 
 static void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -730,12 +1089,14 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.forget = fs_op_forget,
 	.forget_multi = fs_op_forget_multi,
 	.getattr = fs_op_getattr,
+	.readlink = fs_op_readlink,
 	.opendir = fs_op_opendir,
 	.readdir = fs_op_readdir,
 	.releasedir = fs_op_releasedir,
 	.open = fs_op_open,
 	.read = fs_op_read,
 	.release = fs_op_release,
+	.poll = fs_op_poll,
 	.statfs = fs_op_statfs,
 	.setattr = fs_op_setattr,
 	.mknod = fs_op_mknod,

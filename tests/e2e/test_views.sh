@@ -252,7 +252,8 @@ test_oci_hook_mounts_the_view() {
 	# poststop took the host side down: nothing left mounted, no daemon left
 	awk -v d="$T/oci" 'index($2, d) == 1 {print "left mounted: " $2; bad = 1} END {exit bad}' /proc/mounts ||
 		fail "the hook left mounts behind"
-	pgrep -f "secretfs -c $T/secretfs.ini --view" >/dev/null && fail "a view daemon outlived its container"
+	eventually 5 '! pgrep -f "secretfs -c $T/secretfs.ini --view" >/dev/null' ||
+		fail "a view daemon outlived its container"
 	# no annotation: the hook does nothing and the container runs
 	container plain --hook "createRuntime=$hook" -- true || fail "hook broke an unannotated container"
 	return 0

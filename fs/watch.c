@@ -1,0 +1,391 @@
+/*
+ * watch.c - noticing committed changes and making them visible.
+ *
+ * One thread, with its own read-only store handle, follows the store's
+ * revision.  How it learns of a commit depends on [updates] strategy:
+ *
+ *   watch  inotify on the database's folder (the database and its WAL): a
+ *          commit writes the WAL, which wakes us at once.  The writer updates
+ *          the WAL index (mmap'd -shm, which raises no event) just after its
+ *          last WAL write, so a wake-up that finds no new revision re-checks
+ *          after 1, 2, 4 ... 64 ms; and a 1 s timer covers file systems
+ *          without inotify.
+ *   ttl    every ttl seconds.
+ *   poll   every second, only to wake poll()ers: nothing is cached then.
+ *
+ * For each change since the last revision seen (the store's change log) it
+ * works out, under fs->lock, which kernel cache entries of which mount show
+ * it, then, with the lock released, tells the kernel to forget them
+ * (fuse_lowlevel_notify_inval_*; never from a request handler) and wakes the
+ * poll()ers of the secrets that moved.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+/* One thing to tell the kernel. */
+struct inval {
+	struct fuse_session *se;
+	fuse_ino_t parent; /* entry: parent + name */
+	char *name;        /* NULL: inode attributes of ino */
+	fuse_ino_t ino;
+};
+
+struct watcher {
+	struct fs *fs;
+	struct store *st;
+	int inotify_fd;
+	int event_fd;      /* wakes the thread: stop, or queued work */
+	char *db_name;     /* the database's file name, e.g. "store.db" */
+	int64_t revision;
+	bool stop;         /* under fs->lock */
+	struct inval *queued;  /* from request handlers; under fs->lock */
+	size_t nqueued;
+	pthread_t thread;
+};
+
+struct batch {
+	struct inval *v;
+	size_t n, cap;
+	struct fuse_pollhandle **ph;
+	size_t nph, capph;
+};
+
+static void batch_add(struct batch *b, struct fuse_session *se, fuse_ino_t parent,
+		      const char *name, fuse_ino_t ino)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct inval *v = realloc(b->v, cap * sizeof(*v));
+
+		if (!v)
+			return; /* the caches then expire by themselves */
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n] = (struct inval){ se, parent, name ? strdup(name) : NULL, ino };
+	if (name && !b->v[b->n].name)
+		return;
+	b->n++;
+}
+
+static void batch_poll(struct batch *b, struct fuse_pollhandle *ph)
+{
+	if (b->nph == b->capph) {
+		size_t cap = b->capph ? b->capph * 2 : 16;
+		struct fuse_pollhandle **v = realloc(b->ph, cap * sizeof(*v));
+
+		if (!v) {
+			fuse_pollhandle_destroy(ph);
+			return;
+		}
+		b->ph = v;
+		b->capph = cap;
+	}
+	b->ph[b->nph++] = ph;
+}
+
+/* Tell the kernel, outside every lock. */
+static void batch_run(struct batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct inval *x = &b->v[i];
+
+		if (x->name)
+			fuse_lowlevel_notify_inval_entry(x->se, x->parent, x->name,
+							 strlen(x->name));
+		else
+			/* negative offset: attributes only.  Pages stay: an open
+			 * handle of the old generation may still read them, and
+			 * the next open decides (see "page cache" in ops.c). */
+			fuse_lowlevel_notify_inval_inode(x->se, x->ino, -1, 0);
+		free(x->name);
+	}
+	for (size_t i = 0; i < b->nph; i++) {
+		fuse_lowlevel_notify_poll(b->ph[i]);
+		fuse_pollhandle_destroy(b->ph[i]);
+	}
+	free(b->v);
+	free(b->ph);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Everything one mount caches for one secret: its entry, and its children. */
+static void inval_secret(struct batch *b, struct mount *m, const char *ns,
+			 const char *name)
+{
+	struct node *nsn = node_find(&m->nodes, &m->nodes.root, ns), *sn;
+
+	if (!nsn)
+		return; /* the kernel has not looked the namespace up */
+	batch_add(b, m->se, nsn->ino, name, 0);
+	batch_add(b, m->se, 0, NULL, nsn->ino);
+	sn = node_find(&m->nodes, nsn, name);
+	if (!sn)
+		return;
+	batch_add(b, m->se, 0, NULL, sn->ino);
+	for (struct node *c = sn->children; c; c = c->next_sibling) {
+		/* keys may have gone or come; an old ..gen-N folder must go */
+		if (c->kind != NODE_DATA)
+			batch_add(b, m->se, sn->ino, c->name, 0);
+		if (c->kind == NODE_KEY)
+			batch_add(b, m->se, 0, NULL, c->ino);
+	}
+}
+
+static int collect(void *ctx, const struct store_change *c)
+{
+	struct batch *b = ((void **)ctx)[0];
+	struct fs *fs = ((void **)ctx)[1];
+
+	for (size_t i = 0; i < fs->nmounts; i++) {
+		struct mount *m = &fs->mounts[i];
+
+		if (m->per_caller || !m->se)
+			continue; /* it caches nothing */
+		if (!view_ns_visible(m->view, c->namespace))
+			continue;
+		if (!c->name) {
+			batch_add(b, m->se, FUSE_ROOT_ID, c->namespace, 0);
+			batch_add(b, m->se, 0, NULL, FUSE_ROOT_ID);
+			continue;
+		}
+		if (!view_grant_for(m->view, c->namespace, c->name))
+			continue;
+		inval_secret(b, m, c->namespace, c->name);
+	}
+	/* wake whoever poll()s a handle of this secret */
+	for (struct open_file *of = fs->pollers, *next; of; of = next) {
+		next = of->next_poller;
+		if (strcmp(of->ns, c->namespace) != 0 ||
+		    (c->name && strcmp(of->secret, c->name) != 0))
+			continue;
+		batch_poll(b, of->ph);
+		of->ph = NULL;
+		if (of->prev_poller)
+			of->prev_poller->next_poller = of->next_poller;
+		else
+			fs->pollers = of->next_poller;
+		if (of->next_poller)
+			of->next_poller->prev_poller = of->prev_poller;
+		of->next_poller = of->prev_poller = NULL;
+	}
+	return 0;
+}
+
+/* Catch up with the store; returns true if the revision moved. */
+static bool catch_up(struct watcher *w)
+{
+	struct fs *fs = w->fs;
+	struct batch b = { 0 };
+	void *ctx[2] = { &b, fs };
+	int64_t rev;
+	bool moved = false;
+
+	if (store_revision(w->st, &rev) != 0) {
+		log_msg(LOG_LEVEL_WARNING, "watch: %s", store_errmsg(w->st));
+		return false;
+	}
+	pthread_mutex_lock(&fs->lock);
+	if (rev != w->revision) {
+		if (store_changes(w->st, w->revision, collect, ctx) != 0)
+			log_msg(LOG_LEVEL_WARNING, "watch: %s", store_errmsg(w->st));
+		log_msg(LOG_LEVEL_DEBUG, "revision %lld -> %lld: %zu invalidations",
+			(long long)w->revision, (long long)rev, b.n);
+		w->revision = rev;
+		moved = true;
+	}
+	for (size_t i = 0; i < w->nqueued; i++)
+		batch_add(&b, w->queued[i].se, 0, NULL, w->queued[i].ino);
+	w->nqueued = 0;
+	pthread_mutex_unlock(&fs->lock);
+	batch_run(&b);
+	return moved;
+}
+
+void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino)
+{
+	struct watcher *w = fs->watcher;
+	struct inval *v;
+	uint64_t one = 1;
+
+	if (!w || !m->se)
+		return;
+	v = realloc(w->queued, (w->nqueued + 1) * sizeof(*v));
+	if (!v)
+		return;
+	w->queued = v;
+	v[w->nqueued++] = (struct inval){ .se = m->se, .ino = ino };
+	if (write(w->event_fd, &one, sizeof(one)) < 0)
+		log_msg(LOG_LEVEL_DEBUG, "watch: cannot wake the watcher: %s", strerror(errno));
+}
+
+/* Did this inotify batch touch the database or its WAL? */
+static bool drain_inotify(struct watcher *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	size_t dblen = strlen(w->db_name);
+	bool hit = false;
+	ssize_t n;
+
+	while ((n = read(w->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			if (ev->len && strncmp(ev->name, w->db_name, dblen) == 0 &&
+			    (ev->name[dblen] == '\0' || strcmp(ev->name + dblen, "-wal") == 0))
+				hit = true;
+			if (ev->mask & IN_Q_OVERFLOW)
+				hit = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	return hit;
+}
+
+static void *watcher_thread(void *arg)
+{
+	struct watcher *w = arg;
+	struct fs *fs = w->fs;
+	int base = fs->cfg->strategy == UPDATE_TTL ? (int)fs->cfg->ttl * 1000 : 1000;
+	int timeout = base, backoff = 0;
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = w->event_fd, .events = POLLIN },
+			{ .fd = w->inotify_fd, .events = POLLIN },
+		};
+		int n = poll(p, w->inotify_fd >= 0 ? 2 : 1, timeout);
+		bool stop, woke = false;
+
+		if (n < 0 && errno != EINTR)
+			break;
+		if (n > 0 && (p[0].revents & POLLIN)) {
+			uint64_t x;
+
+			if (read(w->event_fd, &x, sizeof(x)) < 0)
+				x = 0;
+		}
+		if (n > 0 && w->inotify_fd >= 0 && (p[1].revents & POLLIN))
+			woke = drain_inotify(w);
+		pthread_mutex_lock(&fs->lock);
+		stop = w->stop;
+		pthread_mutex_unlock(&fs->lock);
+		if (stop)
+			break;
+		if (catch_up(w)) {
+			backoff = 0;
+			timeout = base;
+		} else if (woke || backoff) {
+			/* a commit's WAL write woke us before its index was
+			 * published: look again shortly */
+			backoff = backoff ? backoff * 2 : 1;
+			if (backoff > 64)
+				backoff = 0;
+			timeout = backoff ? backoff : base;
+		} else {
+			timeout = base;
+		}
+	}
+	return NULL;
+}
+
+int watcher_start(struct fs *fs, char *err, size_t len)
+{
+	struct watcher *w = calloc(1, sizeof(*w));
+	char serr[STORE_ERRMSG_MAX], *dir = NULL, *slash;
+
+	err[0] = '\0';
+	if (!w) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	w->fs = fs;
+	w->inotify_fd = -1;
+	w->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->event_fd < 0) {
+		snprintf(err, len, "cannot create an eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if (store_open(&w->st, fs->cfg->store_path, fs->cfg->key_file, STORE_RDONLY, serr)) {
+		snprintf(err, len, "%s", serr);
+		goto fail;
+	}
+	if (store_revision(w->st, &w->revision)) {
+		snprintf(err, len, "%s", store_errmsg(w->st));
+		goto fail;
+	}
+	dir = strdup(fs->cfg->store_path);
+	if (!dir)
+		goto fail;
+	slash = strrchr(dir, '/');
+	w->db_name = strdup(slash ? slash + 1 : dir);
+	if (!w->db_name)
+		goto fail;
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (fs->cfg->strategy == UPDATE_WATCH) {
+		w->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (w->inotify_fd < 0 ||
+		    inotify_add_watch(w->inotify_fd, slash ? dir : ".",
+				      IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+			log_msg(LOG_LEVEL_WARNING,
+				"watch: no inotify on '%s' (%s): checking every second instead",
+				dir, strerror(errno));
+			if (w->inotify_fd >= 0)
+				close(w->inotify_fd);
+			w->inotify_fd = -1;
+		}
+	}
+	free(dir);
+	dir = NULL;
+	fs->watcher = w;
+	if (pthread_create(&w->thread, NULL, watcher_thread, w) != 0) {
+		fs->watcher = NULL;
+		snprintf(err, len, "cannot start the watcher thread");
+		goto fail;
+	}
+	return 0;
+fail:
+	if (!err[0])
+		snprintf(err, len, "out of memory");
+	free(dir);
+	free(w->db_name);
+	store_close(w->st);
+	if (w->event_fd >= 0)
+		close(w->event_fd);
+	free(w);
+	return -1;
+}
+
+void watcher_stop(struct fs *fs)
+{
+	struct watcher *w = fs->watcher;
+	uint64_t one = 1;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	w->stop = true;
+	pthread_mutex_unlock(&fs->lock);
+	if (write(w->event_fd, &one, sizeof(one)) < 0)
+		pthread_cancel(w->thread);
+	pthread_join(w->thread, NULL);
+	fs->watcher = NULL;
+	if (w->inotify_fd >= 0)
+		close(w->inotify_fd);
+	close(w->event_fd);
+	store_close(w->st);
+	free(w->queued);
+	free(w->db_name);
+	free(w);
+}

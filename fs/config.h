@@ -34,7 +34,7 @@ enum update_strategy {
 /* How a secret's folder is laid out. */
 enum layout {
 	LAYOUT_PLAIN,   /* <key> files, live in place */
-	LAYOUT_KUBELET, /* ..data -> ..gen-N/<key>, <key> -> ..data/<key> */
+	LAYOUT_KUBELET, /* ..data -> ..rev-N/<key>, <key> -> ..data/<key> */
 };
 
 /* One projected key of a granted secret, as a secret volume's items[]. */

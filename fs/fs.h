@@ -25,7 +25,7 @@
 /*
  * What a node is.  The plain layout has ROOT, NS, SECRET and KEY (a file).
  * The kubelet layout adds, inside a SECRET: DATA ("..data", a symlink to the
- * current generation's folder), GEN ("..gen-N", one generation, immutable)
+ * current generation's folder), GEN ("..rev-N", one generation, immutable)
  * holding GEN_KEY files; its KEY names are symlinks to "..data/KEY".
  */
 enum node_kind {
@@ -33,7 +33,7 @@ enum node_kind {
 };
 
 #define DATA_NAME  "..data"
-#define GEN_PREFIX "..gen-"
+#define GEN_PREFIX "..rev-"
 
 struct node {
 	fuse_ino_t ino;
@@ -48,9 +48,14 @@ struct node {
 	struct node *next_sibling, *prev_sibling;
 	/* NODE_KEY in the plain layout: what the kernel's page cache holds
 	 * (see "page cache" in ops.c) */
-	int64_t cache_gen;     /* generation the cached pages belong to */
+	int64_t cache_gen;     /* revision of the secret the cached pages hold */
 	uint64_t cache_size;   /* its size, reported while it has users */
 	unsigned cache_users;  /* open handles reading through the cache */
+	int64_t attr_gen;      /* revision of the size last told the kernel */
+	bool attr_stale;       /* ... since invalidated: it will ask again */
+	unsigned nopen;        /* open handles, cached or not */
+	uint64_t open_size;    /* size and revision of the newest of them, for */
+	int64_t open_rev;      /* fstat() of a file whose secret has gone */
 	/* NODE_GEN: that generation of the secret, with its values */
 	struct store_secret *snap;
 };
@@ -65,10 +70,12 @@ struct open_file {
 	uint8_t *data;           /* sodium_malloc'd plaintext */
 	size_t len;
 	int64_t generation;
+	int64_t revision;        /* the secret's revision at open */
 	const struct view *view; /* the view it was opened through */
 	struct mount *mount;
 	struct node *node;       /* pinned by the kernel while open */
 	bool cached;             /* counted in node->cache_users */
+	bool counted;            /* counted in node->nopen */
 	char *ns, *secret;       /* for poll notifications */
 	struct fuse_pollhandle *ph; /* protected by fs->lock */
 	struct open_file *next_poller, *prev_poller; /* in fs->pollers */

@@ -25,13 +25,18 @@
  * handles still read through the cache uses direct I/O: it reads its own
  * snapshot from the daemon and leaves the old pages to their readers.  While
  * there are users, st_size is the cached generation's, so their reads are
- * not cut short.  Change detection (watch.c) invalidates only attributes
- * and names; the next open decides about the pages.
+ * not cut short.  And a cached read trusts the size the kernel holds, so an
+ * open reads through the cache only if that size is this generation's
+ * (node->attr_gen) or has been invalidated since (attr_stale: the kernel
+ * will ask before using it); otherwise it reads directly and has the size
+ * invalidated for the next open.  Change detection (watch.c) invalidates
+ * only attributes and names; the next open decides about the pages.
  *
  * The kubelet layout (layout = kubelet): a secret's folder holds "..data",
- * a symlink to "..gen-N", the folder of generation N, whose files never
+ * a symlink to "..rev-N", the folder of the generation written at store
+ * revision N (a name never reused, even if the secret is re-created), whose files never
  * change (inode per generation, cached freely), and each key as a symlink to
- * "..data/KEY".  Looking up "..gen-N" takes a snapshot of generation N (one
+ * "..data/KEY".  Looking up "..rev-N" takes a snapshot of generation N (one
  * transaction) that lives as long as the kernel keeps that folder, so
  * everything read through one resolution of "..data" is of one generation.
  *
@@ -79,6 +84,7 @@ struct target {
 	mode_t mode;         /* S_IF* | permission bits */
 	uint64_t size;
 	int64_t generation;
+	int64_t revision;    /* the secret's last change: never repeats */
 	int64_t updated;
 	bool immutable;      /* content never changes: cache it for long */
 	struct store_secret *snap; /* GEN: a new snapshot, for the node */
@@ -213,6 +219,7 @@ static void target_of_stat(struct target *t, enum node_kind kind, mode_t mode,
 	t->mode = mode;
 	t->size = s->size;
 	t->generation = s->generation;
+	t->revision = s->revision;
 	t->updated = s->updated;
 	t->immutable = s->immutable && kind != NODE_NS;
 }
@@ -227,7 +234,7 @@ static void link_target(char *buf, size_t len, const struct node *parent_secret,
 		snprintf(buf, len, DATA_NAME "/%s", name);
 }
 
-/* A generation's folder name, "..gen-N", as N; -1 if it is not one. */
+/* A generation's folder name, "..rev-N", as N; -1 if it is not one. */
 static int64_t gen_of_name(const char *name)
 {
 	const char *p = name + strlen(GEN_PREFIX);
@@ -300,7 +307,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 				return err;
 			target_of_stat(t, NODE_DATA, S_IFLNK | 0777, &s);
 			t->immutable = false; /* the link moves, whatever the data */
-			link_target(link, sizeof(link), parent, name, NODE_DATA, s.generation);
+			link_target(link, sizeof(link), parent, name, NODE_DATA, s.revision);
 			t->size = strlen(link);
 			return 0;
 		}
@@ -312,14 +319,14 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 			if (!snap) {
 				/* a snapshot readlink(..data) took, or a new one */
 				data = node_find(&m->nodes, parent, DATA_NAME);
-				if (data && data->snap && data->snap->generation == want) {
+				if (data && data->snap && data->snap->revision == want) {
 					t->snap = data->snap;
 					data->snap = NULL;
 				} else if ((err = store_secret_get(st, ns, secret,
 								   STORE_WITH_VALUES, &t->snap))) {
 					return err;
 				}
-				if (t->snap->generation != want) {
+				if (t->snap->revision != want) {
 					store_secret_free(t->snap);
 					t->snap = NULL;
 					return -ENOENT; /* that generation is gone */
@@ -329,6 +336,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 			t->kind = NODE_GEN;
 			t->mode = S_IFDIR | dir_mode(view_mode(m, rv));
 			t->generation = snap->generation;
+			t->revision = snap->revision;
 			t->updated = snap->updated;
 			t->immutable = true;
 			return 0;
@@ -353,6 +361,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 
 			if (n && n->cache_users > 0) {
 				t->size = n->cache_size;
+				t->revision = n->cache_gen;
 				t->immutable = false;
 			}
 		}
@@ -371,6 +380,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 		t->mode = S_IFREG | mode;
 		t->size = it->len;
 		t->generation = parent->snap->generation;
+		t->revision = parent->snap->revision;
 		t->updated = parent->snap->updated;
 		t->immutable = true; /* a generation never changes */
 		return 0;
@@ -503,6 +513,10 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	e.ino = n->ino;
 	e.attr_timeout = e.entry_timeout = timeout_for(m, &t);
 	fill_attr(m, &rv, n->ino, &t, &e.attr);
+	if (n->kind == NODE_KEY) {
+		n->attr_gen = t.revision;
+		n->attr_stale = false;
+	}
 out:
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
@@ -550,15 +564,50 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct node *n;
 	int err;
 
-	(void)fi;
 	req_view(req, m, &rv);
 	pthread_mutex_lock(&m->fs->lock);
 	n = node_get(&m->nodes, ino);
 	err = n ? resolve_node(m, &rv, n, &t) : -ENOENT;
-	if (err)
+	if (fi && fi->fh && n && (n->kind == NODE_KEY || n->kind == NODE_GEN_KEY) &&
+	    (err == 0 || err == -ENOENT)) {
+		/* asked through an open file (e.g. a read past the size the
+		 * kernel holds): that handle's generation is the answer, even
+		 * if the secret has changed or gone since */
+		const struct open_file *of = (const struct open_file *)(uintptr_t)fi->fh;
+
+		if (err) {
+			memset(&t, 0, sizeof(t));
+			t.mode = S_IFREG | view_mode(m, &rv);
+			t.updated = m->fs->started;
+			err = 0;
+		}
+		t.size = of->len;
+		t.revision = of->revision;
+	}
+	if (err == -ENOENT && n && n->nopen > 0 && !m->per_caller && n->kind == NODE_KEY) {
+		/* fstat() of an open file whose secret has gone: as on any
+		 * file system, the open file is still there */
+		memset(&t, 0, sizeof(t));
+		t.mode = S_IFREG | view_mode(m, &rv);
+		t.updated = m->fs->started;
+		t.size = n->open_size;
+		t.revision = n->open_rev;
+		err = 0;
+	}
+	if (!err && n->kind == NODE_KEY && n->cache_users > 0) {
+		/* cached pages are read against this size (see above) */
+		t.size = n->cache_size;
+		t.revision = n->cache_gen;
+	}
+	if (err) {
 		err = store_err(m->fs, err);
-	else
+	} else {
 		fill_attr(m, &rv, ino, &t, &st);
+		if (n->kind == NODE_KEY) {
+			n->attr_gen = t.revision;
+			n->attr_stale = false;
+		}
+	}
 	pthread_mutex_unlock(&m->fs->lock);
 	if (err)
 		fuse_reply_err(req, err);
@@ -582,7 +631,7 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 	if (!err && !S_ISLNK(t.mode))
 		err = -EINVAL;
 	if (!err && n->kind == NODE_DATA) {
-		/* take the snapshot now: the ..gen-N lookup that follows
+		/* take the snapshot now: the ..rev-N lookup that follows
 		 * then finds this very generation, even if a newer one
 		 * lands in between */
 		const char *ns, *secret, *unused;
@@ -593,11 +642,11 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 		if (!err) {
 			store_secret_free(n->snap);
 			n->snap = snap;
-			t.generation = snap->generation;
+			t.revision = snap->revision;
 		}
 	}
 	if (!err)
-		link_target(link, sizeof(link), n->parent, n->name, n->kind, t.generation);
+		link_target(link, sizeof(link), n->parent, n->name, n->kind, t.revision);
 	else
 		err = store_err(m->fs, err);
 	pthread_mutex_unlock(&m->fs->lock);
@@ -617,7 +666,7 @@ struct dir_fill {
 	const char *ns;          /* of the folder listed, or NULL */
 	const char *secret;
 	const struct view_grant *grant; /* for a secret's folder */
-	int64_t generation;      /* of the keys listed */
+	int64_t revision;        /* of the keys listed */
 	struct dir_buf *db;
 };
 
@@ -655,7 +704,7 @@ static int dir_each(void *ctx, const char *name, const struct store_stat *s)
 	case NODE_NS:
 		return view_grant_for(v, f->ns, name) ? dir_child(f, name, S_IFDIR) : 0;
 	case NODE_SECRET:
-		f->generation = s->generation;
+		f->revision = s->revision;
 		name = view_key_file(v, f->grant, name);
 		if (!name)
 			return 0;
@@ -721,12 +770,12 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 		err = store_secret_each(fs->st, f.ns, dir_each, &f);
 		break;
 	case NODE_SECRET:
-		f.generation = t.generation;
+		f.revision = t.revision;
 		err = store_key_each(fs->st, f.ns, f.secret, dir_each, &f);
 		if (!err && rv.layout == LAYOUT_KUBELET) {
 			char gen[32];
 
-			snprintf(gen, sizeof(gen), GEN_PREFIX "%" PRId64, f.generation);
+			snprintf(gen, sizeof(gen), GEN_PREFIX "%" PRId64, f.revision);
 			err = dir_child(&f, DATA_NAME, S_IFLNK);
 			if (!err)
 				err = dir_child(&f, gen, S_IFDIR);
@@ -792,12 +841,20 @@ static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		fi->direct_io = 1; /* no page cache shared between callers */
 		return;
 	}
-	if (n->cache_users > 0 && n->cache_gen != of->generation) {
+	if (n->cache_users > 0 && n->cache_gen != of->revision) {
 		fi->direct_io = 1; /* the cached pages belong to older readers */
 		return;
 	}
-	fi->keep_cache = n->cache_gen == of->generation;
-	n->cache_gen = of->generation;
+	if (n->attr_gen != of->revision && !n->attr_stale) {
+		/* the kernel may still hold another generation's size, which
+		 * would cut or pad cached reads: read directly this time, and
+		 * have the size refreshed for the next open */
+		fi->direct_io = 1;
+		watcher_queue_attr(m->fs, m, n->ino);
+		return;
+	}
+	fi->keep_cache = n->cache_gen == of->revision;
+	n->cache_gen = of->revision;
 	n->cache_size = of->len;
 	n->cache_users++;
 	of->cached = true;
@@ -861,6 +918,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			memcpy(of->data, it->value, it->len);
 			of->len = it->len;
 			of->generation = t.generation;
+			of->revision = t.revision;
 			fi->keep_cache = 1;
 			audit(m, &rv, ns, secret, t.key, t.generation, true);
 		}
@@ -868,7 +926,12 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		err = store_value_get(fs->st, ns, secret, t.key, &of->data, &of->len, &s);
 		if (!err) {
 			of->generation = s.generation;
+			of->revision = s.revision;
 			cache_policy(m, n, of, fi);
+			n->nopen++;
+			of->counted = true;
+			n->open_size = of->len;
+			n->open_rev = of->revision;
 			audit(m, &rv, ns, secret, t.key, s.generation, true);
 		}
 	}
@@ -886,6 +949,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		pthread_mutex_lock(&fs->lock);
 		if (of->cached)
 			n->cache_users--;
+		if (of->counted)
+			n->nopen--;
 		pthread_mutex_unlock(&fs->lock);
 		open_file_put(of);
 	}
@@ -942,13 +1007,15 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 	(void)ino;
 	pthread_mutex_lock(&fs->lock);
 	poller_remove(fs, of);
+	if (of->counted)
+		n->nopen--;
 	if (of->cached && --n->cache_users == 0) {
 		struct store_stat s;
 		int err = store_secret_stat(fs->st, of->ns, of->secret, &s);
 
 		/* the size the kernel holds was the old readers'; now the
 		 * newest generation's may show */
-		if (err || s.generation != n->cache_gen)
+		if (err || s.revision != n->cache_gen)
 			watcher_queue_attr(fs, of->mount, n->ino);
 	}
 	pthread_mutex_unlock(&fs->lock);
@@ -972,7 +1039,7 @@ static void fs_op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	(void)ino;
 	pthread_mutex_lock(&fs->lock);
 	moved = store_secret_stat(fs->st, of->ns, of->secret, &s) != 0 ||
-		s.generation != of->generation;
+		s.revision != of->revision;
 	if (ph && moved) {
 		fuse_pollhandle_destroy(ph);
 	} else if (ph) {

@@ -34,6 +34,7 @@
 
 /* One thing to tell the kernel. */
 struct inval {
+	struct mount *m;
 	struct fuse_session *se;
 	fuse_ino_t parent; /* entry: parent + name */
 	char *name;        /* NULL: inode attributes of ino */
@@ -60,7 +61,7 @@ struct batch {
 	size_t nph, capph;
 };
 
-static void batch_add(struct batch *b, struct fuse_session *se, fuse_ino_t parent,
+static void batch_add(struct batch *b, struct mount *m, fuse_ino_t parent,
 		      const char *name, fuse_ino_t ino)
 {
 	if (b->n == b->cap) {
@@ -72,7 +73,7 @@ static void batch_add(struct batch *b, struct fuse_session *se, fuse_ino_t paren
 		b->v = v;
 		b->cap = cap;
 	}
-	b->v[b->n] = (struct inval){ se, parent, name ? strdup(name) : NULL, ino };
+	b->v[b->n] = (struct inval){ m, m->se, parent, name ? strdup(name) : NULL, ino };
 	if (name && !b->v[b->n].name)
 		return;
 	b->n++;
@@ -94,8 +95,9 @@ static void batch_poll(struct batch *b, struct fuse_pollhandle *ph)
 	b->ph[b->nph++] = ph;
 }
 
-/* Tell the kernel, outside every lock. */
-static void batch_run(struct batch *b)
+/* Tell the kernel, outside every lock; then note which sizes it will ask
+ * for again (see "page cache" in ops.c). */
+static void batch_run(struct fs *fs, struct batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		struct inval *x = &b->v[i];
@@ -108,8 +110,16 @@ static void batch_run(struct batch *b)
 			 * handle of the old generation may still read them, and
 			 * the next open decides (see "page cache" in ops.c). */
 			fuse_lowlevel_notify_inval_inode(x->se, x->ino, -1, 0);
-		free(x->name);
 	}
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 0; i < b->n; i++) {
+		struct node *n = b->v[i].name ? NULL : node_get(&b->v[i].m->nodes, b->v[i].ino);
+
+		if (n)
+			n->attr_stale = true;
+		free(b->v[i].name);
+	}
+	pthread_mutex_unlock(&fs->lock);
 	for (size_t i = 0; i < b->nph; i++) {
 		fuse_lowlevel_notify_poll(b->ph[i]);
 		fuse_pollhandle_destroy(b->ph[i]);
@@ -127,18 +137,18 @@ static void inval_secret(struct batch *b, struct mount *m, const char *ns,
 
 	if (!nsn)
 		return; /* the kernel has not looked the namespace up */
-	batch_add(b, m->se, nsn->ino, name, 0);
-	batch_add(b, m->se, 0, NULL, nsn->ino);
+	batch_add(b, m, nsn->ino, name, 0);
+	batch_add(b, m, 0, NULL, nsn->ino);
 	sn = node_find(&m->nodes, nsn, name);
 	if (!sn)
 		return;
-	batch_add(b, m->se, 0, NULL, sn->ino);
+	batch_add(b, m, 0, NULL, sn->ino);
 	for (struct node *c = sn->children; c; c = c->next_sibling) {
-		/* keys may have gone or come; an old ..gen-N folder must go */
+		/* keys may have gone or come; an old ..rev-N folder must go */
 		if (c->kind != NODE_DATA)
-			batch_add(b, m->se, sn->ino, c->name, 0);
+			batch_add(b, m, sn->ino, c->name, 0);
 		if (c->kind == NODE_KEY)
-			batch_add(b, m->se, 0, NULL, c->ino);
+			batch_add(b, m, 0, NULL, c->ino);
 	}
 }
 
@@ -155,8 +165,8 @@ static int collect(void *ctx, const struct store_change *c)
 		if (!view_ns_visible(m->view, c->namespace))
 			continue;
 		if (!c->name) {
-			batch_add(b, m->se, FUSE_ROOT_ID, c->namespace, 0);
-			batch_add(b, m->se, 0, NULL, FUSE_ROOT_ID);
+			batch_add(b, m, FUSE_ROOT_ID, c->namespace, 0);
+			batch_add(b, m, 0, NULL, FUSE_ROOT_ID);
 			continue;
 		}
 		if (!view_grant_for(m->view, c->namespace, c->name))
@@ -205,10 +215,10 @@ static bool catch_up(struct watcher *w)
 		moved = true;
 	}
 	for (size_t i = 0; i < w->nqueued; i++)
-		batch_add(&b, w->queued[i].se, 0, NULL, w->queued[i].ino);
+		batch_add(&b, w->queued[i].m, 0, NULL, w->queued[i].ino);
 	w->nqueued = 0;
 	pthread_mutex_unlock(&fs->lock);
-	batch_run(&b);
+	batch_run(fs, &b);
 	return moved;
 }
 
@@ -224,7 +234,7 @@ void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino)
 	if (!v)
 		return;
 	w->queued = v;
-	v[w->nqueued++] = (struct inval){ .se = m->se, .ino = ino };
+	v[w->nqueued++] = (struct inval){ .m = m, .se = m->se, .ino = ino };
 	if (write(w->event_fd, &one, sizeof(one)) < 0)
 		log_msg(LOG_LEVEL_DEBUG, "watch: cannot wake the watcher: %s", strerror(errno));
 }

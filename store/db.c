@@ -106,24 +106,24 @@ static const char *const stmt_sql[Q_COUNT] = {
 	[Q_SECRET_ROW] = "SELECT s.id, s.uid, s.type, s.immutable, s.created,"
 			 " s.updated, s.generation, s.revision, s.key_id"
 			 SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name = ?2",
-	[Q_SECRET_STAT] = "SELECT s.generation, s.created, s.updated, s.immutable,"
+	[Q_SECRET_STAT] = "SELECT s.generation, s.created, s.updated, s.immutable, s.revision,"
 			  " (SELECT count(*) FROM items i WHERE i.secret_id = s.id),"
 			  " (SELECT total(i.size) FROM items i WHERE i.secret_id = s.id)"
 			  SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name = ?2",
-	[Q_SECRET_EACH] = "SELECT s.name, s.generation, s.created, s.updated, s.immutable,"
+	[Q_SECRET_EACH] = "SELECT s.name, s.generation, s.created, s.updated, s.immutable, s.revision,"
 			  " (SELECT count(*) FROM items i WHERE i.secret_id = s.id),"
 			  " (SELECT total(i.size) FROM items i WHERE i.secret_id = s.id)"
 			  SECRET_JOIN_SQL " WHERE n.name = ?1 ORDER BY s.name",
 	[Q_KEY_EACH] = "SELECT i.key, i.size, s.generation, s.created, s.updated,"
-		       " s.immutable FROM items i JOIN secrets s ON s.id = i.secret_id"
+		       " s.immutable, s.revision FROM items i JOIN secrets s ON s.id = i.secret_id"
 		       " JOIN namespaces n ON n.id = s.ns_id"
 		       " WHERE n.name = ?1 AND s.name = ?2 ORDER BY i.key",
 	[Q_KEY_STAT] = "SELECT i.key, i.size, s.generation, s.created, s.updated,"
-		       " s.immutable FROM items i JOIN secrets s ON s.id = i.secret_id"
+		       " s.immutable, s.revision FROM items i JOIN secrets s ON s.id = i.secret_id"
 		       " JOIN namespaces n ON n.id = s.ns_id"
 		       " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3",
 	[Q_VALUE] = "SELECT s.uid, s.generation, s.key_id, s.created, s.updated,"
-		    " s.immutable, i.blob FROM items i JOIN secrets s ON s.id = i.secret_id"
+		    " s.immutable, i.blob, s.revision FROM items i JOIN secrets s ON s.id = i.secret_id"
 		    " JOIN namespaces n ON n.id = s.ns_id"
 		    " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3",
 	[Q_ITEMS] = "SELECT key, size, blob FROM items WHERE secret_id = ?1"

@@ -903,6 +903,7 @@ static void stat_of_row(sqlite3_stmt *q, int col, struct store_stat *out)
 	out->created = sqlite3_column_int64(q, col + 1);
 	out->updated = sqlite3_column_int64(q, col + 2);
 	out->immutable = sqlite3_column_int(q, col + 3) != 0;
+	out->revision = sqlite3_column_int64(q, col + 4);
 }
 
 int store_secret_stat(struct store *st, const char *ns, const char *name,
@@ -918,8 +919,8 @@ int store_secret_stat(struct store *st, const char *ns, const char *name,
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		stat_of_row(q, 0, out);
-		out->count = (uint64_t)sqlite3_column_int64(q, 4);
-		out->size = (uint64_t)sqlite3_column_int64(q, 5);
+		out->count = (uint64_t)sqlite3_column_int64(q, 5);
+		out->size = (uint64_t)sqlite3_column_int64(q, 6);
 	} else if (rc == SQLITE_DONE) {
 		err = db_errorf(st, -ENOENT,
 				"secret \"%s\" in namespace \"%s\" not found",
@@ -944,8 +945,8 @@ int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
 		struct store_stat s;
 
 		stat_of_row(q, 1, &s);
-		s.count = (uint64_t)sqlite3_column_int64(q, 5);
-		s.size = (uint64_t)sqlite3_column_int64(q, 6);
+		s.count = (uint64_t)sqlite3_column_int64(q, 6);
+		s.size = (uint64_t)sqlite3_column_int64(q, 7);
 		if ((ret = fn(ctx, (const char *)sqlite3_column_text(q, 0), &s)))
 			break;
 	}
@@ -1058,6 +1059,7 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 			.created = sqlite3_column_int64(q, 3),
 			.updated = sqlite3_column_int64(q, 4),
 			.immutable = sqlite3_column_int(q, 5) != 0,
+			.revision = sqlite3_column_int64(q, 7),
 			.size = n,
 			.count = 1,
 		};

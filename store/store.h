@@ -81,6 +81,9 @@ struct store_secret {
 /* Metadata of a namespace, a secret or one key, without any value. */
 struct store_stat {
 	int64_t generation; /* secret's generation (0 for a namespace) */
+	int64_t revision;   /* store revision of the secret's last change: unlike
+			     * the generation, never repeats for a name, even
+			     * across delete and re-create */
 	int64_t created;
 	int64_t updated;
 	uint64_t size;      /* key: value length; secret: sum of values */

@@ -1,0 +1,216 @@
+# test_updates.sh - updates reach readers at once, never torn, never mixed;
+# each strategy; poll() wake-ups; open handles keep their snapshot; a single
+# key file bind-mounted into a container stays live.
+
+# views over one secret: the plain layout and the kubelet layout
+stamp_store() {
+	new_store
+	cat >>"$T/secretfs.ini" <<INI
+[view plain]
+secret = default/s
+[view kube]
+secret = default/s
+layout = kubelet
+INI
+	"$BIN/test/stamp" "$T/secretfs.ini" default s 1 big || fail "stamp failed"
+}
+
+mount_stamp_views() {
+	mkdir -p "$T/views"
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/views" 2>"$T/fs.log" &
+	FS_PID=$!
+	M=$T/views/kube
+	eventually 5 'mountpoint -q "$T/views/plain" && mountpoint -q "$T/views/kube"' ||
+		fail "views not mounted: $(cat "$T/fs.log")"
+	cleanup_extra() { mountpoint -q "$T/views/plain" && fusermount3 -u "$T/views/plain"; return 0; }
+}
+
+test_no_torn_values_or_mixed_generations_in_1000_updates() {
+	stamp_store
+	mount_stamp_views
+	local here pids=() i
+	here=$(dirname "${BASH_SOURCE[0]}")
+	for i in 1 2; do
+		python3 "$here/torn_reader.py" plain "$T/views/plain/default/s" "$T/stop" \
+			>"$T/plain$i.json" 2>"$T/plain$i.err" &
+		pids+=($!)
+	done
+	for i in 1 2; do
+		python3 "$here/torn_reader.py" kubelet "$T/views/kube/default/s" "$T/stop" \
+			>"$T/kube$i.json" 2>"$T/kube$i.err" &
+		pids+=($!)
+	done
+	sleep 0.3
+	"$BIN/test/stamp" "$T/secretfs.ini" default s 1000 big || fail "writer failed"
+	sleep 0.3
+	touch "$T/stop"
+	for p in "${pids[@]}"; do wait "$p" || fail "a reader failed: $(cat "$T"/*.err)"; done
+	for f in "$T"/plain?.json "$T"/kube?.json; do
+		echo "$(basename "$f"): $(cat "$f")"
+		python3 - "$f" <<'PY' || fail "$(basename "$f"): $(cat "$f") $(head -5 "${f%.json}.err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["reads"] > 100, "too few reads"
+assert r["torn"] == 0, "torn values"
+assert r["mixed"] == 0, "mixed generations"
+assert r["gens"] > 5, "saw too few generations: updates did not reach the reader"
+PY
+	done
+	# and the final state is the last generation, in both layouts
+	# stamp's first update repeats its first value, so 999 generations followed
+	expect_contains "plain final" "$(head -c 20 "$T/views/plain/default/s/a")" "gen=1000 key=a"
+	expect_eq "kubelet final" "..rev-$(revision)" "$(readlink "$T/views/kube/default/s/..data")"
+	expect_contains "kubelet key link" "$(cat "$T/views/kube/default/s/big" | head -c 20)" "gen=1000 key=big"
+}
+
+test_kubelet_layout_shape() {
+	stamp_store
+	mount_stamp_views
+	local d=$T/views/kube/default/s r1 r2
+	r1=$(revision)
+	expect_eq "listing" ". .. ..data ..rev-$r1 a b big c" "$(ls -a "$d" | xargs)"
+	expect_eq "..data" "..rev-$r1" "$(readlink "$d/..data")"
+	expect_eq "key link" "..data/a" "$(readlink "$d/a")"
+	expect_eq "generation folder" "a b big c" "$(ls "$d/..rev-$r1" | xargs)"
+	expect_eq "file mode" "-r--------" "$(stat -c %A "$d/..rev-$r1/a")"
+	expect_contains "through the link" "$(head -c 12 "$d/a")" "gen=1 key=a"
+	"$BIN/test/stamp" "$T/secretfs.ini" default s 2 big
+	r2=$(revision)
+	eventually 5 'test "$(readlink "$d/..data")" = ..rev-$r2' || fail "..data did not move"
+	expect_errno "an unknown generation" "No such file or directory" stat "$d/..rev-99999"
+	# a generation folder stays whole while someone holds it
+	cd "$d/..rev-$r2"
+	"$BIN/test/stamp" "$T/secretfs.ini" default s 3 big
+	eventually 5 'test "$(readlink "$d/..data")" = ..rev-$(revision)' || fail "..data did not move again"
+	expect_contains "held generation still reads" "$(head -c 12 a)" "gen=2 key=a"
+	expect_contains "the link reads the new one" "$(head -c 12 "$d/a")" "gen=3 key=a"
+	cd /
+}
+
+# strategy_case STRATEGY [TTL]: an update becomes visible under it
+strategy_case() {
+	new_store
+	printf '[updates]\nstrategy = %s\n%s' "$1" "${2:+ttl = $2
+}" >>"$T/secretfs.ini"
+	ctl create secret generic s --from-literal=k=old >/dev/null
+	ctl create secret generic frozen --immutable --from-literal=k=ice >/dev/null
+	mount_fs
+	expect_eq "before" "old" "$(cat "$M/default/s/k")"
+	expect_eq "immutable" "ice" "$(cat "$M/default/frozen/k")"
+	"$BIN/test/stamp" "$T/secretfs.ini" default s 1
+	local start=${EPOCHREALTIME/./}
+	eventually "${3:-5}" 'cat "$M/default/s/a" 2>/dev/null | grep -q "^gen=1 key=a"' ||
+		fail "$1: update not visible"
+	eventually 2 '! test -e "$M/default/s/k"' || fail "$1: removed key still visible"
+	echo "$1: visible after $(( (${EPOCHREALTIME/./} - start) / 1000 )) ms"
+}
+
+test_strategy_watch() {
+	strategy_case watch
+	grep -q "no inotify" "$T/fs.log" && fail "watch fell back to polling"
+	return 0
+}
+
+test_strategy_ttl() {
+	strategy_case ttl 1 4
+}
+
+test_strategy_poll() {
+	strategy_case poll
+}
+
+test_poll_wakes_on_change_and_not_otherwise() {
+	new_store
+	ctl create secret generic s --from-literal=k=v1 >/dev/null
+	ctl create secret generic other --from-literal=k=x >/dev/null
+	mount_fs
+	python3 - "$M/default/s/k" "$T" "$BIN" <<'PY' || fail "poll test failed"
+import os, select, subprocess, sys, time
+path, T, BIN = sys.argv[1:4]
+ctl = [BIN + "/secretctl", "-c", T + "/secretfs.ini"]
+f = open(path)
+assert f.read() == "v1"
+p = select.poll()
+p.register(f, select.POLLIN | select.POLLPRI)
+assert p.poll(300) == [], "woke with nothing changed"
+# another secret changing does not wake it
+subprocess.run(ctl + ["delete", "secret", "other"], check=True, stdout=subprocess.DEVNULL)
+assert p.poll(300) == [], "woke for another secret"
+e = select.epoll()
+e.register(f.fileno(), select.EPOLLIN | select.EPOLLPRI)
+assert e.poll(0.2) == [], "epoll woke with nothing changed"
+t0 = time.time()
+subprocess.run(ctl + ["delete", "secret", "s"], check=True, stdout=subprocess.DEVNULL)
+subprocess.run(ctl + ["create", "secret", "generic", "s", "--from-literal=k=v2"],
+               check=True, stdout=subprocess.DEVNULL)
+ev = p.poll(5000)
+assert ev and ev[0][1] & select.POLLIN, "poll did not wake on change: %r" % ev
+assert e.poll(5) != [], "epoll did not wake"
+print("poll woke after %.1f ms" % ((time.time() - t0) * 1000))
+f.seek(0)
+assert f.read() == "v1", "the open handle lost its snapshot"
+assert open(path).read() == "v2", "a new open is stale"
+PY
+}
+
+test_open_handle_on_deleted_secret() {
+	new_store
+	ctl create secret generic s --from-literal=k=kept-value >/dev/null
+	mount_fs
+	exec 7<"$M/default/s/k"
+	ctl delete secret s >/dev/null
+	eventually 5 '! test -e "$M/default/s/k"' || fail "deleted secret still visible"
+	expect_eq "snapshot survives deletion" "kept-value" "$(cat <&7)"
+	exec 7<&-
+	expect_errno "new open" "No such file or directory" cat "$M/default/s/k"
+}
+
+test_bind_mounted_key_file_sees_updates_in_container() {
+	new_store
+	ctl create secret generic s --from-literal=k=old >/dev/null
+	mount_fs
+	cat "$M/default/s/k" >/dev/null
+	container subpath --mount "$M/default/s/k:/etc/app/k" -- sh -c '
+		cat /etc/app/k; echo
+		i=0
+		while [ "$(cat /etc/app/k)" = old ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+		cat /etc/app/k' >"$T/out" 2>&1 &
+	local cpid=$!
+	eventually 5 'grep -q old "$T/out"' || fail "container did not start: $(cat "$T/out")"
+	ctl delete secret s >/dev/null
+	ctl create secret generic s --from-literal=k=new-value >/dev/null
+	wait "$cpid" || fail "container failed: $(cat "$T/out")"
+	expect_eq "single-file bind mount" "old
+new-value" "$(cat "$T/out")"
+}
+
+test_secretctl_watch_prints_changes() {
+	new_store
+	ctl watch -A >"$T/watch.out" 2>&1 &
+	local wpid=$!
+	sleep 0.3
+	ctl create namespace team >/dev/null
+	ctl create secret generic api -n team --from-literal=t=1 >/dev/null
+	"$BIN/test/stamp" "$T/secretfs.ini" team api 1
+	ctl delete secret api -n team >/dev/null
+	eventually 5 'grep -q DELETED.*secret/api "$T/watch.out"' || fail "watch missed changes: $(cat "$T/watch.out")"
+	kill "$wpid"
+	local out
+	out=$(awk '{print $2, $3, $4, $5}' "$T/watch.out")
+	expect_eq "watch lines" "EVENT NAMESPACE OBJECT GENERATION
+ADDED team namespace/team -
+ADDED team secret/api 1
+MODIFIED team secret/api 2
+DELETED team secret/api 3" "$out"
+	# NAME and -n filter
+	ctl watch api -n team >"$T/w2.out" 2>&1 &
+	wpid=$!
+	sleep 0.3
+	ctl create secret generic api -n team --from-literal=t=2 >/dev/null
+	ctl create secret generic other -n team --from-literal=t=2 >/dev/null
+	eventually 5 'grep -q "secret/api" "$T/w2.out"' || fail "watch NAME missed it"
+	sleep 0.3
+	kill "$wpid"
+	grep -q other "$T/w2.out" && fail "watch NAME printed another secret"
+	return 0
+}

@@ -78,11 +78,19 @@ $(BIN)/test/stamp: $(BUILD)/tests/tools/stamp.o $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
 
+$(BIN)/test/populate: $(BUILD)/tests/tools/populate.o $(CONF_OBJ) $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
+
+$(BIN)/test/latency: $(BUILD)/tests/bench/latency.o $(CONF_OBJ) $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
+
 $(BIN)/test/readloop: $(BUILD)/tests/bench/readloop.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
-TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop
+TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/populate $(BIN)/test/latency
 
 $(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
@@ -118,6 +126,11 @@ check: deps
 	@echo "== the same tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 	@$(MAKE) --no-print-directory SAN=1 all unit e2e
 
+# benchmarks: figures and same-run ratios, written to tests/bench/results.json
+bench: deps
+	@$(MAKE) --no-print-directory all $(TEST_TOOLS)
+	@BIN=$(abspath $(BIN)) tests/bench/run.sh
+
 check-asan: deps
 	@$(MAKE) --no-print-directory SAN=1 all unit e2e
 
@@ -139,6 +152,6 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run unit e2e check check-asan install uninstall clean
+.PHONY: all deps run unit e2e check check-asan bench install uninstall clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -196,19 +196,23 @@ int db_exec(struct store *st, const char *sql)
 	return 0;
 }
 
+/* Inside a batch each operation is a savepoint of the batch's transaction,
+ * so it still succeeds or fails whole. */
 int db_begin(struct store *st, bool write)
 {
+	const char *sql = st->batch ? "SAVEPOINT op" : write ? "BEGIN IMMEDIATE" : "BEGIN";
+
 	if (write && (st->flags & STORE_RDONLY))
 		return db_errorf(st, -EROFS, "store is open read-only");
-	if (sqlite3_exec(st->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL,
-			 NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(st, "cannot start a transaction");
 	return 0;
 }
 
 int db_commit(struct store *st)
 {
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(st->db, st->batch ? "RELEASE op" : "COMMIT", NULL, NULL,
+			 NULL) != SQLITE_OK) {
 		int err = db_fail(st, "cannot commit");
 
 		db_rollback(st);
@@ -219,8 +223,44 @@ int db_commit(struct store *st)
 
 void db_rollback(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
+	if (st->batch)
+		sqlite3_exec(st->db, "ROLLBACK TO op; RELEASE op", NULL, NULL, NULL);
+	else if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_batch_begin(struct store *st)
+{
+	if (st->batch)
+		return db_errorf(st, -EBUSY, "a batch is already open");
+	if (st->flags & STORE_RDONLY)
+		return db_errorf(st, -EROFS, "store is open read-only");
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(st, "cannot start a transaction");
+	st->batch = true;
+	return 0;
+}
+
+int store_batch_commit(struct store *st)
+{
+	int err = 0;
+
+	if (!st->batch)
+		return db_errorf(st, -EINVAL, "no batch is open");
+	st->batch = false;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		err = db_fail(st, "cannot commit");
+		db_rollback(st);
+	}
+	return err;
+}
+
+void store_batch_rollback(struct store *st)
+{
+	if (!st->batch)
+		return;
+	st->batch = false;
+	db_rollback(st);
 }
 
 /* Bump the store revision inside the current write transaction. */
@@ -292,7 +332,7 @@ int store_changes(struct store *st, int64_t since, store_change_fn fn,
 
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT revision, op, namespace, name, generation, time"
-			       " FROM changes WHERE revision > ?1 ORDER BY rowid",
+			       " FROM changes WHERE revision > ?1 ORDER BY revision",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_fail(st, "cannot read the change log");
 	sqlite3_bind_int64(q, 1, since);

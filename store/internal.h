@@ -58,6 +58,7 @@ struct store {
 	size_t nkeys;
 	uint32_t active_key;                 /* id of the key that seals */
 	sqlite3_stmt *stmt[Q_COUNT];
+	bool batch;                          /* inside store_batch_begin() */
 	char err[STORE_ERRMSG_MAX];
 };
 

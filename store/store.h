@@ -253,6 +253,15 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 /* Wipe and free a value from store_value_get.  Accepts NULL. */
 void store_value_free(uint8_t *value);
 
+/* --- batches ----------------------------------------------------------
+ * Group many writes into one transaction (one sync to disk instead of one
+ * per write): store_batch_begin(), the writes, store_batch_commit().  Each
+ * write in a batch still succeeds or fails whole; nothing is visible to
+ * readers until the commit; store_batch_rollback() undoes them all. */
+int store_batch_begin(struct store *st);
+int store_batch_commit(struct store *st) __attribute__((warn_unused_result));
+void store_batch_rollback(struct store *st);
+
 /* --- change log ------------------------------------------------------ */
 
 /* Visit every change after revision since, oldest first. */

@@ -468,6 +468,47 @@ static void test_no_plaintext_in_file(void **state)
 	}
 }
 
+static void test_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct store_stat st;
+	int64_t r0 = revision(f->st);
+
+	assert_int_equal(store_batch_begin(f->st), 0);
+	assert_int_equal(store_batch_begin(f->st), -EBUSY);
+	assert_int_equal(put(f->st, "default", "a", "", STORE_PUT_CREATE, "k", "1", NULL), 0);
+	/* a failing write in a batch fails alone */
+	assert_int_equal(put(f->st, "default", "a", "", STORE_PUT_CREATE, "k", "2", NULL), -EEXIST);
+	assert_int_equal(put(f->st, "default", "b", "", STORE_PUT_CREATE, "k", "3", NULL), 0);
+	store_batch_rollback(f->st);
+	assert_int_equal(store_secret_stat(f->st, "default", "a", &st), -ENOENT);
+	assert_int_equal(revision(f->st), r0);
+
+	assert_int_equal(store_batch_begin(f->st), 0);
+	assert_int_equal(put(f->st, "default", "a", "", STORE_PUT_CREATE, "k", "1", NULL), 0);
+	assert_int_equal(put(f->st, "default", "a", "", STORE_PUT_CREATE, "k", "2", NULL), -EEXIST);
+	assert_int_equal(put(f->st, "default", "b", "", STORE_PUT_CREATE, "k", "3", NULL), 0);
+	assert_int_equal(store_batch_commit(f->st), 0);
+	check_value(f->st, "default", "a", "k", "1");
+	check_value(f->st, "default", "b", "k", "3");
+	assert_int_equal(revision(f->st), r0 + 2);
+	assert_int_equal(store_batch_commit(f->st), -EINVAL);
+}
+
+static void test_revision_never_repeats(void **state)
+{
+	struct fixture *f = *state;
+	struct store_stat a, b;
+
+	assert_int_equal(put(f->st, "default", "x", "", STORE_PUT_CREATE, "k", "1", NULL), 0);
+	assert_int_equal(store_secret_stat(f->st, "default", "x", &a), 0);
+	assert_int_equal(store_secret_delete(f->st, "default", "x"), 0);
+	assert_int_equal(put(f->st, "default", "x", "", STORE_PUT_CREATE, "k", "2", NULL), 0);
+	assert_int_equal(store_secret_stat(f->st, "default", "x", &b), 0);
+	assert_int_equal(a.generation, b.generation); /* both 1 */
+	assert_true(b.revision > a.revision);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +523,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_plaintext_in_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revision_never_repeats, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -51,8 +51,9 @@ struct node {
 	int64_t cache_gen;     /* revision of the secret the cached pages hold */
 	uint64_t cache_size;   /* its size, reported while it has users */
 	unsigned cache_users;  /* open handles reading through the cache */
-	int64_t attr_gen;      /* revision of the size last told the kernel */
-	bool attr_stale;       /* ... since invalidated: it will ask again */
+	int64_t attr_gen;      /* revision of the sizes told the kernel since */
+	bool attr_stale;       /* ... its attributes were last invalidated */
+	bool attr_mixed;       /* sizes of several revisions told since then */
 	unsigned nopen;        /* open handles, cached or not */
 	uint64_t open_size;    /* size and revision of the newest of them, for */
 	int64_t open_rev;      /* fstat() of a file whose secret has gone */

@@ -26,10 +26,10 @@
  * snapshot from the daemon and leaves the old pages to their readers.  While
  * there are users, st_size is the cached generation's, so their reads are
  * not cut short.  And a cached read trusts the size the kernel holds, so an
- * open reads through the cache only if that size is this generation's
- * (node->attr_gen) or has been invalidated since (attr_stale: the kernel
- * will ask before using it); otherwise it reads directly and has the size
- * invalidated for the next open.  Change detection (watch.c) invalidates
+ * open reads through the cache only if that size is known to be this
+ * generation's (node->attr_gen, see attr_told()) or has been invalidated
+ * since (attr_stale: the kernel will ask before using it); otherwise it
+ * reads directly and has the size invalidated for the next open.  Change detection (watch.c) invalidates
  * only attributes and names; the next open decides about the pages.
  *
  * The kubelet layout (layout = kubelet): a secret's folder holds "..data",
@@ -474,6 +474,29 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
 	audit(m, rv, ns, secret, file, s.generation, false);
 }
 
+/*
+ * Note the size of revision rev being told the kernel for a plain key.  The
+ * kernel applies attribute replies in an order we do not control (and drops
+ * those older than its last invalidation), so the size it holds is known
+ * only while every reply since the last invalidation told the same
+ * revision; otherwise it is mixed until the next invalidation, which we ask
+ * for.
+ */
+static void attr_told(struct mount *m, struct node *n, int64_t rev)
+{
+	if (n->kind != NODE_KEY)
+		return;
+
+	if (n->attr_stale || n->attr_gen == 0) {
+		n->attr_gen = rev;
+		n->attr_stale = false;
+		n->attr_mixed = false;
+	} else if (n->attr_gen != rev && !n->attr_mixed) {
+		n->attr_mixed = true;
+		watcher_queue_attr(m->fs, m, n->ino);
+	}
+}
+
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mount *m = mount_of(req);
@@ -513,10 +536,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	e.ino = n->ino;
 	e.attr_timeout = e.entry_timeout = timeout_for(m, &t);
 	fill_attr(m, &rv, n->ino, &t, &e.attr);
-	if (n->kind == NODE_KEY) {
-		n->attr_gen = t.revision;
-		n->attr_stale = false;
-	}
+	attr_told(m, n, t.revision);
 out:
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
@@ -603,10 +623,7 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 		err = store_err(m->fs, err);
 	} else {
 		fill_attr(m, &rv, ino, &t, &st);
-		if (n->kind == NODE_KEY) {
-			n->attr_gen = t.revision;
-			n->attr_stale = false;
-		}
+		attr_told(m, n, t.revision);
 	}
 	pthread_mutex_unlock(&m->fs->lock);
 	if (err)
@@ -837,6 +854,7 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
 			 struct fuse_file_info *fi)
 {
+
 	if (m->per_caller) {
 		fi->direct_io = 1; /* no page cache shared between callers */
 		return;
@@ -845,7 +863,7 @@ static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		fi->direct_io = 1; /* the cached pages belong to older readers */
 		return;
 	}
-	if (n->attr_gen != of->revision && !n->attr_stale) {
+	if (!n->attr_stale && (n->attr_mixed || n->attr_gen != of->revision)) {
 		/* the kernel may still hold another generation's size, which
 		 * would cut or pad cached reads: read directly this time, and
 		 * have the size refreshed for the next open */

@@ -95,31 +95,43 @@ static void batch_poll(struct batch *b, struct fuse_pollhandle *ph)
 	b->ph[b->nph++] = ph;
 }
 
-/* Tell the kernel, outside every lock; then note which sizes it will ask
- * for again (see "page cache" in ops.c). */
+/*
+ * Tell the kernel.  Attribute invalidations go first, under fs->lock, each
+ * marking its node attr_stale in the same breath: no attribute reply can
+ * then slip in between and be taken for the stale one (see "page cache" in
+ * ops.c).  Invalidating attributes only bumps the kernel's attribute
+ * version; it waits for no request, so it is safe under our lock.  Entry
+ * invalidations may wait on a lookup that wants our lock, so they go after
+ * it is released, as do poll wake-ups.
+ */
 static void batch_run(struct fs *fs, struct batch *b)
 {
+	pthread_mutex_lock(&fs->lock);
+	for (size_t i = 0; i < b->n; i++) {
+		struct inval *x = &b->v[i];
+		struct node *n;
+
+		if (x->name)
+			continue;
+		/* an inode the kernel does not hold (-ENOENT) may be on its
+		 * way in, with a reply told before: nothing was invalidated */
+		if (fuse_lowlevel_notify_inval_inode(x->se, x->ino, -1, 0) != 0)
+			continue;
+		n = node_get(&x->m->nodes, x->ino);
+		if (n) {
+			n->attr_stale = true;
+			n->attr_mixed = false;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
 	for (size_t i = 0; i < b->n; i++) {
 		struct inval *x = &b->v[i];
 
 		if (x->name)
 			fuse_lowlevel_notify_inval_entry(x->se, x->parent, x->name,
 							 strlen(x->name));
-		else
-			/* negative offset: attributes only.  Pages stay: an open
-			 * handle of the old generation may still read them, and
-			 * the next open decides (see "page cache" in ops.c). */
-			fuse_lowlevel_notify_inval_inode(x->se, x->ino, -1, 0);
+		free(x->name);
 	}
-	pthread_mutex_lock(&fs->lock);
-	for (size_t i = 0; i < b->n; i++) {
-		struct node *n = b->v[i].name ? NULL : node_get(&b->v[i].m->nodes, b->v[i].ino);
-
-		if (n)
-			n->attr_stale = true;
-		free(b->v[i].name);
-	}
-	pthread_mutex_unlock(&fs->lock);
 	for (size_t i = 0; i < b->nph; i++) {
 		fuse_lowlevel_notify_poll(b->ph[i]);
 		fuse_pollhandle_destroy(b->ph[i]);

@@ -55,7 +55,7 @@ def main():
                     res["reads"] += 1
                     if g is None:
                         res["torn"] += 1
-                        sys.stderr.write("torn %s: %r\n" % (k, v[:80]))
+                        sys.stderr.write("torn %s: len %d %r...%r\n" % (k, len(v), v[:24], v[-24:]))
                     else:
                         seen.add(g)
             else:

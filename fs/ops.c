@@ -578,6 +578,7 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 			  struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
+	const struct open_file *of = NULL;
 	struct req_view rv;
 	struct target t;
 	struct stat st;
@@ -588,31 +589,22 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 	pthread_mutex_lock(&m->fs->lock);
 	n = node_get(&m->nodes, ino);
 	err = n ? resolve_node(m, &rv, n, &t) : -ENOENT;
-	if (fi && fi->fh && n && (n->kind == NODE_KEY || n->kind == NODE_GEN_KEY) &&
-	    (err == 0 || err == -ENOENT)) {
-		/* asked through an open file (e.g. a read past the size the
-		 * kernel holds): that handle's generation is the answer, even
-		 * if the secret has changed or gone since */
-		const struct open_file *of = (const struct open_file *)(uintptr_t)fi->fh;
-
-		if (err) {
-			memset(&t, 0, sizeof(t));
-			t.mode = S_IFREG | view_mode(m, &rv);
-			t.updated = m->fs->started;
-			err = 0;
-		}
-		t.size = of->len;
-		t.revision = of->revision;
-	}
-	if (err == -ENOENT && n && n->nopen > 0 && !m->per_caller && n->kind == NODE_KEY) {
-		/* fstat() of an open file whose secret has gone: as on any
-		 * file system, the open file is still there */
+	if (n && (n->kind == NODE_KEY || n->kind == NODE_GEN_KEY) && fi && fi->fh)
+		of = (const struct open_file *)(uintptr_t)fi->fh;
+	if (err == -ENOENT && !m->per_caller && (of || (n && n->kind == NODE_KEY && n->nopen))) {
+		/* an open file whose secret has gone (fstat(), or a read past
+		 * the size the kernel holds): as on any file system, the open
+		 * file is still there, with its generation's size */
 		memset(&t, 0, sizeof(t));
 		t.mode = S_IFREG | view_mode(m, &rv);
 		t.updated = m->fs->started;
-		t.size = n->open_size;
-		t.revision = n->open_rev;
+		t.size = of ? of->len : n->open_size;
+		t.revision = of ? of->revision : n->open_rev;
 		err = 0;
+	} else if (!err && of) {
+		/* asked through an open file: that handle's generation */
+		t.size = of->len;
+		t.revision = of->revision;
 	}
 	if (!err && n->kind == NODE_KEY && n->cache_users > 0) {
 		/* cached pages are read against this size (see above) */

@@ -17,7 +17,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +88,7 @@ static int pick_cgroup(FILE *f, char *out, size_t len)
 	return 0;
 }
 
-int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid_out)
+static int resolve(pid_t tid, char *out, size_t len, pid_t *pid_out, int *pidfd_out)
 {
 	char path[64];
 	pid_t pid;
@@ -111,7 +113,94 @@ int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid_out)
 		ret = -ESRCH; /* the pid may have been reused: trust nothing read */
 	if (ret == 0 && pid_out)
 		*pid_out = pid;
+	if (ret == 0 && pidfd_out) {
+		*pidfd_out = pidfd; /* the caller keeps it */
+		return 0;
+	}
 out:
 	close(pidfd);
 	return ret;
+}
+
+int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid_out)
+{
+	return resolve(tid, out, len, pid_out, NULL);
+}
+
+/*
+ * The per-caller mount asks on every request, so the answer for a process
+ * is remembered, with the pidfd that pins it: while that pidfd says the
+ * process lives, its pid cannot have been reused.  Only processes asking
+ * from their main thread are remembered (thread id = process id), since a
+ * thread's id could be reused by another process while its own process
+ * lives.  An entry is resolved again after CACHE_NS, in case the process
+ * was moved to another cgroup.
+ */
+#define CACHE_SLOTS 256
+#define CACHE_NS    1000000000LL
+
+struct cached_caller {
+	pid_t pid;
+	int pidfd;
+	int64_t when;
+	char *cgroup;
+};
+
+static struct cached_caller cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void slot_clear(struct cached_caller *c)
+{
+	if (c->pidfd > 0)
+		close(c->pidfd);
+	free(c->cgroup);
+	memset(c, 0, sizeof(*c));
+}
+
+int caller_cgroup_cached(pid_t tid, char *out, size_t len, pid_t *pid_out)
+{
+	struct cached_caller *c = &cache[(unsigned)tid % CACHE_SLOTS];
+	int64_t now = mono_ns();
+	int pidfd = -1, ret;
+	pid_t pid;
+
+	pthread_mutex_lock(&cache_lock);
+	if (c->pid == tid && c->cgroup && now - c->when < CACHE_NS &&
+	    pidfd_alive(c->pidfd) == 0) {
+		snprintf(out, len, "%s", c->cgroup);
+		if (pid_out)
+			*pid_out = tid;
+		pthread_mutex_unlock(&cache_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	ret = resolve(tid, out, len, &pid, &pidfd);
+	if (ret)
+		return ret;
+	if (pid_out)
+		*pid_out = pid;
+	if (pid != tid) {
+		close(pidfd);
+		return 0;
+	}
+	pthread_mutex_lock(&cache_lock);
+	slot_clear(c);
+	c->cgroup = strdup(out);
+	if (c->cgroup) {
+		c->pid = tid;
+		c->pidfd = pidfd;
+		c->when = now;
+	} else {
+		close(pidfd);
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return 0;
 }

@@ -107,6 +107,10 @@ struct mount {
 	struct node_table nodes;  /* protected by fs->lock */
 	double timeout;           /* entry and attribute cache time, seconds */
 	enum layout layout;       /* the mount's view's, or [mount]'s */
+	/* The kernel answers opens and reads from its caches alone: no OPEN
+	 * reaches the daemon (no_open) and symlink targets are cached.  Only
+	 * the kubelet layout without audit, whose files never change. */
+	bool kernel_only;
 	pthread_t thread;         /* runs this session's loop */
 	bool running;
 	int loop_result;
@@ -182,6 +186,8 @@ const struct view *view_for_cgroup(const struct config *c, const char *cgroup);
 /* caller.c: the cgroup of the process behind thread tid, checked against
  * pid reuse through a pidfd.  0, or a negative errno. */
 int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid);
+/* The same, remembered per process for a second (see caller.c). */
+int caller_cgroup_cached(pid_t tid, char *out, size_t len, pid_t *pid);
 
 /* audit.c */
 int audit_open(const char *path);

@@ -176,6 +176,8 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		fprintf(stderr, "secretfs: mount point '%s': %s\n", mountpoint, strerror(errno));
 		return -1;
 	}
+	m->kernel_only = m->layout == LAYOUT_KUBELET && !m->audit && !per_caller &&
+			 fs->cfg->strategy != UPDATE_POLL;
 	if (node_table_init(&m->nodes)) {
 		free(m->mountpoint);
 		return -ENOMEM;
@@ -275,8 +277,12 @@ static int mount_one(struct mount *m, const struct options *o)
 	char fixed[512];
 	int ret = -1;
 
+	/* the per-caller mount checks modes itself, with the caller's view
+	 * (its attributes are never cached, so the kernel would ask for them
+	 * at every step of every path) */
 	snprintf(fixed, sizeof(fixed),
-		 "ro,default_permissions,fsname=secretfs%s%s,subtype=secretfs%s",
+		 "ro%s,fsname=secretfs%s%s,subtype=secretfs%s",
+		 m->per_caller ? "" : ",default_permissions",
 		 m->view ? ":" : "", m->view ? m->view->name : "",
 		 m->view || m->per_caller ? ",allow_other" : "");
 	if (fuse_opt_add_arg(&args, "secretfs") || fuse_opt_add_arg(&args, "-o") ||

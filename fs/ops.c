@@ -133,7 +133,7 @@ static void req_view(fuse_req_t req, const struct mount *m, struct req_view *rv)
 	rv->cgroup[0] = '\0';
 	if (!m->per_caller)
 		return;
-	if (caller_cgroup(ctx->pid, rv->cgroup, sizeof(rv->cgroup), &rv->pid) != 0) {
+	if (caller_cgroup_cached(ctx->pid, rv->cgroup, sizeof(rv->cgroup), &rv->pid) != 0) {
 		rv->none = true; /* a caller we cannot pin down sees nothing */
 		return;
 	}
@@ -165,6 +165,27 @@ static void fill_attr(const struct mount *m, const struct req_view *rv,
 	st->st_blocks = (blkcnt_t)((t->size + 511) / 512);
 	st->st_blksize = 4096;
 	st->st_mtime = st->st_ctime = st->st_atime = t->updated;
+}
+
+/*
+ * The per-caller mount is mounted without default_permissions: the mode
+ * bits a caller's view gives (owner, group or other, as the kernel would
+ * check them) are checked here, at lookup (x on the folder), opendir (r)
+ * and open (r).  uid 0 passes, as root with CAP_DAC_OVERRIDE would.
+ * Supplementary groups are not considered.
+ */
+static bool may(fuse_req_t req, const struct mount *m, const struct req_view *rv,
+		mode_t mode, unsigned want)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	uid_t uid = rv->view ? rv->view->uid : m->fs->cfg->uid;
+	gid_t gid = rv->view ? rv->view->gid : m->fs->cfg->gid;
+	unsigned bits;
+
+	if (!m->per_caller || ctx->uid == 0)
+		return true;
+	bits = ctx->uid == uid ? mode >> 6 : ctx->gid == gid ? mode >> 3 : mode;
+	return (bits & want) == want;
 }
 
 /* How long the kernel may trust an answer about t. */
@@ -497,6 +518,17 @@ static void attr_told(struct mount *m, struct node *n, int64_t rev)
 	}
 }
 
+static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct mount *m = userdata;
+
+	if (m->kernel_only && (conn->capable & FUSE_CAP_CACHE_SYMLINKS))
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	if (m->kernel_only && !(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))
+		log_msg(LOG_LEVEL_WARNING, "%s: the kernel cannot skip opens: each open costs a round trip",
+			m->mountpoint);
+}
+
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mount *m = mount_of(req);
@@ -512,6 +544,10 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	p = node_get(&m->nodes, parent);
 	if (!p) {
 		err = ENOENT;
+		goto out;
+	}
+	if (!may(req, m, &rv, dir_mode(view_mode(m, &rv)), 1)) {
+		err = EACCES;
 		goto out;
 	}
 	err = resolve(m, &rv, p, name, &t);
@@ -762,6 +798,10 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 		err = -ENOTDIR;
 		goto unlock;
 	}
+	if (!may(req, m, &rv, t.mode, 4)) {
+		err = -EACCES;
+		goto unlock;
+	}
 	if (n->kind == NODE_SECRET || n->kind == NODE_GEN)
 		f.grant = view_grant_for(rv.view, f.ns, f.secret);
 	if (dir_add(db, req, ".", S_IFDIR, n->ino) ||
@@ -804,7 +844,7 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 	}
 unlock:
 	if (err)
-		err = err == -ENOMEM ? ENOMEM : store_err(fs, err);
+		err = err == -ENOMEM ? ENOMEM : err == -EACCES ? EACCES : store_err(fs, err);
 	pthread_mutex_unlock(&fs->lock);
 	if (err) {
 		dir_buf_put(db);
@@ -886,6 +926,12 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	if (m->kernel_only) {
+		/* the files of this mount never change: let the kernel open
+		 * them without asking, from now on (FUSE no_open) */
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 	of = calloc(1, sizeof(*of));
 	if (!of) {
 		fuse_reply_err(req, ENOMEM);
@@ -907,6 +953,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 				     n->parent, n->kind == NODE_GEN_KEY ? n->parent->name : file);
 		else if (!err && !S_ISREG(t.mode))
 			err = -ELOOP;
+		else if (!err && !may(req, m, &rv, t.mode, 4))
+			err = -EACCES;
 	}
 	if (!err) {
 		of->ns = strdup(ns);
@@ -946,7 +994,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		}
 	}
 	if (err)
-		err = err == -EISDIR ? EISDIR : err == -ELOOP ? ELOOP : store_err(fs, err);
+		err = err == -EISDIR ? EISDIR : err == -ELOOP ? ELOOP : err == -EACCES ? EACCES :
+		      store_err(fs, err);
 	pthread_mutex_unlock(&fs->lock);
 	if (err) {
 		open_file_put(of);
@@ -966,13 +1015,48 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 }
 
+/*
+ * A read without an open (kernel_only mounts): the file is one
+ * generation's, kept by its folder's node, which the kernel holds for as
+ * long as it holds the file, so the bytes can be replied without a copy.
+ */
+static void read_unopened(fuse_req_t req, struct mount *m, fuse_ino_t ino,
+			  size_t size, off_t off)
+{
+	const struct store_item *it = NULL;
+	const char *ns, *secret, *file, *key;
+	const struct view_grant *g;
+	struct node *n;
+	mode_t mode;
+
+	pthread_mutex_lock(&m->fs->lock);
+	n = node_get(&m->nodes, ino);
+	if (n && n->kind == NODE_GEN_KEY) {
+		node_path(n, &ns, &secret, &file);
+		g = view_grant_for(m->view, ns, secret);
+		key = g ? view_file_key(m->view, g, file, m->fs->cfg->mode, &mode) : NULL;
+		it = key ? snap_item(n->parent->snap, key) : NULL;
+	}
+	pthread_mutex_unlock(&m->fs->lock);
+	if (!it)
+		fuse_reply_err(req, EIO);
+	else if (off < 0 || (size_t)off >= it->len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, (const char *)it->value + off,
+			       it->len - (size_t)off < size ? it->len - (size_t)off : size);
+}
+
 static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 	struct mount *m = mount_of(req);
 
-	(void)ino;
+	if (!of) {
+		read_unopened(req, m, ino, size, off);
+		return;
+	}
 	if (m->per_caller) {
 		/* a handle passed to another process reads only for the view
 		 * that opened it */
@@ -1042,11 +1126,20 @@ static void fs_op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		       struct fuse_pollhandle *ph)
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-	struct fs *fs = of->mount->fs;
+	struct fs *fs;
 	struct store_stat s;
 	bool moved;
 
 	(void)ino;
+	if (!of) {
+		/* a kernel_only mount's files never change: nothing to wait
+		 * for (watch ..data with secretctl watch instead) */
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	fs = of->mount->fs;
 	pthread_mutex_lock(&fs->lock);
 	moved = store_secret_stat(fs->st, of->ns, of->secret, &s) != 0 ||
 		s.revision != of->revision;
@@ -1162,6 +1255,7 @@ static void fs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 }
 
 const struct fuse_lowlevel_ops fs_ops = {
+	.init = fs_op_init,
 	.lookup = fs_op_lookup,
 	.forget = fs_op_forget,
 	.forget_multi = fs_op_forget_multi,

@@ -39,6 +39,7 @@ struct inval {
 	fuse_ino_t parent; /* entry: parent + name */
 	char *name;        /* NULL: inode attributes of ino */
 	fuse_ino_t ino;
+	bool data;         /* the inode's cached data too (a symlink's target) */
 };
 
 struct watcher {
@@ -73,7 +74,7 @@ static void batch_add(struct batch *b, struct mount *m, fuse_ino_t parent,
 		b->v = v;
 		b->cap = cap;
 	}
-	b->v[b->n] = (struct inval){ m, m->se, parent, name ? strdup(name) : NULL, ino };
+	b->v[b->n] = (struct inval){ m, m->se, parent, name ? strdup(name) : NULL, ino, false };
 	if (name && !b->v[b->n].name)
 		return;
 	b->n++;
@@ -111,7 +112,7 @@ static void batch_run(struct fs *fs, struct batch *b)
 		struct inval *x = &b->v[i];
 		struct node *n;
 
-		if (x->name)
+		if (x->name || x->data)
 			continue;
 		/* an inode the kernel does not hold (-ENOENT) may be on its
 		 * way in, with a reply told before: nothing was invalidated */
@@ -130,6 +131,8 @@ static void batch_run(struct fs *fs, struct batch *b)
 		if (x->name)
 			fuse_lowlevel_notify_inval_entry(x->se, x->parent, x->name,
 							 strlen(x->name));
+		else if (x->data)
+			fuse_lowlevel_notify_inval_inode(x->se, x->ino, 0, 0);
 		free(x->name);
 	}
 	for (size_t i = 0; i < b->nph; i++) {
@@ -161,6 +164,13 @@ static void inval_secret(struct batch *b, struct mount *m, const char *ns,
 			batch_add(b, m, sn->ino, c->name, 0);
 		if (c->kind == NODE_KEY)
 			batch_add(b, m, 0, NULL, c->ino);
+		if (c->kind == NODE_DATA) {
+			size_t before = b->n;
+
+			batch_add(b, m, 0, NULL, c->ino); /* ..data's cached target */
+			if (b->n > before)
+				b->v[before].data = true;
+		}
 	}
 }
 

@@ -213,3 +213,21 @@ DELETED team secret/api 3" "$out"
 	grep -q other "$T/w2.out" && fail "watch NAME printed another secret"
 	return 0
 }
+
+test_kubelet_view_is_served_from_the_kernel_cache() {
+	stamp_store
+	M=$T/kmnt
+	mkdir -p "$M"
+	"$BIN/secretfs" -c "$T/secretfs.ini" -d --view kube "$M" >"$T/fs.log" 2>&1 &
+	FS_PID=$!
+	eventually 5 'mountpoint -q "$M"' || fail "not mounted"
+	for _ in 1 2 3 4 5 6 7 8; do head -c 12 "$M/default/s/a" >/dev/null; done
+	local opens links
+	opens=$(grep -c "opcode: OPEN " "$T/fs.log" || true)
+	links=$(grep -c "opcode: READLINK" "$T/fs.log" || true)
+	[ "$opens" -le 1 ] || fail "$opens opens reached the daemon for 8 reads"
+	[ "$links" -le 2 ] || fail "$links readlinks reached the daemon for 8 reads"
+	# and an update still shows through the cached ..data link
+	"$BIN/test/stamp" "$T/secretfs.ini" default s 2 big
+	eventually 5 'head -c 12 "$M/default/s/a" | grep -q "gen=2 key=a"' || fail "update not visible"
+}

@@ -274,3 +274,23 @@ test_oci_hook_refuses_missing_view_or_secret() {
 	expect_contains "unknown view named" "$out" "no [view nosuch]"
 	return 0
 }
+
+test_per_caller_checks_modes_itself() {
+	views_store
+	M=$T/shared
+	mkdir -p "$M"
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --per-caller "$M" 2>"$T/fs.log" &
+	FS_PID=$!
+	eventually 5 'mountpoint -q "$M"' || fail "per-caller mount did not come up"
+	grep -q default_permissions /proc/mounts && awk -v m="$M" '$2 == m' /proc/mounts | grep -q default_permissions &&
+		fail "per-caller mount uses default_permissions"
+	container signer --user 1000 --mount "$M:/run/secrets" -- \
+		cat /run/secrets/shop/hmac/key >/dev/null || fail "uid 1000 could not read its 0440 key"
+	local out
+	out=$(container signer --user 2000 --mount "$M:/run/secrets" -- \
+		cat /run/secrets/shop/hmac/key 2>&1) && fail "uid 2000 read a 0440 file of uid 1000"
+	expect_contains "uid 2000" "$out" "Permission denied"
+	out=$(container signer --user 2000 --mount "$M:/run/secrets" -- ls /run/secrets/shop 2>&1) &&
+		fail "uid 2000 listed a 0550 folder of uid 1000"
+	expect_contains "uid 2000 folder" "$out" "Permission denied"
+}

@@ -524,6 +524,9 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 
 	if (m->kernel_only && (conn->capable & FUSE_CAP_CACHE_SYMLINKS))
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/* files that never change need no attribute check on every read */
+	if (m->kernel_only)
+		conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	if (m->kernel_only && !(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))
 		log_msg(LOG_LEVEL_WARNING, "%s: the kernel cannot skip opens: each open costs a round trip",
 			m->mountpoint);

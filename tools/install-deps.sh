@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="gcc make pkg-config libfuse3-dev fuse3 libsodium-dev libsqlite3-dev
 libinih-dev libyaml-dev libjansson-dev libcmocka-dev sqlite3 python3 procps
-runc busybox-static"
+runc busybox-static valgrind"
 
 missing=""
 for p in $PACKAGES; do

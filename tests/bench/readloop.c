@@ -1,7 +1,10 @@
 /*
  * readloop - time open + read + close of one file in a tight loop.
  *
- *   readloop [-r ROUNDS] [-n OPS] [-t THREADS] PATH
+ *   readloop [-r ROUNDS] [-n OPS] [-t THREADS] [-C DIR] PATH
+ *
+ * With -C the loop runs in DIR, so a relative PATH costs only its own
+ * components (e.g. the key alone, from its secret's folder).
  *
  * Prints the median over ROUNDS of the nanoseconds one open+read+close
  * takes (with THREADS readers at once, each doing OPS per round), and checks
@@ -65,18 +68,24 @@ int main(int argc, char **argv)
 	double *t;
 	char buf[65536];
 
-	while ((opt = getopt(argc, argv, "r:n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:t:C:")) != -1) {
 		switch (opt) {
+		case 'C':
+			if (chdir(optarg) < 0) {
+				fprintf(stderr, "readloop: cd %s: %s\n", optarg, strerror(errno));
+				return 1;
+			}
+			break;
 		case 'r': rounds = atoi(optarg); break;
 		case 'n': ops = atol(optarg); break;
 		case 't': threads = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] PATH\n");
+			fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] [-C DIR] PATH\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1 || rounds < 1 || ops < 1 || threads < 1 || threads > 64) {
-		fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] PATH\n");
+		fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] [-C DIR] PATH\n");
 		return 2;
 	}
 	path = argv[optind];

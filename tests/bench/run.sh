@@ -3,16 +3,20 @@
 # same run, print one table and write tests/bench/results.json.
 #
 # Every time is a median over several rounds; every read speed is also a
-# ratio to tmpfs measured in this run (the machines are shared and noisy:
-# absolute times drift, same-run ratios hold).  Needs root and /dev/fuse.
+# ratio to tmpfs measured in this run, on a tree of the same shape (the
+# machines are shared and noisy: absolute times drift, same-run ratios
+# hold).  Needs root and /dev/fuse; valgrind for the instruction counts.
+#
+#   ROUNDS=7 OPS=5000 SCALE="1000 10000 100000" tests/bench/run.sh
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${BIN:-$here/../../bin}
 ROUNDS=${ROUNDS:-7}
 OPS=${OPS:-5000}
+SCALE=${SCALE:-1000 10000 100000}
 W=$(mktemp -d /tmp/secretfs-bench.XXXXXX)
-RESULTS=$here/results.json
-declare -A R   # name -> figure
+RESULTS=${RESULTS:-$here/results.json}
+declare -A R   # figure name -> number
 
 cleanup() {
 	for m in $(awk -v w="$W" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do
@@ -24,7 +28,7 @@ trap cleanup EXIT
 
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (FUSE mounts, tmpfs)" >&2; exit 1; }
 
-# new_store DIR: a store and config in DIR
+# new_store DIR: a store, its config and views in DIR
 new_store() {
 	mkdir -p "$1"
 	cat >"$1/secretfs.ini" <<INI
@@ -35,6 +39,9 @@ key_file = $1/master.key
 path = $1/audit.log
 [view app]
 secret = bench/*
+[view kube]
+secret = bench/*
+layout = kubelet
 [view audited]
 secret = bench/*
 audit = on
@@ -56,107 +63,172 @@ wait_mount() {
 	exit 1
 }
 
-median_cmd() { # median_cmd ROUNDS COMMAND...: median wall time (us) of COMMAND
-	local r=$1 t=()
+now_us() { echo "${EPOCHREALTIME/./}"; }
+
+median_us() { # median_us ROUNDS COMMAND...: median wall time of COMMAND
+	local r=$1 t=() s
 	shift
 	for _ in $(seq "$r"); do
-		local s=${EPOCHREALTIME/./}
+		s=$(now_us)
 		"$@" >/dev/null
-		t+=($(( ${EPOCHREALTIME/./} - s )))
+		t+=($(( $(now_us) - s )))
 	done
 	printf '%s\n' "${t[@]}" | sort -n | sed -n "$(( (r + 1) / 2 ))p"
 }
 
-cat_loop() { # cat_loop FILE N: N whole cat processes
-	for _ in $(seq "$2"); do cat "$1"; done
-}
+cat_loop() { for _ in $(seq "$2"); do cat "$1"; done; }
+ls_loop() { for _ in $(seq "$2"); do ls "$1"; done; }
+rl() { "$BIN/test/readloop" -r "$ROUNDS" "$@"; }
 
-echo "== read path (1 KiB secret; open + read + close)"
+echo "== read path: 1 KiB secret, open + read + close in a C loop"
 S=$W/read
 new_store "$S"
 ctl="$BIN/secretctl -c $S/secretfs.ini"
 $ctl create namespace bench >/dev/null
 head -c 1024 /dev/urandom >"$W/value"
 $ctl create secret generic db -n bench --from-file=password="$W/value" >/dev/null
-mkdir -p "$W/tmpfs" "$W/full" "$W/views" "$W/shared"
-mount -t tmpfs -o size=1m tmpfs "$W/tmpfs"
-mkdir -p "$W/tmpfs/bench/db"
-cp "$W/value" "$W/tmpfs/bench/db/password"
-"$BIN/secretfs" -c "$S/secretfs.ini" "$W/full"
-"$BIN/secretfs" -c "$S/secretfs.ini" --views "$W/views"
-"$BIN/secretfs" -c "$S/secretfs.ini" --per-caller "$W/shared"
-wait_mount "$W/full" "$W/views/app" "$W/views/audited" "$W/shared"
-for f in "$W/full" "$W/views/app" "$W/views/audited" "$W/shared"; do
-	cmp -s "$W/value" "$f/bench/db/password" || { echo "bench: $f serves wrong bytes" >&2; exit 1; }
+V=$W/v # every tree sits at the same depth: V/NAME/bench/db/password
+mkdir -p "$V/tmpfs" "$V/shared"
+mount -t tmpfs -o size=4m tmpfs "$V/tmpfs"
+# the kubelet's own shape on tmpfs: ..data -> ..rev, password -> ..data/password
+mkdir -p "$V/tmpfs/bench/db" "$V/tmpfs/bench/kdb/..rev-1"
+cp "$W/value" "$V/tmpfs/bench/db/password"
+cp "$W/value" "$V/tmpfs/bench/kdb/..rev-1/password"
+ln -s ..rev-1 "$V/tmpfs/bench/kdb/..data"
+ln -s ..data/password "$V/tmpfs/bench/kdb/password"
+"$BIN/secretfs" -c "$S/secretfs.ini" --views "$V"
+"$BIN/secretfs" -c "$S/secretfs.ini" --per-caller "$V/shared"
+wait_mount "$V/app" "$V/kube" "$V/audited" "$V/shared"
+for f in app audited shared kube; do
+	cmp -s "$W/value" "$V/$f/bench/db/password" || { echo "bench: $f serves wrong bytes" >&2; exit 1; }
 done
-rl() { "$BIN/test/readloop" -r "$ROUNDS" -n "$OPS" "$@"; }
-R[read_tmpfs_ns]=$(rl "$W/tmpfs/bench/db/password")
-R[read_full_ns]=$(rl "$W/full/bench/db/password")
-R[read_view_ns]=$(rl "$W/views/app/bench/db/password")
-R[read_view_audit_ns]=$(rl -n $((OPS / 5)) "$W/views/audited/bench/db/password")
-R[read_per_caller_ns]=$(rl -n $((OPS / 5)) "$W/shared/bench/db/password")
-R[read_tmpfs_2readers_ns]=$(rl -t 2 "$W/tmpfs/bench/db/password")
-R[read_view_2readers_ns]=$(rl -t 2 "$W/views/app/bench/db/password")
-R[cat_tmpfs_us]=$(( $(median_cmd 5 cat_loop "$W/tmpfs/bench/db/password" 200) / 200 ))
-R[cat_view_us]=$(( $(median_cmd 5 cat_loop "$W/views/app/bench/db/password" 200) / 200 ))
-for m in "$W/full" "$W/views/app" "$W/views/audited" "$W/shared"; do fusermount3 -u "$m"; done
+R[read_tmpfs_ns]=$(rl -n "$OPS" -C "$V/tmpfs/bench/db" password)
+R[read_tmpfs_3_ns]=$(rl -n "$OPS" -C "$V/tmpfs" bench/db/password)
+R[read_tmpfs_kubelet_ns]=$(rl -n "$OPS" -C "$V/tmpfs/bench/kdb" password)
+R[read_view_ns]=$(rl -n "$OPS" -C "$V/app/bench/db" password)
+R[read_view_3_ns]=$(rl -n "$OPS" -C "$V/app" bench/db/password)
+R[read_view_kubelet_ns]=$(rl -n "$OPS" -C "$V/kube/bench/db" password)
+R[read_view_kubelet_3_ns]=$(rl -n "$OPS" -C "$V/kube" bench/db/password)
+R[read_view_audit_ns]=$(rl -n $((OPS / 5)) -C "$V/audited/bench/db" password)
+R[read_per_caller_ns]=$(rl -n $((OPS / 5)) -C "$V/shared/bench/db" password)
+R[read_per_caller_3_ns]=$(rl -n $((OPS / 5)) -C "$V/shared" bench/db/password)
+R[read_tmpfs_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/tmpfs/bench/db" password)
+R[read_view_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/app/bench/db" password)
+R[read_view_kubelet_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/kube/bench/db" password)
+R[cat_tmpfs_us]=$(( $(median_us 5 cat_loop "$V/tmpfs/bench/db/password" 200) / 200 ))
+R[cat_view_us]=$(( $(median_us 5 cat_loop "$V/app/bench/db/password" 200) / 200 ))
+R[cat_view_kubelet_us]=$(( $(median_us 5 cat_loop "$V/kube/bench/db/password" 200) / 200 ))
+for m in app kube audited shared; do fusermount3 -u "$V/$m"; done
 
-echo "== commit-to-visible latency (200 updates)"
-for n in 1 1000 100000; do
-	S=$W/lat-$n
+echo "== secretctl"
+create_one() { $ctl create secret generic "c-$(now_us)" -n bench --from-literal=k=v; }
+R[secretctl_create_us]=$(median_us 15 create_one)
+R[secretctl_get_us]=$(median_us 15 $ctl get secret db -n bench -o json)
+
+echo "== commit-to-visible latency (200 updates) and scale"
+for n in 1 $SCALE; do
+	S=$W/scale-$n
 	new_store "$S"
-	"$BIN/test/populate" "$S/secretfs.ini" $((n - 1)) 1000 || exit 1
+	if [ "$n" -gt 1 ]; then
+		"$BIN/test/populate" "$S/secretfs.ini" "$n" 1000 || exit 1
+	fi
+	if [ "$n" = 100000 ]; then
+		# and one namespace holding 10,000 secrets, to list
+		"$BIN/test/populate" "$S/secretfs.ini" 10000 1 wide || exit 1
+	fi
 	"$BIN/secretctl" -c "$S/secretfs.ini" create namespace bench >/dev/null
 	"$BIN/secretctl" -c "$S/secretfs.ini" create secret generic live -n bench --from-literal=v=start >/dev/null
 	mkdir -p "$S/mnt"
-	start=${EPOCHREALTIME/./}
+	start=$(now_us)
 	"$BIN/secretfs" -c "$S/secretfs.ini" "$S/mnt"
 	wait_mount "$S/mnt"
-	R[mount_ready_ms_$n]=$(( (${EPOCHREALTIME/./} - start) / 1000 ))
+	R[mount_ready_ms_$n]=$(( ($(now_us) - start) / 1000 ))
 	cat "$S/mnt/bench/live/v" >/dev/null
 	json=$("$BIN/test/latency" "$S/secretfs.ini" bench live "$S/mnt/bench/live/v" 200)
 	R[latency_p50_us_$n]=$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["p50_us"])')
 	R[latency_p99_us_$n]=$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["p99_us"])')
+	if [ "$n" -gt 1 ]; then
+		# first and repeated read of one secret among n
+		f=$S/mnt/ns-0007/s-7/value
+		s=$(now_us); cat "$f" >/dev/null; R[first_read_us_$n]=$(( $(now_us) - s ))
+		R[repeat_read_ns_$n]=$(rl -n "$OPS" -C "$S/mnt/ns-0007/s-7" value)
+	fi
+	if [ -d "$S/mnt/wide-0000" ]; then
+		R[ls_10000_first_ms]=$(( $(median_us 1 ls "$S/mnt/wide-0000") / 1000 ))
+		R[ls_10000_ms]=$(( $(median_us 5 ls "$S/mnt/wide-0000") / 1000 ))
+		[ "$(ls "$S/mnt/wide-0000" | wc -l)" = 10000 ] || { echo "bench: ls lists the wrong count" >&2; exit 1; }
+	fi
 	pid=$(pgrep -f "secretfs -c $S/secretfs.ini" | head -1)
 	R[rss_kib_$n]=$(awk '/VmRSS/ {print $2}' /proc/"$pid"/status)
-	if [ "$n" -ge 1000 ]; then
-		# first and repeated read of one secret among n
-		f="$S/mnt/ns-0007/s-7/value"
-		s=${EPOCHREALTIME/./}; cat "$f" >/dev/null; R[first_read_us_$n]=$(( ${EPOCHREALTIME/./} - s ))
-		R[repeat_read_ns_$n]=$(rl "$f")
-	fi
 	fusermount3 -u "$S/mnt"
 done
+
+echo "== instructions per uncached read (callgrind)"
+if command -v valgrind >/dev/null; then
+	S=$W/read
+	cg() { # cg N: the daemon's total instructions for N opens of the plain view
+		local out=$W/cg.$1
+		mkdir -p "$W/cgmnt"
+		valgrind --tool=callgrind --callgrind-out-file="$out" \
+			"$BIN/secretfs" -c "$S/secretfs.ini" -f --view app "$W/cgmnt" 2>/dev/null &
+		local vp=$!
+		wait_mount "$W/cgmnt"
+		"$BIN/test/readloop" -r 1 -n "$1" -C "$W/cgmnt/bench/db" password >/dev/null
+		fusermount3 -u "$W/cgmnt"
+		wait "$vp" || true
+		callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'
+	}
+	a=$(cg 100)
+	b=$(cg 600)
+	R[instructions_per_uncached_open]=$(( (b - a) / 500 ))
+fi
 
 python3 - "$RESULTS" <<PY
 import json, sys
 r = {$(for k in "${!R[@]}"; do printf '"%s": %s, ' "$k" "${R[$k]}"; done)}
-t = r["read_tmpfs_ns"]
+t, t3, tk = r["read_tmpfs_ns"], r["read_tmpfs_3_ns"], r["read_tmpfs_kubelet_ns"]
 rows = [
-    ("open+read+close, tmpfs (baseline)", r["read_tmpfs_ns"] / 1000, 1.0),
-    ("open+read+close, full mount", r["read_full_ns"] / 1000, r["read_full_ns"] / t),
-    ("open+read+close, per-view mount", r["read_view_ns"] / 1000, r["read_view_ns"] / t),
-    ("open+read+close, per-view, audit = on", r["read_view_audit_ns"] / 1000, r["read_view_audit_ns"] / t),
-    ("open+read+close, per-caller mount", r["read_per_caller_ns"] / 1000, r["read_per_caller_ns"] / t),
-    ("2 readers at once, tmpfs", r["read_tmpfs_2readers_ns"] / 1000, r["read_tmpfs_2readers_ns"] / t),
-    ("2 readers at once, per-view mount", r["read_view_2readers_ns"] / 1000,
-     r["read_view_2readers_ns"] / r["read_tmpfs_2readers_ns"]),
-    ("whole cat process, tmpfs", r["cat_tmpfs_us"], 1.0),
-    ("whole cat process, per-view mount", r["cat_view_us"], r["cat_view_us"] / r["cat_tmpfs_us"]),
+    ("tmpfs, key from its folder (baseline)", t, t),
+    ("tmpfs, 3-level path", t3, t3),
+    ("tmpfs, kubelet's symlinked shape", tk, tk),
+    ("per-view mount, plain layout", r["read_view_ns"], t),
+    ("per-view mount, plain, 3-level path", r["read_view_3_ns"], t3),
+    ("per-view mount, kubelet layout", r["read_view_kubelet_ns"], tk),
+    ("per-view mount, kubelet layout, 3-level path", r["read_view_kubelet_3_ns"], tk),
+    ("per-view mount, audit = on", r["read_view_audit_ns"], t),
+    ("per-caller shared mount", r["read_per_caller_ns"], t),
+    ("per-caller shared mount, 3-level path", r["read_per_caller_3_ns"], t3),
+    ("2 readers at once, tmpfs", r["read_tmpfs_2readers_ns"], r["read_tmpfs_2readers_ns"]),
+    ("2 readers at once, per-view plain", r["read_view_2readers_ns"], r["read_tmpfs_2readers_ns"]),
+    ("2 readers at once, per-view kubelet", r["read_view_kubelet_2readers_ns"], r["read_tmpfs_2readers_ns"]),
 ]
 print()
-print("%-44s %12s %8s" % ("measure", "us (median)", "x tmpfs"))
-for name, us, ratio in rows:
-    print("%-44s %12.1f %8.2f" % (name, us, ratio))
+print("%-46s %10s %8s" % ("open + read + close of a 1 KiB secret", "us", "x tmpfs"))
+for name, ns, base in rows:
+    print("%-46s %10.1f %8.2f" % (name, ns / 1000, ns / base))
 print()
-print("%-10s %12s %12s %12s %10s %12s %14s" % ("secrets", "mount ms", "p50 us", "p99 us",
-      "RSS MiB", "1st read us", "repeat read us"))
-for n in (1, 1000, 100000):
-    print("%-10d %12d %12d %12d %10.1f %12s %14s" % (
-        n, r["mount_ready_ms_%d" % n], r["latency_p50_us_%d" % n], r["latency_p99_us_%d" % n],
-        r["rss_kib_%d" % n] / 1024,
-        r.get("first_read_us_%d" % n, "-"),
-        "%.1f" % (r["repeat_read_ns_%d" % n] / 1000) if "repeat_read_ns_%d" % n in r else "-"))
+print("%-46s %10s %8s" % ("whole processes", "us", "x tmpfs"))
+for name, key in (("cat, tmpfs", "cat_tmpfs_us"), ("cat, per-view plain", "cat_view_us"),
+                  ("cat, per-view kubelet", "cat_view_kubelet_us")):
+    print("%-46s %10d %8.2f" % (name, r[key], r[key] / r["cat_tmpfs_us"]))
+print("%-46s %10d" % ("secretctl create secret generic (one)", r["secretctl_create_us"]))
+print("%-46s %10d" % ("secretctl get secret -o json (one)", r["secretctl_get_us"]))
+print()
+sizes = [1] + [int(x) for x in "$SCALE".split()]
+print("%-9s %9s %8s %8s %8s %11s %13s" % ("secrets", "mount ms", "RSS MiB", "p50 us", "p99 us",
+      "1st read us", "repeat read us"))
+for n in sizes:
+    rep = r.get("repeat_read_ns_%d" % n)
+    print("%-9d %9d %8.1f %8d %8d %11s %13s" % (
+        n, r["mount_ready_ms_%d" % n], r["rss_kib_%d" % n] / 1024,
+        r["latency_p50_us_%d" % n], r["latency_p99_us_%d" % n],
+        r.get("first_read_us_%d" % n, "-"), "%.1f" % (rep / 1000) if rep else "-"))
+if "ls_10000_ms" in r:
+    print("\nls of a namespace holding 10,000 secrets: %d ms (first), %d ms (repeated)" %
+          (r["ls_10000_first_ms"], r["ls_10000_ms"]))
+if "instructions_per_uncached_open" in r:
+    print("daemon instructions per uncached open + read + close (callgrind): %d" %
+          r["instructions_per_uncached_open"])
 json.dump(r, open(sys.argv[1], "w"), indent=2, sort_keys=True)
 print("\nfigures written to", sys.argv[1])
 PY

@@ -3,9 +3,10 @@
  * 1 KiB key each, spread over NAMESPACES namespaces (ns-0000 ...), written
  * in batches of 5,000 per transaction.
  *
- *   populate CONFIG COUNT NAMESPACES
+ *   populate CONFIG COUNT NAMESPACES [PREFIX]
  *
- * Secret i lives in namespace ns-(i % NAMESPACES) and is named s-<i>.
+ * Secret i lives in namespace PREFIX-(i % NAMESPACES) (PREFIX defaults to
+ * "ns") and is named s-<i>.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,10 @@ int main(int argc, char **argv)
 	struct store *st;
 	long count, nns;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: populate CONFIG COUNT NAMESPACES\n");
+	const char *prefix = argc == 5 ? argv[4] : "ns";
+
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: populate CONFIG COUNT NAMESPACES [PREFIX]\n");
 		return 2;
 	}
 	count = atol(argv[2]);
@@ -40,14 +43,14 @@ int main(int argc, char **argv)
 	if (store_batch_begin(st))
 		goto fail;
 	for (long i = 0; i < nns && i < count; i++) {
-		snprintf(ns, sizeof(ns), "ns-%04ld", i);
+		snprintf(ns, sizeof(ns), "%.16s-%04ld", prefix, i);
 		if (store_ns_create(st, ns))
 			goto fail;
 	}
 	for (long i = 0; i < count; i++) {
 		struct store_secret *s;
 
-		snprintf(ns, sizeof(ns), "ns-%04ld", i % nns);
+		snprintf(ns, sizeof(ns), "%.16s-%04ld", prefix, i % nns);
 		snprintf(name, sizeof(name), "s-%ld", i);
 		s = store_secret_new(ns, name, "");
 		snprintf(value, sizeof(value), "%ld", i); /* then 'x' padding */

@@ -99,6 +99,20 @@ CERTIFICATE" "$out"
 /run/secrets/shop/tls
 /run/secrets/shop/tls/cert.pem"
 	case "$out" in *PRIVATE*|*billing-pw*) fail "frontend read too much: $out" ;; esac
+	# readlink and the xattr calls too, from the host through the view
+	python3 - "$T/views/frontend" <<'PY' || fail "a syscall told an invisible name apart"
+import errno, os, sys
+base = sys.argv[1]
+for p in ("shop/hmac", "shop/hmac/key", "shop/tls/tls.key", "billing", "nope"):
+    path = os.path.join(base, p)
+    for call in (os.readlink, os.getxattr, os.listxattr, os.stat, os.lstat):
+        try:
+            call(path, "user.x") if call is os.getxattr else call(path)
+        except OSError as e:
+            assert e.errno == errno.ENOENT, (call.__name__, p, e)
+        else:
+            raise AssertionError("%s(%s) succeeded" % (call.__name__, p))
+PY
 	out=$(container signer --mount "$T/views/signer:/run/secrets" -- find /run/secrets)
 	expect_eq "signer's whole tree" "/run/secrets
 /run/secrets/shop

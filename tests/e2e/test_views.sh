@@ -55,6 +55,15 @@ mount_views() {
 	fail "views not mounted within 5 s"
 }
 
+# the shared per-caller mount at $T/shared
+mount_shared() {
+	M=$T/shared
+	mkdir -p "$M"
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --per-caller "$M" 2>"$T/fs.log" &
+	FS_PID=$!
+	eventually 5 'mountpoint -q "$M"' || fail "per-caller mount did not come up"
+}
+
 cleanup_views() {
 	for v in signer frontend billing; do
 		mountpoint -q "$T/views/$v" && fusermount3 -u "$T/views/$v"
@@ -166,11 +175,7 @@ test_pod_signer_and_frontend() {
 
 test_per_caller_shared_mount() {
 	views_store
-	M=$T/shared
-	mkdir -p "$M"
-	"$BIN/secretfs" -c "$T/secretfs.ini" -f --per-caller "$M" 2>"$T/fs.log" &
-	FS_PID=$!
-	eventually 5 'mountpoint -q "$M"' || fail "per-caller mount did not come up"
+	mount_shared
 	local out
 	container signer --mount "$M:/run/secrets" -- cat /run/secrets/shop/hmac/key >"$T/got.bin"
 	cmp "$T/hmac.bin" "$T/got.bin" || fail "signer read different bytes through the shared mount"
@@ -291,11 +296,7 @@ test_oci_hook_refuses_missing_view_or_secret() {
 
 test_per_caller_checks_modes_itself() {
 	views_store
-	M=$T/shared
-	mkdir -p "$M"
-	"$BIN/secretfs" -c "$T/secretfs.ini" -f --per-caller "$M" 2>"$T/fs.log" &
-	FS_PID=$!
-	eventually 5 'mountpoint -q "$M"' || fail "per-caller mount did not come up"
+	mount_shared
 	grep -q default_permissions /proc/mounts && awk -v m="$M" '$2 == m' /proc/mounts | grep -q default_permissions &&
 		fail "per-caller mount uses default_permissions"
 	container signer --user 1000 --mount "$M:/run/secrets" -- \

@@ -34,12 +34,12 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" $(CFLAG
            -fPIE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 2>/dev/null)
+STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 jansson 2>/dev/null)
 FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthread
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-STORE_SRC := store/db.c store/seal.c store/secret.c store/validate.c
+STORE_SRC := store/db.c store/seal.c store/secret.c store/validate.c store/types.c
 CONF_SRC  := fs/config.c
 FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c
 CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c

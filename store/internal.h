@@ -76,6 +76,11 @@ int db_log_change(struct store *st, int64_t rev, enum store_op op,
 		  const char *ns, const char *name, int64_t generation);
 int64_t db_now(void);
 
+/* types.c: the number of rule violations of s's type (0: valid), listed
+ * in buf as Kubernetes prints them, comma-separated */
+int types_validate(const struct store_secret *s, char *buf, size_t len);
+int types_parse_rfc3339(const char *v, size_t n, int64_t *t);
+
 /* seal.c */
 int seal_keyfile_read(const char *path, unsigned char *key, char *err);
 int seal_keyfile_create(const char *path, unsigned char *key, char *err);

@@ -397,6 +397,48 @@ static int secret_validate(struct store *st, const struct store_secret *s)
 				 "secret \"%s\" in namespace \"%s\": data: Too long: must have at most %d bytes (has %llu)",
 				 s->name, s->namespace, STORE_MAX_DATA_BYTES,
 				 (unsigned long long)total);
+	{
+		char errs[STORE_ERRMSG_MAX - 64];
+		int n = types_validate(s, errs, sizeof(errs));
+
+		if (n == 1)
+			return db_errorf(st, -EINVAL, "Secret \"%s\" is invalid: %s", s->name, errs);
+		if (n > 1)
+			return db_errorf(st, -EINVAL, "Secret \"%s\" is invalid: [%s]", s->name, errs);
+	}
+	return 0;
+}
+
+/*
+ * A service-account token secret gets its "token" key from the token
+ * controller in Kubernetes; here the store fills it in when it is absent:
+ * the one it had, else a new random token.
+ */
+static int sa_token_fill(struct store *st, struct store_secret *s,
+			 const struct store_secret *old)
+{
+	unsigned char raw[32];
+	char token[64];
+
+	if (strcmp(s->type, "kubernetes.io/service-account-token") != 0)
+		return 0;
+	for (size_t i = 0; i < s->nitems; i++)
+		if (strcmp(s->items[i].key, "token") == 0)
+			return 0;
+	for (size_t i = 0; old && i < old->nitems; i++)
+		if (strcmp(old->items[i].key, "token") == 0 && old->items[i].value)
+			return store_secret_add_item(s, "token", old->items[i].value,
+						     old->items[i].len) ?
+				       db_errorf(st, -ENOMEM, "out of memory") : 0;
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(token, sizeof(token), raw, sizeof(raw),
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	if (store_secret_add_item(s, "token", token, strlen(token))) {
+		sodium_memzero(token, sizeof(token));
+		return db_errorf(st, -ENOMEM, "out of memory");
+	}
+	sodium_memzero(token, sizeof(token));
 	return 0;
 }
 
@@ -778,9 +820,14 @@ int store_secret_put(struct store *st, struct store_secret *s,
 	}
 	if (what == STORE_CREATED && mode == STORE_PUT_REPLACE)
 		goto fail; /* secret_find said "not found" */
+	if (what == STORE_UPDATED && (err = secret_load(st, id, old, true)))
+		goto fail;
+	if ((err = sa_token_fill(st, s, what == STORE_UPDATED ? old : NULL)))
+		goto fail;
+	if (s->nitems > 1)
+		qsort(s->items, s->nitems, sizeof(*s->items), item_cmp);
 	if (what == STORE_UPDATED) {
-		if ((err = secret_load(st, id, old, true)) ||
-		    (err = secret_check_update(st, old, s, &changed)))
+		if ((err = secret_check_update(st, old, s, &changed)))
 			goto fail;
 		if (!changed) {
 			db_rollback(st);

@@ -509,6 +509,93 @@ static void test_revision_never_repeats(void **state)
 	assert_true(b.revision > a.revision);
 }
 
+/* One row of the type table: a secret of TYPE with pairs "k=v" (or
+ * "@annotation=v"), and the error expected ("" for none). */
+struct type_case {
+	const char *name, *type;
+	const char *pairs[4];
+	const char *want;
+};
+
+static void test_types(void **state)
+{
+	struct fixture *f = *state;
+	static const struct type_case cases[] = {
+		{ "o1", "", { "k=v" }, "" },
+		{ "o2", "example.com/anything", { NULL }, "" },
+		{ "t1", "kubernetes.io/tls", { "tls.crt=C", "tls.key=K" }, "" },
+		{ "t2", "kubernetes.io/tls", { "tls.crt=C" },
+		  "Secret \"t2\" is invalid: data[tls.key]: Required value" },
+		{ "t3", "kubernetes.io/tls", { NULL },
+		  "Secret \"t3\" is invalid: [data[tls.crt]: Required value, data[tls.key]: Required value]" },
+		{ "b1", "kubernetes.io/basic-auth", { "password=" }, "" },
+		{ "b2", "kubernetes.io/basic-auth", { "user=x" },
+		  "Secret \"b2\" is invalid: [data[username]: Required value, data[password]: Required value]" },
+		{ "s1", "kubernetes.io/ssh-auth", { "ssh-privatekey=K" }, "" },
+		{ "s2", "kubernetes.io/ssh-auth", { "ssh-privatekey=" },
+		  "Secret \"s2\" is invalid: data[ssh-privatekey]: Required value" },
+		{ "d1", "kubernetes.io/dockerconfigjson", { ".dockerconfigjson={\"auths\":{}}" }, "" },
+		{ "d2", "kubernetes.io/dockerconfigjson", { ".dockerconfigjson=[1]" },
+		  "Secret \"d2\" is invalid: data[.dockerconfigjson]: Invalid value: \"<secret contents redacted>\": not a JSON object" },
+		{ "d3", "kubernetes.io/dockercfg", { ".dockercfg={nope" },
+		  "Secret \"d3\" is invalid: data[.dockercfg]: Invalid value: \"<secret contents redacted>\": not valid JSON" },
+		{ "d4", "kubernetes.io/dockercfg", { NULL },
+		  "Secret \"d4\" is invalid: data[.dockercfg]: Required value" },
+		{ "a1", "kubernetes.io/service-account-token", { "@kubernetes.io/service-account.name=builder" }, "" },
+		{ "a2", "kubernetes.io/service-account-token", { NULL },
+		  "Secret \"a2\" is invalid: metadata.annotations[kubernetes.io/service-account.name]: Required value" },
+		{ "bootstrap-token-abc123", "bootstrap.kubernetes.io/token",
+		  { "token-id=abc123", "token-secret=0123456789abcdef", "expiration=2030-01-02T03:04:05Z" }, "" },
+		{ "bootstrap-token-abc124", "bootstrap.kubernetes.io/token",
+		  { "token-id=abc123", "token-secret=0123456789ABCDEF", "expiration=tomorrow" },
+		  "Secret \"bootstrap-token-abc124\" is invalid: [metadata.name: Invalid value: \"bootstrap-token-abc124\": must be bootstrap-token-<token-id>, data[token-secret]: Invalid value: must be 16 characters of [a-z0-9], data[expiration]: Invalid value: must be an RFC 3339 time]" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct type_case *c = &cases[i];
+		struct store_secret *s = store_secret_new("default", c->name, c->type);
+		int ret;
+
+		for (int j = 0; j < 4 && c->pairs[j]; j++) {
+			const char *eq = strchr(c->pairs[j], '=');
+			char key[64];
+
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - c->pairs[j]), c->pairs[j]);
+			if (key[0] == '@')
+				store_secret_set_annotation(s, key + 1, eq + 1);
+			else
+				store_secret_add_item(s, key, eq + 1, strlen(eq + 1));
+		}
+		ret = store_secret_put(f->st, s, STORE_PUT_CREATE, NULL);
+		if (c->want[0] == '\0' && ret != 0)
+			fail_msg("%s: %s", c->name, store_errmsg(f->st));
+		if (c->want[0] != '\0') {
+			assert_int_equal(ret, -EINVAL);
+			if (strcmp(store_errmsg(f->st), c->want) != 0)
+				fail_msg("%s:\n got  %s\n want %s", c->name, store_errmsg(f->st), c->want);
+		}
+		store_secret_free(s);
+	}
+	/* the service-account token got its token, which stays on update */
+	{
+		struct store_secret *s = NULL, *u;
+		char token[128];
+
+		assert_int_equal(store_secret_get(f->st, "default", "a1", STORE_WITH_VALUES, &s), 0);
+		assert_int_equal(s->nitems, 1);
+		assert_string_equal(s->items[0].key, "token");
+		assert_true(s->items[0].len >= 40);
+		snprintf(token, sizeof(token), "%.*s", (int)s->items[0].len, s->items[0].value);
+		store_secret_free(s);
+		u = store_secret_new("default", "a1", "kubernetes.io/service-account-token");
+		store_secret_set_annotation(u, "kubernetes.io/service-account.name", "builder");
+		store_secret_set_label(u, "new", "label");
+		assert_int_equal(store_secret_put(f->st, u, STORE_PUT_APPLY, NULL), 0);
+		store_secret_free(u);
+		check_value(f->st, "default", "a1", "token", token);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_plaintext_in_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revision_never_repeats, setup, teardown),
 	};
 

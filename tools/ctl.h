@@ -54,4 +54,16 @@ int input_file(struct store_secret *s, const char *arg, char *err, size_t errlen
 /* Add every KEY=VALUE line of an env file. */
 int input_env_file(struct store_secret *s, const char *path, char *err, size_t errlen);
 
+/* --- manifest.c: Kubernetes manifests --- */
+
+/* What a plain (unquoted) YAML scalar reads as: null, a boolean, a number
+ * or a string (a new reference). */
+json_t *yaml_plain_scalar(const char *s);
+/* Append every document of a YAML or JSON file ("-": stdin) to docs. */
+int manifest_load(const char *path, json_t *docs, char *err, size_t errlen);
+/* A Secret object as a store secret in ns (the object's own namespace wins
+ * unless ns_given names another: an error). */
+int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
+		    struct store_secret **out, char *err, size_t errlen);
+
 #endif

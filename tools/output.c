@@ -217,36 +217,24 @@ int print_json(const json_t *obj)
 
 /* --- YAML -------------------------------------------------------------- */
 
-/* Would this plain scalar read back as something other than a string? */
+/*
+ * Would this string, unquoted, read back as something else: null, a
+ * boolean, a number (the reader's own rules, manifest.c), or a timestamp
+ * (which Kubernetes' YAML writer quotes too)?
+ */
 static bool yaml_needs_quotes(const char *s)
 {
-	static const char *const words[] = {
-		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-		"true", "True", "TRUE", "false", "False", "FALSE", "on", "On",
-		"ON", "off", "Off", "OFF", "null", "Null", "NULL", "~",
-		".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", ".nan",
-		".NaN", ".NAN",
-	};
+	json_t *v = yaml_plain_scalar(s);
+	bool other = !json_is_string(v);
 	const char *p = s;
-	bool digits = false;
 
-	if (!*s)
+	json_decref(v);
+	if (other || !*s)
 		return true;
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strcmp(s, words[i]) == 0)
-			return true;
-	/* numbers, and dates or timestamps: a leading sign or digit followed
-	 * only by digits and number punctuation */
-	if (*p == '+' || *p == '-' || *p == '.')
-		p++;
-	for (; *p; p++) {
-		if (isdigit((unsigned char)*p))
-			digits = true;
-		else if (!strchr("._:-+eExXoOabcdefABCDEFTZtz ", *p))
+	for (int i = 0; i < 4; i++, p++)
+		if (!isdigit((unsigned char)*p))
 			return false;
-	}
-	return digits && (isdigit((unsigned char)s[0]) || s[0] == '+' ||
-			  s[0] == '-' || s[0] == '.');
+	return *p == '-'; /* 2026-11-29... */
 }
 
 static int strcmp_ptr(const void *a, const void *b)

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -41,6 +43,7 @@ enum {
 	F_ENV_FILE = 1 << 5,
 	F_TYPE = 1 << 6,
 	F_IMMUTABLE = 1 << 7,
+	F_FILENAME = 1 << 8,
 };
 
 struct ctx {
@@ -50,8 +53,8 @@ struct ctx {
 	const char *output;
 	const char *type;
 	bool immutable;
-	const char **literals, **files, **env_files;
-	size_t nliterals, nfiles, nenv_files;
+	const char **literals, **files, **env_files, **manifests;
+	size_t nliterals, nfiles, nenv_files, nmanifests;
 	unsigned given;      /* F_* flags on the command line */
 	char **args;         /* positional arguments after the command words */
 	int nargs;
@@ -509,6 +512,174 @@ static int cmd_delete_secret(struct ctx *c)
 	return ret;
 }
 
+/* --- manifests ----------------------------------------------------------- */
+
+enum manifest_mode { M_APPLY, M_CREATE, M_REPLACE, M_DELETE };
+
+static int manifest_ext(const struct dirent *d)
+{
+	const char *dot = strrchr(d->d_name, '.');
+
+	return d->d_name[0] != '.' && dot &&
+	       (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml") || !strcmp(dot, ".json"));
+}
+
+/* Load -f FILE, DIR (its .yaml, .yml and .json files) or - into docs. */
+static int load_manifests(const struct ctx *c, json_t *docs)
+{
+	char err[STORE_ERRMSG_MAX];
+
+	for (size_t i = 0; i < c->nmanifests; i++) {
+		const char *path = c->manifests[i];
+		struct dirent **list;
+		struct stat sb;
+		int n;
+
+		if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			n = scandir(path, &list, manifest_ext, alphasort);
+			if (n < 0)
+				return die_msg("cannot list '%s': %s", path, strerror(errno));
+			for (int j = 0; j < n; j++) {
+				char *file = NULL;
+				int ret = asprintf(&file, "%s/%s", path, list[j]->d_name) < 0 ? -ENOMEM :
+					  manifest_load(file, docs, err, sizeof(err));
+
+				free(file);
+				if (ret) {
+					while (j < n)
+						free(list[j++]);
+					free(list);
+					return die_msg("%s", ret == -ENOMEM ? "out of memory" : err);
+				}
+				free(list[j]);
+			}
+			free(list);
+		} else if (manifest_load(path, docs, err, sizeof(err))) {
+			return die_msg("%s", err);
+		}
+	}
+	return 0;
+}
+
+/* The Secrets among docs (lists flattened), converted; others skipped with
+ * a notice. */
+static int collect_secrets(const struct ctx *c, json_t *docs,
+			   struct store_secret ***out, size_t *n)
+{
+	static const char last_applied[] = "kubectl.kubernetes.io/last-applied-configuration";
+	char err[STORE_ERRMSG_MAX];
+	size_t i;
+	json_t *doc;
+
+	*out = NULL;
+	*n = 0;
+	json_array_foreach(docs, i, doc) {
+		const char *kind = json_string_value(json_object_get(doc, "kind"));
+		const char *name = json_string_value(json_object_get(json_object_get(doc, "metadata"), "name"));
+		struct store_secret *s, **v;
+
+		if (!json_is_object(doc))
+			return die_msg("a manifest document is not an object");
+		if (kind && strlen(kind) >= 4 && !strcmp(kind + strlen(kind) - 4, "List")) {
+			json_t *items = json_object_get(doc, "items");
+
+			if (items && !json_is_array(items))
+				return die_msg("%s: items must be a list", kind);
+			json_array_extend(docs, items); /* visited later in this loop */
+			continue;
+		}
+		if (!kind || strcmp(kind, "Secret") != 0) {
+			fprintf(stderr, "skipping %s \"%s\": secretctl manages Secrets only\n",
+				kind ? kind : "an object without a kind", name ? name : "");
+			continue;
+		}
+		if (manifest_secret(doc, ns_of(c), c->ns != NULL, &s, err, sizeof(err)))
+			return die_msg("%s", err);
+		for (size_t j = 0; j < s->nannotations; j++) {
+			if (strcmp(s->annotations[j].key, last_applied) == 0) {
+				/* kubectl's copy of the whole object: values in clear */
+				fprintf(stderr, "warning: secret \"%s\": dropping annotation %s: it holds the secret's values\n",
+					s->name, last_applied);
+				free(s->annotations[j].key);
+				free(s->annotations[j].value);
+				s->annotations[j] = s->annotations[--s->nannotations];
+				break;
+			}
+		}
+		v = realloc(*out, (*n + 1) * sizeof(*v));
+		if (!v) {
+			store_secret_free(s);
+			return die_msg("out of memory");
+		}
+		*out = v;
+		v[(*n)++] = s;
+	}
+	return 0;
+}
+
+/*
+ * apply, create, replace and delete -f: every object is read and checked
+ * first, then all are written in one transaction, so that one bad object
+ * leaves the store exactly as it was.
+ */
+static int run_manifests(struct ctx *c, enum manifest_mode mode)
+{
+	static const char *const done[] = { "created", "configured", "unchanged" };
+	struct store_secret **v = NULL;
+	json_t *docs = json_array();
+	enum store_put_result *res = NULL;
+	size_t n = 0;
+	int ret = 1;
+
+	if (c->nargs)
+		return die_msg("unexpected argument \"%s\": objects come from -f", c->args[0]);
+	if (!c->nmanifests)
+		return die_msg("must specify one of -f and -k");
+	if (!docs || load_manifests(c, docs) || collect_secrets(c, docs, &v, &n) || open_store(c))
+		goto out;
+	res = calloc(n + 1, sizeof(*res));
+	if (!res || store_batch_begin(c->st)) {
+		die_msg("%s", res ? store_errmsg(c->st) : "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int err = mode == M_DELETE ?
+				  store_secret_delete(c->st, v[i]->namespace, v[i]->name) :
+				  store_secret_put(c->st, v[i], mode == M_APPLY ? STORE_PUT_APPLY :
+						   mode == M_CREATE ? STORE_PUT_CREATE :
+						   STORE_PUT_REPLACE, &res[i]);
+
+		if (err) {
+			die_msg("%s", store_errmsg(c->st));
+			store_batch_rollback(c->st);
+			goto out;
+		}
+	}
+	if (store_batch_commit(c->st)) {
+		die_msg("%s", store_errmsg(c->st));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (mode == M_DELETE)
+			printf("secret \"%s\" deleted\n", v[i]->name);
+		else if (mode == M_REPLACE)
+			printf("secret/%s replaced\n", v[i]->name);
+		else
+			printf("secret/%s %s\n", v[i]->name, done[res[i]]);
+	}
+	ret = 0;
+out:
+	free(res);
+	store_secret_list_free(v, n);
+	json_decref(docs);
+	return ret;
+}
+
+static int cmd_apply(struct ctx *c) { return run_manifests(c, M_APPLY); }
+static int cmd_create_f(struct ctx *c) { return run_manifests(c, M_CREATE); }
+static int cmd_replace(struct ctx *c) { return run_manifests(c, M_REPLACE); }
+static int cmd_delete_f(struct ctx *c) { return run_manifests(c, M_DELETE); }
+
 /* --- watch ------------------------------------------------------------- */
 
 struct watch_ctx {
@@ -632,6 +803,18 @@ static const struct command commands[] = {
 	  "Delete namespaces and every secret in them (\"default\" cannot be deleted)." },
 	{ "delete secrets", cmd_delete_secret, F_NAMESPACE,
 	  "secretctl delete secret NAME... [-n NS]", "Delete secrets." },
+	{ "apply", cmd_apply, F_NAMESPACE | F_FILENAME,
+	  "secretctl apply -f FILE|DIR|- [-n NS]",
+	  "Create or update the Secrets of manifests (YAML or JSON; several documents,\n"
+	  "kind: List; a folder's .yaml, .yml and .json files).  Other kinds are skipped\n"
+	  "with a notice.  All objects are checked first and written in one transaction:\n"
+	  "one bad object changes nothing.  Prints created, configured or unchanged." },
+	{ "create", cmd_create_f, F_NAMESPACE | F_FILENAME,
+	  "secretctl create -f FILE|DIR|- [-n NS]", "Create the Secrets of manifests; none may exist." },
+	{ "replace", cmd_replace, F_NAMESPACE | F_FILENAME,
+	  "secretctl replace -f FILE|DIR|- [-n NS]", "Replace existing Secrets from manifests." },
+	{ "delete", cmd_delete_f, F_NAMESPACE | F_FILENAME,
+	  "secretctl delete -f FILE|DIR|- [-n NS]", "Delete the Secrets named by manifests." },
 	{ "watch", cmd_watch, F_NAMESPACE | F_ALL_NS,
 	  "secretctl watch [NAME] [-n NS | -A]",
 	  "Print each change to secrets (and namespaces) as it is committed, one line\n"
@@ -704,6 +887,7 @@ static const struct option long_opts[] = {
 	{ "from-env-file", required_argument, NULL, 'E' },
 	{ "type", required_argument, NULL, 'T' },
 	{ "immutable", no_argument, NULL, 'I' },
+	{ "filename", required_argument, NULL, 'f' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -718,6 +902,7 @@ static const char *flag_name(unsigned f)
 	case F_ENV_FILE: return "--from-env-file";
 	case F_TYPE: return "--type";
 	case F_IMMUTABLE: return "--immutable";
+	case F_FILENAME: return "--filename";
 	}
 	return "?";
 }
@@ -744,7 +929,7 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return die_msg("cannot initialise libsodium");
 	json_set_alloc_funcs(wiping_malloc, wiping_free);
-	while ((opt = getopt_long(argc, argv, "c:n:Ao:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:n:Ao:hf:", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': c.config_path = optarg; break;
 		case 'n': c.ns = optarg; c.given |= F_NAMESPACE; break;
@@ -768,6 +953,11 @@ int main(int argc, char **argv)
 			break;
 		case 'T': c.type = optarg; c.given |= F_TYPE; break;
 		case 'I': c.immutable = true; c.given |= F_IMMUTABLE; break;
+		case 'f':
+			if (push(&c.manifests, &c.nmanifests, optarg))
+				return die_msg("out of memory");
+			c.given |= F_FILENAME;
+			break;
 		default:
 			fputs("Run 'secretctl --help' for usage.\n", stderr);
 			return 1;
@@ -793,7 +983,7 @@ int main(int argc, char **argv)
 		printf("%s\n\nUsage:\n  %s\n", cmd->help, cmd->usage);
 		return 0;
 	}
-	for (unsigned f = 1; f <= F_IMMUTABLE; f <<= 1)
+	for (unsigned f = 1; f <= F_FILENAME; f <<= 1)
 		if ((c.given & f) && !(cmd->flags & f))
 			return die_msg("unknown flag: %s for \"secretctl %s\"", flag_name(f),
 				       cmd->words);
@@ -808,5 +998,6 @@ int main(int argc, char **argv)
 	free(c.literals);
 	free(c.files);
 	free(c.env_files);
+	free(c.manifests);
 	return ret;
 }

@@ -1,0 +1,158 @@
+# test_manifests.sh - apply, create, replace and delete -f: YAML (block and
+# flow, comments, quoted keys, trailing commas, several documents, List)
+# and JSON; other kinds skipped; strict base64; all or nothing.
+
+b64() { printf '%s' "$1" | base64 -w0; }
+
+# value NAME KEY [NS]: the decoded value of a key
+value() {
+	ctl get secret "$1" -n "${3:-default}" -o json |
+		python3 -c 'import json,sys,base64; print(base64.b64decode(json.load(sys.stdin)["data"][sys.argv[1]]).decode(), end="")' "$2"
+}
+
+test_apply_yaml_documents_lists_and_other_kinds() {
+	new_store
+	ctl create namespace prod >/dev/null
+	cat >"$T/m.yaml" <<YAML
+# Kubernetes' documentation writes flow style with trailing commas
+apiVersion: v1
+kind: Secret
+metadata:
+  name: "db"          # quoted
+  namespace: prod
+  labels: {app: web, "tier": "1",}
+  annotations:
+    'owner': team-a
+type: Opaque
+data:
+  username: $(b64 admin)
+  "password": $(b64 from-data)
+stringData:
+  password: from-stringData
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec: {containers: [{name: c, image: busybox}]}
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Secret
+  metadata: {name: tls, namespace: prod}
+  type: kubernetes.io/tls
+  data: {tls.crt: $(b64 CERT), tls.key: $(b64 KEY),}
+YAML
+	local out
+	out=$(ctl apply -f "$T/m.yaml" 2>"$T/err")
+	expect_eq "apply" "secret/db created
+secret/tls created" "$out"
+	expect_contains "other kinds skipped" "$(cat "$T/err")" 'skipping Pod "web"'
+	expect_eq "data" "admin" "$(value db username prod)"
+	expect_eq "stringData wins" "from-stringData" "$(value db password prod)"
+	expect_eq "labels" '{"app": "web", "tier": "1"}' \
+		"$(ctl get secret db -n prod -o json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["metadata"]["labels"], sort_keys=True))')"
+	expect_eq "again" "secret/db unchanged
+secret/tls unchanged" "$(ctl apply -f "$T/m.yaml" 2>/dev/null)"
+	sed -i 's/from-stringData/changed/' "$T/m.yaml"
+	expect_eq "changed" "secret/db configured
+secret/tls unchanged" "$(ctl apply -f "$T/m.yaml" 2>/dev/null)"
+	expect_eq "replace" "secret/db replaced
+secret/tls replaced" "$(ctl replace -f "$T/m.yaml" 2>/dev/null)"
+	expect_eq "delete" 'secret "db" deleted
+secret "tls" deleted' "$(ctl delete -f "$T/m.yaml" 2>/dev/null)"
+	expect_errno "replace missing" 'secret "db" in namespace "prod" not found' ctl replace -f "$T/m.yaml"
+}
+
+test_apply_json_stdin_and_folders() {
+	new_store
+	mkdir "$T/dir"
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"j1"},"data":{"k":"%s"}}\n' "$(b64 one)" >"$T/dir/a.json"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: y1}\nstringData: {k: two}\n' >"$T/dir/b.yml"
+	echo "not a manifest" >"$T/dir/README.txt"
+	expect_eq "folder" "secret/j1 created
+secret/y1 created" "$(ctl apply -f "$T/dir")"
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s1"},"stringData":{"k":"three"}}' |
+		ctl create -f - >/dev/null || fail "create -f - failed"
+	expect_eq "stdin" "three" "$(value s1 k)"
+	expect_errno "create existing" 'secret "s1" in namespace "default" already exists' \
+		sh -c "printf '{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s1\"}}' | $BIN/secretctl -c $T/secretfs.ini create -f -"
+}
+
+test_manifest_errors_change_nothing() {
+	new_store
+	local rev
+	rev=$(revision)
+	bad() { # bad WHAT MESSAGE YAML...
+		local what=$1 msg=$2
+		shift 2
+		printf '%s\n' "$@" >"$T/bad.yaml"
+		expect_errno "$what" "$msg" ctl apply -f "$T/bad.yaml"
+	}
+	bad "invalid base64" 'Secret "x" is invalid: data[k]: Invalid value: illegal base64 data' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'data: {k: "not base64!"}'
+	bad "url-safe alphabet" 'data[k]: Invalid value: illegal base64 data' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'data: {k: "-_-_"}'
+	bad "bad padding" 'data[k]: Invalid value: illegal base64 data' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'data: {k: "YWJj="}'
+	bad "labels not a map" 'metadata.labels: Invalid value: must be a map of strings' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: [a, b]}'
+	bad "no name" 'resource name may not be empty' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {labels: {a: b}}'
+	bad "type rule" 'Secret "t" is invalid: data[tls.key]: Required value' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: t}' 'type: kubernetes.io/tls' \
+		'data: {tls.crt: Q0VSVA==}'
+	bad "bad key" 'key "a/b": must consist of alphanumeric characters' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'stringData: {a/b: v}'
+	bad "YAML syntax" 'bad.yaml: line' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x' 'data: ]'
+	bad "self alias" 'refers to itself' \
+		'a: &x [1, *x]'
+	# one bad object among good ones: nothing is written
+	bad "all or nothing" 'Secret "second" is invalid' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: first}' 'stringData: {k: v}' '---' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: second}' 'type: kubernetes.io/ssh-auth'
+	expect_errno "first not created" 'not found' ctl get secret first
+	expect_eq "revision unchanged" "$rev" "$(revision)"
+	# a namespace other than -n
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: other}\n' >"$T/ns.yaml"
+	expect_errno "namespace mismatch" 'does not match the namespace "default"' ctl apply -n default -f "$T/ns.yaml"
+}
+
+test_apply_update_rules() {
+	new_store
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: f}\nimmutable: true\nstringData: {k: v1}\n' >"$T/f.yaml"
+	ctl apply -f "$T/f.yaml" >/dev/null
+	sed -i 's/v1}/v2}/' "$T/f.yaml"
+	expect_errno "immutable data" 'data: Forbidden: field is immutable when `immutable` is set' \
+		ctl apply -f "$T/f.yaml"
+	sed -i 's/immutable: true/immutable: false/; s/v2}/v1}/' "$T/f.yaml"
+	expect_errno "immutable stays" 'immutable: Forbidden' ctl apply -f "$T/f.yaml"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: f, labels: {team: blue}}\nimmutable: true\nstringData: {k: v1}\n' >"$T/f.yaml"
+	expect_eq "labels may change" "secret/f configured" "$(ctl apply -f "$T/f.yaml")"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: f}\ntype: kubernetes.io/basic-auth\nimmutable: true\nstringData: {k: v1}\n' >"$T/f.yaml"
+	expect_errno "type fixed" 'type: Invalid value: "kubernetes.io/basic-auth": field is immutable' \
+		ctl apply -f "$T/f.yaml"
+}
+
+test_apply_keeps_no_plaintext() {
+	new_store
+	local canary=CANARY-apply-5e1d
+	cat >"$T/c.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata:
+  name: c
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"stringData":{"k":"$canary"}}'
+stringData: {k: $canary}
+YAML
+	expect_contains "warned" "$(ctl apply -f "$T/c.yaml" 2>&1)" "dropping annotation kubectl.kubernetes.io/last-applied-configuration"
+	expect_eq "value" "$canary" "$(value c k)"
+	ctl get secret c -o json | grep -q last-applied && fail "the last-applied annotation was stored"
+	for f in "$T"/store/store.db*; do
+		grep -qa "$canary" "$f" && fail "plaintext in $f"
+	done
+	return 0
+}

@@ -125,6 +125,26 @@ create_one() { $ctl create secret generic "c-$(now_us)" -n bench --from-literal=
 R[secretctl_create_us]=$(median_us 15 create_one)
 R[secretctl_get_us]=$(median_us 15 $ctl get secret db -n bench -o json)
 
+echo "== secretctl apply -f of 10,000 secrets (one file)"
+S=$W/apply
+new_store "$S"
+python3 - "$W/10k.yaml" <<'PY'
+import base64, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(10000):
+        v = base64.b64encode(("value-%d-" % i).encode() + b"x" * 200).decode()
+        f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: s-%d, labels: {app: bench}}\n"
+                "data: {password: %s, username: %s}\n" % (i, v, base64.b64encode(b"admin").decode()))
+PY
+s=$(now_us)
+"$BIN/secretctl" -c "$S/secretfs.ini" apply -f "$W/10k.yaml" >/dev/null
+R[apply_10000_ms]=$(( ($(now_us) - s) / 1000 ))
+[ "$("$BIN/secretctl" -c "$S/secretfs.ini" get secrets -o name | wc -l)" = 10000 ] ||
+	{ echo "bench: apply did not create 10,000 secrets" >&2; exit 1; }
+s=$(now_us)
+"$BIN/secretctl" -c "$S/secretfs.ini" apply -f "$W/10k.yaml" >/dev/null
+R[apply_10000_unchanged_ms]=$(( ($(now_us) - s) / 1000 ))
+
 echo "== commit-to-visible latency (200 updates) and scale"
 for n in 1 $SCALE; do
 	S=$W/scale-$n
@@ -213,6 +233,8 @@ for name, key in (("cat, tmpfs", "cat_tmpfs_us"), ("cat, per-view plain", "cat_v
     print("%-46s %10d %8.2f" % (name, r[key], r[key] / r["cat_tmpfs_us"]))
 print("%-46s %10d" % ("secretctl create secret generic (one)", r["secretctl_create_us"]))
 print("%-46s %10d" % ("secretctl get secret -o json (one)", r["secretctl_get_us"]))
+print("%-46s %10d" % ("secretctl apply -f, 10,000 new secrets (ms)", r["apply_10000_ms"]))
+print("%-46s %10d" % ("secretctl apply -f, the same again (ms)", r["apply_10000_unchanged_ms"]))
 print()
 sizes = [1] + [int(x) for x in "$SCALE".split()]
 print("%-9s %9s %8s %8s %8s %11s %13s" % ("secrets", "mount ms", "RSS MiB", "p50 us", "p99 us",

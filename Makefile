@@ -26,7 +26,7 @@ SANFLAGS :=
 OPT     := -O2 -D_FORTIFY_SOURCE=2
 endif
 
-PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson
+PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson libcrypto
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
 CFLAGS  ?= $(OPT) -g
@@ -36,13 +36,13 @@ LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
 STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 jansson 2>/dev/null)
 FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthread
-CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson 2>/dev/null)
+CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 STORE_SRC := store/db.c store/seal.c store/secret.c store/validate.c store/types.c
 CONF_SRC  := fs/config.c
 FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c
-CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c tools/manifest.c
+CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c tools/manifest.c tools/kinds.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)

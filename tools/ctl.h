@@ -36,6 +36,8 @@ void rfc3339(char *buf, size_t len, int64_t t);
 /* The Kubernetes object for a secret (values base64 when present).
  * Returns a new reference, or NULL on allocation failure. */
 json_t *secret_to_json(const struct store_secret *s);
+/* Its data alone: key -> base64 (values must have been read). */
+json_t *secret_data_json(const struct store_secret *s);
 json_t *namespace_to_json(const char *name, int64_t created);
 /* A "kind: List" of items (steals the references). */
 json_t *list_to_json(json_t *items);
@@ -53,6 +55,15 @@ int input_literal(struct store_secret *s, const char *arg, char *err, size_t err
 int input_file(struct store_secret *s, const char *arg, char *err, size_t errlen);
 /* Add every KEY=VALUE line of an env file. */
 int input_env_file(struct store_secret *s, const char *path, char *err, size_t errlen);
+
+/* --- kinds.c: what kubectl's create secret subcommands compute --- */
+
+int docker_config_json(char **out, size_t *len, const char *server, const char *user,
+		       const char *password, const char *email);
+int tls_check_pair(const uint8_t *cert, size_t certlen, const uint8_t *key, size_t keylen,
+		   char *why, size_t whylen);
+int secret_hash(char out[11], const struct store_secret *s, const char *type, bool immutable);
+json_t *dry_run_object(const struct store_secret *s, bool ns_given, const char *type);
 
 /* --- manifest.c: Kubernetes manifests --- */
 

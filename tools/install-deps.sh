@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config libfuse3-dev fuse3 libsodium-dev libsqlite3-dev
-libinih-dev libyaml-dev libjansson-dev libcmocka-dev sqlite3 python3 procps
+libinih-dev libyaml-dev libjansson-dev libcmocka-dev libssl-dev openssl sqlite3 python3 procps
 runc busybox-static valgrind"
 
 missing=""

@@ -337,8 +337,8 @@ static int slurp(const char *path, unsigned char **out, size_t *len, char *err,
 
 int manifest_load(const char *path, json_t *docs, char *err, size_t errlen)
 {
-	unsigned char *buf;
-	size_t len, i = 0;
+	unsigned char *buf = NULL;
+	size_t len = 0, i = 0;
 	int ret;
 
 	if ((ret = slurp(path, &buf, &len, err, errlen)))

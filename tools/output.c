@@ -134,6 +134,28 @@ static json_t *pairs_to_json(const struct store_pair *p, size_t n)
 	return o;
 }
 
+json_t *secret_data_json(const struct store_secret *s)
+{
+	json_t *data = json_object();
+
+	for (size_t i = 0; data && i < s->nitems; i++) {
+		const struct store_item *it = &s->items[i];
+		size_t n = sodium_base64_ENCODED_LEN(it->len, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = malloc(n);
+
+		if (!b64) {
+			json_decref(data);
+			return NULL;
+		}
+		sodium_bin2base64(b64, n, it->value ? it->value : (const unsigned char *)"",
+				  it->value ? it->len : 0, sodium_base64_VARIANT_ORIGINAL);
+		json_object_set_new(data, it->key, json_string(b64));
+		sodium_memzero(b64, n);
+		free(b64);
+	}
+	return data;
+}
+
 json_t *secret_to_json(const struct store_secret *s)
 {
 	json_t *obj = json_object(), *meta = json_object(), *data = NULL;
@@ -155,23 +177,9 @@ json_t *secret_to_json(const struct store_secret *s)
 		json_object_set_new(meta, "annotations",
 				    pairs_to_json(s->annotations, s->nannotations));
 	if (s->nitems) {
-		data = json_object();
+		data = secret_data_json(s);
 		if (!data)
 			goto fail;
-		for (size_t i = 0; i < s->nitems; i++) {
-			size_t n = sodium_base64_ENCODED_LEN(s->items[i].len,
-							      sodium_base64_VARIANT_ORIGINAL);
-			char *b64 = malloc(n);
-
-			if (!b64)
-				goto fail;
-			sodium_bin2base64(b64, n, s->items[i].value ? s->items[i].value :
-					  (const unsigned char *)"", s->items[i].value ?
-					  s->items[i].len : 0, sodium_base64_VARIANT_ORIGINAL);
-			json_object_set_new(data, s->items[i].key, json_string(b64));
-			sodium_memzero(b64, n);
-			free(b64);
-		}
 		json_object_set_new(obj, "data", data);
 		data = NULL;
 	}

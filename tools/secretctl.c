@@ -44,6 +44,11 @@ enum {
 	F_TYPE = 1 << 6,
 	F_IMMUTABLE = 1 << 7,
 	F_FILENAME = 1 << 8,
+	F_DRYRUN = 1 << 9,
+	F_HASH = 1 << 10,
+	F_TLS = 1 << 11,
+	F_DOCKER = 1 << 12,
+	F_LAST = F_DOCKER,
 };
 
 struct ctx {
@@ -53,6 +58,9 @@ struct ctx {
 	const char *output;
 	const char *type;
 	bool immutable;
+	bool dry_run, append_hash;
+	const char *cert, *key;
+	const char *docker_server, *docker_user, *docker_password, *docker_email;
 	const char **literals, **files, **env_files, **manifests;
 	size_t nliterals, nfiles, nenv_files, nmanifests;
 	unsigned given;      /* F_* flags on the command line */
@@ -306,39 +314,198 @@ static int cmd_delete_namespace(struct ctx *c)
 
 /* --- secrets ---------------------------------------------------------- */
 
-static int cmd_create_secret_generic(struct ctx *c)
+/*
+ * What every create secret subcommand does last: --append-hash renames,
+ * --dry-run=client prints the object kubectl would send and writes
+ * nothing; otherwise the secret is created.  Takes s.
+ */
+static int finish_create(struct ctx *c, struct store_secret *s, const char *type)
 {
-	struct store_secret *s;
-	char err[STORE_ERRMSG_MAX];
+	char why[STORE_ERRMSG_MAX];
 	int ret = 0;
 
-	if (c->nargs != 1)
-		return die_msg("exactly one NAME is required, got %d", c->nargs);
-	if (open_store(c))
-		return 1;
-	s = store_secret_new(ns_of(c), c->args[0], c->type ? c->type : "");
-	if (!s)
-		return die_msg("out of memory");
-	s->immutable = c->immutable;
-	/* kubectl's order: files, then literals, then env files */
-	for (size_t i = 0; !ret && i < c->nfiles; i++)
-		ret = input_file(s, c->files[i], err, sizeof(err));
-	for (size_t i = 0; !ret && i < c->nliterals; i++)
-		ret = input_literal(s, c->literals[i], err, sizeof(err));
-	for (size_t i = 0; !ret && i < c->nenv_files; i++)
-		ret = input_env_file(s, c->env_files[i], err, sizeof(err));
-	if (ret) {
-		ret = die_msg("secret \"%s\": %s", c->args[0], err);
+	if (c->append_hash) {
+		char hash[11], *name = NULL;
+
+		if (secret_hash(hash, s, type, c->immutable) ||
+		    asprintf(&name, "%s-%s", s->name, hash) < 0) {
+			ret = die_msg("out of memory");
+			goto out;
+		}
+		free(s->name);
+		s->name = name;
+	}
+	if (c->dry_run) {
+		json_t *obj;
+
+		if (store_check_name(s->name, why)) {
+			ret = die_msg("secret \"%s\": metadata.name: %s", s->name, why);
+			goto out;
+		}
+		for (size_t i = 0; i < s->nitems; i++) {
+			if (store_check_key(s->items[i].key, why)) {
+				ret = die_msg("secret \"%s\": key \"%s\": %s", s->name,
+					      s->items[i].key, why);
+				goto out;
+			}
+		}
+		if (!output_is(c, "json") && !output_is(c, "yaml")) {
+			printf(output_is(c, "name") ? "secret/%s\n" : "secret/%s created (dry run)\n",
+			       s->name);
+			goto out;
+		}
+		obj = dry_run_object(s, c->ns != NULL, type);
+		if (!obj) {
+			ret = die_msg("out of memory");
+		} else if (output_is(c, "json")) {
+			/* kubectl prints this one in its own field order */
+			if (json_dumpf(obj, stdout, JSON_INDENT(4)) < 0)
+				ret = die_msg("cannot write the output");
+			putchar('\n');
+			json_decref(obj);
+		} else {
+			ret = print_object(c, obj);
+		}
+		goto out;
+	}
+	if (open_store(c)) {
+		ret = 1;
 		goto out;
 	}
 	if (store_secret_put(c->st, s, STORE_PUT_CREATE, NULL)) {
 		ret = die_msg("%s", store_errmsg(c->st));
 		goto out;
 	}
-	printf("secret/%s created\n", s->name);
+	printf(output_is(c, "name") ? "secret/%s\n" : "secret/%s created\n", s->name);
 out:
 	store_secret_free(s);
 	return ret;
+}
+
+/* The data flags kubectl's create secret takes: files, literals, env files,
+ * in kubectl's order. */
+static int add_sources(struct ctx *c, struct store_secret *s)
+{
+	char err[STORE_ERRMSG_MAX];
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < c->nfiles; i++)
+		ret = input_file(s, c->files[i], err, sizeof(err));
+	for (size_t i = 0; !ret && i < c->nliterals; i++)
+		ret = input_literal(s, c->literals[i], err, sizeof(err));
+	for (size_t i = 0; !ret && i < c->nenv_files; i++)
+		ret = input_env_file(s, c->env_files[i], err, sizeof(err));
+	return ret ? die_msg("secret \"%s\": %s", s->name, err) : 0;
+}
+
+static int check_output_create(const struct ctx *c)
+{
+	if (c->output && !c->dry_run && !output_is(c, "name"))
+		return die_msg("-o %s needs --dry-run=client (a created secret prints only its name)",
+			       c->output);
+	return check_output(c, "json,yaml,name");
+}
+
+static int cmd_create_secret_generic(struct ctx *c)
+{
+	struct store_secret *s;
+
+	if (c->nargs != 1)
+		return die_msg("exactly one NAME is required, got %d", c->nargs);
+	if (check_output_create(c))
+		return 1;
+	s = store_secret_new(ns_of(c), c->args[0], c->type ? c->type : "");
+	if (!s)
+		return die_msg("out of memory");
+	s->immutable = c->immutable;
+	if (add_sources(c, s)) {
+		store_secret_free(s);
+		return 1;
+	}
+	return finish_create(c, s, c->type ? c->type : "");
+}
+
+static int cmd_create_secret_tls(struct ctx *c)
+{
+	static const char type[] = "kubernetes.io/tls";
+	char err[STORE_ERRMSG_MAX], *arg = NULL;
+	struct store_secret *s;
+	int ret = 0;
+
+	if (c->nargs != 1)
+		return die_msg("exactly one NAME is required, got %d", c->nargs);
+	if (!c->cert || !c->key)
+		return die_msg("secret \"%s\": --cert and --key are both required", c->args[0]);
+	if (check_output_create(c))
+		return 1;
+	s = store_secret_new(ns_of(c), c->args[0], type);
+	if (!s)
+		return die_msg("out of memory");
+	s->immutable = c->immutable;
+	if (asprintf(&arg, "tls.crt=%s", c->cert) < 0 ||
+	    (ret = input_file(s, arg, err, sizeof(err))))
+		goto fail;
+	free(arg);
+	if (asprintf(&arg, "tls.key=%s", c->key) < 0 ||
+	    (ret = input_file(s, arg, err, sizeof(err))))
+		goto fail;
+	free(arg);
+	arg = NULL;
+	/* tls.crt sorts first */
+	if (tls_check_pair(s->items[0].value, s->items[0].len, s->items[1].value,
+			   s->items[1].len, err, sizeof(err))) {
+		ret = die_msg("secret \"%s\": failed to load key pair: %s", c->args[0], err);
+		store_secret_free(s);
+		return ret;
+	}
+	return finish_create(c, s, type);
+fail:
+	free(arg);
+	store_secret_free(s);
+	return die_msg("secret \"%s\": %s", c->args[0], ret ? err : "out of memory");
+}
+
+static int cmd_create_secret_docker_registry(struct ctx *c)
+{
+	static const char type[] = "kubernetes.io/dockerconfigjson";
+	struct store_secret *s;
+	char *json;
+	size_t len;
+
+	if (c->nargs != 1)
+		return die_msg("exactly one NAME is required, got %d", c->nargs);
+	if (check_output_create(c))
+		return 1;
+	s = store_secret_new(ns_of(c), c->args[0], type);
+	if (!s)
+		return die_msg("out of memory");
+	s->immutable = c->immutable;
+	if (c->nfiles) { /* --from-file=.dockerconfigjson=PATH, as kubectl allows */
+		if (add_sources(c, s)) {
+			store_secret_free(s);
+			return 1;
+		}
+		return finish_create(c, s, type);
+	}
+	if (!c->docker_user || !c->docker_password) {
+		store_secret_free(s);
+		return die_msg("secret \"%s\": --docker-username and --docker-password are required", c->args[0]);
+	}
+	if (docker_config_json(&json, &len, c->docker_server ? c->docker_server :
+			       "https://index.docker.io/v1/", c->docker_user,
+			       c->docker_password, c->docker_email)) {
+		store_secret_free(s);
+		return die_msg("out of memory");
+	}
+	if (store_secret_add_item(s, ".dockerconfigjson", json, len)) {
+		sodium_memzero(json, len);
+		free(json);
+		store_secret_free(s);
+		return die_msg("out of memory");
+	}
+	sodium_memzero(json, len);
+	free(json);
+	return finish_create(c, s, type);
 }
 
 /* Read the secrets named on the command line, or all of the namespace (or
@@ -778,7 +945,8 @@ static const struct command commands[] = {
 	{ "create namespace", cmd_create_namespace, 0,
 	  "secretctl create namespace NAME", "Create a namespace." },
 	{ "create secret generic", cmd_create_secret_generic,
-	  F_NAMESPACE | F_LITERAL | F_FILE | F_ENV_FILE | F_TYPE | F_IMMUTABLE,
+	  F_NAMESPACE | F_LITERAL | F_FILE | F_ENV_FILE | F_TYPE | F_IMMUTABLE | F_DRYRUN |
+	  F_HASH | F_OUTPUT,
 	  "secretctl create secret generic NAME [--type=TYPE] [--immutable]\n"
 	  "        [--from-literal=KEY=VALUE]... [--from-file=[KEY=]PATH]... [--from-env-file=PATH]... [-n NS]",
 	  "Create a secret from files, folders, env files or literal values.\n\n"
@@ -788,7 +956,22 @@ static const struct command commands[] = {
 	  "                          and shell history; prefer --from-file)\n"
 	  "  --from-env-file=PATH    KEY=VALUE lines, as kubectl reads them\n"
 	  "  --type=TYPE             the secret's type (default Opaque)\n"
-	  "  --immutable             its data can never change afterwards" },
+	  "  --immutable             its data can never change afterwards\n"
+	  "  --append-hash           append kubectl's hash of the content to NAME\n"
+	  "  --dry-run=client        print the object (-o yaml|json) and create nothing" },
+	{ "create secret tls", cmd_create_secret_tls,
+	  F_NAMESPACE | F_TLS | F_IMMUTABLE | F_DRYRUN | F_HASH | F_OUTPUT,
+	  "secretctl create secret tls NAME --cert=PATH --key=PATH [-n NS] [--dry-run=client -o yaml|json]",
+	  "Create a kubernetes.io/tls secret from a PEM certificate and its PEM private\n"
+	  "key; they are checked to belong together." },
+	{ "create secret docker-registry", cmd_create_secret_docker_registry,
+	  F_NAMESPACE | F_DOCKER | F_FILE | F_IMMUTABLE | F_DRYRUN | F_HASH | F_OUTPUT,
+	  "secretctl create secret docker-registry NAME --docker-username=U --docker-password=P\n"
+	  "        [--docker-server=URL] [--docker-email=E] [-n NS] | --from-file=.dockerconfigjson=PATH",
+	  "Create a kubernetes.io/dockerconfigjson secret holding the same document\n"
+	  "kubectl writes (auth included).  --docker-server defaults to\n"
+	  "https://index.docker.io/v1/.  The password is visible in the process list:\n"
+	  "prefer --from-file." },
 	{ "get namespaces", cmd_get_namespaces, F_OUTPUT,
 	  "secretctl get namespaces [NAME...] [-o json|yaml|name]", "List namespaces." },
 	{ "get secrets", cmd_get_secrets, F_NAMESPACE | F_ALL_NS | F_OUTPUT,
@@ -888,6 +1071,14 @@ static const struct option long_opts[] = {
 	{ "type", required_argument, NULL, 'T' },
 	{ "immutable", no_argument, NULL, 'I' },
 	{ "filename", required_argument, NULL, 'f' },
+	{ "dry-run", optional_argument, NULL, 'D' },
+	{ "append-hash", no_argument, NULL, 'H' },
+	{ "cert", required_argument, NULL, 'C' },
+	{ "key", required_argument, NULL, 'K' },
+	{ "docker-server", required_argument, NULL, 1 },
+	{ "docker-username", required_argument, NULL, 2 },
+	{ "docker-password", required_argument, NULL, 3 },
+	{ "docker-email", required_argument, NULL, 4 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -903,6 +1094,10 @@ static const char *flag_name(unsigned f)
 	case F_TYPE: return "--type";
 	case F_IMMUTABLE: return "--immutable";
 	case F_FILENAME: return "--filename";
+	case F_DRYRUN: return "--dry-run";
+	case F_HASH: return "--append-hash";
+	case F_TLS: return "--cert/--key";
+	case F_DOCKER: return "--docker-*";
 	}
 	return "?";
 }
@@ -953,6 +1148,19 @@ int main(int argc, char **argv)
 			break;
 		case 'T': c.type = optarg; c.given |= F_TYPE; break;
 		case 'I': c.immutable = true; c.given |= F_IMMUTABLE; break;
+		case 'D':
+			if (optarg && strcmp(optarg, "client") != 0 && strcmp(optarg, "none") != 0)
+				return die_msg("--dry-run=%s: only client or none (there is no server)", optarg);
+			c.dry_run = !optarg || !strcmp(optarg, "client");
+			c.given |= F_DRYRUN;
+			break;
+		case 'H': c.append_hash = true; c.given |= F_HASH; break;
+		case 'C': c.cert = optarg; c.given |= F_TLS; break;
+		case 'K': c.key = optarg; c.given |= F_TLS; break;
+		case 1: c.docker_server = optarg; c.given |= F_DOCKER; break;
+		case 2: c.docker_user = optarg; c.given |= F_DOCKER; break;
+		case 3: c.docker_password = optarg; c.given |= F_DOCKER; break;
+		case 4: c.docker_email = optarg; c.given |= F_DOCKER; break;
 		case 'f':
 			if (push(&c.manifests, &c.nmanifests, optarg))
 				return die_msg("out of memory");
@@ -983,7 +1191,7 @@ int main(int argc, char **argv)
 		printf("%s\n\nUsage:\n  %s\n", cmd->help, cmd->usage);
 		return 0;
 	}
-	for (unsigned f = 1; f <= F_FILENAME; f <<= 1)
+	for (unsigned f = 1; f <= F_LAST; f <<= 1)
 		if ((c.given & f) && !(cmd->flags & f))
 			return die_msg("unknown flag: %s for \"secretctl %s\"", flag_name(f),
 				       cmd->words);

@@ -488,6 +488,16 @@ static int handler(void *user, const char *section, const char *name,
 		} else {
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
 		}
+	} else if (strcmp(section, "limits") == 0) {
+		char *end;
+
+		if (strcmp(name, "max_secrets_per_namespace") != 0)
+			return bad(p, "unknown key '%s' in section [%s]", name, section);
+		errno = 0;
+		c->max_secrets_per_namespace = strtoul(value, &end, 10);
+		if (!*value || *end || errno || value[0] == '-' || c->max_secrets_per_namespace > 100000000)
+			return bad(p, "[limits] max_secrets_per_namespace: '%s' is not a number from 0 to 100000000",
+				   value);
 	} else if (strcmp(section, "audit") == 0) {
 		if (strcmp(name, "path") != 0)
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
@@ -503,7 +513,7 @@ static bool known_section(const char *name)
 {
 	return strcmp(name, "store") == 0 || strcmp(name, "mount") == 0 ||
 	       strcmp(name, "log") == 0 || strcmp(name, "audit") == 0 ||
-	       strcmp(name, "updates") == 0;
+	       strcmp(name, "updates") == 0 || strcmp(name, "limits") == 0;
 }
 
 /*

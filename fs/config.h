@@ -83,6 +83,7 @@ struct config {
 	unsigned ttl;     /* [updates] ttl, seconds */
 	enum log_level log_level; /* [log] level */
 	char *audit_path; /* [audit] path: JSON lines, one per recorded open */
+	unsigned long max_secrets_per_namespace; /* [limits], 0: none */
 	struct view *views; /* [view NAME] sections, in file order */
 	size_t nviews;
 };

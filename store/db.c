@@ -90,6 +90,18 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX changes_by_revision ON changes(revision);"
 	"INSERT INTO meta(key, value) VALUES ('revision', 0);",
+	/* 1 -> 2: events, and when a secret stops existing (bootstrap tokens) */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  namespace TEXT NOT NULL,"
+	"  object TEXT NOT NULL,"
+	"  message TEXT NOT NULL"
+	");"
+	"CREATE INDEX events_by_namespace ON events(namespace, time);"
+	"ALTER TABLE secrets ADD COLUMN expires INTEGER;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -104,28 +116,28 @@ static const char *const stmt_sql[Q_COUNT] = {
 		      " (SELECT count(*) FROM secrets s WHERE s.ns_id = n.id)"
 		      " FROM namespaces n ORDER BY n.name",
 	[Q_SECRET_ROW] = "SELECT s.id, s.uid, s.type, s.immutable, s.created,"
-			 " s.updated, s.generation, s.revision, s.key_id"
+			 " s.updated, s.generation, s.revision, s.key_id, s.expires"
 			 SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name = ?2",
-	[Q_SECRET_STAT] = "SELECT s.generation, s.created, s.updated, s.immutable, s.revision,"
+	[Q_SECRET_STAT] = "SELECT s.generation, s.created, s.updated, s.immutable, s.revision, s.expires,"
 			  " (SELECT count(*) FROM items i WHERE i.secret_id = s.id),"
 			  " (SELECT total(i.size) FROM items i WHERE i.secret_id = s.id)"
-			  SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name = ?2",
-	[Q_SECRET_EACH] = "SELECT s.name, s.generation, s.created, s.updated, s.immutable, s.revision,"
+			  SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name = ?2" LIVE_SQL,
+	[Q_SECRET_EACH] = "SELECT s.name, s.generation, s.created, s.updated, s.immutable, s.revision, s.expires,"
 			  " (SELECT count(*) FROM items i WHERE i.secret_id = s.id),"
 			  " (SELECT total(i.size) FROM items i WHERE i.secret_id = s.id)"
-			  SECRET_JOIN_SQL " WHERE n.name = ?1 ORDER BY s.name",
+			  SECRET_JOIN_SQL " WHERE n.name = ?1" LIVE_SQL " ORDER BY s.name",
 	[Q_KEY_EACH] = "SELECT i.key, i.size, s.generation, s.created, s.updated,"
-		       " s.immutable, s.revision FROM items i JOIN secrets s ON s.id = i.secret_id"
+		       " s.immutable, s.revision, s.expires FROM items i JOIN secrets s ON s.id = i.secret_id"
 		       " JOIN namespaces n ON n.id = s.ns_id"
-		       " WHERE n.name = ?1 AND s.name = ?2 ORDER BY i.key",
+		       " WHERE n.name = ?1 AND s.name = ?2" LIVE_SQL " ORDER BY i.key",
 	[Q_KEY_STAT] = "SELECT i.key, i.size, s.generation, s.created, s.updated,"
-		       " s.immutable, s.revision FROM items i JOIN secrets s ON s.id = i.secret_id"
+		       " s.immutable, s.revision, s.expires FROM items i JOIN secrets s ON s.id = i.secret_id"
 		       " JOIN namespaces n ON n.id = s.ns_id"
-		       " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3",
+		       " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3" LIVE_SQL,
 	[Q_VALUE] = "SELECT s.uid, s.generation, s.key_id, s.created, s.updated,"
-		    " s.immutable, i.blob, s.revision FROM items i JOIN secrets s ON s.id = i.secret_id"
+		    " s.immutable, i.blob, s.revision, s.expires FROM items i JOIN secrets s ON s.id = i.secret_id"
 		    " JOIN namespaces n ON n.id = s.ns_id"
-		    " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3",
+		    " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3" LIVE_SQL,
 	[Q_ITEMS] = "SELECT key, size, blob FROM items WHERE secret_id = ?1"
 		    " ORDER BY key",
 	[Q_PAIRS] = "SELECT kind, key, value FROM pairs WHERE secret_id = ?1"

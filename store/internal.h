@@ -30,6 +30,10 @@ struct seal_ctx {
 	const char *key;
 };
 
+/* A secret past its expiry (an expired bootstrap token) no longer exists
+ * for readers, as Kubernetes' token cleaner would have removed it. */
+#define LIVE_SQL " AND (s.expires IS NULL OR s.expires > unixepoch())"
+
 #define SECRET_JOIN_SQL \
 	" FROM secrets s JOIN namespaces n ON n.id = s.ns_id"
 
@@ -59,6 +63,7 @@ struct store {
 	uint32_t active_key;                 /* id of the key that seals */
 	sqlite3_stmt *stmt[Q_COUNT];
 	bool batch;                          /* inside store_batch_begin() */
+	uint64_t max_per_ns;                 /* 0: no limit */
 	char err[STORE_ERRMSG_MAX];
 };
 

@@ -458,6 +458,7 @@ static int64_t secret_row_read(sqlite3_stmt *q, struct store_secret *s)
 	s->generation = sqlite3_column_int64(q, 6);
 	s->revision = sqlite3_column_int64(q, 7);
 	s->key_id = (uint32_t)sqlite3_column_int64(q, 8);
+	s->expires = sqlite3_column_int64(q, 9);
 	return sqlite3_column_int64(q, 0);
 }
 
@@ -582,7 +583,10 @@ int store_secret_get(struct store *st, const char *ns, const char *name,
 		return db_errorf(st, -ENOMEM, "out of memory");
 	if ((err = db_begin(st, false)))
 		goto out;
-	if (!(err = secret_find(st, s, &id)))
+	if (!(err = secret_find(st, s, &id)) && s->expires && s->expires <= db_now())
+		err = db_errorf(st, -ENOENT, "secret \"%s\" in namespace \"%s\" not found",
+				name, ns);
+	if (!err)
 		err = secret_load(st, id, s, flags & STORE_WITH_VALUES);
 	db_rollback(st); /* read-only: ends the snapshot */
 out:
@@ -607,11 +611,11 @@ int store_secret_list(struct store *st, const char *ns,
 		return err;
 	if ((err = prep(st, ns ?
 		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
-		" s.generation, s.revision, s.key_id, n.name, s.name" SECRET_JOIN_SQL
-		" WHERE n.name = ?1 ORDER BY s.name" :
+		" s.generation, s.revision, s.key_id, s.expires, n.name, s.name" SECRET_JOIN_SQL
+		" WHERE n.name = ?1" LIVE_SQL " ORDER BY s.name" :
 		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
-		" s.generation, s.revision, s.key_id, n.name, s.name" SECRET_JOIN_SQL
-		" ORDER BY n.name, s.name", &q)))
+		" s.generation, s.revision, s.key_id, s.expires, n.name, s.name" SECRET_JOIN_SQL
+		" WHERE 1" LIVE_SQL " ORDER BY n.name, s.name", &q)))
 		goto out;
 	if (ns)
 		sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
@@ -619,8 +623,8 @@ int store_secret_list(struct store *st, const char *ns,
 		struct store_secret **nv;
 		int64_t *nids;
 
-		s = store_secret_new((const char *)sqlite3_column_text(q, 9),
-				     (const char *)sqlite3_column_text(q, 10), NULL);
+		s = store_secret_new((const char *)sqlite3_column_text(q, 10),
+				     (const char *)sqlite3_column_text(q, 11), NULL);
 		nv = s ? realloc(v, (count + 1) * sizeof(*v)) : NULL;
 		if (nv)
 			v = nv;
@@ -652,6 +656,45 @@ out:
 }
 
 /* --- writing secrets --------------------------------------------------- */
+
+void store_set_max_per_namespace(struct store *st, uint64_t max)
+{
+	st->max_per_ns = max;
+}
+
+/* [limits] max_secrets_per_namespace, worded as a Kubernetes quota refusal. */
+static int check_quota(struct store *st, const struct store_secret *s, int64_t nsid)
+{
+	sqlite3_stmt *q;
+	int64_t used = 0;
+	int err;
+
+	if ((err = prep(st, "SELECT count(*) FROM secrets WHERE ns_id = ?1", &q)))
+		return err;
+	sqlite3_bind_int64(q, 1, nsid);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		used = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if ((uint64_t)used < st->max_per_ns)
+		return 0;
+	return db_errorf(st, -EDQUOT,
+			 "secrets \"%s\" is forbidden: exceeded quota in namespace \"%s\": max_secrets_per_namespace=%llu, used: %lld, requested: 1",
+			 s->name, s->namespace, (unsigned long long)st->max_per_ns, (long long)used);
+}
+
+/* When a secret stops existing: a bootstrap token's expiration, else 0. */
+static int64_t secret_expiry(const struct store_secret *s)
+{
+	int64_t t;
+
+	if (strcmp(s->type, "bootstrap.kubernetes.io/token") != 0)
+		return 0;
+	for (size_t i = 0; i < s->nitems; i++)
+		if (strcmp(s->items[i].key, "expiration") == 0 &&
+		    types_parse_rfc3339((const char *)s->items[i].value, s->items[i].len, &t) == 0)
+			return t;
+	return 0;
+}
 
 /* Do two sorted item arrays hold the same keys and values? */
 static bool items_equal(const struct store_secret *a,
@@ -820,6 +863,8 @@ int store_secret_put(struct store *st, struct store_secret *s,
 	}
 	if (what == STORE_CREATED && mode == STORE_PUT_REPLACE)
 		goto fail; /* secret_find said "not found" */
+	if (what == STORE_CREATED && st->max_per_ns && (err = check_quota(st, s, nsid)))
+		goto fail;
 	if (what == STORE_UPDATED && (err = secret_load(st, id, old, true)))
 		goto fail;
 	if ((err = sa_token_fill(st, s, what == STORE_UPDATED ? old : NULL)))
@@ -843,6 +888,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 	}
 	if ((err = db_next_revision(st, &rev)))
 		goto fail;
+	s->expires = secret_expiry(s);
 	s->key_id = st->active_key;
 	s->revision = rev;
 	s->updated = now;
@@ -851,8 +897,8 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		s->created = now;
 		s->generation = 1;
 		if ((err = prep(st, "INSERT INTO secrets(ns_id, name, uid, type,"
-				" immutable, created, updated, generation, revision, key_id)"
-				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7, ?8)"
+				" immutable, created, updated, generation, revision, key_id, expires)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7, ?8, ?9)"
 				" RETURNING id", &q)))
 			goto fail;
 		sqlite3_bind_int64(q, 1, nsid);
@@ -863,6 +909,8 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		sqlite3_bind_int64(q, 6, now);
 		sqlite3_bind_int64(q, 7, rev);
 		sqlite3_bind_int64(q, 8, s->key_id);
+		if (s->expires)
+			sqlite3_bind_int64(q, 9, s->expires);
 		if (sqlite3_step(q) != SQLITE_ROW) {
 			err = db_fail(st, "cannot create a secret");
 			goto fail;
@@ -873,7 +921,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		s->created = old->created;
 		s->generation = old->generation + 1;
 		if ((err = prep(st, "UPDATE secrets SET immutable = ?2, updated = ?3,"
-				" generation = ?4, revision = ?5, key_id = ?6"
+				" generation = ?4, revision = ?5, key_id = ?6, expires = ?7"
 				" WHERE id = ?1", &q)))
 			goto fail;
 		sqlite3_bind_int64(q, 1, id);
@@ -882,6 +930,8 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		sqlite3_bind_int64(q, 4, s->generation);
 		sqlite3_bind_int64(q, 5, rev);
 		sqlite3_bind_int64(q, 6, s->key_id);
+		if (s->expires)
+			sqlite3_bind_int64(q, 7, s->expires);
 		if (sqlite3_step(q) != SQLITE_DONE) {
 			err = db_fail(st, "cannot update a secret");
 			goto fail;
@@ -951,6 +1001,7 @@ static void stat_of_row(sqlite3_stmt *q, int col, struct store_stat *out)
 	out->updated = sqlite3_column_int64(q, col + 2);
 	out->immutable = sqlite3_column_int(q, col + 3) != 0;
 	out->revision = sqlite3_column_int64(q, col + 4);
+	out->expires = sqlite3_column_int64(q, col + 5);
 }
 
 int store_secret_stat(struct store *st, const char *ns, const char *name,
@@ -966,8 +1017,8 @@ int store_secret_stat(struct store *st, const char *ns, const char *name,
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
 		stat_of_row(q, 0, out);
-		out->count = (uint64_t)sqlite3_column_int64(q, 5);
-		out->size = (uint64_t)sqlite3_column_int64(q, 6);
+		out->count = (uint64_t)sqlite3_column_int64(q, 6);
+		out->size = (uint64_t)sqlite3_column_int64(q, 7);
 	} else if (rc == SQLITE_DONE) {
 		err = db_errorf(st, -ENOENT,
 				"secret \"%s\" in namespace \"%s\" not found",
@@ -992,8 +1043,8 @@ int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
 		struct store_stat s;
 
 		stat_of_row(q, 1, &s);
-		s.count = (uint64_t)sqlite3_column_int64(q, 6);
-		s.size = (uint64_t)sqlite3_column_int64(q, 7);
+		s.count = (uint64_t)sqlite3_column_int64(q, 7);
+		s.size = (uint64_t)sqlite3_column_int64(q, 8);
 		if ((ret = fn(ctx, (const char *)sqlite3_column_text(q, 0), &s)))
 			break;
 	}
@@ -1107,6 +1158,7 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 			.updated = sqlite3_column_int64(q, 4),
 			.immutable = sqlite3_column_int(q, 5) != 0,
 			.revision = sqlite3_column_int64(q, 7),
+			.expires = sqlite3_column_int64(q, 8),
 			.size = n,
 			.count = 1,
 		};

@@ -70,6 +70,7 @@ struct store_secret {
 	int64_t generation;/* 1 on creation, +1 on every change */
 	int64_t revision;  /* store revision of the last change */
 	uint32_t key_id;   /* data key that seals the values */
+	int64_t expires;   /* unix seconds it stops existing (bootstrap tokens), or 0 */
 	struct store_pair *labels;
 	size_t nlabels;
 	struct store_pair *annotations;
@@ -89,6 +90,7 @@ struct store_stat {
 	uint64_t size;      /* key: value length; secret: sum of values */
 	uint64_t count;     /* namespace: secrets; secret: keys; key: 1 */
 	bool immutable;
+	int64_t expires;    /* secret or key: when it stops existing, or 0 */
 };
 
 /* What one write did to a secret. */
@@ -157,6 +159,10 @@ const char *store_errmsg(const struct store *st);
 
 /* The store-wide revision: increases on every committed write. */
 int store_revision(struct store *st, int64_t *out);
+
+/* Refuse (-EDQUOT) to create a secret in a namespace holding max secrets
+ * already; 0 lifts the limit.  For this handle's writes. */
+void store_set_max_per_namespace(struct store *st, uint64_t max);
 
 /* The store's UUID as 36 characters plus NUL. */
 void store_uuid(const struct store *st, char out[37]);
@@ -261,6 +267,25 @@ void store_value_free(uint8_t *value);
 int store_batch_begin(struct store *st);
 int store_batch_commit(struct store *st) __attribute__((warn_unused_result));
 void store_batch_rollback(struct store *st);
+
+/* --- events -------------------------------------------------------------- */
+
+struct store_event {
+	int64_t time;
+	const char *type;   /* Normal or Warning */
+	const char *reason; /* e.g. InvalidEnvironmentVariableNames */
+	const char *namespace;
+	const char *object; /* e.g. secret/db */
+	const char *message;
+};
+
+typedef int (*store_event_fn)(void *ctx, const struct store_event *ev);
+
+/* Record an event (its own transaction).  Never put a value in it. */
+int store_event_add(struct store *st, const char *type, const char *reason,
+		    const char *ns, const char *object, const char *message);
+/* Visit the events of ns (NULL: all), oldest first. */
+int store_events(struct store *st, const char *ns, store_event_fn fn, void *ctx);
 
 /* --- change log ------------------------------------------------------ */
 

@@ -48,7 +48,9 @@ enum {
 	F_HASH = 1 << 10,
 	F_TLS = 1 << 11,
 	F_DOCKER = 1 << 12,
-	F_LAST = F_DOCKER,
+	F_FROM = 1 << 13,
+	F_PREFIX = 1 << 14,
+	F_LAST = F_PREFIX,
 };
 
 struct ctx {
@@ -61,6 +63,9 @@ struct ctx {
 	bool dry_run, append_hash;
 	const char *cert, *key;
 	const char *docker_server, *docker_user, *docker_password, *docker_email;
+	const char **from;
+	size_t nfrom;
+	const char *prefix;
 	const char **literals, **files, **env_files, **manifests;
 	size_t nliterals, nfiles, nenv_files, nmanifests;
 	unsigned given;      /* F_* flags on the command line */
@@ -152,6 +157,7 @@ static int open_store(struct ctx *c)
 		return 1;
 	if (store_open(&c->st, c->cfg.store_path, c->cfg.key_file, 0, err))
 		return die_msg("%s", err);
+	store_set_max_per_namespace(c->st, c->cfg.max_secrets_per_namespace);
 	return 0;
 }
 
@@ -847,6 +853,177 @@ static int cmd_create_f(struct ctx *c) { return run_manifests(c, M_CREATE); }
 static int cmd_replace(struct ctx *c) { return run_manifests(c, M_REPLACE); }
 static int cmd_delete_f(struct ctx *c) { return run_manifests(c, M_DELETE); }
 
+/* --- secrets as environment variables ---------------------------------- */
+
+/* Kubernetes' IsEnvVarName: [-._a-zA-Z][-._a-zA-Z0-9]*, not '.', '..' or
+ * starting with '..' */
+static bool env_name_ok(const char *k)
+{
+	if (!*k || (*k >= '0' && *k <= '9') || !strcmp(k, ".") || !strncmp(k, "..", 2))
+		return false;
+	for (; *k; k++)
+		if (!strchr("-._", *k) && !(*k >= 'a' && *k <= 'z') &&
+		    !(*k >= 'A' && *k <= 'Z') && !(*k >= '0' && *k <= '9'))
+			return false;
+	return true;
+}
+
+/*
+ * Visit the variables the --from secrets give, in order (a later secret
+ * wins on a shared name, as with envFrom).  Keys that are not valid
+ * variable names are skipped with a warning and an event, as the kubelet
+ * does; values holding a NUL byte cannot be variables and are skipped too.
+ */
+static int env_each(struct ctx *c, int (*fn)(struct ctx *, const char *, const uint8_t *, size_t))
+{
+	if (!c->nfrom)
+		return die_msg("at least one --from SECRET is required");
+	if (open_store(c))
+		return 1;
+	for (size_t i = 0; i < c->nfrom; i++) {
+		struct store_secret *s;
+		char skipped[STORE_ERRMSG_MAX] = "", object[300];
+		size_t used = 0;
+
+		if (store_secret_get(c->st, ns_of(c), c->from[i], STORE_WITH_VALUES, &s))
+			return die_msg("%s", store_errmsg(c->st));
+		for (size_t j = 0; j < s->nitems; j++) {
+			char *name = NULL;
+			int ret = 0;
+
+			if (asprintf(&name, "%s%s", c->prefix ? c->prefix : "", s->items[j].key) < 0) {
+				store_secret_free(s);
+				return die_msg("out of memory");
+			}
+			if (!env_name_ok(name)) {
+				used += (size_t)snprintf(skipped + used, used < sizeof(skipped) ?
+							 sizeof(skipped) - used : 0, "%s%s",
+							 used ? ", " : "", name);
+			} else if (memchr(s->items[j].value, '\0', s->items[j].len)) {
+				fprintf(stderr, "warning: secret \"%s\": key \"%s\" holds a NUL byte: not a variable\n",
+					s->name, s->items[j].key);
+			} else {
+				ret = fn(c, name, s->items[j].value, s->items[j].len);
+			}
+			free(name);
+			if (ret) {
+				store_secret_free(s);
+				return ret;
+			}
+		}
+		if (used) {
+			char msg[STORE_ERRMSG_MAX + 200];
+
+			snprintf(msg, sizeof(msg),
+				 "Keys [%s] from the EnvFrom secret %s/%s were skipped since they are considered invalid environment variable names.",
+				 skipped, s->namespace, s->name);
+			fprintf(stderr, "warning: %s\n", msg);
+			snprintf(object, sizeof(object), "secret/%s", s->name);
+			if (store_event_add(c->st, "Warning", "InvalidEnvironmentVariableNames",
+					    s->namespace, object, msg))
+				fprintf(stderr, "warning: %s\n", store_errmsg(c->st));
+		}
+		store_secret_free(s);
+	}
+	return 0;
+}
+
+static int env_set(struct ctx *c, const char *name, const uint8_t *v, size_t len)
+{
+	(void)c;
+	(void)len;
+	return setenv(name, (const char *)v, 1) ? die_msg("cannot set %s: %s", name, strerror(errno)) : 0;
+}
+
+static int env_print(struct ctx *c, const char *name, const uint8_t *v, size_t len)
+{
+	(void)c;
+	printf("export %s='", name);
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(v[i]);
+	}
+	puts("'");
+	return 0;
+}
+
+static int cmd_exec(struct ctx *c)
+{
+	int ret;
+
+	if (c->nargs < 1)
+		return die_msg("a command is required: secretctl exec --from SECRET -- COMMAND [ARGS...]");
+	if ((ret = env_each(c, env_set)))
+		return ret;
+	store_close(c->st);
+	c->st = NULL;
+	execvp(c->args[0], c->args);
+	return die_msg("cannot run '%s': %s", c->args[0], strerror(errno));
+}
+
+static int cmd_env(struct ctx *c)
+{
+	if (c->nargs)
+		return die_msg("env takes no arguments");
+	return env_each(c, env_print);
+}
+
+struct event_rows {
+	const struct ctx *c;
+	struct table t;
+	int64_t now;
+	size_t n;
+};
+
+static int event_row(void *arg, const struct store_event *ev)
+{
+	struct event_rows *r = arg;
+	char age[32];
+
+	human_age(age, sizeof(age), ev->time, r->now);
+	if (r->c->all_ns)
+		table_add(&r->t, ev->namespace);
+	table_add(&r->t, age);
+	table_add(&r->t, ev->type);
+	table_add(&r->t, ev->reason);
+	table_add(&r->t, ev->object);
+	table_add(&r->t, ev->message);
+	r->n++;
+	return 0;
+}
+
+static int cmd_get_events(struct ctx *c)
+{
+	struct event_rows r = { .c = c, .now = time(NULL) };
+
+	if (c->nargs)
+		return die_msg("get events takes no NAME");
+	if (open_store(c))
+		return 1;
+	table_init(&r.t, c->all_ns ? 6 : 5);
+	if (c->all_ns)
+		table_add(&r.t, "NAMESPACE");
+	table_add(&r.t, "LAST SEEN");
+	table_add(&r.t, "TYPE");
+	table_add(&r.t, "REASON");
+	table_add(&r.t, "OBJECT");
+	table_add(&r.t, "MESSAGE");
+	if (store_events(c->st, c->all_ns ? NULL : ns_of(c), event_row, &r)) {
+		table_release(&r.t);
+		return die_msg("%s", store_errmsg(c->st));
+	}
+	if (r.n)
+		table_print(&r.t);
+	else if (c->all_ns)
+		fprintf(stderr, "No resources found\n");
+	else
+		fprintf(stderr, "No resources found in %s namespace.\n", ns_of(c));
+	table_release(&r.t);
+	return 0;
+}
+
 /* --- watch ------------------------------------------------------------- */
 
 struct watch_ctx {
@@ -998,6 +1175,18 @@ static const struct command commands[] = {
 	  "secretctl replace -f FILE|DIR|- [-n NS]", "Replace existing Secrets from manifests." },
 	{ "delete", cmd_delete_f, F_NAMESPACE | F_FILENAME,
 	  "secretctl delete -f FILE|DIR|- [-n NS]", "Delete the Secrets named by manifests." },
+	{ "exec", cmd_exec, F_NAMESPACE | F_FROM | F_PREFIX,
+	  "secretctl exec [-n NS] --from SECRET... [--prefix P] -- COMMAND [ARGS...]",
+	  "Run COMMAND with the secrets' keys as environment variables (a later --from\n"
+	  "wins on a shared name).  Keys that are not valid variable names are skipped\n"
+	  "with a warning and an InvalidEnvironmentVariableNames event." },
+	{ "env", cmd_env, F_NAMESPACE | F_FROM | F_PREFIX,
+	  "secretctl env [-n NS] --from SECRET... [--prefix P]",
+	  "Print the secrets' keys as 'export NAME=VALUE' lines for a shell:\n"
+	  "  eval \"$(secretctl env --from db)\"" },
+	{ "get events", cmd_get_events, F_NAMESPACE | F_ALL_NS,
+	  "secretctl get events [-n NS | -A]",
+	  "List events: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE." },
 	{ "watch", cmd_watch, F_NAMESPACE | F_ALL_NS,
 	  "secretctl watch [NAME] [-n NS | -A]",
 	  "Print each change to secrets (and namespaces) as it is committed, one line\n"
@@ -1028,6 +1217,8 @@ static const char *resource_word(const char *w)
 		return "secrets";
 	if (!strcmp(w, "namespace") || !strcmp(w, "namespaces") || !strcmp(w, "ns"))
 		return "namespaces";
+	if (!strcmp(w, "event") || !strcmp(w, "events") || !strcmp(w, "ev"))
+		return "events";
 	return w;
 }
 
@@ -1079,6 +1270,8 @@ static const struct option long_opts[] = {
 	{ "docker-username", required_argument, NULL, 2 },
 	{ "docker-password", required_argument, NULL, 3 },
 	{ "docker-email", required_argument, NULL, 4 },
+	{ "from", required_argument, NULL, 5 },
+	{ "prefix", required_argument, NULL, 6 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -1098,6 +1291,8 @@ static const char *flag_name(unsigned f)
 	case F_HASH: return "--append-hash";
 	case F_TLS: return "--cert/--key";
 	case F_DOCKER: return "--docker-*";
+	case F_FROM: return "--from";
+	case F_PREFIX: return "--prefix";
 	}
 	return "?";
 }
@@ -1161,6 +1356,12 @@ int main(int argc, char **argv)
 		case 2: c.docker_user = optarg; c.given |= F_DOCKER; break;
 		case 3: c.docker_password = optarg; c.given |= F_DOCKER; break;
 		case 4: c.docker_email = optarg; c.given |= F_DOCKER; break;
+		case 5:
+			if (push(&c.from, &c.nfrom, optarg))
+				return die_msg("out of memory");
+			c.given |= F_FROM;
+			break;
+		case 6: c.prefix = optarg; c.given |= F_PREFIX; break;
 		case 'f':
 			if (push(&c.manifests, &c.nmanifests, optarg))
 				return die_msg("out of memory");
@@ -1207,5 +1408,6 @@ int main(int argc, char **argv)
 	free(c.files);
 	free(c.env_files);
 	free(c.manifests);
+	free(c.from);
 	return ret;
 }

@@ -1,0 +1,59 @@
+# test_env_events_limits.sh - secrets as environment variables (exec, env)
+# with invalid names skipped and recorded as events; [limits]; expired
+# bootstrap tokens disappearing from listings and mounts.
+
+test_exec_and_env() {
+	new_store
+	ctl create secret generic db --from-literal=DB_USER=admin --from-literal=DB_PASS="it's a secret" \
+		--from-literal=1BAD=x --from-literal=with.dot=ok >/dev/null
+	ctl create secret generic extra --from-literal=DB_USER=override >/dev/null
+	local out
+	out=$(ctl exec --from db --from extra -- sh -c 'echo "$DB_USER|$DB_PASS"' 2>"$T/err")
+	expect_eq "exec" "override|it's a secret" "$out"
+	expect_contains "warning names the key" "$(cat "$T/err")" "Keys [1BAD] from the EnvFrom secret default/db were skipped"
+	out=$(ctl exec --from db --prefix APP_ -- env 2>/dev/null)
+	expect_contains "prefix" "$out" "APP_DB_USER=admin"
+	expect_contains "dots are valid names" "$out" "APP_with.dot=ok"
+	expect_contains "prefixed 1BAD is valid" "$out" "APP_1BAD=x"
+	out=$(ctl env --from db 2>/dev/null)
+	expect_eq "env eval" "admin|it's a secret" "$(eval "$out"; echo "$DB_USER|$DB_PASS")"
+	out=$(ctl get events)
+	expect_contains "event" "$out" "Warning   InvalidEnvironmentVariableNames   secret/db"
+	case "$out" in *admin*|*secret\ *it*) fail "an event holds a value: $out" ;; esac
+	expect_errno "no --from" "at least one --from SECRET is required" ctl env
+	expect_errno "missing secret" 'secret "nope" in namespace "default" not found' ctl exec --from nope -- true
+}
+
+test_max_secrets_per_namespace() {
+	new_store
+	printf '[limits]\nmax_secrets_per_namespace = 2\n' >>"$T/secretfs.ini"
+	ctl create secret generic a --from-literal=k=v >/dev/null
+	ctl create secret generic b --from-literal=k=v >/dev/null
+	expect_errno "quota" 'secrets "c" is forbidden: exceeded quota in namespace "default": max_secrets_per_namespace=2, used: 2, requested: 1' \
+		ctl create secret generic c --from-literal=k=v
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: b}\nstringData: {k: w}\n' >"$T/b.yaml"
+	expect_eq "updates still allowed" "secret/b configured" "$(ctl apply -f "$T/b.yaml")"
+	ctl create namespace other >/dev/null
+	ctl create secret generic c -n other --from-literal=k=v >/dev/null || fail "quota is per namespace"
+}
+
+test_expired_bootstrap_token_disappears() {
+	new_store
+	local past future
+	past=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	future=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
+	for t in "abcdef:$past" "ghijkl:$future"; do
+		ctl create secret generic "bootstrap-token-${t%%:*}" -n default --type=bootstrap.kubernetes.io/token \
+			--from-literal=token-id="${t%%:*}" --from-literal=token-secret=0123456789abcdef \
+			--from-literal=expiration="${t#*:}" >/dev/null || fail "token ${t%%:*} refused"
+	done
+	expect_eq "listing" "secret/bootstrap-token-ghijkl" "$(ctl get secrets -o name)"
+	expect_errno "get" 'secret "bootstrap-token-abcdef" in namespace "default" not found' \
+		ctl get secret bootstrap-token-abcdef
+	mount_fs
+	expect_eq "mount" "bootstrap-token-ghijkl" "$(ls "$M/default")"
+	expect_errno "mount lookup" "No such file or directory" cat "$M/default/bootstrap-token-abcdef/token-id"
+	expect_errno "bad token id" 'data[token-id]: Invalid value: must be 6 characters of [a-z0-9]' \
+		ctl create secret generic bootstrap-token-abcdeg --type=bootstrap.kubernetes.io/token \
+		--from-literal=token-id=ABCDEF --from-literal=token-secret=0123456789abcdef
+}

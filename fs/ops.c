@@ -51,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -86,6 +87,7 @@ struct target {
 	int64_t generation;
 	int64_t revision;    /* the secret's last change: never repeats */
 	int64_t updated;
+	int64_t expires;     /* when it stops existing (bootstrap tokens), or 0 */
 	bool immutable;      /* content never changes: cache it for long */
 	struct store_secret *snap; /* GEN: a new snapshot, for the node */
 };
@@ -191,11 +193,16 @@ static bool may(fuse_req_t req, const struct mount *m, const struct req_view *rv
 /* How long the kernel may trust an answer about t. */
 static double timeout_for(const struct mount *m, const struct target *t)
 {
+	double limit = t->immutable ? FOREVER : m->timeout;
+
 	if (m->per_caller)
 		return 0.0;
-	if (t->immutable)
-		return FOREVER;
-	return m->timeout;
+	if (t->expires) { /* no cached name outlives its secret */
+		double left = (double)(t->expires - time(NULL));
+
+		limit = left < 0 ? 0.0 : left < limit ? left : limit;
+	}
+	return limit;
 }
 
 /* Could a child of a kind-node named name exist at all? */
@@ -242,6 +249,7 @@ static void target_of_stat(struct target *t, enum node_kind kind, mode_t mode,
 	t->generation = s->generation;
 	t->revision = s->revision;
 	t->updated = s->updated;
+	t->expires = s->expires;
 	t->immutable = s->immutable && kind != NODE_NS;
 }
 
@@ -359,6 +367,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 			t->generation = snap->generation;
 			t->revision = snap->revision;
 			t->updated = snap->updated;
+			t->expires = snap->expires;
 			t->immutable = true;
 			return 0;
 		}
@@ -403,6 +412,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 		t->generation = parent->snap->generation;
 		t->revision = parent->snap->revision;
 		t->updated = parent->snap->updated;
+		t->expires = parent->snap->expires;
 		t->immutable = true; /* a generation never changes */
 		return 0;
 	}

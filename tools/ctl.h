@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -46,6 +47,7 @@ json_t *list_to_json(json_t *items);
  * -o yaml.  Return 0, or -EIO on a write or emitter failure. */
 int print_json(const json_t *obj);
 int print_yaml(const json_t *obj);
+int print_yaml_file(FILE *f, const json_t *obj);
 
 /* --- input.c: building data from the command line --- */
 
@@ -65,11 +67,23 @@ int tls_check_pair(const uint8_t *cert, size_t certlen, const uint8_t *key, size
 int secret_hash(char out[11], const struct store_secret *s, const char *type, bool immutable);
 json_t *dry_run_object(const struct store_secret *s, bool ns_given, const char *type);
 
+/* --- select.c: label selectors and JSONPath --- */
+
+struct selector;
+int selector_parse(struct selector **out, const char *text, char *err, size_t errlen);
+bool selector_match(const struct selector *sel, const struct store_secret *s);
+void selector_free(struct selector *sel);
+/* Print tmpl (kubectl's -o jsonpath= template) applied to obj. */
+int jsonpath_print(const json_t *obj, const char *tmpl, char *err, size_t errlen);
+
 /* --- manifest.c: Kubernetes manifests --- */
 
 /* What a plain (unquoted) YAML scalar reads as: null, a boolean, a number
  * or a string (a new reference). */
 json_t *yaml_plain_scalar(const char *s);
+/* A whole file ("-": stdin) in sodium memory, NUL-terminated; free with
+ * sodium_free. */
+int read_whole(const char *path, unsigned char **out, size_t *len, char *err, size_t errlen);
 /* Append every document of a YAML or JSON file ("-": stdin) to docs. */
 int manifest_load(const char *path, json_t *docs, char *err, size_t errlen);
 /* A Secret object as a store secret in ns (the object's own namespace wins

@@ -335,6 +335,11 @@ static int slurp(const char *path, unsigned char **out, size_t *len, char *err,
 	return 0;
 }
 
+int read_whole(const char *path, unsigned char **out, size_t *len, char *err, size_t errlen)
+{
+	return slurp(path, out, len, err, errlen);
+}
+
 int manifest_load(const char *path, json_t *docs, char *err, size_t errlen)
 {
 	unsigned char *buf = NULL;

@@ -345,13 +345,18 @@ static int yaml_write(void *data, unsigned char *buf, size_t size)
 
 int print_yaml(const json_t *obj)
 {
+	return print_yaml_file(stdout, obj);
+}
+
+int print_yaml_file(FILE *f, const json_t *obj)
+{
 	yaml_emitter_t e;
 	yaml_event_t ev;
 	int err;
 
 	if (!yaml_emitter_initialize(&e))
 		return -ENOMEM;
-	yaml_emitter_set_output(&e, yaml_write, stdout);
+	yaml_emitter_set_output(&e, yaml_write, f);
 	yaml_emitter_set_unicode(&e, 1);
 	yaml_emitter_set_width(&e, -1);
 	err = emit(&e, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));

@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
@@ -50,7 +52,8 @@ enum {
 	F_DOCKER = 1 << 12,
 	F_FROM = 1 << 13,
 	F_PREFIX = 1 << 14,
-	F_LAST = F_PREFIX,
+	F_SELECTOR = 1 << 15,
+	F_LAST = F_SELECTOR,
 };
 
 struct ctx {
@@ -66,6 +69,7 @@ struct ctx {
 	const char **from;
 	size_t nfrom;
 	const char *prefix;
+	const char *selector;
 	const char **literals, **files, **env_files, **manifests;
 	size_t nliterals, nfiles, nenv_files, nmanifests;
 	unsigned given;      /* F_* flags on the command line */
@@ -166,6 +170,8 @@ static int check_output(const struct ctx *c, const char *allowed)
 	char list[64], *tok, *save;
 
 	if (!c->output)
+		return 0;
+	if (!strncmp(c->output, "jsonpath=", 9) && strstr(allowed, "jsonpath"))
 		return 0;
 	snprintf(list, sizeof(list), "%s", allowed);
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
@@ -516,8 +522,40 @@ static int cmd_create_secret_docker_registry(struct ctx *c)
 
 /* Read the secrets named on the command line, or all of the namespace (or
  * every namespace with -A). */
+static int load_secrets_all(struct ctx *c, unsigned flags, struct store_secret ***out,
+			    size_t *n, int *missing);
+
+/* load_secrets_all(), then only those the -l selector matches. */
 static int load_secrets(struct ctx *c, unsigned flags, struct store_secret ***out,
 			size_t *n, int *missing)
+{
+	struct selector *sel = NULL;
+	char err[STORE_ERRMSG_MAX];
+	size_t kept = 0;
+
+	if (c->selector && c->nargs)
+		return die_msg("name cannot be provided when a selector is specified");
+	if (c->selector && selector_parse(&sel, c->selector, err, sizeof(err)))
+		return die_msg("%s", err);
+	if (load_secrets_all(c, flags, out, n, missing)) {
+		selector_free(sel);
+		return 1;
+	}
+	if (!sel)
+		return 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (selector_match(sel, (*out)[i]))
+			(*out)[kept++] = (*out)[i];
+		else
+			store_secret_free((*out)[i]);
+	}
+	*n = kept;
+	selector_free(sel);
+	return 0;
+}
+
+static int load_secrets_all(struct ctx *c, unsigned flags, struct store_secret ***out,
+			    size_t *n, int *missing)
 {
 	struct store_secret **v;
 
@@ -565,25 +603,35 @@ static int load_secrets(struct ctx *c, unsigned flags, struct store_secret ***ou
 
 static int cmd_get_secrets(struct ctx *c)
 {
-	bool structured = output_is(c, "json") || output_is(c, "yaml");
+	bool jsonpath = c->output && !strncmp(c->output, "jsonpath=", 9);
+	bool structured = output_is(c, "json") || output_is(c, "yaml") || jsonpath;
 	struct store_secret **v = NULL;
 	size_t n = 0;
 	int missing, ret = 0;
 	int64_t now = time(NULL);
 
-	if (check_output(c, "json,yaml,name,wide") || open_store(c))
+	if (check_output(c, "json,yaml,name,wide,jsonpath=...") || open_store(c))
 		return 1;
 	if (load_secrets(c, structured ? STORE_WITH_VALUES : 0, &v, &n, &missing))
 		return 1;
 	if (structured) {
 		json_t *items = json_array();
 
+		json_t *obj;
+
 		for (size_t i = 0; items && i < n; i++)
 			json_array_append_new(items, secret_to_json(v[i]));
-		if (c->nargs == 1 && n == 1)
-			ret = print_object(c, json_incref(json_array_get(items, 0)));
-		else if (!missing)
-			ret = print_object(c, list_to_json(json_incref(items)));
+		obj = c->nargs == 1 && n == 1 ? json_incref(json_array_get(items, 0)) :
+		      !missing ? list_to_json(json_incref(items)) : NULL;
+		if (obj && jsonpath) {
+			char err[STORE_ERRMSG_MAX];
+
+			if (jsonpath_print(obj, c->output + 9, err, sizeof(err)))
+				ret = die_msg("%s", err);
+			json_decref(obj);
+		} else if (obj) {
+			ret = print_object(c, obj);
+		}
 		json_decref(items);
 	} else if (output_is(c, "name")) {
 		for (size_t i = 0; i < n; i++)
@@ -672,8 +720,26 @@ static int cmd_delete_secret(struct ctx *c)
 {
 	int ret = 0;
 
+	if (c->selector) {
+		struct store_secret **v = NULL;
+		size_t n = 0;
+		int missing;
+
+		if (open_store(c) || load_secrets(c, 0, &v, &n, &missing))
+			return 1;
+		if (n == 0)
+			fprintf(stderr, "No resources found\n");
+		for (size_t i = 0; i < n; i++) {
+			if (store_secret_delete(c->st, v[i]->namespace, v[i]->name))
+				ret = die_msg("%s", store_errmsg(c->st));
+			else
+				printf("secret \"%s\" deleted\n", v[i]->name);
+		}
+		store_secret_list_free(v, n);
+		return ret;
+	}
 	if (c->nargs < 1)
-		return die_msg("at least one NAME is required");
+		return die_msg("at least one NAME (or -l SELECTOR) is required");
 	if (open_store(c))
 		return 1;
 	for (int i = 0; i < c->nargs; i++) {
@@ -852,6 +918,233 @@ static int cmd_apply(struct ctx *c) { return run_manifests(c, M_APPLY); }
 static int cmd_create_f(struct ctx *c) { return run_manifests(c, M_CREATE); }
 static int cmd_replace(struct ctx *c) { return run_manifests(c, M_REPLACE); }
 static int cmd_delete_f(struct ctx *c) { return run_manifests(c, M_DELETE); }
+
+/* --- edit --------------------------------------------------------------- */
+
+static const char edit_header[] =
+	"# Please edit the object below. Lines beginning with a '#' will be ignored,\n"
+	"# and an empty file will abort the edit. If an error occurs while saving this file will be\n"
+	"# reopened with the relevant failures.\n"
+	"#\n";
+
+/* Overwrite a file's bytes with zeros before it goes: it held values. */
+static void wipe_file(const char *path)
+{
+	char zeros[4096] = { 0 };
+	struct stat sb;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, &sb) == 0) {
+		for (off_t done = 0; done < sb.st_size;) {
+			ssize_t w = write(fd, zeros, (size_t)(sb.st_size - done) < sizeof(zeros) ?
+					  (size_t)(sb.st_size - done) : sizeof(zeros));
+
+			if (w <= 0)
+				break;
+			done += w;
+		}
+		fsync(fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
+/* Write header, an error block (or none) and body to path, mode 0600. */
+static int edit_write(const char *path, const char *error, const json_t *obj, const char *body)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int ret = 0;
+
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	fputs(edit_header, f);
+	if (error)
+		fprintf(f, "# %s\n#\n", error);
+	if (obj)
+		ret = print_yaml_file(f, obj);
+	else
+		fputs(body, f);
+	if (fclose(f) != 0 && !ret)
+		ret = -EIO;
+	return ret;
+}
+
+static int run_editor(const char *path)
+{
+	const char *ed = getenv("VISUAL");
+	int status;
+	pid_t pid;
+
+	if (!ed || !*ed)
+		ed = getenv("EDITOR");
+	if (!ed || !*ed)
+		ed = "vi";
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		/* like kubectl: the editor variable may hold arguments */
+		execl("/bin/sh", "sh", "-c", "exec $0 \"$1\"", ed, path, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+}
+
+/* The file without its comment lines, as a new string. */
+static char *strip_comments(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p + 1) : strlen(p);
+		const char *q = p;
+
+		while (q < p + n && (*q == ' ' || *q == '\t'))
+			q++;
+		if (*q != '#') {
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * edit secret NAME: the object, values in base64, in $VISUAL or $EDITOR; on
+ * save it is checked and stored; on an error the file reopens with the error
+ * on top, as kubectl does; nothing changes unless the edit is valid.  The
+ * file lives in a private folder on /dev/shm (memory, not disk), mode 0600,
+ * and is overwritten with zeros before it is removed.
+ */
+static int cmd_edit_secret(struct ctx *c)
+{
+	char dir[64], path[128], err[STORE_ERRMSG_MAX], msg[STORE_ERRMSG_MAX + 64];
+	struct store_secret *old = NULL, *s = NULL, **v = NULL;
+	char *last = NULL, *now = NULL, *body = NULL;
+	json_t *obj = NULL, *docs = NULL;
+	bool had_error = false;
+	size_t n = 0;
+	int ret = 1;
+
+	if (c->nargs != 1)
+		return die_msg("exactly one NAME is required, got %d", c->nargs);
+	if (open_store(c))
+		return 1;
+	if (store_secret_get(c->st, ns_of(c), c->args[0], STORE_WITH_VALUES, &old))
+		return die_msg("%s", store_errmsg(c->st));
+	snprintf(dir, sizeof(dir), "/dev/shm/secretctl-edit-XXXXXX");
+	if (!mkdtemp(dir)) {
+		snprintf(dir, sizeof(dir), "/tmp/secretctl-edit-XXXXXX");
+		if (!mkdtemp(dir)) {
+			store_secret_free(old);
+			return die_msg("cannot create a folder for the edit: %s", strerror(errno));
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%s.yaml", dir, old->name);
+	obj = secret_to_json(old);
+	if (!obj || edit_write(path, NULL, obj, NULL)) {
+		die_msg("cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		unsigned char *buf;
+		size_t len;
+
+		free(last);
+		last = NULL;
+		if (read_whole(path, &buf, &len, err, sizeof(err)) == 0) {
+			last = strip_comments((char *)buf);
+			sodium_free(buf);
+		}
+		if (run_editor(path)) {
+			die_msg("the editor failed; nothing was changed");
+			goto out;
+		}
+		if (read_whole(path, &buf, &len, err, sizeof(err))) {
+			die_msg("%s", err);
+			goto out;
+		}
+		free(now);
+		now = strip_comments((char *)buf);
+		sodium_free(buf);
+		if (!now || !last) {
+			die_msg("out of memory");
+			goto out;
+		}
+		if (strspn(now, " \t\n") == strlen(now)) {
+			die_msg("Edit cancelled, saved file was empty.");
+			goto out;
+		}
+		if (strcmp(now, last) == 0) {
+			if (had_error) {
+				die_msg("Edit cancelled, no valid changes were saved.");
+				goto out;
+			}
+			printf("Edit cancelled, no changes made.\n");
+			ret = 0;
+			goto out;
+		}
+		json_decref(docs);
+		docs = json_array();
+		store_secret_list_free(v, n);
+		v = NULL;
+		n = 0;
+		err[0] = '\0';
+		if (!docs || manifest_load(path, docs, err, sizeof(err)) ||
+		    json_array_size(docs) != 1 ||
+		    manifest_secret(json_array_get(docs, 0), ns_of(c), true, &s, err, sizeof(err))) {
+			if (!err[0])
+				snprintf(err, sizeof(err), "the file must hold exactly one Secret");
+		} else if (strcmp(s->name, old->name) != 0) {
+			snprintf(err, sizeof(err), "the name of a secret cannot be changed in an edit");
+			store_secret_free(s);
+		} else if (store_secret_put(c->st, s, STORE_PUT_REPLACE, NULL)) {
+			snprintf(err, sizeof(err), "%s", store_errmsg(c->st));
+			store_secret_free(s);
+		} else {
+			store_secret_free(s);
+			printf("secret/%s edited\n", old->name);
+			ret = 0;
+			goto out;
+		}
+		/* reopen with the error on top, as kubectl does */
+		snprintf(msg, sizeof(msg), "secrets \"%s\" was not valid:\n# * %s", old->name, err);
+		body = now;
+		if (edit_write(path, msg, NULL, body)) {
+			die_msg("cannot write '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		fprintf(stderr, "error: %s\n", err);
+		had_error = true;
+	}
+out:
+	wipe_file(path);
+	rmdir(dir);
+	if (last)
+		sodium_memzero(last, strlen(last));
+	if (now)
+		sodium_memzero(now, strlen(now));
+	free(last);
+	free(now);
+	json_decref(obj);
+	json_decref(docs);
+	store_secret_list_free(v, n);
+	store_secret_free(old);
+	return ret;
+}
 
 /* --- secrets as environment variables ---------------------------------- */
 
@@ -1151,18 +1444,18 @@ static const struct command commands[] = {
 	  "prefer --from-file." },
 	{ "get namespaces", cmd_get_namespaces, F_OUTPUT,
 	  "secretctl get namespaces [NAME...] [-o json|yaml|name]", "List namespaces." },
-	{ "get secrets", cmd_get_secrets, F_NAMESPACE | F_ALL_NS | F_OUTPUT,
-	  "secretctl get secrets [NAME...] [-n NS | -A] [-o json|yaml|name|wide]",
+	{ "get secrets", cmd_get_secrets, F_NAMESPACE | F_ALL_NS | F_OUTPUT | F_SELECTOR,
+	  "secretctl get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o json|yaml|name|wide|jsonpath=TEMPLATE]",
 	  "List secrets (NAME TYPE DATA AGE), or print them as Kubernetes objects with\n"
 	  "base64 values (-o json, -o yaml)." },
-	{ "describe secrets", cmd_describe_secret, F_NAMESPACE,
+	{ "describe secrets", cmd_describe_secret, F_NAMESPACE | F_SELECTOR,
 	  "secretctl describe secret [NAME...] [-n NS]",
 	  "Show secrets' metadata and the size of each value, never the values." },
 	{ "delete namespaces", cmd_delete_namespace, 0,
 	  "secretctl delete namespace NAME...",
 	  "Delete namespaces and every secret in them (\"default\" cannot be deleted)." },
-	{ "delete secrets", cmd_delete_secret, F_NAMESPACE,
-	  "secretctl delete secret NAME... [-n NS]", "Delete secrets." },
+	{ "delete secrets", cmd_delete_secret, F_NAMESPACE | F_SELECTOR,
+	  "secretctl delete secret NAME... [-n NS] | -l SELECTOR", "Delete secrets, by name or by label." },
 	{ "apply", cmd_apply, F_NAMESPACE | F_FILENAME,
 	  "secretctl apply -f FILE|DIR|- [-n NS]",
 	  "Create or update the Secrets of manifests (YAML or JSON; several documents,\n"
@@ -1184,6 +1477,12 @@ static const struct command commands[] = {
 	  "secretctl env [-n NS] --from SECRET... [--prefix P]",
 	  "Print the secrets' keys as 'export NAME=VALUE' lines for a shell:\n"
 	  "  eval \"$(secretctl env --from db)\"" },
+	{ "edit secrets", cmd_edit_secret, F_NAMESPACE,
+	  "secretctl edit secret NAME [-n NS]",
+	  "Edit a secret in $VISUAL or $EDITOR (values in base64, or add stringData).\n"
+	  "It is checked on save; on an error the file reopens with the error on top.\n"
+	  "Nothing changes unless the edit is valid.  The file is kept in memory\n"
+	  "(/dev/shm), mode 0600, and wiped afterwards." },
 	{ "get events", cmd_get_events, F_NAMESPACE | F_ALL_NS,
 	  "secretctl get events [-n NS | -A]",
 	  "List events: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE." },
@@ -1271,6 +1570,7 @@ static const struct option long_opts[] = {
 	{ "docker-password", required_argument, NULL, 3 },
 	{ "docker-email", required_argument, NULL, 4 },
 	{ "from", required_argument, NULL, 5 },
+	{ "selector", required_argument, NULL, 'l' },
 	{ "prefix", required_argument, NULL, 6 },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1293,6 +1593,7 @@ static const char *flag_name(unsigned f)
 	case F_DOCKER: return "--docker-*";
 	case F_FROM: return "--from";
 	case F_PREFIX: return "--prefix";
+	case F_SELECTOR: return "--selector";
 	}
 	return "?";
 }
@@ -1319,7 +1620,7 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return die_msg("cannot initialise libsodium");
 	json_set_alloc_funcs(wiping_malloc, wiping_free);
-	while ((opt = getopt_long(argc, argv, "c:n:Ao:hf:", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:n:Ao:hf:l:", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': c.config_path = optarg; break;
 		case 'n': c.ns = optarg; c.given |= F_NAMESPACE; break;
@@ -1362,6 +1663,7 @@ int main(int argc, char **argv)
 			c.given |= F_FROM;
 			break;
 		case 6: c.prefix = optarg; c.given |= F_PREFIX; break;
+		case 'l': c.selector = optarg; c.given |= F_SELECTOR; break;
 		case 'f':
 			if (push(&c.manifests, &c.nmanifests, optarg))
 				return die_msg("out of memory");

@@ -156,3 +156,73 @@ YAML
 	done
 	return 0
 }
+
+test_label_selectors_and_jsonpath() {
+	new_store
+	ctl apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Secret, metadata: {name: web-db, labels: {app: web, tier: db}}, stringData: {password: pw1}}
+- {apiVersion: v1, kind: Secret, metadata: {name: web-api, labels: {app: web, tier: api}}, stringData: {token: t1}}
+- {apiVersion: v1, kind: Secret, metadata: {name: batch, labels: {app: batch}}, stringData: {tls.crt: C}}
+- {apiVersion: v1, kind: Secret, metadata: {name: bare}, stringData: {k: v}}
+YAML
+	sel() { ctl get secrets -l "$1" -o name | sed 's|secret/||' | xargs; }
+	expect_eq "=" "web-api web-db" "$(sel app=web)"
+	expect_eq "==" "batch" "$(sel app==batch)"
+	expect_eq "!=" "bare batch" "$(sel app!=web)"
+	expect_eq "exists" "batch web-api web-db" "$(sel app)"
+	expect_eq "not exists" "bare" "$(sel '!app')"
+	expect_eq "in" "web-api web-db" "$(sel 'tier in (db, api)')"
+	expect_eq "notin, and" "web-db" "$(sel 'app=web,tier notin (api)')"
+	expect_errno "bad selector" "unable to parse requirement" ctl get secrets -l 'app in db'
+	expect_errno "names and selector" "name cannot be provided when a selector is specified" \
+		ctl get secret web-db -l app=web
+	expect_eq "jsonpath value" "$(b64 pw1)" "$(ctl get secret web-db -o jsonpath='{.data.password}')"
+	expect_eq "jsonpath name" "web-db" "$(ctl get secret web-db -o jsonpath='{.metadata.name}')"
+	expect_eq "jsonpath escaped dot" "$(b64 C)" "$(ctl get secret batch -o 'jsonpath={.data.tls\.crt}')"
+	expect_eq "jsonpath *" "$(b64 pw1)" "$(ctl get secret web-db -o 'jsonpath={.data.*}')"
+	expect_eq "jsonpath list" "bare batch web-api web-db" "$(ctl get secrets -o 'jsonpath={.items[*].metadata.name}')"
+	expect_eq "jsonpath text" "name=web-db|Opaque" \
+		"$(ctl get secret web-db -o 'jsonpath=name={.metadata.name}{"\n"}{.type}' | tr '\n' '|')"
+	expect_eq "delete -l" 'secret "web-api" deleted
+secret "web-db" deleted' "$(ctl delete secret -l app=web)"
+	expect_eq "left" "bare batch" "$(ctl get secrets -o name | sed 's|secret/||' | xargs)"
+}
+
+test_edit_round_trip() {
+	new_store
+	ctl create secret generic e --from-literal=user=admin >/dev/null
+	expect_eq "no change" "Edit cancelled, no changes made." "$(EDITOR=true ctl edit secret e)"
+	expect_eq "edited" "secret/e edited" \
+		"$(EDITOR="sed -i s/$(b64 admin)/$(b64 root)/" ctl edit secret e)"
+	expect_eq "new value" "root" "$(value e user)"
+	# an invalid edit reopens with the error on top; the second pass fixes it
+	cat >"$T/editor.sh" <<'SH'
+#!/bin/sh
+if grep -q "was not valid" "$1"; then
+	grep -q "illegal base64" "$1" || exit 3
+	sed -i 's/not-base64!/Zml4ZWQ=/' "$1"
+else
+	sed -i 's/cm9vdA==/not-base64!/' "$1"
+fi
+SH
+	chmod +x "$T/editor.sh"
+	expect_eq "fixed on the second pass" "secret/e edited" "$(EDITOR="$T/editor.sh" ctl edit secret e 2>/dev/null)"
+	expect_eq "fixed value" "fixed" "$(value e user)"
+	# an invalid edit left as it is changes nothing
+	local rev
+	rev=$(revision)
+	cat >"$T/breaker.sh" <<'SH'
+#!/bin/sh
+grep -q "was not valid" "$1" || sed -i 's/Zml4ZWQ=/not-base64!/' "$1"
+SH
+	chmod +x "$T/breaker.sh"
+	expect_errno "abandoned" "Edit cancelled, no valid changes were saved." \
+		env EDITOR="$T/breaker.sh" "$BIN/secretctl" -c "$T/secretfs.ini" edit secret e
+	expect_eq "store unchanged" "$rev" "$(revision)"
+	expect_eq "value kept" "fixed" "$(value e user)"
+	ls /dev/shm/secretctl-edit-* 2>/dev/null && fail "the edit left its file behind"
+	return 0
+}

@@ -351,22 +351,33 @@ int manifest_load(const char *path, json_t *docs, char *err, size_t errlen)
 	while (i < len && isspace(buf[i]))
 		i++;
 	if (i < len && (buf[i] == '{' || buf[i] == '[')) {
-		/* JSON: one value, or several one after another */
-		while (!ret && i < len) {
+		/* JSON: one value, or several one after another; YAML's flow
+		 * style starts the same way, so on a JSON error try YAML */
+		json_t *json = json_array();
+
+		while (!ret && json && i < len) {
 			json_error_t jerr;
 			json_t *v = json_loadb((const char *)buf + i, len - i,
 					       JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &jerr);
 
 			if (!v) {
-				ret = fail(err, errlen, "%s: line %d: %s", path, jerr.line, jerr.text);
+				ret = -EINVAL;
 				break;
 			}
-			json_array_append_new(docs, v);
+			json_array_append_new(json, v);
 			i += jerr.position;
 			while (i < len && isspace(buf[i]))
 				i++;
 		}
-	} else {
+		if (!ret && json) {
+			json_array_extend(docs, json);
+			json_decref(json);
+			sodium_free(buf);
+			return 0;
+		}
+		json_decref(json);
+	}
+	{
 		char msg[STORE_ERRMSG_MAX];
 
 		ret = yaml_docs(buf, len, docs, msg, sizeof(msg));

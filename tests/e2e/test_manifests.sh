@@ -226,3 +226,32 @@ SH
 	ls /dev/shm/secretctl-edit-* 2>/dev/null && fail "the edit left its file behind"
 	return 0
 }
+
+# every file in manifests/: valid-* must apply, invalid-* must fail with the
+# message of its '# expect:' line (or FILE.expect) and change nothing
+test_manifest_table() {
+	new_store
+	local here f want n=0 rev
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	for f in "$here"/manifests/valid-*; do
+		[ "${f%.expect}" = "$f" ] || continue
+		ctl apply -f "$f" >/dev/null 2>"$T/err" || fail "$(basename "$f"): $(cat "$T/err")"
+		n=$((n + 1))
+	done
+	for f in "$here"/manifests/invalid-*; do
+		[ "${f%.expect}" = "$f" ] || continue
+		if [ -f "$f.expect" ]; then
+			want=$(cat "$f.expect")
+		else
+			want=$(sed -n 's/^# expect: //p' "$f")
+		fi
+		[ -n "$want" ] || fail "$(basename "$f") says nothing to expect"
+		rev=$(revision)
+		expect_errno "$(basename "$f")" "$want" ctl apply -f "$f"
+		expect_eq "$(basename "$f") changed nothing" "$rev" "$(revision)"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 20 ] || fail "only $n manifests ran"
+	# the service-account token was given a token
+	ctl get secret sa-token -o jsonpath='{.data.token}' | grep -q . || fail "no token generated"
+}

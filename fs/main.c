@@ -343,13 +343,16 @@ static void *signal_thread(void *arg)
 	return NULL;
 }
 
-/* Run every mount's loop until all have ended. */
-static int serve(struct fs *fs)
+/*
+ * Block the stop signals (and the loops' wake-up) before any thread exists,
+ * so that every thread inherits the mask and only signal_thread takes them
+ * with sigwait(): a SIGTERM landing on another thread would otherwise kill
+ * the process with its mounts still in place.
+ */
+static void block_signals(void)
 {
 	struct sigaction wake = { .sa_handler = on_wake }; /* no SA_RESTART */
-	sigset_t stop, usr1;
-	pthread_t sigthread;
-	int ret = 0;
+	sigset_t stop;
 
 	sigaction(SIGUSR1, &wake, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -359,6 +362,15 @@ static int serve(struct fs *fs)
 	sigaddset(&stop, SIGHUP);
 	sigaddset(&stop, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+}
+
+/* Run every mount's loop until all have ended. */
+static int serve(struct fs *fs)
+{
+	sigset_t usr1;
+	pthread_t sigthread;
+	int ret = 0;
+
 	if (pthread_create(&sigthread, NULL, signal_thread, fs) != 0)
 		return -1;
 	/* loop threads take SIGUSR1, nothing else */
@@ -438,6 +450,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	block_signals();
 	if (watcher_start(&fs, err, sizeof(err))) {
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		goto out;

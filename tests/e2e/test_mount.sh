@@ -135,6 +135,37 @@ test_daemonizes_once_mounted_and_unmounts_cleanly() {
 	return 0
 }
 
+test_sigterm_unmounts_cleanly() {
+	new_store
+	ctl create secret generic s --from-literal=k=v >/dev/null
+	mount_fs
+	cat "$M/default/s/k" >/dev/null
+	kill -TERM "$FS_PID"
+	local rc=0
+	wait "$FS_PID" || rc=$?
+	FS_PID=
+	expect_eq "exit status" "0" "$rc"
+	mountpoint -q "$M" && fail "still mounted after SIGTERM"
+	expect_contains "log" "$(cat "$T/fs.log")" "stopping on signal 15"
+	# and a --views daemon takes every mount down
+	cat >>"$T/secretfs.ini" <<INI
+[view a]
+secret = default/s
+[view b]
+secret = default/*
+INI
+	mkdir -p "$T/views"
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/views" 2>"$T/fs.log" &
+	FS_PID=$!
+	eventually 5 'mountpoint -q "$T/views/a" && mountpoint -q "$T/views/b"' || fail "views not mounted"
+	kill -TERM "$FS_PID"
+	wait "$FS_PID" || fail "the views daemon exited non-zero"
+	FS_PID=
+	mountpoint -q "$T/views/a" && fail "view a still mounted"
+	mountpoint -q "$T/views/b" && fail "view b still mounted"
+	return 0
+}
+
 test_bad_store_mounts_nothing() {
 	new_store
 	chmod 0644 "$T/store/master.key"

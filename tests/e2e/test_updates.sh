@@ -185,7 +185,7 @@ gen=1 key=a " "$(cat "$T/out")"
 
 test_secretctl_watch_prints_changes() {
 	new_store
-	ctl watch -A >"$T/watch.out" 2>&1 &
+	"$BIN/secretctl" -c "$T/secretfs.ini" watch -A >"$T/watch.out" 2>&1 &
 	local wpid=$!
 	sleep 0.3
 	ctl create namespace team >/dev/null
@@ -202,7 +202,7 @@ ADDED team secret/api 1
 MODIFIED team secret/api 2
 DELETED team secret/api 3" "$out"
 	# NAME and -n filter
-	ctl watch api -n team >"$T/w2.out" 2>&1 &
+	"$BIN/secretctl" -c "$T/secretfs.ini" watch api -n team >"$T/w2.out" 2>&1 &
 	wpid=$!
 	sleep 0.3
 	ctl create secret generic api -n team --from-literal=t=2 >/dev/null

@@ -435,12 +435,18 @@ static int db_schema_version(struct store *st, int *version)
 	return err;
 }
 
-/* Read the store UUID and unwrap every data key with the master key. */
-static int db_load_keys(struct store *st, const unsigned char *master,
-			const char *path)
+/*
+ * (Re)read the store's identity and key ring, unwrapping every data key
+ * with the master key.  The ring lives in one sodium_malloc region, read-only
+ * between loads; a new ring replaces the old one whole.
+ */
+int keyring_load(struct store *st)
 {
 	sqlite3_stmt *q = NULL;
 	unsigned char *keys;
+	struct seal_key ring[SEAL_MAX_KEYS];
+	size_t n = 0;
+	uint32_t active;
 	int rc, err = 0;
 
 	if (sqlite3_prepare_v2(st->db,
@@ -449,64 +455,80 @@ static int db_load_keys(struct store *st, const unsigned char *master,
 			       -1, &q, NULL) != SQLITE_OK ||
 	    sqlite3_step(q) != SQLITE_ROW) {
 		err = db_fail(st, "cannot read the store's identity");
-		goto out;
+		sqlite3_finalize(q);
+		return err;
 	}
 	if (sqlite3_column_bytes(q, 0) != SEAL_UUID_BYTES) {
-		err = db_errorf(st, -EIO, "store '%s' has no valid UUID", path);
-		goto out;
+		sqlite3_finalize(q);
+		return db_errorf(st, -EIO, "the store has no valid UUID");
 	}
 	memcpy(st->uuid, sqlite3_column_blob(q, 0), SEAL_UUID_BYTES);
-	st->active_key = (uint32_t)sqlite3_column_int64(q, 1);
+	active = (uint32_t)sqlite3_column_int64(q, 1);
 	sqlite3_finalize(q);
+	q = NULL;
 
 	keys = sodium_malloc(SEAL_MAX_KEYS * SEAL_KEY_BYTES);
-	if (!keys) {
-		q = NULL;
-		err = db_errorf(st, -ENOMEM, "out of memory");
-		goto out;
-	}
-	st->keys[0].key = keys; /* owns the whole region */
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id, wrapped FROM keyring ORDER BY id", -1,
+	if (!keys)
+		return db_errorf(st, -ENOMEM, "out of memory");
+	if (sqlite3_prepare_v2(st->db, "SELECT id, wrapped FROM keyring ORDER BY id", -1,
 			       &q, NULL) != SQLITE_OK) {
 		err = db_fail(st, "cannot read the key ring");
 		goto out;
 	}
+	sodium_mprotect_readonly(st->master);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		uint32_t id = (uint32_t)sqlite3_column_int64(q, 0);
-		unsigned char *dk = keys + st->nkeys * SEAL_KEY_BYTES;
+		unsigned char *dk = keys + n * SEAL_KEY_BYTES;
 
-		if (st->nkeys == SEAL_MAX_KEYS) {
-			err = db_errorf(st, -EIO,
-					"store '%s' has more than %d data keys",
-					path, SEAL_MAX_KEYS);
-			goto out;
+		if (n == SEAL_MAX_KEYS) {
+			err = db_errorf(st, -EIO, "the store has more than %d data keys",
+					SEAL_MAX_KEYS);
+			break;
 		}
-		if (seal_unwrap_key(dk, master, st->uuid, id,
-				    sqlite3_column_blob(q, 1),
+		if (seal_unwrap_key(dk, st->master, st->uuid, id, sqlite3_column_blob(q, 1),
 				    (size_t)sqlite3_column_bytes(q, 1)) != 0) {
 			err = db_errorf(st, -EKEYREJECTED,
-					"cannot unlock store '%s': data key %u does not open with this master key (wrong key file?)",
-					path, id);
-			goto out;
+					"cannot unlock the store: data key %u does not open with this master key (wrong key file?)",
+					id);
+			break;
 		}
-		st->keys[st->nkeys].id = id;
-		st->keys[st->nkeys].key = dk;
-		st->nkeys++;
+		ring[n].id = id;
+		ring[n].key = dk;
+		n++;
 	}
-	if (rc != SQLITE_DONE) {
+	sodium_mprotect_noaccess(st->master);
+	if (!err && rc != SQLITE_DONE)
 		err = db_fail(st, "cannot read the key ring");
-		goto out;
+	if (!err) {
+		bool found = false;
+
+		for (size_t i = 0; i < n; i++)
+			found |= ring[i].id == active;
+		if (!found)
+			err = db_errorf(st, -EIO, "the active data key %u is missing", active);
 	}
-	if (!seal_key_find(st, st->active_key)) {
-		err = db_errorf(st, -EIO, "store '%s': active data key %u is missing",
-				path, st->active_key);
-		goto out;
-	}
-	sodium_mprotect_readonly(keys);
 out:
 	sqlite3_finalize(q);
-	return err;
+	if (err) {
+		sodium_free(keys);
+		return err;
+	}
+	sodium_mprotect_readonly(keys);
+	if (st->keys[0].key)
+		sodium_free(st->keys[0].key); /* the old ring's region */
+	memcpy(st->keys, ring, n * sizeof(ring[0]));
+	st->nkeys = n;
+	st->active_key = active;
+	return 0;
+}
+
+const unsigned char *keyring_key(struct store *st, uint32_t id)
+{
+	const unsigned char *k = seal_key_find(st, id);
+
+	if (!k && keyring_load(st) == 0)
+		k = seal_key_find(st, id);
+	return k;
 }
 
 static int db_connect(struct store *st, const char *path, int flags)
@@ -585,21 +607,26 @@ int store_open(struct store **out, const char *db_path, const char *key_path,
 				db_path, version, SCHEMA_VERSION);
 		goto fail;
 	}
-	master = sodium_malloc(STORE_MASTER_KEY_BYTES);
+	/* the master key stays, without access but while unwrapping: a
+	 * rotation by another process adds data keys to unwrap */
+	st->master = master = sodium_malloc(STORE_MASTER_KEY_BYTES);
 	if (!master) {
 		ret = db_errorf(st, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	if ((ret = seal_keyfile_read(key_path, master, st->err)))
 		goto fail;
-	if ((ret = db_load_keys(st, master, db_path)))
+	sodium_mprotect_noaccess(master);
+	if ((ret = keyring_load(st))) {
+		if (ret == -EKEYREJECTED)
+			db_errorf(st, ret, "cannot unlock store '%s' with key file '%s': it does not open the store's data keys (wrong key file?)",
+				  db_path, key_path);
 		goto fail;
-	sodium_free(master);
+	}
 	*out = st;
 	return 0;
 fail:
 	snprintf(err, STORE_ERRMSG_MAX, "%s", st->err);
-	sodium_free(master);
 	store_close(st);
 	return ret;
 }
@@ -613,6 +640,8 @@ void store_close(struct store *st)
 	sqlite3_close(st->db);
 	if (st->keys[0].key)
 		sodium_free(st->keys[0].key);
+	if (st->master)
+		sodium_free(st->master);
 	sodium_memzero(st, sizeof(*st));
 	free(st);
 }

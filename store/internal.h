@@ -58,6 +58,7 @@ struct store {
 	sqlite3 *db;
 	int flags;
 	unsigned char uuid[SEAL_UUID_BYTES];
+	unsigned char *master;               /* sodium_malloc'd, no access when idle */
 	struct seal_key keys[SEAL_MAX_KEYS]; /* the unwrapped key ring */
 	size_t nkeys;
 	uint32_t active_key;                 /* id of the key that seals */
@@ -86,6 +87,10 @@ int64_t db_now(void);
 int types_validate(const struct store_secret *s, char *buf, size_t len);
 int types_parse_rfc3339(const char *v, size_t n, int64_t *t);
 
+/* secret.c, for keys.c */
+int reseal_one(struct store *st, const char *ns, const char *name,
+	       struct store_secret **out, int64_t *id);
+
 /* seal.c */
 int seal_keyfile_read(const char *path, unsigned char *key, char *err);
 int seal_keyfile_create(const char *path, unsigned char *key, char *err);
@@ -103,5 +108,9 @@ int seal_open_value(uint8_t **plain, size_t *len, const unsigned char *key,
 		    const struct seal_ctx *ctx, const unsigned char *blob,
 		    size_t bloblen) __attribute__((warn_unused_result));
 const unsigned char *seal_key_find(const struct store *st, uint32_t id);
+/* The data key with this id, re-reading the ring once if it is new (a
+ * rotation by another process); NULL if the ring has no such key. */
+const unsigned char *keyring_key(struct store *st, uint32_t id);
+int keyring_load(struct store *st);
 
 #endif

@@ -500,7 +500,7 @@ static int secret_load(struct store *st, int64_t id, struct store_secret *s,
 
 			seal_ctx_of(&c, st, s, key);
 			err = seal_open_value(&plain, &len,
-					      seal_key_find(st, s->key_id), &c,
+					      keyring_key(st, s->key_id), &c,
 					      sqlite3_column_blob(q, 2),
 					      (size_t)sqlite3_column_bytes(q, 2));
 			if (err) {
@@ -962,6 +962,43 @@ fail:
 	return err;
 }
 
+/*
+ * Inside the caller's transaction: seal ns/name again under the active data
+ * key, same values, same generation and revision.  On success *out holds
+ * the secret (with values; the caller frees it).
+ */
+int reseal_one(struct store *st, const char *ns, const char *name,
+	       struct store_secret **out, int64_t *id)
+{
+	struct store_secret *s = store_secret_new(ns, name, NULL);
+	int err;
+
+	if (!s)
+		return db_errorf(st, -ENOMEM, "out of memory");
+	if ((err = secret_find(st, s, id)) || (err = secret_load(st, *id, s, true)))
+		goto fail;
+	s->key_id = st->active_key;
+	if ((err = exec_id(st, "DELETE FROM items WHERE secret_id = ?1", *id)) ||
+	    (err = exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", *id)) ||
+	    (err = secret_write_data(st, *id, s)))
+		goto fail;
+	{
+		sqlite3_stmt *q;
+
+		if ((err = prep(st, "UPDATE secrets SET key_id = ?2 WHERE id = ?1", &q)))
+			goto fail;
+		sqlite3_bind_int64(q, 1, *id);
+		sqlite3_bind_int64(q, 2, s->key_id);
+		if ((err = step_done(st, q, "cannot re-seal a secret")))
+			goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	store_secret_free(s);
+	return err;
+}
+
 int store_secret_delete(struct store *st, const char *ns, const char *name)
 {
 	struct store_secret *s;
@@ -1141,7 +1178,7 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 		.generation = sqlite3_column_int64(q, 1),
 		.key = key,
 	};
-	err = seal_open_value(&plain, &n, seal_key_find(st, c.key_id), &c,
+	err = seal_open_value(&plain, &n, keyring_key(st, c.key_id), &c,
 			      sqlite3_column_blob(q, 6),
 			      (size_t)sqlite3_column_bytes(q, 6));
 	if (err) {

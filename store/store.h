@@ -268,6 +268,31 @@ int store_batch_begin(struct store *st);
 int store_batch_commit(struct store *st) __attribute__((warn_unused_result));
 void store_batch_rollback(struct store *st);
 
+/* --- the data-key ring ------------------------------------------------------ */
+
+struct store_keyinfo {
+	uint32_t id;
+	int64_t created;
+	uint64_t secrets; /* how many secrets it seals */
+	bool active;      /* the key new values are sealed with */
+};
+
+typedef int (*store_keyring_fn)(void *ctx, const struct store_keyinfo *k);
+
+/* Add a new random data key, wrapped by the master key, and make it the
+ * one that seals.  Existing values stay under their keys until re-sealed. */
+int store_key_rotate(struct store *st, uint32_t *new_id);
+/*
+ * Re-seal up to batch secrets not sealed by the active key (one
+ * transaction; no secret changes: same values, generation and revision).
+ * *done says how many, *left how many remain.
+ */
+int store_reseal(struct store *st, size_t batch, size_t *done, uint64_t *left);
+int store_keyring_each(struct store *st, store_keyring_fn fn, void *ctx);
+/* Remove a data key no secret uses any more (-EBUSY if one does, or if it
+ * is the active key). */
+int store_key_retire(struct store *st, uint32_t id);
+
 /* --- events -------------------------------------------------------------- */
 
 struct store_event {

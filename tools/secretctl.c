@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -919,6 +920,108 @@ static int cmd_create_f(struct ctx *c) { return run_manifests(c, M_CREATE); }
 static int cmd_replace(struct ctx *c) { return run_manifests(c, M_REPLACE); }
 static int cmd_delete_f(struct ctx *c) { return run_manifests(c, M_DELETE); }
 
+/* --- the key ring ----------------------------------------------------------- */
+
+#define RESEAL_BATCH 500
+
+/*
+ * rotate-key: a new data key becomes the active one, then every secret is
+ * sealed again under it, RESEAL_BATCH secrets per transaction, so readers
+ * (the driver included) keep reading throughout.  A progress line on a
+ * terminal, nothing otherwise.
+ */
+static int cmd_rotate_key(struct ctx *c)
+{
+	bool tty = isatty(STDERR_FILENO);
+	uint64_t left = 0, total = 0;
+	size_t done = 0, sum = 0;
+	uint32_t id;
+
+	if (c->nargs)
+		return die_msg("rotate-key takes no arguments");
+	if (open_store(c))
+		return 1;
+	if (store_key_rotate(c->st, &id))
+		return die_msg("%s", store_errmsg(c->st));
+	do {
+		if (store_reseal(c->st, RESEAL_BATCH, &done, &left))
+			return die_msg("%s (data key %u is active; run rotate-key again to finish)",
+				       store_errmsg(c->st), id);
+		sum += done;
+		if (!total)
+			total = sum + left;
+		if (tty && total) {
+			int width = 40, filled = (int)(width * sum / total);
+
+			fprintf(stderr, "\rre-sealing [%.*s%*s] %zu/%llu", filled,
+				"########################################", width - filled, "",
+				sum, (unsigned long long)total);
+		}
+	} while (left > 0 && done > 0);
+	if (tty && total)
+		fputc('\n', stderr);
+	printf("data key %u is active; %zu secrets re-sealed under it\n", id, sum);
+	printf("retire the old keys with 'secretctl delete key ID' (see 'secretctl get keys')\n");
+	return 0;
+}
+
+struct key_rows {
+	struct table t;
+	int64_t now;
+};
+
+static int key_row(void *arg, const struct store_keyinfo *k)
+{
+	struct key_rows *r = arg;
+	char age[32];
+
+	human_age(age, sizeof(age), k->created, r->now);
+	table_addf(&r->t, "%u", k->id);
+	table_add(&r->t, k->active ? "active" : "retiring");
+	table_addf(&r->t, "%llu", (unsigned long long)k->secrets);
+	table_add(&r->t, age);
+	return 0;
+}
+
+static int cmd_get_keys(struct ctx *c)
+{
+	struct key_rows r = { .now = time(NULL) };
+
+	if (open_store(c))
+		return 1;
+	table_init(&r.t, 4);
+	table_add(&r.t, "ID");
+	table_add(&r.t, "STATE");
+	table_add(&r.t, "SECRETS");
+	table_add(&r.t, "AGE");
+	if (store_keyring_each(c->st, key_row, &r)) {
+		table_release(&r.t);
+		return die_msg("%s", store_errmsg(c->st));
+	}
+	table_print(&r.t);
+	table_release(&r.t);
+	return 0;
+}
+
+static int cmd_delete_key(struct ctx *c)
+{
+	char *end;
+	unsigned long id;
+
+	if (c->nargs != 1)
+		return die_msg("exactly one key ID is required");
+	errno = 0;
+	id = strtoul(c->args[0], &end, 10);
+	if (!*c->args[0] || *end || errno || id > UINT32_MAX)
+		return die_msg("'%s' is not a key ID (see 'secretctl get keys')", c->args[0]);
+	if (open_store(c))
+		return 1;
+	if (store_key_retire(c->st, (uint32_t)id))
+		return die_msg("%s", store_errmsg(c->st));
+	printf("data key %lu deleted\n", id);
+	return 0;
+}
+
 /* --- edit --------------------------------------------------------------- */
 
 static const char edit_header[] =
@@ -1483,6 +1586,15 @@ static const struct command commands[] = {
 	  "It is checked on save; on an error the file reopens with the error on top.\n"
 	  "Nothing changes unless the edit is valid.  The file is kept in memory\n"
 	  "(/dev/shm), mode 0600, and wiped afterwards." },
+	{ "rotate-key", cmd_rotate_key, 0, "secretctl rotate-key",
+	  "Add a new data key, make it the one that seals, and re-seal every secret\n"
+	  "under it in batches of 500 (one transaction each); readers keep reading.\n"
+	  "Then retire the old key with 'secretctl delete key ID'." },
+	{ "get keys", cmd_get_keys, 0, "secretctl get keys",
+	  "List the data-key ring: ID, STATE (active or retiring), how many secrets\n"
+	  "each key still seals, AGE." },
+	{ "delete keys", cmd_delete_key, 0, "secretctl delete key ID",
+	  "Retire a data key that seals no secret any more." },
 	{ "get events", cmd_get_events, F_NAMESPACE | F_ALL_NS,
 	  "secretctl get events [-n NS | -A]",
 	  "List events: LAST SEEN, TYPE, REASON, OBJECT, MESSAGE." },
@@ -1518,13 +1630,18 @@ static const char *resource_word(const char *w)
 		return "namespaces";
 	if (!strcmp(w, "event") || !strcmp(w, "events") || !strcmp(w, "ev"))
 		return "events";
+	if (!strcmp(w, "key") || !strcmp(w, "keys"))
+		return "keys";
 	return w;
 }
 
-/* Match the leading positional words against the table.  Returns the
- * command and how many words it took, or NULL. */
+/* Match the leading positional words against the table: the command with
+ * the most words that all match ("delete key" before "delete -f").  Returns
+ * it and how many words it took, or NULL. */
 static const struct command *find_command(char **args, int nargs, int *used)
 {
+	const struct command *best = NULL;
+
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		char words[64], *w, *save;
 		int k = 0;
@@ -1541,12 +1658,12 @@ static const struct command *find_command(char **args, int nargs, int *used)
 				break;
 			}
 		}
-		if (ok) {
+		if (ok && (!best || k > *used)) {
+			best = &commands[i];
 			*used = k;
-			return &commands[i];
 		}
 	}
-	return NULL;
+	return best;
 }
 
 static const struct option long_opts[] = {

@@ -1,0 +1,238 @@
+/*
+ * keys.c - the data-key ring: rotating to a new data key, re-sealing the
+ * secrets under it in batches, listing the ring and retiring old keys.
+ *
+ * Re-sealing changes no secret: the same values, the same generation and
+ * revision, sealed again under the active key (the key id is part of the
+ * associated data).  Each batch is one transaction, so readers in other
+ * processes see every secret either wholly under its old key or wholly
+ * under the new one; a reader that meets a key it has not loaded yet reads
+ * the ring again (keyring_key()).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "internal.h"
+
+int store_key_rotate(struct store *st, uint32_t *new_id)
+{
+	unsigned char *dk = NULL, *wrapped = NULL;
+	size_t wrappedlen;
+	sqlite3_stmt *q = NULL;
+	int64_t id = 0;
+	int err;
+
+	if ((err = db_begin(st, true)))
+		return err;
+	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(max(id), 0) + 1 FROM keyring", -1,
+			       &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW) {
+		err = db_fail(st, "cannot read the key ring");
+		goto out;
+	}
+	id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	dk = sodium_malloc(SEAL_KEY_BYTES);
+	if (!dk) {
+		err = db_errorf(st, -ENOMEM, "out of memory");
+		goto out;
+	}
+	randombytes_buf(dk, SEAL_KEY_BYTES);
+	sodium_mprotect_readonly(st->master);
+	err = seal_wrap_key(&wrapped, &wrappedlen, st->master, st->uuid, (uint32_t)id, dk);
+	sodium_mprotect_noaccess(st->master);
+	if (err)
+		goto out;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO keyring(id, created, wrapped) VALUES (?1, ?2, ?3)",
+			       -1, &q, NULL) != SQLITE_OK) {
+		err = db_fail(st, "cannot add a data key");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, db_now());
+	sqlite3_bind_blob(q, 3, wrapped, (int)wrappedlen, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		err = db_fail(st, "cannot add a data key");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(st->db, "UPDATE meta SET value = ?1 WHERE key = 'active_key'",
+			       -1, &q, NULL) != SQLITE_OK) {
+		err = db_fail(st, "cannot activate the data key");
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		err = db_fail(st, "cannot activate the data key");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((err = db_commit(st)))
+		goto out;
+	err = keyring_load(st);
+	if (!err && new_id)
+		*new_id = (uint32_t)id;
+out:
+	sqlite3_finalize(q);
+	if (err)
+		db_rollback(st);
+	sodium_free(dk);
+	free(wrapped);
+	return err;
+}
+
+/* Secrets whose values another key than the active one seals. */
+static int count_stale(struct store *st, uint64_t *n)
+{
+	sqlite3_stmt *q;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM secrets WHERE key_id != ?1", -1,
+			       &q, NULL) != SQLITE_OK)
+		return db_fail(st, "cannot count secrets");
+	sqlite3_bind_int64(q, 1, st->active_key);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*n = (uint64_t)sqlite3_column_int64(q, 0);
+	else
+		err = db_fail(st, "cannot count secrets");
+	sqlite3_finalize(q);
+	return err;
+}
+
+int store_reseal(struct store *st, size_t batch, size_t *done, uint64_t *left)
+{
+	struct store_secret **v = NULL;
+	sqlite3_stmt *q = NULL;
+	size_t n = 0;
+	int rc, err;
+
+	*done = 0;
+	if ((err = db_begin(st, true)))
+		return err;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT n.name, s.name FROM secrets s JOIN namespaces n ON n.id = s.ns_id"
+			       " WHERE s.key_id != ?1 LIMIT ?2", -1, &q, NULL) != SQLITE_OK) {
+		err = db_fail(st, "cannot list secrets to re-seal");
+		goto fail;
+	}
+	sqlite3_bind_int64(q, 1, st->active_key);
+	sqlite3_bind_int64(q, 2, (int64_t)batch);
+	v = calloc(batch ? batch : 1, sizeof(*v));
+	if (!v) {
+		err = db_errorf(st, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < batch) {
+		v[n] = store_secret_new((const char *)sqlite3_column_text(q, 0),
+					(const char *)sqlite3_column_text(q, 1), NULL);
+		if (!v[n]) {
+			err = db_errorf(st, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		n++;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct store_secret *s;
+		int64_t id;
+
+		/* read under the old key, write under the active one: the
+		 * write path seals with st->active_key and bumps nothing */
+		if ((err = reseal_one(st, v[i]->namespace, v[i]->name, &s, &id)))
+			goto fail;
+		store_secret_free(s);
+	}
+	if ((err = db_commit(st)))
+		goto fail_committed;
+	*done = n;
+	store_secret_list_free(v, n);
+	return count_stale(st, left);
+fail:
+	sqlite3_finalize(q);
+	db_rollback(st);
+fail_committed:
+	store_secret_list_free(v, n);
+	return err;
+}
+
+int store_keyring_each(struct store *st, store_keyring_fn fn, void *ctx)
+{
+	sqlite3_stmt *q;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT k.id, k.created, (SELECT count(*) FROM secrets s WHERE s.key_id = k.id)"
+			       " FROM keyring k ORDER BY k.id", -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, "cannot read the key ring");
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_keyinfo k = {
+			.id = (uint32_t)sqlite3_column_int64(q, 0),
+			.created = sqlite3_column_int64(q, 1),
+			.secrets = (uint64_t)sqlite3_column_int64(q, 2),
+		};
+
+		k.active = k.id == st->active_key;
+		if ((ret = fn(ctx, &k)))
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_fail(st, "cannot read the key ring");
+	sqlite3_finalize(q);
+	return ret;
+}
+
+int store_key_retire(struct store *st, uint32_t id)
+{
+	sqlite3_stmt *q;
+	int64_t used = -1;
+	int err;
+
+	if ((err = db_begin(st, true)))
+		return err;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT (SELECT count(*) FROM keyring WHERE id = ?1),"
+			       " (SELECT count(*) FROM secrets WHERE key_id = ?1)", -1, &q, NULL) != SQLITE_OK ||
+	    (sqlite3_bind_int64(q, 1, id), sqlite3_step(q)) != SQLITE_ROW) {
+		err = db_fail(st, "cannot read the key ring");
+		sqlite3_finalize(q);
+		goto fail;
+	}
+	if (sqlite3_column_int64(q, 0) == 0)
+		err = db_errorf(st, -ENOENT, "data key %u not found", id);
+	used = sqlite3_column_int64(q, 1);
+	sqlite3_finalize(q);
+	if (err)
+		goto fail;
+	if (id == st->active_key) {
+		err = db_errorf(st, -EBUSY, "data key %u is the active key: rotate first", id);
+		goto fail;
+	}
+	if (used > 0) {
+		err = db_errorf(st, -EBUSY,
+				"data key %u still seals %lld secrets: finish 'secretctl rotate-key' first",
+				id, (long long)used);
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM keyring WHERE id = ?1", -1, &q, NULL) != SQLITE_OK) {
+		err = db_fail(st, "cannot retire a data key");
+		goto fail;
+	}
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		err = db_fail(st, "cannot retire a data key");
+	sqlite3_finalize(q);
+	if (err)
+		goto fail;
+	if ((err = db_commit(st)))
+		return err;
+	return keyring_load(st);
+fail:
+	db_rollback(st);
+	return err;
+}

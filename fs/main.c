@@ -191,15 +191,30 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
  * checks a pod's volumes: a view whose required secret is missing does not
  * come up.  For --views the others still do; --view fails outright.
  */
+/*
+ * Exit statuses, so that a supervisor can tell why the daemon would not
+ * start: 1 anything else, 2 usage, 3 the key does not open the store,
+ * 4 the database is damaged.
+ */
+#define EXIT_BAD_KEY 3
+#define EXIT_DAMAGED 4
+
 static int plan_mounts(struct fs *fs, const struct options *o)
 {
 	char err[STORE_ERRMSG_MAX], path[4096];
 	struct store *st;
 	int ret = 0;
 
-	if (store_open(&st, fs->cfg->store_path, fs->cfg->key_file, STORE_RDONLY, err)) {
+	ret = store_open(&st, fs->cfg->store_path, fs->cfg->key_file, STORE_RDONLY, err);
+	if (ret) {
 		fprintf(stderr, "secretfs: %s\n", err);
-		return -1;
+		return ret == -EKEYREJECTED ? -EXIT_BAD_KEY :
+		       ret == -EUCLEAN || ret == -EIO ? -EXIT_DAMAGED : -1;
+	}
+	if (store_check_integrity(st)) {
+		fprintf(stderr, "secretfs: store '%s': %s\n", fs->cfg->store_path, store_errmsg(st));
+		store_close(st);
+		return -EXIT_DAMAGED;
 	}
 	if (o->view) {
 		const struct view *v = config_view(fs->cfg, o->view);
@@ -431,8 +446,11 @@ int main(int argc, char **argv)
 	if (pthread_mutex_init(&fs.lock, NULL))
 		goto out;
 	locked = true;
-	if (plan_mounts(&fs, &o))
+	if ((ret = plan_mounts(&fs, &o))) {
+		ret = ret < -1 ? -ret : 1;
 		goto out;
+	}
+	ret = 1;
 	for (size_t i = 0; i < fs.nmounts; i++)
 		if (mount_one(&fs.mounts[i], &o))
 			goto out;

@@ -368,6 +368,22 @@ int store_changes(struct store *st, int64_t since, store_change_fn fn,
 	return ret;
 }
 
+int store_check_integrity(struct store *st)
+{
+	sqlite3_stmt *q;
+	const char *res;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check", -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, "cannot check the database");
+	if (sqlite3_step(q) != SQLITE_ROW)
+		err = db_fail(st, "cannot check the database");
+	else if ((res = (const char *)sqlite3_column_text(q, 0)) && strcmp(res, "ok") != 0)
+		err = db_errorf(st, -EUCLEAN, "the database fails its integrity check: %s", res);
+	sqlite3_finalize(q);
+	return err;
+}
+
 const char *store_errmsg(const struct store *st)
 {
 	return st ? st->err : "out of memory";
@@ -597,8 +613,12 @@ int store_open(struct store **out, const char *db_path, const char *key_path,
 	}
 	if ((ret = db_connect(st, db_path, flags)))
 		goto fail;
-	if (!(flags & STORE_RDONLY) && (ret = db_migrate(st, db_path)))
+	if (!(flags & STORE_RDONLY) && (ret = db_migrate(st, db_path))) {
+		if (sqlite3_extended_errcode(st->db) == SQLITE_NOTADB ||
+		    sqlite3_extended_errcode(st->db) == SQLITE_CORRUPT)
+			ret = -EUCLEAN;
 		goto fail;
+	}
 	if ((ret = db_schema_version(st, &version)))
 		goto fail;
 	if (version != SCHEMA_VERSION) {

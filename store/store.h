@@ -157,6 +157,9 @@ void store_close(struct store *st);
 /* The message of the last failure on this handle ("" if none). */
 const char *store_errmsg(const struct store *st);
 
+/* SQLite's quick_check: 0, or -EUCLEAN with what is wrong. */
+int store_check_integrity(struct store *st);
+
 /* The store-wide revision: increases on every committed write. */
 int store_revision(struct store *st, int64_t *out);
 

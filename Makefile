@@ -119,12 +119,14 @@ unit: $(UNIT_BINS)
 e2e: all $(TEST_TOOLS)
 	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
 
-# every test twice: the release build, then an ASan+UBSan build
+# every test twice: the release build, then an ASan+UBSan build; then a
+# short fuzzing pass
 check: deps
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory e2e
 	@echo "== the same tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 	@$(MAKE) --no-print-directory SAN=1 all unit e2e
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=4
 
 # benchmarks: figures and same-run ratios, written to tests/bench/results.json
 bench: deps
@@ -133,6 +135,45 @@ bench: deps
 
 check-asan: deps
 	@$(MAKE) --no-print-directory SAN=1 all unit e2e
+
+# --- fuzzing (libFuzzer with clang, ASan + UBSan) ------------------------
+#   make fuzz                 every target for FUZZ_SECONDS (default 60) each
+#   make fuzz FUZZ_SECONDS=5  a short pass (make check runs one)
+# Seeds and saved crashes live in tests/fuzz/corpus/TARGET; copy a crash
+# file there and it is replayed on every run.
+
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build/fuzz
+FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" -g -O1 \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIBS    := $(shell pkg-config --libs libsodium sqlite3 jansson yaml-0.1 inih 2>/dev/null)
+FUZZ_TARGETS := manifest validate envfile config seal
+FUZZ_STORE   := $(STORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_manifest: $(FUZZ_BUILD)/tests/fuzz/fuzz_manifest.o $(FUZZ_BUILD)/tools/manifest.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_validate: $(FUZZ_BUILD)/tests/fuzz/fuzz_validate.o $(FUZZ_BUILD)/tools/select.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_envfile: $(FUZZ_BUILD)/tests/fuzz/fuzz_envfile.o $(FUZZ_BUILD)/tools/input.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/fs/config.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_seal: $(FUZZ_BUILD)/tests/fuzz/fuzz_seal.o $(FUZZ_STORE)
+
+$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%):
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(FUZZ_LIBS)
+
+fuzz: deps $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/work-$$t $(FUZZ_BUILD)/crashes; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+			-artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- -print_final_stats=0 \
+			$(FUZZ_BUILD)/work-$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log || \
+			{ tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; echo "fuzz_$$t: crash saved in $(FUZZ_BUILD)/crashes/"; exit 1; }; \
+		grep -E "^#[0-9]+.*DONE" $(FUZZ_BUILD)/fuzz_$$t.log | tail -1; \
+	done
 
 # --- install ------------------------------------------------------------
 
@@ -152,6 +193,6 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run unit e2e check check-asan bench install uninstall clean
+.PHONY: all deps run unit e2e check check-asan bench fuzz install uninstall clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -57,6 +57,9 @@ int input_literal(struct store_secret *s, const char *arg, char *err, size_t err
 int input_file(struct store_secret *s, const char *arg, char *err, size_t errlen);
 /* Add every KEY=VALUE line of an env file. */
 int input_env_file(struct store_secret *s, const char *path, char *err, size_t errlen);
+/* The same for text in memory: buf holds len bytes and room for one more. */
+int input_env_text(struct store_secret *s, const char *path, uint8_t *buf, size_t len,
+		   char *err, size_t errlen);
 
 /* --- kinds.c: what kubectl's create secret subcommands compute --- */
 
@@ -84,6 +87,10 @@ json_t *yaml_plain_scalar(const char *s);
 /* A whole file ("-": stdin) in sodium memory, NUL-terminated; free with
  * sodium_free. */
 int read_whole(const char *path, unsigned char **out, size_t *len, char *err, size_t errlen);
+/* Append every document of buf (len bytes, NUL-terminated), YAML or JSON,
+ * to docs; name is for messages. */
+int manifest_parse(const unsigned char *buf, size_t len, const char *name, json_t *docs,
+		   char *err, size_t errlen);
 /* Append every document of a YAML or JSON file ("-": stdin) to docs. */
 int manifest_load(const char *path, json_t *docs, char *err, size_t errlen);
 /* A Secret object as a store secret in ns (the object's own namespace wins

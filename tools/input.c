@@ -231,11 +231,23 @@ int input_env_file(struct store_secret *s, const char *path, char *err, size_t e
 {
 	uint8_t *buf;
 	size_t len;
-	char *line, *next;
-	int ret, lineno = 0;
+	int ret;
 
 	if ((ret = read_file(path, &buf, &len, err, errlen)))
 		return ret;
+	ret = input_env_text(s, path, buf, len, err, errlen);
+	sodium_free(buf);
+	return ret;
+}
+
+/* The lines of an env file already in buf (len bytes plus room for a NUL,
+ * which it writes); buf is modified. */
+int input_env_text(struct store_secret *s, const char *path, uint8_t *buf, size_t len,
+		   char *err, size_t errlen)
+{
+	char *line, *next;
+	int ret = 0, lineno = 0;
+
 	buf[len] = '\0';
 	if (memchr(buf, '\0', len)) {
 		snprintf(err, errlen, "env file '%s' contains a NUL byte", path);
@@ -276,6 +288,5 @@ int input_env_file(struct store_secret *s, const char *path, char *err, size_t e
 			goto out;
 	}
 out:
-	sodium_free(buf);
 	return ret;
 }

@@ -343,11 +343,22 @@ int read_whole(const char *path, unsigned char **out, size_t *len, char *err, si
 int manifest_load(const char *path, json_t *docs, char *err, size_t errlen)
 {
 	unsigned char *buf = NULL;
-	size_t len = 0, i = 0;
+	size_t len = 0;
 	int ret;
 
 	if ((ret = slurp(path, &buf, &len, err, errlen)))
 		return ret;
+	ret = manifest_parse(buf, len, path, docs, err, errlen);
+	sodium_free(buf);
+	return ret;
+}
+
+int manifest_parse(const unsigned char *buf, size_t len, const char *path, json_t *docs,
+		   char *err, size_t errlen)
+{
+	size_t i = 0;
+	int ret = 0;
+
 	while (i < len && isspace(buf[i]))
 		i++;
 	if (i < len && (buf[i] == '{' || buf[i] == '[')) {
@@ -372,7 +383,6 @@ int manifest_load(const char *path, json_t *docs, char *err, size_t errlen)
 		if (!ret && json) {
 			json_array_extend(docs, json);
 			json_decref(json);
-			sodium_free(buf);
 			return 0;
 		}
 		json_decref(json);
@@ -384,7 +394,6 @@ int manifest_load(const char *path, json_t *docs, char *err, size_t errlen)
 		if (ret)
 			fail(err, errlen, "%s: %s", path, msg);
 	}
-	sodium_free(buf);
 	return ret;
 }
 

@@ -104,10 +104,11 @@ static int parse_req(struct req *r, const char *s, size_t n)
 			ret = -EINVAL;
 		if (!ret && (!open || !close || close < open || close[1]))
 			ret = -EINVAL;
-		for (char *v = open + 1; !ret && v <= close;) {
+		for (char *v = ret ? NULL : open + 1; v && v <= close;) {
 			char *end = strpbrk(v, ",)");
 
-			ret = add_value(r, v, (size_t)(end - v));
+			if ((ret = add_value(r, v, (size_t)(end - v))))
+				break;
 			v = end + 1;
 		}
 	} else {

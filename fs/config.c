@@ -405,6 +405,12 @@ static int view_handler(struct parse *p, struct view *v, const char *name,
 			return bad(p, "[view %s] audit: '%s' is not on or off", v->name, value);
 		return 1;
 	}
+	if (!strcmp(name, "direct_io")) {
+		if (parse_bool(value, &v->direct_io))
+			return bad(p, "[view %s] direct_io: '%s' is not on or off", v->name, value);
+		v->has_direct_io = true;
+		return 1;
+	}
 	if (!strcmp(name, "layout")) {
 		if (parse_layout(value, &v->layout))
 			return bad(p, "[view %s] layout: '%s' is not plain or kubelet", v->name, value);
@@ -456,6 +462,9 @@ static int handler(void *user, const char *section, const char *name,
 		} else if (strcmp(name, "layout") == 0) {
 			if (parse_layout(value, &c->layout))
 				return bad(p, "[mount] layout: '%s' is not plain or kubelet", value);
+		} else if (strcmp(name, "direct_io") == 0) {
+			if (parse_bool(value, &c->direct_io))
+				return bad(p, "[mount] direct_io: '%s' is not on or off", value);
 		} else {
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
 		}
@@ -667,6 +676,8 @@ int config_load(struct config *c, const char *path, char *err)
 			c->views[i].gid = c->gid;
 		if (!c->views[i].has_layout)
 			c->views[i].layout = c->layout;
+		if (!c->views[i].has_direct_io)
+			c->views[i].direct_io = c->direct_io;
 	}
 	fclose(f);
 	free(p.dir);

@@ -69,6 +69,8 @@ struct view {
 	bool audit;      /* record every open (they then reach the daemon) */
 	enum layout layout;
 	bool has_layout; /* set in the section; else [mount]'s */
+	bool direct_io;  /* keep plaintext out of the page cache */
+	bool has_direct_io;
 };
 
 struct config {
@@ -79,6 +81,7 @@ struct config {
 	gid_t gid;        /* [mount] gid */
 	mode_t mode;      /* [mount] mode of files (folders get x where r) */
 	enum layout layout; /* [mount] layout */
+	bool direct_io;   /* [mount] direct_io: no plaintext in the page cache */
 	enum update_strategy strategy; /* [updates] strategy */
 	unsigned ttl;     /* [updates] ttl, seconds */
 	enum log_level log_level; /* [log] level */

@@ -111,6 +111,7 @@ struct mount {
 	 * reaches the daemon (no_open) and symlink targets are cached.  Only
 	 * the kubelet layout without audit, whose files never change. */
 	bool kernel_only;
+	bool direct_io;           /* plaintext never enters the page cache */
 	pthread_t thread;         /* runs this session's loop */
 	bool running;
 	int loop_result;

@@ -176,8 +176,9 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		fprintf(stderr, "secretfs: mount point '%s': %s\n", mountpoint, strerror(errno));
 		return -1;
 	}
+	m->direct_io = per_caller || (v ? v->direct_io : fs->cfg->direct_io);
 	m->kernel_only = m->layout == LAYOUT_KUBELET && !m->audit && !per_caller &&
-			 fs->cfg->strategy != UPDATE_POLL;
+			 !m->direct_io && fs->cfg->strategy != UPDATE_POLL;
 	if (node_table_init(&m->nodes)) {
 		free(m->mountpoint);
 		return -ENOMEM;

@@ -900,8 +900,10 @@ static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
 			 struct fuse_file_info *fi)
 {
 
-	if (m->per_caller) {
-		fi->direct_io = 1; /* no page cache shared between callers */
+	if (m->direct_io) {
+		/* per caller: no page cache shared between callers; or asked
+		 * for: no plaintext in the page cache at all */
+		fi->direct_io = 1;
 		return;
 	}
 	if (n->cache_users > 0 && n->cache_gen != of->revision) {
@@ -990,7 +992,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			of->len = it->len;
 			of->generation = t.generation;
 			of->revision = t.revision;
-			fi->keep_cache = 1;
+			fi->keep_cache = !m->direct_io;
+			fi->direct_io = m->direct_io;
 			audit(m, &rv, ns, secret, t.key, t.generation, true);
 		}
 	} else if (!err) {

@@ -46,6 +46,9 @@ layout = kubelet
 secret = bench/*
 audit = on
 match = cgroup:/*
+[view direct]
+secret = bench/*
+direct_io = on
 INI
 	chmod 0644 "$1/secretfs.ini"
 	"$BIN/secretctl" -c "$1/secretfs.ini" init >/dev/null
@@ -98,7 +101,7 @@ ln -s ..rev-1 "$V/tmpfs/bench/kdb/..data"
 ln -s ..data/password "$V/tmpfs/bench/kdb/password"
 "$BIN/secretfs" -c "$S/secretfs.ini" --views "$V"
 "$BIN/secretfs" -c "$S/secretfs.ini" --per-caller "$V/shared"
-wait_mount "$V/app" "$V/kube" "$V/audited" "$V/shared"
+wait_mount "$V/app" "$V/kube" "$V/audited" "$V/direct" "$V/shared"
 for f in app audited shared kube; do
 	cmp -s "$W/value" "$V/$f/bench/db/password" || { echo "bench: $f serves wrong bytes" >&2; exit 1; }
 done
@@ -110,6 +113,7 @@ R[read_view_3_ns]=$(rl -n "$OPS" -C "$V/app" bench/db/password)
 R[read_view_kubelet_ns]=$(rl -n "$OPS" -C "$V/kube/bench/db" password)
 R[read_view_kubelet_3_ns]=$(rl -n "$OPS" -C "$V/kube" bench/db/password)
 R[read_view_audit_ns]=$(rl -n $((OPS / 5)) -C "$V/audited/bench/db" password)
+R[read_view_direct_ns]=$(rl -n $((OPS / 5)) -C "$V/direct/bench/db" password)
 R[read_per_caller_ns]=$(rl -n $((OPS / 5)) -C "$V/shared/bench/db" password)
 R[read_per_caller_3_ns]=$(rl -n $((OPS / 5)) -C "$V/shared" bench/db/password)
 R[read_tmpfs_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/tmpfs/bench/db" password)
@@ -118,7 +122,7 @@ R[read_view_kubelet_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/kube/bench/db" passw
 R[cat_tmpfs_us]=$(( $(median_us 5 cat_loop "$V/tmpfs/bench/db/password" 200) / 200 ))
 R[cat_view_us]=$(( $(median_us 5 cat_loop "$V/app/bench/db/password" 200) / 200 ))
 R[cat_view_kubelet_us]=$(( $(median_us 5 cat_loop "$V/kube/bench/db/password" 200) / 200 ))
-for m in app kube audited shared; do fusermount3 -u "$V/$m"; done
+for m in app kube audited direct shared; do fusermount3 -u "$V/$m"; done
 
 echo "== secretctl"
 create_one() { $ctl create secret generic "c-$(now_us)" -n bench --from-literal=k=v; }
@@ -216,6 +220,7 @@ rows = [
     ("per-view mount, kubelet layout", r["read_view_kubelet_ns"], tk),
     ("per-view mount, kubelet layout, 3-level path", r["read_view_kubelet_3_ns"], tk),
     ("per-view mount, audit = on", r["read_view_audit_ns"], t),
+    ("per-view mount, direct_io = on", r["read_view_direct_ns"], t),
     ("per-caller shared mount", r["read_per_caller_ns"], t),
     ("per-caller shared mount, 3-level path", r["read_per_caller_3_ns"], t3),
     ("2 readers at once, tmpfs", r["read_tmpfs_2readers_ns"], r["read_tmpfs_2readers_ns"]),

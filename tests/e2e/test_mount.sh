@@ -195,3 +195,20 @@ test_known_value_never_at_rest_or_in_logs() {
 	done
 	return 0
 }
+
+test_direct_io_keeps_plaintext_out_of_the_page_cache() {
+	new_store
+	printf '[view cached]\nsecret = default/*\n[view direct]\nsecret = default/*\ndirect_io = on\n' >>"$T/secretfs.ini"
+	head -c 8192 /dev/urandom >"$T/v"
+	ctl create secret generic s --from-file=k="$T/v" >/dev/null
+	mkdir -p "$T/views"
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/views" 2>"$T/fs.log" &
+	FS_PID=$!
+	eventually 5 'mountpoint -q "$T/views/cached" && mountpoint -q "$T/views/direct"' || fail "not mounted"
+	cleanup_extra() { fusermount3 -u "$T/views/cached"; fusermount3 -u "$T/views/direct"; }
+	cmp "$T/v" "$T/views/direct/default/s/k" || fail "direct read differs"
+	cmp "$T/v" "$T/views/cached/default/s/k" || fail "cached read differs"
+	expect_eq "direct: no cached pages" "0" "$(fincore --noheadings --output PAGES "$T/views/direct/default/s/k" | tr -d ' ')"
+	[ "$(fincore --noheadings --output PAGES "$T/views/cached/default/s/k" | tr -d ' ')" -gt 0 ] ||
+		fail "the cached view cached nothing: the check cannot tell them apart"
+}

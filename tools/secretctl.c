@@ -523,12 +523,11 @@ static int cmd_create_secret_docker_registry(struct ctx *c)
 
 /* Read the secrets named on the command line, or all of the namespace (or
  * every namespace with -A). */
-static int load_secrets_all(struct ctx *c, unsigned flags, struct store_secret ***out,
-			    size_t *n, int *missing);
+static int load_secrets_all(struct ctx *c, struct store_secret ***out, size_t *n,
+			    int *missing);
 
 /* load_secrets_all(), then only those the -l selector matches. */
-static int load_secrets(struct ctx *c, unsigned flags, struct store_secret ***out,
-			size_t *n, int *missing)
+static int load_secrets(struct ctx *c, struct store_secret ***out, size_t *n, int *missing)
 {
 	struct selector *sel = NULL;
 	char err[STORE_ERRMSG_MAX];
@@ -538,7 +537,7 @@ static int load_secrets(struct ctx *c, unsigned flags, struct store_secret ***ou
 		return die_msg("name cannot be provided when a selector is specified");
 	if (c->selector && selector_parse(&sel, c->selector, err, sizeof(err)))
 		return die_msg("%s", err);
-	if (load_secrets_all(c, flags, out, n, missing)) {
+	if (load_secrets_all(c, out, n, missing)) {
 		selector_free(sel);
 		return 1;
 	}
@@ -555,8 +554,10 @@ static int load_secrets(struct ctx *c, unsigned flags, struct store_secret ***ou
 	return 0;
 }
 
-static int load_secrets_all(struct ctx *c, unsigned flags, struct store_secret ***out,
-			    size_t *n, int *missing)
+/* The named secrets' metadata, or all of the namespace (or of every
+ * namespace with -A); values are read later, one secret at a time. */
+static int load_secrets_all(struct ctx *c, struct store_secret ***out, size_t *n,
+			    int *missing)
 {
 	struct store_secret **v;
 
@@ -564,19 +565,6 @@ static int load_secrets_all(struct ctx *c, unsigned flags, struct store_secret *
 	if (c->nargs == 0) {
 		if (store_secret_list(c->st, c->all_ns ? NULL : ns_of(c), out, n))
 			return die_msg("%s", store_errmsg(c->st));
-		if (flags & STORE_WITH_VALUES) {
-			for (size_t i = 0; i < *n; i++) {
-				struct store_secret *full;
-
-				if (store_secret_get(c->st, (*out)[i]->namespace,
-						     (*out)[i]->name, flags, &full)) {
-					store_secret_list_free(*out, *n);
-					return die_msg("%s", store_errmsg(c->st));
-				}
-				store_secret_free((*out)[i]);
-				(*out)[i] = full;
-			}
-		}
 		return 0;
 	}
 	if (c->all_ns)
@@ -586,7 +574,7 @@ static int load_secrets_all(struct ctx *c, unsigned flags, struct store_secret *
 		return die_msg("out of memory");
 	*n = 0;
 	for (int i = 0; i < c->nargs; i++) {
-		int err = store_secret_get(c->st, ns_of(c), c->args[i], flags, &v[*n]);
+		int err = store_secret_get(c->st, ns_of(c), c->args[i], 0, &v[*n]);
 
 		if (err == -ENOENT) {
 			die_msg("%s", store_errmsg(c->st));
@@ -613,16 +601,24 @@ static int cmd_get_secrets(struct ctx *c)
 
 	if (check_output(c, "json,yaml,name,wide,jsonpath=...") || open_store(c))
 		return 1;
-	if (load_secrets(c, structured ? STORE_WITH_VALUES : 0, &v, &n, &missing))
+	if (load_secrets(c, &v, &n, &missing))
 		return 1;
 	if (structured) {
-		json_t *items = json_array();
+		json_t *items = json_array(), *obj;
 
-		json_t *obj;
+		/* values one secret at a time: each lives in locked memory */
+		for (size_t i = 0; items && i < n && !ret; i++) {
+			struct store_secret *full;
 
-		for (size_t i = 0; items && i < n; i++)
-			json_array_append_new(items, secret_to_json(v[i]));
-		obj = c->nargs == 1 && n == 1 ? json_incref(json_array_get(items, 0)) :
+			if (store_secret_get(c->st, v[i]->namespace, v[i]->name, STORE_WITH_VALUES,
+					     &full)) {
+				ret = die_msg("%s", store_errmsg(c->st));
+				break;
+			}
+			json_array_append_new(items, secret_to_json(full));
+			store_secret_free(full);
+		}
+		obj = ret ? NULL : c->nargs == 1 && n == 1 ? json_incref(json_array_get(items, 0)) :
 		      !missing ? list_to_json(json_incref(items)) : NULL;
 		if (obj && jsonpath) {
 			char err[STORE_ERRMSG_MAX];
@@ -686,7 +682,7 @@ static int cmd_describe_secret(struct ctx *c)
 
 	if (open_store(c))
 		return 1;
-	if (load_secrets(c, 0, &v, &n, &missing))
+	if (load_secrets(c, &v, &n, &missing))
 		return 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct store_secret *s = v[i];
@@ -726,7 +722,7 @@ static int cmd_delete_secret(struct ctx *c)
 		size_t n = 0;
 		int missing;
 
-		if (open_store(c) || load_secrets(c, 0, &v, &n, &missing))
+		if (open_store(c) || load_secrets(c, &v, &n, &missing))
 			return 1;
 		if (n == 0)
 			fprintf(stderr, "No resources found\n");
@@ -801,22 +797,25 @@ static int load_manifests(const struct ctx *c, json_t *docs)
 	return 0;
 }
 
-/* The Secrets among docs (lists flattened), converted; others skipped with
- * a notice. */
-static int collect_secrets(const struct ctx *c, json_t *docs,
-			   struct store_secret ***out, size_t *n)
+/*
+ * The next Secret among docs from *i on, converted (lists are flattened as
+ * they are met; other kinds are skipped with a notice).  0 with *out set,
+ * 0 with *out NULL at the end, or 1 after an error was printed.  One secret
+ * at a time: a file of 10,000 secrets never holds 10,000 secrets' values in
+ * locked memory at once.
+ */
+static int next_secret(const struct ctx *c, json_t *docs, size_t *i,
+		       struct store_secret **out)
 {
 	static const char last_applied[] = "kubectl.kubernetes.io/last-applied-configuration";
 	char err[STORE_ERRMSG_MAX];
-	size_t i;
-	json_t *doc;
 
 	*out = NULL;
-	*n = 0;
-	json_array_foreach(docs, i, doc) {
+	for (; *i < json_array_size(docs); (*i)++) {
+		json_t *doc = json_array_get(docs, *i);
 		const char *kind = json_string_value(json_object_get(doc, "kind"));
 		const char *name = json_string_value(json_object_get(json_object_get(doc, "metadata"), "name"));
-		struct store_secret *s, **v;
+		struct store_secret *s;
 
 		if (!json_is_object(doc))
 			return die_msg("a manifest document is not an object");
@@ -825,7 +824,7 @@ static int collect_secrets(const struct ctx *c, json_t *docs,
 
 			if (items && !json_is_array(items))
 				return die_msg("%s: items must be a list", kind);
-			json_array_extend(docs, items); /* visited later in this loop */
+			json_array_extend(docs, items); /* met later in this walk */
 			continue;
 		}
 		if (!kind || strcmp(kind, "Secret") != 0) {
@@ -846,71 +845,75 @@ static int collect_secrets(const struct ctx *c, json_t *docs,
 				break;
 			}
 		}
-		v = realloc(*out, (*n + 1) * sizeof(*v));
-		if (!v) {
-			store_secret_free(s);
-			return die_msg("out of memory");
-		}
-		*out = v;
-		v[(*n)++] = s;
+		(*i)++;
+		*out = s;
+		return 0;
 	}
 	return 0;
 }
 
 /*
- * apply, create, replace and delete -f: every object is read and checked
- * first, then all are written in one transaction, so that one bad object
- * leaves the store exactly as it was.
+ * apply, create, replace and delete -f: every object is written in one
+ * transaction, rolled back whole at the first bad one, so that one bad
+ * object leaves the store exactly as it was.  What was done is printed
+ * once it is committed.
  */
 static int run_manifests(struct ctx *c, enum manifest_mode mode)
 {
 	static const char *const done[] = { "created", "configured", "unchanged" };
-	struct store_secret **v = NULL;
-	json_t *docs = json_array();
-	enum store_put_result *res = NULL;
-	size_t n = 0;
+	json_t *docs = json_array(), *report = json_array();
+	size_t i = 0, k;
+	json_t *line;
 	int ret = 1;
 
 	if (c->nargs)
 		return die_msg("unexpected argument \"%s\": objects come from -f", c->args[0]);
 	if (!c->nmanifests)
 		return die_msg("must specify one of -f and -k");
-	if (!docs || load_manifests(c, docs) || collect_secrets(c, docs, &v, &n) || open_store(c))
+	if (!docs || !report || load_manifests(c, docs) || open_store(c))
 		goto out;
-	res = calloc(n + 1, sizeof(*res));
-	if (!res || store_batch_begin(c->st)) {
-		die_msg("%s", res ? store_errmsg(c->st) : "out of memory");
+	if (store_batch_begin(c->st)) {
+		die_msg("%s", store_errmsg(c->st));
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		int err = mode == M_DELETE ?
-				  store_secret_delete(c->st, v[i]->namespace, v[i]->name) :
-				  store_secret_put(c->st, v[i], mode == M_APPLY ? STORE_PUT_APPLY :
-						   mode == M_CREATE ? STORE_PUT_CREATE :
-						   STORE_PUT_REPLACE, &res[i]);
+	for (;;) {
+		enum store_put_result res = STORE_CREATED;
+		struct store_secret *s;
+		char text[STORE_MAX_NAME + 32];
+		int err;
 
+		if (next_secret(c, docs, &i, &s)) {
+			store_batch_rollback(c->st);
+			goto out;
+		}
+		if (!s)
+			break;
+		err = mode == M_DELETE ? store_secret_delete(c->st, s->namespace, s->name) :
+		      store_secret_put(c->st, s, mode == M_APPLY ? STORE_PUT_APPLY :
+				       mode == M_CREATE ? STORE_PUT_CREATE : STORE_PUT_REPLACE, &res);
+		if (mode == M_DELETE)
+			snprintf(text, sizeof(text), "secret \"%s\" deleted", s->name);
+		else if (mode == M_REPLACE)
+			snprintf(text, sizeof(text), "secret/%s replaced", s->name);
+		else
+			snprintf(text, sizeof(text), "secret/%s %s", s->name, done[res]);
+		store_secret_free(s);
 		if (err) {
 			die_msg("%s", store_errmsg(c->st));
 			store_batch_rollback(c->st);
 			goto out;
 		}
+		json_array_append_new(report, json_string(text));
 	}
 	if (store_batch_commit(c->st)) {
 		die_msg("%s", store_errmsg(c->st));
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (mode == M_DELETE)
-			printf("secret \"%s\" deleted\n", v[i]->name);
-		else if (mode == M_REPLACE)
-			printf("secret/%s replaced\n", v[i]->name);
-		else
-			printf("secret/%s %s\n", v[i]->name, done[res[i]]);
-	}
+	json_array_foreach(report, k, line)
+		puts(json_string_value(line));
 	ret = 0;
 out:
-	free(res);
-	store_secret_list_free(v, n);
+	json_decref(report);
 	json_decref(docs);
 	return ret;
 }

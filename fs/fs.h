@@ -129,6 +129,9 @@ struct fs {
 	size_t ndisabled;
 	struct open_file *pollers;    /* handles waiting in poll(); under lock */
 	struct watcher *watcher;
+	struct store *events;         /* opened on the first event; under lock */
+	time_t last_event;            /* at most one a second per secret */
+	char last_event_of[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
 };
 
 /* An open, recorded by audit.c. */
@@ -202,6 +205,10 @@ void watcher_stop(struct fs *fs);
 /* Ask the watcher to invalidate a node's attributes (callable from request
  * handlers, which must not notify the kernel themselves).  Under fs->lock. */
 void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino);
+
+/* ops.c: record (once a second at most per secret) that a value of ns/secret failed
+ * authentication, as an event in the store.  Under fs->lock. */
+void fs_tamper_event(struct fs *fs, const char *ns, const char *secret);
 
 /* log.c - never pass a secret value */
 void log_init(enum log_level level, bool to_syslog);

@@ -497,6 +497,7 @@ out:
 	free(fs.disabled);
 	audit_close();
 	store_close(fs.st);
+	store_close(fs.events);
 	if (locked)
 		pthread_mutex_destroy(&fs.lock);
 	fuse_opt_free_args(&o.user_opts);

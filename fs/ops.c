@@ -240,6 +240,32 @@ static int store_err(struct fs *fs, int err)
 	return err == -ENOMEM ? ENOMEM : EIO;
 }
 
+/*
+ * The one write the driver makes: an event saying which secret failed
+ * authentication, for 'secretctl get events'.  Through a connection of its
+ * own, opened when first needed; never a value; a secret read in a loop
+ * gives one event a second.
+ */
+void fs_tamper_event(struct fs *fs, const char *ns, const char *secret)
+{
+	char err[STORE_ERRMSG_MAX], object[STORE_MAX_NAME + 16], which[sizeof(fs->last_event_of)];
+	time_t now = time(NULL);
+
+	snprintf(which, sizeof(which), "%s/%s", ns, secret);
+	if (now == fs->last_event && strcmp(which, fs->last_event_of) == 0)
+		return;
+	fs->last_event = now;
+	memcpy(fs->last_event_of, which, sizeof(which));
+	if (!fs->events && store_open(&fs->events, fs->cfg->store_path, fs->cfg->key_file, 0, err)) {
+		log_msg(LOG_LEVEL_WARNING, "cannot record an event: %s", err);
+		return;
+	}
+	snprintf(object, sizeof(object), "secret/%s", secret);
+	if (store_event_add(fs->events, "Warning", "AuthenticationFailed", ns, object,
+			    "a value failed authentication (tampered or corrupt): not served"))
+		log_msg(LOG_LEVEL_WARNING, "cannot record an event: %s", store_errmsg(fs->events));
+}
+
 static void target_of_stat(struct target *t, enum node_kind kind, mode_t mode,
 			   const struct store_stat *s)
 {
@@ -353,6 +379,8 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 					data->snap = NULL;
 				} else if ((err = store_secret_get(st, ns, secret,
 								   STORE_WITH_VALUES, &t->snap))) {
+					if (err == -EBADMSG)
+						fs_tamper_event(m->fs, ns, secret);
 					return err;
 				}
 				if (t->snap->revision != want) {
@@ -697,6 +725,8 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 
 		node_path(n, &ns, &secret, &unused);
 		err = store_secret_get(m->fs->st, ns, secret, STORE_WITH_VALUES, &snap);
+		if (err == -EBADMSG)
+			fs_tamper_event(m->fs, ns, secret);
 		if (!err) {
 			store_secret_free(n->snap);
 			n->snap = snap;
@@ -998,6 +1028,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		}
 	} else if (!err) {
 		err = store_value_get(fs->st, ns, secret, t.key, &of->data, &of->len, &s);
+		if (err == -EBADMSG)
+			fs_tamper_event(fs, ns, secret);
 		if (!err) {
 			of->generation = s.generation;
 			of->revision = s.revision;

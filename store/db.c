@@ -538,13 +538,51 @@ out:
 	return 0;
 }
 
+/* Read the master key again from its file (after a rekey by another
+ * process). */
+static int master_reload(struct store *st)
+{
+	int err;
+
+	sodium_mprotect_readwrite(st->master);
+	err = seal_keyfile_read(st->key_path, st->master, st->err);
+	sodium_mprotect_noaccess(st->master);
+	return err;
+}
+
 const unsigned char *keyring_key(struct store *st, uint32_t id)
 {
 	const unsigned char *k = seal_key_find(st, id);
+	int err;
 
-	if (!k && keyring_load(st) == 0)
-		k = seal_key_find(st, id);
-	return k;
+	if (k)
+		return k;
+	err = keyring_load(st);
+	if (err == -EKEYREJECTED && st->key_path && master_reload(st) == 0)
+		err = keyring_load(st);
+	return err ? NULL : seal_key_find(st, id);
+}
+
+/*
+ * A rekey that stopped between its commit and putting the new key file in
+ * place leaves the new key in KEY_FILE.new: if that opens the ring, finish
+ * the job.
+ */
+int rekey_recover(struct store *st)
+{
+	char next[4096], err[STORE_ERRMSG_MAX];
+	int ret;
+
+	snprintf(next, sizeof(next), "%s.new", st->key_path);
+	sodium_mprotect_readwrite(st->master);
+	ret = seal_keyfile_read(next, st->master, err);
+	sodium_mprotect_noaccess(st->master);
+	if (ret || (ret = keyring_load(st)))
+		return ret ? ret : -EKEYREJECTED;
+	if (!(st->flags & STORE_RDONLY) && rename(next, st->key_path) != 0)
+		return db_errorf(st, -errno, "cannot finish an interrupted rekey: rename '%s': %s",
+				 next, strerror(errno));
+	return 0;
 }
 
 static int db_connect(struct store *st, const char *path, int flags)
@@ -634,10 +672,18 @@ int store_open(struct store **out, const char *db_path, const char *key_path,
 		ret = db_errorf(st, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	st->key_path = strdup(key_path);
+	if (!st->key_path) {
+		ret = db_errorf(st, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	if ((ret = seal_keyfile_read(key_path, master, st->err)))
 		goto fail;
 	sodium_mprotect_noaccess(master);
-	if ((ret = keyring_load(st))) {
+	ret = keyring_load(st);
+	if (ret == -EKEYREJECTED && rekey_recover(st) == 0)
+		ret = 0;
+	if (ret) {
 		if (ret == -EKEYREJECTED)
 			db_errorf(st, ret, "cannot unlock store '%s' with key file '%s': it does not open the store's data keys (wrong key file?)",
 				  db_path, key_path);
@@ -662,6 +708,7 @@ void store_close(struct store *st)
 		sodium_free(st->keys[0].key);
 	if (st->master)
 		sodium_free(st->master);
+	free(st->key_path);
 	sodium_memzero(st, sizeof(*st));
 	free(st);
 }

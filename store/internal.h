@@ -59,6 +59,7 @@ struct store {
 	int flags;
 	unsigned char uuid[SEAL_UUID_BYTES];
 	unsigned char *master;               /* sodium_malloc'd, no access when idle */
+	char *key_path;                      /* where the master key is read from */
 	struct seal_key keys[SEAL_MAX_KEYS]; /* the unwrapped key ring */
 	size_t nkeys;
 	uint32_t active_key;                 /* id of the key that seals */
@@ -112,5 +113,6 @@ const unsigned char *seal_key_find(const struct store *st, uint32_t id);
  * rotation by another process); NULL if the ring has no such key. */
 const unsigned char *keyring_key(struct store *st, uint32_t id);
 int keyring_load(struct store *st);
+int rekey_recover(struct store *st);
 
 #endif

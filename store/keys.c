@@ -11,7 +11,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -235,4 +237,83 @@ int store_key_retire(struct store *st, uint32_t id)
 fail:
 	db_rollback(st);
 	return err;
+}
+
+/*
+ * Replace the master key: a new random key is written to KEY_FILE.new
+ * (0400, exclusively), every data key is wrapped again under it in one
+ * transaction, then KEY_FILE.new replaces KEY_FILE.  Values are untouched.
+ * If this stops between the commit and the rename, the next open finds the
+ * new key in KEY_FILE.new and finishes (rekey_recover()).
+ */
+int store_rekey(struct store *st)
+{
+	char next[4096], err[STORE_ERRMSG_MAX], *dir, *slash;
+	unsigned char *master = sodium_malloc(STORE_MASTER_KEY_BYTES);
+	sqlite3_stmt *q = NULL;
+	int ret, fd;
+
+	if (!master)
+		return db_errorf(st, -ENOMEM, "out of memory");
+	snprintf(next, sizeof(next), "%s.new", st->key_path);
+	if ((ret = seal_keyfile_create(next, master, err))) {
+		sodium_free(master);
+		return db_errorf(st, ret, "%s%s", err, ret == -EEXIST ?
+				 " (left by an interrupted rekey? open the store once to finish it, or remove it)" : "");
+	}
+	if ((ret = db_begin(st, true)))
+		goto fail;
+	if (sqlite3_prepare_v2(st->db, "UPDATE keyring SET wrapped = ?2 WHERE id = ?1", -1, &q,
+			       NULL) != SQLITE_OK) {
+		ret = db_fail(st, "cannot re-wrap the data keys");
+		goto fail;
+	}
+	for (size_t i = 0; i < st->nkeys; i++) {
+		unsigned char *wrapped;
+		size_t len;
+
+		if ((ret = seal_wrap_key(&wrapped, &len, master, st->uuid, st->keys[i].id,
+					 st->keys[i].key)))
+			goto fail;
+		sqlite3_bind_int64(q, 1, st->keys[i].id);
+		sqlite3_bind_blob(q, 2, wrapped, (int)len, SQLITE_TRANSIENT);
+		free(wrapped);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			ret = db_fail(st, "cannot re-wrap the data keys");
+			goto fail;
+		}
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((ret = db_commit(st)))
+		goto fail;
+	if (rename(next, st->key_path) != 0) {
+		ret = db_errorf(st, -errno, "the store now opens with '%s' only: cannot rename it to '%s': %s",
+				next, st->key_path, strerror(errno));
+		sodium_free(master);
+		return ret;
+	}
+	dir = strdup(st->key_path);
+	if (dir) {
+		slash = strrchr(dir, '/');
+		if (slash)
+			slash[slash == dir ? 1 : 0] = '\0';
+		fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+		free(dir);
+	}
+	sodium_free(st->master);
+	st->master = master;
+	sodium_mprotect_noaccess(st->master);
+	return 0;
+fail:
+	sqlite3_finalize(q);
+	db_rollback(st);
+	unlink(next);
+	sodium_free(master);
+	return ret;
 }

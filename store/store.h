@@ -296,6 +296,13 @@ int store_keyring_each(struct store *st, store_keyring_fn fn, void *ctx);
  * is the active key). */
 int store_key_retire(struct store *st, uint32_t id);
 
+/*
+ * Replace the master key: a new random one in the key file (the old file is
+ * replaced; keep a copy of the new one), every data key wrapped again under
+ * it.  Values are untouched.  Crash-safe: see keys.c.
+ */
+int store_rekey(struct store *st);
+
 /* --- events -------------------------------------------------------------- */
 
 struct store_event {

@@ -1025,6 +1025,19 @@ static int cmd_delete_key(struct ctx *c)
 	return 0;
 }
 
+static int cmd_rekey(struct ctx *c)
+{
+	if (c->nargs)
+		return die_msg("rekey takes no arguments");
+	if (open_store(c))
+		return 1;
+	if (store_rekey(c->st))
+		return die_msg("%s", store_errmsg(c->st));
+	printf("master key replaced: '%s' holds the new key (mode 0400); keep a copy of it,\n"
+	       "the old key no longer opens the store\n", c->cfg.key_file);
+	return 0;
+}
+
 /* --- edit --------------------------------------------------------------- */
 
 static const char edit_header[] =
@@ -1593,6 +1606,10 @@ static const struct command commands[] = {
 	  "Add a new data key, make it the one that seals, and re-seal every secret\n"
 	  "under it in batches of 500 (one transaction each); readers keep reading.\n"
 	  "Then retire the old key with 'secretctl delete key ID'." },
+	{ "rekey", cmd_rekey, 0, "secretctl rekey",
+	  "Replace the master key: a new random key file takes the old one's place and\n"
+	  "every data key is wrapped again under it (values are not touched).  If it is\n"
+	  "interrupted, the next open of the store finishes it." },
 	{ "get keys", cmd_get_keys, 0, "secretctl get keys",
 	  "List the data-key ring: ID, STATE (active or retiring), how many secrets\n"
 	  "each key still seals, AGE." },

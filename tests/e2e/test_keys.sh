@@ -47,3 +47,30 @@ PY
 		"$(sqlite3 "$T/store/store.db" "SELECT key_id FROM secrets WHERE name = 'after'")"
 	expect_eq "still readable" "v" "$(cat "$M/default/after/k")"
 }
+
+test_rekey() {
+	new_store
+	ctl create secret generic s --from-literal=k=v >/dev/null
+	mount_fs
+	cp "$T/store/master.key" "$T/old.key"
+	expect_contains "rekey" "$(ctl rekey)" "master key replaced"
+	expect_eq "mode" "400" "$(stat -c %a "$T/store/master.key")"
+	cmp -s "$T/old.key" "$T/store/master.key" && fail "the key file did not change"
+	expect_eq "reads with the new key" "v" "$(ctl get secret s -o jsonpath='{.data.k}' | base64 -d)"
+	sed "s|^key_file = .*|key_file = $T/old.key|" "$T/secretfs.ini" >"$T/old.ini"
+	expect_errno "the old key is useless" "wrong key file?" "$BIN/secretctl" -c "$T/old.ini" get secrets
+	# the running daemon reads on, and learns the new master key when it must
+	expect_eq "daemon, old secret" "v" "$(cat "$M/default/s/k")"
+	ctl rotate-key >/dev/null
+	ctl create secret generic t --from-literal=k=w >/dev/null
+	expect_eq "daemon, new data key" "w" "$(cat "$M/default/t/k")"
+	# an interrupted rekey (committed, key file not yet replaced) finishes on the next open
+	cp "$T/store/master.key" "$T/new.key"
+	ctl rekey >/dev/null
+	mv "$T/store/master.key" "$T/store/master.key.new"
+	cp "$T/new.key" "$T/store/master.key" # the previous key back in place
+	expect_eq "recovered" "w" "$(ctl get secret t -o jsonpath='{.data.k}' | base64 -d)"
+	[ -e "$T/store/master.key.new" ] && fail "the recovery left master.key.new"
+	cmp -s "$T/new.key" "$T/store/master.key" && fail "the recovery kept the old key"
+	return 0
+}

@@ -63,3 +63,44 @@ test_tampering_fails_closed() {
 	# secretctl refuses to show them too
 	expect_errno "secretctl" "failed authentication" ctl get secret v-cipher -o json
 }
+
+# a canary value, raw, base64 and hex: nowhere at rest, in logs, in /tmp,
+# or in a core dump after the daemon crashes
+test_canary_sweep() {
+	new_store
+	local canary=CANARY-sweep-4f1c9e2b7a b64 hex f hits=0
+	b64=$(printf '%s' "$canary" | base64)
+	hex=$(printf '%s' "$canary" | od -An -tx1 | tr -d ' \n')
+	printf '[audit]\npath = %s/audit.log\n[view v]\nsecret = default/*\naudit = on\n' "$T" >>"$T/secretfs.ini"
+	ctl create secret generic c --from-literal=k="$canary" >/dev/null
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: m}\nstringData: {k: %s}\n' "$canary" |
+		ctl apply -f - >/dev/null
+	EDITOR=true ctl edit secret c >/dev/null
+	ctl exec --from c -- true
+	M=$T/mnt
+	mkdir -p "$M"
+	# the daemon's working folder is where a core file would land (core_pattern
+	# is a plain name here); run it from a folder of ours
+	mkdir -p "$T/cwd"
+	# and allow cores, so that only the daemon's own hardening prevents one
+	(cd "$T/cwd" && ulimit -c unlimited && exec "$BIN/secretfs" -c "$T/secretfs.ini" -f --view v "$M" 2>"$T/fs.log") &
+	FS_PID=$!
+	eventually 5 'mountpoint -q "$M"' || fail "not mounted"
+	expect_eq "served" "$canary" "$(cat "$M/default/c/k")"
+	local pid
+	pid=$(pgrep -f "secretfs -c $T/secretfs.ini -f --view v") || fail "no daemon"
+	kill -SEGV "$pid"
+	wait "$FS_PID" 2>/dev/null || true
+	FS_PID=
+	fusermount3 -uz "$M" 2>/dev/null || true
+	for f in "$T"/store/store.db* "$T"/fs.log "$T"/audit.log $(find /tmp "$T/cwd" /var/lib/systemd/coredump -xdev -type f -newer "$T/secretfs.ini" 2>/dev/null | grep -v "^$T/secretfs.ini$"); do
+		[ -f "$f" ] || continue
+		case "$f" in "$T"/*.yaml) continue ;; esac
+		if grep -qa -e "$canary" -e "$b64" "$f" || od -An -tx1 "$f" | tr -d ' \n' | grep -q "$hex"; then
+			echo "found in $f"
+			hits=$((hits + 1))
+		fi
+	done
+	expect_eq "hits" "0" "$hits"
+	[ -z "$(ls -A "$T/cwd")" ] || fail "the crash left a core file: $(ls "$T/cwd")"
+}

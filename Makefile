@@ -40,7 +40,7 @@ CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/n
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 STORE_SRC := store/db.c store/seal.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c
-CONF_SRC  := fs/config.c
+CONF_SRC  := fs/config.c fs/passphrase.c
 FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c
 CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c
 

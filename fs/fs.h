@@ -120,6 +120,7 @@ struct mount {
 /* The daemon: every mount it serves, and the one store behind them. */
 struct fs {
 	const struct config *cfg;
+	struct store_unlock unlock;   /* the key file, or a passphrase */
 	struct store *st;        /* protected by lock */
 	pthread_mutex_t lock;    /* guards st and every mount's nodes */
 	time_t started;

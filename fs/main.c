@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "fs.h"
+#include "passphrase.h"
 
 /* How long the kernel may trust a name or an attribute: under the watch
  * strategy, until told otherwise (a day, then it asks anyway). */
@@ -46,6 +47,7 @@ struct options {
 	bool foreground;
 	bool debug;
 	const char *mountpoint;
+	int passphrase_fd;          /* -1: none */
 	struct fuse_args user_opts; /* -o ... */
 };
 
@@ -64,6 +66,8 @@ static void usage(FILE *f)
 	      "      --views DIR     serve every configured view at DIR/NAME, one daemon\n"
 	      "      --per-caller    one shared mount (allow_other); each request sees the\n"
 	      "                      view whose 'match = cgroup:GLOB' fits the caller\n"
+	      "      --passphrase-fd N  read the passphrase of a store locked with one from\n"
+	      "                      file descriptor N (a store with a key file needs none)\n"
 	      "  -f, --foreground    stay in the foreground and log to stderr\n"
 	      "                      (default: daemonize once mounted, log to syslog)\n"
 	      "  -d, --debug         foreground, debug log and FUSE request tracing\n"
@@ -95,6 +99,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "view", required_argument, NULL, 'v' },
 		{ "views", required_argument, NULL, 'W' },
 		{ "per-caller", no_argument, NULL, 'P' },
+		{ "passphrase-fd", required_argument, NULL, 'F' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -109,6 +114,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'v': o->view = optarg; break;
 		case 'W': o->views_dir = optarg; break;
 		case 'P': o->per_caller = true; break;
+		case 'F': {
+			char *end;
+			long fd = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || fd < 0 || fd > 1000000) {
+				fprintf(stderr, "secretfs: --passphrase-fd: '%s' is not a file descriptor\n",
+					optarg);
+				return 2;
+			}
+			o->passphrase_fd = (int)fd;
+			break;
+		}
 		case 'f': o->foreground = true; break;
 		case 'd': o->foreground = o->debug = true; break;
 		case 'o':
@@ -206,7 +223,7 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 	struct store *st;
 	int ret = 0;
 
-	ret = store_open(&st, fs->cfg->store_path, fs->cfg->key_file, STORE_RDONLY, err);
+	ret = store_open_with(&st, fs->cfg->store_path, &fs->unlock, STORE_RDONLY, err);
 	if (ret) {
 		fprintf(stderr, "secretfs: %s\n", err);
 		return ret == -EKEYREJECTED ? -EXIT_BAD_KEY :
@@ -420,7 +437,8 @@ static int serve(struct fs *fs)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .user_opts = FUSE_ARGS_INIT(0, NULL) };
+	struct options o = { .user_opts = FUSE_ARGS_INIT(0, NULL), .passphrase_fd = -1 };
+	char *passphrase = NULL;
 	struct fs fs = { 0 };
 	char err[CONFIG_ERR_MAX];
 	struct config cfg;
@@ -444,6 +462,15 @@ int main(int argc, char **argv)
 	log_init(o.debug ? LOG_LEVEL_DEBUG : cfg.log_level, false);
 	fs.cfg = &cfg;
 	fs.started = time(NULL);
+	fs.unlock.key_file = cfg.key_file;
+	if (o.passphrase_fd >= 0) {
+		if (passphrase_read(&passphrase, &fs.unlock.passlen, o.passphrase_fd, "", err,
+				    sizeof(err))) {
+			fprintf(stderr, "secretfs: %s\n", err);
+			goto out;
+		}
+		fs.unlock.passphrase = passphrase;
+	}
 	if (pthread_mutex_init(&fs.lock, NULL))
 		goto out;
 	locked = true;
@@ -459,7 +486,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (!o.foreground)
 		log_init(cfg.log_level, true);
-	if (store_open(&fs.st, cfg.store_path, cfg.key_file, STORE_RDONLY, err)) {
+	if (store_open_with(&fs.st, cfg.store_path, &fs.unlock, STORE_RDONLY, err)) {
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		goto out;
 	}
@@ -501,6 +528,7 @@ out:
 	if (locked)
 		pthread_mutex_destroy(&fs.lock);
 	fuse_opt_free_args(&o.user_opts);
+	passphrase_free(passphrase);
 	if (have_cfg)
 		config_release(&cfg);
 	return ret;

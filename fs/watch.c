@@ -348,7 +348,7 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 		snprintf(err, len, "cannot create an eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	if (store_open(&w->st, fs->cfg->store_path, fs->cfg->key_file, STORE_RDONLY, serr)) {
+	if (store_open_with(&w->st, fs->cfg->store_path, &fs->unlock, STORE_RDONLY, serr)) {
 		snprintf(err, len, "%s", serr);
 		goto fail;
 	}

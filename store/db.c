@@ -558,7 +558,7 @@ const unsigned char *keyring_key(struct store *st, uint32_t id)
 	if (k)
 		return k;
 	err = keyring_load(st);
-	if (err == -EKEYREJECTED && st->key_path && master_reload(st) == 0)
+	if (err == -EKEYREJECTED && st->key_path && !st->passphrase && master_reload(st) == 0)
 		err = keyring_load(st);
 	return err ? NULL : seal_key_find(st, id);
 }
@@ -626,6 +626,53 @@ static struct store *store_alloc(void)
 int store_open(struct store **out, const char *db_path, const char *key_path,
 	       int flags, char *err)
 {
+	struct store_unlock u = { .key_file = key_path };
+
+	return store_open_with(out, db_path, &u, flags, err);
+}
+
+/* The store's passphrase parameters, if it is locked with one: 1 and the
+ * salt and limits; 0 if it uses a key file. */
+static int kdf_params(struct store *st, unsigned char salt[crypto_pwhash_SALTBYTES],
+		      unsigned long long *ops, size_t *mem)
+{
+	sqlite3_stmt *q;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT (SELECT value FROM meta WHERE key = 'kdf_salt'),"
+			       " (SELECT value FROM meta WHERE key = 'kdf_ops'),"
+			       " (SELECT value FROM meta WHERE key = 'kdf_mem')", -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, "cannot read the store's key settings");
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_BLOB &&
+	    sqlite3_column_bytes(q, 0) == crypto_pwhash_SALTBYTES) {
+		memcpy(salt, sqlite3_column_blob(q, 0), crypto_pwhash_SALTBYTES);
+		*ops = (unsigned long long)sqlite3_column_int64(q, 1);
+		*mem = (size_t)sqlite3_column_int64(q, 2);
+		ret = 1;
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+/* Argon2id: the master key from a passphrase and the store's parameters. */
+int kdf_derive(unsigned char *master, const char *pass, size_t len,
+	       const unsigned char *salt, unsigned long long ops, size_t mem)
+{
+	if (crypto_pwhash(master, STORE_MASTER_KEY_BYTES, pass, len, salt, ops, mem,
+			  crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int store_open_with(struct store **out, const char *db_path, const struct store_unlock *u,
+		    int flags, char *err)
+{
+	const char *key_path = u->key_file;
+	unsigned char salt[crypto_pwhash_SALTBYTES];
+	unsigned long long ops = 0;
+	size_t mem = 0;
+	bool passphrase = false;
 	unsigned char *master = NULL;
 	struct store *st;
 	struct stat sb;
@@ -672,19 +719,39 @@ int store_open(struct store **out, const char *db_path, const char *key_path,
 		ret = db_errorf(st, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	st->key_path = strdup(key_path);
-	if (!st->key_path) {
-		ret = db_errorf(st, -ENOMEM, "out of memory");
+	if ((ret = kdf_params(st, salt, &ops, &mem)) < 0)
 		goto fail;
+	passphrase = ret == 1;
+	st->key_path = key_path ? strdup(key_path) : NULL;
+	st->passphrase = passphrase;
+	if (passphrase) {
+		/* locked with a passphrase (Argon2id): the key file plays no part */
+		if (!u->passphrase) {
+			ret = db_errorf(st, -ENOKEY,
+					"store '%s' is locked with a passphrase: give it on a terminal or with --passphrase-fd N",
+					db_path);
+			goto fail;
+		}
+		if ((ret = kdf_derive(master, u->passphrase, u->passlen, salt, ops, mem))) {
+			db_errorf(st, ret, "not enough memory to derive the key from the passphrase");
+			goto fail;
+		}
+	} else {
+		if (!st->key_path) {
+			ret = db_errorf(st, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		if ((ret = seal_keyfile_read(key_path, master, st->err)))
+			goto fail;
 	}
-	if ((ret = seal_keyfile_read(key_path, master, st->err)))
-		goto fail;
 	sodium_mprotect_noaccess(master);
 	ret = keyring_load(st);
-	if (ret == -EKEYREJECTED && rekey_recover(st) == 0)
+	if (ret == -EKEYREJECTED && !passphrase && rekey_recover(st) == 0)
 		ret = 0;
 	if (ret) {
-		if (ret == -EKEYREJECTED)
+		if (ret == -EKEYREJECTED && passphrase)
+			db_errorf(st, ret, "cannot unlock store '%s': wrong passphrase", db_path);
+		else if (ret == -EKEYREJECTED)
 			db_errorf(st, ret, "cannot unlock store '%s' with key file '%s': it does not open the store's data keys (wrong key file?)",
 				  db_path, key_path);
 		goto fail;

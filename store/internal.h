@@ -5,6 +5,7 @@
 #define SECRETFS_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <sodium.h>
 
 #include "store.h"
 
@@ -59,7 +60,8 @@ struct store {
 	int flags;
 	unsigned char uuid[SEAL_UUID_BYTES];
 	unsigned char *master;               /* sodium_malloc'd, no access when idle */
-	char *key_path;                      /* where the master key is read from */
+	char *key_path;                      /* the configured key file */
+	bool passphrase;                     /* unlocked with a passphrase instead */
 	struct seal_key keys[SEAL_MAX_KEYS]; /* the unwrapped key ring */
 	size_t nkeys;
 	uint32_t active_key;                 /* id of the key that seals */
@@ -114,5 +116,7 @@ const unsigned char *seal_key_find(const struct store *st, uint32_t id);
 const unsigned char *keyring_key(struct store *st, uint32_t id);
 int keyring_load(struct store *st);
 int rekey_recover(struct store *st);
+int kdf_derive(unsigned char *master, const char *pass, size_t len,
+	       const unsigned char *salt, unsigned long long ops, size_t mem);
 
 #endif

@@ -246,13 +246,101 @@ fail:
  * If this stops between the commit and the rename, the next open finds the
  * new key in KEY_FILE.new and finishes (rekey_recover()).
  */
+/* Inside a transaction: wrap every data key again under master. */
+static int rewrap_all(struct store *st, const unsigned char *master)
+{
+	sqlite3_stmt *q;
+	int ret = 0;
+
+	if (sqlite3_prepare_v2(st->db, "UPDATE keyring SET wrapped = ?2 WHERE id = ?1", -1, &q,
+			       NULL) != SQLITE_OK)
+		return db_fail(st, "cannot re-wrap the data keys");
+	for (size_t i = 0; !ret && i < st->nkeys; i++) {
+		unsigned char *wrapped;
+		size_t len;
+
+		if ((ret = seal_wrap_key(&wrapped, &len, master, st->uuid, st->keys[i].id,
+					 st->keys[i].key)))
+			break;
+		sqlite3_bind_int64(q, 1, st->keys[i].id);
+		sqlite3_bind_blob(q, 2, wrapped, (int)len, SQLITE_TRANSIENT);
+		free(wrapped);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			ret = db_fail(st, "cannot re-wrap the data keys");
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	return ret;
+}
+
+static int exec_sql(struct store *st, const char *sql)
+{
+	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	       db_fail(st, "cannot change the store's key settings");
+}
+
+int store_rekey_passphrase(struct store *st, const char *pass, size_t len)
+{
+	unsigned char salt[crypto_pwhash_SALTBYTES];
+	unsigned long long ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+	size_t mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	unsigned char *master = sodium_malloc(STORE_MASTER_KEY_BYTES);
+	sqlite3_stmt *q = NULL;
+	int ret;
+
+	if (!master)
+		return db_errorf(st, -ENOMEM, "out of memory");
+	if (len < 8) {
+		sodium_free(master);
+		return db_errorf(st, -EINVAL, "a passphrase needs at least 8 characters");
+	}
+	randombytes_buf(salt, sizeof(salt));
+	if (kdf_derive(master, pass, len, salt, ops, mem)) {
+		sodium_free(master);
+		return db_errorf(st, -ENOMEM, "not enough memory to derive the key from the passphrase");
+	}
+	if ((ret = db_begin(st, true)))
+		goto fail;
+	if ((ret = rewrap_all(st, master)) ||
+	    (ret = exec_sql(st, "DELETE FROM meta WHERE key IN ('kdf_salt', 'kdf_ops', 'kdf_mem')")))
+		goto fail;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO meta(key, value) VALUES ('kdf_salt', ?1),"
+			       " ('kdf_ops', ?2), ('kdf_mem', ?3)", -1, &q, NULL) != SQLITE_OK) {
+		ret = db_fail(st, "cannot store the passphrase parameters");
+		goto fail;
+	}
+	sqlite3_bind_blob(q, 1, salt, sizeof(salt), SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)ops);
+	sqlite3_bind_int64(q, 3, (int64_t)mem);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		ret = db_fail(st, "cannot store the passphrase parameters");
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((ret = db_commit(st)))
+		goto fail;
+	sodium_free(st->master);
+	st->master = master;
+	sodium_mprotect_noaccess(st->master);
+	st->passphrase = true; /* no key file to re-read from now on */
+	return 0;
+fail:
+	sqlite3_finalize(q);
+	db_rollback(st);
+	sodium_free(master);
+	return ret;
+}
+
 int store_rekey(struct store *st)
 {
 	char next[4096], err[STORE_ERRMSG_MAX], *dir, *slash;
-	unsigned char *master = sodium_malloc(STORE_MASTER_KEY_BYTES);
-	sqlite3_stmt *q = NULL;
+	unsigned char *master;
 	int ret, fd;
 
+	if (!st->key_path)
+		return db_errorf(st, -EINVAL, "no key file to write: the configuration names none");
+	master = sodium_malloc(STORE_MASTER_KEY_BYTES);
 	if (!master)
 		return db_errorf(st, -ENOMEM, "out of memory");
 	snprintf(next, sizeof(next), "%s.new", st->key_path);
@@ -263,29 +351,9 @@ int store_rekey(struct store *st)
 	}
 	if ((ret = db_begin(st, true)))
 		goto fail;
-	if (sqlite3_prepare_v2(st->db, "UPDATE keyring SET wrapped = ?2 WHERE id = ?1", -1, &q,
-			       NULL) != SQLITE_OK) {
-		ret = db_fail(st, "cannot re-wrap the data keys");
+	if ((ret = rewrap_all(st, master)) ||
+	    (ret = exec_sql(st, "DELETE FROM meta WHERE key IN ('kdf_salt', 'kdf_ops', 'kdf_mem')")))
 		goto fail;
-	}
-	for (size_t i = 0; i < st->nkeys; i++) {
-		unsigned char *wrapped;
-		size_t len;
-
-		if ((ret = seal_wrap_key(&wrapped, &len, master, st->uuid, st->keys[i].id,
-					 st->keys[i].key)))
-			goto fail;
-		sqlite3_bind_int64(q, 1, st->keys[i].id);
-		sqlite3_bind_blob(q, 2, wrapped, (int)len, SQLITE_TRANSIENT);
-		free(wrapped);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			ret = db_fail(st, "cannot re-wrap the data keys");
-			goto fail;
-		}
-		sqlite3_reset(q);
-	}
-	sqlite3_finalize(q);
-	q = NULL;
 	if ((ret = db_commit(st)))
 		goto fail;
 	if (rename(next, st->key_path) != 0) {
@@ -309,9 +377,9 @@ int store_rekey(struct store *st)
 	sodium_free(st->master);
 	st->master = master;
 	sodium_mprotect_noaccess(st->master);
+	st->passphrase = false;
 	return 0;
 fail:
-	sqlite3_finalize(q);
 	db_rollback(st);
 	unlink(next);
 	sodium_free(master);

@@ -151,6 +151,19 @@ int store_create(const char *db_path, const char *key_path, char *err)
 int store_open(struct store **out, const char *db_path, const char *key_path,
 	       int flags, char *err) __attribute__((warn_unused_result));
 
+/* How to unlock a store: its key file, or, for a store rekeyed to a
+ * passphrase, the passphrase (never from argv: a terminal or a fd). */
+struct store_unlock {
+	const char *key_file;
+	const char *passphrase; /* NULL if none was given */
+	size_t passlen;
+};
+
+/* store_open() with a passphrase as well: -ENOKEY when the store needs one
+ * and none was given, -EKEYREJECTED for a wrong one. */
+int store_open_with(struct store **out, const char *db_path, const struct store_unlock *u,
+		    int flags, char *err) __attribute__((warn_unused_result));
+
 /* Close a handle and wipe its keys.  Accepts NULL. */
 void store_close(struct store *st);
 
@@ -302,6 +315,10 @@ int store_key_retire(struct store *st, uint32_t id);
  * it.  Values are untouched.  Crash-safe: see keys.c.
  */
 int store_rekey(struct store *st);
+/* Replace the master key with one derived from a passphrase (Argon2id,
+ * crypto_pwhash's interactive limits, parameters stored in the store); the
+ * key file no longer plays a part.  store_rekey() goes back to a key file. */
+int store_rekey_passphrase(struct store *st, const char *pass, size_t len);
 
 /* --- events -------------------------------------------------------------- */
 

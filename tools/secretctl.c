@@ -35,6 +35,7 @@
 
 #include "ctl.h"
 #include "fs/config.h"
+#include "fs/passphrase.h"
 
 /* Flags, as bits, so each command can say which it takes. */
 enum {
@@ -54,7 +55,8 @@ enum {
 	F_FROM = 1 << 13,
 	F_PREFIX = 1 << 14,
 	F_SELECTOR = 1 << 15,
-	F_LAST = F_SELECTOR,
+	F_REKEY = 1 << 16,
+	F_LAST = F_REKEY,
 };
 
 struct ctx {
@@ -71,6 +73,9 @@ struct ctx {
 	size_t nfrom;
 	const char *prefix;
 	const char *selector;
+	int passphrase_fd, new_passphrase_fd;
+	bool to_passphrase;
+	char *passphrase;
 	const char **literals, **files, **env_files, **manifests;
 	size_t nliterals, nfiles, nenv_files, nmanifests;
 	unsigned given;      /* F_* flags on the command line */
@@ -160,7 +165,27 @@ static int open_store(struct ctx *c)
 
 	if (load_config(c))
 		return 1;
-	if (store_open(&c->st, c->cfg.store_path, c->cfg.key_file, 0, err))
+	struct store_unlock u = { .key_file = c->cfg.key_file };
+	int ret;
+
+	if (c->passphrase_fd >= 0 && !c->passphrase &&
+	    passphrase_read(&c->passphrase, &u.passlen, c->passphrase_fd, "", err, sizeof(err)))
+		return die_msg("%s", err);
+	if (c->passphrase) {
+		u.passphrase = c->passphrase;
+		u.passlen = strlen(c->passphrase);
+	}
+	ret = store_open_with(&c->st, c->cfg.store_path, &u, 0, err);
+	if (ret == -ENOKEY && isatty(STDIN_FILENO)) {
+		char prompt[512];
+
+		snprintf(prompt, sizeof(prompt), "Passphrase for store '%s': ", c->cfg.store_path);
+		if (passphrase_read(&c->passphrase, &u.passlen, -1, prompt, err, sizeof(err)))
+			return die_msg("%s", err);
+		u.passphrase = c->passphrase;
+		ret = store_open_with(&c->st, c->cfg.store_path, &u, 0, err);
+	}
+	if (ret)
 		return die_msg("%s", err);
 	store_set_max_per_namespace(c->st, c->cfg.max_secrets_per_namespace);
 	return 0;
@@ -1027,10 +1052,37 @@ static int cmd_delete_key(struct ctx *c)
 
 static int cmd_rekey(struct ctx *c)
 {
+	char err[STORE_ERRMSG_MAX], *pass = NULL, *again = NULL;
+	size_t len = 0, len2 = 0;
+	int ret;
+
 	if (c->nargs)
 		return die_msg("rekey takes no arguments");
 	if (open_store(c))
 		return 1;
+	if (c->to_passphrase) {
+		if (passphrase_read(&pass, &len, c->new_passphrase_fd, "New passphrase: ", err,
+				    sizeof(err)))
+			return die_msg("%s", err);
+		if (c->new_passphrase_fd < 0 &&
+		    passphrase_read(&again, &len2, -1, "The same again: ", err, sizeof(err))) {
+			passphrase_free(pass);
+			return die_msg("%s", err);
+		}
+		if (again && (len != len2 || sodium_memcmp(pass, again, len) != 0)) {
+			passphrase_free(pass);
+			passphrase_free(again);
+			return die_msg("the passphrases differ; nothing was changed");
+		}
+		ret = store_rekey_passphrase(c->st, pass, len);
+		passphrase_free(pass);
+		passphrase_free(again);
+		if (ret)
+			return die_msg("%s", store_errmsg(c->st));
+		printf("master key replaced: the store now opens with its passphrase (Argon2id);\n"
+		       "the key file '%s' no longer opens it and can be removed\n", c->cfg.key_file);
+		return 0;
+	}
 	if (store_rekey(c->st))
 		return die_msg("%s", store_errmsg(c->st));
 	printf("master key replaced: '%s' holds the new key (mode 0400); keep a copy of it,\n"
@@ -1606,10 +1658,13 @@ static const struct command commands[] = {
 	  "Add a new data key, make it the one that seals, and re-seal every secret\n"
 	  "under it in batches of 500 (one transaction each); readers keep reading.\n"
 	  "Then retire the old key with 'secretctl delete key ID'." },
-	{ "rekey", cmd_rekey, 0, "secretctl rekey",
-	  "Replace the master key: a new random key file takes the old one's place and\n"
-	  "every data key is wrapped again under it (values are not touched).  If it is\n"
-	  "interrupted, the next open of the store finishes it." },
+	{ "rekey", cmd_rekey, F_REKEY, "secretctl rekey [--to-passphrase [--new-passphrase-fd N]]",
+	  "Replace the master key, wrapping only the data keys again (values are not\n"
+	  "touched): by a new random key file in the configured key file's place, or\n"
+	  "with --to-passphrase by a key derived from a passphrase (Argon2id), read from\n"
+	  "the terminal or --new-passphrase-fd N, never from the command line.  A store\n"
+	  "with a passphrase opens with --passphrase-fd N or asks on a terminal.  An\n"
+	  "interrupted key-file rekey is finished by the next open." },
 	{ "get keys", cmd_get_keys, 0, "secretctl get keys",
 	  "List the data-key ring: ID, STATE (active or retiring), how many secrets\n"
 	  "each key still seals, AGE." },
@@ -1637,6 +1692,8 @@ static void usage_all(FILE *f)
 	      "  -c, --config FILE      configuration (default $SECRETFS_CONFIG, else "
 	      CONFIG_DEFAULT_PATH ")\n"
 	      "  -n, --namespace NS     namespace (default \"default\")\n"
+	      "      --passphrase-fd N  the passphrase of a store locked with one, from fd N\n"
+	      "                         (on a terminal it is asked for)\n"
 	      "  -h, --help             help for any command, e.g. 'secretctl get secrets --help'\n",
 	      f);
 }
@@ -1708,6 +1765,9 @@ static const struct option long_opts[] = {
 	{ "docker-email", required_argument, NULL, 4 },
 	{ "from", required_argument, NULL, 5 },
 	{ "selector", required_argument, NULL, 'l' },
+	{ "passphrase-fd", required_argument, NULL, 7 },
+	{ "new-passphrase-fd", required_argument, NULL, 8 },
+	{ "to-passphrase", no_argument, NULL, 9 },
 	{ "prefix", required_argument, NULL, 6 },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1731,6 +1791,7 @@ static const char *flag_name(unsigned f)
 	case F_FROM: return "--from";
 	case F_PREFIX: return "--prefix";
 	case F_SELECTOR: return "--selector";
+	case F_REKEY: return "--to-passphrase/--new-passphrase-fd";
 	}
 	return "?";
 }
@@ -1748,7 +1809,7 @@ static int push(const char ***v, size_t *n, const char *s)
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { 0 };
+	struct ctx c = { .passphrase_fd = -1, .new_passphrase_fd = -1 };
 	const struct command *cmd;
 	bool help = false;
 	int opt, used = 0, ret;
@@ -1801,6 +1862,23 @@ int main(int argc, char **argv)
 			break;
 		case 6: c.prefix = optarg; c.given |= F_PREFIX; break;
 		case 'l': c.selector = optarg; c.given |= F_SELECTOR; break;
+		case 7:
+		case 8: {
+			char *end;
+			long fd = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || fd < 0 || fd > 1000000)
+				return die_msg("--%spassphrase-fd: '%s' is not a file descriptor",
+					       opt == 8 ? "new-" : "", optarg);
+			if (opt == 7) {
+				c.passphrase_fd = (int)fd;
+			} else {
+				c.new_passphrase_fd = (int)fd;
+				c.given |= F_REKEY;
+			}
+			break;
+		}
+		case 9: c.to_passphrase = true; c.given |= F_REKEY; break;
 		case 'f':
 			if (push(&c.manifests, &c.nmanifests, optarg))
 				return die_msg("out of memory");
@@ -1848,5 +1926,6 @@ int main(int argc, char **argv)
 	free(c.env_files);
 	free(c.manifests);
 	free(c.from);
+	passphrase_free(c.passphrase);
 	return ret;
 }

@@ -74,3 +74,28 @@ test_rekey() {
 	cmp -s "$T/new.key" "$T/store/master.key" && fail "the recovery kept the old key"
 	return 0
 }
+
+test_passphrase() {
+	new_store
+	ctl create secret generic s --from-literal=k=v >/dev/null
+	expect_contains "to a passphrase" \
+		"$(ctl rekey --to-passphrase --new-passphrase-fd 3 3<<<'correct horse battery')" \
+		"the store now opens with its passphrase"
+	expect_errno "needs it" "is locked with a passphrase" ctl get secrets </dev/null
+	expect_errno "wrong one" "wrong passphrase" ctl --passphrase-fd 3 get secrets 3<<<'wrong horse battery'
+	expect_eq "right one" "v" "$(ctl --passphrase-fd 3 get secret s -o jsonpath='{.data.k}' 3<<<'correct horse battery' | base64 -d)"
+	expect_errno "too short" "at least 8 characters" \
+		ctl --passphrase-fd 3 rekey --to-passphrase --new-passphrase-fd 4 3<<<'correct horse battery' 4<<<'short'
+	# the daemon takes it from a descriptor too, and it never is in argv
+	M=$T/mnt
+	mkdir -p "$M"
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --passphrase-fd 3 "$M" 2>"$T/fs.log" 3<<<'correct horse battery' &
+	FS_PID=$!
+	eventually 5 'mountpoint -q "$M"' || fail "not mounted: $(cat "$T/fs.log")"
+	expect_eq "daemon" "v" "$(cat "$M/default/s/k")"
+	grep -q "horse" /proc/"$FS_PID"/cmdline && fail "the passphrase is in argv"
+	unmount_fs
+	# and back to a key file
+	expect_contains "back" "$(ctl --passphrase-fd 3 rekey 3<<<'correct horse battery')" "master key replaced"
+	expect_eq "key file again" "v" "$(ctl get secret s -o jsonpath='{.data.k}' | base64 -d)"
+}

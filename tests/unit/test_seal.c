@@ -1,0 +1,98 @@
+/*
+ * test_seal.c - the sealing layer on its own: what the associated data
+ * binds.  A value sealed for one place opens there and nowhere else: not in
+ * another store (a row transplanted between stores that share a master
+ * key), not under another key id, secret, uid, generation or key name.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "store/internal.h"
+
+static unsigned char key[SEAL_KEY_BYTES], uuid_a[SEAL_UUID_BYTES], uuid_b[SEAL_UUID_BYTES];
+
+static struct seal_ctx place(void)
+{
+	return (struct seal_ctx){
+		.store_uuid = uuid_a, .key_id = 1, .namespace = "prod", .name = "db",
+		.uid = "11111111-2222-4333-8444-555555555555", .generation = 7, .key = "password",
+	};
+}
+
+static void expect_bad(const struct seal_ctx *c, const unsigned char *blob, size_t len)
+{
+	uint8_t *plain = (uint8_t *)"untouched";
+	size_t n = 99;
+
+	assert_int_equal(seal_open_value(&plain, &n, key, c, blob, len), -EBADMSG);
+	assert_string_equal((char *)plain, "untouched");
+	assert_int_equal(n, 99);
+}
+
+static void test_binding(void **state)
+{
+	static const char value[] = "s3cr3t-value";
+	unsigned char blob[128];
+	size_t len = seal_blob_len(sizeof(value) - 1);
+	struct seal_ctx c = place(), other;
+	uint8_t *plain;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(sodium_init() >= 0, 1);
+	randombytes_buf(key, sizeof(key));
+	randombytes_buf(uuid_a, sizeof(uuid_a));
+	randombytes_buf(uuid_b, sizeof(uuid_b));
+	assert_int_equal(seal_value(blob, key, &c, (const uint8_t *)value, sizeof(value) - 1), 0);
+	assert_int_equal(seal_open_value(&plain, &n, key, &c, blob, len), 0);
+	assert_int_equal(n, sizeof(value) - 1);
+	assert_memory_equal(plain, value, n);
+	store_value_free(plain);
+
+	other = c; other.store_uuid = uuid_b;      /* another store, same master */
+	expect_bad(&other, blob, len);
+	other = c; other.key_id = 2;
+	expect_bad(&other, blob, len);
+	other = c; other.namespace = "prod2";
+	expect_bad(&other, blob, len);
+	other = c; other.name = "db2";
+	expect_bad(&other, blob, len);
+	other = c; other.uid = "11111111-2222-4333-8444-555555555556"; /* re-created */
+	expect_bad(&other, blob, len);
+	other = c; other.generation = 6;            /* rolled back */
+	expect_bad(&other, blob, len);
+	other = c; other.key = "username";
+	expect_bad(&other, blob, len);
+	/* length-prefixed fields: ("prod", "db") is not ("prodd", "b") */
+	other = c; other.namespace = "prodd"; other.name = "b";
+	expect_bad(&other, blob, len);
+	/* and a data key wrapped for one store does not unwrap for another */
+	{
+		unsigned char *wrapped, dk[SEAL_KEY_BYTES];
+		size_t wl;
+
+		assert_int_equal(seal_wrap_key(&wrapped, &wl, key, uuid_a, 1, key), 0);
+		assert_int_equal(seal_unwrap_key(dk, key, uuid_a, 1, wrapped, wl), 0);
+		assert_memory_equal(dk, key, sizeof(dk));
+		assert_int_equal(seal_unwrap_key(dk, key, uuid_b, 1, wrapped, wl), -EBADMSG);
+		assert_int_equal(seal_unwrap_key(dk, key, uuid_a, 2, wrapped, wl), -EBADMSG);
+		free(wrapped);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_binding),
+	};
+
+	return cmocka_run_group_tests_name("seal", tests, NULL, NULL);
+}

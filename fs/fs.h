@@ -211,6 +211,11 @@ void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino);
  * authentication, as an event in the store.  Under fs->lock. */
 void fs_tamper_event(struct fs *fs, const char *ns, const char *secret);
 
+/* status.c: STATUS_DIR/<pid>.json for 'secretctl status' */
+#define STATUS_DIR "/run/secretfs/status"
+void status_write(const struct fs *fs, int64_t revision);
+void status_remove(void);
+
 /* log.c - never pass a secret value */
 void log_init(enum log_level level, bool to_syslog);
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -236,6 +236,8 @@ static bool catch_up(struct watcher *w)
 		w->revision = rev;
 		moved = true;
 	}
+	if (moved)
+		status_write(fs, rev);
 	for (size_t i = 0; i < w->nqueued; i++)
 		batch_add(&b, w->queued[i].m, 0, NULL, w->queued[i].ino);
 	w->nqueued = 0;
@@ -381,6 +383,7 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 	free(dir);
 	dir = NULL;
 	fs->watcher = w;
+	status_write(fs, w->revision);
 	if (pthread_create(&w->thread, NULL, watcher_thread, w) != 0) {
 		fs->watcher = NULL;
 		snprintf(err, len, "cannot start the watcher thread");
@@ -413,6 +416,7 @@ void watcher_stop(struct fs *fs)
 		pthread_cancel(w->thread);
 	pthread_join(w->thread, NULL);
 	fs->watcher = NULL;
+	status_remove();
 	if (w->inotify_fd >= 0)
 		close(w->inotify_fd);
 	close(w->event_fd);

@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/inotify.h>
@@ -1090,6 +1091,111 @@ static int cmd_rekey(struct ctx *c)
 	return 0;
 }
 
+/* --- status ------------------------------------------------------------- */
+
+static int count_ns(void *ctx, const char *name, const struct store_stat *st)
+{
+	uint64_t *n = ctx;
+
+	(void)name;
+	n[0]++;
+	n[1] += st->count;
+	return 0;
+}
+
+static int count_keys(void *ctx, const struct store_keyinfo *k)
+{
+	uint32_t *v = ctx;
+
+	v[0]++;
+	if (k->active)
+		v[1] = k->id;
+	return 0;
+}
+
+/*
+ * status: the store (path, revision, counts, key ring) and every running
+ * daemon serving it, from the files daemons keep in /run/secretfs/status:
+ * each mount, what it serves, and how far behind the store it is.
+ */
+static int cmd_status(struct ctx *c)
+{
+	uint64_t counts[2] = { 0, 0 };
+	uint32_t ring[2] = { 0, 0 };
+	struct dirent **list;
+	struct table t;
+	int64_t rev;
+	int n, rows = 0;
+
+	if (c->nargs)
+		return die_msg("status takes no arguments");
+	if (open_store(c))
+		return 1;
+	if (store_revision(c->st, &rev) || store_ns_each(c->st, count_ns, counts) ||
+	    store_keyring_each(c->st, count_keys, ring))
+		return die_msg("%s", store_errmsg(c->st));
+	printf("Store:       %s\n", c->cfg.store_path);
+	printf("Revision:    %lld\n", (long long)rev);
+	printf("Namespaces:  %llu\n", (unsigned long long)counts[0]);
+	printf("Secrets:     %llu\n", (unsigned long long)counts[1]);
+	printf("Key ring:    %u data key%s, key %u seals new values\n", ring[0],
+	       ring[0] == 1 ? "" : "s", ring[1]);
+	printf("\nMounts:\n");
+	table_init(&t, 6);
+	table_add(&t, "  MOUNTPOINT");
+	table_add(&t, "VIEW");
+	table_add(&t, "MODE");
+	table_add(&t, "PID");
+	table_add(&t, "REVISION");
+	table_add(&t, "LAG");
+	n = scandir("/run/secretfs/status", &list, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		char path[512];
+		json_error_t jerr;
+		json_t *doc, *m;
+		size_t j;
+		int pid;
+
+		if (!strstr(list[i]->d_name, ".json") || strstr(list[i]->d_name, ".tmp")) {
+			free(list[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "/run/secretfs/status/%s", list[i]->d_name);
+		free(list[i]);
+		doc = json_load_file(path, 0, &jerr);
+		pid = (int)json_integer_value(json_object_get(doc, "pid"));
+		if (!doc || pid <= 0 || kill(pid, 0) != 0) {
+			json_decref(doc); /* a daemon that is gone */
+			continue;
+		}
+		if (strcmp(json_string_value(json_object_get(doc, "store")) ?: "", c->cfg.store_path) != 0) {
+			json_decref(doc); /* another store's */
+			continue;
+		}
+		json_array_foreach(json_object_get(doc, "mounts"), j, m) {
+			json_int_t served = json_integer_value(json_object_get(doc, "revision"));
+			const char *view = json_string_value(json_object_get(m, "view"));
+
+			table_addf(&t, "  %s", json_string_value(json_object_get(m, "mountpoint")) ?: "?");
+			table_add(&t, view ? view : "-");
+			table_add(&t, json_string_value(json_object_get(m, "mode")) ?: "?");
+			table_addf(&t, "%d", pid);
+			table_addf(&t, "%lld", (long long)served);
+			table_addf(&t, "%lld", (long long)(rev - served));
+			rows++;
+		}
+		json_decref(doc);
+	}
+	if (n > 0)
+		free(list);
+	if (rows)
+		table_print(&t);
+	else
+		printf("  none running\n");
+	table_release(&t);
+	return 0;
+}
+
 /* --- edit --------------------------------------------------------------- */
 
 static const char edit_header[] =
@@ -1654,6 +1760,10 @@ static const struct command commands[] = {
 	  "It is checked on save; on an error the file reopens with the error on top.\n"
 	  "Nothing changes unless the edit is valid.  The file is kept in memory\n"
 	  "(/dev/shm), mode 0600, and wiped afterwards." },
+	{ "status", cmd_status, 0, "secretctl status",
+	  "Show the store (path, revision, namespace and secret counts, key ring) and\n"
+	  "every running secretfs serving it: each mount, its view, the revision it\n"
+	  "serves and how far it lags behind the store." },
 	{ "rotate-key", cmd_rotate_key, 0, "secretctl rotate-key",
 	  "Add a new data key, make it the one that seals, and re-seal every secret\n"
 	  "under it in batches of 500 (one transaction each); readers keep reading.\n"

@@ -1,0 +1,64 @@
+/*
+ * status.c - what a running daemon tells 'secretctl status': one JSON file
+ * per daemon, STATUS_DIR/<pid>.json (mode 0600 in a 0700 folder), rewritten
+ * whenever it has caught up with a new store revision and removed when it
+ * stops:
+ *
+ *   {"pid": 4242, "store": "/var/lib/secretfs/store.db", "revision": 17,
+ *    "started": 1795929781, "mounts": [{"mountpoint": "/run/secretfs/views/a",
+ *    "view": "a", "mode": "view"}, ...]}
+ *
+ * Written to a temporary name and renamed, so a reader never sees half a
+ * file.  Names and numbers only, never a value.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "fs.h"
+
+void status_write(const struct fs *fs, int64_t revision)
+{
+	char path[256], tmp[300];
+	json_t *mounts = json_array(), *doc;
+	int fd;
+
+	mkdir("/run/secretfs", 0755);
+	mkdir(STATUS_DIR, 0700);
+	for (size_t i = 0; mounts && i < fs->nmounts; i++) {
+		const struct mount *m = &fs->mounts[i];
+
+		json_array_append_new(mounts, json_pack("{s:s, s:s?, s:s}",
+			"mountpoint", m->mountpoint, "view", m->view ? m->view->name : NULL,
+			"mode", m->per_caller ? "per-caller" : m->view ? "view" : "full"));
+	}
+	doc = json_pack("{s:i, s:s, s:I, s:I, s:o}", "pid", (int)getpid(),
+			"store", fs->cfg->store_path, "revision", (json_int_t)revision,
+			"started", (json_int_t)fs->started, "mounts", mounts);
+	if (!doc)
+		return;
+	snprintf(path, sizeof(path), STATUS_DIR "/%d.json", (int)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		if (json_dumpfd(doc, fd, JSON_COMPACT) == 0 && close(fd) == 0)
+			rename(tmp, path);
+		else
+			unlink(tmp);
+	}
+	json_decref(doc);
+}
+
+void status_remove(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), STATUS_DIR "/%d.json", (int)getpid());
+	unlink(path);
+}

@@ -10,6 +10,7 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+SYSCONFDIR ?= /etc
 CC      ?= cc
 VERSION := 0.1.0
 
@@ -181,18 +182,43 @@ fuzz: deps $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 # --- install ------------------------------------------------------------
 
+# Programs, man pages, bash completion, systemd units (ExecStart pointed at
+# PREFIX) and the sample configuration. The configuration itself is put in
+# SYSCONFDIR only when none is there, and 'make uninstall' leaves it (and
+# the store) alone, as removing a package does.
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR     ?= $(PREFIX)/share/doc/secretfs
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
-		$(DESTDIR)$(PREFIX)/share/doc/secretfs
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/secretfs
 	install -m 0755 $(BIN)/secretctl $(DESTDIR)$(PREFIX)/bin/secretctl
 	install -m 0755 $(BIN)/secretfs $(DESTDIR)$(PREFIX)/sbin/secretfs
 	install -m 0755 $(BIN)/secretfs-oci-hook $(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook
-	install -m 0644 etc/secretfs.ini $(DESTDIR)$(PREFIX)/share/doc/secretfs/secretfs.ini.sample
+	install -m 0644 etc/man/secretctl.1 $(DESTDIR)$(MANDIR)/man1/secretctl.1
+	install -m 0644 etc/man/secretfs.ini.5 $(DESTDIR)$(MANDIR)/man5/secretfs.ini.5
+	install -m 0644 etc/man/secretfs.8 $(DESTDIR)$(MANDIR)/man8/secretfs.8
+	install -m 0644 etc/secretctl.bash-completion $(DESTDIR)$(COMPDIR)/secretctl
+	for u in secretfs.service secretfs@.service; do \
+		sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|; s|/etc/secretfs/|$(SYSCONFDIR)/secretfs/|' \
+			etc/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 etc/secretfs.ini $(DESTDIR)$(DOCDIR)/secretfs.ini.sample
+	install -m 0644 etc/secretfs-oci-hook.json etc/runc-hooks.json $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	test -e $(DESTDIR)$(SYSCONFDIR)/secretfs/secretfs.ini || \
+		install -m 0640 etc/secretfs.ini $(DESTDIR)$(SYSCONFDIR)/secretfs/secretfs.ini
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/secretctl $(DESTDIR)$(PREFIX)/sbin/secretfs \
-		$(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook
-	rm -rf $(DESTDIR)$(PREFIX)/share/doc/secretfs
+		$(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook \
+		$(DESTDIR)$(MANDIR)/man1/secretctl.1 $(DESTDIR)$(MANDIR)/man5/secretfs.ini.5 \
+		$(DESTDIR)$(MANDIR)/man8/secretfs.8 $(DESTDIR)$(COMPDIR)/secretctl \
+		$(DESTDIR)$(UNITDIR)/secretfs.service $(DESTDIR)$(UNITDIR)/secretfs@.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build bin

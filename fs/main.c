@@ -46,6 +46,7 @@ struct options {
 	bool per_caller;
 	bool foreground;
 	bool debug;
+	int log_level;              /* -1: from the configuration */
 	const char *mountpoint;
 	int passphrase_fd;          /* -1: none */
 	struct fuse_args user_opts; /* -o ... */
@@ -71,7 +72,9 @@ static void usage(FILE *f)
 	      "  -f, --foreground    stay in the foreground and log to stderr\n"
 	      "                      (default: daemonize once mounted, log to syslog)\n"
 	      "  -d, --debug         foreground, debug log and FUSE request tracing\n"
-	      "  -o OPTIONS          more FUSE mount options\n"
+	      "  -o OPTIONS          more FUSE mount options, and our own:\n"
+	      "                      debug (log level debug, stays a daemon),\n"
+	      "                      log_level=error|warning|info|debug\n"
 	      "  -h, --help          this help\n"
 	      "  -V, --version       print the version\n\n"
 	      "Unmount with 'fusermount3 -u MOUNTPOINT', or stop the daemon with SIGTERM.\n", f);
@@ -90,6 +93,50 @@ static void harden_process(void)
 static void on_wake(int sig)
 {
 	(void)sig; /* only interrupts a loop's wait; see stop_all() */
+}
+
+/* Split a -o list: 'debug' and 'log_level=' are ours (FUSE's own debug
+ * would also trace every request and keep us in the foreground; -d does
+ * that), the rest goes to FUSE as given. */
+static int take_own_options(struct options *o, const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *opt;
+	char rest[4096] = "";
+	size_t used = 0;
+	int ret = 0;
+
+	if (!copy)
+		return -1;
+	for (opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		enum log_level level;
+
+		if (strcmp(opt, "debug") == 0) {
+			o->log_level = LOG_LEVEL_DEBUG;
+		} else if (strncmp(opt, "log_level=", 10) == 0) {
+			if (config_parse_level(opt + 10, &level)) {
+				fprintf(stderr, "secretfs: -o %s: not one of error, warning, info, "
+					"debug\n", opt);
+				ret = -1;
+				break;
+			}
+			o->log_level = (int)level;
+		} else {
+			int n = snprintf(rest + used, sizeof(rest) - used, "%s%s",
+					 used ? "," : "", opt);
+
+			if (n < 0 || (size_t)n >= sizeof(rest) - used) {
+				fprintf(stderr, "secretfs: -o: option list too long\n");
+				ret = -1;
+				break;
+			}
+			used += (size_t)n;
+		}
+	}
+	free(copy);
+	if (ret == 0 && used && (fuse_opt_add_arg(&o->user_opts, "-o") ||
+				 fuse_opt_add_arg(&o->user_opts, rest)))
+		ret = -1;
+	return ret;
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -129,9 +176,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'f': o->foreground = true; break;
 		case 'd': o->foreground = o->debug = true; break;
 		case 'o':
-			if (fuse_opt_add_arg(&o->user_opts, "-o") ||
-			    fuse_opt_add_arg(&o->user_opts, optarg))
-				return 1;
+			if (take_own_options(o, optarg))
+				return 2;
 			break;
 		case 'h':
 			usage(stdout);
@@ -437,7 +483,8 @@ static int serve(struct fs *fs)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .user_opts = FUSE_ARGS_INIT(0, NULL), .passphrase_fd = -1 };
+	struct options o = { .user_opts = FUSE_ARGS_INIT(0, NULL), .passphrase_fd = -1,
+			     .log_level = -1 };
 	char *passphrase = NULL;
 	struct fs fs = { 0 };
 	char err[CONFIG_ERR_MAX];
@@ -459,7 +506,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	have_cfg = true;
-	log_init(o.debug ? LOG_LEVEL_DEBUG : cfg.log_level, false);
+	if (o.debug)
+		o.log_level = LOG_LEVEL_DEBUG;
+	if (o.log_level >= 0)
+		cfg.log_level = (enum log_level)o.log_level;
+	log_init(cfg.log_level, false);
 	fs.cfg = &cfg;
 	fs.started = time(NULL);
 	fs.unlock.key_file = cfg.key_file;

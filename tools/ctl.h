@@ -49,6 +49,22 @@ int print_json(const json_t *obj);
 int print_yaml(const json_t *obj);
 int print_yaml_file(FILE *f, const json_t *obj);
 
+/* A progress line for long operations, on stderr and only when stderr is
+ * a terminal: drawn once the work is PROGRESS_MIN_ITEMS items or has run
+ * half a second, redrawn at most ten times a second, erased at the end so
+ * the command's own output follows on a clean line. */
+#define PROGRESS_MIN_ITEMS 1000
+
+struct progress {
+	const char *label;
+	bool tty, shown;
+	double start, last;
+};
+
+void progress_begin(struct progress *p, const char *label);
+void progress_update(struct progress *p, size_t done, size_t total);
+void progress_end(struct progress *p);
+
 /* --- input.c: building data from the command line --- */
 
 /* Add --from-literal KEY=VALUE; on failure err says why. */

@@ -14,11 +14,60 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <yaml.h>
 
 #include "ctl.h"
+
+/* --- progress ---------------------------------------------------------- */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void progress_begin(struct progress *p, const char *label)
+{
+	*p = (struct progress){ .label = label, .tty = isatty(STDERR_FILENO) };
+	if (p->tty)
+		p->start = now_seconds();
+}
+
+void progress_update(struct progress *p, size_t done, size_t total)
+{
+	static const char bar[] = "########################################";
+	const int width = (int)sizeof(bar) - 1;
+	double now;
+	int filled;
+
+	if (!p->tty || !total)
+		return;
+	now = now_seconds();
+	if (!p->shown && total < PROGRESS_MIN_ITEMS && now - p->start < 0.5)
+		return;
+	if (p->shown && now - p->last < 0.1 && done < total)
+		return;
+	if (done > total)
+		done = total;
+	filled = (int)((double)width * (double)done / (double)total);
+	fprintf(stderr, "\r%s [%.*s%*s] %zu/%zu", p->label, filled, bar, width - filled, "",
+		done, total);
+	fflush(stderr);
+	p->shown = true;
+	p->last = now;
+}
+
+void progress_end(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = false;
+}
 
 /* --- tables ------------------------------------------------------------ */
 

@@ -826,11 +826,11 @@ static int load_manifests(const struct ctx *c, json_t *docs)
 /*
  * The next Secret among docs from *i on, converted (lists are flattened as
  * they are met; other kinds are skipped with a notice).  0 with *out set,
- * 0 with *out NULL at the end, or 1 after an error was printed.  One secret
- * at a time: a file of 10,000 secrets never holds 10,000 secrets' values in
- * locked memory at once.
+ * 0 with *out NULL at the end, or 1 after an error was printed; *lists
+ * counts the List wrappers passed.  One secret at a time: a file of 10,000
+ * secrets never holds 10,000 secrets' values in locked memory at once.
  */
-static int next_secret(const struct ctx *c, json_t *docs, size_t *i,
+static int next_secret(const struct ctx *c, json_t *docs, size_t *i, size_t *lists,
 		       struct store_secret **out)
 {
 	static const char last_applied[] = "kubectl.kubernetes.io/last-applied-configuration";
@@ -851,6 +851,7 @@ static int next_secret(const struct ctx *c, json_t *docs, size_t *i,
 			if (items && !json_is_array(items))
 				return die_msg("%s: items must be a list", kind);
 			json_array_extend(docs, items); /* met later in this walk */
+			(*lists)++;
 			continue;
 		}
 		if (!kind || strcmp(kind, "Secret") != 0) {
@@ -887,8 +888,10 @@ static int next_secret(const struct ctx *c, json_t *docs, size_t *i,
 static int run_manifests(struct ctx *c, enum manifest_mode mode)
 {
 	static const char *const done[] = { "created", "configured", "unchanged" };
+	static const char *const verb[] = { "applying", "creating", "replacing", "deleting" };
 	json_t *docs = json_array(), *report = json_array();
-	size_t i = 0, k;
+	struct progress bar;
+	size_t i = 0, lists = 0, k;
 	json_t *line;
 	int ret = 1;
 
@@ -902,13 +905,15 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 		die_msg("%s", store_errmsg(c->st));
 		goto out;
 	}
+	progress_begin(&bar, verb[mode]);
 	for (;;) {
 		enum store_put_result res = STORE_CREATED;
 		struct store_secret *s;
 		char text[STORE_MAX_NAME + 32];
 		int err;
 
-		if (next_secret(c, docs, &i, &s)) {
+		if (next_secret(c, docs, &i, &lists, &s)) {
+			progress_end(&bar);
 			store_batch_rollback(c->st);
 			goto out;
 		}
@@ -925,12 +930,16 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 			snprintf(text, sizeof(text), "secret/%s %s", s->name, done[res]);
 		store_secret_free(s);
 		if (err) {
+			progress_end(&bar);
 			die_msg("%s", store_errmsg(c->st));
 			store_batch_rollback(c->st);
 			goto out;
 		}
 		json_array_append_new(report, json_string(text));
+		/* lists are flattened as they are met: the total may grow */
+		progress_update(&bar, i - lists, json_array_size(docs) - lists);
 	}
+	progress_end(&bar);
 	if (store_batch_commit(c->st)) {
 		die_msg("%s", store_errmsg(c->st));
 		goto out;
@@ -961,9 +970,9 @@ static int cmd_delete_f(struct ctx *c) { return run_manifests(c, M_DELETE); }
  */
 static int cmd_rotate_key(struct ctx *c)
 {
-	bool tty = isatty(STDERR_FILENO);
 	uint64_t left = 0, total = 0;
 	size_t done = 0, sum = 0;
+	struct progress bar;
 	uint32_t id;
 
 	if (c->nargs)
@@ -972,23 +981,19 @@ static int cmd_rotate_key(struct ctx *c)
 		return 1;
 	if (store_key_rotate(c->st, &id))
 		return die_msg("%s", store_errmsg(c->st));
+	progress_begin(&bar, "re-sealing");
 	do {
-		if (store_reseal(c->st, RESEAL_BATCH, &done, &left))
+		if (store_reseal(c->st, RESEAL_BATCH, &done, &left)) {
+			progress_end(&bar);
 			return die_msg("%s (data key %u is active; run rotate-key again to finish)",
 				       store_errmsg(c->st), id);
+		}
 		sum += done;
 		if (!total)
 			total = sum + left;
-		if (tty && total) {
-			int width = 40, filled = (int)(width * sum / total);
-
-			fprintf(stderr, "\rre-sealing [%.*s%*s] %zu/%llu", filled,
-				"########################################", width - filled, "",
-				sum, (unsigned long long)total);
-		}
+		progress_update(&bar, sum, (size_t)total);
 	} while (left > 0 && done > 0);
-	if (tty && total)
-		fputc('\n', stderr);
+	progress_end(&bar);
 	printf("data key %u is active; %zu secrets re-sealed under it\n", id, sum);
 	printf("retire the old keys with 'secretctl delete key ID' (see 'secretctl get keys')\n");
 	return 0;

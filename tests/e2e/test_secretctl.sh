@@ -154,3 +154,31 @@ test_config_errors_name_file_and_line() {
 	SECRETFS_CONFIG=$T/secretfs.ini "$BIN/secretctl" get secrets 2>&1 | grep -q "No resources" ||
 		fail "SECRETFS_CONFIG was not used"
 }
+
+# Long operations draw a progress line on a terminal (script(1) gives the
+# command one) and say nothing extra when stderr is a file or a pipe.
+test_progress_only_on_a_terminal() {
+	new_store
+	python3 - >"$T/many.json" <<'PY'
+import json
+items = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s-%d" % i},
+          "stringData": {"k": "v%d" % i}} for i in range(1500)]
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+PY
+	ctl apply -f "$T/many.json" >"$T/out" 2>"$T/err" || fail "apply failed: $(head -3 "$T/err")"
+	expect_eq "quiet when not a terminal" "" "$(cat "$T/err")"
+	expect_eq "every secret reported" "1500" "$(grep -c ' created$' "$T/out")"
+	ctl delete -f "$T/many.json" >/dev/null
+	script -qec "'$BIN/secretctl' -c '$T/secretfs.ini' apply -f '$T/many.json' >'$T/out2'" /dev/null >"$T/tty" ||
+		fail "apply on a terminal failed: $(cat "$T/tty")"
+	expect_contains "a progress line on a terminal" "$(cat "$T/tty")" "applying ["
+	expect_contains "it reaches the end" "$(cat "$T/tty")" "] 1500/1500"
+	expect_contains "then erased" "$(cat "$T/tty")" $'\r\033[K'
+	expect_eq "stdout unchanged" "1500" "$(grep -c ' created$' "$T/out2")"
+	script -qec "'$BIN/secretctl' -c '$T/secretfs.ini' rotate-key" /dev/null >"$T/tty" ||
+		fail "rotate-key on a terminal failed: $(cat "$T/tty")"
+	expect_contains "rotate-key progress" "$(cat "$T/tty")" "re-sealing ["
+	expect_contains "rotate-key result" "$(cat "$T/tty")" "1500 secrets re-sealed"
+	ctl rotate-key >"$T/out" 2>"$T/err"
+	expect_eq "rotate-key quiet when not a terminal" "" "$(cat "$T/err")"
+}

@@ -445,18 +445,27 @@ static int check_output_create(const struct ctx *c)
 	return check_output(c, "json,yaml,name");
 }
 
-static int cmd_create_secret_generic(struct ctx *c)
+/* The secret a create secret subcommand fills: one NAME, an output
+ * format create accepts, --immutable applied.  1 after an error was printed. */
+static int new_secret_to_create(const struct ctx *c, const char *type, struct store_secret **out)
 {
-	struct store_secret *s;
-
 	if (c->nargs != 1)
 		return die_msg("exactly one NAME is required, got %d", c->nargs);
 	if (check_output_create(c))
 		return 1;
-	s = store_secret_new(ns_of(c), c->args[0], c->type ? c->type : "");
-	if (!s)
+	*out = store_secret_new(ns_of(c), c->args[0], type);
+	if (!*out)
 		return die_msg("out of memory");
-	s->immutable = c->immutable;
+	(*out)->immutable = c->immutable;
+	return 0;
+}
+
+static int cmd_create_secret_generic(struct ctx *c)
+{
+	struct store_secret *s;
+
+	if (new_secret_to_create(c, c->type ? c->type : "", &s))
+		return 1;
 	if (add_sources(c, s)) {
 		store_secret_free(s);
 		return 1;
@@ -471,16 +480,10 @@ static int cmd_create_secret_tls(struct ctx *c)
 	struct store_secret *s;
 	int ret = 0;
 
-	if (c->nargs != 1)
-		return die_msg("exactly one NAME is required, got %d", c->nargs);
-	if (!c->cert || !c->key)
+	if (c->nargs == 1 && (!c->cert || !c->key))
 		return die_msg("secret \"%s\": --cert and --key are both required", c->args[0]);
-	if (check_output_create(c))
+	if (new_secret_to_create(c, type, &s))
 		return 1;
-	s = store_secret_new(ns_of(c), c->args[0], type);
-	if (!s)
-		return die_msg("out of memory");
-	s->immutable = c->immutable;
 	if (asprintf(&arg, "tls.crt=%s", c->cert) < 0 ||
 	    (ret = input_file(s, arg, err, sizeof(err))))
 		goto fail;
@@ -511,14 +514,8 @@ static int cmd_create_secret_docker_registry(struct ctx *c)
 	char *json;
 	size_t len;
 
-	if (c->nargs != 1)
-		return die_msg("exactly one NAME is required, got %d", c->nargs);
-	if (check_output_create(c))
+	if (new_secret_to_create(c, type, &s))
 		return 1;
-	s = store_secret_new(ns_of(c), c->args[0], type);
-	if (!s)
-		return die_msg("out of memory");
-	s->immutable = c->immutable;
 	if (c->nfiles) { /* --from-file=.dockerconfigjson=PATH, as kubectl allows */
 		if (add_sources(c, s)) {
 			store_secret_free(s);

@@ -11,8 +11,11 @@
  * Written to a temporary name and renamed, so a reader never sees half a
  * file.  Names and numbers only, never a value.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +26,40 @@
 
 #include "fs.h"
 
+/* Files of daemons that are gone (killed without a chance to remove
+ * their own): swept by the next daemon that starts. */
+static void sweep_dead(void)
+{
+	DIR *d = opendir(STATUS_DIR);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+
+		if (pid <= 0 || (strcmp(end, ".json") != 0 && strcmp(end, ".json.tmp") != 0))
+			continue;
+		if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 void status_write(const struct fs *fs, int64_t revision)
 {
+	static bool swept;
 	char path[256], tmp[300];
 	json_t *mounts = json_array(), *doc;
 	int fd;
 
 	mkdir("/run/secretfs", 0755);
 	mkdir(STATUS_DIR, 0700);
+	if (!swept) {
+		sweep_dead();
+		swept = true;
+	}
 	for (size_t i = 0; mounts && i < fs->nmounts; i++) {
 		const struct mount *m = &fs->mounts[i];
 
@@ -47,7 +76,9 @@ void status_write(const struct fs *fs, int64_t revision)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0) {
-		if (json_dumpfd(doc, fd, JSON_COMPACT) == 0 && close(fd) == 0)
+		bool written = json_dumpfd(doc, fd, JSON_COMPACT) == 0;
+
+		if (close(fd) == 0 && written)
 			rename(tmp, path);
 		else
 			unlink(tmp);

@@ -236,13 +236,15 @@ static bool catch_up(struct watcher *w)
 		w->revision = rev;
 		moved = true;
 	}
-	if (moved)
-		status_write(fs, rev);
 	for (size_t i = 0; i < w->nqueued; i++)
 		batch_add(&b, w->queued[i].m, 0, NULL, w->queued[i].ino);
 	w->nqueued = 0;
 	pthread_mutex_unlock(&fs->lock);
 	batch_run(fs, &b);
+	/* after the invalidations, outside the lock: a file write must not
+	 * hold up readers or the change reaching them */
+	if (moved)
+		status_write(fs, rev);
 	return moved;
 }
 

@@ -1115,6 +1115,22 @@ static int count_keys(void *ctx, const struct store_keyinfo *k)
 	return 0;
 }
 
+/* Is pid a live secretfs (and not a process that reused a dead one's pid)? */
+static bool is_secretfs(int pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return strcmp(comm, "secretfs\n") == 0;
+}
+
 /*
  * status: the store (path, revision, counts, key ring) and every running
  * daemon serving it, from the files daemons keep in /run/secretfs/status:
@@ -1166,7 +1182,7 @@ static int cmd_status(struct ctx *c)
 		free(list[i]);
 		doc = json_load_file(path, 0, &jerr);
 		pid = (int)json_integer_value(json_object_get(doc, "pid"));
-		if (!doc || pid <= 0 || kill(pid, 0) != 0) {
+		if (!doc || pid <= 0 || !is_secretfs(pid)) {
 			json_decref(doc); /* a daemon that is gone */
 			continue;
 		}

@@ -182,3 +182,52 @@ PY
 	ctl rotate-key >"$T/out" 2>"$T/err"
 	expect_eq "rotate-key quiet when not a terminal" "" "$(cat "$T/err")"
 }
+
+# status: the store's figures, and each running mount of it with the
+# revision it serves, caught up after a change; gone once it stops.
+test_status_shows_the_store_and_its_mounts() {
+	new_store
+	ctl create namespace shop >/dev/null
+	ctl create secret generic a --from-literal=k=v >/dev/null
+	ctl create secret generic b -n shop --from-literal=k=v >/dev/null
+	local out rev
+	out=$(ctl status)
+	expect_contains "store path" "$out" "Store:       $T/store/store.db"
+	expect_contains "revision" "$out" "Revision:    $(revision)"
+	expect_contains "namespaces" "$out" "Namespaces:  2"
+	expect_contains "secrets" "$out" "Secrets:     2"
+	expect_contains "key ring" "$out" "Key ring:    1 data key, key 1 seals new values"
+	expect_contains "none running" "$out" "none running"
+
+	# a status file of a daemon that is gone: not shown, and swept by the
+	# next daemon to start
+	mkdir -p /run/secretfs/status
+	echo '{"pid": 999999999, "store": "'"$T/store/store.db"'", "revision": 1, "mounts": [{"mountpoint": "/gone", "mode": "full"}]}' \
+		>/run/secretfs/status/999999999.json
+	# a live process that is no secretfs (a reused pid): not shown
+	echo '{"pid": '$$', "store": "'"$T/store/store.db"'", "revision": 1, "mounts": [{"mountpoint": "/reused", "mode": "full"}]}' \
+		>/run/secretfs/status/e2e-$$.json
+	eval "cleanup_extra() { rm -f /run/secretfs/status/999999999.json /run/secretfs/status/e2e-$$*.json; }"
+	out=$(ctl status)
+	case $out in *"/gone"* | *"/reused"*) fail "a mount that is not running is listed: $out" ;; esac
+
+	mount_fs
+	[ -e /run/secretfs/status/999999999.json ] && fail "a dead daemon's status file was not swept"
+	# a live secretfs serving another store: not shown
+	echo '{"pid": '"$FS_PID"', "store": "/elsewhere/store.db", "revision": 1, "mounts": [{"mountpoint": "/other-store", "mode": "full"}]}' \
+		>/run/secretfs/status/e2e-$$-other.json
+	eventually 5 'ctl status | grep -q "^  $M "' || fail "the mount is not listed: $(ctl status)"
+	ctl create secret generic c --from-literal=k=v >/dev/null
+	rev=$(revision)
+	eventually 5 '[ "$(ctl status | awk -v m="$M" '\''$1 == m {print $5, $6}'\'')" = "$rev 0" ]' ||
+		fail "the mount did not catch up to revision $rev: $(ctl status)"
+	expect_eq "its row" "$M - full $FS_PID $rev 0" "$(ctl status | awk -v m="$M" '$1 == m {print $1, $2, $3, $4, $5, $6}')"
+	out=$(ctl status)
+	case $out in *"/other-store"*) fail "another store's mount is listed: $out" ;; esac
+	local pid=$FS_PID
+	[ -f "/run/secretfs/status/$pid.json" ] || fail "no status file for $pid"
+	unmount_fs
+	expect_contains "stopped" "$(ctl status)" "none running"
+	[ -e "/run/secretfs/status/$pid.json" ] && fail "status file left behind"
+	return 0
+}

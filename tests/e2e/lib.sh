@@ -53,19 +53,30 @@ revision() {
 	sqlite3 "$T/store/store.db" "SELECT value FROM meta WHERE key = 'revision'"
 }
 
-# mount_fs [ARGS...]: run secretfs in the foreground, logging to $T/fs.log,
-# and wait until the mount is there
-mount_fs() {
-	M=$T/mnt
-	mkdir -p "$M"
-	"$BIN/secretfs" -c "$T/secretfs.ini" -f "$@" "$M" 2>"$T/fs.log" &
+# start_fs 'MOUNTPOINTS' [ARGS...]: run secretfs in the foreground with ARGS,
+# logging to $T/fs.log, and wait until every one of MOUNTPOINTS is mounted
+start_fs() {
+	local want=$1 mp ready
+	shift
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f "$@" 2>"$T/fs.log" &
 	FS_PID=$!
 	for _ in $(seq 100); do
-		mountpoint -q "$M" && return 0
+		ready=1
+		for mp in $want; do
+			mountpoint -q "$mp" || ready=0
+		done
+		[ $ready = 1 ] && return 0
 		kill -0 "$FS_PID" 2>/dev/null || fail "secretfs exited: $(cat "$T/fs.log")"
 		sleep 0.05
 	done
-	fail "secretfs did not mount within 5 s"
+	fail "secretfs did not mount $want within 5 s"
+}
+
+# mount_fs [ARGS...]: the store (or what ARGS say) at $M
+mount_fs() {
+	M=$T/mnt
+	mkdir -p "$M"
+	start_fs "$M" "$@" "$M"
 }
 
 unmount_fs() {

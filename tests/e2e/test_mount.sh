@@ -155,9 +155,7 @@ secret = default/s
 secret = default/*
 INI
 	mkdir -p "$T/views"
-	"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/views" 2>"$T/fs.log" &
-	FS_PID=$!
-	eventually 5 'mountpoint -q "$T/views/a" && mountpoint -q "$T/views/b"' || fail "views not mounted"
+	start_fs "$T/views/a $T/views/b" --views "$T/views"
 	kill -TERM "$FS_PID"
 	wait "$FS_PID" || fail "the views daemon exited non-zero"
 	FS_PID=
@@ -202,9 +200,7 @@ test_direct_io_keeps_plaintext_out_of_the_page_cache() {
 	head -c 8192 /dev/urandom >"$T/v"
 	ctl create secret generic s --from-file=k="$T/v" >/dev/null
 	mkdir -p "$T/views"
-	"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/views" 2>"$T/fs.log" &
-	FS_PID=$!
-	eventually 5 'mountpoint -q "$T/views/cached" && mountpoint -q "$T/views/direct"' || fail "not mounted"
+	start_fs "$T/views/cached $T/views/direct" --views "$T/views"
 	cleanup_extra() { fusermount3 -u "$T/views/cached"; fusermount3 -u "$T/views/direct"; }
 	cmp "$T/v" "$T/views/direct/default/s/k" || fail "direct read differs"
 	cmp "$T/v" "$T/views/cached/default/s/k" || fail "cached read differs"

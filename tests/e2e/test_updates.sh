@@ -17,11 +17,8 @@ INI
 
 mount_stamp_views() {
 	mkdir -p "$T/views"
-	"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/views" 2>"$T/fs.log" &
-	FS_PID=$!
 	M=$T/views/kube
-	eventually 5 'mountpoint -q "$T/views/plain" && mountpoint -q "$T/views/kube"' ||
-		fail "views not mounted: $(cat "$T/fs.log")"
+	start_fs "$T/views/plain $T/views/kube" --views "$T/views"
 	cleanup_extra() { mountpoint -q "$T/views/plain" && fusermount3 -u "$T/views/plain"; return 0; }
 }
 

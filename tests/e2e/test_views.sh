@@ -43,25 +43,15 @@ INI
 # the views daemon: every view at $T/views/NAME
 mount_views() {
 	mkdir -p "$T/views"
-	"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/views" 2>"$T/fs.log" &
-	FS_PID=$!
 	M=$T/views/billing
-	for _ in $(seq 100); do
-		mountpoint -q "$T/views/signer" && mountpoint -q "$T/views/frontend" &&
-			mountpoint -q "$T/views/billing" && return 0
-		kill -0 "$FS_PID" 2>/dev/null || fail "secretfs exited: $(cat "$T/fs.log")"
-		sleep 0.05
-	done
-	fail "views not mounted within 5 s"
+	start_fs "$T/views/signer $T/views/frontend $T/views/billing" --views "$T/views"
 }
 
 # the shared per-caller mount at $T/shared
 mount_shared() {
 	M=$T/shared
 	mkdir -p "$M"
-	"$BIN/secretfs" -c "$T/secretfs.ini" -f --per-caller "$M" 2>"$T/fs.log" &
-	FS_PID=$!
-	eventually 5 'mountpoint -q "$M"' || fail "per-caller mount did not come up"
+	start_fs "$M" --per-caller "$M"
 }
 
 cleanup_views() {

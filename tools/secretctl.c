@@ -1484,9 +1484,10 @@ static int env_each(struct ctx *c, int (*fn)(struct ctx *, const char *, const u
 				return die_msg("out of memory");
 			}
 			if (!env_name_ok(name)) {
-				used += (size_t)snprintf(skipped + used, used < sizeof(skipped) ?
-							 sizeof(skipped) - used : 0, "%s%s",
-							 used ? ", " : "", name);
+				/* once the list is full, it stays cut where it was */
+				if (used < sizeof(skipped))
+					used += (size_t)snprintf(skipped + used, sizeof(skipped) - used,
+								 "%s%s", used ? ", " : "", name);
 			} else if (memchr(s->items[j].value, '\0', s->items[j].len)) {
 				fprintf(stderr, "warning: secret \"%s\": key \"%s\" holds a NUL byte: not a variable\n",
 					s->name, s->items[j].key);

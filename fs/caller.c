@@ -2,13 +2,14 @@
  * caller.c - who is asking: the cgroup of the process behind a FUSE request,
  * for the per-caller mount.
  *
- * The kernel gives us the requesting thread's id.  We find its process
- * (Tgid), pin that process with a pidfd, read /proc/PID/cgroup, and then ask
- * the pidfd whether the process is still alive.  If it is, what we read
- * belonged to it, not to a later process that reused the pid.  If the
- * requester died before we pinned it and its pid was reused, we may resolve
- * the newcomer instead, but the answer then goes to no one: the kernel drops
- * replies to dead requesters, and the per-caller mount caches nothing.
+ * The kernel gives us the requesting thread's id.  We pin that thread with
+ * a pidfd (or, on kernels before 6.9, its process), find its process
+ * (Tgid), read /proc/PID/cgroup, and then ask the pidfd whether the thread
+ * is still alive.  If it is, what we read belonged to it, not to a later
+ * one that reused the id.  If the requester died before we pinned it and
+ * its id was reused, we may resolve the newcomer instead, but the answer
+ * then goes to no one: the kernel drops replies to dead requesters, and the
+ * per-caller mount caches no name, so nothing of it stays for anyone else.
  *
  * Which cgroup path: the unified hierarchy's ("0::"), unless it is "/" on a
  * hybrid system, then name=systemd's, then the first controller's that is
@@ -28,9 +29,13 @@
 
 #include "fs.h"
 
-static int pidfd_open_(pid_t pid)
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for one thread */
+#endif
+
+static int pidfd_open_(pid_t pid, unsigned flags)
 {
-	return (int)syscall(SYS_pidfd_open, pid, 0);
+	return (int)syscall(SYS_pidfd_open, pid, flags);
 }
 
 static int pidfd_alive(int pidfd)
@@ -88,6 +93,13 @@ static int pick_cgroup(FILE *f, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * Resolve thread tid to its process and cgroup.  The pidfd that vouches for
+ * what was read is left in *pidfd_out if asked for: a pidfd for the thread
+ * itself where the kernel has them (Linux 6.9), else one for the process if
+ * tid is its main thread, else none (-1).  While a thread lives its id is not reused, and it stays in its process;
+ * while a process lives, likewise its id.
+ */
 static int resolve(pid_t tid, char *out, size_t len, pid_t *pid_out, int *pidfd_out)
 {
 	char path[64];
@@ -95,12 +107,21 @@ static int resolve(pid_t tid, char *out, size_t len, pid_t *pid_out, int *pidfd_
 	FILE *f;
 	int pidfd, ret;
 
-	pid = thread_group(tid);
-	if (pid <= 0)
-		return -ESRCH;
-	pidfd = pidfd_open_(pid);
-	if (pidfd < 0)
+	int thread_fd = 1;
+
+	pidfd = pidfd_open_(tid, PIDFD_THREAD);
+	if (pidfd < 0 && errno != EINVAL)
 		return -errno;
+	pid = thread_group(tid);
+	if (pid <= 0) {
+		ret = -ESRCH;
+		goto out;
+	}
+	if (pidfd < 0) {
+		thread_fd = 0;
+		if ((pidfd = pidfd_open_(pid, 0)) < 0)
+			return -errno;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
 	f = fopen(path, "re");
 	if (!f) {
@@ -110,15 +131,19 @@ static int resolve(pid_t tid, char *out, size_t len, pid_t *pid_out, int *pidfd_
 	ret = pick_cgroup(f, out, len);
 	fclose(f);
 	if (ret == 0 && pidfd_alive(pidfd) != 0)
-		ret = -ESRCH; /* the pid may have been reused: trust nothing read */
+		ret = -ESRCH; /* the id may have been reused: trust nothing read */
 	if (ret == 0 && pid_out)
 		*pid_out = pid;
 	if (ret == 0 && pidfd_out) {
-		*pidfd_out = pidfd; /* the caller keeps it */
-		return 0;
+		*pidfd_out = -1;
+		if (thread_fd || pid == tid) {
+			*pidfd_out = pidfd; /* vouches for tid: the caller keeps it */
+			return 0;
+		}
 	}
 out:
-	close(pidfd);
+	if (pidfd >= 0)
+		close(pidfd);
 	return ret;
 }
 
@@ -128,19 +153,18 @@ int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid_out)
 }
 
 /*
- * The per-caller mount asks on every request, so the answer for a process
+ * The per-caller mount asks on every request, so the answer for a thread
  * is remembered, with the pidfd that pins it: while that pidfd says the
- * process lives, its pid cannot have been reused.  Only processes asking
- * from their main thread are remembered (thread id = process id), since a
- * thread's id could be reused by another process while its own process
- * lives.  An entry is resolved again after CACHE_NS, in case the process
- * was moved to another cgroup.
+ * thread (or, without thread pidfds, the process asking from its main
+ * thread) lives, its id cannot have been reused nor its process changed.
+ * An entry is resolved again after CACHE_NS, in case the process was moved
+ * to another cgroup.
  */
 #define CACHE_SLOTS 256
 #define CACHE_NS    1000000000LL
 
 struct cached_caller {
-	pid_t pid;
+	pid_t tid, pid;
 	int pidfd;
 	int64_t when;
 	char *cgroup;
@@ -173,11 +197,11 @@ int caller_cgroup_cached(pid_t tid, char *out, size_t len, pid_t *pid_out)
 	pid_t pid;
 
 	pthread_mutex_lock(&cache_lock);
-	if (c->pid == tid && c->cgroup && now - c->when < CACHE_NS &&
+	if (c->tid == tid && c->cgroup && now - c->when < CACHE_NS &&
 	    pidfd_alive(c->pidfd) == 0) {
 		snprintf(out, len, "%s", c->cgroup);
 		if (pid_out)
-			*pid_out = tid;
+			*pid_out = c->pid;
 		pthread_mutex_unlock(&cache_lock);
 		return 0;
 	}
@@ -187,15 +211,14 @@ int caller_cgroup_cached(pid_t tid, char *out, size_t len, pid_t *pid_out)
 		return ret;
 	if (pid_out)
 		*pid_out = pid;
-	if (pid != tid) {
-		close(pidfd);
-		return 0;
-	}
+	if (pidfd < 0)
+		return 0; /* nothing vouches for tid later: not remembered */
 	pthread_mutex_lock(&cache_lock);
 	slot_clear(c);
 	c->cgroup = strdup(out);
 	if (c->cgroup) {
-		c->pid = tid;
+		c->tid = tid;
+		c->pid = pid;
 		c->pidfd = pidfd;
 		c->when = now;
 	} else {

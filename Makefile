@@ -40,7 +40,7 @@ FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthrea
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-STORE_SRC := store/db.c store/seal.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c
+STORE_SRC := store/db.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c
 CONF_SRC  := fs/config.c fs/passphrase.c
 FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c
 CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c
@@ -91,7 +91,13 @@ $(BIN)/test/readloop: $(BUILD)/tests/bench/readloop.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
-TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/populate $(BIN)/test/latency
+# readloop again, static, to run inside the tests' busybox containers
+$(BIN)/test/readloop-static: tests/bench/readloop.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -static -pthread -o $@ $<
+
+TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
+	      $(BIN)/test/populate $(BIN)/test/latency
 
 $(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)

@@ -110,6 +110,10 @@ int seal_value(unsigned char *blob, const unsigned char *key,
 int seal_open_value(uint8_t **plain, size_t *len, const unsigned char *key,
 		    const struct seal_ctx *ctx, const unsigned char *blob,
 		    size_t bloblen) __attribute__((warn_unused_result));
+/* The same, into a buffer from the pool (secbuf.c): free with secbuf_free. */
+int seal_open_value_pooled(uint8_t **plain, size_t *len, const unsigned char *key,
+		    const struct seal_ctx *ctx, const unsigned char *blob,
+		    size_t bloblen) __attribute__((warn_unused_result));
 const unsigned char *seal_key_find(const struct store *st, uint32_t id);
 /* The data key with this id, re-reading the ring once if it is new (a
  * rotation by another process); NULL if the ring has no such key. */
@@ -118,5 +122,9 @@ int keyring_load(struct store *st);
 int rekey_recover(struct store *st);
 int kdf_derive(unsigned char *master, const char *pass, size_t len,
 	       const unsigned char *salt, unsigned long long ops, size_t mem);
+
+/* Locked, guarded buffers for values, reused (secbuf.c). */
+uint8_t *secbuf_alloc(size_t n);
+void secbuf_free(uint8_t *p);
 
 #endif

@@ -13,6 +13,7 @@
  * authentication; every temporary copy of a key or a value is wiped.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -280,12 +281,12 @@ int seal_value(unsigned char *blob, const unsigned char *key,
 /*
  * Open a sealed blob.  On success *plain is sodium_malloc'd (one extra NUL
  * byte after the value, for callers that print text) and the caller frees it
- * with store_value_free.  On failure nothing is returned: -EBADMSG for a blob
+ * with sodium_free; the _pooled variant's with secbuf_free.  On failure nothing is returned: -EBADMSG for a blob
  * that does not authenticate or is malformed.
  */
-int seal_open_value(uint8_t **plain, size_t *len, const unsigned char *key,
-		    const struct seal_ctx *ctx, const unsigned char *blob,
-		    size_t bloblen)
+static int seal_open(uint8_t **plain, size_t *len, const unsigned char *key,
+		     const struct seal_ctx *ctx, const unsigned char *blob,
+		     size_t bloblen, bool pooled)
 {
 	unsigned long long outlen = 0;
 	struct ad ad;
@@ -300,20 +301,37 @@ int seal_open_value(uint8_t **plain, size_t *len, const unsigned char *key,
 	if (ad.overflow)
 		return -EBADMSG;
 	n = bloblen - 1 - NONCE_BYTES - TAG_BYTES;
-	buf = sodium_malloc(n + 1);
+	buf = pooled ? secbuf_alloc(n + 1) : sodium_malloc(n + 1);
 	if (!buf)
 		return -ENOMEM;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    buf, &outlen, NULL, blob + 1 + NONCE_BYTES,
 		    bloblen - 1 - NONCE_BYTES, ad.buf, ad.len, blob + 1,
 		    key) != 0) {
-		sodium_free(buf); /* sodium_free wipes */
+		if (pooled)
+			secbuf_free(buf); /* both wipe */
+		else
+			sodium_free(buf);
 		return -EBADMSG;
 	}
 	buf[n] = '\0';
 	*plain = buf;
 	*len = (size_t)outlen;
 	return 0;
+}
+
+int seal_open_value(uint8_t **plain, size_t *len, const unsigned char *key,
+		    const struct seal_ctx *ctx, const unsigned char *blob,
+		    size_t bloblen)
+{
+	return seal_open(plain, len, key, ctx, blob, bloblen, false);
+}
+
+int seal_open_value_pooled(uint8_t **plain, size_t *len, const unsigned char *key,
+			   const struct seal_ctx *ctx, const unsigned char *blob,
+			   size_t bloblen)
+{
+	return seal_open(plain, len, key, ctx, blob, bloblen, true);
 }
 
 /* The unwrapped data key with this id, or NULL if the ring lacks it. */
@@ -325,8 +343,12 @@ const unsigned char *seal_key_find(const struct store *st, uint32_t id)
 	return NULL;
 }
 
+uint8_t *store_value_alloc(size_t n)
+{
+	return secbuf_alloc(n);
+}
+
 void store_value_free(uint8_t *value)
 {
-	if (value)
-		sodium_free(value);
+	secbuf_free(value);
 }

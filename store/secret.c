@@ -515,7 +515,7 @@ static int secret_load(struct store *st, int64_t id, struct store_secret *s,
 		}
 		if (items_append(s, key, plain, len) < 0) {
 			free(key);
-			store_value_free(plain);
+			sodium_free(plain);
 			err = db_errorf(st, -ENOMEM, "out of memory");
 			break;
 		}
@@ -1178,9 +1178,9 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 		.generation = sqlite3_column_int64(q, 1),
 		.key = key,
 	};
-	err = seal_open_value(&plain, &n, keyring_key(st, c.key_id), &c,
-			      sqlite3_column_blob(q, 6),
-			      (size_t)sqlite3_column_bytes(q, 6));
+	err = seal_open_value_pooled(&plain, &n, keyring_key(st, c.key_id), &c,
+				     sqlite3_column_blob(q, 6),
+				     (size_t)sqlite3_column_bytes(q, 6));
 	if (err) {
 		db_errorf(st, err, "secret \"%s\" in namespace \"%s\": key \"%s\": %s",
 			  name, ns, key,

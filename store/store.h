@@ -265,14 +265,17 @@ int store_key_stat(struct store *st, const char *ns, const char *name,
 		   const char *key, struct store_stat *out);
 
 /*
- * Read and open one value.  On success *value (sodium_malloc'd, free with
- * store_value_free) holds *len bytes, and *stat the metadata of that
+ * Read and open one value.  On success *value (locked and guarded memory,
+ * free with store_value_free) holds *len bytes, and *stat the metadata of that
  * generation.  -EBADMSG if it fails authentication: no byte is returned.
  */
 int store_value_get(struct store *st, const char *ns, const char *name,
 		    const char *key, uint8_t **value, size_t *len,
 		    struct store_stat *stat) __attribute__((warn_unused_result));
-/* Wipe and free a value from store_value_get.  Accepts NULL. */
+/* Locked, guarded memory for n bytes of a value, as store_value_get's. */
+uint8_t *store_value_alloc(size_t n);
+/* Wipe and free a value from store_value_get or store_value_alloc.
+ * Accepts NULL. */
 void store_value_free(uint8_t *value);
 
 /* --- batches ----------------------------------------------------------

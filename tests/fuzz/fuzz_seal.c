@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    seal_open_value(&plain, &len, key, &ctx, blob, seal_blob_len(size)) != 0 ||
 		    len != size || (size && memcmp(plain, data, size) != 0))
 			abort();
-		store_value_free(plain);
+		sodium_free(plain);
 	}
 	return 0;
 }

@@ -3,14 +3,20 @@
  * binds.  A value sealed for one place opens there and nowhere else: not in
  * another store (a row transplanted between stores that share a master
  * key), not under another key id, secret, uid, generation or key name.
+ * And the pool of buffers values are opened into (secbuf.c): a value ends at
+ * a guard page, a buffer comes back wiped, a damaged header stops the
+ * process.
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -55,7 +61,7 @@ static void test_binding(void **state)
 	assert_int_equal(seal_open_value(&plain, &n, key, &c, blob, len), 0);
 	assert_int_equal(n, sizeof(value) - 1);
 	assert_memory_equal(plain, value, n);
-	store_value_free(plain);
+	sodium_free(plain);
 
 	other = c; other.store_uuid = uuid_b;      /* another store, same master */
 	expect_bad(&other, blob, len);
@@ -88,10 +94,70 @@ static void test_binding(void **state)
 	}
 }
 
+/* Run fn in a child; the signal that ended it, or 0 if it exited. */
+static int dies_of(void (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGSEGV, SIG_DFL); /* not cmocka's, which would carry on */
+		signal(SIGABRT, SIG_DFL);
+		fn();
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+static void overrun(void)
+{
+	volatile uint8_t *p = secbuf_alloc(10);
+
+	p[9] = 1;  /* the last byte is ours */
+	p[10] = 1; /* the next is the guard page's */
+}
+
+static void damage_header(void)
+{
+	uint8_t *p = secbuf_alloc(10);
+
+	memset(p - 32, 0x55, 32);
+	secbuf_free(p);
+}
+
+static void test_secbuf(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 100, 4000, 4096, 5000, 65000, 70000, 300000 };
+	uint8_t *p, *q;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(*sizes); i++) {
+		p = secbuf_alloc(sizes[i]);
+		assert_non_null(p);
+		memset(p, 0xaa, sizes[i]); /* all of it is writable */
+		secbuf_free(p);
+	}
+	/* a buffer comes back for the next value of its size, wiped */
+	p = secbuf_alloc(100);
+	memset(p, 0xaa, 100);
+	secbuf_free(p);
+	q = secbuf_alloc(200);
+	assert_ptr_equal(q, p - 100); /* the same region, the value moved down */
+	for (size_t i = 0; i < 200; i++)
+		assert_int_equal(q[i], 0);
+	secbuf_free(q);
+	secbuf_free(NULL);
+	assert_int_equal(dies_of(overrun), SIGSEGV);
+	assert_int_equal(dies_of(damage_header), SIGABRT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binding),
+		cmocka_unit_test(test_secbuf),
 	};
 
 	return cmocka_run_group_tests_name("seal", tests, NULL, NULL);

@@ -39,6 +39,11 @@ struct node {
 	fuse_ino_t ino;
 	enum node_kind kind;
 	char *name;            /* "" for the root */
+	/* the view whose tree this node is in: a per-caller mount keeps one
+	 * tree per view under the shared root, so that every inode has one
+	 * meaning (key, size, owner, mode, cached pages) whoever holds it;
+	 * elsewhere the mount's view for every node */
+	const struct view *view;
 	struct node *parent;   /* holds one ref on the parent */
 	uint64_t nlookup;      /* the kernel's references */
 	uint64_t refs;         /* children pointing here */
@@ -105,7 +110,8 @@ struct mount {
 	char *mountpoint;
 	struct fuse_session *se;
 	struct node_table nodes;  /* protected by fs->lock */
-	double timeout;           /* entry and attribute cache time, seconds */
+	double timeout;           /* entry and attribute cache time, seconds
+				   * (a per-caller mount: attributes only) */
 	enum layout layout;       /* the mount's view's, or [mount]'s */
 	/* The kernel answers opens and reads from its caches alone: no OPEN
 	 * reaches the daemon (no_open) and symlink targets are cached.  Only
@@ -154,13 +160,15 @@ struct node *node_get(struct node_table *t, fuse_ino_t ino);
 /* Find or create the child of parent named name, taking one kernel
  * reference on it.  NULL on allocation failure. */
 struct node *node_lookup(struct node_table *t, struct node *parent,
-			 const char *name, enum node_kind kind);
-/* The child of parent named name, or NULL; takes no reference. */
+			 const char *name, const struct view *view,
+			 enum node_kind kind);
+/* The child of parent named name in view's tree, or NULL; takes no
+ * reference. */
 struct node *node_find(struct node_table *t, const struct node *parent,
-		       const char *name);
+		       const char *name, const struct view *view);
 /* The d_ino to list for a name (readers skip entries whose d_ino is 0). */
 fuse_ino_t node_dirent_ino(struct node_table *t, const struct node *parent,
-			   const char *name);
+			   const char *name, const struct view *view);
 /* Drop n kernel references; frees the node (and unreferenced ancestors)
  * once nothing holds it. */
 void node_forget(struct node_table *t, struct node *n, uint64_t count);

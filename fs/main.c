@@ -226,11 +226,9 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		.view = v,
 		.per_caller = per_caller,
 		.audit = per_caller || (v && v->audit),
-		/* callers of one view mount share a view: let the kernel cache
-		 * for as long as the strategy allows; a per-caller mount must
-		 * ask every time */
-		.timeout = per_caller ? 0.0 :
-			   fs->cfg->strategy == UPDATE_WATCH ? WATCH_CACHE_SECONDS :
+		/* let the kernel cache for as long as the strategy allows (a
+		 * per-caller mount: attributes only, see timeout_for()) */
+		.timeout = fs->cfg->strategy == UPDATE_WATCH ? WATCH_CACHE_SECONDS :
 			   fs->cfg->strategy == UPDATE_TTL ? (double)fs->cfg->ttl : 0.0,
 		.layout = per_caller ? LAYOUT_PLAIN : v ? v->layout : fs->cfg->layout,
 		.mountpoint = realpath(mountpoint, NULL),
@@ -239,7 +237,7 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		fprintf(stderr, "secretfs: mount point '%s': %s\n", mountpoint, strerror(errno));
 		return -1;
 	}
-	m->direct_io = per_caller || (v ? v->direct_io : fs->cfg->direct_io);
+	m->direct_io = v ? v->direct_io : fs->cfg->direct_io; /* per caller: the view's */
 	m->kernel_only = m->layout == LAYOUT_KUBELET && !m->audit && !per_caller &&
 			 !m->direct_io && fs->cfg->strategy != UPDATE_POLL;
 	if (node_table_init(&m->nodes)) {

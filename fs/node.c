@@ -117,21 +117,21 @@ static void grow(struct node_table *t)
 }
 
 struct node *node_find(struct node_table *t, const struct node *parent,
-		       const char *name)
+		       const char *name, const struct view *view)
 {
 	struct node *n;
 
 	for (n = t->by_name[hash_name(parent->ino, name, t->nbuckets)]; n;
 	     n = n->next_name)
-		if (n->parent == parent && strcmp(n->name, name) == 0)
+		if (n->parent == parent && n->view == view && strcmp(n->name, name) == 0)
 			return n;
 	return NULL;
 }
 
 fuse_ino_t node_dirent_ino(struct node_table *t, const struct node *parent,
-			   const char *name)
+			   const char *name, const struct view *view)
 {
-	const struct node *n = node_find(t, parent, name);
+	const struct node *n = node_find(t, parent, name, view);
 
 	/* a name the kernel has not looked up yet: any stable nonzero number
 	 * outside the range of real inode numbers will do */
@@ -140,9 +140,10 @@ fuse_ino_t node_dirent_ino(struct node_table *t, const struct node *parent,
 }
 
 struct node *node_lookup(struct node_table *t, struct node *parent,
-			 const char *name, enum node_kind kind)
+			 const char *name, const struct view *view,
+			 enum node_kind kind)
 {
-	struct node *n = node_find(t, parent, name);
+	struct node *n = node_find(t, parent, name, view);
 
 	if (n) {
 		n->nlookup++;
@@ -155,6 +156,7 @@ struct node *node_lookup(struct node_table *t, struct node *parent,
 	}
 	n->ino = t->next_ino++;
 	n->kind = kind;
+	n->view = view;
 	n->parent = parent;
 	n->nlookup = 1;
 	parent->refs++;

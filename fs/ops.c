@@ -190,12 +190,18 @@ static bool may(fuse_req_t req, const struct mount *m, const struct req_view *rv
 	return (bits & want) == want;
 }
 
-/* How long the kernel may trust an answer about t. */
-static double timeout_for(const struct mount *m, const struct target *t)
+/*
+ * How long the kernel may trust what it was told about t.  A per-caller
+ * mount's names are asked for every time (the kernel's dentries are shared
+ * by callers who see different trees), and so are the attributes of its
+ * root, the one folder all views share; every other inode there belongs to
+ * one view's tree, and its attributes are cached as on a per-view mount.
+ */
+static double timeout_for(const struct mount *m, const struct target *t, bool entry)
 {
 	double limit = t->immutable ? FOREVER : m->timeout;
 
-	if (m->per_caller)
+	if (m->per_caller && (entry || t->kind == NODE_ROOT))
 		return 0.0;
 	if (t->expires) { /* no cached name outlives its secret */
 		double left = (double)(t->expires - time(NULL));
@@ -368,12 +374,12 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 		}
 		if (rv->layout == LAYOUT_KUBELET && gen_of_name(name) > 0) {
 			int64_t want = gen_of_name(name);
-			struct node *have = node_find(&m->nodes, parent, name), *data;
+			struct node *have = node_find(&m->nodes, parent, name, rv->view), *data;
 			const struct store_secret *snap = have ? have->snap : NULL;
 
 			if (!snap) {
 				/* a snapshot readlink(..data) took, or a new one */
-				data = node_find(&m->nodes, parent, DATA_NAME);
+				data = node_find(&m->nodes, parent, DATA_NAME, rv->view);
 				if (data && data->snap && data->snap->revision == want) {
 					t->snap = data->snap;
 					data->snap = NULL;
@@ -415,7 +421,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 		target_of_stat(t, NODE_KEY, S_IFREG | mode, &s);
 		{
 			/* while handles read cached pages, report their size */
-			struct node *n = node_find(&m->nodes, parent, name);
+			struct node *n = node_find(&m->nodes, parent, name, rv->view);
 
 			if (n && n->cache_users > 0) {
 				t->size = n->cache_size;
@@ -455,6 +461,8 @@ static int resolve_node(struct mount *m, const struct req_view *rv, struct node 
 {
 	int err;
 
+	if (n->view != rv->view && n->kind != NODE_ROOT)
+		return -ENOENT; /* a per-caller mount's node of another view */
 	if (n->kind == NODE_ROOT) {
 		memset(t, 0, sizeof(*t));
 		t->kind = NODE_ROOT;
@@ -562,8 +570,11 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 
 	if (m->kernel_only && (conn->capable & FUSE_CAP_CACHE_SYMLINKS))
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
-	/* files that never change need no attribute check on every read */
-	if (m->kernel_only)
+	/* files that never change need no attribute check on every read;
+	 * nor do a per-caller mount's, whose attributes are never trusted
+	 * for long (they would cost a GETATTR per read) and whose pages are
+	 * kept or dropped at every open (see "page cache" above) */
+	if (m->kernel_only || m->per_caller)
 		conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	if (m->kernel_only && !(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))
 		log_msg(LOG_LEVEL_WARNING, "%s: the kernel cannot skip opens: each open costs a round trip",
@@ -583,8 +594,8 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	req_view(req, m, &rv);
 	pthread_mutex_lock(&fs->lock);
 	p = node_get(&m->nodes, parent);
-	if (!p) {
-		err = ENOENT;
+	if (!p || (p->view != rv.view && p->kind != NODE_ROOT)) {
+		err = ENOENT; /* gone, or a per-caller mount's of another view */
 		goto out;
 	}
 	if (!may(req, m, &rv, dir_mode(view_mode(m, &rv)), 1)) {
@@ -598,7 +609,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		err = store_err(fs, err);
 		goto out;
 	}
-	n = node_lookup(&m->nodes, p, name, t.kind);
+	n = node_lookup(&m->nodes, p, name, rv.view, t.kind);
 	if (!n || n->kind != t.kind) {
 		if (n)
 			node_forget(&m->nodes, n, 1);
@@ -611,7 +622,8 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	else
 		store_secret_free(t.snap);
 	e.ino = n->ino;
-	e.attr_timeout = e.entry_timeout = timeout_for(m, &t);
+	e.entry_timeout = timeout_for(m, &t, true);
+	e.attr_timeout = timeout_for(m, &t, false);
 	fill_attr(m, &rv, n->ino, &t, &e.attr);
 	attr_told(m, n, t.revision);
 out:
@@ -698,7 +710,7 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (err)
 		fuse_reply_err(req, err);
 	else
-		fuse_reply_attr(req, &st, timeout_for(m, &t));
+		fuse_reply_attr(req, &st, timeout_for(m, &t, false));
 }
 
 static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -778,7 +790,7 @@ static int dir_add(struct dir_buf *db, fuse_req_t req, const char *name,
 static int dir_child(struct dir_fill *f, const char *name, mode_t type)
 {
 	return dir_add(f->db, f->req, name, type,
-		       node_dirent_ino(&f->m->nodes, f->dir, name));
+		       node_dirent_ino(&f->m->nodes, f->dir, name, f->rv->view));
 }
 
 static int dir_each(void *ctx, const char *name, const struct store_stat *s)
@@ -927,12 +939,10 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 
 /* Decide how an open of a plain key reads (see "page cache" above). */
 static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
-			 struct fuse_file_info *fi)
+			 bool direct, struct fuse_file_info *fi)
 {
-
-	if (m->direct_io) {
-		/* per caller: no page cache shared between callers; or asked
-		 * for: no plaintext in the page cache at all */
+	if (direct) {
+		/* asked for: no plaintext in the page cache at all */
 		fi->direct_io = 1;
 		return;
 	}
@@ -1014,7 +1024,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		/* a generation's file: its bytes never change */
 		const struct store_item *it = snap_item(n->parent->snap, t.key);
 
-		of->data = sodium_malloc(it->len + 1);
+		of->data = store_value_alloc(it->len + 1);
 		if (!of->data) {
 			err = -ENOMEM;
 		} else {
@@ -1033,7 +1043,10 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (!err) {
 			of->generation = s.generation;
 			of->revision = s.revision;
-			cache_policy(m, n, of, fi);
+			/* per caller, each view's tree has its own inodes,
+			 * so its own page cache */
+			cache_policy(m, n, of, m->per_caller ? rv.view->direct_io :
+				     m->direct_io, fi);
 			n->nopen++;
 			of->counted = true;
 			n->open_size = of->len;

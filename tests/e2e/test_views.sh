@@ -191,6 +191,69 @@ test_per_caller_shared_mount() {
 		fail "billing's refusal not audited: $(cat "$T/audit.log")"
 }
 
+# Two views that show different keys, sizes and modes at the same path
+# through the one per-caller mount: each container keeps reading its own,
+# while the other reads at the same time (each view has its own inodes, so
+# its own cached pages and sizes), and both see an update.
+test_per_caller_views_keep_their_own_files() {
+	views_store
+	cat >>"$T/secretfs.ini" <<INI
+[view lefty]
+item = shop/pair/short as v mode 0444
+match = cgroup:/secretfs-test/lefty-*
+[view righty]
+item = shop/pair/long as v mode 0400
+match = cgroup:/secretfs-test/righty-*
+INI
+	ctl create secret generic pair -n shop --from-literal=short=abc \
+		--from-literal=long=a-much-longer-value >/dev/null
+	mount_shared
+	local loop='for i in $(seq 150); do cat /run/secrets/shop/pair/v; echo; stat -c "%s %a" /run/secrets/shop/pair/v; done' p1 p2
+	container lefty --mount "$M:/run/secrets" -- sh -c "$loop" >"$T/lefty.out" &
+	p1=$!
+	container righty --mount "$M:/run/secrets" -- sh -c "$loop" >"$T/righty.out" &
+	p2=$!
+	wait $p1 || fail "lefty's container failed"
+	wait $p2 || fail "righty's container failed"
+	expect_eq "lefty, 150 times" "$(printf '3 444\nabc')" "$(sort -u "$T/lefty.out")"
+	expect_eq "righty, 150 times" "$(printf '19 400\na-much-longer-value')" "$(sort -u "$T/righty.out")"
+	[ "$(wc -l <"$T/lefty.out")" = 300 ] || fail "lefty read $(wc -l <"$T/lefty.out") lines"
+	cat >"$T/pair.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: pair, namespace: shop}
+stringData: {short: abcdef, long: longer}
+YAML
+	ctl apply -f "$T/pair.yaml" >/dev/null
+	expect_eq "lefty after the update" "abcdef 6" \
+		"$(container lefty --mount "$M:/run/secrets" -- sh -c 'cat /run/secrets/shop/pair/v; echo " $(stat -c %s /run/secrets/shop/pair/v)"')"
+	expect_eq "righty after the update" "longer 6" \
+		"$(container righty --mount "$M:/run/secrets" -- sh -c 'cat /run/secrets/shop/pair/v; echo " $(stat -c %s /run/secrets/shop/pair/v)"')"
+}
+
+# A caller's threads are its process: a reader opening from two threads
+# (not the main one) gets its container's view, and the audit log names the
+# process and its cgroup.
+test_per_caller_threads_resolve_to_their_process() {
+	views_store
+	mount_shared
+	[ -d "$T/rootfs" ] || make_rootfs "$T/rootfs"
+	cp "$BIN/test/readloop-static" "$T/rootfs/bin/readloop"
+	container signer --mount "$M:/run/secrets" -- \
+		readloop -r 1 -n 50 -t 2 -C /run/secrets/shop/hmac key >/dev/null ||
+		fail "a threaded reader in the signer container could not read its key"
+	local n
+	n=$(grep -c '"cgroup":"/secretfs-test/signer-[^"]*".*"secret":"hmac","key":"key".*"allowed":true' "$T/audit.log")
+	[ "$n" -ge 101 ] || fail "$n allowed opens audited for the signer, want 101"
+	[ "$(grep '"secret":"hmac"' "$T/audit.log" | grep -o '"pid":[0-9]*' | sort -u | wc -l)" = 1 ] ||
+		fail "the reads were not all put down to one process"
+	local out
+	out=$(container billing --mount "$M:/run/secrets" -- \
+		readloop -r 1 -n 5 -t 2 /run/secrets/shop/hmac/key 2>&1) &&
+		fail "billing's reader read the signer's key"
+	expect_contains "billing" "$out" "No such file or directory"
+}
+
 test_required_and_optional_secrets() {
 	views_store
 	cat >>"$T/secretfs.ini" <<INI

@@ -4,7 +4,9 @@
  * One thread, with its own read-only store handle, follows the store's
  * revision.  How it learns of a commit depends on [updates] strategy:
  *
- *   watch  inotify on the database's folder (the database and its WAL): a
+ *   watch  inotify on the database and its WAL, and on their folder for
+ *          either appearing anew (nothing else there wakes us, such as an
+ *          audit log kept beside the database): a
  *          commit writes the WAL, which wakes us at once.  The writer updates
  *          the WAL index (mmap'd -shm, which raises no event) just after its
  *          last WAL write, so a wake-up that finds no new revision re-checks
@@ -48,6 +50,7 @@ struct watcher {
 	int inotify_fd;
 	int event_fd;      /* wakes the thread: stop, or queued work */
 	char *db_name;     /* the database's file name, e.g. "store.db" */
+	char *dir;         /* its folder */
 	int64_t revision;
 	bool stop;         /* under fs->lock */
 	struct inval *queued;  /* from request handlers; under fs->lock */
@@ -148,13 +151,13 @@ static void batch_run(struct fs *fs, struct batch *b)
 static void inval_secret(struct batch *b, struct mount *m, const char *ns,
 			 const char *name)
 {
-	struct node *nsn = node_find(&m->nodes, &m->nodes.root, ns), *sn;
+	struct node *nsn = node_find(&m->nodes, &m->nodes.root, ns, m->view), *sn;
 
 	if (!nsn)
 		return; /* the kernel has not looked the namespace up */
 	batch_add(b, m, nsn->ino, name, 0);
 	batch_add(b, m, 0, NULL, nsn->ino);
-	sn = node_find(&m->nodes, nsn, name);
+	sn = node_find(&m->nodes, nsn, name, m->view);
 	if (!sn)
 		return;
 	batch_add(b, m, 0, NULL, sn->ino);
@@ -174,6 +177,28 @@ static void inval_secret(struct batch *b, struct mount *m, const char *ns,
 	}
 }
 
+/*
+ * A per-caller mount caches no names, only the attributes of each view's
+ * tree: those of the secret's folder and keys, in every view that has
+ * looked them up.
+ */
+static void inval_secret_attrs(struct batch *b, struct mount *m, const char *ns,
+			       const char *name)
+{
+	for (struct node *nsn = m->nodes.root.children; nsn; nsn = nsn->next_sibling) {
+		if (strcmp(nsn->name, ns) != 0)
+			continue;
+		batch_add(b, m, 0, NULL, nsn->ino);
+		for (struct node *sn = nsn->children; sn; sn = sn->next_sibling) {
+			if (name && strcmp(sn->name, name) != 0)
+				continue;
+			batch_add(b, m, 0, NULL, sn->ino);
+			for (struct node *k = sn->children; k; k = k->next_sibling)
+				batch_add(b, m, 0, NULL, k->ino);
+		}
+	}
+}
+
 static int collect(void *ctx, const struct store_change *c)
 {
 	struct batch *b = ((void **)ctx)[0];
@@ -182,8 +207,12 @@ static int collect(void *ctx, const struct store_change *c)
 	for (size_t i = 0; i < fs->nmounts; i++) {
 		struct mount *m = &fs->mounts[i];
 
-		if (m->per_caller || !m->se)
-			continue; /* it caches nothing */
+		if (!m->se)
+			continue;
+		if (m->per_caller) {
+			inval_secret_attrs(b, m, c->namespace, c->name);
+			continue;
+		}
 		if (!view_ns_visible(m->view, c->namespace))
 			continue;
 		if (!c->name) {
@@ -265,26 +294,48 @@ void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino)
 		log_msg(LOG_LEVEL_DEBUG, "watch: cannot wake the watcher: %s", strerror(errno));
 }
 
-/* Did this inotify batch touch the database or its WAL? */
+/* Watch the database and its WAL for writes, those of them that exist
+ * (again: a file that appeared anew is another inode). */
+static void watch_files(struct watcher *w)
+{
+	static const char *const suffix[] = { "", "-wal" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(*suffix); i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", w->dir, w->db_name, suffix[i]);
+		if (inotify_add_watch(w->inotify_fd, path, IN_MODIFY | IN_CLOSE_WRITE) < 0 &&
+		    errno != ENOENT)
+			log_msg(LOG_LEVEL_WARNING, "watch: no inotify on '%s': %s", path,
+				strerror(errno));
+	}
+}
+
+/* Did this inotify batch touch the database or its WAL?  Events without a
+ * name come from the watches on those two files; the folder's (with a
+ * name) say a file appeared. */
 static bool drain_inotify(struct watcher *w)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	size_t dblen = strlen(w->db_name);
-	bool hit = false;
+	bool hit = false, rewatch = false;
 	ssize_t n;
 
 	while ((n = read(w->inotify_fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event *ev = (struct inotify_event *)p;
 
-			if (ev->len && strncmp(ev->name, w->db_name, dblen) == 0 &&
-			    (ev->name[dblen] == '\0' || strcmp(ev->name + dblen, "-wal") == 0))
+			if (!ev->len || (ev->mask & IN_Q_OVERFLOW))
 				hit = true;
-			if (ev->mask & IN_Q_OVERFLOW)
-				hit = true;
+			else if (strncmp(ev->name, w->db_name, dblen) == 0 &&
+				 (ev->name[dblen] == '\0' || strcmp(ev->name + dblen, "-wal") == 0))
+				hit = rewatch = true; /* appeared */
+			if (ev->mask & (IN_IGNORED | IN_Q_OVERFLOW))
+				rewatch = true; /* a watched file went */
 			p += sizeof(*ev) + ev->len;
 		}
 	}
+	if (rewatch)
+		watch_files(w);
 	return hit;
 }
 
@@ -369,17 +420,21 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 		goto fail;
 	if (slash)
 		slash[slash == dir ? 1 : 0] = '\0';
+	w->dir = strdup(slash ? dir : ".");
+	if (!w->dir)
+		goto fail;
 	if (fs->cfg->strategy == UPDATE_WATCH) {
 		w->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 		if (w->inotify_fd < 0 ||
-		    inotify_add_watch(w->inotify_fd, slash ? dir : ".",
-				      IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE) < 0) {
+		    inotify_add_watch(w->inotify_fd, w->dir, IN_MOVED_TO | IN_CREATE) < 0) {
 			log_msg(LOG_LEVEL_WARNING,
 				"watch: no inotify on '%s' (%s): checking every second instead",
 				dir, strerror(errno));
 			if (w->inotify_fd >= 0)
 				close(w->inotify_fd);
 			w->inotify_fd = -1;
+		} else {
+			watch_files(w);
 		}
 	}
 	free(dir);
@@ -391,11 +446,13 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 		snprintf(err, len, "cannot start the watcher thread");
 		goto fail;
 	}
+	pthread_setname_np(w->thread, "secretfs-watch"); /* for ps -L, top -H */
 	return 0;
 fail:
 	if (!err[0])
 		snprintf(err, len, "out of memory");
 	free(dir);
+	free(w->dir);
 	free(w->db_name);
 	store_close(w->st);
 	if (w->event_fd >= 0)
@@ -424,6 +481,7 @@ void watcher_stop(struct fs *fs)
 	close(w->event_fd);
 	store_close(w->st);
 	free(w->queued);
+	free(w->dir);
 	free(w->db_name);
 	free(w);
 }

@@ -108,6 +108,35 @@ test_strategy_watch() {
 	return 0
 }
 
+# The watcher wakes for the database and its WAL, not for whatever else
+# shares their folder (an audit log kept there, say).
+test_watch_ignores_other_files_in_the_store_folder() {
+	new_store
+	ctl create secret generic s --from-literal=k=old >/dev/null
+	mount_fs
+	local task switches before after
+	for task in /proc/"$FS_PID"/task/*; do
+		[ "$(cat "$task/comm")" = secretfs-watch ] && switches=$task/status
+	done
+	[ -n "${switches:-}" ] || fail "no secretfs-watch thread in the daemon"
+	before=$(awk '/^voluntary_ctxt_switches/ {print $2}' "$switches")
+	python3 - "$T/store/neighbour.log" <<'PY'
+import os, sys, time
+for i in range(300):  # 300 writes, 3 s: each would be a wake-up
+    with open(sys.argv[1], "a") as f:
+        f.write("line %d\n" % i)
+    time.sleep(0.01)
+PY
+	after=$(awk '/^voluntary_ctxt_switches/ {print $2}' "$switches")
+	# its 1 s timer wakes it about 3 times meanwhile
+	[ $((after - before)) -lt 30 ] ||
+		fail "the watcher woke $((after - before)) times for 300 writes to a neighbour file"
+	# and a commit still wakes it at once
+	"$BIN/test/stamp" "$T/secretfs.ini" default s 1
+	eventually 1 'cat "$M/default/s/a" 2>/dev/null | grep -q "^gen=1 key=a"' ||
+		fail "update not visible within a second"
+}
+
 test_strategy_ttl() {
 	strategy_case ttl 1 4
 }

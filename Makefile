@@ -27,7 +27,7 @@ SANFLAGS :=
 OPT     := -O2 -D_FORTIFY_SOURCE=2
 endif
 
-PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson libcrypto
+PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson libcrypto libcurl
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
 CFLAGS  ?= $(OPT) -g
@@ -35,14 +35,14 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" $(CFLAG
            -fPIE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 jansson 2>/dev/null)
+STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 jansson libcurl 2>/dev/null)
 FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthread
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-STORE_SRC := store/db.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c
+STORE_SRC := store/db.c store/etcd.c store/mirror.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c
 CONF_SRC  := fs/config.c fs/passphrase.c
-FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c
+FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c
 CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)

@@ -507,6 +507,43 @@ static int handler(void *user, const char *section, const char *name,
 		if (!*value || *end || errno || value[0] == '-' || c->max_secrets_per_namespace > 100000000)
 			return bad(p, "[limits] max_secrets_per_namespace: '%s' is not a number from 0 to 100000000",
 				   value);
+	} else if (strcmp(section, "cluster") == 0) {
+		struct cluster_opts *o = &c->cluster;
+		char **paths[] = { &o->cacert, &o->cert, &o->key, &o->password_file };
+		static const char *const path_names[] = { "cacert", "cert", "key", "password_file" };
+
+		for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+			if (strcmp(name, path_names[i]) != 0)
+				continue;
+			if (set_path(p, paths[i], value))
+				return bad(p, "[cluster] %s: must be a file path", name);
+			return 1;
+		}
+		if (strcmp(name, "endpoints") == 0 || strcmp(name, "prefix") == 0 ||
+		    strcmp(name, "username") == 0) {
+			char **dst = name[0] == 'e' ? &o->endpoints : name[0] == 'p' ? &o->prefix :
+				     &o->username;
+
+			if (!*value)
+				return bad(p, "[cluster] %s: must not be empty", name);
+			if (name[0] == 'p' && (value[0] != '/' || value[strlen(value) - 1] != '/'))
+				return bad(p, "[cluster] prefix: '%s' must begin and end with '/'", value);
+			free(*dst);
+			if (!(*dst = strdup(value)))
+				return bad(p, "out of memory");
+		} else if (strcmp(name, "timeout") == 0) {
+			char *end;
+			double s;
+
+			errno = 0;
+			s = strtod(value, &end);
+			if (!*value || *end || errno || !(s >= 0.1 && s <= 600))
+				return bad(p, "[cluster] timeout: '%s' is not a number of seconds from 0.1 to 600",
+					   value);
+			o->timeout_ms = (unsigned)(s * 1000);
+		} else {
+			return bad(p, "unknown key '%s' in section [%s]", name, section);
+		}
 	} else if (strcmp(section, "audit") == 0) {
 		if (strcmp(name, "path") != 0)
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
@@ -522,7 +559,8 @@ static bool known_section(const char *name)
 {
 	return strcmp(name, "store") == 0 || strcmp(name, "mount") == 0 ||
 	       strcmp(name, "log") == 0 || strcmp(name, "audit") == 0 ||
-	       strcmp(name, "updates") == 0 || strcmp(name, "limits") == 0;
+	       strcmp(name, "updates") == 0 || strcmp(name, "limits") == 0 ||
+	       strcmp(name, "cluster") == 0;
 }
 
 /*
@@ -669,6 +707,24 @@ int config_load(struct config *c, const char *path, char *err)
 				 path, line);
 		goto fail;
 	}
+	if (!c->cluster.endpoints &&
+	    (c->cluster.prefix || c->cluster.cacert || c->cluster.cert || c->cluster.key ||
+	     c->cluster.username || c->cluster.password_file)) {
+		ret = -EINVAL;
+		snprintf(err, CONFIG_ERR_MAX, "%s: [cluster] needs endpoints", path);
+		goto fail;
+	}
+	if (!c->cluster.cert != !c->cluster.key) {
+		ret = -EINVAL;
+		snprintf(err, CONFIG_ERR_MAX, "%s: [cluster] cert and key go together", path);
+		goto fail;
+	}
+	if (!c->cluster.username != !c->cluster.password_file) {
+		ret = -EINVAL;
+		snprintf(err, CONFIG_ERR_MAX, "%s: [cluster] username and password_file go together",
+			 path);
+		goto fail;
+	}
 	for (size_t i = 0; i < c->nviews; i++) {
 		if (c->views[i].uid == (uid_t)-1)
 			c->views[i].uid = c->uid;
@@ -721,5 +777,12 @@ void config_release(struct config *c)
 	free(c->store_path);
 	free(c->key_file);
 	free(c->audit_path);
+	free(c->cluster.endpoints);
+	free(c->cluster.prefix);
+	free(c->cluster.cacert);
+	free(c->cluster.cert);
+	free(c->cluster.key);
+	free(c->cluster.username);
+	free(c->cluster.password_file);
 	*c = (struct config){ 0 };
 }

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "store/cluster.h"
+
 #define CONFIG_DEFAULT_PATH  "/etc/secretfs/secretfs.ini"
 #define CONFIG_DEFAULT_STORE "/var/lib/secretfs/store.db"
 #define CONFIG_DEFAULT_KEY   "/etc/secretfs/master.key"
@@ -87,6 +89,7 @@ struct config {
 	enum log_level log_level; /* [log] level */
 	char *audit_path; /* [audit] path: JSON lines, one per recorded open */
 	unsigned long max_secrets_per_namespace; /* [limits], 0: none */
+	struct cluster_opts cluster; /* [cluster]: endpoints NULL without one */
 	struct view *views; /* [view NAME] sections, in file order */
 	size_t nviews;
 };

@@ -219,6 +219,17 @@ void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino);
  * authentication, as an event in the store.  Under fs->lock. */
 void fs_tamper_event(struct fs *fs, const char *ns, const char *secret);
 
+/* follow.c: cluster mode, this node's store following etcd.  follow_open
+ * catches up once (if etcd answers) before the views are checked;
+ * follow_start starts the thread (after any fork); follow_stop stops it. */
+int follow_open(struct fs *fs, char *err, size_t len);
+int follow_start(char *err, size_t len);
+void follow_stop(void);
+/* The etcd revision applied, whether the watch is up, and the endpoint
+ * (NULL outside cluster mode). */
+int64_t follow_revision(bool *up);
+const char *follow_endpoint(void);
+
 /* status.c: STATUS_DIR/<pid>.json for 'secretctl status' */
 #define STATUS_DIR "/run/secretfs/status"
 void status_write(const struct fs *fs, int64_t revision);

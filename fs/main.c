@@ -523,6 +523,10 @@ int main(int argc, char **argv)
 	if (pthread_mutex_init(&fs.lock, NULL))
 		goto out;
 	locked = true;
+	if (cfg.cluster.endpoints && follow_open(&fs, err, sizeof(err))) {
+		fprintf(stderr, "secretfs: %s\n", err);
+		goto out;
+	}
 	if ((ret = plan_mounts(&fs, &o))) {
 		ret = ret < -1 ? -ret : 1;
 		goto out;
@@ -546,7 +550,7 @@ int main(int argc, char **argv)
 		}
 	}
 	block_signals();
-	if (watcher_start(&fs, err, sizeof(err))) {
+	if (watcher_start(&fs, err, sizeof(err)) || follow_start(err, sizeof(err))) {
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		goto out;
 	}
@@ -558,6 +562,7 @@ int main(int argc, char **argv)
 			fs.mounts[i].view ? "\"" : "", fs.mounts[i].mountpoint);
 	ret = serve(&fs) ? 1 : 0;
 out:
+	follow_stop();
 	watcher_stop(&fs);
 	for (size_t i = 0; i < fs.nmounts; i++) {
 		struct mount *m = &fs.mounts[i];

@@ -8,6 +8,9 @@
  *    "started": 1795929781, "mounts": [{"mountpoint": "/run/secretfs/views/a",
  *    "view": "a", "mode": "view"}, ...]}
  *
+ * and in cluster mode "etcd": {"endpoint": URL, "revision": N, "watching":
+ * true} (the etcd revision applied, and whether the watch is up).
+ *
  * Written to a temporary name and renamed, so a reader never sees half a
  * file.  Names and numbers only, never a value.
  */
@@ -72,6 +75,14 @@ void status_write(const struct fs *fs, int64_t revision)
 			"started", (json_int_t)fs->started, "mounts", mounts);
 	if (!doc)
 		return;
+	if (follow_endpoint()) {
+		bool up;
+		int64_t rev = follow_revision(&up);
+
+		json_object_set_new(doc, "etcd", json_pack("{s:s, s:I, s:b}", "endpoint",
+							   follow_endpoint(), "revision",
+							   (json_int_t)rev, "watching", up));
+	}
 	snprintf(path, sizeof(path), STATUS_DIR "/%d.json", (int)getpid());
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -102,6 +102,11 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX events_by_namespace ON events(namespace, time);"
 	"ALTER TABLE secrets ADD COLUMN expires INTEGER;",
+	/* 2 -> 3: cluster mode (mirror.c): the etcd revision each object was
+	 * last written at, and the one the whole store has caught up to */
+	"ALTER TABLE secrets ADD COLUMN etcd_rev INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE namespaces ADD COLUMN etcd_rev INTEGER NOT NULL DEFAULT 0;"
+	"INSERT INTO meta(key, value) VALUES ('etcd_revision', 0);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -116,7 +121,7 @@ static const char *const stmt_sql[Q_COUNT] = {
 		      " (SELECT count(*) FROM secrets s WHERE s.ns_id = n.id)"
 		      " FROM namespaces n ORDER BY n.name",
 	[Q_SECRET_ROW] = "SELECT s.id, s.uid, s.type, s.immutable, s.created,"
-			 " s.updated, s.generation, s.revision, s.key_id, s.expires"
+			 " s.updated, s.generation, s.revision, s.key_id, s.expires, s.etcd_rev"
 			 SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name = ?2",
 	[Q_SECRET_STAT] = "SELECT s.generation, s.created, s.updated, s.immutable, s.revision, s.expires,"
 			  " (SELECT count(*) FROM items i WHERE i.secret_id = s.id),"
@@ -900,6 +905,12 @@ out:
 
 int store_create(const char *db_path, const char *key_path, char *err)
 {
+	return store_create_with(db_path, key_path, false, err);
+}
+
+int store_create_with(const char *db_path, const char *key_path, bool existing_key,
+		      char *err)
+{
 	unsigned char *master = NULL;
 	struct store *st = NULL;
 	bool made_db = false, made_key = false;
@@ -912,7 +923,7 @@ int store_create(const char *db_path, const char *key_path, char *err)
 			 db_path);
 		return -EEXIST;
 	}
-	if (lstat(key_path, &sb) == 0) {
+	if (!existing_key && lstat(key_path, &sb) == 0) {
 		snprintf(err, STORE_ERRMSG_MAX,
 			 "key file '%s' already exists; refusing to overwrite it",
 			 key_path);
@@ -925,6 +936,8 @@ int store_create(const char *db_path, const char *key_path, char *err)
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (existing_key && (ret = seal_keyfile_read(key_path, master, err)))
+		goto out;
 	if ((ret = make_parent(db_path, err)) || (ret = make_parent(key_path, err)))
 		goto out;
 	fd = open(db_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -937,9 +950,11 @@ int store_create(const char *db_path, const char *key_path, char *err)
 	}
 	close(fd);
 	made_db = true;
-	if ((ret = seal_keyfile_create(key_path, master, err)))
-		goto out;
-	made_key = true;
+	if (!existing_key) {
+		if ((ret = seal_keyfile_create(key_path, master, err)))
+			goto out;
+		made_key = true;
+	}
 	if ((ret = db_connect(st, db_path, 0)) || (ret = db_migrate(st, db_path)) ||
 	    (ret = store_seed(st, master))) {
 		snprintf(err, STORE_ERRMSG_MAX, "cannot create store '%s': %s",

@@ -38,6 +38,10 @@ struct seal_ctx {
 #define SECRET_JOIN_SQL \
 	" FROM secrets s JOIN namespaces n ON n.id = s.ns_id"
 
+/* pairs.kind */
+#define PAIR_LABEL      0
+#define PAIR_ANNOTATION 1
+
 /* Prepared statements, kept for the life of the handle. */
 enum stmt_id {
 	Q_REVISION,
@@ -89,6 +93,13 @@ int64_t db_now(void);
  * in buf as Kubernetes prints them, comma-separated */
 int types_validate(const struct store_secret *s, char *buf, size_t len);
 int types_parse_rfc3339(const char *v, size_t n, int64_t *t);
+
+/* secret.c: one-off statements inside the caller's transaction, failures
+ * recorded on st */
+int db_prep(struct store *st, const char *sql, sqlite3_stmt **q);
+int db_step_done(struct store *st, sqlite3_stmt *q, const char *what); /* finalizes q */
+int db_exec_id(struct store *st, const char *sql, int64_t id);
+int db_ns_id(struct store *st, const char *ns, int64_t *id);
 
 /* secret.c, for keys.c */
 int reseal_one(struct store *st, const char *ns, const char *name,

@@ -18,9 +18,6 @@
 
 #include "internal.h"
 
-#define PAIR_LABEL      0
-#define PAIR_ANNOTATION 1
-
 /* --- building secrets ------------------------------------------------ */
 
 struct store_secret *store_secret_new(const char *ns, const char *name,
@@ -191,7 +188,7 @@ static char *col_strdup(sqlite3_stmt *q, int col)
 }
 
 /* Look up a namespace id inside the current transaction. */
-static int ns_id(struct store *st, const char *ns, int64_t *id)
+int db_ns_id(struct store *st, const char *ns, int64_t *id)
 {
 	sqlite3_stmt *q = db_stmt(st, Q_NS_ID);
 	int rc, err = 0;
@@ -211,7 +208,7 @@ static int ns_id(struct store *st, const char *ns, int64_t *id)
 }
 
 /* Prepare a one-off statement, recording a failure. */
-static int prep(struct store *st, const char *sql, sqlite3_stmt **q)
+int db_prep(struct store *st, const char *sql, sqlite3_stmt **q)
 {
 	if (sqlite3_prepare_v2(st->db, sql, -1, q, NULL) != SQLITE_OK)
 		return db_fail(st, "database error");
@@ -219,7 +216,7 @@ static int prep(struct store *st, const char *sql, sqlite3_stmt **q)
 }
 
 /* Step a one-off write statement to completion and finalize it. */
-static int step_done(struct store *st, sqlite3_stmt *q, const char *what)
+int db_step_done(struct store *st, sqlite3_stmt *q, const char *what)
 {
 	int err = 0;
 
@@ -230,15 +227,15 @@ static int step_done(struct store *st, sqlite3_stmt *q, const char *what)
 }
 
 /* Run a one-off write statement whose only parameter is a row id. */
-static int exec_id(struct store *st, const char *sql, int64_t id)
+int db_exec_id(struct store *st, const char *sql, int64_t id)
 {
 	sqlite3_stmt *q;
 	int err;
 
-	if ((err = prep(st, sql, &q)))
+	if ((err = db_prep(st, sql, &q)))
 		return err;
 	sqlite3_bind_int64(q, 1, id);
-	return step_done(st, q, "cannot write to the store");
+	return db_step_done(st, q, "cannot write to the store");
 }
 
 /* --- namespaces ------------------------------------------------------ */
@@ -254,15 +251,15 @@ int store_ns_create(struct store *st, const char *ns)
 		return db_errorf(st, -EINVAL, "namespace \"%s\": %s", ns, why);
 	if ((err = db_begin(st, true)))
 		return err;
-	if (ns_id(st, ns, &id) == 0) {
+	if (db_ns_id(st, ns, &id) == 0) {
 		err = db_errorf(st, -EEXIST, "namespace \"%s\" already exists", ns);
 		goto fail;
 	}
-	if ((err = prep(st, "INSERT INTO namespaces(name, created) VALUES (?1, ?2)", &q)))
+	if ((err = db_prep(st, "INSERT INTO namespaces(name, created) VALUES (?1, ?2)", &q)))
 		goto fail;
 	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, db_now());
-	if ((err = step_done(st, q, "cannot create a namespace")) ||
+	if ((err = db_step_done(st, q, "cannot create a namespace")) ||
 	    (err = db_next_revision(st, &rev)) ||
 	    (err = db_log_change(st, rev, STORE_OP_NS_CREATE, ns, NULL, 0)))
 		goto fail;
@@ -279,7 +276,7 @@ static int log_ns_secrets_deleted(struct store *st, int64_t id, const char *ns,
 	sqlite3_stmt *q;
 	int rc, err;
 
-	if ((err = prep(st, "SELECT name, generation FROM secrets WHERE ns_id = ?1"
+	if ((err = db_prep(st, "SELECT name, generation FROM secrets WHERE ns_id = ?1"
 			" ORDER BY name", &q)))
 		return err;
 	sqlite3_bind_int64(q, 1, id);
@@ -307,12 +304,12 @@ int store_ns_delete(struct store *st, const char *ns)
 				 "namespace \"default\" may not be deleted");
 	if ((err = db_begin(st, true)))
 		return err;
-	if ((err = ns_id(st, ns, &id)) || (err = db_next_revision(st, &rev)) ||
+	if ((err = db_ns_id(st, ns, &id)) || (err = db_next_revision(st, &rev)) ||
 	    (err = log_ns_secrets_deleted(st, id, ns, rev)) ||
-	    (err = prep(st, "DELETE FROM namespaces WHERE id = ?1", &q)))
+	    (err = db_prep(st, "DELETE FROM namespaces WHERE id = ?1", &q)))
 		goto fail;
 	sqlite3_bind_int64(q, 1, id);
-	if ((err = step_done(st, q, "cannot delete a namespace")) ||
+	if ((err = db_step_done(st, q, "cannot delete a namespace")) ||
 	    (err = db_log_change(st, rev, STORE_OP_NS_DELETE, ns, NULL, 0)))
 		goto fail;
 	return db_commit(st);
@@ -459,6 +456,7 @@ static int64_t secret_row_read(sqlite3_stmt *q, struct store_secret *s)
 	s->revision = sqlite3_column_int64(q, 7);
 	s->key_id = (uint32_t)sqlite3_column_int64(q, 8);
 	s->expires = sqlite3_column_int64(q, 9);
+	s->etcd_rev = sqlite3_column_int64(q, 10);
 	return sqlite3_column_int64(q, 0);
 }
 
@@ -609,12 +607,12 @@ int store_secret_list(struct store *st, const char *ns,
 
 	if ((err = db_begin(st, false)))
 		return err;
-	if ((err = prep(st, ns ?
+	if ((err = db_prep(st, ns ?
 		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
-		" s.generation, s.revision, s.key_id, s.expires, n.name, s.name" SECRET_JOIN_SQL
+		" s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, n.name, s.name" SECRET_JOIN_SQL
 		" WHERE n.name = ?1" LIVE_SQL " ORDER BY s.name" :
 		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
-		" s.generation, s.revision, s.key_id, s.expires, n.name, s.name" SECRET_JOIN_SQL
+		" s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, n.name, s.name" SECRET_JOIN_SQL
 		" WHERE 1" LIVE_SQL " ORDER BY n.name, s.name", &q)))
 		goto out;
 	if (ns)
@@ -623,8 +621,8 @@ int store_secret_list(struct store *st, const char *ns,
 		struct store_secret **nv;
 		int64_t *nids;
 
-		s = store_secret_new((const char *)sqlite3_column_text(q, 10),
-				     (const char *)sqlite3_column_text(q, 11), NULL);
+		s = store_secret_new((const char *)sqlite3_column_text(q, 11),
+				     (const char *)sqlite3_column_text(q, 12), NULL);
 		nv = s ? realloc(v, (count + 1) * sizeof(*v)) : NULL;
 		if (nv)
 			v = nv;
@@ -669,7 +667,7 @@ static int check_quota(struct store *st, const struct store_secret *s, int64_t n
 	int64_t used = 0;
 	int err;
 
-	if ((err = prep(st, "SELECT count(*) FROM secrets WHERE ns_id = ?1", &q)))
+	if ((err = db_prep(st, "SELECT count(*) FROM secrets WHERE ns_id = ?1", &q)))
 		return err;
 	sqlite3_bind_int64(q, 1, nsid);
 	if (sqlite3_step(q) == SQLITE_ROW)
@@ -733,7 +731,7 @@ static int secret_write_data(struct store *st, int64_t id,
 	unsigned char *blob = NULL;
 	int err;
 
-	if ((err = prep(st, "INSERT INTO items(secret_id, key, size, blob)"
+	if ((err = db_prep(st, "INSERT INTO items(secret_id, key, size, blob)"
 			" VALUES (?1, ?2, ?3, ?4)", &q)))
 		return err;
 	for (size_t i = 0; i < s->nitems; i++) {
@@ -765,7 +763,7 @@ static int secret_write_data(struct store *st, int64_t id,
 		blob = NULL;
 	}
 	sqlite3_finalize(q);
-	if ((err = prep(st, "INSERT INTO pairs(secret_id, kind, key, value)"
+	if ((err = db_prep(st, "INSERT INTO pairs(secret_id, kind, key, value)"
 			" VALUES (?1, ?2, ?3, ?4)", &q)))
 		return err;
 	for (int kind = PAIR_LABEL; kind <= PAIR_ANNOTATION; kind++) {
@@ -844,7 +842,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		return err;
 	if ((err = db_begin(st, true)))
 		return err;
-	if ((err = ns_id(st, s->namespace, &nsid)))
+	if ((err = db_ns_id(st, s->namespace, &nsid)))
 		goto fail;
 	old = store_secret_new(s->namespace, s->name, NULL);
 	if (!old) {
@@ -896,7 +894,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		uid_new(s->uid);
 		s->created = now;
 		s->generation = 1;
-		if ((err = prep(st, "INSERT INTO secrets(ns_id, name, uid, type,"
+		if ((err = db_prep(st, "INSERT INTO secrets(ns_id, name, uid, type,"
 				" immutable, created, updated, generation, revision, key_id, expires)"
 				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7, ?8, ?9)"
 				" RETURNING id", &q)))
@@ -920,7 +918,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		memcpy(s->uid, old->uid, sizeof(s->uid));
 		s->created = old->created;
 		s->generation = old->generation + 1;
-		if ((err = prep(st, "UPDATE secrets SET immutable = ?2, updated = ?3,"
+		if ((err = db_prep(st, "UPDATE secrets SET immutable = ?2, updated = ?3,"
 				" generation = ?4, revision = ?5, key_id = ?6, expires = ?7"
 				" WHERE id = ?1", &q)))
 			goto fail;
@@ -938,8 +936,8 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		}
 		sqlite3_finalize(q);
 		q = NULL;
-		if ((err = exec_id(st, "DELETE FROM items WHERE secret_id = ?1", id)) ||
-		    (err = exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", id)))
+		if ((err = db_exec_id(st, "DELETE FROM items WHERE secret_id = ?1", id)) ||
+		    (err = db_exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", id)))
 			goto fail;
 	}
 	sqlite3_finalize(q);
@@ -978,18 +976,18 @@ int reseal_one(struct store *st, const char *ns, const char *name,
 	if ((err = secret_find(st, s, id)) || (err = secret_load(st, *id, s, true)))
 		goto fail;
 	s->key_id = st->active_key;
-	if ((err = exec_id(st, "DELETE FROM items WHERE secret_id = ?1", *id)) ||
-	    (err = exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", *id)) ||
+	if ((err = db_exec_id(st, "DELETE FROM items WHERE secret_id = ?1", *id)) ||
+	    (err = db_exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", *id)) ||
 	    (err = secret_write_data(st, *id, s)))
 		goto fail;
 	{
 		sqlite3_stmt *q;
 
-		if ((err = prep(st, "UPDATE secrets SET key_id = ?2 WHERE id = ?1", &q)))
+		if ((err = db_prep(st, "UPDATE secrets SET key_id = ?2 WHERE id = ?1", &q)))
 			goto fail;
 		sqlite3_bind_int64(q, 1, *id);
 		sqlite3_bind_int64(q, 2, s->key_id);
-		if ((err = step_done(st, q, "cannot re-seal a secret")))
+		if ((err = db_step_done(st, q, "cannot re-seal a secret")))
 			goto fail;
 	}
 	*out = s;
@@ -1011,12 +1009,12 @@ int store_secret_delete(struct store *st, const char *ns, const char *name)
 		return db_errorf(st, -ENOMEM, "out of memory");
 	if ((err = db_begin(st, true)))
 		goto out;
-	if ((err = ns_id(st, ns, &id)) || (err = secret_find(st, s, &id)) ||
+	if ((err = db_ns_id(st, ns, &id)) || (err = secret_find(st, s, &id)) ||
 	    (err = db_next_revision(st, &rev)) ||
-	    (err = prep(st, "DELETE FROM secrets WHERE id = ?1", &q)))
+	    (err = db_prep(st, "DELETE FROM secrets WHERE id = ?1", &q)))
 		goto fail;
 	sqlite3_bind_int64(q, 1, id);
-	if ((err = step_done(st, q, "cannot delete a secret")) ||
+	if ((err = db_step_done(st, q, "cannot delete a secret")) ||
 	    (err = db_log_change(st, rev, STORE_OP_DELETE, ns, name,
 				 s->generation + 1)) ||
 	    (err = db_commit(st)))

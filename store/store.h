@@ -71,6 +71,10 @@ struct store_secret {
 	int64_t revision;  /* store revision of the last change */
 	uint32_t key_id;   /* data key that seals the values */
 	int64_t expires;   /* unix seconds it stops existing (bootstrap tokens), or 0 */
+	/* cluster mode: the etcd revision it was last written at.  Set it on
+	 * input to the one read, and cluster_secret_put() refuses if it has
+	 * moved since (as a resourceVersion does); 0: whatever is there */
+	int64_t etcd_rev;
 	struct store_pair *labels;
 	size_t nlabels;
 	struct store_pair *annotations;
@@ -141,6 +145,11 @@ typedef int (*store_change_fn)(void *ctx, const struct store_change *change);
  */
 int store_create(const char *db_path, const char *key_path, char *err)
 	__attribute__((warn_unused_result));
+
+/* The same, sealed under the master key already in key_path (existing_key),
+ * e.g. a copy of the one every node of a cluster holds. */
+int store_create_with(const char *db_path, const char *key_path, bool existing_key,
+		      char *err) __attribute__((warn_unused_result));
 
 /*
  * Open an existing store.  The key file must be a regular file of exactly 32

@@ -14,6 +14,7 @@
  * 1, and leaves the store as it was (each write is one transaction).
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@
 
 #include "ctl.h"
 #include "fs/config.h"
+#include "store/cluster.h"
 #include "fs/passphrase.h"
 
 /* Flags, as bits, so each command can say which it takes. */
@@ -85,6 +87,8 @@ struct ctx {
 	struct config cfg;
 	bool have_cfg;
 	struct store *st;
+	struct cluster *cl;  /* [cluster]: writes go to etcd */
+	bool no_sync;        /* cluster mode: show the node's copy as it is */
 };
 
 struct command {
@@ -160,6 +164,8 @@ static int load_config(struct ctx *c)
 	return 0;
 }
 
+static int open_cluster(struct ctx *c);
+
 static int open_store(struct ctx *c)
 {
 	char err[STORE_ERRMSG_MAX];
@@ -189,7 +195,56 @@ static int open_store(struct ctx *c)
 	if (ret)
 		return die_msg("%s", err);
 	store_set_max_per_namespace(c->st, c->cfg.max_secrets_per_namespace);
+	return c->cfg.cluster.endpoints ? open_cluster(c) : 0;
+}
+
+/*
+ * In cluster mode, read what etcd has now: bring this node's store up to
+ * etcd's revision first.  If etcd cannot be reached, say so and go on with
+ * the node's copy (what its secretfs serves too).
+ */
+static int open_cluster(struct ctx *c)
+{
+	char err[STORE_ERRMSG_MAX];
+	int64_t rev = 0;
+
+	if (cluster_open(&c->cl, &c->cfg.cluster, err))
+		return die_msg("%s", err);
+	if (!c->no_sync && cluster_sync(c->cl, c->st, NULL)) {
+		store_etcd_revision(c->st, &rev);
+		fprintf(stderr, "secretctl: warning: %s: showing this node's copy (etcd revision %lld)\n",
+			cluster_errmsg(c->cl), (long long)rev);
+	}
 	return 0;
+}
+
+/* --- writes: to etcd in cluster mode, else to the store ---------------------- */
+
+static const char *write_errmsg(const struct ctx *c)
+{
+	return c->cl ? cluster_errmsg(c->cl) : store_errmsg(c->st);
+}
+
+static int write_secret(struct ctx *c, struct store_secret *s, enum store_put_mode mode,
+			enum store_put_result *res)
+{
+	return c->cl ? cluster_secret_put(c->cl, c->st, s, mode, res) :
+		       store_secret_put(c->st, s, mode, res);
+}
+
+static int write_delete(struct ctx *c, const char *ns, const char *name)
+{
+	return c->cl ? cluster_secret_delete(c->cl, c->st, ns, name) :
+		       store_secret_delete(c->st, ns, name);
+}
+
+/* Operations on the key ring that cluster mode does not offer yet. */
+static int not_in_cluster(const struct ctx *c, const char *what)
+{
+	if (!c->cl)
+		return 0;
+	return die_msg("%s is not available in cluster mode yet: the key ring is shared through etcd, and every node would need the change at once",
+		       what);
 }
 
 static int check_output(const struct ctx *c, const char *allowed)
@@ -226,6 +281,8 @@ static int print_object(const struct ctx *c, json_t *obj)
 
 /* --- init ------------------------------------------------------------- */
 
+static int init_cluster(struct ctx *c);
+
 static int cmd_init(struct ctx *c)
 {
 	char err[STORE_ERRMSG_MAX];
@@ -234,10 +291,69 @@ static int cmd_init(struct ctx *c)
 		return die_msg("init takes no arguments");
 	if (load_config(c))
 		return 1;
+	if (c->cfg.cluster.endpoints)
+		return init_cluster(c);
 	if (store_create(c->cfg.store_path, c->cfg.key_file, err))
 		return die_msg("%s", err);
 	printf("store '%s' created, master key in '%s' (mode 0400): keep a copy of it somewhere safe\n",
 	       c->cfg.store_path, c->cfg.key_file);
+	return 0;
+}
+
+/* Remove a store init just made (and its key, if init made that too). */
+static void init_undo(const struct ctx *c, bool made_key)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(*suffix); i++) {
+		snprintf(path, sizeof(path), "%s%s", c->cfg.store_path, suffix[i]);
+		unlink(path);
+	}
+	if (made_key)
+		unlink(c->cfg.key_file);
+}
+
+/*
+ * init with [cluster]: a new store for this node that founds the cluster
+ * (etcd holds none under the prefix yet: a new master key) or joins it
+ * (with a copy of the cluster's master key already in key_file).
+ */
+static int init_cluster(struct ctx *c)
+{
+	char err[STORE_ERRMSG_MAX];
+	struct store_unlock u = { .key_file = c->cfg.key_file };
+	struct stat sb;
+	bool have_key = lstat(c->cfg.key_file, &sb) == 0, founded = false;
+	int64_t rev = 0;
+
+	if (store_create_with(c->cfg.store_path, c->cfg.key_file, have_key, err))
+		return die_msg("%s", err);
+	if (store_open_with(&c->st, c->cfg.store_path, &u, 0, err)) {
+		init_undo(c, !have_key);
+		return die_msg("%s", err);
+	}
+	if (cluster_open(&c->cl, &c->cfg.cluster, err) ||
+	    cluster_join(c->cl, c->st, &founded)) {
+		if (c->cl)
+			snprintf(err, sizeof(err), "%s", cluster_errmsg(c->cl));
+		store_close(c->st);
+		c->st = NULL;
+		init_undo(c, !have_key);
+		return die_msg("%s", err);
+	}
+	store_etcd_revision(c->st, &rev);
+	if (founded)
+		printf("store '%s' created; it founded the cluster at %s%s (etcd revision %lld)\n"
+		       "master key in '%s' (mode 0400): copy it to every other node before 'secretctl init' there\n",
+		       c->cfg.store_path, cluster_endpoint(c->cl),
+		       c->cfg.cluster.prefix ? c->cfg.cluster.prefix : CLUSTER_DEFAULT_PREFIX,
+		       (long long)rev, c->cfg.key_file);
+	else
+		printf("store '%s' created and joined the cluster at %s%s (etcd revision %lld)\n",
+		       c->cfg.store_path, cluster_endpoint(c->cl),
+		       c->cfg.cluster.prefix ? c->cfg.cluster.prefix : CLUSTER_DEFAULT_PREFIX,
+		       (long long)rev);
 	return 0;
 }
 
@@ -249,8 +365,8 @@ static int cmd_create_namespace(struct ctx *c)
 		return die_msg("exactly one NAME is required, got %d", c->nargs);
 	if (open_store(c))
 		return 1;
-	if (store_ns_create(c->st, c->args[0]))
-		return die_msg("%s", store_errmsg(c->st));
+	if (c->cl ? cluster_ns_create(c->cl, c->st, c->args[0]) : store_ns_create(c->st, c->args[0]))
+		return die_msg("%s", write_errmsg(c));
 	printf("namespace/%s created\n", c->args[0]);
 	return 0;
 }
@@ -343,8 +459,9 @@ static int cmd_delete_namespace(struct ctx *c)
 	if (open_store(c))
 		return 1;
 	for (int i = 0; i < c->nargs; i++) {
-		if (store_ns_delete(c->st, c->args[i]))
-			ret = die_msg("%s", store_errmsg(c->st));
+		if (c->cl ? cluster_ns_delete(c->cl, c->st, c->args[i]) :
+		    store_ns_delete(c->st, c->args[i]))
+			ret = die_msg("%s", write_errmsg(c));
 		else
 			printf("namespace \"%s\" deleted\n", c->args[i]);
 	}
@@ -411,8 +528,8 @@ static int finish_create(struct ctx *c, struct store_secret *s, const char *type
 		ret = 1;
 		goto out;
 	}
-	if (store_secret_put(c->st, s, STORE_PUT_CREATE, NULL)) {
-		ret = die_msg("%s", store_errmsg(c->st));
+	if (write_secret(c, s, STORE_PUT_CREATE, NULL)) {
+		ret = die_msg("%s", write_errmsg(c));
 		goto out;
 	}
 	printf(output_is(c, "name") ? "secret/%s\n" : "secret/%s created\n", s->name);
@@ -750,8 +867,8 @@ static int cmd_delete_secret(struct ctx *c)
 		if (n == 0)
 			fprintf(stderr, "No resources found\n");
 		for (size_t i = 0; i < n; i++) {
-			if (store_secret_delete(c->st, v[i]->namespace, v[i]->name))
-				ret = die_msg("%s", store_errmsg(c->st));
+			if (write_delete(c, v[i]->namespace, v[i]->name))
+				ret = die_msg("%s", write_errmsg(c));
 			else
 				printf("secret \"%s\" deleted\n", v[i]->name);
 		}
@@ -763,8 +880,8 @@ static int cmd_delete_secret(struct ctx *c)
 	if (open_store(c))
 		return 1;
 	for (int i = 0; i < c->nargs; i++) {
-		if (store_secret_delete(c->st, ns_of(c), c->args[i]))
-			ret = die_msg("%s", store_errmsg(c->st));
+		if (write_delete(c, ns_of(c), c->args[i]))
+			ret = die_msg("%s", write_errmsg(c));
 		else
 			printf("secret \"%s\" deleted\n", c->args[i]);
 	}
@@ -898,7 +1015,8 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 		return die_msg("must specify one of -f and -k");
 	if (!docs || !report || load_manifests(c, docs) || open_store(c))
 		goto out;
-	if (store_batch_begin(c->st)) {
+	/* one transaction for the lot; in cluster mode, one per object */
+	if (!c->cl && store_batch_begin(c->st)) {
 		die_msg("%s", store_errmsg(c->st));
 		goto out;
 	}
@@ -911,14 +1029,15 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 
 		if (next_secret(c, docs, &i, &lists, &s)) {
 			progress_end(&bar);
-			store_batch_rollback(c->st);
+			if (!c->cl)
+				store_batch_rollback(c->st);
 			goto out;
 		}
 		if (!s)
 			break;
-		err = mode == M_DELETE ? store_secret_delete(c->st, s->namespace, s->name) :
-		      store_secret_put(c->st, s, mode == M_APPLY ? STORE_PUT_APPLY :
-				       mode == M_CREATE ? STORE_PUT_CREATE : STORE_PUT_REPLACE, &res);
+		err = mode == M_DELETE ? write_delete(c, s->namespace, s->name) :
+		      write_secret(c, s, mode == M_APPLY ? STORE_PUT_APPLY :
+				   mode == M_CREATE ? STORE_PUT_CREATE : STORE_PUT_REPLACE, &res);
 		if (mode == M_DELETE)
 			snprintf(text, sizeof(text), "secret \"%s\" deleted", s->name);
 		else if (mode == M_REPLACE)
@@ -928,8 +1047,12 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 		store_secret_free(s);
 		if (err) {
 			progress_end(&bar);
-			die_msg("%s", store_errmsg(c->st));
-			store_batch_rollback(c->st);
+			die_msg("%s", write_errmsg(c));
+			if (!c->cl)
+				store_batch_rollback(c->st);
+			else /* what went before is in etcd: say so */
+				json_array_foreach(report, k, line)
+					puts(json_string_value(line));
 			goto out;
 		}
 		json_array_append_new(report, json_string(text));
@@ -937,7 +1060,7 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 		progress_update(&bar, i - lists, json_array_size(docs) - lists);
 	}
 	progress_end(&bar);
-	if (store_batch_commit(c->st)) {
+	if (!c->cl && store_batch_commit(c->st)) {
 		die_msg("%s", store_errmsg(c->st));
 		goto out;
 	}
@@ -974,7 +1097,7 @@ static int cmd_rotate_key(struct ctx *c)
 
 	if (c->nargs)
 		return die_msg("rotate-key takes no arguments");
-	if (open_store(c))
+	if (open_store(c) || not_in_cluster(c, "rotate-key"))
 		return 1;
 	if (store_key_rotate(c->st, &id))
 		return die_msg("%s", store_errmsg(c->st));
@@ -1045,7 +1168,7 @@ static int cmd_delete_key(struct ctx *c)
 	id = strtoul(c->args[0], &end, 10);
 	if (!*c->args[0] || *end || errno || id > UINT32_MAX)
 		return die_msg("'%s' is not a key ID (see 'secretctl get keys')", c->args[0]);
-	if (open_store(c))
+	if (open_store(c) || not_in_cluster(c, "delete key"))
 		return 1;
 	if (store_key_retire(c->st, (uint32_t)id))
 		return die_msg("%s", store_errmsg(c->st));
@@ -1061,7 +1184,7 @@ static int cmd_rekey(struct ctx *c)
 
 	if (c->nargs)
 		return die_msg("rekey takes no arguments");
-	if (open_store(c))
+	if (open_store(c) || not_in_cluster(c, "rekey"))
 		return 1;
 	if (c->to_passphrase) {
 		if (passphrase_read(&pass, &len, c->new_passphrase_fd, "New passphrase: ", err,
@@ -1136,6 +1259,34 @@ static bool is_secretfs(int pid)
  * daemon serving it, from the files daemons keep in /run/secretfs/status:
  * each mount, what it serves, and how far behind the store it is.
  */
+/* Cluster mode: how far this node's copy is behind etcd. */
+static void print_cluster(struct ctx *c)
+{
+	int64_t head = 0, have = 0;
+
+	store_etcd_revision(c->st, &have);
+	printf("Cluster:     etcd %s, prefix %s\n", c->cfg.cluster.endpoints,
+	       c->cfg.cluster.prefix ? c->cfg.cluster.prefix : CLUSTER_DEFAULT_PREFIX);
+	if (cluster_head(c->cl, &head) == 0)
+		printf("  etcd:      revision %lld (at %s)\n", (long long)head, cluster_endpoint(c->cl));
+	else
+		printf("  etcd:      unreachable: %s\n", cluster_errmsg(c->cl));
+	printf("  this node: revision %lld", (long long)have);
+	if (head)
+		printf(" (lag: %lld revision%s)", (long long)(head - have),
+		       head - have == 1 ? "" : "s");
+	putchar('\n');
+}
+
+/* What a running daemon says of its watch on etcd. */
+static void daemon_etcd(int pid, json_t *e)
+{
+	printf("  secretfs %d: etcd revision %lld applied, %s %s\n", pid,
+	       (long long)json_integer_value(json_object_get(e, "revision")),
+	       json_is_true(json_object_get(e, "watching")) ? "watching" : "reconnecting to",
+	       json_string_value(json_object_get(e, "endpoint")) ?: "?");
+}
+
 static int cmd_status(struct ctx *c)
 {
 	uint64_t counts[2] = { 0, 0 };
@@ -1147,6 +1298,7 @@ static int cmd_status(struct ctx *c)
 
 	if (c->nargs)
 		return die_msg("status takes no arguments");
+	c->no_sync = true; /* how far behind this node is, not etcd */
 	if (open_store(c))
 		return 1;
 	if (store_revision(c->st, &rev) || store_ns_each(c->st, count_ns, counts) ||
@@ -1158,6 +1310,8 @@ static int cmd_status(struct ctx *c)
 	printf("Secrets:     %llu\n", (unsigned long long)counts[1]);
 	printf("Key ring:    %u data key%s, key %u seals new values\n", ring[0],
 	       ring[0] == 1 ? "" : "s", ring[1]);
+	if (c->cl)
+		print_cluster(c);
 	printf("\nMounts:\n");
 	table_init(&t, 6);
 	table_add(&t, "  MOUNTPOINT");
@@ -1190,6 +1344,8 @@ static int cmd_status(struct ctx *c)
 			json_decref(doc); /* another store's */
 			continue;
 		}
+		if (json_object_get(doc, "etcd"))
+			daemon_etcd(pid, json_object_get(doc, "etcd"));
 		json_array_foreach(json_object_get(doc, "mounts"), j, m) {
 			json_int_t served = json_integer_value(json_object_get(doc, "revision"));
 			const char *view = json_string_value(json_object_get(m, "view"));
@@ -1406,14 +1562,24 @@ static int cmd_edit_secret(struct ctx *c)
 		} else if (strcmp(s->name, old->name) != 0) {
 			snprintf(err, sizeof(err), "the name of a secret cannot be changed in an edit");
 			store_secret_free(s);
-		} else if (store_secret_put(c->st, s, STORE_PUT_REPLACE, NULL)) {
-			snprintf(err, sizeof(err), "%s", store_errmsg(c->st));
-			store_secret_free(s);
 		} else {
+			int werr;
+
+			/* in cluster mode, as kubectl's resourceVersion: someone
+			 * else's change since the edit began is not overwritten */
+			s->etcd_rev = old->etcd_rev;
+			werr = write_secret(c, s, STORE_PUT_REPLACE, NULL);
 			store_secret_free(s);
-			printf("secret/%s edited\n", old->name);
-			ret = 0;
-			goto out;
+			if (!werr) {
+				printf("secret/%s edited\n", old->name);
+				ret = 0;
+				goto out;
+			}
+			if (werr == -EAGAIN) { /* editing again would not help */
+				die_msg("%s", write_errmsg(c));
+				goto out;
+			}
+			snprintf(err, sizeof(err), "%s", write_errmsg(c));
 		}
 		/* reopen with the error on top, as kubectl does */
 		snprintf(msg, sizeof(msg), "secrets \"%s\" was not valid:\n# * %s", old->name, err);
@@ -2047,6 +2213,7 @@ int main(int argc, char **argv)
 	c.args += used;
 	c.nargs -= used;
 	ret = cmd->fn(&c);
+	cluster_close(c.cl);
 	store_close(c.st);
 	if (c.have_cfg)
 		config_release(&c.cfg);

@@ -1,0 +1,105 @@
+/*
+ * cluster.h - cluster mode: etcd is the source of truth, each node's store
+ * its mirror.
+ *
+ * Under a prefix P (default "/secretfs/") etcd holds:
+ *
+ *   P keyring                  the store's UUID and its data keys, wrapped
+ *                              by the master key every node holds
+ *   P namespaces/NS            one namespace
+ *   P secrets/NS/NAME          one secret as one record: metadata in clear,
+ *                              every value already sealed in the store's own
+ *                              format (AEAD bound to store UUID, key id,
+ *                              namespace, name, uid, generation, key name)
+ *
+ * Records are JSON; keys and values travel base64-encoded through etcd's v3
+ * JSON gateway (libcurl).  etcd never sees a plaintext value.
+ *
+ * A node's store is an ordinary store (store.h) with the cluster's UUID and
+ * key ring.  It mirrors P: cluster_sync() reads all of P at etcd's current
+ * revision and applies it, and the last applied revision, in one SQLite
+ * transaction; cluster_follow() then watches from the next revision and
+ * applies each batch of changes the same way.  Every applied change goes
+ * through the store's revision and change log, so a running secretfs makes
+ * it visible as it does any local write.
+ *
+ * Writes (secretctl) are validated and sealed by the local store inside a
+ * transaction that is then rolled back; the sealed record goes to etcd in a
+ * transaction that compares the object's etcd revision with the one the
+ * node had seen, so two writers never silently overwrite each other; the
+ * node then catches up to its own write.
+ *
+ * Like struct store, a struct cluster is for one thread at a time.
+ */
+#ifndef SECRETFS_CLUSTER_H
+#define SECRETFS_CLUSTER_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+#define CLUSTER_DEFAULT_PREFIX "/secretfs/"
+#define CLUSTER_DEFAULT_TIMEOUT_MS 5000
+
+/* [cluster] in the configuration. */
+struct cluster_opts {
+	char *endpoints;     /* comma-separated URLs; NULL: no cluster */
+	char *prefix;        /* every key under it */
+	char *cacert;        /* TLS: CA bundle to verify etcd with */
+	char *cert;          /* TLS: client certificate ... */
+	char *key;           /* ... and its key */
+	char *username;      /* etcd authentication */
+	char *password_file; /* its password: the file's first line */
+	unsigned timeout_ms; /* one request (a watch has none) */
+};
+
+struct cluster;
+
+/* Connect nothing yet: check the options, read the password.  On failure
+ * err (STORE_ERRMSG_MAX bytes) says why. */
+int cluster_open(struct cluster **out, const struct cluster_opts *o, char *err)
+	__attribute__((warn_unused_result));
+void cluster_close(struct cluster *c);
+/* The last failure's message; never holds a value. */
+const char *cluster_errmsg(const struct cluster *c);
+/* The endpoint the last request went to. */
+const char *cluster_endpoint(const struct cluster *c);
+
+/*
+ * Make st, a new store with no secrets, a member: adopt the cluster's UUID
+ * and key ring (which must open with st's master key), or, if etcd holds
+ * none yet, publish st's.  *founded says which.
+ */
+int cluster_join(struct cluster *c, struct store *st, bool *founded);
+
+/* Bring st to etcd's current revision (read through the leader).  *rev
+ * (may be NULL): the revision applied. */
+int cluster_sync(struct cluster *c, struct store *st, int64_t *rev);
+
+/*
+ * Watch etcd from st's revision onwards, applying each batch of changes in
+ * one transaction and calling applied(ctx, revision) after each, until
+ * *stop becomes nonzero (returns 0) or the watch ends: -ESTALE when etcd
+ * has compacted past st's revision (cluster_sync() again), another error
+ * when the endpoint failed or lost its leader.
+ */
+int cluster_follow(struct cluster *c, struct store *st, volatile int *stop,
+		   void (*applied)(void *ctx, int64_t rev), void *ctx);
+
+/* etcd's current revision (*head), for how far behind a node is. */
+int cluster_head(struct cluster *c, int64_t *head);
+/* The etcd revision st has applied (0: none yet). */
+int store_etcd_revision(struct store *st, int64_t *rev);
+
+/* Writes, as store_secret_put(), store_secret_delete(), store_ns_create()
+ * and store_ns_delete(), but to etcd; -EAGAIN if the object changed in etcd
+ * since this node read it (the message says so, as kubectl does). */
+int cluster_secret_put(struct cluster *c, struct store *st, struct store_secret *s,
+		       enum store_put_mode mode, enum store_put_result *result)
+	__attribute__((warn_unused_result));
+int cluster_secret_delete(struct cluster *c, struct store *st, const char *ns,
+			  const char *name);
+int cluster_ns_create(struct cluster *c, struct store *st, const char *ns);
+int cluster_ns_delete(struct cluster *c, struct store *st, const char *ns);
+
+#endif

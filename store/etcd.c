@@ -1,0 +1,575 @@
+/*
+ * etcd.c - a small client for etcd's v3 JSON gateway (see etcd.h).
+ *
+ * One curl handle per struct etcd, for unary requests; a watch gets its own
+ * for as long as it streams.  Failing over: a request that cannot connect,
+ * times out, or meets a member without a leader ("etcdserver: no leader",
+ * gRPC Unavailable) is sent to the next endpoint, each endpoint once.  The
+ * watch asks for a leader too (gRPC metadata hasleader=true, which the
+ * gateway takes from a Grpc-Metadata-* header): a member cut off from the
+ * others then ends the watch instead of leaving us silently stale.
+ *
+ * Nothing here ever sees a plaintext value; the password of etcd's own
+ * authentication is held in sodium_malloc memory and wiped.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "etcd.h"
+
+#define MAX_ENDPOINTS  16
+#define MAX_REPLY      (256u << 20) /* a whole prefix listed at once */
+#define CONNECT_MS     1000L
+
+struct etcd {
+	char *endpoints[MAX_ENDPOINTS];
+	size_t n, cur;
+	CURL *curl;
+	char *cacert, *cert, *key;
+	char *username;
+	char *password;      /* sodium_malloc'd, or NULL */
+	char *token;         /* from /v3/auth/authenticate */
+	long timeout_ms;
+};
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t buf_write(char *data, size_t size, size_t n, void *user)
+{
+	struct buf *b = user;
+	size_t add = size * n;
+
+	if (b->len + add + 1 > MAX_REPLY) {
+		b->overflow = true;
+		return 0;
+	}
+	if (b->len + add + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + add + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return 0;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, add);
+	b->len += add;
+	b->p[b->len] = '\0';
+	return add;
+}
+
+void etcd_json_free(char *text)
+{
+	json_malloc_t m;
+	json_free_t f;
+
+	json_get_alloc_funcs(&m, &f);
+	f(text);
+}
+
+char *etcd_b64(const void *p, size_t n)
+{
+	size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	char *s = malloc(len);
+
+	if (s)
+		sodium_bin2base64(s, len, p, n, sodium_base64_VARIANT_ORIGINAL);
+	return s;
+}
+
+int etcd_unb64(const char *s, unsigned char **out, size_t *n)
+{
+	size_t len = strlen(s), got;
+	unsigned char *p = malloc(len / 4 * 3 + 4);
+
+	if (!p)
+		return -ENOMEM;
+	if (sodium_base642bin(p, len / 4 * 3 + 3, s, len, NULL, &got, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+		free(p);
+		return -EINVAL;
+	}
+	p[got] = '\0';
+	*out = p;
+	*n = got;
+	return 0;
+}
+
+int64_t etcd_int(json_t *o, const char *field)
+{
+	json_t *v = json_object_get(o, field);
+
+	if (json_is_integer(v))
+		return (int64_t)json_integer_value(v);
+	if (json_is_string(v))
+		return strtoll(json_string_value(v), NULL, 10);
+	return 0;
+}
+
+char *etcd_prefix_end(const char *p)
+{
+	char *end = strdup(p);
+	size_t n = end ? strlen(end) : 0;
+
+	if (!end)
+		return NULL;
+	while (n > 0 && (unsigned char)end[n - 1] == 0xff)
+		end[--n] = '\0';
+	if (n > 0)
+		end[n - 1]++;
+	return end;
+}
+
+static int read_password(const char *path, char **out, char *err)
+{
+	char *pw = sodium_malloc(1024);
+	FILE *f;
+	size_t n;
+
+	if (!pw)
+		return -ENOMEM;
+	f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] password_file '%s': %s", path,
+			 strerror(e));
+		sodium_free(pw);
+		return -e;
+	}
+	if (!fgets(pw, 1024, f))
+		pw[0] = '\0';
+	fclose(f);
+	n = strcspn(pw, "\r\n");
+	pw[n] = '\0';
+	if (!n) {
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] password_file '%s' is empty", path);
+		sodium_free(pw);
+		return -EINVAL;
+	}
+	*out = pw;
+	return 0;
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+int etcd_open(struct etcd **out, const struct cluster_opts *o, char *err)
+{
+	struct etcd *e = calloc(1, sizeof(*e));
+	const char *s;
+	int ret = -ENOMEM;
+
+	pthread_once(&curl_once, curl_init);
+	if (!e)
+		goto nomem;
+	e->timeout_ms = o->timeout_ms ? (long)o->timeout_ms : CLUSTER_DEFAULT_TIMEOUT_MS;
+	for (s = o->endpoints; s && *s;) {
+		size_t len;
+
+		while (*s == ',' || isspace((unsigned char)*s))
+			s++;
+		len = strcspn(s, ",");
+		while (len && isspace((unsigned char)s[len - 1]))
+			len--;
+		if (!len)
+			continue;
+		if (e->n == MAX_ENDPOINTS) {
+			snprintf(err, STORE_ERRMSG_MAX, "[cluster] endpoints: more than %d",
+				 MAX_ENDPOINTS);
+			ret = -EINVAL;
+			goto fail;
+		}
+		if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+			snprintf(err, STORE_ERRMSG_MAX,
+				 "[cluster] endpoints: '%.*s' is not an http:// or https:// URL",
+				 (int)len, s);
+			ret = -EINVAL;
+			goto fail;
+		}
+		while (len && s[len - 1] == '/')
+			len--;
+		e->endpoints[e->n] = strndup(s, len);
+		if (!e->endpoints[e->n])
+			goto nomem;
+		e->n++;
+		s += strcspn(s, ",");
+	}
+	if (!e->n) {
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] endpoints: none given");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (dup_opt(&e->cacert, o->cacert) || dup_opt(&e->cert, o->cert) ||
+	    dup_opt(&e->key, o->key) || dup_opt(&e->username, o->username))
+		goto nomem;
+	if (o->username && !o->password_file) {
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] username needs password_file");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (o->password_file && (ret = read_password(o->password_file, &e->password, err)))
+		goto fail;
+	e->curl = curl_easy_init();
+	if (!e->curl)
+		goto nomem;
+	*out = e;
+	return 0;
+nomem:
+	snprintf(err, STORE_ERRMSG_MAX, "out of memory");
+	ret = -ENOMEM;
+fail:
+	etcd_close(e);
+	return ret;
+}
+
+void etcd_close(struct etcd *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		free(e->endpoints[i]);
+	if (e->curl)
+		curl_easy_cleanup(e->curl);
+	free(e->cacert);
+	free(e->cert);
+	free(e->key);
+	free(e->username);
+	if (e->password)
+		sodium_free(e->password);
+	free(e->token);
+	free(e);
+}
+
+const char *etcd_endpoint(const struct etcd *e)
+{
+	return e->n ? e->endpoints[e->cur] : "";
+}
+
+/* Options every request shares. */
+static struct curl_slist *setup(struct etcd *e, CURL *h, const char *url,
+				const char *body, bool watch)
+{
+	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	char auth[1024];
+
+	if (watch)
+		hdr = curl_slist_append(hdr, "Grpc-Metadata-hasleader: true");
+	if (e->token) {
+		snprintf(auth, sizeof(auth), "Authorization: %s", e->token);
+		hdr = curl_slist_append(hdr, auth);
+	}
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+			 e->timeout_ms < CONNECT_MS ? e->timeout_ms : CONNECT_MS);
+	if (!watch)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, e->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (e->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, e->cacert);
+	if (e->cert)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, e->cert);
+	if (e->key)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, e->key);
+	return hdr;
+}
+
+enum outcome { OK, NEXT_ENDPOINT, REAUTH, FAIL };
+
+/* What an error object from the gateway means. */
+static enum outcome gateway_error(json_t *o, int *ret, char *err)
+{
+	const char *msg = json_string_value(json_object_get(o, "message"));
+	int64_t code = etcd_int(o, "code");
+
+	if (!msg)
+		msg = json_string_value(json_object_get(o, "error"));
+	if (!msg)
+		msg = "unknown error";
+	snprintf(err, STORE_ERRMSG_MAX, "etcd: %s", msg);
+	if (strstr(msg, "compacted")) {
+		*ret = -ESTALE;
+		return FAIL;
+	}
+	if (code == 16 || strstr(msg, "invalid auth token") || strstr(msg, "user name is empty"))
+		return REAUTH;
+	if (code == 7 || strstr(msg, "permission denied")) {
+		*ret = -EACCES;
+		return FAIL;
+	}
+	/* Unavailable, DeadlineExceeded: no leader, timed out, stopping */
+	if (code == 14 || code == 4 || strstr(msg, "no leader") || strstr(msg, "leader changed"))
+		return NEXT_ENDPOINT;
+	*ret = -EIO;
+	return FAIL;
+}
+
+static int authenticate(struct etcd *e, size_t idx, char *err);
+
+/* One request to one endpoint. */
+static enum outcome call_one(struct etcd *e, size_t idx, const char *path,
+			     const char *body, json_t **resp, int *ret, char *err)
+{
+	char url[2048];
+	struct buf b = { 0 };
+	struct curl_slist *hdr;
+	json_t *o;
+	CURLcode rc;
+	long http = 0;
+	enum outcome out;
+
+	snprintf(url, sizeof(url), "%s%s", e->endpoints[idx], path);
+	hdr = setup(e, e->curl, url, body, false);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, buf_write);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &b);
+	rc = curl_easy_perform(e->curl);
+	curl_slist_free_all(hdr);
+	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &http);
+	if (rc != CURLE_OK) {
+		snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: %s", e->endpoints[idx],
+			 b.overflow ? "reply too large" : curl_easy_strerror(rc));
+		free(b.p);
+		*ret = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+		return b.overflow ? (*ret = -EIO, FAIL) : NEXT_ENDPOINT;
+	}
+	o = b.p ? json_loadb(b.p, b.len, 0, NULL) : NULL;
+	free(b.p);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: HTTP %ld, not a JSON object",
+			 e->endpoints[idx], http);
+		*ret = -EIO;
+		return http >= 500 ? NEXT_ENDPOINT : FAIL;
+	}
+	if (json_object_get(o, "error") || http != 200) {
+		out = gateway_error(o, ret, err);
+		json_decref(o);
+		if (out == NEXT_ENDPOINT)
+			*ret = -ECONNREFUSED;
+		return out;
+	}
+	*resp = o;
+	return OK;
+}
+
+static int authenticate(struct etcd *e, size_t idx, char *err)
+{
+	json_t *body = json_pack("{s:s, s:s}", "name", e->username, "password", e->password);
+	json_t *resp = NULL;
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	const char *tok;
+	int ret = -EIO;
+
+	json_decref(body); /* jansson's copy of the password is freed, not wiped */
+	if (!text) {
+		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	free(e->token);
+	e->token = NULL;
+	if (call_one(e, idx, "/v3/auth/authenticate", text, &resp, &ret, err) == OK) {
+		tok = json_string_value(json_object_get(resp, "token"));
+		if (tok && (e->token = strdup(tok)))
+			ret = 0;
+		else
+			snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: no token in the answer",
+				 e->endpoints[idx]);
+	}
+	sodium_memzero(text, strlen(text));
+	etcd_json_free(text);
+	json_decref(resp);
+	return ret;
+}
+
+int etcd_call(struct etcd *e, const char *path, json_t *body, json_t **resp, char *err)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	int ret = -ECONNREFUSED;
+
+	if (!text) {
+		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < e->n; i++) {
+		size_t idx = (e->cur + i) % e->n;
+		enum outcome out;
+
+		if (e->username && !e->token && (ret = authenticate(e, idx, err)) &&
+		    ret != -EACCES)
+			continue;
+		if (e->username && !e->token)
+			break;
+		out = call_one(e, idx, path, text, resp, &ret, err);
+		if (out == REAUTH && e->username && authenticate(e, idx, err) == 0)
+			out = call_one(e, idx, path, text, resp, &ret, err);
+		if (out == OK) {
+			e->cur = idx;
+			ret = 0;
+			break;
+		}
+		if (out == FAIL || out == REAUTH) {
+			if (out == REAUTH)
+				ret = -EACCES;
+			e->cur = idx;
+			break;
+		}
+	}
+	etcd_json_free(text);
+	return ret;
+}
+
+/* --- watch -------------------------------------------------------------- */
+
+struct stream {
+	struct buf line;
+	int (*fn)(void *ctx, json_t *result);
+	void *ctx;
+	volatile int *stop;
+	int ret;          /* fn's nonzero answer, or an error */
+	bool got_result;
+	char *err;
+};
+
+static size_t stream_write(char *data, size_t size, size_t n, void *user)
+{
+	struct stream *s = user;
+	size_t add = size * n;
+	char *nl;
+
+	if (buf_write(data, size, n, &s->line) != add)
+		return 0;
+	while ((nl = memchr(s->line.p, '\n', s->line.len))) {
+		size_t len = (size_t)(nl - s->line.p);
+		json_t *o = json_loadb(s->line.p, len, 0, NULL);
+		json_t *result = json_object_get(o, "result");
+
+		memmove(s->line.p, nl + 1, s->line.len - len - 1);
+		s->line.len -= len + 1;
+		if (!json_is_object(o)) {
+			json_decref(o);
+			continue; /* a keep-alive blank line */
+		}
+		if (!result) {
+			enum outcome out = gateway_error(o, &s->ret, s->err);
+
+			json_decref(o);
+			if (out != FAIL)
+				s->ret = -ECONNREFUSED;
+			return 0;
+		}
+		s->got_result = true;
+		s->ret = s->fn(s->ctx, result);
+		json_decref(o);
+		if (s->ret)
+			return 0;
+	}
+	return add;
+}
+
+static int stream_progress(void *user, curl_off_t a, curl_off_t b, curl_off_t c,
+			   curl_off_t d)
+{
+	struct stream *s = user;
+
+	(void)a, (void)b, (void)c, (void)d;
+	return *s->stop ? 1 : 0;
+}
+
+int etcd_watch(struct etcd *e, json_t *create_request,
+	       int (*fn)(void *ctx, json_t *result), void *ctx,
+	       volatile int *stop, char *err)
+{
+	json_t *body = json_pack("{s:O}", "create_request", create_request);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	CURL *h = curl_easy_init();
+	int ret = -ECONNREFUSED;
+
+	json_decref(body);
+	if (!text || !h) {
+		if (text)
+			etcd_json_free(text);
+		if (h)
+			curl_easy_cleanup(h);
+		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < e->n && !*stop; i++) {
+		size_t idx = (e->cur + i) % e->n;
+		struct stream s = { .fn = fn, .ctx = ctx, .stop = stop, .err = err };
+		struct curl_slist *hdr;
+		char url[2048];
+		CURLcode rc;
+
+		if (e->username && !e->token && authenticate(e, idx, err))
+			continue;
+		snprintf(url, sizeof(url), "%s/v3/watch", e->endpoints[idx]);
+		hdr = setup(e, h, url, text, true);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, stream_write);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stream_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s);
+		rc = curl_easy_perform(h);
+		curl_slist_free_all(hdr);
+		free(s.line.p);
+		if (*stop) {
+			ret = 0;
+			break;
+		}
+		if (s.ret && s.ret != -ECONNREFUSED) {
+			ret = s.ret; /* fn's answer, or the gateway's error */
+			e->cur = idx;
+			break;
+		}
+		if (rc == CURLE_OK || s.got_result) {
+			/* the stream ended or broke after it had begun: let the
+			 * caller catch up, from another endpoint next time */
+			if (!s.ret)
+				snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: the watch ended: %s",
+					 e->endpoints[idx], curl_easy_strerror(rc));
+			e->cur = (idx + 1) % e->n;
+			ret = -ECONNRESET;
+			break;
+		}
+		if (!s.ret) /* else the gateway's error is in err */
+			snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: %s", e->endpoints[idx],
+				 curl_easy_strerror(rc));
+		ret = -ECONNREFUSED;
+	}
+	curl_easy_cleanup(h);
+	etcd_json_free(text);
+	return ret;
+}

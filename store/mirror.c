@@ -1,0 +1,1338 @@
+/*
+ * mirror.c - cluster mode (see cluster.h): records, and the node's store as
+ * a mirror of etcd.
+ *
+ * The rule that keeps a mirror right: meta 'etcd_revision' (W) says that
+ * the store holds exactly etcd's prefix as of revision W.  A sync reads the
+ * whole prefix at etcd's revision H and applies it with W = H; a watch
+ * batch applies only events after W and moves W to its last event.  Both
+ * happen in one SQLite transaction that reads W first, so a node's secretfs
+ * and a secretctl on the same node can both catch up at once: whoever
+ * commits second skips what the first already applied.  Each object also
+ * keeps the etcd revision it was last written at (etcd_rev), which a write
+ * compares in its etcd transaction.
+ *
+ * Applied changes go through the store's revision and change log like any
+ * local write, so readers (secretfs's watcher) see them the same way.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "etcd.h"
+#include "internal.h"
+
+#define RECORD_FORMAT 1
+
+struct cluster {
+	struct etcd *etcd;
+	char *prefix;
+	size_t plen;
+	char err[STORE_ERRMSG_MAX];
+};
+
+static int cfail(struct cluster *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int cfail(struct cluster *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* A store failure, with the store's message. */
+static int sfail(struct cluster *c, struct store *st, int err)
+{
+	snprintf(c->err, sizeof(c->err), "%s", store_errmsg(st));
+	return err;
+}
+
+int cluster_open(struct cluster **out, const struct cluster_opts *o, char *err)
+{
+	struct cluster *c = calloc(1, sizeof(*c));
+	const char *prefix = o->prefix && *o->prefix ? o->prefix : CLUSTER_DEFAULT_PREFIX;
+	int ret;
+
+	if (!c) {
+		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	if (prefix[strlen(prefix) - 1] != '/') {
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] prefix: '%s' must end with '/'", prefix);
+		free(c);
+		return -EINVAL;
+	}
+	if ((ret = etcd_open(&c->etcd, o, err))) {
+		free(c);
+		return ret;
+	}
+	c->prefix = strdup(prefix);
+	if (!c->prefix) {
+		cluster_close(c);
+		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	c->plen = strlen(prefix);
+	*out = c;
+	return 0;
+}
+
+void cluster_close(struct cluster *c)
+{
+	if (!c)
+		return;
+	etcd_close(c->etcd);
+	free(c->prefix);
+	free(c);
+}
+
+const char *cluster_errmsg(const struct cluster *c)
+{
+	return c->err;
+}
+
+const char *cluster_endpoint(const struct cluster *c)
+{
+	return etcd_endpoint(c->etcd);
+}
+
+/* --- keys and requests --------------------------------------------------- */
+
+/* PREFIX + a + b + c, malloc'd. */
+static char *key_of(const struct cluster *c, const char *a, const char *b, const char *d)
+{
+	char *k;
+
+	if (asprintf(&k, "%s%s%s%s", c->prefix, a, b ? b : "", d ? d : "") < 0)
+		return NULL;
+	return k;
+}
+
+static char *secret_key(const struct cluster *c, const char *ns, const char *name)
+{
+	char *k;
+
+	if (asprintf(&k, "%ssecrets/%s/%s", c->prefix, ns, name) < 0)
+		return NULL;
+	return k;
+}
+
+/* A JSON string of the base64 of s; NULL on failure. */
+static json_t *b64_str(const char *s)
+{
+	char *b = etcd_b64(s, strlen(s));
+	json_t *j = b ? json_string(b) : NULL;
+
+	free(b);
+	return j;
+}
+
+static json_t *int_str(int64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return json_string(buf);
+}
+
+static int call(struct cluster *c, const char *path, json_t *body, json_t **resp)
+{
+	int ret;
+
+	if (!body)
+		return cfail(c, -ENOMEM, "out of memory");
+	ret = etcd_call(c->etcd, path, body, resp, c->err);
+	json_decref(body);
+	return ret;
+}
+
+/* A range request for [key, end) (end NULL: the one key). */
+static json_t *range_req(const char *key, const char *end)
+{
+	json_t *r = json_object();
+
+	if (!r || json_object_set_new(r, "key", b64_str(key)) ||
+	    (end && json_object_set_new(r, "range_end", b64_str(end)))) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* The key of a kv in the answer, decoded, relative to the prefix; NULL if
+ * outside it or undecodable.  Frees nothing: *raw is the caller's. */
+static const char *kv_key(const struct cluster *c, json_t *kv, unsigned char **raw)
+{
+	size_t n;
+	const char *b = json_string_value(json_object_get(kv, "key"));
+
+	*raw = NULL;
+	if (!b || etcd_unb64(b, raw, &n) || n < c->plen ||
+	    memcmp(*raw, c->prefix, c->plen) != 0 || strlen((char *)*raw) != n)
+		return NULL;
+	return (const char *)*raw + c->plen;
+}
+
+/* The value of a kv, parsed as a JSON object. */
+static json_t *kv_value(json_t *kv)
+{
+	const char *b = json_string_value(json_object_get(kv, "value"));
+	unsigned char *raw;
+	size_t n;
+	json_t *o;
+
+	if (!b || etcd_unb64(b, &raw, &n))
+		return NULL;
+	o = json_loadb((const char *)raw, n, 0, NULL);
+	free(raw);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* --- the store side --------------------------------------------------------- */
+
+int store_etcd_revision(struct store *st, int64_t *rev)
+{
+	sqlite3_stmt *q;
+	int err = 0;
+
+	if (db_prep(st, "SELECT value FROM meta WHERE key = 'etcd_revision'", &q))
+		return -EIO;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*rev = sqlite3_column_int64(q, 0);
+	else
+		err = db_fail(st, "cannot read the etcd revision");
+	sqlite3_finalize(q);
+	return err;
+}
+
+static int set_etcd_revision(struct store *st, int64_t rev)
+{
+	sqlite3_stmt *q;
+
+	if (db_prep(st, "UPDATE meta SET value = ?1 WHERE key = 'etcd_revision'", &q))
+		return -EIO;
+	sqlite3_bind_int64(q, 1, rev);
+	return db_step_done(st, q, "cannot record the etcd revision");
+}
+
+/* The record of ns/name as the store holds it (sealed values), and the
+ * etcd revision it was last written at. */
+static json_t *secret_record(struct store *st, const char *ns, const char *name,
+			     int64_t *etcd_rev)
+{
+	json_t *rec = NULL, *data, *labels, *ann;
+	sqlite3_stmt *q = NULL;
+	int64_t id;
+	int rc;
+
+	if (db_prep(st, "SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
+		    " s.generation, s.key_id, s.expires, s.etcd_rev" SECRET_JOIN_SQL
+		    " WHERE n.name = ?1 AND s.name = ?2", &q))
+		return NULL;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		db_errorf(st, -ENOENT, "secret \"%s\" in namespace \"%s\" not found", name, ns);
+		goto out;
+	}
+	id = sqlite3_column_int64(q, 0);
+	*etcd_rev = sqlite3_column_int64(q, 9);
+	rec = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:{}, s:{}, s:{}}",
+			"format", RECORD_FORMAT, "namespace", ns, "name", name,
+			"uid", (const char *)sqlite3_column_text(q, 1),
+			"type", (const char *)sqlite3_column_text(q, 2),
+			"immutable", sqlite3_column_int(q, 3),
+			"created", (json_int_t)sqlite3_column_int64(q, 4),
+			"updated", (json_int_t)sqlite3_column_int64(q, 5),
+			"generation", (json_int_t)sqlite3_column_int64(q, 6),
+			"key_id", (json_int_t)sqlite3_column_int64(q, 7),
+			"expires", (json_int_t)sqlite3_column_int64(q, 8),
+			"labels", "annotations", "data");
+	sqlite3_finalize(q);
+	q = NULL;
+	if (!rec)
+		goto nomem;
+	data = json_object_get(rec, "data");
+	labels = json_object_get(rec, "labels");
+	ann = json_object_get(rec, "annotations");
+	if (db_prep(st, "SELECT key, blob FROM items WHERE secret_id = ?1", &q))
+		goto fail;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char *b = etcd_b64(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1));
+
+		if (!b || json_object_set_new(data, (const char *)sqlite3_column_text(q, 0),
+					      json_string(b))) {
+			free(b);
+			goto nomem;
+		}
+		free(b);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (rc != SQLITE_DONE || db_prep(st, "SELECT kind, key, value FROM pairs"
+					 " WHERE secret_id = ?1", &q))
+		goto fail;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (json_object_set_new(sqlite3_column_int(q, 0) == PAIR_LABEL ? labels : ann,
+					(const char *)sqlite3_column_text(q, 1),
+					json_string((const char *)sqlite3_column_text(q, 2))))
+			goto nomem;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	goto out;
+nomem:
+	db_errorf(st, -ENOMEM, "out of memory");
+fail:
+	json_decref(rec);
+	rec = NULL;
+out:
+	sqlite3_finalize(q);
+	return rec;
+}
+
+/* The row id, uid and generation of ns/name; -ENOENT if there is none. */
+static int secret_row(struct store *st, int64_t nsid, const char *name, int64_t *id,
+		      char uid[37], int64_t *gen)
+{
+	sqlite3_stmt *q;
+	int rc, err = 0;
+
+	if (db_prep(st, "SELECT id, uid, generation FROM secrets WHERE ns_id = ?1 AND name = ?2",
+		    &q))
+		return -EIO;
+	sqlite3_bind_int64(q, 1, nsid);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		snprintf(uid, 37, "%s", (const char *)sqlite3_column_text(q, 1));
+		*gen = sqlite3_column_int64(q, 2);
+	} else {
+		err = rc == SQLITE_DONE ? -ENOENT : db_fail(st, "cannot find a secret");
+	}
+	sqlite3_finalize(q);
+	return err;
+}
+
+static int ns_ensure(struct store *st, const char *ns, int64_t created, int64_t etcd_rev,
+		     int64_t *nsid)
+{
+	sqlite3_stmt *q;
+	int64_t rev;
+	int err;
+
+	if (db_ns_id(st, ns, nsid) == 0) {
+		if (!etcd_rev)
+			return 0;
+		if (db_prep(st, "UPDATE namespaces SET etcd_rev = ?2 WHERE id = ?1", &q))
+			return -EIO;
+		sqlite3_bind_int64(q, 1, *nsid);
+		sqlite3_bind_int64(q, 2, etcd_rev);
+		return db_step_done(st, q, "cannot update a namespace");
+	}
+	if (db_prep(st, "INSERT INTO namespaces(name, created, etcd_rev) VALUES (?1, ?2, ?3)"
+		    " RETURNING id", &q))
+		return -EIO;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, created ? created : db_now());
+	sqlite3_bind_int64(q, 3, etcd_rev);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		err = db_fail(st, "cannot create a namespace");
+		sqlite3_finalize(q);
+		return err;
+	}
+	*nsid = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if ((err = db_next_revision(st, &rev)))
+		return err;
+	return db_log_change(st, rev, STORE_OP_NS_CREATE, ns, NULL, 0);
+}
+
+static int ns_remove(struct store *st, const char *ns)
+{
+	sqlite3_stmt *q;
+	int64_t id, rev;
+	int rc, err;
+
+	if (db_ns_id(st, ns, &id))
+		return 0; /* not here: nothing to do */
+	if ((err = db_next_revision(st, &rev)) ||
+	    db_prep(st, "SELECT name, generation FROM secrets WHERE ns_id = ?1", &q))
+		return err ? err : -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if ((err = db_log_change(st, rev, STORE_OP_DELETE, ns,
+					 (const char *)sqlite3_column_text(q, 0),
+					 sqlite3_column_int64(q, 1) + 1)))
+			break;
+	sqlite3_finalize(q);
+	if (err)
+		return err;
+	if ((err = db_exec_id(st, "DELETE FROM secrets WHERE ns_id = ?1", id)) ||
+	    (err = db_exec_id(st, "DELETE FROM namespaces WHERE id = ?1", id)))
+		return err;
+	return db_log_change(st, rev, STORE_OP_NS_DELETE, ns, NULL, 0);
+}
+
+static int secret_remove(struct store *st, const char *ns, const char *name)
+{
+	char uid[37];
+	int64_t nsid, id, gen, rev;
+	int err;
+
+	if (db_ns_id(st, ns, &nsid) || secret_row(st, nsid, name, &id, uid, &gen))
+		return 0;
+	if ((err = db_next_revision(st, &rev)) ||
+	    (err = db_exec_id(st, "DELETE FROM secrets WHERE id = ?1", id)))
+		return err;
+	return db_log_change(st, rev, STORE_OP_DELETE, ns, name, gen + 1);
+}
+
+/* Check what a record says before any of it is written. */
+static int record_check(struct store *st, const char *ns, const char *name, json_t *rec)
+{
+	char why[STORE_ERRMSG_MAX];
+	const char *uid = json_string_value(json_object_get(rec, "uid"));
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	const char *k;
+	json_t *v;
+
+	if (store_check_namespace(ns, why) || store_check_name(name, why))
+		return db_errorf(st, -EINVAL, "etcd record for \"%s/%s\": %s", ns, name, why);
+	if (json_integer_value(json_object_get(rec, "format")) != RECORD_FORMAT ||
+	    !uid || strlen(uid) != 36 || !type || !*type ||
+	    json_integer_value(json_object_get(rec, "generation")) < 1 ||
+	    !json_is_object(json_object_get(rec, "data")))
+		return db_errorf(st, -EINVAL, "etcd record for secret \"%s\" in namespace \"%s\" is malformed",
+				 name, ns);
+	json_object_foreach(json_object_get(rec, "data"), k, v)
+		if (store_check_key(k, why) || !json_is_string(v))
+			return db_errorf(st, -EINVAL,
+					 "etcd record for secret \"%s\" in namespace \"%s\": key \"%s\": %s",
+					 name, ns, k, json_is_string(v) ? why : "not a string");
+	return 0;
+}
+
+static int write_pairs(struct store *st, int64_t id, json_t *o, int kind)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v) {
+		sqlite3_stmt *q;
+		int err;
+
+		if (!json_is_string(v))
+			continue;
+		if (db_prep(st, "INSERT INTO pairs(secret_id, kind, key, value) VALUES (?1, ?2, ?3, ?4)",
+			    &q))
+			return -EIO;
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int(q, 2, kind);
+		sqlite3_bind_text(q, 3, k, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 4, json_string_value(v), -1, SQLITE_STATIC);
+		if ((err = db_step_done(st, q, "cannot write a secret's metadata")))
+			return err;
+	}
+	return 0;
+}
+
+/* Put a secret record into the store, as etcd had it at etcd_rev. */
+static int secret_apply(struct store *st, const char *ns, const char *name, json_t *rec,
+			int64_t etcd_rev)
+{
+	const char *uid = json_string_value(json_object_get(rec, "uid"));
+	int64_t gen = json_integer_value(json_object_get(rec, "generation"));
+	int64_t expires = json_integer_value(json_object_get(rec, "expires"));
+	char have_uid[37];
+	int64_t nsid, id, have_gen, rev;
+	sqlite3_stmt *q;
+	const char *k;
+	json_t *v;
+	bool exists;
+	int err;
+
+	if ((err = record_check(st, ns, name, rec)) ||
+	    (err = ns_ensure(st, ns, 0, 0, &nsid)))
+		return err;
+	err = secret_row(st, nsid, name, &id, have_uid, &have_gen);
+	if (err && err != -ENOENT)
+		return err;
+	exists = !err;
+	if (exists && strcmp(have_uid, uid) == 0 && have_gen == gen) {
+		/* this node already has it (its own write) */
+		if (db_prep(st, "UPDATE secrets SET etcd_rev = ?2 WHERE id = ?1", &q))
+			return -EIO;
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, etcd_rev);
+		return db_step_done(st, q, "cannot update a secret");
+	}
+	if ((err = db_next_revision(st, &rev)))
+		return err;
+	if (exists && ((err = db_exec_id(st, "DELETE FROM items WHERE secret_id = ?1", id)) ||
+		       (err = db_exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", id))))
+		return err;
+	if (db_prep(st, exists ?
+		    "UPDATE secrets SET uid = ?2, type = ?3, immutable = ?4, created = ?5,"
+		    " updated = ?6, generation = ?7, revision = ?8, key_id = ?9, expires = ?10,"
+		    " etcd_rev = ?11 WHERE id = ?1 RETURNING id" :
+		    "INSERT INTO secrets(ns_id, uid, type, immutable, created, updated,"
+		    " generation, revision, key_id, expires, etcd_rev, name)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id", &q))
+		return -EIO;
+	sqlite3_bind_int64(q, 1, exists ? id : nsid);
+	sqlite3_bind_text(q, 2, uid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, json_string_value(json_object_get(rec, "type")), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, json_is_true(json_object_get(rec, "immutable")));
+	sqlite3_bind_int64(q, 5, json_integer_value(json_object_get(rec, "created")));
+	sqlite3_bind_int64(q, 6, json_integer_value(json_object_get(rec, "updated")));
+	sqlite3_bind_int64(q, 7, gen);
+	sqlite3_bind_int64(q, 8, rev);
+	sqlite3_bind_int64(q, 9, json_integer_value(json_object_get(rec, "key_id")));
+	if (expires)
+		sqlite3_bind_int64(q, 10, expires);
+	sqlite3_bind_int64(q, 11, etcd_rev);
+	if (!exists)
+		sqlite3_bind_text(q, 12, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		err = db_fail(st, "cannot write a secret");
+		sqlite3_finalize(q);
+		return err;
+	}
+	id = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	json_object_foreach(json_object_get(rec, "data"), k, v) {
+		unsigned char *blob;
+		size_t n;
+
+		if (etcd_unb64(json_string_value(v), &blob, &n) || n < seal_blob_len(0))
+			return db_errorf(st, -EINVAL,
+					 "etcd record for secret \"%s\" in namespace \"%s\": key \"%s\" is not a sealed value",
+					 name, ns, k);
+		if (db_prep(st, "INSERT INTO items(secret_id, key, size, blob) VALUES (?1, ?2, ?3, ?4)",
+			    &q)) {
+			free(blob);
+			return -EIO;
+		}
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_text(q, 2, k, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, (int64_t)(n - seal_blob_len(0)));
+		sqlite3_bind_blob(q, 4, blob, (int)n, SQLITE_TRANSIENT);
+		free(blob);
+		if ((err = db_step_done(st, q, "cannot write a secret's data")))
+			return err;
+	}
+	if ((err = write_pairs(st, id, json_object_get(rec, "labels"), PAIR_LABEL)) ||
+	    (err = write_pairs(st, id, json_object_get(rec, "annotations"), PAIR_ANNOTATION)))
+		return err;
+	return db_log_change(st, rev, exists && strcmp(have_uid, uid) == 0 ? STORE_OP_UPDATE :
+			     STORE_OP_CREATE, ns, name, gen);
+}
+
+/* The cluster's key ring: the same store UUID, and every key it has. */
+static int keyring_apply(struct store *st, json_t *rec)
+{
+	const char *u = json_string_value(json_object_get(rec, "uuid"));
+	unsigned char *uuid = NULL;
+	json_t *k;
+	size_t n, i;
+	int err = 0;
+
+	if (!u || etcd_unb64(u, &uuid, &n) || n != SEAL_UUID_BYTES)
+		err = db_errorf(st, -EINVAL, "the cluster's key ring record is malformed");
+	else if (memcmp(uuid, st->uuid, SEAL_UUID_BYTES) != 0)
+		err = db_errorf(st, -EXDEV,
+				"this node's store is not a member of the cluster (another store UUID): create it with 'secretctl init' while [cluster] is configured");
+	free(uuid);
+	if (err)
+		return err;
+	json_array_foreach(json_object_get(rec, "keys"), i, k) {
+		const char *w = json_string_value(json_object_get(k, "wrapped"));
+		unsigned char *wrapped;
+		sqlite3_stmt *q;
+
+		if (!w || etcd_unb64(w, &wrapped, &n))
+			return db_errorf(st, -EINVAL, "the cluster's key ring record is malformed");
+		if (db_prep(st, "INSERT OR IGNORE INTO keyring(id, created, wrapped) VALUES (?1, ?2, ?3)",
+			    &q)) {
+			free(wrapped);
+			return -EIO;
+		}
+		sqlite3_bind_int64(q, 1, json_integer_value(json_object_get(k, "id")));
+		sqlite3_bind_int64(q, 2, json_integer_value(json_object_get(k, "created")));
+		sqlite3_bind_blob(q, 3, wrapped, (int)n, SQLITE_TRANSIENT);
+		free(wrapped);
+		if ((err = db_step_done(st, q, "cannot write the key ring")))
+			return err;
+	}
+	{
+		sqlite3_stmt *q;
+
+		if (db_prep(st, "UPDATE meta SET value = ?1 WHERE key = 'active_key'", &q))
+			return -EIO;
+		sqlite3_bind_int64(q, 1, json_integer_value(json_object_get(rec, "active_key")));
+		if ((err = db_step_done(st, q, "cannot write the key ring")))
+			return err;
+	}
+	return keyring_load(st); /* every key must open with our master key */
+}
+
+/*
+ * Apply one key of the prefix (rel, relative to it) as etcd has it: value
+ * rec, or deleted (rec NULL).  Records that break the rules are refused:
+ * the whole batch fails, and the node stays where it was.
+ */
+static int apply_one(struct store *st, const char *rel, json_t *rec, int64_t etcd_rev)
+{
+	char ns[STORE_MAX_NAMESPACE + 2], name[STORE_MAX_NAME + 2];
+
+	if (strcmp(rel, "keyring") == 0)
+		return rec ? keyring_apply(st, rec) : 0;
+	if (strncmp(rel, "namespaces/", 11) == 0) {
+		int64_t id;
+
+		if (strchr(rel + 11, '/') || strlen(rel + 11) > STORE_MAX_NAMESPACE)
+			return 0; /* not ours */
+		if (!rec)
+			return ns_remove(st, rel + 11);
+		return ns_ensure(st, rel + 11, json_integer_value(json_object_get(rec, "created")),
+				 etcd_rev, &id);
+	}
+	if (strncmp(rel, "secrets/", 8) == 0) {
+		const char *slash = strchr(rel + 8, '/');
+
+		if (!slash || (size_t)(slash - rel - 8) > STORE_MAX_NAMESPACE ||
+		    strlen(slash + 1) > STORE_MAX_NAME || strchr(slash + 1, '/'))
+			return 0;
+		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - rel - 8), rel + 8);
+		snprintf(name, sizeof(name), "%s", slash + 1);
+		if (!rec)
+			return secret_remove(st, ns, name);
+		return secret_apply(st, ns, name, rec, etcd_rev);
+	}
+	return 0; /* something else under the prefix: not ours */
+}
+
+/* Sort order for the keys of a sync's listing. */
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool listed(char **keys, size_t n, const char *k)
+{
+	return bsearch(&k, keys, n, sizeof(*keys), str_cmp) != NULL;
+}
+
+/* Remove what the store has and etcd's listing does not. */
+static int sweep(struct store *st, char **keys, size_t n)
+{
+	sqlite3_stmt *q;
+	char **gone = NULL, *k;
+	size_t ngone = 0;
+	int rc, err = 0;
+
+	if (db_prep(st, "SELECT 'namespaces/' || name FROM namespaces UNION ALL"
+		    " SELECT 'secrets/' || n.name || '/' || s.name" SECRET_JOIN_SQL, &q))
+		return -EIO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *rel = (const char *)sqlite3_column_text(q, 0);
+		char **v;
+
+		if (listed(keys, n, rel))
+			continue;
+		v = realloc(gone, (ngone + 1) * sizeof(*gone));
+		if (!v || !(k = strdup(rel))) {
+			if (v)
+				gone = v;
+			err = db_errorf(st, -ENOMEM, "out of memory");
+			break;
+		}
+		gone = v;
+		gone[ngone++] = k;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(st, "cannot list the store");
+	sqlite3_finalize(q);
+	/* secrets first: a namespace's removal logs its secrets' */
+	for (size_t i = ngone; !err && i-- > 0;)
+		if (strncmp(gone[i], "secrets/", 8) == 0)
+			err = apply_one(st, gone[i], NULL, 0);
+	for (size_t i = 0; !err && i < ngone; i++)
+		if (strncmp(gone[i], "namespaces/", 11) == 0)
+			err = apply_one(st, gone[i], NULL, 0);
+	for (size_t i = 0; i < ngone; i++)
+		free(gone[i]);
+	free(gone);
+	return err;
+}
+
+/* The order a listing is applied in: the key ring, namespaces, secrets. */
+static int apply_rank(const char *rel)
+{
+	return strcmp(rel, "keyring") == 0 ? 0 : strncmp(rel, "namespaces/", 11) == 0 ? 1 : 2;
+}
+
+/* Apply the kvs of a listing whose keys rank r. */
+static int apply_kvs(struct cluster *c, struct store *st, json_t *kvs, int r)
+{
+	size_t i;
+	json_t *kv;
+
+	json_array_foreach(kvs, i, kv) {
+		unsigned char *raw;
+		const char *rel = kv_key(c, kv, &raw);
+		json_t *rec;
+		int err;
+
+		if (!rel || apply_rank(rel) != r) {
+			free(raw);
+			continue;
+		}
+		rec = kv_value(kv);
+		if (!rec) {
+			err = db_errorf(st, -EINVAL, "etcd key '%s' holds no JSON record", rel);
+			free(raw);
+			return err;
+		}
+		err = apply_one(st, rel, rec, etcd_int(kv, "mod_revision"));
+		json_decref(rec);
+		free(raw);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int cluster_head(struct cluster *c, int64_t *head)
+{
+	char *k = key_of(c, "keyring", NULL, NULL);
+	json_t *req = k ? range_req(k, NULL) : NULL, *resp = NULL;
+	int err;
+
+	free(k);
+	if (req)
+		json_object_set_new(req, "count_only", json_true());
+	if ((err = call(c, "/v3/kv/range", req, &resp)))
+		return err;
+	*head = etcd_int(json_object_get(resp, "header"), "revision");
+	json_decref(resp);
+	return 0;
+}
+
+int cluster_sync(struct cluster *c, struct store *st, int64_t *out)
+{
+	char *end = etcd_prefix_end(c->prefix), **keys = NULL;
+	json_t *req, *listing = NULL, *changed = NULL, *kv;
+	int64_t head, have;
+	size_t n = 0, i;
+	int err;
+
+	if (!end)
+		return cfail(c, -ENOMEM, "out of memory");
+	if ((err = store_etcd_revision(st, &have)))
+		goto store_fail;
+	/* every key, without values: what exists at head */
+	req = range_req(c->prefix, end);
+	if (req)
+		json_object_set_new(req, "keys_only", json_true());
+	if ((err = call(c, "/v3/kv/range", req, &listing)))
+		goto out;
+	head = etcd_int(json_object_get(listing, "header"), "revision");
+	if (head <= have)
+		goto done;
+	/* the values of what changed since this node's revision, at head */
+	req = range_req(c->prefix, end);
+	if (req && (json_object_set_new(req, "revision", int_str(head)) ||
+		    json_object_set_new(req, "min_mod_revision", int_str(have + 1)))) {
+		json_decref(req);
+		req = NULL;
+	}
+	if ((err = call(c, "/v3/kv/range", req, &changed)))
+		goto out;
+	keys = calloc(json_array_size(json_object_get(listing, "kvs")) + 1, sizeof(*keys));
+	if (!keys) {
+		err = cfail(c, -ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(json_object_get(listing, "kvs"), i, kv) {
+		unsigned char *raw;
+		const char *rel = kv_key(c, kv, &raw);
+
+		if (rel && !(keys[n++] = strdup(rel))) {
+			free(raw);
+			err = cfail(c, -ENOMEM, "out of memory");
+			goto out;
+		}
+		free(raw);
+	}
+	qsort(keys, n, sizeof(*keys), str_cmp);
+	if ((err = store_batch_begin(st)))
+		goto store_fail;
+	if ((err = store_etcd_revision(st, &have)))
+		goto rollback;
+	if (head <= have) { /* someone else on this node caught up first */
+		store_batch_rollback(st);
+		goto done;
+	}
+	for (int r = 0; r < 3 && !err; r++)
+		err = apply_kvs(c, st, json_object_get(changed, "kvs"), r);
+	if (!err && listed(keys, n, "keyring"))
+		err = sweep(st, keys, n);
+	if (!err && !listed(keys, n, "keyring"))
+		err = db_errorf(st, -ENOENT, "etcd has no cluster under '%s' (no keyring): run 'secretctl init' with [cluster] configured",
+				c->prefix);
+	if (err || (err = set_etcd_revision(st, head)))
+		goto rollback;
+	if ((err = store_batch_commit(st)))
+		goto store_fail;
+	have = head;
+done:
+	if (out)
+		*out = have;
+	err = 0;
+	goto out;
+rollback:
+	store_batch_rollback(st);
+	keyring_load(st); /* whatever the failed batch loaded */
+store_fail:
+	sfail(c, st, err);
+out:
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	json_decref(listing);
+	json_decref(changed);
+	free(end);
+	return err;
+}
+
+/* --- following ------------------------------------------------------------ */
+
+struct follow {
+	struct cluster *c;
+	struct store *st;
+	void (*applied)(void *ctx, int64_t rev);
+	void *ctx;
+};
+
+/* One watch response: its events, all in one transaction. */
+static int on_watch(void *arg, json_t *result)
+{
+	struct follow *f = arg;
+	struct cluster *c = f->c;
+	struct store *st = f->st;
+	json_t *events = json_object_get(result, "events"), *ev;
+	int64_t have, last = 0;
+	size_t i;
+	int err;
+
+	if (json_is_true(json_object_get(result, "canceled"))) {
+		int64_t compact = etcd_int(result, "compact_revision");
+		const char *why = json_string_value(json_object_get(result, "cancel_reason"));
+
+		if (compact)
+			return cfail(c, -ESTALE, "etcd compacted past revision %lld",
+				     (long long)compact);
+		return cfail(c, -ECONNRESET, "etcd cancelled the watch: %s", why ? why : "no reason given");
+	}
+	if (json_is_true(json_object_get(result, "created")))
+		return 0;
+	if (!json_array_size(events)) /* progress: nothing before this revision is left */
+		last = etcd_int(json_object_get(result, "header"), "revision");
+	if ((err = store_batch_begin(st)) || (err = store_etcd_revision(st, &have)))
+		goto fail;
+	json_array_foreach(events, i, ev) {
+		json_t *kv = json_object_get(ev, "kv"), *rec = NULL;
+		int64_t rev = etcd_int(kv, "mod_revision");
+		bool del = json_is_string(json_object_get(ev, "type")) &&
+			   strcmp(json_string_value(json_object_get(ev, "type")), "DELETE") == 0;
+		unsigned char *raw;
+		const char *rel;
+
+		if (rev > last)
+			last = rev;
+		if (rev <= have)
+			continue; /* a sync on this node got there first */
+		rel = kv_key(c, kv, &raw);
+		if (rel && !del && !(rec = kv_value(kv)))
+			err = db_errorf(st, -EINVAL, "etcd key '%s' holds no JSON record", rel);
+		if (rel && !err)
+			err = apply_one(st, rel, rec, rev);
+		json_decref(rec);
+		free(raw);
+		if (err)
+			goto fail;
+	}
+	if (last > have && (err = set_etcd_revision(st, last)))
+		goto fail;
+	if ((err = store_batch_commit(st)))
+		goto failed;
+	if (last > have && f->applied)
+		f->applied(f->ctx, last);
+	return 0;
+fail:
+	store_batch_rollback(st);
+	keyring_load(st);
+failed:
+	return sfail(c, st, err);
+}
+
+int cluster_follow(struct cluster *c, struct store *st, volatile int *stop,
+		   void (*applied)(void *ctx, int64_t rev), void *ctx)
+{
+	struct follow f = { c, st, applied, ctx };
+	char *end = etcd_prefix_end(c->prefix);
+	json_t *req = end ? range_req(c->prefix, end) : NULL;
+	int64_t have;
+	int err;
+
+	free(end);
+	if (!req)
+		return cfail(c, -ENOMEM, "out of memory");
+	if ((err = store_etcd_revision(st, &have))) {
+		json_decref(req);
+		return sfail(c, st, err);
+	}
+	if (json_object_set_new(req, "start_revision", int_str(have + 1)) ||
+	    json_object_set_new(req, "progress_notify", json_true())) {
+		json_decref(req);
+		return cfail(c, -ENOMEM, "out of memory");
+	}
+	err = etcd_watch(c->etcd, req, on_watch, &f, stop, c->err);
+	json_decref(req);
+	return err;
+}
+
+/* --- writes --------------------------------------------------------------- */
+
+/*
+ * After this node's own write committed at etcd revision rev: if the store
+ * was at rev - 1, that write is all that happened, and applying it brings
+ * the store to rev; otherwise catch up with a sync.
+ */
+static int catch_up(struct cluster *c, struct store *st, int64_t rev, const char *rel,
+		    json_t *rec)
+{
+	int64_t have;
+	int err;
+
+	if ((err = store_batch_begin(st)) || (err = store_etcd_revision(st, &have)))
+		goto fail;
+	if (have != rev - 1) {
+		store_batch_rollback(st);
+		return have >= rev ? 0 : cluster_sync(c, st, NULL);
+	}
+	if ((err = apply_one(st, rel, rec, rev)) || (err = set_etcd_revision(st, rev)))
+		goto fail;
+	if ((err = store_batch_commit(st)))
+		return sfail(c, st, err);
+	return 0;
+fail:
+	store_batch_rollback(st);
+	return sfail(c, st, err);
+}
+
+/* A compare of key's create_revision: absent (result "EQUAL" to 0) or
+ * present ("GREATER"). */
+static json_t *cmp_exists(const char *key, bool exists)
+{
+	return json_pack("{s:o, s:s, s:s, s:o}", "key", b64_str(key), "target", "CREATE",
+			 "result", exists ? "GREATER" : "EQUAL", "create_revision", int_str(0));
+}
+
+/* Run a transaction; *ok: whether its compares held, *rev: its revision. */
+static int txn(struct cluster *c, json_t *compare, json_t *success, bool *ok, int64_t *rev)
+{
+	json_t *resp = NULL;
+	int err;
+
+	if (!compare || !success) {
+		json_decref(compare);
+		json_decref(success);
+		return cfail(c, -ENOMEM, "out of memory");
+	}
+	err = call(c, "/v3/kv/txn", json_pack("{s:o, s:o}", "compare", compare,
+					       "success", success), &resp);
+	if (err)
+		return err;
+	*ok = json_is_true(json_object_get(resp, "succeeded"));
+	*rev = etcd_int(json_object_get(resp, "header"), "revision");
+	json_decref(resp);
+	return 0;
+}
+
+static json_t *put_op(const char *key, json_t *rec)
+{
+	char *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	char *b = text ? etcd_b64(text, strlen(text)) : NULL;
+	json_t *op = b ? json_pack("{s:{s:o, s:s}}", "request_put", "key", b64_str(key),
+				   "value", b) : NULL;
+
+	if (text)
+		etcd_json_free(text);
+	free(b);
+	return op;
+}
+
+static json_t *delete_op(const char *key, const char *end)
+{
+	json_t *r = range_req(key, end);
+
+	return r ? json_pack("{s:o}", "request_delete_range", r) : NULL;
+}
+
+/* Does key exist in etcd now? */
+static int exists_now(struct cluster *c, const char *key, bool *yes)
+{
+	json_t *resp = NULL, *req = range_req(key, NULL);
+	int err;
+
+	if (req)
+		json_object_set_new(req, "count_only", json_true());
+	if ((err = call(c, "/v3/kv/range", req, &resp)))
+		return err;
+	*yes = etcd_int(resp, "count") > 0;
+	json_decref(resp);
+	return 0;
+}
+
+int cluster_secret_put(struct cluster *c, struct store *st, struct store_secret *s,
+		       enum store_put_mode mode, enum store_put_result *result)
+{
+	char *skey = NULL, *nkey = NULL, *rel = NULL;
+	enum store_put_result what;
+	json_t *rec = NULL, *cmp;
+	int64_t prev = 0, rev;
+	bool ok, yes;
+	int err;
+
+	if ((err = cluster_sync(c, st, NULL)))
+		return err;
+	skey = secret_key(c, s->namespace, s->name);
+	nkey = key_of(c, "namespaces/", s->namespace, NULL);
+	if (!skey || !nkey || asprintf(&rel, "secrets/%s/%s", s->namespace, s->name) < 0) {
+		rel = NULL;
+		err = cfail(c, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (s->etcd_rev) { /* the caller read one version: it must still be there */
+		struct store_secret *now = NULL;
+
+		if (store_secret_get(st, s->namespace, s->name, 0, &now) == 0) {
+			prev = now->etcd_rev;
+			store_secret_free(now);
+		}
+		if (prev != s->etcd_rev) {
+			err = cfail(c, -EAGAIN,
+				    "Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+				    s->name);
+			goto out;
+		}
+	}
+	/* the store validates and seals, in a transaction it then forgets */
+	if ((err = store_batch_begin(st)))
+		goto store_fail;
+	if ((err = store_secret_put(st, s, mode, &what))) {
+		store_batch_rollback(st);
+		goto store_fail;
+	}
+	if (what != STORE_UNCHANGED && !(rec = secret_record(st, s->namespace, s->name, &prev)))
+		err = -EIO;
+	store_batch_rollback(st);
+	if (err)
+		goto store_fail;
+	if (what == STORE_UNCHANGED)
+		goto done;
+	cmp = prev ? json_pack("[{s:o, s:s, s:s, s:o}, o]", "key", b64_str(skey), "target", "MOD",
+			       "result", "EQUAL", "mod_revision", int_str(prev),
+			       cmp_exists(nkey, true)) :
+		     json_pack("[o, o]", cmp_exists(skey, false), cmp_exists(nkey, true));
+	if ((err = txn(c, cmp, json_pack("[o]", put_op(skey, rec)), &ok, &rev)))
+		goto out;
+	if (!ok) {
+		if ((err = exists_now(c, nkey, &yes)))
+			goto out;
+		if (!yes) {
+			err = cfail(c, -ENOENT, "namespaces \"%s\" not found", s->namespace);
+			goto out;
+		}
+		if ((err = exists_now(c, skey, &yes)))
+			goto out;
+		if (yes && mode == STORE_PUT_CREATE && !prev)
+			err = cfail(c, -EEXIST, "secrets \"%s\" already exists", s->name);
+		else if (!yes && mode == STORE_PUT_REPLACE)
+			err = cfail(c, -ENOENT, "secrets \"%s\" not found", s->name);
+		else
+			err = cfail(c, -EAGAIN,
+				    "Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+				    s->name);
+		goto out;
+	}
+	if ((err = catch_up(c, st, rev, rel, rec)))
+		goto out;
+done:
+	if (result)
+		*result = what;
+	err = 0;
+	goto out;
+store_fail:
+	sfail(c, st, err);
+out:
+	json_decref(rec);
+	free(skey);
+	free(nkey);
+	free(rel);
+	return err;
+}
+
+int cluster_secret_delete(struct cluster *c, struct store *st, const char *ns,
+			  const char *name)
+{
+	char *skey = secret_key(c, ns, name), *rel = NULL;
+	int64_t rev;
+	bool ok;
+	int err;
+
+	if (!skey || asprintf(&rel, "secrets/%s/%s", ns, name) < 0) {
+		free(skey);
+		return cfail(c, -ENOMEM, "out of memory");
+	}
+	if ((err = cluster_sync(c, st, NULL)) ||
+	    (err = txn(c, json_pack("[o]", cmp_exists(skey, true)),
+		       json_pack("[o]", delete_op(skey, NULL)), &ok, &rev)))
+		goto out;
+	if (!ok)
+		err = cfail(c, -ENOENT, "secrets \"%s\" not found", name);
+	else
+		err = catch_up(c, st, rev, rel, NULL);
+out:
+	free(skey);
+	free(rel);
+	return err;
+}
+
+int cluster_ns_create(struct cluster *c, struct store *st, const char *ns)
+{
+	char why[STORE_ERRMSG_MAX], *nkey, *rel = NULL;
+	json_t *rec;
+	int64_t rev;
+	bool ok;
+	int err;
+
+	if (store_check_namespace(ns, why))
+		return cfail(c, -EINVAL, "namespace \"%s\": %s", ns, why);
+	nkey = key_of(c, "namespaces/", ns, NULL);
+	rec = json_pack("{s:i, s:I}", "format", RECORD_FORMAT, "created", (json_int_t)db_now());
+	if (!nkey || !rec || asprintf(&rel, "namespaces/%s", ns) < 0) {
+		free(nkey);
+		json_decref(rec);
+		return cfail(c, -ENOMEM, "out of memory");
+	}
+	if ((err = cluster_sync(c, st, NULL)) ||
+	    (err = txn(c, json_pack("[o]", cmp_exists(nkey, false)),
+		       json_pack("[o]", put_op(nkey, rec)), &ok, &rev)))
+		goto out;
+	if (!ok)
+		err = cfail(c, -EEXIST, "namespaces \"%s\" already exists", ns);
+	else
+		err = catch_up(c, st, rev, rel, rec);
+out:
+	json_decref(rec);
+	free(nkey);
+	free(rel);
+	return err;
+}
+
+int cluster_ns_delete(struct cluster *c, struct store *st, const char *ns)
+{
+	char *nkey, *sprefix, *send, *rel = NULL;
+	int64_t rev;
+	bool ok;
+	int err;
+
+	if (strcmp(ns, STORE_DEFAULT_NAMESPACE) == 0)
+		return cfail(c, -EINVAL, "namespace \"%s\" cannot be deleted", ns);
+	nkey = key_of(c, "namespaces/", ns, NULL);
+	sprefix = key_of(c, "secrets/", ns, "/");
+	send = sprefix ? etcd_prefix_end(sprefix) : NULL;
+	if (!nkey || !send || asprintf(&rel, "namespaces/%s", ns) < 0) {
+		rel = NULL;
+		err = cfail(c, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = cluster_sync(c, st, NULL)) ||
+	    (err = txn(c, json_pack("[o]", cmp_exists(nkey, true)),
+		       json_pack("[o, o]", delete_op(nkey, NULL), delete_op(sprefix, send)),
+		       &ok, &rev)))
+		goto out;
+	if (!ok)
+		err = cfail(c, -ENOENT, "namespaces \"%s\" not found", ns);
+	else
+		err = catch_up(c, st, rev, rel, NULL);
+out:
+	free(nkey);
+	free(sprefix);
+	free(send);
+	free(rel);
+	return err;
+}
+
+/* --- joining --------------------------------------------------------------- */
+
+/* The store's UUID and key ring, as the keyring record. */
+static json_t *keyring_record(struct store *st)
+{
+	json_t *keys = json_array(), *rec;
+	char *uuid = etcd_b64(st->uuid, SEAL_UUID_BYTES);
+	sqlite3_stmt *q;
+	int rc;
+
+	if (!keys || !uuid || db_prep(st, "SELECT id, created, wrapped FROM keyring ORDER BY id", &q)) {
+		json_decref(keys);
+		free(uuid);
+		return NULL;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		char *w = etcd_b64(sqlite3_column_blob(q, 2), (size_t)sqlite3_column_bytes(q, 2));
+
+		json_array_append_new(keys, json_pack("{s:I, s:I, s:s}",
+						      "id", (json_int_t)sqlite3_column_int64(q, 0),
+						      "created", (json_int_t)sqlite3_column_int64(q, 1),
+						      "wrapped", w ? w : ""));
+		free(w);
+	}
+	sqlite3_finalize(q);
+	rec = rc == SQLITE_DONE ? json_pack("{s:i, s:s, s:I, s:o}", "format", RECORD_FORMAT,
+					    "uuid", uuid, "active_key",
+					    (json_int_t)st->active_key, "keys", keys) : NULL;
+	if (!rec && rc != SQLITE_DONE)
+		json_decref(keys);
+	free(uuid);
+	return rec;
+}
+
+/* Make st's identity and key ring the cluster's (st holds no secrets). */
+static int adopt(struct cluster *c, struct store *st, json_t *rec)
+{
+	const char *u = json_string_value(json_object_get(rec, "uuid"));
+	unsigned char *uuid = NULL;
+	sqlite3_stmt *q;
+	size_t n;
+	int err;
+
+	if (!u || etcd_unb64(u, &uuid, &n) || n != SEAL_UUID_BYTES) {
+		free(uuid);
+		return cfail(c, -EINVAL, "the cluster's key ring record is malformed");
+	}
+	if ((err = store_batch_begin(st)))
+		goto failed;
+	if ((err = db_prep(st, "SELECT count(*) FROM secrets", &q)))
+		goto fail;
+	if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int64(q, 0) != 0) {
+		sqlite3_finalize(q);
+		err = db_errorf(st, -ENOTEMPTY,
+				"this node's store already holds secrets: a node joins a cluster with a new store");
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	if ((err = db_exec(st, "DELETE FROM keyring")) ||
+	    (err = db_prep(st, "UPDATE meta SET value = ?1 WHERE key = 'uuid'", &q)))
+		goto fail;
+	sqlite3_bind_blob(q, 1, uuid, SEAL_UUID_BYTES, SQLITE_TRANSIENT);
+	if ((err = db_step_done(st, q, "cannot write the store's identity")))
+		goto fail;
+	memcpy(st->uuid, uuid, SEAL_UUID_BYTES);
+	if ((err = keyring_apply(st, rec))) {
+		if (err == -EKEYREJECTED)
+			err = db_errorf(st, err,
+					"the master key file does not open the cluster's data keys: every node needs a copy of the same master key");
+		goto fail;
+	}
+	if ((err = store_batch_commit(st)))
+		goto failed;
+	free(uuid);
+	return 0;
+fail:
+	store_batch_rollback(st);
+	keyring_load(st);
+failed:
+	free(uuid);
+	return sfail(c, st, err);
+}
+
+int cluster_join(struct cluster *c, struct store *st, bool *founded)
+{
+	char *kkey = key_of(c, "keyring", NULL, NULL);
+	char *dkey = key_of(c, "namespaces/", STORE_DEFAULT_NAMESPACE, NULL);
+	json_t *resp = NULL, *rec = NULL, *kv;
+	int64_t rev;
+	bool ok = false;
+	int err;
+
+	*founded = false;
+	if (!kkey || !dkey) {
+		err = cfail(c, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = call(c, "/v3/kv/range", range_req(kkey, NULL), &resp)))
+		goto out;
+	kv = json_array_get(json_object_get(resp, "kvs"), 0);
+	if (!kv) { /* the first node: this store's identity becomes the cluster's */
+		json_t *ns = json_pack("{s:i, s:I}", "format", RECORD_FORMAT,
+				       "created", (json_int_t)db_now());
+
+		rec = keyring_record(st);
+		if (!rec || !ns) {
+			json_decref(ns);
+			err = cfail(c, -ENOMEM, "out of memory");
+			goto out;
+		}
+		err = txn(c, json_pack("[o]", cmp_exists(kkey, false)),
+			  json_pack("[o, o]", put_op(kkey, rec), put_op(dkey, ns)), &ok, &rev);
+		json_decref(ns);
+		if (err)
+			goto out;
+		if (ok) {
+			*founded = true;
+			err = cluster_sync(c, st, NULL);
+			goto out;
+		}
+		/* another node founded it meanwhile: join that one */
+		json_decref(resp);
+		resp = NULL;
+		if ((err = call(c, "/v3/kv/range", range_req(kkey, NULL), &resp)))
+			goto out;
+		kv = json_array_get(json_object_get(resp, "kvs"), 0);
+	}
+	json_decref(rec);
+	rec = kv ? kv_value(kv) : NULL;
+	if (!rec) {
+		err = cfail(c, -EINVAL, "the cluster's key ring record is malformed");
+		goto out;
+	}
+	if ((err = adopt(c, st, rec)))
+		goto out;
+	err = cluster_sync(c, st, NULL);
+out:
+	json_decref(resp);
+	json_decref(rec);
+	free(kkey);
+	free(dkey);
+	return err;
+}

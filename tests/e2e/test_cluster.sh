@@ -1,0 +1,396 @@
+# test_cluster.sh - cluster mode: a real three-member etcd on loopback
+# (Debian's etcd-server), and secretfs nodes each with its own store, mount
+# and secretctl, all pointed at it.
+
+ETCD_CLIENTS=http://127.0.0.1:23791,http://127.0.0.1:23792,http://127.0.0.1:23793
+PREFIX=/secretfs-test/
+
+etcdctl_() {
+	ETCDCTL_API=3 etcdctl --command-timeout=3s \
+		--endpoints 127.0.0.1:23791,127.0.0.1:23792,127.0.0.1:23793 "$@"
+}
+
+# etcd_member N: start member N (1-3); a data folder it had is reused
+etcd_member() {
+	local i=$1
+	etcd --name "m$i" --data-dir "$T/etcd/m$i" \
+		--listen-client-urls "http://127.0.0.1:2379$i" \
+		--advertise-client-urls "http://127.0.0.1:2379$i" \
+		--listen-peer-urls "http://127.0.0.1:2380$i" \
+		--initial-advertise-peer-urls "http://127.0.0.1:2380$i" \
+		--initial-cluster "m1=http://127.0.0.1:23801,m2=http://127.0.0.1:23802,m3=http://127.0.0.1:23803" \
+		--initial-cluster-state new --initial-cluster-token "secretfs-test-$$" \
+		>>"$T/etcd/m$i.log" 2>&1 &
+	echo $! >"$T/etcd/m$i.pid"
+}
+
+etcd_healthy() {
+	etcdctl_ endpoint health >/dev/null 2>&1
+}
+
+etcd_up() {
+	command -v etcd >/dev/null || fail "etcd is missing (make deps installs etcd-server)"
+	command -v etcdctl >/dev/null || fail "etcdctl is missing (make deps installs etcd-client)"
+	mkdir -p "$T/etcd"
+	for i in 1 2 3; do
+		etcd_member "$i"
+	done
+	eventually 15 etcd_healthy || fail "etcd did not come up: $(tail -3 "$T/etcd/m1.log")"
+}
+
+# etcd_stop N [SIGNAL]
+etcd_stop() {
+	local pid
+	pid=$(cat "$T/etcd/m$1.pid")
+	kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	kill -9 "$pid" 2>/dev/null || true
+}
+
+# The member that leads now (1-3).
+etcd_leader() {
+	etcdctl_ endpoint status -w json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    s = e["Status"]
+    if s["header"]["member_id"] == s["leader"]:
+        print(e["Endpoint"][-1])
+        break
+'
+}
+
+# What etcd holds at KEY: its revisions and value, whichever member answers.
+etcd_kv() {
+	etcdctl_ get "$1" -w json | python3 -c 'import json, sys; print(json.load(sys.stdin).get("kvs"))'
+}
+
+etcd_head() {
+	etcdctl_ get "${PREFIX}keyring" -w json | python3 -c 'import json, sys; print(json.load(sys.stdin)["header"]["revision"])'
+}
+
+# node_init NAME: this node's config and store; the first founds the
+# cluster, the others join with a copy of its master key
+node_init() {
+	local dir=$T/$1
+	mkdir -p "$dir/mnt"
+	cat >"$dir/secretfs.ini" <<INI
+[store]
+path = $dir/store.db
+key_file = $dir/master.key
+[cluster]
+endpoints = $ETCD_CLIENTS
+prefix = $PREFIX
+timeout = 2
+INI
+	chmod 0644 "$dir/secretfs.ini"
+	if [ -f "$T/cluster.key" ]; then
+		install -m 0400 "$T/cluster.key" "$dir/master.key"
+		expect_contains "node $1 joins" "$(nctl "$1" init)" "joined the cluster"
+	else
+		expect_contains "node $1 founds" "$(nctl "$1" init)" "founded the cluster"
+		cp "$dir/master.key" "$T/cluster.key"
+	fi
+}
+
+nctl() {
+	local n=$1
+	shift
+	"$BIN/secretctl" -c "$T/$n/secretfs.ini" "$@"
+}
+
+node_mount() {
+	"$BIN/secretfs" -c "$T/$1/secretfs.ini" -f "$T/$1/mnt" 2>>"$T/$1/fs.log" &
+	echo $! >"$T/$1/fs.pid"
+	eventually 5 "mountpoint -q '$T/$1/mnt'" || fail "node $1 did not mount: $(tail -3 "$T/$1/fs.log")"
+}
+
+node_unmount() {
+	local pid
+	mountpoint -q "$T/$1/mnt" && fusermount3 -u "$T/$1/mnt"
+	pid=$(cat "$T/$1/fs.pid" 2>/dev/null) || return 0
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && fail "node $1's secretfs still running after unmount"
+	rm -f "$T/$1/fs.pid"
+	if grep -q "Sanitizer\|runtime error" "$T/$1/fs.log"; then
+		fail "sanitizer report from node $1: $(grep -A20 "Sanitizer\|runtime error" "$T/$1/fs.log" | head -30)"
+	fi
+	return 0
+}
+
+# The etcd revision a node's store has applied.
+node_rev() {
+	sqlite3 "$T/$1/store.db" "SELECT value FROM meta WHERE key = 'etcd_revision'"
+}
+
+# cluster_up NODE...: etcd, then each node initialised and mounted
+cluster_up() {
+	etcd_up
+	for n in "$@"; do
+		node_init "$n"
+	done
+	for n in "$@"; do
+		node_mount "$n"
+	done
+	cleanup_extra() {
+		for n in a b c; do
+			[ -d "$T/$n" ] && node_unmount "$n"
+		done
+		for i in 1 2 3; do
+			[ -f "$T/etcd/m$i.pid" ] && etcd_stop "$i"
+		done
+		return 0
+	}
+}
+
+# file NODE PATH: what PATH reads through NODE's mount ("" if nothing)
+file() {
+	cat "$T/$1/mnt/$2" 2>/dev/null || true
+}
+
+test_cluster_a_write_on_one_node_is_read_on_another() {
+	cluster_up a b
+	nctl a create namespace shop >/dev/null
+	nctl a create secret generic db -n shop --from-literal=password=pw-1 >/dev/null
+	eventually 2 'test "$(file b shop/db/password)" = pw-1' ||
+		fail "node b does not serve node a's secret: '$(file b shop/db/password)'"
+	expect_eq "secretctl on b" "pw-1" \
+		"$(nctl b get secret db -n shop -o jsonpath='{.data.password}' | base64 -d)"
+	# an update through b shows on a
+	cat >"$T/db.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: shop}
+stringData: {password: pw-2, user: app}
+YAML
+	expect_eq "apply on b" "secret/db configured" "$(nctl b apply -f "$T/db.yaml")"
+	eventually 2 'test "$(file a shop/db/password)" = pw-2' || fail "node a did not see b's update"
+	expect_eq "new key on a" "app" "$(file a shop/db/user)"
+	# deletes, of a secret and of a namespace, hold on every node
+	nctl b create secret generic gone -n shop --from-literal=k=v >/dev/null
+	eventually 2 'test "$(file a shop/gone/k)" = v' || fail "node a did not see 'gone'"
+	nctl a delete secret gone -n shop >/dev/null
+	eventually 2 '! test -e "$T/b/mnt/shop/gone"' || fail "node b still serves a deleted secret"
+	nctl b create namespace temp >/dev/null
+	nctl b create secret generic t -n temp --from-literal=k=v >/dev/null
+	eventually 2 'test -e "$T/a/mnt/temp/t/k"' || fail "node a did not see namespace temp"
+	nctl a delete namespace temp >/dev/null
+	eventually 2 '! test -e "$T/b/mnt/temp"' || fail "node b still serves a deleted namespace"
+	# a name taken on one node is taken on all
+	local out
+	out=$(nctl b create secret generic db -n shop --from-literal=x=y 2>&1) &&
+		fail "b created a secret a already had"
+	expect_contains "already exists" "$out" "already exists"
+	expect_eq "the nodes agree on the etcd revision" "$(node_rev a)" "$(node_rev b)"
+}
+
+test_cluster_update_rules_hold_across_nodes() {
+	cluster_up a b
+	nctl a create secret generic frozen --from-literal=k=ice --type=example.com/frozen \
+		>/dev/null
+	cat >"$T/frozen.yaml" <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: frozen, namespace: default}
+type: example.com/frozen
+immutable: true
+stringData: {k: ice}
+YAML
+	nctl a apply -f "$T/frozen.yaml" >/dev/null || fail "a could not make it immutable"
+	local before out
+	before=$(etcd_kv "${PREFIX}secrets/default/frozen")
+	sed 's/k: ice/k: thawed/' "$T/frozen.yaml" >"$T/thawed.yaml"
+	out=$(nctl b apply -f "$T/thawed.yaml" 2>&1) && fail "b changed an immutable secret's data"
+	expect_contains "immutable data" "$out" "data: Forbidden: field is immutable when \`immutable\` is set"
+	sed 's/type: example.com\/frozen/type: Opaque/' "$T/frozen.yaml" >"$T/retyped.yaml"
+	out=$(nctl b apply -f "$T/retyped.yaml" 2>&1) && fail "b changed a secret's type"
+	expect_contains "type" "$out" "field is immutable"
+	expect_eq "etcd untouched" "$before" "$(etcd_kv "${PREFIX}secrets/default/frozen")"
+	eventually 2 'test "$(file b default/frozen/k)" = ice' || fail "b lost the secret"
+}
+
+# Two operators: an edit on node a, while node b changes the same secret,
+# must not silently overwrite b's change.
+test_cluster_concurrent_edit_is_refused() {
+	cluster_up a b
+	nctl a create secret generic shared --from-literal=k=v1 >/dev/null
+	cat >"$T/editor" <<SH
+#!/bin/sh
+"$BIN/secretctl" -c "$T/b/secretfs.ini" create secret generic shared --from-literal=k=by-b \\
+	--dry-run=client -o yaml | "$BIN/secretctl" -c "$T/b/secretfs.ini" apply -f - >/dev/null
+sed -i 's/^  k: .*/  k: YnktYQ==/' "\$1"
+SH
+	chmod +x "$T/editor"
+	local out
+	out=$(EDITOR=$T/editor nctl a edit secret shared 2>&1) && fail "a's edit overwrote b's change"
+	expect_contains "conflict" "$out" "the object has been modified"
+	eventually 2 'test "$(file a default/shared/k)" = by-b' || fail "b's change did not stay"
+}
+
+test_cluster_etcd_holds_no_plaintext() {
+	cluster_up a
+	local canary b64
+	canary=canary-$(head -c 9 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	b64=$(printf %s "$canary" | base64)
+	printf '%s' "$canary" >"$T/canary.bin"
+	nctl a create secret generic c1 --from-literal=password="$canary" >/dev/null
+	nctl a create secret generic c2 --from-file=key="$T/canary.bin" >/dev/null
+	nctl a create secret tls c3 --cert=/dev/null --key=/dev/null >/dev/null 2>&1 || true
+	etcdctl_ get --prefix "$PREFIX" >"$T/dump"
+	etcdctl_ get --prefix "$PREFIX" -w json >"$T/dump.json"
+	grep -q "secrets/default/c1" "$T/dump" || fail "the secret is not in etcd"
+	for f in dump dump.json; do
+		grep -qF "$canary" "$T/$f" && fail "etcd holds the plaintext value ($f)"
+		grep -qF "$b64" "$T/$f" && fail "etcd holds the value base64-encoded ($f)"
+	done
+	# every record's values, decoded, are sealed: none is the value
+	python3 - "$T/dump.json" "$canary" <<'PY' || fail "a record's value decodes to the plaintext"
+import base64, json, sys
+doc = json.load(open(sys.argv[1]))
+for kv in doc["kvs"]:
+    rec = json.loads(base64.b64decode(kv["value"]))
+    for v in rec.get("data", {}).values():
+        if sys.argv[2].encode() in base64.b64decode(v):
+            sys.exit(1)
+PY
+	eventually 2 'test "$(file a default/c1/password)" = "$canary"' || fail "the node cannot open it"
+}
+
+test_cluster_killing_the_leader_loses_no_acknowledged_write() {
+	cluster_up a b
+	nctl a create namespace load >/dev/null
+	(
+		for i in $(seq 1 60); do
+			if nctl a create secret generic "s$i" -n load --from-literal=v="$i" \
+				>/dev/null 2>>"$T/writes.err"; then
+				echo "$i" >>"$T/acked"
+			fi
+		done
+	) &
+	local writer=$! leader
+	eventually 20 'test "$(wc -l <"$T/acked" 2>/dev/null)" -ge 15' || fail "writes did not start"
+	leader=$(etcd_leader)
+	[ -n "$leader" ] || fail "no etcd leader found"
+	etcd_stop "$leader" KILL
+	echo "killed member $leader after $(wc -l <"$T/acked") writes"
+	wait $writer
+	local acked n
+	acked=$(sort -n "$T/acked")
+	n=$(echo "$acked" | wc -l)
+	echo "$n of 60 writes acknowledged"
+	[ "$n" -ge 30 ] || fail "only $n writes went through: $(tail -3 "$T/writes.err")"
+	[ "$(echo "$acked" | tail -1)" -gt 40 ] || fail "no write went through after the leader died"
+	for i in $acked; do
+		[ "$(etcdctl_ get "${PREFIX}secrets/load/s$i" --print-value-only | wc -c)" -gt 0 ] ||
+			fail "acknowledged write s$i is not in etcd"
+	done
+	local want
+	want=$(for i in $acked; do echo "s$i"; done | sort)
+	eventually 10 'test "$(ls "$T/a/mnt/load" | sort)" = "$want" && test "$(ls "$T/b/mnt/load" | sort)" = "$want"' ||
+		fail "the nodes do not serve exactly the acknowledged writes"
+	local head
+	head=$(etcd_head)
+	eventually 10 'test "$(node_rev a)" = "$head" && test "$(node_rev b)" = "$head"' ||
+		fail "the nodes did not converge to etcd's revision $head: a $(node_rev a), b $(node_rev b)"
+}
+
+test_cluster_nodes_serve_while_etcd_is_down() {
+	cluster_up a b
+	nctl a create secret generic db --from-literal=password=pw-1 >/dev/null
+	eventually 2 'test "$(file b default/db/password)" = pw-1' || fail "b did not see db"
+	for i in 1 2 3; do
+		etcd_stop "$i"
+	done
+	expect_eq "a serves" "pw-1" "$(file a default/db/password)"
+	expect_eq "b serves" "pw-1" "$(file b default/db/password)"
+	local out
+	out=$(nctl b get secret db -o jsonpath='{.data.password}' 2>"$T/get.err" | base64 -d)
+	expect_eq "secretctl reads the node's copy" "pw-1" "$out"
+	expect_contains "and says so" "$(cat "$T/get.err")" "showing this node's copy"
+	out=$(nctl a create secret generic offline --from-literal=k=v 2>&1) &&
+		fail "a write was acknowledged with etcd down"
+	expect_contains "the write names etcd" "$out" "etcd at http://127.0.0.1:2379"
+	nctl a get secret offline >/dev/null 2>&1 && fail "the failed write is in a's store"
+	grep -q "serving this node's copy" "$T/a/fs.log" || fail "node a did not log the outage"
+	# etcd comes back: the nodes catch up by themselves
+	for i in 1 2 3; do
+		etcd_member "$i"
+	done
+	eventually 15 etcd_healthy || fail "etcd did not come back"
+	eventually 10 'nctl a create secret generic after --from-literal=k=back >/dev/null 2>&1' ||
+		fail "no write went through after etcd came back"
+	eventually 10 'test "$(file b default/after/k)" = back' || fail "node b did not catch up"
+	grep -q "caught up with etcd" "$T/b/fs.log" || fail "node b did not log its recovery"
+}
+
+test_cluster_a_node_down_across_a_compaction_catches_up() {
+	cluster_up a b
+	nctl a create secret generic s1 --from-literal=k=1 >/dev/null
+	eventually 2 'test "$(file b default/s1/k)" = 1' || fail "b did not see s1"
+	node_unmount b
+	for i in 2 3 4 5; do
+		nctl a create secret generic "s$i" --from-literal=k="$i" >/dev/null
+	done
+	nctl a delete secret s1 >/dev/null
+	etcdctl_ compact "$(etcd_head)" >/dev/null || fail "compaction failed"
+	node_mount b
+	eventually 5 'test "$(ls "$T/b/mnt/default" | tr "\n" " ")" = "s2 s3 s4 s5 "' ||
+		fail "node b serves $(ls "$T/b/mnt/default" | tr "\n" " ") after the compaction"
+	expect_eq "the nodes agree" "$(node_rev a)" "$(node_rev b)"
+	# and it follows again from there
+	nctl a create secret generic s6 --from-literal=k=6 >/dev/null
+	eventually 2 'test "$(file b default/s6/k)" = 6' || fail "node b does not follow after catching up"
+}
+
+test_cluster_status_shows_revision_and_lag() {
+	cluster_up a
+	nctl a create secret generic s --from-literal=k=v >/dev/null
+	local out
+	eventually 2 'nctl a status | grep -q "lag: 0 revisions"' || fail "status: $(nctl a status)"
+	out=$(nctl a status)
+	expect_contains "etcd head" "$out" "etcd:      revision $(etcd_head)"
+	expect_contains "daemon" "$out" "watching http://127.0.0.1:2379"
+	# a node behind: its store is older than etcd
+	node_unmount a
+	etcdctl_ put "${PREFIX}unrelated" x >/dev/null
+	etcdctl_ put "${PREFIX}unrelated" y >/dev/null
+	expect_contains "behind" "$(nctl a status)" "lag: 2 revisions"
+}
+
+test_cluster_config_and_join_errors() {
+	etcd_up
+	cleanup_extra() { for i in 1 2 3; do etcd_stop "$i"; done; return 0; }
+	mkdir -p "$T/x"
+	printf '[store]\npath = %s/x/store.db\nkey_file = %s/x/master.key\n[cluster]\nprefix = /p/\n' \
+		"$T" "$T" >"$T/x/secretfs.ini"
+	chmod 0644 "$T/x/secretfs.ini"
+	expect_errno "no endpoints" "[cluster] needs endpoints" nctl x init
+	printf '[store]\npath = %s/x/store.db\nkey_file = %s/x/master.key\n[cluster]\nendpoints = ftp://h\n' \
+		"$T" "$T" >"$T/x/secretfs.ini"
+	expect_errno "bad URL" "is not an http:// or https:// URL" nctl x init
+	[ -e "$T/x/store.db" ] && fail "a failed init left a store behind"
+	node_init a
+	# a node with another master key cannot join
+	mkdir -p "$T/c"
+	head -c 32 /dev/urandom >"$T/other.key"
+	cat >"$T/c/secretfs.ini" <<INI
+[store]
+path = $T/c/store.db
+key_file = $T/c/master.key
+[cluster]
+endpoints = $ETCD_CLIENTS
+prefix = $PREFIX
+INI
+	chmod 0644 "$T/c/secretfs.ini"
+	install -m 0400 "$T/other.key" "$T/c/master.key"
+	expect_errno "wrong master key" "does not open the cluster's data keys" nctl c init
+	[ -e "$T/c/store.db" ] && fail "a failed join left a store behind"
+	[ -e "$T/c/master.key" ] || fail "a failed join removed a key file it did not create"
+	# key-ring changes are refused in cluster mode
+	expect_errno "rotate-key" "not available in cluster mode" nctl a rotate-key
+}

@@ -35,7 +35,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" $(CFLAG
            -fPIE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 jansson libcurl 2>/dev/null)
+STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 jansson 2>/dev/null)
 FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthread
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)

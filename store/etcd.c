@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <sodium.h>
 
 #include "etcd.h"
@@ -45,11 +46,49 @@ struct buf {
 	bool overflow;
 };
 
+/*
+ * libcurl is loaded when cluster mode is first used, not linked: it brings
+ * some thirty libraries whose loading would add milliseconds to every
+ * secretctl and secretfs start, cluster or not.
+ */
+static struct {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	void (*easy_reset)(CURL *h);
+	void (*easy_cleanup)(CURL *h);
+	const char *(*easy_strerror)(CURLcode code);
+	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+	void (*slist_free_all)(struct curl_slist *list);
+	bool loaded;
+} curl;
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
-static void curl_init(void)
+static void curl_load(void)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	struct { void **fn; const char *name; } sym[] = {
+		{ (void **)&curl.global_init, "curl_global_init" },
+		{ (void **)&curl.easy_init, "curl_easy_init" },
+		{ (void **)&curl.easy_setopt, "curl_easy_setopt" },
+		{ (void **)&curl.easy_perform, "curl_easy_perform" },
+		{ (void **)&curl.easy_getinfo, "curl_easy_getinfo" },
+		{ (void **)&curl.easy_reset, "curl_easy_reset" },
+		{ (void **)&curl.easy_cleanup, "curl_easy_cleanup" },
+		{ (void **)&curl.easy_strerror, "curl_easy_strerror" },
+		{ (void **)&curl.slist_append, "curl_slist_append" },
+		{ (void **)&curl.slist_free_all, "curl_slist_free_all" },
+	};
+
+	if (!lib)
+		return;
+	for (size_t i = 0; i < sizeof(sym) / sizeof(*sym); i++)
+		if (!(*sym[i].fn = dlsym(lib, sym[i].name)))
+			return;
+	curl.loaded = curl.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
 static size_t buf_write(char *data, size_t size, size_t n, void *user)
@@ -186,7 +225,14 @@ int etcd_open(struct etcd **out, const struct cluster_opts *o, char *err)
 	const char *s;
 	int ret = -ENOMEM;
 
-	pthread_once(&curl_once, curl_init);
+	pthread_once(&curl_once, curl_load);
+	if (!curl.loaded) {
+		snprintf(err, STORE_ERRMSG_MAX,
+			 "cluster mode needs libcurl (libcurl.so.4, Debian's libcurl4): %s",
+			 dlerror() ?: "cannot initialise it");
+		free(e);
+		return -ENOSYS;
+	}
 	if (!e)
 		goto nomem;
 	e->timeout_ms = o->timeout_ms ? (long)o->timeout_ms : CLUSTER_DEFAULT_TIMEOUT_MS;
@@ -236,7 +282,7 @@ int etcd_open(struct etcd **out, const struct cluster_opts *o, char *err)
 	}
 	if (o->password_file && (ret = read_password(o->password_file, &e->password, err)))
 		goto fail;
-	e->curl = curl_easy_init();
+	e->curl = curl.easy_init();
 	if (!e->curl)
 		goto nomem;
 	*out = e;
@@ -256,7 +302,7 @@ void etcd_close(struct etcd *e)
 	for (size_t i = 0; i < e->n; i++)
 		free(e->endpoints[i]);
 	if (e->curl)
-		curl_easy_cleanup(e->curl);
+		curl.easy_cleanup(e->curl);
 	free(e->cacert);
 	free(e->cert);
 	free(e->key);
@@ -276,34 +322,34 @@ const char *etcd_endpoint(const struct etcd *e)
 static struct curl_slist *setup(struct etcd *e, CURL *h, const char *url,
 				const char *body, bool watch)
 {
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+	struct curl_slist *hdr = curl.slist_append(NULL, "Content-Type: application/json");
 	char auth[1024];
 
 	if (watch)
-		hdr = curl_slist_append(hdr, "Grpc-Metadata-hasleader: true");
+		hdr = curl.slist_append(hdr, "Grpc-Metadata-hasleader: true");
 	if (e->token) {
 		snprintf(auth, sizeof(auth), "Authorization: %s", e->token);
-		hdr = curl_slist_append(hdr, auth);
+		hdr = curl.slist_append(hdr, auth);
 	}
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	curl.easy_reset(h);
+	curl.easy_setopt(h, CURLOPT_URL, url);
+	curl.easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 			 e->timeout_ms < CONNECT_MS ? e->timeout_ms : CONNECT_MS);
 	if (!watch)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, e->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, e->timeout_ms);
+	curl.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl.easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 5L);
+	curl.easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
+	curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (e->cacert)
-		curl_easy_setopt(h, CURLOPT_CAINFO, e->cacert);
+		curl.easy_setopt(h, CURLOPT_CAINFO, e->cacert);
 	if (e->cert)
-		curl_easy_setopt(h, CURLOPT_SSLCERT, e->cert);
+		curl.easy_setopt(h, CURLOPT_SSLCERT, e->cert);
 	if (e->key)
-		curl_easy_setopt(h, CURLOPT_SSLKEY, e->key);
+		curl.easy_setopt(h, CURLOPT_SSLKEY, e->key);
 	return hdr;
 }
 
@@ -353,14 +399,14 @@ static enum outcome call_one(struct etcd *e, size_t idx, const char *path,
 
 	snprintf(url, sizeof(url), "%s%s", e->endpoints[idx], path);
 	hdr = setup(e, e->curl, url, body, false);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, buf_write);
-	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &b);
-	rc = curl_easy_perform(e->curl);
-	curl_slist_free_all(hdr);
-	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &http);
+	curl.easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, buf_write);
+	curl.easy_setopt(e->curl, CURLOPT_WRITEDATA, &b);
+	rc = curl.easy_perform(e->curl);
+	curl.slist_free_all(hdr);
+	curl.easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &http);
 	if (rc != CURLE_OK) {
 		snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: %s", e->endpoints[idx],
-			 b.overflow ? "reply too large" : curl_easy_strerror(rc));
+			 b.overflow ? "reply too large" : curl.easy_strerror(rc));
 		free(b.p);
 		*ret = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
 		return b.overflow ? (*ret = -EIO, FAIL) : NEXT_ENDPOINT;
@@ -514,7 +560,7 @@ int etcd_watch(struct etcd *e, json_t *create_request,
 {
 	json_t *body = json_pack("{s:O}", "create_request", create_request);
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	CURL *h = curl_easy_init();
+	CURL *h = curl.easy_init();
 	int ret = -ECONNREFUSED;
 
 	json_decref(body);
@@ -522,7 +568,7 @@ int etcd_watch(struct etcd *e, json_t *create_request,
 		if (text)
 			etcd_json_free(text);
 		if (h)
-			curl_easy_cleanup(h);
+			curl.easy_cleanup(h);
 		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
 		return -ENOMEM;
 	}
@@ -537,13 +583,13 @@ int etcd_watch(struct etcd *e, json_t *create_request,
 			continue;
 		snprintf(url, sizeof(url), "%s/v3/watch", e->endpoints[idx]);
 		hdr = setup(e, h, url, text, true);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, stream_write);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stream_progress);
-		curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s);
-		rc = curl_easy_perform(h);
-		curl_slist_free_all(hdr);
+		curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, stream_write);
+		curl.easy_setopt(h, CURLOPT_WRITEDATA, &s);
+		curl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+		curl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stream_progress);
+		curl.easy_setopt(h, CURLOPT_XFERINFODATA, &s);
+		rc = curl.easy_perform(h);
+		curl.slist_free_all(hdr);
 		free(s.line.p);
 		if (*stop) {
 			ret = 0;
@@ -559,17 +605,17 @@ int etcd_watch(struct etcd *e, json_t *create_request,
 			 * caller catch up, from another endpoint next time */
 			if (!s.ret)
 				snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: the watch ended: %s",
-					 e->endpoints[idx], curl_easy_strerror(rc));
+					 e->endpoints[idx], curl.easy_strerror(rc));
 			e->cur = (idx + 1) % e->n;
 			ret = -ECONNRESET;
 			break;
 		}
 		if (!s.ret) /* else the gateway's error is in err */
 			snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: %s", e->endpoints[idx],
-				 curl_easy_strerror(rc));
+				 curl.easy_strerror(rc));
 		ret = -ECONNREFUSED;
 	}
-	curl_easy_cleanup(h);
+	curl.easy_cleanup(h);
 	etcd_json_free(text);
 	return ret;
 }

@@ -22,6 +22,10 @@ cleanup() {
 	for m in $(awk -v w="$W" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do
 		fusermount3 -u "$m" 2>/dev/null || umount -l "$m"
 	done
+	for p in "$W"/etcd/*.pid; do
+		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
+	sleep 0.5
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -187,6 +191,42 @@ for n in 1 $SCALE; do
 	fusermount3 -u "$S/mnt"
 done
 
+echo "== cluster: commit on node A -> visible through node B's mount (3-member etcd on loopback)"
+if command -v etcd >/dev/null; then
+	mkdir -p "$W/etcd"
+	peers=m1=http://127.0.0.1:23811,m2=http://127.0.0.1:23812,m3=http://127.0.0.1:23813
+	for i in 1 2 3; do
+		etcd --name "m$i" --data-dir "$W/etcd/m$i" --listen-client-urls "http://127.0.0.1:2380$((i + 4))" \
+			--advertise-client-urls "http://127.0.0.1:2380$((i + 4))" \
+			--listen-peer-urls "http://127.0.0.1:2381$i" --initial-advertise-peer-urls "http://127.0.0.1:2381$i" \
+			--initial-cluster "$peers" --initial-cluster-state new >"$W/etcd/m$i.log" 2>&1 &
+		echo $! >"$W/etcd/m$i.pid"
+	done
+	for n in a b; do
+		mkdir -p "$W/node-$n/mnt"
+		printf '[store]\npath = %s/store.db\nkey_file = %s/master.key\n[cluster]\nendpoints = %s\n' \
+			"$W/node-$n" "$W/node-$n" http://127.0.0.1:23805,http://127.0.0.1:23806,http://127.0.0.1:23807 \
+			>"$W/node-$n/secretfs.ini"
+		chmod 0644 "$W/node-$n/secretfs.ini"
+		[ "$n" = b ] && install -m 0400 "$W/node-a/master.key" "$W/node-b/master.key"
+		for _ in $(seq 100); do
+			"$BIN/secretctl" -c "$W/node-$n/secretfs.ini" init >/dev/null 2>&1 && break
+			rm -f "$W/node-$n/store.db"*
+			sleep 0.1
+		done
+		"$BIN/secretfs" -c "$W/node-$n/secretfs.ini" "$W/node-$n/mnt"
+	done
+	wait_mount "$W/node-a/mnt" "$W/node-b/mnt"
+	"$BIN/secretctl" -c "$W/node-a/secretfs.ini" create secret generic live --from-literal=v=start >/dev/null
+	json=$("$BIN/test/latency" "$W/node-a/secretfs.ini" default live "$W/node-b/mnt/default/live/v" 200)
+	R[cluster_p50_us]=$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["p50_us"])')
+	R[cluster_p99_us]=$(echo "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["p99_us"])')
+	fusermount3 -u "$W/node-a/mnt"
+	fusermount3 -u "$W/node-b/mnt"
+else
+	echo "bench: etcd is missing (make deps installs etcd-server): no cluster figures" >&2
+fi
+
 echo "== instructions per uncached read (callgrind)"
 if command -v valgrind >/dev/null; then
 	S=$W/read
@@ -253,6 +293,9 @@ for n in sizes:
 if "ls_10000_ms" in r:
     print("\nls of a namespace holding 10,000 secrets: %d ms (first), %d ms (repeated)" %
           (r["ls_10000_first_ms"], r["ls_10000_ms"]))
+if "cluster_p50_us" in r:
+    print("cluster, write on node A (etcd commit included) -> visible on node B: p50 %.1f ms, p99 %.1f ms" %
+          (r["cluster_p50_us"] / 1000, r["cluster_p99_us"] / 1000))
 if "instructions_per_uncached_open" in r:
     print("daemon instructions per uncached open + read + close (callgrind): %d" %
           r["instructions_per_uncached_open"])

@@ -83,6 +83,37 @@ static void test_errors(void **state)
 	expect_error("[store\n", "t.ini:1: syntax error");
 }
 
+static void test_cluster(void **state)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX], want[160];
+
+	(void)state;
+	assert_int_equal(config_load(&c, write_ini("[cluster]\n"
+						   "endpoints = https://e1:2379, https://e2:2379\n"
+						   "prefix = /prod/secrets/\ncacert = pki/ca.pem\n"
+						   "cert = /etc/c.pem\nkey = /etc/c.key\n"
+						   "username = node\npassword_file = pw\ntimeout = 2.5\n",
+						   0644), err), 0);
+	assert_string_equal(c.cluster.endpoints, "https://e1:2379, https://e2:2379");
+	assert_string_equal(c.cluster.prefix, "/prod/secrets/");
+	snprintf(want, sizeof(want), "%s/pki/ca.pem", dir);
+	assert_string_equal(c.cluster.cacert, want); /* relative to the file */
+	assert_string_equal(c.cluster.key, "/etc/c.key");
+	assert_string_equal(c.cluster.username, "node");
+	assert_int_equal(c.cluster.timeout_ms, 2500);
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[store]\n", 0644), err), 0);
+	assert_null(c.cluster.endpoints); /* no [cluster]: the store alone */
+	config_release(&c);
+	expect_error("[cluster]\nprefix = /p/\n", "[cluster] needs endpoints");
+	expect_error("[cluster]\nendpoints = http://e\nprefix = p\n", "t.ini:3: [cluster] prefix: 'p' must begin and end with '/'");
+	expect_error("[cluster]\nendpoints = http://e\ncert = /c\n", "cert and key go together");
+	expect_error("[cluster]\nendpoints = http://e\nusername = u\n", "username and password_file go together");
+	expect_error("[cluster]\nendpoints = http://e\ntimeout = 0\n", "t.ini:3: [cluster] timeout");
+	expect_error("[cluster]\nendpoint = http://e\n", "unknown key 'endpoint' in section [cluster]");
+}
+
 static void test_file_checks(void **state)
 {
 	struct config c;
@@ -174,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_and_paths),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_file_checks),
+		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_sample_config),
 	};

@@ -355,17 +355,28 @@ static struct curl_slist *setup(struct etcd *e, CURL *h, const char *url,
 
 enum outcome { OK, NEXT_ENDPOINT, REAUTH, FAIL };
 
-/* What an error object from the gateway means. */
-static enum outcome gateway_error(json_t *o, int *ret, char *err)
+/* What an error object from the gateway means: {"error": "...", "code": N,
+ * "message": "..."} for a request, {"error": {"grpc_code": N, "message":
+ * "..."}} when a stream breaks. */
+static enum outcome gateway_error(json_t *o, const char *endpoint, int *ret, char *err)
 {
-	const char *msg = json_string_value(json_object_get(o, "message"));
-	int64_t code = etcd_int(o, "code");
+	json_t *inner = json_object_get(o, "error");
+	const char *msg;
+	int64_t code;
+
+	if (json_is_object(inner)) {
+		o = inner;
+		code = etcd_int(o, "grpc_code");
+	} else {
+		code = etcd_int(o, "code");
+	}
+	msg = json_string_value(json_object_get(o, "message"));
 
 	if (!msg)
 		msg = json_string_value(json_object_get(o, "error"));
 	if (!msg)
 		msg = "unknown error";
-	snprintf(err, STORE_ERRMSG_MAX, "etcd: %s", msg);
+	snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: %s", endpoint, msg);
 	if (strstr(msg, "compacted")) {
 		*ret = -ESTALE;
 		return FAIL;
@@ -412,16 +423,18 @@ static enum outcome call_one(struct etcd *e, size_t idx, const char *path,
 		return b.overflow ? (*ret = -EIO, FAIL) : NEXT_ENDPOINT;
 	}
 	o = b.p ? json_loadb(b.p, b.len, 0, NULL) : NULL;
-	free(b.p);
 	if (!json_is_object(o)) {
 		json_decref(o);
-		snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: HTTP %ld, not a JSON object",
-			 e->endpoints[idx], http);
+		/* the gateway's own refusals come as text */
+		snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: HTTP %ld: %.200s", e->endpoints[idx],
+			 http, b.p ? strtok(b.p, "\r\n") ?: "" : "(no answer)");
+		free(b.p);
 		*ret = -EIO;
 		return http >= 500 ? NEXT_ENDPOINT : FAIL;
 	}
+	free(b.p);
 	if (json_object_get(o, "error") || http != 200) {
-		out = gateway_error(o, ret, err);
+		out = gateway_error(o, e->endpoints[idx], ret, err);
 		json_decref(o);
 		if (out == NEXT_ENDPOINT)
 			*ret = -ECONNREFUSED;
@@ -506,8 +519,34 @@ struct stream {
 	volatile int *stop;
 	int ret;          /* fn's nonzero answer, or an error */
 	bool got_result;
+	const char *endpoint;
 	char *err;
 };
+
+/* One line of the stream: a response, or the error that ends it.  false:
+ * stop reading. */
+static bool stream_line(struct stream *s, const char *p, size_t len)
+{
+	json_t *o = json_loadb(p, len, 0, NULL);
+	json_t *result = json_object_get(o, "result");
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return true; /* a keep-alive blank line */
+	}
+	if (!result) {
+		enum outcome out = gateway_error(o, s->endpoint, &s->ret, s->err);
+
+		json_decref(o);
+		if (out != FAIL)
+			s->ret = -ECONNRESET; /* no leader, or the member is going */
+		return false;
+	}
+	s->got_result = true;
+	s->ret = s->fn(s->ctx, result);
+	json_decref(o);
+	return s->ret == 0;
+}
 
 static size_t stream_write(char *data, size_t size, size_t n, void *user)
 {
@@ -519,27 +558,11 @@ static size_t stream_write(char *data, size_t size, size_t n, void *user)
 		return 0;
 	while ((nl = memchr(s->line.p, '\n', s->line.len))) {
 		size_t len = (size_t)(nl - s->line.p);
-		json_t *o = json_loadb(s->line.p, len, 0, NULL);
-		json_t *result = json_object_get(o, "result");
+		bool go_on = stream_line(s, s->line.p, len);
 
 		memmove(s->line.p, nl + 1, s->line.len - len - 1);
 		s->line.len -= len + 1;
-		if (!json_is_object(o)) {
-			json_decref(o);
-			continue; /* a keep-alive blank line */
-		}
-		if (!result) {
-			enum outcome out = gateway_error(o, &s->ret, s->err);
-
-			json_decref(o);
-			if (out != FAIL)
-				s->ret = -ECONNREFUSED;
-			return 0;
-		}
-		s->got_result = true;
-		s->ret = s->fn(s->ctx, result);
-		json_decref(o);
-		if (s->ret)
+		if (!go_on)
 			return 0;
 	}
 	return add;
@@ -574,7 +597,8 @@ int etcd_watch(struct etcd *e, json_t *create_request,
 	}
 	for (size_t i = 0; i < e->n && !*stop; i++) {
 		size_t idx = (e->cur + i) % e->n;
-		struct stream s = { .fn = fn, .ctx = ctx, .stop = stop, .err = err };
+		struct stream s = { .fn = fn, .ctx = ctx, .stop = stop, .err = err,
+				    .endpoint = e->endpoints[idx] };
 		struct curl_slist *hdr;
 		char url[2048];
 		CURLcode rc;
@@ -590,24 +614,27 @@ int etcd_watch(struct etcd *e, json_t *create_request,
 		curl.easy_setopt(h, CURLOPT_XFERINFODATA, &s);
 		rc = curl.easy_perform(h);
 		curl.slist_free_all(hdr);
+		if (rc == CURLE_OK && !s.ret && s.line.len) /* the last line has no newline */
+			stream_line(&s, s.line.p, s.line.len);
 		free(s.line.p);
 		if (*stop) {
 			ret = 0;
 			break;
 		}
-		if (s.ret && s.ret != -ECONNREFUSED) {
-			ret = s.ret; /* fn's answer, or the gateway's error */
-			e->cur = idx;
-			break;
-		}
-		if (rc == CURLE_OK || s.got_result) {
-			/* the stream ended or broke after it had begun: let the
-			 * caller catch up, from another endpoint next time */
+		if (s.ret == -ECONNRESET || (!s.ret && (rc == CURLE_OK || s.got_result))) {
+			/* the stream ended, broke after it had begun, or its
+			 * member lost its leader: let the caller catch up, from
+			 * another endpoint next time */
 			if (!s.ret)
 				snprintf(err, STORE_ERRMSG_MAX, "etcd at %s: the watch ended: %s",
 					 e->endpoints[idx], curl.easy_strerror(rc));
 			e->cur = (idx + 1) % e->n;
 			ret = -ECONNRESET;
+			break;
+		}
+		if (s.ret && s.ret != -ECONNREFUSED) {
+			ret = s.ret; /* fn's answer, or the gateway's error */
+			e->cur = idx;
 			break;
 		}
 		if (!s.ret) /* else the gateway's error is in err */

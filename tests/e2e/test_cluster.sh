@@ -316,7 +316,7 @@ test_cluster_nodes_serve_while_etcd_is_down() {
 		fail "a write was acknowledged with etcd down"
 	expect_contains "the write names etcd" "$out" "etcd at http://127.0.0.1:2379"
 	nctl a get secret offline >/dev/null 2>&1 && fail "the failed write is in a's store"
-	grep -q "serving this node's copy" "$T/a/fs.log" || fail "node a did not log the outage"
+	eventually 5 'grep -q "serving this node.s copy" "$T/a/fs.log"' || fail "node a did not log the outage: $(tail -3 "$T/a/fs.log")"
 	# etcd comes back: the nodes catch up by themselves
 	for i in 1 2 3; do
 		etcd_member "$i"
@@ -393,4 +393,126 @@ INI
 	[ -e "$T/c/master.key" ] || fail "a failed join removed a key file it did not create"
 	# key-ring changes are refused in cluster mode
 	expect_errno "rotate-key" "not available in cluster mode" nctl a rotate-key
+}
+
+# The nodes watch through the first endpoint: when that member dies, they
+# go on through the others.
+test_cluster_nodes_fail_over_between_endpoints() {
+	cluster_up a b
+	nctl a create secret generic s1 --from-literal=k=1 >/dev/null
+	eventually 2 'test "$(file b default/s1/k)" = 1' || fail "b did not see s1"
+	etcd_stop 1 KILL
+	nctl a create secret generic s2 --from-literal=k=2 >/dev/null ||
+		fail "no write through the remaining members"
+	eventually 10 'test "$(file b default/s2/k)" = 2' || fail "b did not fail over: $(tail -3 "$T/b/fs.log")"
+	eventually 5 'nctl b status | grep -q "watching http://127.0.0.1:2379[23]"' ||
+		fail "b's status: $(nctl b status)"
+}
+
+# A member cut off from the others (here: the two others stopped) has no
+# leader; a watch through it must end rather than go silently stale.
+test_cluster_a_member_without_leader_ends_the_watch() {
+	cluster_up a
+	nctl a create secret generic s1 --from-literal=k=1 >/dev/null
+	eventually 2 'test "$(file a default/s1/k)" = 1' || fail "a did not see s1"
+	kill -STOP "$(cat "$T/etcd/m2.pid")" "$(cat "$T/etcd/m3.pid")"
+	eventually 15 'grep -q "no leader" "$T/a/fs.log"' ||
+		fail "the watch through a leaderless member did not end: $(tail -3 "$T/a/fs.log")"
+	expect_eq "a still serves" "1" "$(file a default/s1/k)"
+	kill -CONT "$(cat "$T/etcd/m2.pid")" "$(cat "$T/etcd/m3.pid")"
+	eventually 15 'nctl a create secret generic s2 --from-literal=k=2 >/dev/null 2>&1' ||
+		fail "no write after the members came back"
+	eventually 10 'test "$(file a default/s2/k)" = 2' || fail "a did not catch up"
+}
+
+# A secret at Kubernetes' 1 MiB limit, sealed and base64-encoded, still fits
+# in one etcd request (1.5 MiB by default).
+test_cluster_a_1mib_secret_fits() {
+	cluster_up a b
+	head -c 700000 /dev/urandom >"$T/big1"
+	head -c $((1048576 - 700000)) /dev/urandom >"$T/big2"
+	nctl a create secret generic big --from-file=one="$T/big1" --from-file=two="$T/big2" \
+		>/dev/null || fail "a 1 MiB secret did not go through etcd"
+	eventually 5 'cmp -s "$T/big2" "$T/b/mnt/default/big/two"' || fail "node b does not serve it"
+	cmp "$T/big1" "$T/b/mnt/default/big/one" || fail "node b serves other bytes"
+	head -c 1 /dev/urandom >>"$T/big2"
+	expect_errno "over the limit" "must have at most 1048576 bytes" \
+		nctl a create secret generic bigger --from-file=one="$T/big1" --from-file=two="$T/big2"
+}
+
+# TLS with client certificates, and etcd's own users: the node logs in with
+# a password.  etcd 3.4's JSON gateway refuses, once authentication is on,
+# a client certificate that carries a CommonName, and it calls itself with
+# the server's certificate: hence a client certificate without CN, and a
+# server certificate good for clientAuth too.
+test_cluster_tls_and_password_authentication() {
+	command -v etcd >/dev/null || fail "etcd is missing (make deps installs etcd-server)"
+	local pki=$T/pki
+	mkdir -p "$pki" "$T/etcd"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+		-keyout "$pki/ca.key" -out "$pki/ca.pem" -subj /CN=secretfs-test-ca 2>/dev/null
+	for who in server client; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$pki/$who.key" -out "$pki/$who.csr" \
+			-subj "$([ $who = server ] && echo /CN=etcd || echo /O=secretfs-node)" 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=%s\n' \
+			"$([ $who = server ] && echo serverAuth,clientAuth || echo clientAuth)" >"$pki/$who.ext"
+		openssl x509 -req -in "$pki/$who.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
+			-CAcreateserial -days 1 -out "$pki/$who.pem" -extfile "$pki/$who.ext" 2>/dev/null
+	done
+	etcd --name tls --data-dir "$T/etcd/tls" --listen-client-urls https://127.0.0.1:23794 \
+		--advertise-client-urls https://127.0.0.1:23794 --listen-peer-urls http://127.0.0.1:23804 \
+		--initial-advertise-peer-urls http://127.0.0.1:23804 \
+		--initial-cluster tls=http://127.0.0.1:23804 --cert-file "$pki/server.pem" \
+		--key-file "$pki/server.key" --client-cert-auth --trusted-ca-file "$pki/ca.pem" \
+		>"$T/etcd/tls.log" 2>&1 &
+	echo $! >"$T/etcd/m1.pid"
+	cleanup_extra() {
+		[ -d "$T/a" ] && node_unmount a
+		etcd_stop 1
+		return 0
+	}
+	tctl() {
+		ETCDCTL_API=3 etcdctl --endpoints https://127.0.0.1:23794 --cacert "$pki/ca.pem" \
+			--cert "$pki/client.pem" --key "$pki/client.key" "$@"
+	}
+	eventually 15 'tctl endpoint health >/dev/null 2>&1' || fail "etcd with TLS did not come up"
+	tctl user add root:root-pw >/dev/null
+	tctl user grant-role root root >/dev/null
+	tctl user add node:node-pw >/dev/null
+	tctl role add secretfs >/dev/null
+	tctl role grant-permission secretfs --prefix=true readwrite "$PREFIX" >/dev/null
+	tctl user grant-role node secretfs >/dev/null
+	tctl auth enable >/dev/null
+	mkdir -p "$T/a/mnt"
+	printf 'node-pw\n' >"$T/a/password"
+	chmod 0600 "$T/a/password"
+	cat >"$T/a/secretfs.ini" <<INI
+[store]
+path = $T/a/store.db
+key_file = $T/a/master.key
+[cluster]
+endpoints = https://127.0.0.1:23794
+prefix = $PREFIX
+cacert = $pki/ca.pem
+cert = $pki/client.pem
+key = $pki/client.key
+username = node
+password_file = $T/a/password
+INI
+	chmod 0644 "$T/a/secretfs.ini"
+	expect_contains "init over TLS" "$(nctl a init)" "founded the cluster at https://127.0.0.1:23794"
+	nctl a create secret generic db --from-literal=password=over-tls >/dev/null
+	node_mount a
+	expect_eq "served" "over-tls" "$(file a default/db/password)"
+	nctl a create secret generic db2 --from-literal=password=later >/dev/null
+	eventually 2 'test "$(file a default/db2/password)" = later' || fail "the watch over TLS does not deliver"
+	# a wrong password, and no client certificate: refused, clearly
+	printf 'wrong\n' >"$T/a/password"
+	expect_errno "wrong password" "authentication failed" \
+		nctl a create secret generic db3 --from-literal=k=v
+	printf 'node-pw\n' >"$T/a/password"
+	sed -i '/^cert = \|^key = /d' "$T/a/secretfs.ini"
+	expect_errno "no client certificate" "etcd at https://127.0.0.1:23794" \
+		nctl a create secret generic db3 --from-literal=k=v
 }

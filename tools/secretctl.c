@@ -1873,7 +1873,10 @@ static const struct command commands[] = {
 	{ "init", cmd_init, 0, "secretctl init",
 	  "Create a new store and a new random master key file (mode 0400), with the\n"
 	  "\"default\" namespace.  Paths come from [store] in the configuration.\n"
-	  "Refuses to overwrite an existing store or key file." },
+	  "Refuses to overwrite an existing store or key file.\n"
+	  "With [cluster] configured, the first node founds the cluster in etcd; on\n"
+	  "the others, with a copy of its master key file in place, the new store\n"
+	  "joins it." },
 	{ "create namespace", cmd_create_namespace, 0,
 	  "secretctl create namespace NAME", "Create a namespace." },
 	{ "create secret generic", cmd_create_secret_generic,
@@ -1948,7 +1951,8 @@ static const struct command commands[] = {
 	{ "status", cmd_status, 0, "secretctl status",
 	  "Show the store (path, revision, namespace and secret counts, key ring) and\n"
 	  "every running secretfs serving it: each mount, its view, the revision it\n"
-	  "serves and how far it lags behind the store." },
+	  "serves and how far it lags behind the store.  In cluster mode, also etcd's\n"
+	  "revision and how far this node's store is behind it." },
 	{ "rotate-key", cmd_rotate_key, 0, "secretctl rotate-key",
 	  "Add a new data key, make it the one that seals, and re-seal every secret\n"
 	  "under it in batches of 500 (one transaction each); readers keep reading.\n"

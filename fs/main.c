@@ -562,8 +562,8 @@ int main(int argc, char **argv)
 			fs.mounts[i].view ? "\"" : "", fs.mounts[i].mountpoint);
 	ret = serve(&fs) ? 1 : 0;
 out:
+	watcher_stop(&fs); /* first: it reads the follower's state for the status */
 	follow_stop();
-	watcher_stop(&fs);
 	for (size_t i = 0; i < fs.nmounts; i++) {
 		struct mount *m = &fs.mounts[i];
 

@@ -747,15 +747,20 @@ int cluster_sync(struct cluster *c, struct store *st, int64_t *out)
 		return cfail(c, -ENOMEM, "out of memory");
 	if ((err = store_etcd_revision(st, &have)))
 		goto store_fail;
-	/* every key, without values: what exists at head */
-	req = range_req(c->prefix, end);
-	if (req)
-		json_object_set_new(req, "keys_only", json_true());
-	if ((err = call(c, "/v3/kv/range", req, &listing)))
+	/* one key's worth of asking first: most of the time nothing changed */
+	if ((err = cluster_head(c, &head)))
 		goto out;
-	head = etcd_int(json_object_get(listing, "header"), "revision");
 	if (head <= have)
 		goto done;
+	/* every key at head, without values: what exists */
+	req = range_req(c->prefix, end);
+	if (req && (json_object_set_new(req, "keys_only", json_true()) ||
+		    json_object_set_new(req, "revision", int_str(head)))) {
+		json_decref(req);
+		req = NULL;
+	}
+	if ((err = call(c, "/v3/kv/range", req, &listing)))
+		goto out;
 	/* the values of what changed since this node's revision, at head */
 	req = range_req(c->prefix, end);
 	if (req && (json_object_set_new(req, "revision", int_str(head)) ||

@@ -208,6 +208,7 @@ INI
 	ctl create secret generic pair -n shop --from-literal=short=abc \
 		--from-literal=long=a-much-longer-value >/dev/null
 	mount_shared
+	[ -d "$T/rootfs" ] || make_rootfs "$T/rootfs" # once, before two containers start
 	local loop='for i in $(seq 150); do cat /run/secrets/shop/pair/v; echo; stat -c "%s %a" /run/secrets/shop/pair/v; done' p1 p2
 	container lefty --mount "$M:/run/secrets" -- sh -c "$loop" >"$T/lefty.out" &
 	p1=$!

@@ -1106,27 +1106,41 @@ out:
 	return err;
 }
 
+/*
+ * The shape of the simple writes: catch up, commit ops (taken) in one etcd
+ * transaction if key exists (or, !exists, if it does not), then apply the
+ * change here (rel and rec, as apply_one() takes them).  0, 1 if key was
+ * not as required (nothing written), or an error.
+ */
+static int write_if(struct cluster *c, struct store *st, const char *key, bool exists,
+		    json_t *ops, const char *rel, json_t *rec)
+{
+	int64_t rev;
+	bool ok;
+	int err;
+
+	if ((err = cluster_sync(c, st, NULL))) {
+		json_decref(ops);
+		return err;
+	}
+	if ((err = txn(c, json_pack("[o]", cmp_exists(key, exists)), ops, &ok, &rev)))
+		return err;
+	return ok ? catch_up(c, st, rev, rel, rec) : 1;
+}
+
 int cluster_secret_delete(struct cluster *c, struct store *st, const char *ns,
 			  const char *name)
 {
 	char *skey = secret_key(c, ns, name), *rel = NULL;
-	int64_t rev;
-	bool ok;
 	int err;
 
 	if (!skey || asprintf(&rel, "secrets/%s/%s", ns, name) < 0) {
 		free(skey);
 		return cfail(c, -ENOMEM, "out of memory");
 	}
-	if ((err = cluster_sync(c, st, NULL)) ||
-	    (err = txn(c, json_pack("[o]", cmp_exists(skey, true)),
-		       json_pack("[o]", delete_op(skey, NULL)), &ok, &rev)))
-		goto out;
-	if (!ok)
+	err = write_if(c, st, skey, true, json_pack("[o]", delete_op(skey, NULL)), rel, NULL);
+	if (err == 1)
 		err = cfail(c, -ENOENT, "secrets \"%s\" not found", name);
-	else
-		err = catch_up(c, st, rev, rel, NULL);
-out:
 	free(skey);
 	free(rel);
 	return err;
@@ -1136,8 +1150,6 @@ int cluster_ns_create(struct cluster *c, struct store *st, const char *ns)
 {
 	char why[STORE_ERRMSG_MAX], *nkey, *rel = NULL;
 	json_t *rec;
-	int64_t rev;
-	bool ok;
 	int err;
 
 	if (store_check_namespace(ns, why))
@@ -1149,15 +1161,9 @@ int cluster_ns_create(struct cluster *c, struct store *st, const char *ns)
 		json_decref(rec);
 		return cfail(c, -ENOMEM, "out of memory");
 	}
-	if ((err = cluster_sync(c, st, NULL)) ||
-	    (err = txn(c, json_pack("[o]", cmp_exists(nkey, false)),
-		       json_pack("[o]", put_op(nkey, rec)), &ok, &rev)))
-		goto out;
-	if (!ok)
+	err = write_if(c, st, nkey, false, json_pack("[o]", put_op(nkey, rec)), rel, rec);
+	if (err == 1)
 		err = cfail(c, -EEXIST, "namespaces \"%s\" already exists", ns);
-	else
-		err = catch_up(c, st, rev, rel, rec);
-out:
 	json_decref(rec);
 	free(nkey);
 	free(rel);
@@ -1167,8 +1173,6 @@ out:
 int cluster_ns_delete(struct cluster *c, struct store *st, const char *ns)
 {
 	char *nkey, *sprefix, *send, *rel = NULL;
-	int64_t rev;
-	bool ok;
 	int err;
 
 	if (strcmp(ns, STORE_DEFAULT_NAMESPACE) == 0)
@@ -1181,15 +1185,11 @@ int cluster_ns_delete(struct cluster *c, struct store *st, const char *ns)
 		err = cfail(c, -ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = cluster_sync(c, st, NULL)) ||
-	    (err = txn(c, json_pack("[o]", cmp_exists(nkey, true)),
-		       json_pack("[o, o]", delete_op(nkey, NULL), delete_op(sprefix, send)),
-		       &ok, &rev)))
-		goto out;
-	if (!ok)
+	/* the namespace and every secret in it, at one revision */
+	err = write_if(c, st, nkey, true,
+		       json_pack("[o, o]", delete_op(nkey, NULL), delete_op(sprefix, send)), rel, NULL);
+	if (err == 1)
 		err = cfail(c, -ENOENT, "namespaces \"%s\" not found", ns);
-	else
-		err = catch_up(c, st, rev, rel, NULL);
 out:
 	free(nkey);
 	free(sprefix);

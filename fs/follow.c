@@ -59,10 +59,24 @@ static void nap(int ms)
 	}
 }
 
+/* Say when records were skipped since the last time (see store/mirror.c). */
+static void report_skipped(void)
+{
+	static unsigned long told;
+	const char *why;
+	unsigned long n = cluster_skipped(follower.cl, &why);
+
+	if (n > told)
+		log_msg(LOG_LEVEL_WARNING, "cluster: skipped %lu record%s that break the rules: %s",
+			n - told, n - told == 1 ? "" : "s", why);
+	told = n;
+}
+
 static void on_applied(void *ctx, int64_t rev)
 {
 	(void)ctx;
 	atomic_store(&applied_rev, rev);
+	report_skipped();
 	log_msg(LOG_LEVEL_DEBUG, "cluster: applied etcd revision %lld", (long long)rev);
 }
 
@@ -84,6 +98,7 @@ static int catch_up(bool *down)
 	}
 	atomic_store(&applied_rev, rev);
 	atomic_store(&connected, true);
+	report_skipped();
 	log_msg(*down ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG,
 		"cluster: caught up with etcd at %s, revision %lld", cluster_endpoint(follower.cl),
 		(long long)rev);

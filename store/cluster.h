@@ -86,6 +86,10 @@ int cluster_sync(struct cluster *c, struct store *st, int64_t *rev);
 int cluster_follow(struct cluster *c, struct store *st, volatile int *stop,
 		   void (*applied)(void *ctx, int64_t rev), void *ctx);
 
+/* How many records this handle has skipped because they break the rules
+ * (names, sealed values, labels, format), and *why the last one was. */
+unsigned long cluster_skipped(const struct cluster *c, const char **why);
+
 /* etcd's current revision (*head), for how far behind a node is. */
 int cluster_head(struct cluster *c, int64_t *head);
 /* The etcd revision st has applied (0: none yet). */

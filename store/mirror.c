@@ -14,6 +14,13 @@
  *
  * Applied changes go through the store's revision and change log like any
  * local write, so readers (secretfs's watcher) see them the same way.
+ *
+ * A record that breaks the rules (a name Kubernetes would refuse, a value
+ * that is no sealed blob, control characters in a label, another record
+ * format) is checked before anything of it is written and skipped, counted
+ * and named (cluster_skipped()), so that one bad key under the prefix does
+ * not stop the node from following the rest.  Values are not opened here:
+ * one that fails authentication fails when read, as in any store.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -32,8 +39,27 @@ struct cluster {
 	struct etcd *etcd;
 	char *prefix;
 	size_t plen;
+	unsigned long skipped;          /* records refused (see above) */
+	char skip_why[STORE_ERRMSG_MAX]; /* the last one's reason */
 	char err[STORE_ERRMSG_MAX];
 };
+
+unsigned long cluster_skipped(const struct cluster *c, const char **why)
+{
+	if (why)
+		*why = c->skip_why;
+	return c->skipped;
+}
+
+/* A record refused: count it, keep its reason, go on (-EPROTO -> 0). */
+static int skip(struct cluster *c, struct store *st, int err)
+{
+	if (err != -EPROTO)
+		return err;
+	c->skipped++;
+	snprintf(c->skip_why, sizeof(c->skip_why), "%s", store_errmsg(st));
+	return 0;
+}
 
 static int cfail(struct cluster *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -402,7 +428,30 @@ static int secret_remove(struct store *st, const char *ns, const char *name)
 	return db_log_change(st, rev, STORE_OP_DELETE, ns, name, gen + 1);
 }
 
-/* Check what a record says before any of it is written. */
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* Labels or annotations: strings without control characters. */
+static bool pairs_ok(json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	if (o && !json_is_object(o))
+		return false;
+	json_object_foreach(o, k, v)
+		if (!json_is_string(v) || !printable(k) || !printable(json_string_value(v)))
+			return false;
+	return true;
+}
+
+/* Check what a record says before any of it is written: -EPROTO if it
+ * breaks a rule. */
 static int record_check(struct store *st, const char *ns, const char *name, json_t *rec)
 {
 	char why[STORE_ERRMSG_MAX];
@@ -412,18 +461,28 @@ static int record_check(struct store *st, const char *ns, const char *name, json
 	json_t *v;
 
 	if (store_check_namespace(ns, why) || store_check_name(name, why))
-		return db_errorf(st, -EINVAL, "etcd record for \"%s/%s\": %s", ns, name, why);
+		return db_errorf(st, -EPROTO, "etcd record for \"%s/%s\": %s", ns, name, why);
 	if (json_integer_value(json_object_get(rec, "format")) != RECORD_FORMAT ||
-	    !uid || strlen(uid) != 36 || !type || !*type ||
+	    !uid || strlen(uid) != 36 || !printable(uid) || !type || !*type || !printable(type) ||
 	    json_integer_value(json_object_get(rec, "generation")) < 1 ||
-	    !json_is_object(json_object_get(rec, "data")))
-		return db_errorf(st, -EINVAL, "etcd record for secret \"%s\" in namespace \"%s\" is malformed",
+	    !json_is_object(json_object_get(rec, "data")) ||
+	    !pairs_ok(json_object_get(rec, "labels")) ||
+	    !pairs_ok(json_object_get(rec, "annotations")))
+		return db_errorf(st, -EPROTO, "etcd record for secret \"%s\" in namespace \"%s\" is malformed",
 				 name, ns);
-	json_object_foreach(json_object_get(rec, "data"), k, v)
-		if (store_check_key(k, why) || !json_is_string(v))
-			return db_errorf(st, -EINVAL,
+	json_object_foreach(json_object_get(rec, "data"), k, v) {
+		unsigned char *blob = NULL;
+		size_t n = 0;
+		bool sealed = json_is_string(v) &&
+			      etcd_unb64(json_string_value(v), &blob, &n) == 0 &&
+			      n >= seal_blob_len(0) && blob[0] == SEAL_FORMAT;
+
+		free(blob);
+		if (store_check_key(k, why) || !sealed)
+			return db_errorf(st, -EPROTO,
 					 "etcd record for secret \"%s\" in namespace \"%s\": key \"%s\": %s",
-					 name, ns, k, json_is_string(v) ? why : "not a string");
+					 name, ns, k, sealed ? why : "not a sealed value");
+	}
 	return 0;
 }
 
@@ -520,10 +579,8 @@ static int secret_apply(struct store *st, const char *ns, const char *name, json
 		unsigned char *blob;
 		size_t n;
 
-		if (etcd_unb64(json_string_value(v), &blob, &n) || n < seal_blob_len(0))
-			return db_errorf(st, -EINVAL,
-					 "etcd record for secret \"%s\" in namespace \"%s\": key \"%s\" is not a sealed value",
-					 name, ns, k);
+		if (etcd_unb64(json_string_value(v), &blob, &n)) /* checked: memory */
+			return db_errorf(st, -ENOMEM, "out of memory");
 		if (db_prep(st, "INSERT INTO items(secret_id, key, size, blob) VALUES (?1, ?2, ?3, ?4)",
 			    &q)) {
 			free(blob);
@@ -604,10 +661,12 @@ static int apply_one(struct store *st, const char *rel, json_t *rec, int64_t etc
 	if (strcmp(rel, "keyring") == 0)
 		return rec ? keyring_apply(st, rec) : 0;
 	if (strncmp(rel, "namespaces/", 11) == 0) {
+		char why[STORE_ERRMSG_MAX];
 		int64_t id;
 
-		if (strchr(rel + 11, '/') || strlen(rel + 11) > STORE_MAX_NAMESPACE)
-			return 0; /* not ours */
+		if (store_check_namespace(rel + 11, why))
+			return rec ? db_errorf(st, -EPROTO, "etcd key for namespace \"%s\": %s",
+					       rel + 11, why) : 0;
 		if (!rec)
 			return ns_remove(st, rel + 11);
 		return ns_ensure(st, rel + 11, json_integer_value(json_object_get(rec, "created")),
@@ -618,7 +677,8 @@ static int apply_one(struct store *st, const char *rel, json_t *rec, int64_t etc
 
 		if (!slash || (size_t)(slash - rel - 8) > STORE_MAX_NAMESPACE ||
 		    strlen(slash + 1) > STORE_MAX_NAME || strchr(slash + 1, '/'))
-			return 0;
+			return rec ? db_errorf(st, -EPROTO, "etcd key '%s' is not secrets/NAMESPACE/NAME",
+					       rel) : 0;
 		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - rel - 8), rel + 8);
 		snprintf(name, sizeof(name), "%s", slash + 1);
 		if (!rec)
@@ -705,15 +765,11 @@ static int apply_kvs(struct cluster *c, struct store *st, json_t *kvs, int r)
 			continue;
 		}
 		rec = kv_value(kv);
-		if (!rec) {
-			err = db_errorf(st, -EINVAL, "etcd key '%s' holds no JSON record", rel);
-			free(raw);
-			return err;
-		}
-		err = apply_one(st, rel, rec, etcd_int(kv, "mod_revision"));
+		err = rec ? apply_one(st, rel, rec, etcd_int(kv, "mod_revision")) :
+		      db_errorf(st, -EPROTO, "etcd key '%s%s' holds no JSON record", c->prefix, rel);
 		json_decref(rec);
 		free(raw);
-		if (err)
+		if ((err = skip(c, st, err)))
 			return err;
 	}
 	return 0;
@@ -876,12 +932,12 @@ static int on_watch(void *arg, json_t *result)
 			continue; /* a sync on this node got there first */
 		rel = kv_key(c, kv, &raw);
 		if (rel && !del && !(rec = kv_value(kv)))
-			err = db_errorf(st, -EINVAL, "etcd key '%s' holds no JSON record", rel);
+			err = db_errorf(st, -EPROTO, "etcd key '%s%s' holds no JSON record", c->prefix, rel);
 		if (rel && !err)
 			err = apply_one(st, rel, rec, rev);
 		json_decref(rec);
 		free(raw);
-		if (err)
+		if ((err = skip(c, st, err)))
 			goto fail;
 	}
 	if (last > have && (err = set_etcd_revision(st, last)))

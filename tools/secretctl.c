@@ -206,6 +206,7 @@ static int open_store(struct ctx *c)
 static int open_cluster(struct ctx *c)
 {
 	char err[STORE_ERRMSG_MAX];
+	const char *why;
 	int64_t rev = 0;
 
 	if (cluster_open(&c->cl, &c->cfg.cluster, err))
@@ -215,6 +216,9 @@ static int open_cluster(struct ctx *c)
 		fprintf(stderr, "secretctl: warning: %s: showing this node's copy (etcd revision %lld)\n",
 			cluster_errmsg(c->cl), (long long)rev);
 	}
+	if (cluster_skipped(c->cl, &why))
+		fprintf(stderr, "secretctl: warning: skipped %lu etcd record%s that break the rules: %s\n",
+			cluster_skipped(c->cl, NULL), cluster_skipped(c->cl, NULL) == 1 ? "" : "s", why);
 	return 0;
 }
 

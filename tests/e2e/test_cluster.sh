@@ -516,3 +516,30 @@ INI
 	expect_errno "no client certificate" "etcd at https://127.0.0.1:23794" \
 		nctl a create secret generic db3 --from-literal=k=v
 }
+
+# Keys under the prefix that break the rules (written to etcd by something
+# else) are skipped, and said so; the nodes go on following the rest.
+test_cluster_records_that_break_the_rules_are_skipped() {
+	cluster_up a b
+	nctl a create secret generic good --from-literal=k=1 >/dev/null
+	local uid=0bcbbaf4-72ff-46dc-89b0-ecbbe2692cff plain
+	plain=$(head -c 60 /dev/zero | tr '\0' 'p' | base64 -w0)
+	etcdctl_ put "${PREFIX}secrets/default/Bad_Name" \
+		'{"format":1,"uid":"'$uid'","type":"Opaque","generation":1,"data":{}}' >/dev/null
+	etcdctl_ put "${PREFIX}secrets/default/notjson" 'not a record' >/dev/null
+	etcdctl_ put "${PREFIX}secrets/default/plain" \
+		'{"format":1,"uid":"'$uid'","type":"Opaque","generation":1,"data":{"k":"'"$plain"'"}}' >/dev/null
+	etcdctl_ put "${PREFIX}secrets/default/escape" \
+		'{"format":1,"uid":"'$uid'","type":"Opaque","generation":1,"data":{},"labels":{"x":"\u001b[2J"}}' >/dev/null
+	etcdctl_ put "${PREFIX}namespaces/UPPER" '{"format":1,"created":1}' >/dev/null
+	nctl b create secret generic after --from-literal=k=2 >/dev/null
+	eventually 2 'test "$(file a default/after/k)" = 2' || fail "node a stopped following"
+	eventually 2 'grep -q "skipped .* that break the rules" "$T/a/fs.log"' ||
+		fail "node a did not say it skipped records: $(tail -3 "$T/a/fs.log")"
+	grep -q "not a sealed value" "$T/a/fs.log" "$T/b/fs.log" ||
+		grep -q "is malformed\|no JSON record\|a lowercase RFC 1123" "$T/a/fs.log" ||
+		fail "no reason given: $(grep skipped "$T/a/fs.log")"
+	expect_eq "only the good ones" "after good " "$(ls "$T/a/mnt/default" | tr '\n' ' ')"
+	[ -e "$T/a/mnt/UPPER" ] && fail "a namespace with a bad name was mirrored"
+	expect_eq "nodes agree" "$(node_rev a)" "$(node_rev b)"
+}

@@ -7,14 +7,16 @@
  *
  * Keys a, b and c hold "gen=<i> key=<k> " followed by a pattern whose
  * length varies with i (so sizes change between generations); BIGKEY, if
- * given, is a fourth key of 8-12 KiB (several pages).  Prints nothing;
- * exits 1 with the store's message on failure.
+ * given, is a fourth key of 8-12 KiB (several pages).  With [cluster] in
+ * CONFIG each update goes through etcd, as secretctl sends it.  Prints
+ * nothing; exits 1 with the store's message on failure.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs/config.h"
+#include "store/cluster.h"
 #include "store/store.h"
 
 /* The value of key k at generation i: readers rebuild it to check. */
@@ -34,6 +36,7 @@ int main(int argc, char **argv)
 	static const char *const keys[] = { "a", "b", "c" };
 	struct config cfg;
 	struct store *st;
+	struct cluster *cl = NULL;
 	long count;
 
 	if (argc < 5 || argc > 6) {
@@ -43,6 +46,10 @@ int main(int argc, char **argv)
 	count = atol(argv[4]);
 	if (config_load(&cfg, argv[1], err) ||
 	    store_open(&st, cfg.store_path, cfg.key_file, 0, err)) {
+		fprintf(stderr, "stamp: %s\n", err);
+		return 1;
+	}
+	if (cfg.cluster.endpoints && cluster_open(&cl, &cfg.cluster, err)) {
 		fprintf(stderr, "stamp: %s\n", err);
 		return 1;
 	}
@@ -59,12 +66,14 @@ int main(int argc, char **argv)
 
 			store_secret_add_item(s, argv[5], buf, n);
 		}
-		if (store_secret_put(st, s, STORE_PUT_APPLY, NULL)) {
-			fprintf(stderr, "stamp: %s\n", store_errmsg(st));
+		if (cl ? cluster_secret_put(cl, st, s, STORE_PUT_APPLY, NULL) :
+		    store_secret_put(st, s, STORE_PUT_APPLY, NULL)) {
+			fprintf(stderr, "stamp: %s\n", cl ? cluster_errmsg(cl) : store_errmsg(st));
 			return 1;
 		}
 		store_secret_free(s);
 	}
+	cluster_close(cl);
 	store_close(st);
 	config_release(&cfg);
 	return 0;

@@ -101,6 +101,16 @@ int store_etcd_revision(struct store *st, int64_t *rev);
 int cluster_secret_put(struct cluster *c, struct store *st, struct store_secret *s,
 		       enum store_put_mode mode, enum store_put_result *result)
 	__attribute__((warn_unused_result));
+/*
+ * Several secrets (apply -f): each checked and sealed as above, seeing the
+ * ones before it, then all committed in one etcd transaction, or none.  At
+ * most CLUSTER_MAX_BATCH, each named once, and within etcd's request limit
+ * (1.5 MiB by default) all together; results[i] says what happened to v[i].
+ */
+#define CLUSTER_MAX_BATCH 64
+int cluster_secret_put_batch(struct cluster *c, struct store *st, struct store_secret **v,
+			     size_t n, enum store_put_mode mode, enum store_put_result *results)
+	__attribute__((warn_unused_result));
 int cluster_secret_delete(struct cluster *c, struct store *st, const char *ns,
 			  const char *name);
 int cluster_ns_create(struct cluster *c, struct store *st, const char *ns);

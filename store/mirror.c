@@ -984,11 +984,12 @@ int cluster_follow(struct cluster *c, struct store *st, volatile int *stop,
 
 /*
  * After this node's own write committed at etcd revision rev: if the store
- * was at rev - 1, that write is all that happened, and applying it brings
- * the store to rev; otherwise catch up with a sync.
+ * was at rev - 1, that write is all that happened, and applying it (the n
+ * keys rels[i] with records recs[i]; NULL rels are skipped) brings the
+ * store to rev; otherwise catch up with a sync.
  */
-static int catch_up(struct cluster *c, struct store *st, int64_t rev, const char *rel,
-		    json_t *rec)
+static int catch_up_n(struct cluster *c, struct store *st, int64_t rev, char **rels,
+		      json_t **recs, size_t n)
 {
 	int64_t have;
 	int err;
@@ -999,7 +1000,10 @@ static int catch_up(struct cluster *c, struct store *st, int64_t rev, const char
 		store_batch_rollback(st);
 		return have >= rev ? 0 : cluster_sync(c, st, NULL);
 	}
-	if ((err = apply_one(st, rel, rec, rev)) || (err = set_etcd_revision(st, rev)))
+	for (size_t i = 0; i < n; i++)
+		if (rels[i] && (err = apply_one(st, rels[i], recs[i], rev)))
+			goto fail;
+	if ((err = set_etcd_revision(st, rev)))
 		goto fail;
 	if ((err = store_batch_commit(st)))
 		return sfail(c, st, err);
@@ -1007,6 +1011,11 @@ static int catch_up(struct cluster *c, struct store *st, int64_t rev, const char
 fail:
 	store_batch_rollback(st);
 	return sfail(c, st, err);
+}
+
+static int catch_up(struct cluster *c, struct store *st, int64_t rev, char *rel, json_t *rec)
+{
+	return catch_up_n(c, st, rev, &rel, &rec, 1);
 }
 
 /* A compare of key's create_revision: absent (result "EQUAL" to 0) or
@@ -1058,107 +1067,170 @@ static json_t *delete_op(const char *key, const char *end)
 	return r ? json_pack("{s:o}", "request_delete_range", r) : NULL;
 }
 
-/* Does key exist in etcd now? */
-static int exists_now(struct cluster *c, const char *key, bool *yes)
+/* The etcd mod revision of key now (0: absent). */
+static int mod_revision_now(struct cluster *c, const char *key, int64_t *rev)
 {
-	json_t *resp = NULL, *req = range_req(key, NULL);
+	json_t *resp = NULL;
 	int err;
 
-	if (req)
-		json_object_set_new(req, "count_only", json_true());
-	if ((err = call(c, "/v3/kv/range", req, &resp)))
+	if ((err = call(c, "/v3/kv/range", range_req(key, NULL), &resp)))
 		return err;
-	*yes = etcd_int(resp, "count") > 0;
+	*rev = etcd_int(json_array_get(json_object_get(resp, "kvs"), 0), "mod_revision");
 	json_decref(resp);
 	return 0;
+}
+
+/* A batch's transaction failed its compares: say which object, and why. */
+static int why_refused(struct cluster *c, struct store_secret **v, size_t n,
+		       const int64_t *prev, json_t **recs, enum store_put_mode mode)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *nkey, *skey;
+		int64_t now = 0, ns = 0;
+		int err;
+
+		if (!recs[i])
+			continue;
+		nkey = key_of(c, "namespaces/", v[i]->namespace, NULL);
+		skey = secret_key(c, v[i]->namespace, v[i]->name);
+		err = !nkey || !skey ? cfail(c, -ENOMEM, "out of memory") :
+		      mod_revision_now(c, nkey, &ns);
+		if (!err)
+			err = mod_revision_now(c, skey, &now);
+		free(nkey);
+		free(skey);
+		if (err)
+			return err;
+		if (!ns)
+			return cfail(c, -ENOENT, "namespaces \"%s\" not found", v[i]->namespace);
+		if (now == prev[i])
+			continue;
+		if (now && mode == STORE_PUT_CREATE && !prev[i])
+			return cfail(c, -EEXIST, "secrets \"%s\" already exists", v[i]->name);
+		if (!now && mode == STORE_PUT_REPLACE)
+			return cfail(c, -ENOENT, "secrets \"%s\" not found", v[i]->name);
+		return cfail(c, -EAGAIN,
+			     "Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+			     v[i]->name);
+	}
+	return cfail(c, -EAGAIN, "etcd changed while these secrets were written; please try again");
+}
+
+int cluster_secret_put_batch(struct cluster *c, struct store *st, struct store_secret **v,
+			     size_t n, enum store_put_mode mode, enum store_put_result *results)
+{
+	json_t **recs = calloc(n, sizeof(*recs)), *cmp = json_array(), *ops = json_array();
+	int64_t *prev = calloc(n, sizeof(*prev)), rev;
+	char **rels = calloc(n, sizeof(*rels));
+	size_t changed = 0;
+	bool ok;
+	int err;
+
+	if (!recs || !prev || !rels || !cmp || !ops) {
+		err = cfail(c, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (n > CLUSTER_MAX_BATCH) {
+		err = cfail(c, -E2BIG, "at most %d secrets in one etcd transaction", CLUSTER_MAX_BATCH);
+		goto out;
+	}
+	if ((err = cluster_sync(c, st, NULL)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct store_secret *now = NULL;
+		int64_t had = 0;
+
+		if (!v[i]->etcd_rev)
+			continue;
+		/* the caller read one version: it must still be there */
+		if (store_secret_get(st, v[i]->namespace, v[i]->name, 0, &now) == 0) {
+			had = now->etcd_rev;
+			store_secret_free(now);
+		}
+		if (had != v[i]->etcd_rev) {
+			err = cfail(c, -EAGAIN,
+				    "Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+				    v[i]->name);
+			goto out;
+		}
+	}
+	/* the store validates and seals, in a transaction it then forgets;
+	 * each object sees the ones before it */
+	if ((err = store_batch_begin(st)))
+		goto store_fail;
+	for (size_t i = 0; i < n && !err; i++) {
+		if ((err = store_secret_put(st, v[i], mode, &results[i])))
+			break;
+		if (results[i] == STORE_UNCHANGED)
+			continue;
+		if (!(recs[i] = secret_record(st, v[i]->namespace, v[i]->name, &prev[i])) ||
+		    asprintf(&rels[i], "secrets/%s/%s", v[i]->namespace, v[i]->name) < 0) {
+			rels[i] = NULL;
+			err = db_errorf(st, -ENOMEM, "out of memory");
+		}
+	}
+	store_batch_rollback(st);
+	if (err)
+		goto store_fail;
+	for (size_t i = 0; i < n; i++) {
+		char *skey, *nkey;
+		bool ns_seen = false;
+
+		if (!recs[i])
+			continue;
+		for (size_t j = 0; j < i; j++)
+			ns_seen |= recs[j] && strcmp(v[j]->namespace, v[i]->namespace) == 0;
+		skey = secret_key(c, v[i]->namespace, v[i]->name);
+		nkey = key_of(c, "namespaces/", v[i]->namespace, NULL);
+		if (!skey || !nkey ||
+		    json_array_append_new(cmp, prev[i] ?
+			json_pack("{s:o, s:s, s:s, s:o}", "key", b64_str(skey), "target", "MOD",
+				  "result", "EQUAL", "mod_revision", int_str(prev[i])) :
+			cmp_exists(skey, false)) ||
+		    (!ns_seen && json_array_append_new(cmp, cmp_exists(nkey, true))) ||
+		    json_array_append_new(ops, put_op(skey, recs[i])))
+			err = cfail(c, -ENOMEM, "out of memory");
+		free(skey);
+		free(nkey);
+		if (err)
+			goto out;
+		changed++;
+	}
+	if (!changed)
+		goto out;
+	err = txn(c, cmp, ops, &ok, &rev);
+	cmp = ops = NULL; /* txn took them */
+	if (err)
+		goto out;
+	if (!ok) {
+		err = why_refused(c, v, n, prev, recs, mode);
+		goto out;
+	}
+	err = catch_up_n(c, st, rev, rels, recs, n);
+	goto out;
+store_fail:
+	sfail(c, st, err);
+out:
+	for (size_t i = 0; recs && i < n; i++)
+		json_decref(recs[i]);
+	for (size_t i = 0; rels && i < n; i++)
+		free(rels[i]);
+	free(recs);
+	free(rels);
+	free(prev);
+	json_decref(cmp);
+	json_decref(ops);
+	return err;
 }
 
 int cluster_secret_put(struct cluster *c, struct store *st, struct store_secret *s,
 		       enum store_put_mode mode, enum store_put_result *result)
 {
-	char *skey = NULL, *nkey = NULL, *rel = NULL;
-	enum store_put_result what;
-	json_t *rec = NULL, *cmp;
-	int64_t prev = 0, rev;
-	bool ok, yes;
-	int err;
+	enum store_put_result r = STORE_UNCHANGED;
+	int err = cluster_secret_put_batch(c, st, &s, 1, mode, &r);
 
-	if ((err = cluster_sync(c, st, NULL)))
-		return err;
-	skey = secret_key(c, s->namespace, s->name);
-	nkey = key_of(c, "namespaces/", s->namespace, NULL);
-	if (!skey || !nkey || asprintf(&rel, "secrets/%s/%s", s->namespace, s->name) < 0) {
-		rel = NULL;
-		err = cfail(c, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (s->etcd_rev) { /* the caller read one version: it must still be there */
-		struct store_secret *now = NULL;
-
-		if (store_secret_get(st, s->namespace, s->name, 0, &now) == 0) {
-			prev = now->etcd_rev;
-			store_secret_free(now);
-		}
-		if (prev != s->etcd_rev) {
-			err = cfail(c, -EAGAIN,
-				    "Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
-				    s->name);
-			goto out;
-		}
-	}
-	/* the store validates and seals, in a transaction it then forgets */
-	if ((err = store_batch_begin(st)))
-		goto store_fail;
-	if ((err = store_secret_put(st, s, mode, &what))) {
-		store_batch_rollback(st);
-		goto store_fail;
-	}
-	if (what != STORE_UNCHANGED && !(rec = secret_record(st, s->namespace, s->name, &prev)))
-		err = -EIO;
-	store_batch_rollback(st);
-	if (err)
-		goto store_fail;
-	if (what == STORE_UNCHANGED)
-		goto done;
-	cmp = prev ? json_pack("[{s:o, s:s, s:s, s:o}, o]", "key", b64_str(skey), "target", "MOD",
-			       "result", "EQUAL", "mod_revision", int_str(prev),
-			       cmp_exists(nkey, true)) :
-		     json_pack("[o, o]", cmp_exists(skey, false), cmp_exists(nkey, true));
-	if ((err = txn(c, cmp, json_pack("[o]", put_op(skey, rec)), &ok, &rev)))
-		goto out;
-	if (!ok) {
-		if ((err = exists_now(c, nkey, &yes)))
-			goto out;
-		if (!yes) {
-			err = cfail(c, -ENOENT, "namespaces \"%s\" not found", s->namespace);
-			goto out;
-		}
-		if ((err = exists_now(c, skey, &yes)))
-			goto out;
-		if (yes && mode == STORE_PUT_CREATE && !prev)
-			err = cfail(c, -EEXIST, "secrets \"%s\" already exists", s->name);
-		else if (!yes && mode == STORE_PUT_REPLACE)
-			err = cfail(c, -ENOENT, "secrets \"%s\" not found", s->name);
-		else
-			err = cfail(c, -EAGAIN,
-				    "Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
-				    s->name);
-		goto out;
-	}
-	if ((err = catch_up(c, st, rev, rel, rec)))
-		goto out;
-done:
-	if (result)
-		*result = what;
-	err = 0;
-	goto out;
-store_fail:
-	sfail(c, st, err);
-out:
-	json_decref(rec);
-	free(skey);
-	free(nkey);
-	free(rel);
+	if (!err && result)
+		*result = r;
 	return err;
 }
 
@@ -1169,7 +1241,7 @@ out:
  * not as required (nothing written), or an error.
  */
 static int write_if(struct cluster *c, struct store *st, const char *key, bool exists,
-		    json_t *ops, const char *rel, json_t *rec)
+		    json_t *ops, char *rel, json_t *rec)
 {
 	int64_t rev;
 	bool ok;

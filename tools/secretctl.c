@@ -1003,11 +1003,67 @@ static int next_secret(const struct ctx *c, json_t *docs, size_t *i, size_t *lis
  * object leaves the store exactly as it was.  What was done is printed
  * once it is committed.
  */
+/*
+ * Cluster mode: secrets waiting to go to etcd together, in one transaction
+ * (cluster_secret_put_batch()), within its count and a byte budget well
+ * under etcd's request limit.
+ */
+#define BATCH_BYTES (512 * 1024)
+
+struct pending {
+	struct store_secret *v[CLUSTER_MAX_BATCH];
+	size_t n, bytes;
+};
+
+static size_t secret_bytes(const struct store_secret *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nitems; i++)
+		n += s->items[i].len;
+	return n;
+}
+
+/* Must what is pending go before s may join? */
+static bool pending_full(const struct pending *p, const struct store_secret *s)
+{
+	if (!p->n)
+		return false;
+	if (p->n == CLUSTER_MAX_BATCH || p->bytes + secret_bytes(s) > BATCH_BYTES)
+		return true;
+	for (size_t i = 0; i < p->n; i++) /* one transaction names a key once */
+		if (!strcmp(p->v[i]->name, s->name) && !strcmp(p->v[i]->namespace, s->namespace))
+			return true;
+	return false;
+}
+
+/* Write what is pending and put down what was done; frees it. */
+static int pending_flush(struct ctx *c, struct pending *p, enum store_put_mode mode,
+			 json_t *report)
+{
+	static const char *const done[] = { "created", "configured", "unchanged" };
+	enum store_put_result res[CLUSTER_MAX_BATCH];
+	int err = p->n ? cluster_secret_put_batch(c->cl, c->st, p->v, p->n, mode, res) : 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		if (!err)
+			json_array_append_new(report, mode == STORE_PUT_REPLACE ?
+				json_sprintf("secret/%s replaced", p->v[i]->name) :
+				json_sprintf("secret/%s %s", p->v[i]->name, done[res[i]]));
+		store_secret_free(p->v[i]);
+	}
+	p->n = p->bytes = 0;
+	return err;
+}
+
 static int run_manifests(struct ctx *c, enum manifest_mode mode)
 {
 	static const char *const done[] = { "created", "configured", "unchanged" };
 	static const char *const verb[] = { "applying", "creating", "replacing", "deleting" };
 	json_t *docs = json_array(), *report = json_array();
+	enum store_put_mode put = mode == M_APPLY ? STORE_PUT_APPLY :
+				  mode == M_CREATE ? STORE_PUT_CREATE : STORE_PUT_REPLACE;
+	struct pending pend = { .n = 0 };
 	struct progress bar;
 	size_t i = 0, lists = 0, k;
 	json_t *line;
@@ -1019,7 +1075,8 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 		return die_msg("must specify one of -f and -k");
 	if (!docs || !report || load_manifests(c, docs) || open_store(c))
 		goto out;
-	/* one transaction for the lot; in cluster mode, one per object */
+	/* one transaction for the lot; in cluster mode, one per batch of
+	 * CLUSTER_MAX_BATCH secrets or BATCH_BYTES of values */
 	if (!c->cl && store_batch_begin(c->st)) {
 		die_msg("%s", store_errmsg(c->st));
 		goto out;
@@ -1039,9 +1096,17 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 		}
 		if (!s)
 			break;
+		if (c->cl && mode != M_DELETE) {
+			err = pending_full(&pend, s) ? pending_flush(c, &pend, put, report) : 0;
+			pend.v[pend.n++] = s;
+			pend.bytes += secret_bytes(s);
+			if (err)
+				goto failed;
+			progress_update(&bar, i - lists, json_array_size(docs) - lists);
+			continue;
+		}
 		err = mode == M_DELETE ? write_delete(c, s->namespace, s->name) :
-		      write_secret(c, s, mode == M_APPLY ? STORE_PUT_APPLY :
-				   mode == M_CREATE ? STORE_PUT_CREATE : STORE_PUT_REPLACE, &res);
+		      write_secret(c, s, put, &res);
 		if (mode == M_DELETE)
 			snprintf(text, sizeof(text), "secret \"%s\" deleted", s->name);
 		else if (mode == M_REPLACE)
@@ -1049,20 +1114,14 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 		else
 			snprintf(text, sizeof(text), "secret/%s %s", s->name, done[res]);
 		store_secret_free(s);
-		if (err) {
-			progress_end(&bar);
-			die_msg("%s", write_errmsg(c));
-			if (!c->cl)
-				store_batch_rollback(c->st);
-			else /* what went before is in etcd: say so */
-				json_array_foreach(report, k, line)
-					puts(json_string_value(line));
-			goto out;
-		}
+		if (err)
+			goto failed;
 		json_array_append_new(report, json_string(text));
 		/* lists are flattened as they are met: the total may grow */
 		progress_update(&bar, i - lists, json_array_size(docs) - lists);
 	}
+	if (c->cl && pending_flush(c, &pend, put, report))
+		goto failed;
 	progress_end(&bar);
 	if (!c->cl && store_batch_commit(c->st)) {
 		die_msg("%s", store_errmsg(c->st));
@@ -1071,7 +1130,18 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 	json_array_foreach(report, k, line)
 		puts(json_string_value(line));
 	ret = 0;
+	goto out;
+failed:
+	progress_end(&bar);
+	die_msg("%s", write_errmsg(c));
+	if (!c->cl)
+		store_batch_rollback(c->st);
+	else /* what went before is in etcd: say so */
+		json_array_foreach(report, k, line)
+			puts(json_string_value(line));
 out:
+	for (size_t j = 0; j < pend.n; j++)
+		store_secret_free(pend.v[j]);
 	json_decref(report);
 	json_decref(docs);
 	return ret;

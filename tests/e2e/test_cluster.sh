@@ -592,3 +592,42 @@ assert r["reads"] > 100 and r["torn"] == 0 and r["mixed"] == 0 and r["gens"] > 5
 PY
 	done
 }
+
+# apply -f in cluster mode: secrets go to etcd 64 (or 512 KiB) to a
+# transaction, each batch whole or not at all; a name met twice is written
+# in file order.
+test_cluster_apply_many_in_batches() {
+	cluster_up a b
+	python3 - "$T/many.yaml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(150):
+        f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: s-%d}\nstringData: {k: v%d}\n" % (i, i))
+    f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: s-7}\nstringData: {k: again}\n")
+PY
+	local out head
+	out=$(nctl a apply -f "$T/many.yaml") || fail "apply failed"
+	[ "$(echo "$out" | grep -c created)" = 150 ] || fail "not 150 created: $(echo "$out" | sort | uniq -c | head)"
+	expect_contains "the name met twice" "$out" "secret/s-7 configured"
+	eventually 5 'test "$(ls "$T/b/mnt/default" | wc -l)" = 150' || fail "node b has $(ls "$T/b/mnt/default" | wc -l)"
+	expect_eq "in file order" "again" "$(file b default/s-7/k)"
+	head=$(etcd_head)
+	# the same state again, each name once: nothing to write
+	sed 's/stringData: {k: v7}/stringData: {k: again}/' "$T/many.yaml" | head -n -5 >"$T/same.yaml"
+	out=$(nctl a apply -f "$T/same.yaml") || fail "apply again failed"
+	[ "$(echo "$out" | grep -c unchanged)" = 150 ] || fail "not all unchanged the second time"
+	expect_eq "nothing written the second time" "$head" "$(etcd_head)"
+	# a bad object in the second batch: the first batch stays, the second
+	# is not written at all
+	python3 - "$T/bad.yaml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(70):
+        f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: t-%d}\nstringData: {k: v}\n" % i)
+    f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: t-bad}\nstringData: {'bad key!': v}\n")
+PY
+	out=$(nctl a apply -f "$T/bad.yaml" 2>&1) && fail "a bad object went through"
+	expect_contains "names the object" "$out" 't-bad'
+	[ "$(etcdctl_ get --prefix --keys-only "${PREFIX}secrets/default/t-" | grep -c .)" = 64 ] ||
+		fail "etcd does not hold exactly the first batch"
+}

@@ -295,6 +295,16 @@ fail:
 	return ret;
 }
 
+/* The token is a credential too, for as long as etcd keeps it. */
+static void token_free(struct etcd *e)
+{
+	if (e->token) {
+		sodium_memzero(e->token, strlen(e->token));
+		free(e->token);
+		e->token = NULL;
+	}
+}
+
 void etcd_close(struct etcd *e)
 {
 	if (!e)
@@ -309,7 +319,7 @@ void etcd_close(struct etcd *e)
 	free(e->username);
 	if (e->password)
 		sodium_free(e->password);
-	free(e->token);
+	token_free(e);
 	free(e);
 }
 
@@ -396,6 +406,7 @@ static enum outcome gateway_error(json_t *o, const char *endpoint, int *ret, cha
 
 static int authenticate(struct etcd *e, size_t idx, char *err);
 
+
 /* One request to one endpoint. */
 static enum outcome call_one(struct etcd *e, size_t idx, const char *path,
 			     const char *body, json_t **resp, int *ret, char *err)
@@ -449,16 +460,18 @@ static int authenticate(struct etcd *e, size_t idx, char *err)
 	json_t *body = json_pack("{s:s, s:s}", "name", e->username, "password", e->password);
 	json_t *resp = NULL;
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	char *copy = (char *)json_string_value(json_object_get(body, "password"));
 	const char *tok;
 	int ret = -EIO;
 
-	json_decref(body); /* jansson's copy of the password is freed, not wiped */
+	if (copy) /* jansson's own copy of the password, wiped before it is freed */
+		sodium_memzero(copy, strlen(copy));
+	json_decref(body);
 	if (!text) {
 		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
 		return -ENOMEM;
 	}
-	free(e->token);
-	e->token = NULL;
+	token_free(e);
 	if (call_one(e, idx, "/v3/auth/authenticate", text, &resp, &ret, err) == OK) {
 		tok = json_string_value(json_object_get(resp, "token"));
 		if (tok && (e->token = strdup(tok)))

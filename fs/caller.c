@@ -97,8 +97,9 @@ static int pick_cgroup(FILE *f, char *out, size_t len)
  * Resolve thread tid to its process and cgroup.  The pidfd that vouches for
  * what was read is left in *pidfd_out if asked for: a pidfd for the thread
  * itself where the kernel has them (Linux 6.9), else one for the process if
- * tid is its main thread, else none (-1).  While a thread lives its id is not reused, and it stays in its process;
- * while a process lives, likewise its id.
+ * tid is its main thread, else none (-1).  While a thread lives its id is
+ * not reused, and it stays in its process; while a process lives, likewise
+ * its id.
  */
 static int resolve(pid_t tid, char *out, size_t len, pid_t *pid_out, int *pidfd_out)
 {

@@ -571,9 +571,9 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 	if (m->kernel_only && (conn->capable & FUSE_CAP_CACHE_SYMLINKS))
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	/* files that never change need no attribute check on every read;
-	 * nor do a per-caller mount's, whose attributes are never trusted
-	 * for long (they would cost a GETATTR per read) and whose pages are
-	 * kept or dropped at every open (see "page cache" above) */
+	 * nor do a per-caller mount's: the LOOKUP of every open (names are
+	 * asked each time) already brings their attributes, and their pages
+	 * are kept or dropped at every open (see "page cache" above) */
 	if (m->kernel_only || m->per_caller)
 		conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	if (m->kernel_only && !(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))

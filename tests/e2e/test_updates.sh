@@ -114,11 +114,11 @@ test_watch_ignores_other_files_in_the_store_folder() {
 	new_store
 	ctl create secret generic s --from-literal=k=old >/dev/null
 	mount_fs
-	local task switches before after
-	for task in /proc/"$FS_PID"/task/*; do
-		[ "$(cat "$task/comm")" = secretfs-watch ] && switches=$task/status
-	done
-	[ -n "${switches:-}" ] || fail "no secretfs-watch thread in the daemon"
+	local switches before after
+	# the watcher starts just after the mounts are up
+	eventually 5 'grep -l "^secretfs-watch$" /proc/"$FS_PID"/task/*/comm >"$T/watch_task"' ||
+		fail "no secretfs-watch thread in the daemon"
+	switches=$(dirname "$(head -1 "$T/watch_task")")/status
 	before=$(awk '/^voluntary_ctxt_switches/ {print $2}' "$switches")
 	python3 - "$T/store/neighbour.log" <<'PY'
 import os, sys, time

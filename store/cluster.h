@@ -114,6 +114,14 @@ int cluster_secret_put_batch(struct cluster *c, struct store *st, struct store_s
 int cluster_secret_delete(struct cluster *c, struct store *st, const char *ns,
 			  const char *name);
 int cluster_ns_create(struct cluster *c, struct store *st, const char *ns);
+/* The key ring, as store_key_rotate(), store_reseal() (at most
+ * CLUSTER_MAX_BATCH secrets a call, one etcd transaction) and
+ * store_key_retire(), through etcd: every node takes the new ring, and the
+ * re-sealed records, as they come. */
+int cluster_key_rotate(struct cluster *c, struct store *st, uint32_t *new_id);
+int cluster_reseal(struct cluster *c, struct store *st, size_t batch, size_t *done,
+		   uint64_t *left);
+int cluster_key_retire(struct cluster *c, struct store *st, uint32_t id);
 int cluster_ns_delete(struct cluster *c, struct store *st, const char *ns);
 
 #endif

@@ -332,13 +332,13 @@ out:
 
 /* The row id, uid and generation of ns/name; -ENOENT if there is none. */
 static int secret_row(struct store *st, int64_t nsid, const char *name, int64_t *id,
-		      char uid[37], int64_t *gen)
+		      char uid[37], int64_t *gen, int64_t *key_id)
 {
 	sqlite3_stmt *q;
 	int rc, err = 0;
 
-	if (db_prep(st, "SELECT id, uid, generation FROM secrets WHERE ns_id = ?1 AND name = ?2",
-		    &q))
+	if (db_prep(st, "SELECT id, uid, generation, key_id FROM secrets"
+		    " WHERE ns_id = ?1 AND name = ?2", &q))
 		return -EIO;
 	sqlite3_bind_int64(q, 1, nsid);
 	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
@@ -347,6 +347,7 @@ static int secret_row(struct store *st, int64_t nsid, const char *name, int64_t 
 		*id = sqlite3_column_int64(q, 0);
 		snprintf(uid, 37, "%s", (const char *)sqlite3_column_text(q, 1));
 		*gen = sqlite3_column_int64(q, 2);
+		*key_id = sqlite3_column_int64(q, 3);
 	} else {
 		err = rc == SQLITE_DONE ? -ENOENT : db_fail(st, "cannot find a secret");
 	}
@@ -417,10 +418,10 @@ static int ns_remove(struct store *st, const char *ns)
 static int secret_remove(struct store *st, const char *ns, const char *name)
 {
 	char uid[37];
-	int64_t nsid, id, gen, rev;
+	int64_t nsid, id, gen, key_id, rev;
 	int err;
 
-	if (db_ns_id(st, ns, &nsid) || secret_row(st, nsid, name, &id, uid, &gen))
+	if (db_ns_id(st, ns, &nsid) || secret_row(st, nsid, name, &id, uid, &gen, &key_id))
 		return 0;
 	if ((err = db_next_revision(st, &rev)) ||
 	    (err = db_exec_id(st, "DELETE FROM secrets WHERE id = ?1", id)))
@@ -518,7 +519,7 @@ static int secret_apply(struct store *st, const char *ns, const char *name, json
 	int64_t gen = json_integer_value(json_object_get(rec, "generation"));
 	int64_t expires = json_integer_value(json_object_get(rec, "expires"));
 	char have_uid[37];
-	int64_t nsid, id, have_gen, rev;
+	int64_t nsid, id, have_gen, have_key, rev;
 	sqlite3_stmt *q;
 	const char *k;
 	json_t *v;
@@ -528,12 +529,14 @@ static int secret_apply(struct store *st, const char *ns, const char *name, json
 	if ((err = record_check(st, ns, name, rec)) ||
 	    (err = ns_ensure(st, ns, 0, 0, &nsid)))
 		return err;
-	err = secret_row(st, nsid, name, &id, have_uid, &have_gen);
+	err = secret_row(st, nsid, name, &id, have_uid, &have_gen, &have_key);
 	if (err && err != -ENOENT)
 		return err;
 	exists = !err;
-	if (exists && strcmp(have_uid, uid) == 0 && have_gen == gen) {
-		/* this node already has it (its own write) */
+	if (exists && strcmp(have_uid, uid) == 0 && have_gen == gen &&
+	    have_key == json_integer_value(json_object_get(rec, "key_id"))) {
+		/* this node already has it (its own write); a re-seal keeps the
+		 * generation but changes the key */
 		if (db_prep(st, "UPDATE secrets SET etcd_rev = ?2 WHERE id = ?1", &q))
 			return -EIO;
 		sqlite3_bind_int64(q, 1, id);
@@ -601,6 +604,41 @@ static int secret_apply(struct store *st, const char *ns, const char *name, json
 			     STORE_OP_CREATE, ns, name, gen);
 }
 
+/* Drop the keys the cluster retired (those no secret here still uses:
+ * the re-seals that freed them came first in etcd's order). */
+static int keyring_prune(struct store *st, json_t *keys)
+{
+	sqlite3_stmt *q;
+	int64_t *gone = NULL;
+	size_t n = 0;
+	int rc, err = 0;
+
+	if (db_prep(st, "SELECT id FROM keyring WHERE id NOT IN (SELECT key_id FROM secrets)", &q))
+		return -EIO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0), *v;
+		bool kept = false;
+		size_t i;
+		json_t *k;
+
+		json_array_foreach(keys, i, k)
+			kept |= json_integer_value(json_object_get(k, "id")) == id;
+		if (kept)
+			continue;
+		if (!(v = realloc(gone, (n + 1) * sizeof(*gone)))) {
+			err = db_errorf(st, -ENOMEM, "out of memory");
+			break;
+		}
+		gone = v;
+		gone[n++] = id;
+	}
+	sqlite3_finalize(q);
+	for (size_t i = 0; !err && i < n; i++)
+		err = db_exec_id(st, "DELETE FROM keyring WHERE id = ?1", gone[i]);
+	free(gone);
+	return err;
+}
+
 /* The cluster's key ring: the same store UUID, and every key it has. */
 static int keyring_apply(struct store *st, json_t *rec)
 {
@@ -646,6 +684,8 @@ static int keyring_apply(struct store *st, json_t *rec)
 		if ((err = db_step_done(st, q, "cannot write the key ring")))
 			return err;
 	}
+	if ((err = keyring_prune(st, json_object_get(rec, "keys"))))
+		return err;
 	return keyring_load(st); /* every key must open with our master key */
 }
 
@@ -791,6 +831,21 @@ int cluster_head(struct cluster *c, int64_t *head)
 	return 0;
 }
 
+/* Another process on this node (its secretfs, say) may have applied a new
+ * key ring: take it, so that this handle seals with the active key. */
+static int ring_refresh(struct store *st)
+{
+	sqlite3_stmt *q;
+	int64_t active = 0;
+
+	if (db_prep(st, "SELECT value FROM meta WHERE key = 'active_key'", &q))
+		return -EIO;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		active = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return active == st->active_key ? 0 : keyring_load(st);
+}
+
 int cluster_sync(struct cluster *c, struct store *st, int64_t *out)
 {
 	char *end = etcd_prefix_end(c->prefix), **keys = NULL;
@@ -864,9 +919,10 @@ int cluster_sync(struct cluster *c, struct store *st, int64_t *out)
 		goto store_fail;
 	have = head;
 done:
+	if ((err = ring_refresh(st)))
+		goto store_fail;
 	if (out)
 		*out = have;
-	err = 0;
 	goto out;
 rollback:
 	store_batch_rollback(st);
@@ -1323,6 +1379,184 @@ out:
 	free(sprefix);
 	free(send);
 	free(rel);
+	return err;
+}
+
+/* --- the key ring ----------------------------------------------------------- */
+
+static json_t *keyring_record(struct store *st);
+
+/*
+ * Change the key ring as op does in a store alone (it checks, and it
+ * chooses), in a transaction then rolled back; then in etcd, if nobody
+ * changed it meanwhile; then here.
+ */
+static int keyring_change(struct cluster *c, struct store *st,
+			  int (*op)(struct store *st, void *arg), void *arg)
+{
+	char *kkey = key_of(c, "keyring", NULL, NULL), rel[] = "keyring";
+	json_t *rec = NULL;
+	int64_t m = 0, rev;
+	bool ok;
+	int err;
+
+	if (!kkey)
+		return cfail(c, -ENOMEM, "out of memory");
+	if ((err = cluster_sync(c, st, NULL)) || (err = mod_revision_now(c, kkey, &m)))
+		goto out;
+	if ((err = store_batch_begin(st))) {
+		sfail(c, st, err);
+		goto out;
+	}
+	err = op(st, arg);
+	if (!err && !(rec = keyring_record(st)))
+		err = db_errorf(st, -ENOMEM, "out of memory");
+	store_batch_rollback(st);
+	keyring_load(st); /* the ring as it is, not as the forgotten change had it */
+	if (err) {
+		sfail(c, st, err);
+		goto out;
+	}
+	if ((err = txn(c, json_pack("[{s:o, s:s, s:s, s:o}]", "key", b64_str(kkey), "target", "MOD",
+				    "result", "EQUAL", "mod_revision", int_str(m)),
+		       json_pack("[o]", put_op(kkey, rec)), &ok, &rev)))
+		goto out;
+	err = ok ? catch_up(c, st, rev, rel, rec) :
+	      cfail(c, -EAGAIN, "the key ring changed in etcd meanwhile: try again");
+out:
+	json_decref(rec);
+	free(kkey);
+	return err;
+}
+
+static int rotate_op(struct store *st, void *arg)
+{
+	return store_key_rotate(st, arg);
+}
+
+static int retire_op(struct store *st, void *arg)
+{
+	return store_key_retire(st, *(uint32_t *)arg);
+}
+
+int cluster_key_rotate(struct cluster *c, struct store *st, uint32_t *new_id)
+{
+	uint32_t id = 0;
+	int err = keyring_change(c, st, rotate_op, &id);
+
+	if (!err && new_id)
+		*new_id = id;
+	return err;
+}
+
+int cluster_key_retire(struct cluster *c, struct store *st, uint32_t id)
+{
+	return keyring_change(c, st, retire_op, &id);
+}
+
+int cluster_reseal(struct cluster *c, struct store *st, size_t batch, size_t *done,
+		   uint64_t *left)
+{
+	struct store_secret *v[CLUSTER_MAX_BATCH];
+	json_t *recs[CLUSTER_MAX_BATCH] = { 0 }, *cmp = json_array(), *ops = json_array();
+	char *rels[CLUSTER_MAX_BATCH] = { 0 };
+	int64_t prev[CLUSTER_MAX_BATCH], rev;
+	sqlite3_stmt *q = NULL;
+	size_t n = 0;
+	bool ok;
+	int rc, err;
+
+	*done = 0;
+	if (batch > CLUSTER_MAX_BATCH)
+		batch = CLUSTER_MAX_BATCH;
+	if (!cmp || !ops) {
+		err = cfail(c, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = cluster_sync(c, st, NULL)))
+		goto out;
+	/* re-sealed by the store, in a transaction it then forgets: same
+	 * values, uid and generation, the active key */
+	if ((err = store_batch_begin(st)))
+		goto store_fail;
+	if ((err = db_prep(st, "SELECT n.name, s.name" SECRET_JOIN_SQL
+			   " WHERE s.key_id != ?1 LIMIT ?2", &q)))
+		goto rollback;
+	sqlite3_bind_int64(q, 1, st->active_key);
+	sqlite3_bind_int64(q, 2, (int64_t)batch);
+	while (n < batch && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *ns = (const char *)sqlite3_column_text(q, 0);
+		const char *name = (const char *)sqlite3_column_text(q, 1);
+
+		if (!(v[n] = store_secret_new(ns, name, NULL))) {
+			err = db_errorf(st, -ENOMEM, "out of memory");
+			goto rollback;
+		}
+		n++;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct store_secret *s = NULL;
+		int64_t id;
+		char *skey;
+
+		if ((err = reseal_one(st, v[i]->namespace, v[i]->name, &s, &id)))
+			goto rollback;
+		store_secret_free(s);
+		if (!(recs[i] = secret_record(st, v[i]->namespace, v[i]->name, &prev[i])) ||
+		    asprintf(&rels[i], "secrets/%s/%s", v[i]->namespace, v[i]->name) < 0) {
+			rels[i] = NULL;
+			err = db_errorf(st, -ENOMEM, "out of memory");
+			goto rollback;
+		}
+		skey = secret_key(c, v[i]->namespace, v[i]->name);
+		if (!skey ||
+		    json_array_append_new(cmp, json_pack("{s:o, s:s, s:s, s:o}", "key", b64_str(skey),
+							 "target", "MOD", "result", "EQUAL",
+							 "mod_revision", int_str(prev[i]))) ||
+		    json_array_append_new(ops, put_op(skey, recs[i])))
+			err = db_errorf(st, -ENOMEM, "out of memory");
+		free(skey);
+		if (err)
+			goto rollback;
+	}
+	store_batch_rollback(st);
+	keyring_load(st);
+	if (n) {
+		err = txn(c, cmp, ops, &ok, &rev);
+		cmp = ops = NULL;
+		if (err)
+			goto out;
+		if (!ok) { /* written meanwhile: those are sealed afresh anyway */
+			err = cfail(c, -EAGAIN, "secrets changed in etcd meanwhile: try again");
+			goto out;
+		}
+		if ((err = catch_up_n(c, st, rev, rels, recs, n)))
+			goto out;
+	}
+	*done = n;
+	if (left) {
+		if ((err = db_prep(st, "SELECT count(*) FROM secrets WHERE key_id != ?1", &q)))
+			goto store_fail;
+		sqlite3_bind_int64(q, 1, st->active_key);
+		*left = sqlite3_step(q) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(q, 0) : 0;
+	}
+	goto out;
+rollback:
+	store_batch_rollback(st);
+	keyring_load(st);
+store_fail:
+	sfail(c, st, err);
+out:
+	sqlite3_finalize(q);
+	for (size_t i = 0; i < n; i++) {
+		store_secret_free(v[i]);
+		json_decref(recs[i]);
+		free(rels[i]);
+	}
+	json_decref(cmp);
+	json_decref(ops);
 	return err;
 }
 

@@ -247,7 +247,7 @@ static int not_in_cluster(const struct ctx *c, const char *what)
 {
 	if (!c->cl)
 		return 0;
-	return die_msg("%s is not available in cluster mode yet: the key ring is shared through etcd, and every node would need the change at once",
+	return die_msg("%s is not available in cluster mode yet: every node holds the master key, and each would need the new one at once",
 		       what);
 }
 
@@ -1171,16 +1171,26 @@ static int cmd_rotate_key(struct ctx *c)
 
 	if (c->nargs)
 		return die_msg("rotate-key takes no arguments");
-	if (open_store(c) || not_in_cluster(c, "rotate-key"))
+	if (open_store(c))
 		return 1;
-	if (store_key_rotate(c->st, &id))
-		return die_msg("%s", store_errmsg(c->st));
+	if (c->cl ? cluster_key_rotate(c->cl, c->st, &id) : store_key_rotate(c->st, &id))
+		return die_msg("%s", write_errmsg(c));
 	progress_begin(&bar, "re-sealing");
 	do {
-		if (store_reseal(c->st, RESEAL_BATCH, &done, &left)) {
+		/* in cluster mode, CLUSTER_MAX_BATCH to an etcd transaction; one
+		 * that met a concurrent write is tried again */
+		int err = 0;
+
+		for (int tries = 0; tries < 10; tries++) {
+			err = c->cl ? cluster_reseal(c->cl, c->st, CLUSTER_MAX_BATCH, &done, &left) :
+			      store_reseal(c->st, RESEAL_BATCH, &done, &left);
+			if (err != -EAGAIN)
+				break;
+		}
+		if (err) {
 			progress_end(&bar);
 			return die_msg("%s (data key %u is active; run rotate-key again to finish)",
-				       store_errmsg(c->st), id);
+				       write_errmsg(c), id);
 		}
 		sum += done;
 		if (!total)
@@ -1242,10 +1252,11 @@ static int cmd_delete_key(struct ctx *c)
 	id = strtoul(c->args[0], &end, 10);
 	if (!*c->args[0] || *end || errno || id > UINT32_MAX)
 		return die_msg("'%s' is not a key ID (see 'secretctl get keys')", c->args[0]);
-	if (open_store(c) || not_in_cluster(c, "delete key"))
+	if (open_store(c))
 		return 1;
-	if (store_key_retire(c->st, (uint32_t)id))
-		return die_msg("%s", store_errmsg(c->st));
+	if (c->cl ? cluster_key_retire(c->cl, c->st, (uint32_t)id) :
+	    store_key_retire(c->st, (uint32_t)id))
+		return die_msg("%s", write_errmsg(c));
 	printf("data key %lu deleted\n", id);
 	return 0;
 }

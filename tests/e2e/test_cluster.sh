@@ -391,8 +391,8 @@ INI
 	expect_errno "wrong master key" "does not open the cluster's data keys" nctl c init
 	[ -e "$T/c/store.db" ] && fail "a failed join left a store behind"
 	[ -e "$T/c/master.key" ] || fail "a failed join removed a key file it did not create"
-	# key-ring changes are refused in cluster mode
-	expect_errno "rotate-key" "not available in cluster mode" nctl a rotate-key
+	# a master key change is refused in cluster mode
+	expect_errno "rekey" "not available in cluster mode" nctl a rekey
 }
 
 # The nodes watch through the first endpoint: when that member dies, they
@@ -630,4 +630,42 @@ PY
 	expect_contains "names the object" "$out" 't-bad'
 	[ "$(etcdctl_ get --prefix --keys-only "${PREFIX}secrets/default/t-" | grep -c .)" = 64 ] ||
 		fail "etcd does not hold exactly the first batch"
+}
+
+# Key rotation through etcd: every node takes the new ring and the
+# re-sealed records; the old key, retired on another node, leaves every
+# node's ring.
+test_cluster_key_rotation_reaches_every_node() {
+	cluster_up a b
+	python3 - "$T/70.yaml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(70):
+        f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: s-%d}\nstringData: {k: v%d}\n" % (i, i))
+PY
+	nctl a apply -f "$T/70.yaml" >/dev/null || fail "apply failed"
+	eventually 5 'test "$(ls "$T/b/mnt/default" | wc -l)" = 70' || fail "b did not get the secrets"
+	expect_contains "rotate" "$(nctl a rotate-key)" "data key 2 is active; 70 secrets re-sealed under it"
+	etcdctl_ get --prefix "$PREFIX" -w json >"$T/dump.json"
+	python3 - "$T/dump.json" <<'PY' || fail "etcd's records are not all under key 2"
+import base64, json, sys
+for kv in json.load(open(sys.argv[1]))["kvs"]:
+    key = base64.b64decode(kv["key"]).decode()
+    rec = json.loads(base64.b64decode(kv["value"]))
+    if key.endswith("keyring"):
+        assert rec["active_key"] == 2 and sorted(k["id"] for k in rec["keys"]) == [1, 2], rec
+    elif "/secrets/" in key:
+        assert rec["key_id"] == 2, key
+PY
+	eventually 5 'nctl b get keys | grep -q "^2 *active *70"' || fail "b's ring: $(nctl b get keys)"
+	expect_eq "b reads the re-sealed values" "v5" "$(file b default/s-5/k)"
+	nctl b create secret generic later --from-literal=k=new >/dev/null
+	expect_eq "a later write is sealed with key 2" "2" \
+		"$(etcdctl_ get "${PREFIX}secrets/default/later" --print-value-only | python3 -c 'import json,sys; print(json.load(sys.stdin)["key_id"])')"
+	expect_eq "retire key 1 on b" "data key 1 deleted" "$(nctl b delete key 1)"
+	eventually 5 'test "$(sqlite3 "$T/a/store.db" "SELECT group_concat(id) FROM keyring")" = 2' ||
+		fail "a's ring still holds: $(sqlite3 "$T/a/store.db" "SELECT group_concat(id) FROM keyring")"
+	expect_errno "the active key stays" "is the active key" nctl a delete key 2
+	eventually 2 'test "$(file a default/later/k)" = new' || fail "a does not read the later write"
+	expect_eq "a reads an old one" "v69" "$(file a default/s-69/k)"
 }

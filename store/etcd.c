@@ -280,6 +280,15 @@ int etcd_open(struct etcd **out, const struct cluster_opts *o, char *err)
 		ret = -EINVAL;
 		goto fail;
 	}
+	for (size_t i = 0; o->username && i < e->n; i++) {
+		if (strncmp(e->endpoints[i], "http://", 7) == 0) {
+			snprintf(err, STORE_ERRMSG_MAX,
+				 "[cluster] username: the password would cross '%s' in clear; use https:// endpoints",
+				 e->endpoints[i]);
+			ret = -EINVAL;
+			goto fail;
+		}
+	}
 	if (o->password_file && (ret = read_password(o->password_file, &e->password, err)))
 		goto fail;
 	e->curl = curl.easy_init();
@@ -405,7 +414,6 @@ static enum outcome gateway_error(json_t *o, const char *endpoint, int *ret, cha
 }
 
 static int authenticate(struct etcd *e, size_t idx, char *err);
-
 
 /* One request to one endpoint. */
 static enum outcome call_one(struct etcd *e, size_t idx, const char *path,

@@ -373,6 +373,10 @@ test_cluster_config_and_join_errors() {
 	printf '[store]\npath = %s/x/store.db\nkey_file = %s/x/master.key\n[cluster]\nendpoints = ftp://h\n' \
 		"$T" "$T" >"$T/x/secretfs.ini"
 	expect_errno "bad URL" "is not an http:// or https:// URL" nctl x init
+	printf 'pw\n' >"$T/x/pw"
+	printf '[store]\npath = %s/x/store.db\nkey_file = %s/x/master.key\n[cluster]\nendpoints = http://127.0.0.1:23791\nusername = u\npassword_file = %s/x/pw\n' \
+		"$T" "$T" "$T" >"$T/x/secretfs.ini"
+	expect_errno "a password over http" "would cross 'http://127.0.0.1:23791' in clear" nctl x init
 	[ -e "$T/x/store.db" ] && fail "a failed init left a store behind"
 	node_init a
 	# a node with another master key cannot join

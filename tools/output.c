@@ -213,7 +213,9 @@ json_t *secret_to_json(const struct store_secret *s)
 	if (!obj || !meta)
 		goto fail;
 	rfc3339(ts, sizeof(ts), s->created);
-	snprintf(rv, sizeof(rv), "%lld", (long long)s->revision);
+	/* in cluster mode, etcd's revision of it, the same on every node, as
+	 * Kubernetes' resourceVersion is */
+	snprintf(rv, sizeof(rv), "%lld", (long long)(s->etcd_rev ? s->etcd_rev : s->revision));
 	json_object_set_new(meta, "name", json_string(s->name));
 	json_object_set_new(meta, "namespace", json_string(s->namespace));
 	json_object_set_new(meta, "creationTimestamp", json_string(ts));

@@ -187,6 +187,10 @@ YAML
 		fail "b created a secret a already had"
 	expect_contains "already exists" "$out" "already exists"
 	expect_eq "the nodes agree on the etcd revision" "$(node_rev a)" "$(node_rev b)"
+	expect_eq "resourceVersion is etcd's, on every node" \
+		"$(etcdctl_ get "${PREFIX}secrets/shop/db" -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)["kvs"][0]["mod_revision"])')" \
+		"$(nctl b get secret db -n shop -o jsonpath='{.metadata.resourceVersion}')"
+	expect_eq "the same on a" "$(nctl b get secret db -n shop -o yaml)" "$(nctl a get secret db -n shop -o yaml)"
 }
 
 test_cluster_update_rules_hold_across_nodes() {

@@ -1196,12 +1196,22 @@ int cluster_secret_put_batch(struct cluster *c, struct store *st, struct store_s
 		struct store_secret *now = NULL;
 		int64_t had = 0;
 
+		/* a resourceVersion read in cluster mode is etcd's (see output) */
+		if (v[i]->revision) {
+			v[i]->etcd_rev = v[i]->revision;
+			v[i]->revision = 0;
+		}
 		if (!v[i]->etcd_rev)
 			continue;
 		/* the caller read one version: it must still be there */
 		if (store_secret_get(st, v[i]->namespace, v[i]->name, 0, &now) == 0) {
 			had = now->etcd_rev;
 			store_secret_free(now);
+		} else {
+			err = cfail(c, -EINVAL,
+				    "secret \"%s\" in namespace \"%s\": resourceVersion should not be set on objects to be created",
+				    v[i]->name, v[i]->namespace);
+			goto out;
 		}
 		if (had != v[i]->etcd_rev) {
 			err = cfail(c, -EAGAIN,

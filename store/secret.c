@@ -861,10 +861,22 @@ int store_secret_put(struct store *st, struct store_secret *s,
 	}
 	if (what == STORE_CREATED && mode == STORE_PUT_REPLACE)
 		goto fail; /* secret_find said "not found" */
+	if (what == STORE_CREATED && s->revision) {
+		err = db_errorf(st, -EINVAL,
+				"secret \"%s\" in namespace \"%s\": resourceVersion should not be set on objects to be created",
+				s->name, s->namespace);
+		goto fail;
+	}
 	if (what == STORE_CREATED && st->max_per_ns && (err = check_quota(st, s, nsid)))
 		goto fail;
 	if (what == STORE_UPDATED && (err = secret_load(st, id, old, true)))
 		goto fail;
+	if (what == STORE_UPDATED && s->revision && s->revision != old->revision) {
+		err = db_errorf(st, -EAGAIN,
+				"Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+				s->name);
+		goto fail;
+	}
 	if ((err = sa_token_fill(st, s, what == STORE_UPDATED ? old : NULL)))
 		goto fail;
 	if (s->nitems > 1)

@@ -68,7 +68,10 @@ struct store_secret {
 	int64_t created;   /* unix seconds, set by the store */
 	int64_t updated;   /* unix seconds of the last change */
 	int64_t generation;/* 1 on creation, +1 on every change */
-	int64_t revision;  /* store revision of the last change */
+	int64_t revision;  /* store revision of the last change; on input to
+			    * store_secret_put(), 0 or the one the writer read
+			    * (a manifest's resourceVersion): the write then
+			    * fails with -EAGAIN if the secret has moved since */
 	uint32_t key_id;   /* data key that seals the values */
 	int64_t expires;   /* unix seconds it stops existing (bootstrap tokens), or 0 */
 	/* cluster mode: the etcd revision it was last written at.  Set it on

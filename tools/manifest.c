@@ -450,6 +450,21 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 	if (!s)
 		return fail(err, errlen, "out of memory");
 	s->immutable = json_is_true(imm);
+	{
+		/* the version it was read at, as kubectl's: a precondition */
+		const json_t *rv = json_object_get(meta, "resourceVersion");
+		const char *t = json_string_value(rv);
+		char *end = NULL;
+
+		if (t && *t)
+			s->revision = strtoll(t, &end, 10);
+		if ((rv && !json_is_null(rv) && !t) || (t && *t && (*end || s->revision <= 0))) {
+			ret = fail(err, errlen,
+				   "Secret \"%s\" is invalid: metadata.resourceVersion: Invalid value: must be a positive decimal number in a string",
+				   name);
+			goto out;
+		}
+	}
 	if ((ret = string_map(json_object_get(meta, "labels"), "metadata.labels", name,
 			      store_secret_set_label, s, err, errlen)) ||
 	    (ret = string_map(json_object_get(meta, "annotations"), "metadata.annotations", name,

@@ -234,6 +234,13 @@ SH
 	out=$(EDITOR=$T/editor nctl a edit secret shared 2>&1) && fail "a's edit overwrote b's change"
 	expect_contains "conflict" "$out" "the object has been modified"
 	eventually 2 'test "$(file a default/shared/k)" = by-b' || fail "b's change did not stay"
+	# a manifest read on a, then changed on b: a's stale resourceVersion is refused
+	nctl a get secret shared -o yaml | sed 's/^  k: .*/  k: c3RhbGU=/' >"$T/stale.yaml"
+	nctl b create secret generic shared --from-literal=k=b-again --dry-run=client -o yaml |
+		nctl b apply -f - >/dev/null
+	out=$(nctl a replace -f "$T/stale.yaml" 2>&1) && fail "a stale resourceVersion went through etcd"
+	expect_contains "stale" "$out" "the object has been modified"
+	eventually 2 'test "$(file a default/shared/k)" = b-again' || fail "b's second change did not stay"
 }
 
 test_cluster_etcd_holds_no_plaintext() {

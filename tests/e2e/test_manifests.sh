@@ -255,3 +255,29 @@ test_manifest_table() {
 	# the service-account token was given a token
 	ctl get secret sa-token -o jsonpath='{.data.token}' | grep -q . || fail "no token generated"
 }
+
+# A manifest's resourceVersion is a precondition, as with kubectl: the
+# version a file was read at must still be the secret's.
+test_resource_version_is_a_precondition() {
+	new_store
+	ctl create secret generic db --from-literal=password=one >/dev/null
+	ctl get secret db -o yaml >"$T/read.yaml"
+	sed -i 's/^  password: .*/  password: dHdv/' "$T/read.yaml" # "two"
+	cp "$T/read.yaml" "$T/later.yaml"
+	expect_eq "unchanged since read" "secret/db configured" "$(ctl apply -f "$T/read.yaml")"
+	local before out
+	before=$(revision)
+	# later.yaml was read before that apply: refused, and nothing written
+	out=$(ctl replace -f "$T/later.yaml" 2>&1) && fail "a stale resourceVersion was accepted"
+	expect_contains "conflict" "$out" 'Operation cannot be fulfilled on secrets "db": the object has been modified'
+	expect_eq "store unchanged" "$before" "$(revision)"
+	sed 's/name: db/name: fresh/' "$T/read.yaml" >"$T/create.yaml"
+	expect_errno "create with one" "resourceVersion should not be set on objects to be created" \
+		ctl create -f "$T/create.yaml"
+	sed -i 's/resourceVersion: .*/resourceVersion: "abc"/' "$T/create.yaml"
+	expect_errno "not a number" "metadata.resourceVersion: Invalid value" ctl apply -f "$T/create.yaml"
+	# without one, last write wins, as kubectl's apply
+	sed -i -e '/resourceVersion:/d' -e 's/^  password: .*/  password: dGhyZWU=/' "$T/later.yaml"
+	expect_eq "no precondition" "secret/db configured" "$(ctl apply -f "$T/later.yaml")"
+	expect_eq "the last write" "three" "$(ctl get secret db -o jsonpath='{.data.password}' | base64 -d)"
+}

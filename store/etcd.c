@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -183,6 +184,7 @@ char *etcd_prefix_end(const char *p)
 static int read_password(const char *path, char **out, char *err)
 {
 	char *pw = sodium_malloc(1024);
+	struct stat sb;
 	FILE *f;
 	size_t n;
 
@@ -196,6 +198,15 @@ static int read_password(const char *path, char **out, char *err)
 			 strerror(e));
 		sodium_free(pw);
 		return -e;
+	}
+	/* a credential, held as the key file is: by its owner alone */
+	if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077)) {
+		snprintf(err, STORE_ERRMSG_MAX,
+			 "[cluster] password_file '%s' is accessible by group or others (mode %04o): run 'chmod 600 %s'",
+			 path, (unsigned)(sb.st_mode & 07777), path);
+		fclose(f);
+		sodium_free(pw);
+		return -EPERM;
 	}
 	if (!fgets(pw, 1024, f))
 		pw[0] = '\0';

@@ -1082,6 +1082,13 @@ static json_t *cmp_exists(const char *key, bool exists)
 			 "result", exists ? "GREATER" : "EQUAL", "create_revision", int_str(0));
 }
 
+/* A compare of key's mod_revision: still rev, as this node last saw it. */
+static json_t *cmp_mod(const char *key, int64_t rev)
+{
+	return json_pack("{s:o, s:s, s:s, s:o}", "key", b64_str(key), "target", "MOD",
+			 "result", "EQUAL", "mod_revision", int_str(rev));
+}
+
 /* Run a transaction; *ok: whether its compares held, *rev: its revision. */
 static int txn(struct cluster *c, json_t *compare, json_t *success, bool *ok, int64_t *rev)
 {
@@ -1249,10 +1256,8 @@ int cluster_secret_put_batch(struct cluster *c, struct store *st, struct store_s
 		skey = secret_key(c, v[i]->namespace, v[i]->name);
 		nkey = key_of(c, "namespaces/", v[i]->namespace, NULL);
 		if (!skey || !nkey ||
-		    json_array_append_new(cmp, prev[i] ?
-			json_pack("{s:o, s:s, s:s, s:o}", "key", b64_str(skey), "target", "MOD",
-				  "result", "EQUAL", "mod_revision", int_str(prev[i])) :
-			cmp_exists(skey, false)) ||
+		    json_array_append_new(cmp, prev[i] ? cmp_mod(skey, prev[i]) :
+						   cmp_exists(skey, false)) ||
 		    (!ns_seen && json_array_append_new(cmp, cmp_exists(nkey, true))) ||
 		    json_array_append_new(ops, put_op(skey, recs[i])))
 			err = cfail(c, -ENOMEM, "out of memory");
@@ -1427,9 +1432,8 @@ static int keyring_change(struct cluster *c, struct store *st,
 		sfail(c, st, err);
 		goto out;
 	}
-	if ((err = txn(c, json_pack("[{s:o, s:s, s:s, s:o}]", "key", b64_str(kkey), "target", "MOD",
-				    "result", "EQUAL", "mod_revision", int_str(m)),
-		       json_pack("[o]", put_op(kkey, rec)), &ok, &rev)))
+	if ((err = txn(c, json_pack("[o]", cmp_mod(kkey, m)), json_pack("[o]", put_op(kkey, rec)),
+		       &ok, &rev)))
 		goto out;
 	err = ok ? catch_up(c, st, rev, rel, rec) :
 	      cfail(c, -EAGAIN, "the key ring changed in etcd meanwhile: try again");
@@ -1522,9 +1526,7 @@ int cluster_reseal(struct cluster *c, struct store *st, size_t batch, size_t *do
 		}
 		skey = secret_key(c, v[i]->namespace, v[i]->name);
 		if (!skey ||
-		    json_array_append_new(cmp, json_pack("{s:o, s:s, s:s, s:o}", "key", b64_str(skey),
-							 "target", "MOD", "result", "EQUAL",
-							 "mod_revision", int_str(prev[i]))) ||
+		    json_array_append_new(cmp, cmp_mod(skey, prev[i])) ||
 		    json_array_append_new(ops, put_op(skey, recs[i])))
 			err = db_errorf(st, -ENOMEM, "out of memory");
 		free(skey);

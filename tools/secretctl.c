@@ -1003,6 +1003,9 @@ static int next_secret(const struct ctx *c, json_t *docs, size_t *i, size_t *lis
  * object leaves the store exactly as it was.  What was done is printed
  * once it is committed.
  */
+/* What kubectl prints for each enum store_put_result. */
+static const char *const put_done[] = { "created", "configured", "unchanged" };
+
 /*
  * Cluster mode: secrets waiting to go to etcd together, in one transaction
  * (cluster_secret_put_batch()), within its count and a byte budget well
@@ -1041,7 +1044,6 @@ static bool pending_full(const struct pending *p, const struct store_secret *s)
 static int pending_flush(struct ctx *c, struct pending *p, enum store_put_mode mode,
 			 json_t *report)
 {
-	static const char *const done[] = { "created", "configured", "unchanged" };
 	enum store_put_result res[CLUSTER_MAX_BATCH];
 	int err = p->n ? cluster_secret_put_batch(c->cl, c->st, p->v, p->n, mode, res) : 0;
 
@@ -1049,7 +1051,7 @@ static int pending_flush(struct ctx *c, struct pending *p, enum store_put_mode m
 		if (!err)
 			json_array_append_new(report, mode == STORE_PUT_REPLACE ?
 				json_sprintf("secret/%s replaced", p->v[i]->name) :
-				json_sprintf("secret/%s %s", p->v[i]->name, done[res[i]]));
+				json_sprintf("secret/%s %s", p->v[i]->name, put_done[res[i]]));
 		store_secret_free(p->v[i]);
 	}
 	p->n = p->bytes = 0;
@@ -1058,7 +1060,6 @@ static int pending_flush(struct ctx *c, struct pending *p, enum store_put_mode m
 
 static int run_manifests(struct ctx *c, enum manifest_mode mode)
 {
-	static const char *const done[] = { "created", "configured", "unchanged" };
 	static const char *const verb[] = { "applying", "creating", "replacing", "deleting" };
 	json_t *docs = json_array(), *report = json_array();
 	enum store_put_mode put = mode == M_APPLY ? STORE_PUT_APPLY :
@@ -1112,7 +1113,7 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 		else if (mode == M_REPLACE)
 			snprintf(text, sizeof(text), "secret/%s replaced", s->name);
 		else
-			snprintf(text, sizeof(text), "secret/%s %s", s->name, done[res]);
+			snprintf(text, sizeof(text), "secret/%s %s", s->name, put_done[res]);
 		store_secret_free(s);
 		if (err)
 			goto failed;

@@ -148,6 +148,15 @@ cluster_up() {
 	}
 }
 
+# secrets_yaml FILE PREFIX COUNT: COUNT secrets PREFIX-I with k = vI
+secrets_yaml() {
+	local i
+	for i in $(seq 0 $(($3 - 1))); do
+		printf -- '---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s-%d}\nstringData: {k: v%d}\n' \
+			"$2" "$i" "$i"
+	done >"$1"
+}
+
 # file NODE PATH: what PATH reads through NODE's mount ("" if nothing)
 file() {
 	cat "$T/$1/mnt/$2" 2>/dev/null || true
@@ -522,7 +531,12 @@ INI
 	expect_eq "served" "over-tls" "$(file a default/db/password)"
 	nctl a create secret generic db2 --from-literal=password=later >/dev/null
 	eventually 2 'test "$(file a default/db2/password)" = later' || fail "the watch over TLS does not deliver"
-	# a wrong password, and no client certificate: refused, clearly
+	# a password file others can read, a wrong password, and no client
+	# certificate: refused, clearly
+	chmod 0644 "$T/a/password"
+	expect_errno "readable password file" "is accessible by group or others (mode 0644)" \
+		nctl a create secret generic db3 --from-literal=k=v
+	chmod 0600 "$T/a/password"
 	printf 'wrong\n' >"$T/a/password"
 	expect_errno "wrong password" "authentication failed" \
 		nctl a create secret generic db3 --from-literal=k=v
@@ -613,13 +627,9 @@ PY
 # in file order.
 test_cluster_apply_many_in_batches() {
 	cluster_up a b
-	python3 - "$T/many.yaml" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(150):
-        f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: s-%d}\nstringData: {k: v%d}\n" % (i, i))
-    f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: s-7}\nstringData: {k: again}\n")
-PY
+	secrets_yaml "$T/many.yaml" s 150
+	printf -- '---\napiVersion: v1\nkind: Secret\nmetadata: {name: s-7}\nstringData: {k: again}\n' \
+		>>"$T/many.yaml"
 	local out head
 	out=$(nctl a apply -f "$T/many.yaml") || fail "apply failed"
 	[ "$(echo "$out" | grep -c created)" = 150 ] || fail "not 150 created: $(echo "$out" | sort | uniq -c | head)"
@@ -634,13 +644,9 @@ PY
 	expect_eq "nothing written the second time" "$head" "$(etcd_head)"
 	# a bad object in the second batch: the first batch stays, the second
 	# is not written at all
-	python3 - "$T/bad.yaml" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(70):
-        f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: t-%d}\nstringData: {k: v}\n" % i)
-    f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: t-bad}\nstringData: {'bad key!': v}\n")
-PY
+	secrets_yaml "$T/bad.yaml" t 70
+	printf -- "---\napiVersion: v1\nkind: Secret\nmetadata: {name: t-bad}\nstringData: {'bad key!': v}\n" \
+		>>"$T/bad.yaml"
 	out=$(nctl a apply -f "$T/bad.yaml" 2>&1) && fail "a bad object went through"
 	expect_contains "names the object" "$out" 't-bad'
 	[ "$(etcdctl_ get --prefix --keys-only "${PREFIX}secrets/default/t-" | grep -c .)" = 64 ] ||
@@ -652,12 +658,7 @@ PY
 # node's ring.
 test_cluster_key_rotation_reaches_every_node() {
 	cluster_up a b
-	python3 - "$T/70.yaml" <<'PY'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(70):
-        f.write("---\napiVersion: v1\nkind: Secret\nmetadata: {name: s-%d}\nstringData: {k: v%d}\n" % (i, i))
-PY
+	secrets_yaml "$T/70.yaml" s 70
 	nctl a apply -f "$T/70.yaml" >/dev/null || fail "apply failed"
 	eventually 5 'test "$(ls "$T/b/mnt/default" | wc -l)" = 70' || fail "b did not get the secrets"
 	expect_contains "rotate" "$(nctl a rotate-key)" "data key 2 is active; 70 secrets re-sealed under it"

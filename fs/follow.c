@@ -37,6 +37,10 @@ struct follower {
 static struct follower follower;
 static _Atomic int64_t applied_rev;
 static atomic_bool connected;
+/* the endpoint in use, as the follower thread last saw it (the cluster
+ * handle is that thread's alone) */
+static pthread_mutex_t endpoint_lock = PTHREAD_MUTEX_INITIALIZER;
+static char endpoint[256];
 
 int64_t follow_revision(bool *up)
 {
@@ -45,9 +49,20 @@ int64_t follow_revision(bool *up)
 	return atomic_load(&applied_rev);
 }
 
-const char *follow_endpoint(void)
+bool follow_endpoint(char *out, size_t len)
 {
-	return follower.cl ? cluster_endpoint(follower.cl) : NULL;
+	pthread_mutex_lock(&endpoint_lock);
+	snprintf(out, len, "%s", endpoint);
+	pthread_mutex_unlock(&endpoint_lock);
+	return out[0] != '\0';
+}
+
+/* From the follower's own thread (or before it starts). */
+static void publish_endpoint(void)
+{
+	pthread_mutex_lock(&endpoint_lock);
+	snprintf(endpoint, sizeof(endpoint), "%s", cluster_endpoint(follower.cl));
+	pthread_mutex_unlock(&endpoint_lock);
 }
 
 static void nap(int ms)
@@ -76,6 +91,7 @@ static void on_applied(void *ctx, int64_t rev)
 {
 	(void)ctx;
 	atomic_store(&applied_rev, rev);
+	publish_endpoint();
 	report_skipped();
 	log_msg(LOG_LEVEL_DEBUG, "cluster: applied etcd revision %lld", (long long)rev);
 }
@@ -98,6 +114,7 @@ static int catch_up(bool *down)
 	}
 	atomic_store(&applied_rev, rev);
 	atomic_store(&connected, true);
+	publish_endpoint();
 	report_skipped();
 	log_msg(*down ? LOG_LEVEL_WARNING : LOG_LEVEL_DEBUG,
 		"cluster: caught up with etcd at %s, revision %lld", cluster_endpoint(follower.cl),
@@ -123,6 +140,7 @@ static void *follow_thread(void *arg)
 		if (follower.stop)
 			break;
 		atomic_store(&connected, false);
+		publish_endpoint();
 		if (err == -ESTALE)
 			log_msg(LOG_LEVEL_INFO, "cluster: %s: listing again", cluster_errmsg(follower.cl));
 		else
@@ -151,6 +169,7 @@ int follow_open(struct fs *fs, char *err, size_t len)
 	}
 	/* the views are checked against the store next: let it be current,
 	 * if etcd can be reached now */
+	publish_endpoint(); /* so that the status names one even while etcd is away */
 	if (catch_up(&down) == 0)
 		log_msg(LOG_LEVEL_INFO, "cluster: caught up with etcd at %s, revision %lld",
 			cluster_endpoint(follower.cl), (long long)follow_revision(NULL));

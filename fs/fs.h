@@ -225,10 +225,10 @@ void fs_tamper_event(struct fs *fs, const char *ns, const char *secret);
 int follow_open(struct fs *fs, char *err, size_t len);
 int follow_start(char *err, size_t len);
 void follow_stop(void);
-/* The etcd revision applied, whether the watch is up, and the endpoint
- * (NULL outside cluster mode). */
+/* The etcd revision applied, whether the watch is up, and the endpoint in
+ * use (false outside cluster mode). */
 int64_t follow_revision(bool *up);
-const char *follow_endpoint(void);
+bool follow_endpoint(char *out, size_t len);
 
 /* status.c: STATUS_DIR/<pid>.json for 'secretctl status' */
 #define STATUS_DIR "/run/secretfs/status"

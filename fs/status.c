@@ -53,7 +53,7 @@ static void sweep_dead(void)
 void status_write(const struct fs *fs, int64_t revision)
 {
 	static bool swept;
-	char path[256], tmp[300];
+	char path[256], tmp[300], endpoint[256];
 	json_t *mounts = json_array(), *doc;
 	int fd;
 
@@ -75,13 +75,12 @@ void status_write(const struct fs *fs, int64_t revision)
 			"started", (json_int_t)fs->started, "mounts", mounts);
 	if (!doc)
 		return;
-	if (follow_endpoint()) {
+	if (follow_endpoint(endpoint, sizeof(endpoint))) {
 		bool up;
 		int64_t rev = follow_revision(&up);
 
-		json_object_set_new(doc, "etcd", json_pack("{s:s, s:I, s:b}", "endpoint",
-							   follow_endpoint(), "revision",
-							   (json_int_t)rev, "watching", up));
+		json_object_set_new(doc, "etcd", json_pack("{s:s, s:I, s:b}", "endpoint", endpoint,
+							   "revision", (json_int_t)rev, "watching", up));
 	}
 	snprintf(path, sizeof(path), STATUS_DIR "/%d.json", (int)getpid());
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);

@@ -38,6 +38,18 @@ ctl() {
 	"$BIN/secretctl" -c "$T/secretfs.ini" "$@"
 }
 
+# stamp_views CONFIG: two views over default/s, in the plain and the
+# kubelet layout, for the torn-read tests (tests/tools/stamp.c writes s)
+stamp_views() {
+	cat >>"$1" <<INI
+[view plain]
+secret = default/s
+[view kube]
+secret = default/s
+layout = kubelet
+INI
+}
+
 # new_store: a config, a fresh store and key in $T
 new_store() {
 	cat >"$T/secretfs.ini" <<INI

@@ -580,13 +580,7 @@ test_cluster_records_that_break_the_rules_are_skipped() {
 test_cluster_no_torn_values_through_another_node() {
 	cluster_up a
 	node_init b
-	cat >>"$T/b/secretfs.ini" <<INI
-[view plain]
-secret = default/s
-[view kube]
-secret = default/s
-layout = kubelet
-INI
+	stamp_views "$T/b/secretfs.ini"
 	"$BIN/test/stamp" "$T/a/secretfs.ini" default s 1 big || fail "stamp failed"
 	mkdir -p "$T/b/views"
 	"$BIN/secretfs" -c "$T/b/secretfs.ini" -f --views "$T/b/views" 2>>"$T/b/fs.log" &

@@ -5,13 +5,7 @@
 # views over one secret: the plain layout and the kubelet layout
 stamp_store() {
 	new_store
-	cat >>"$T/secretfs.ini" <<INI
-[view plain]
-secret = default/s
-[view kube]
-secret = default/s
-layout = kubelet
-INI
+	stamp_views "$T/secretfs.ini"
 	"$BIN/test/stamp" "$T/secretfs.ini" default s 1 big || fail "stamp failed"
 }
 

@@ -112,16 +112,21 @@ done
 R[read_tmpfs_ns]=$(rl -n "$OPS" -C "$V/tmpfs/bench/db" password)
 R[read_tmpfs_3_ns]=$(rl -n "$OPS" -C "$V/tmpfs" bench/db/password)
 R[read_tmpfs_kubelet_ns]=$(rl -n "$OPS" -C "$V/tmpfs/bench/kdb" password)
+R[read_tmpfs_kubelet_3_ns]=$(rl -n "$OPS" -C "$V/tmpfs" bench/kdb/password)
 R[read_view_ns]=$(rl -n "$OPS" -C "$V/app/bench/db" password)
 R[read_view_3_ns]=$(rl -n "$OPS" -C "$V/app" bench/db/password)
 R[read_view_kubelet_ns]=$(rl -n "$OPS" -C "$V/kube/bench/db" password)
 R[read_view_kubelet_3_ns]=$(rl -n "$OPS" -C "$V/kube" bench/db/password)
+# the floor: one generation's file opened directly, without the symlinks
+R[read_tmpfs_gen_ns]=$(rl -n "$OPS" -C "$V/tmpfs/bench/kdb/..rev-1" password)
+R[read_view_gen_ns]=$(rl -n "$OPS" -C "$V/kube/bench/db/$(readlink "$V/kube/bench/db/..data")" password)
 R[read_view_audit_ns]=$(rl -n $((OPS / 5)) -C "$V/audited/bench/db" password)
 R[read_view_direct_ns]=$(rl -n $((OPS / 5)) -C "$V/direct/bench/db" password)
 R[read_per_caller_ns]=$(rl -n $((OPS / 2)) -C "$V/shared/bench/db" password)
 R[read_per_caller_3_ns]=$(rl -n $((OPS / 2)) -C "$V/shared" bench/db/password)
 R[read_tmpfs_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/tmpfs/bench/db" password)
 R[read_view_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/app/bench/db" password)
+R[read_tmpfs_kubelet_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/tmpfs/bench/kdb" password)
 R[read_view_kubelet_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/kube/bench/db" password)
 R[cat_tmpfs_us]=$(( $(median_us 5 cat_loop "$V/tmpfs/bench/db/password" 200) / 200 ))
 R[cat_view_us]=$(( $(median_us 5 cat_loop "$V/app/bench/db/password" 200) / 200 ))
@@ -262,21 +267,26 @@ python3 - "$RESULTS" <<PY
 import json, sys
 r = {$(for k in "${!R[@]}"; do printf '"%s": %s, ' "$k" "${R[$k]}"; done)}
 t, t3, tk = r["read_tmpfs_ns"], r["read_tmpfs_3_ns"], r["read_tmpfs_kubelet_ns"]
+tg = r["read_tmpfs_gen_ns"]
 rows = [
     ("tmpfs, key from its folder (baseline)", t, t),
     ("tmpfs, 3-level path", t3, t3),
     ("tmpfs, kubelet's symlinked shape", tk, tk),
+    ("tmpfs, kubelet's shape, 3-level path", r["read_tmpfs_kubelet_3_ns"], r["read_tmpfs_kubelet_3_ns"]),
+    ("tmpfs, kubelet's shape, ..rev-N/KEY directly", tg, tg),
     ("per-view mount, plain layout", r["read_view_ns"], t),
     ("per-view mount, plain, 3-level path", r["read_view_3_ns"], t3),
     ("per-view mount, kubelet layout", r["read_view_kubelet_ns"], tk),
-    ("per-view mount, kubelet layout, 3-level path", r["read_view_kubelet_3_ns"], tk),
+    ("per-view mount, kubelet layout, 3-level path", r["read_view_kubelet_3_ns"], r["read_tmpfs_kubelet_3_ns"]),
+    ("per-view kubelet, ..rev-N/KEY directly", r["read_view_gen_ns"], tg),
     ("per-view mount, audit = on", r["read_view_audit_ns"], t),
     ("per-view mount, direct_io = on", r["read_view_direct_ns"], t),
     ("per-caller shared mount (audits every open)", r["read_per_caller_ns"], t),
     ("per-caller shared mount, 3-level path", r["read_per_caller_3_ns"], t3),
     ("2 readers at once, tmpfs", r["read_tmpfs_2readers_ns"], r["read_tmpfs_2readers_ns"]),
     ("2 readers at once, per-view plain", r["read_view_2readers_ns"], r["read_tmpfs_2readers_ns"]),
-    ("2 readers at once, per-view kubelet", r["read_view_kubelet_2readers_ns"], r["read_tmpfs_2readers_ns"]),
+    ("2 readers at once, tmpfs, kubelet's shape", r["read_tmpfs_kubelet_2readers_ns"], r["read_tmpfs_kubelet_2readers_ns"]),
+    ("2 readers at once, per-view kubelet", r["read_view_kubelet_2readers_ns"], r["read_tmpfs_kubelet_2readers_ns"]),
 ]
 print()
 print("%-46s %10s %8s" % ("open + read + close of a 1 KiB secret", "us", "x tmpfs"))

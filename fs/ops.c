@@ -173,9 +173,31 @@ static void fill_attr(const struct mount *m, const struct req_view *rv,
  * The per-caller mount is mounted without default_permissions: the mode
  * bits a caller's view gives (owner, group or other, as the kernel would
  * check them) are checked here, at lookup (x on the folder), opendir (r)
- * and open (r).  uid 0 passes, as root with CAP_DAC_OVERRIDE would.
- * Supplementary groups are not considered.
+ * and open (r).  uid 0 passes, as root with CAP_DAC_OVERRIDE would.  The
+ * group class counts the caller's supplementary groups too (Kubernetes'
+ * fsGroup is one), read from /proc only when the answer depends on them.
  */
+static bool in_groups(fuse_req_t req, gid_t gid)
+{
+	gid_t few[32], *list = few;
+	int n = fuse_req_getgroups(req, 32, few);
+	bool found = false;
+
+	if (n > 32) { /* fuse_req_getgroups() said how many there are */
+		int max = n;
+
+		list = calloc((size_t)max, sizeof(*list));
+		n = list ? fuse_req_getgroups(req, max, list) : -ENOMEM;
+		if (n > max)
+			n = max;
+	}
+	for (int i = 0; i < n && !found; i++)
+		found = list[i] == gid;
+	if (list != few)
+		free(list);
+	return found; /* none readable: the "other" class, as for a stranger */
+}
+
 static bool may(fuse_req_t req, const struct mount *m, const struct req_view *rv,
 		mode_t mode, unsigned want)
 {
@@ -186,7 +208,12 @@ static bool may(fuse_req_t req, const struct mount *m, const struct req_view *rv
 
 	if (!m->per_caller || ctx->uid == 0)
 		return true;
-	bits = ctx->uid == uid ? mode >> 6 : ctx->gid == gid ? mode >> 3 : mode;
+	if (ctx->uid == uid)
+		bits = mode >> 6;
+	else if (ctx->gid == gid || ((((mode >> 3) ^ mode) & want) && in_groups(req, gid)))
+		bits = mode >> 3;
+	else
+		bits = mode;
 	return (bits & want) == want;
 }
 

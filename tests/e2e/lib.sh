@@ -137,16 +137,18 @@ make_rootfs() {
 	echo "root:x:0:" >"$dir/etc/group"
 }
 
-# container NAME [--user UID] [--mount HOST:DEST]... [--annotation K=V]...
+# container NAME [--user UID] [--groups GID,...] [--mount HOST:DEST]...
+#           [--annotation K=V]...
 #           [--hook STAGE=PATH ARGS...] -- COMMAND...
 # Runs COMMAND in a runc container in cgroup /secretfs-test/NAME-$$ and
 # prints its output; returns its exit status.
 container() {
-	local name=$1 user=0 mounts=() annotations=() hooks=()
+	local name=$1 user=0 groups="" mounts=() annotations=() hooks=()
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--user) user=$2; shift 2 ;;
+		--groups) groups=$2; shift 2 ;;
 		--mount) mounts+=("$2"); shift 2 ;;
 		--annotation) annotations+=("$2"); shift 2 ;;
 		--hook) hooks+=("$2"); shift 2 ;;
@@ -158,12 +160,12 @@ container() {
 	local bundle=$T/bundles/$name id=secretfs-test-$name-$$
 	mkdir -p "$bundle"
 	# hooks run with the test's environment; pass what they need
-	python3 - "$bundle" "$T/rootfs" "$user" "$name-$$" "${#mounts[@]}" "${mounts[@]}" \
+	python3 - "$bundle" "$T/rootfs" "$user" "$groups" "$name-$$" "${#mounts[@]}" "${mounts[@]}" \
 		"${#annotations[@]}" "${annotations[@]}" "${#hooks[@]}" "${hooks[@]}" "$@" <<'PY'
 import json, sys
 a = sys.argv[1:]
-bundle, rootfs, user, cg = a[0], a[1], int(a[2]), a[3]
-a = a[4:]
+bundle, rootfs, user, groups, cg = a[0], a[1], int(a[2]), a[3], a[4]
+a = a[5:]
 n = int(a[0]); mounts = a[1:1 + n]; a = a[1 + n:]
 n = int(a[0]); annotations = a[1:1 + n]; a = a[1 + n:]
 n = int(a[0]); hooks = a[1:1 + n]; args = a[1 + n:]
@@ -193,6 +195,8 @@ for m in mounts:
     src, dst = m.split(":", 1)
     cfg["mounts"].append({"destination": dst, "type": "bind", "source": src,
                           "options": ["rbind", "ro"]})
+if groups:
+    cfg["process"]["user"]["additionalGids"] = [int(g) for g in groups.split(",")]
 if annotations:
     cfg["annotations"] = dict(x.split("=", 1) for x in annotations)
 for h in hooks:

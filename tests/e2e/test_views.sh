@@ -362,4 +362,17 @@ test_per_caller_checks_modes_itself() {
 	out=$(container signer --user 2000 --mount "$M:/run/secrets" -- ls /run/secrets/shop 2>&1) &&
 		fail "uid 2000 listed a 0550 folder of uid 1000"
 	expect_contains "uid 2000 folder" "$out" "Permission denied"
+	# a supplementary group counts, as with the kernel's checks (fsGroup)
+	out=$(container signer --user 2000 --groups 3000,1000 --mount "$M:/run/secrets" -- \
+		cat /run/secrets/shop/hmac/key | od -An -tx1) ||
+		fail "uid 2000 in supplementary group 1000 could not read a 0440 file of gid 1000"
+	expect_eq "read through a supplementary group" "$(od -An -tx1 <"$T/hmac.bin")" "$out"
+	out=$(container signer --user 2000 --groups 3000 --mount "$M:/run/secrets" -- \
+		cat /run/secrets/shop/hmac/key 2>&1) && fail "uid 2000 in groups 2000,3000 read a 0440 file of gid 1000"
+	expect_contains "other groups" "$out" "Permission denied"
+	# the per-view mount (the kernel checks) agrees
+	mount_views
+	cleanup_extra() { cleanup_views; }
+	container signer --user 2000 --groups 1000 --mount "$T/views/signer:/run/secrets" -- \
+		cat /run/secrets/shop/hmac/key >/dev/null || fail "per-view: supplementary group refused"
 }

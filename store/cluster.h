@@ -86,6 +86,12 @@ int cluster_sync(struct cluster *c, struct store *st, int64_t *rev);
 int cluster_follow(struct cluster *c, struct store *st, volatile int *stop,
 		   void (*applied)(void *ctx, int64_t rev), void *ctx);
 
+/* Apply one line of a watch's stream ({"result": ...}) as cluster_follow()
+ * applies each: all of it in one transaction, or none.  For tests and
+ * fuzzing: nothing is asked of etcd. */
+int cluster_apply_response(struct cluster *c, struct store *st, const char *text,
+			   size_t len);
+
 /* How many records this handle has skipped because they break the rules
  * (names, sealed values, labels, format), and *why the last one was. */
 unsigned long cluster_skipped(const struct cluster *c, const char **why);

@@ -1036,6 +1036,19 @@ int cluster_follow(struct cluster *c, struct store *st, volatile int *stop,
 	return err;
 }
 
+int cluster_apply_response(struct cluster *c, struct store *st, const char *text, size_t len)
+{
+	struct follow f = { c, st, NULL, NULL };
+	json_t *o = json_loadb(text, len, 0, NULL);
+	json_t *result = json_object_get(o, "result");
+	int err;
+
+	err = json_is_object(result) ? on_watch(&f, result) :
+	      cfail(c, -EPROTO, "not a watch response");
+	json_decref(o);
+	return err;
+}
+
 /* --- writes --------------------------------------------------------------- */
 
 /*

@@ -111,6 +111,23 @@ unmount_fs() {
 	return 0
 }
 
+# track PID COMMAND: a background server the test started (etcd), killed
+# when the test ends whatever happened, after its own cleanup had its chance
+track() {
+	echo "$1 $2" >>"$T/tracked"
+}
+
+kill_tracked() {
+	local pid comm
+	[ -f "$T/tracked" ] || return 0
+	while read -r pid comm; do
+		# only if that pid is still the process we started
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] &&
+			kill -9 "$pid" 2>/dev/null
+	done <"$T/tracked"
+	return 0
+}
+
 # eventually SECONDS 'SHELL CONDITION': re-evaluate until it holds
 eventually() {
 	local limit=$1 i

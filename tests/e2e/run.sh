@@ -33,7 +33,12 @@ for file in "$here"/test_*.sh; do
 			export T
 			source "$here/lib.sh"
 			source "$file"
-			trap 'cleanup_extra >/dev/null 2>&1 || true; unmount_fs' EXIT
+			# the test's own cleanup runs apart, so that a failure in it
+			# (a sanitizer report from a node) still fails the test but
+			# never leaves mounts or servers behind
+			trap 'cleaned=0; (cleanup_extra) >/dev/null 2>"$T/cleanup.err" || cleaned=$?
+			      kill_tracked; unmount_fs
+			      [ $cleaned = 0 ] || { grep "FAIL" "$T/cleanup.err" >&2; exit 1; }' EXIT
 			trap 'echo "    FAIL: a command failed (status $?): $BASH_COMMAND" >&2' ERR
 			cleanup_extra() { :; }
 			"$t"

@@ -22,6 +22,7 @@ etcd_member() {
 		--initial-cluster-state new --initial-cluster-token "secretfs-test-$$" \
 		>>"$T/etcd/m$i.log" 2>&1 &
 	echo $! >"$T/etcd/m$i.pid"
+	track $! etcd
 }
 
 etcd_healthy() {
@@ -491,6 +492,7 @@ test_cluster_tls_and_password_authentication() {
 		--key-file "$pki/server.key" --client-cert-auth --trusted-ca-file "$pki/ca.pem" \
 		>"$T/etcd/tls.log" 2>&1 &
 	echo $! >"$T/etcd/m1.pid"
+	track $! etcd
 	cleanup_extra() {
 		[ -d "$T/a" ] && node_unmount a
 		etcd_stop 1

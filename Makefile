@@ -14,11 +14,17 @@ SYSCONFDIR ?= /etc
 CC      ?= cc
 VERSION := 0.1.0
 
-# SAN=1 builds everything with AddressSanitizer and UBSan into its own tree.
+# SAN=1 builds everything with AddressSanitizer and UBSan into its own tree;
+# SAN=thread with ThreadSanitizer (data races between the daemon's threads).
 ifeq ($(SAN),1)
 BUILD   ?= build/asan
 BIN     ?= bin/asan
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1
+else ifeq ($(SAN),thread)
+BUILD   ?= build/tsan
+BIN     ?= bin/tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 OPT     := -O1
 else
 BUILD   ?= build/release

@@ -29,7 +29,7 @@ struct follower {
 	struct fs *fs;
 	struct store *st;       /* its own read-write handle */
 	struct cluster *cl;
-	volatile int stop;
+	atomic_int stop;
 	pthread_t thread;
 	bool running;
 };

@@ -119,7 +119,8 @@ struct mount {
 	bool kernel_only;
 	bool direct_io;           /* plaintext never enters the page cache */
 	pthread_t thread;         /* runs this session's loop */
-	bool running;
+	bool running;             /* thread to join (the main thread's) */
+	bool alive;               /* thread not yet returned (loops_lock) */
 	int loop_result;
 };
 

@@ -382,6 +382,10 @@ out:
 	return ret;
 }
 
+/* Guards each mount's alive: the signal thread wakes a loop thread only
+ * while it has not returned, so never one already joined. */
+static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void *loop_thread(void *arg)
 {
 	struct mount *m = arg;
@@ -389,12 +393,15 @@ static void *loop_thread(void *arg)
 
 	if (!loop) {
 		m->loop_result = -ENOMEM;
-		return NULL;
+	} else {
+		fuse_loop_cfg_set_max_threads(loop, 16);
+		fuse_loop_cfg_set_idle_threads(loop, 4);
+		m->loop_result = fuse_session_loop_mt(m->se, loop);
+		fuse_loop_cfg_destroy(loop);
 	}
-	fuse_loop_cfg_set_max_threads(loop, 16);
-	fuse_loop_cfg_set_idle_threads(loop, 4);
-	m->loop_result = fuse_session_loop_mt(m->se, loop);
-	fuse_loop_cfg_destroy(loop);
+	pthread_mutex_lock(&loops_lock);
+	m->alive = false;
+	pthread_mutex_unlock(&loops_lock);
 	return NULL;
 }
 
@@ -412,11 +419,13 @@ static void *signal_thread(void *arg)
 	if (sigwait(&set, &sig) != 0)
 		return NULL;
 	log_msg(LOG_LEVEL_INFO, "stopping on signal %d", sig);
+	pthread_mutex_lock(&loops_lock);
 	for (size_t i = 0; i < fs->nmounts; i++) {
 		fuse_session_exit(fs->mounts[i].se);
-		if (fs->mounts[i].running)
+		if (fs->mounts[i].alive)
 			pthread_kill(fs->mounts[i].thread, SIGUSR1);
 	}
+	pthread_mutex_unlock(&loops_lock);
 	return NULL;
 }
 
@@ -457,9 +466,10 @@ static int serve(struct fs *fs)
 	for (size_t i = 0; i < fs->nmounts; i++) {
 		struct mount *m = &fs->mounts[i];
 
-		if (pthread_create(&m->thread, NULL, loop_thread, m) == 0)
-			m->running = true;
-		else
+		pthread_mutex_lock(&loops_lock);
+		m->running = m->alive = pthread_create(&m->thread, NULL, loop_thread, m) == 0;
+		pthread_mutex_unlock(&loops_lock);
+		if (!m->running)
 			ret = -1;
 	}
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);

@@ -34,6 +34,7 @@
 #ifndef SECRETFS_CLUSTER_H
 #define SECRETFS_CLUSTER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -83,7 +84,7 @@ int cluster_sync(struct cluster *c, struct store *st, int64_t *rev);
  * has compacted past st's revision (cluster_sync() again), another error
  * when the endpoint failed or lost its leader.
  */
-int cluster_follow(struct cluster *c, struct store *st, volatile int *stop,
+int cluster_follow(struct cluster *c, struct store *st, const atomic_int *stop,
 		   void (*applied)(void *ctx, int64_t rev), void *ctx);
 
 /* Apply one line of a watch's stream ({"result": ...}) as cluster_follow()

@@ -548,7 +548,7 @@ struct stream {
 	struct buf line;
 	int (*fn)(void *ctx, json_t *result);
 	void *ctx;
-	volatile int *stop;
+	const atomic_int *stop;
 	int ret;          /* fn's nonzero answer, or an error */
 	bool got_result;
 	const char *endpoint;
@@ -611,7 +611,7 @@ static int stream_progress(void *user, curl_off_t a, curl_off_t b, curl_off_t c,
 
 int etcd_watch(struct etcd *e, json_t *create_request,
 	       int (*fn)(void *ctx, json_t *result), void *ctx,
-	       volatile int *stop, char *err)
+	       const atomic_int *stop, char *err)
 {
 	json_t *body = json_pack("{s:O}", "create_request", create_request);
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;

@@ -39,7 +39,7 @@ int etcd_call(struct etcd *e, const char *path, json_t *body, json_t **resp,
  */
 int etcd_watch(struct etcd *e, json_t *create_request,
 	       int (*fn)(void *ctx, json_t *result), void *ctx,
-	       volatile int *stop, char *err);
+	       const atomic_int *stop, char *err);
 
 /* Free what json_dumps() returned (jansson's allocator may be the
  * program's own). */

@@ -1010,7 +1010,7 @@ failed:
 	return sfail(c, st, err);
 }
 
-int cluster_follow(struct cluster *c, struct store *st, volatile int *stop,
+int cluster_follow(struct cluster *c, struct store *st, const atomic_int *stop,
 		   void (*applied)(void *ctx, int64_t rev), void *ctx)
 {
 	struct follow f = { c, st, applied, ctx };

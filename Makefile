@@ -136,13 +136,20 @@ unit: $(UNIT_BINS)
 e2e: all $(TEST_TOOLS)
 	@BIN=$(abspath $(BIN)) tests/e2e/run.sh
 
-# every test twice: the release build, then an ASan+UBSan build; then a
-# short fuzzing pass
+# the suites that exercise the daemon's threads (run with SAN=thread)
+e2e-threads: all $(TEST_TOOLS)
+	@BIN=$(abspath $(BIN)) tests/e2e/run.sh test_updates: test_views: test_mount: test_cluster:
+
+# every test twice: the release build, then an ASan+UBSan build; the suites
+# that drive the daemon's threads (watcher, cluster follower, FUSE loops,
+# signals) once more under ThreadSanitizer; then a short fuzzing pass
 check: deps
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory e2e
 	@echo "== the same tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 	@$(MAKE) --no-print-directory SAN=1 all unit e2e
+	@echo "== the daemon's suites under ThreadSanitizer"
+	@$(MAKE) --no-print-directory SAN=thread e2e-threads
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=4
 
 # benchmarks: figures and same-run ratios, written to tests/bench/results.json
@@ -236,6 +243,6 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run unit e2e check check-asan bench fuzz install uninstall clean
+.PHONY: all deps run unit e2e e2e-threads check check-asan bench fuzz install uninstall clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

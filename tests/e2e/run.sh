@@ -3,12 +3,25 @@
 # test_*), each in a subshell with its own temporary folder; print one line
 # per test and "N passed, N failed" at the end; exit 1 if any failed.
 #
+#   run.sh [FILTER...]   only the tests whose "file:test" name contains one
+#                        of the FILTERs
+#
 # The tests mount real FUSE filesystems: they need root and /dev/fuse, and
 # fail loudly rather than skip when those are missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 export BIN=${BIN:-$here/../../bin}
-filter=${1:-}
+filters=("$@")
+
+# selected NAME: no filter given, or NAME contains one
+selected() {
+	local f
+	[ ${#filters[@]} = 0 ] && return 0
+	for f in "${filters[@]}"; do
+		[[ "$1" == *"$f"* ]] && return 0
+	done
+	return 1
+}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "e2e: these tests mount FUSE filesystems and run containers: run them as root" >&2
@@ -25,7 +38,7 @@ failed=0
 failures=()
 for file in "$here"/test_*.sh; do
 	for t in $(bash -c "source '$here/lib.sh'; source '$file'; declare -F" | awk '{print $3}' | grep '^test_'); do
-		[ -n "$filter" ] && [[ "$(basename "$file" .sh):$t" != *"$filter"* ]] && continue
+		selected "$(basename "$file" .sh):$t" || continue
 		T=$(mktemp -d /tmp/secretfs-e2e.XXXXXX)
 		start=${EPOCHREALTIME/./}
 		(

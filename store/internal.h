@@ -92,6 +92,9 @@ int64_t db_now(void);
 /* types.c: the number of rule violations of s's type (0: valid), listed
  * in buf as Kubernetes prints them, comma-separated */
 int types_validate(const struct store_secret *s, char *buf, size_t len);
+/* s's labels and annotations against Kubernetes' rules: -EINVAL, and the
+ * handle's message says why. */
+int secret_pairs_validate(struct store *st, const struct store_secret *s);
 int types_parse_rfc3339(const char *v, size_t n, int64_t *t);
 
 /* secret.c: one-off statements inside the caller's transaction, failures

@@ -451,6 +451,27 @@ static bool pairs_ok(json_t *o)
 	return true;
 }
 
+/* Do a record's labels or annotations break Kubernetes' rules?  (The
+ * store's message then says which.)  Both are objects of strings. */
+static bool pairs_invalid(struct store *st, const char *ns, const char *name, json_t *rec)
+{
+	struct store_secret *s = store_secret_new(ns, name, "");
+	bool bad = !s;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(json_object_get(rec, "labels"), k, v)
+		bad |= s && store_secret_set_label(s, k, json_string_value(v)) != 0;
+	json_object_foreach(json_object_get(rec, "annotations"), k, v)
+		bad |= s && store_secret_set_annotation(s, k, json_string_value(v)) != 0;
+	if (!bad)
+		bad = secret_pairs_validate(st, s) != 0;
+	else
+		db_errorf(st, -ENOMEM, "out of memory");
+	store_secret_free(s);
+	return bad;
+}
+
 /* Check what a record says before any of it is written: -EPROTO if it
  * breaks a rule. */
 static int record_check(struct store *st, const char *ns, const char *name, json_t *rec)
@@ -471,6 +492,9 @@ static int record_check(struct store *st, const char *ns, const char *name, json
 	    !pairs_ok(json_object_get(rec, "annotations")))
 		return db_errorf(st, -EPROTO, "etcd record for secret \"%s\" in namespace \"%s\" is malformed",
 				 name, ns);
+	if (pairs_invalid(st, ns, name, rec))
+		return db_errorf(st, -EPROTO, "etcd record for secret \"%s\" in namespace \"%s\": %s",
+				 name, ns, store_errmsg(st));
 	json_object_foreach(json_object_get(rec, "data"), k, v) {
 		unsigned char *blob = NULL;
 		size_t n = 0;

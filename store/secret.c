@@ -366,6 +366,74 @@ int store_ns_each(struct store *st, store_each_fn fn, void *ctx)
 
 /* --- validation of a whole secret ------------------------------------- */
 
+/* s between double quotes for a message, as Go's %q would show it: control
+ * characters escaped, cut short past 80 bytes. */
+static const char *quoted(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	out[o++] = '"';
+	for (; *s && o + 8 < len && o < 84; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	if (*s)
+		o += (size_t)snprintf(out + o, len - o, "...");
+	snprintf(out + o, len - o, "\"");
+	return out;
+}
+
+/* Labels and annotations, as the API server checks an object's metadata. */
+int secret_pairs_validate(struct store *st, const struct store_secret *s)
+{
+	char why[STORE_ERRMSG_MAX], q[96];
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < s->nlabels; i++) {
+		const struct store_pair *p = &s->labels[i];
+
+		if (store_check_label_key(p->key, why))
+			return db_errorf(st, -EINVAL,
+					 "Secret \"%s\" is invalid: metadata.labels: Invalid value: %s: %s",
+					 s->name, quoted(q, sizeof(q), p->key), why);
+		if (store_check_label_value(p->value, why))
+			return db_errorf(st, -EINVAL,
+					 "Secret \"%s\" is invalid: metadata.labels: Invalid value: %s: %s",
+					 s->name, quoted(q, sizeof(q), p->value), why);
+	}
+	for (size_t i = 0; i < s->nannotations; i++) {
+		const struct store_pair *p = &s->annotations[i];
+		char lower[STORE_MAX_NAME + STORE_MAX_LABEL + 8];
+		size_t n = strlen(p->key);
+
+		/* Kubernetes checks the key lower-cased: the prefix may have
+		 * capitals in an annotation */
+		if (n >= sizeof(lower)) {
+			snprintf(why, sizeof(why), "name part must be no more than 63 characters");
+		} else {
+			for (size_t k = 0; k <= n; k++)
+				lower[k] = (p->key[k] >= 'A' && p->key[k] <= 'Z') ?
+						   (char)(p->key[k] - 'A' + 'a') : p->key[k];
+		}
+		if (n >= sizeof(lower) || store_check_label_key(lower, why))
+			return db_errorf(st, -EINVAL,
+					 "Secret \"%s\" is invalid: metadata.annotations: Invalid value: %s: %s",
+					 s->name, quoted(q, sizeof(q), p->key), why);
+		total += n + strlen(p->value);
+	}
+	if (total > STORE_MAX_ANNOTATIONS)
+		return db_errorf(st, -EINVAL,
+				 "Secret \"%s\" is invalid: metadata.annotations: Too long: must have at most %d bytes",
+				 s->name, STORE_MAX_ANNOTATIONS);
+	return 0;
+}
+
 static int secret_validate(struct store *st, const struct store_secret *s)
 {
 	char why[STORE_ERRMSG_MAX];
@@ -394,6 +462,8 @@ static int secret_validate(struct store *st, const struct store_secret *s)
 				 "secret \"%s\" in namespace \"%s\": data: Too long: must have at most %d bytes (has %llu)",
 				 s->name, s->namespace, STORE_MAX_DATA_BYTES,
 				 (unsigned long long)total);
+	if (secret_pairs_validate(st, s))
+		return -EINVAL;
 	{
 		char errs[STORE_ERRMSG_MAX - 64];
 		int n = types_validate(s, errs, sizeof(errs));

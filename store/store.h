@@ -33,6 +33,8 @@
 #define STORE_MAX_NAMESPACE    63      /* DNS-1123 label */
 #define STORE_MAX_NAME         253     /* DNS-1123 subdomain */
 #define STORE_MAX_KEY          253     /* config-map key */
+#define STORE_MAX_LABEL        63      /* a label's value, a qualified name's NAME */
+#define STORE_MAX_ANNOTATIONS  262144  /* all of one object's annotations, keys too */
 #define STORE_ERRMSG_MAX       512
 #define STORE_DEFAULT_NAMESPACE "default"
 #define STORE_TYPE_OPAQUE      "Opaque"
@@ -201,6 +203,9 @@ void store_uuid(const struct store *st, char out[37]);
 int store_check_namespace(const char *ns, char *why);
 int store_check_name(const char *name, char *why);
 int store_check_key(const char *key, char *why);
+/* A label's or an annotation's key (a qualified name), a label's value. */
+int store_check_label_key(const char *key, char *why);
+int store_check_label_value(const char *value, char *why);
 
 /* --- namespaces ------------------------------------------------------ */
 

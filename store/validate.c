@@ -5,6 +5,10 @@
  *   namespace  DNS-1123 label      [a-z0-9]([-a-z0-9]*[a-z0-9])?        <= 63
  *   name       DNS-1123 subdomain  labels of that shape joined by '.'   <= 253
  *   key        config-map key      [-._a-zA-Z0-9]+, not '.', '..' or '..*' <= 253
+ *   label key  qualified name      [PREFIX/]NAME: PREFIX a DNS-1123 subdomain
+ *              (also annotation    <= 253, NAME ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]
+ *              keys)               <= 63
+ *   label value                    empty, or shaped as NAME above      <= 63
  *
  * The reasons are Kubernetes' own wording, so that an operator who knows the
  * API server's errors recognises ours.
@@ -99,5 +103,72 @@ int store_check_key(const char *key, char *why)
 		return fail(why, "must not be '..'");
 	if (strncmp(key, "..", 2) == 0)
 		return fail(why, "must not start with '..'");
+	return 0;
+}
+
+/* Qualified names' NAME part (and label values): alphanumeric at both
+ * ends, '-', '_' and '.' between. */
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool qualified_ok(const char *s, size_t n)
+{
+	if (n == 0 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
+		return false;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return false;
+	return true;
+}
+
+#define QUALIFIED_MSG "must consist of alphanumeric characters, '-', '_' or '.', and must start " \
+	"and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', " \
+	"regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+
+int store_check_label_key(const char *key, char *why)
+{
+	const char *slash = strchr(key, '/'), *name = slash ? slash + 1 : key;
+	size_t n = strlen(name);
+
+	if (slash && strchr(name, '/'))
+		return fail(why, "a qualified name " QUALIFIED_MSG
+			    " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
+	if (slash) {
+		char prefix[STORE_MAX_NAME + 2], pwhy[STORE_ERRMSG_MAX];
+		size_t plen = (size_t)(slash - key);
+
+		if (plen == 0)
+			return fail(why, "prefix part must be non-empty");
+		if (plen > STORE_MAX_NAME)
+			return fail(why, "prefix part must be no more than 253 characters");
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)plen, key);
+		if (store_check_name(prefix, pwhy)) {
+			snprintf(why, STORE_ERRMSG_MAX, "prefix part %s", pwhy);
+			return -EINVAL;
+		}
+	}
+	if (n == 0)
+		return fail(why, "name part must be non-empty");
+	if (n > STORE_MAX_LABEL)
+		return fail(why, "name part must be no more than 63 characters");
+	if (!qualified_ok(name, n))
+		return fail(why, "name part " QUALIFIED_MSG);
+	return 0;
+}
+
+int store_check_label_value(const char *value, char *why)
+{
+	size_t n = strlen(value);
+
+	if (n > STORE_MAX_LABEL)
+		return fail(why, "must be no more than 63 characters");
+	if (n && !qualified_ok(value, n))
+		return fail(why,
+			    "a valid label must be an empty string or consist of alphanumeric characters, "
+			    "'-', '_' or '.', and must start and end with an alphanumeric character "
+			    "(e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is "
+			    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')");
 	return 0;
 }

@@ -105,6 +105,20 @@ test_manifest_errors_change_nothing() {
 		'data: {tls.crt: Q0VSVA==}'
 	bad "bad key" 'key "a/b": must consist of alphanumeric characters' \
 		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'stringData: {a/b: v}'
+	bad "label key" 'Secret "x" is invalid: metadata.labels: Invalid value: "bad key": name part must consist of alphanumeric characters' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {bad key: v}}'
+	bad "label value" 'metadata.labels: Invalid value: "v!": a valid label must be an empty string' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {app: "v!"}}'
+	bad "label value length" 'metadata.labels: Invalid value: "'"$(printf 'v%.0s' $(seq 64))"'": must be no more than 63 characters' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {app: '"$(printf 'v%.0s' $(seq 64))"'}}'
+	bad "label prefix" 'metadata.labels: Invalid value: "Example.com/app": prefix part a lowercase RFC 1123 subdomain' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {Example.com/app: v}}'
+	bad "annotation key" 'metadata.annotations: Invalid value: "a/b/c": a qualified name must consist' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, annotations: {a/b/c: v}}'
+	printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n  annotations:\n    big: "%s"\n' \
+		"$(head -c 262142 /dev/zero | tr '\0' a)" >"$T/big.yaml"
+	expect_errno "annotations size" 'metadata.annotations: Too long: must have at most 262144 bytes' \
+		ctl apply -f "$T/big.yaml"
 	bad "YAML syntax" 'bad.yaml: line' \
 		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x' 'data: ]'
 	bad "self alias" 'refers to itself' \

@@ -4,7 +4,7 @@
  * so besides never crashing:
  *   - a response that fails leaves the store exactly as it was (its
  *     revision and its etcd revision);
- *   - whatever was applied obeys the Kubernetes naming rules.
+ *   - whatever was applied obeys the Kubernetes naming rules, labels too.
  * The store is made afresh every few thousand inputs, so it stays small. */
 #include <stdint.h>
 #include <stdio.h>
@@ -100,10 +100,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		die("a failed response changed the store", cluster_errmsg(cl));
 	if (store_secret_list(st, NULL, &v, &n))
 		die("list", store_errmsg(st));
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (store_check_namespace(v[i]->namespace, why) ||
 		    store_check_name(v[i]->name, why))
 			die("a name Kubernetes refuses was applied", why);
+		for (size_t l = 0; l < v[i]->nlabels; l++)
+			if (store_check_label_key(v[i]->labels[l].key, why) ||
+			    store_check_label_value(v[i]->labels[l].value, why))
+				die("a label Kubernetes refuses was applied", why);
+	}
 	store_secret_list_free(v, n);
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
- * test_validate.c - names and keys against the Kubernetes rules, with the
- * boundary lengths on both sides.
+ * test_validate.c - names, keys, label keys and values against the Kubernetes
+ * rules, with the boundary lengths on both sides.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -99,6 +99,43 @@ static void test_key(void **state)
 	check_table(store_check_key, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
+static void test_label_key(void **state)
+{
+	char max_prefix[320], over_prefix[320];
+
+	snprintf(max_prefix, sizeof(max_prefix), "%s.%s.%s.%s/x", rep('a', 63), rep('b', 63),
+		 rep('c', 63), rep('d', 61));
+	snprintf(over_prefix, sizeof(over_prefix), "%s.%s.%s.%s/x", rep('a', 63), rep('b', 63),
+		 rep('c', 63), rep('d', 62));
+	const struct row rows[] = {
+		{ "app", true }, { "App.Name_1-x", true }, { "a", true }, { "0", true },
+		{ "example.com/app", true }, { "app.kubernetes.io/name", true },
+		{ rep('n', 63), true }, { rep('n', 64), false }, { max_prefix, true },
+		{ over_prefix, false },
+		{ "", false }, { "/", false }, { "/app", false }, { "app/", false },
+		{ "a/b/c", false }, { "Example.com/app", false }, { "-app", false },
+		{ "app_", false }, { "a b", false }, { "a:b", false }, { "é", false },
+		{ "a\nb", false }, { "exa_mple.com/app", false },
+	};
+
+	(void)state;
+	assert_int_equal(strlen(max_prefix), 255);
+	check_table(store_check_label_key, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void test_label_value(void **state)
+{
+	const struct row rows[] = {
+		{ "", true }, { "web", true }, { "V1.2_3-rc", true }, { "0", true },
+		{ rep('v', 63), true }, { rep('v', 64), false },
+		{ "-web", false }, { "web.", false }, { "a b", false }, { "a/b", false },
+		{ "é", false }, { "a\tb", false },
+	};
+
+	(void)state;
+	check_table(store_check_label_value, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
 static void test_messages(void **state)
 {
 	char why[STORE_ERRMSG_MAX];
@@ -114,6 +151,25 @@ static void test_messages(void **state)
 	assert_string_equal(why, "must be no more than 253 characters");
 	store_check_name("Db", why);
 	assert_non_null(strstr(why, "RFC 1123 subdomain"));
+	/* the API server's wording, part by part */
+	store_check_label_key("/x", why);
+	assert_string_equal(why, "prefix part must be non-empty");
+	store_check_label_key("x/", why);
+	assert_string_equal(why, "name part must be non-empty");
+	store_check_label_key(rep('n', 64), why);
+	assert_string_equal(why, "name part must be no more than 63 characters");
+	store_check_label_key("bad key", why);
+	assert_string_equal(why, "name part must consist of alphanumeric characters, '-', '_' or '.', "
+			    "and must start and end with an alphanumeric character (e.g. 'MyName',  "
+			    "or 'my.name',  or '123-abc', regex used for validation is "
+			    "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')");
+	store_check_label_key("A.b/x", why);
+	assert_non_null(strstr(why, "prefix part a lowercase RFC 1123 subdomain"));
+	store_check_label_value("bad value", why);
+	assert_string_equal(why, "a valid label must be an empty string or consist of alphanumeric "
+			    "characters, '-', '_' or '.', and must start and end with an alphanumeric "
+			    "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
+			    "validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')");
 }
 
 int main(void)
@@ -122,6 +178,8 @@ int main(void)
 		cmocka_unit_test(test_namespace),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_key),
+		cmocka_unit_test(test_label_key),
+		cmocka_unit_test(test_label_value),
 		cmocka_unit_test(test_messages),
 	};
 

@@ -141,10 +141,35 @@ static int pairs_set(struct store_pair **v, size_t *n, const char *key,
 	return 0;
 }
 
+/* Drop key from v; false if it was not there. */
+static bool pairs_remove(struct store_pair *v, size_t *n, const char *key)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp(v[i].key, key) == 0) {
+			free(v[i].key);
+			free(v[i].value);
+			memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
+			(*n)--;
+			return true;
+		}
+	}
+	return false;
+}
+
 int store_secret_set_label(struct store_secret *s, const char *key,
 			   const char *value)
 {
 	return pairs_set(&s->labels, &s->nlabels, key, value);
+}
+
+bool store_secret_remove_label(struct store_secret *s, const char *key)
+{
+	return pairs_remove(s->labels, &s->nlabels, key);
+}
+
+bool store_secret_remove_annotation(struct store_secret *s, const char *key)
+{
+	return pairs_remove(s->annotations, &s->nannotations, key);
 }
 
 int store_secret_set_annotation(struct store_secret *s, const char *key,

@@ -235,6 +235,9 @@ int store_secret_set_label(struct store_secret *s, const char *key,
 			   const char *value);
 int store_secret_set_annotation(struct store_secret *s, const char *key,
 				const char *value);
+/* Remove one; false if s had none by that key. */
+bool store_secret_remove_label(struct store_secret *s, const char *key);
+bool store_secret_remove_annotation(struct store_secret *s, const char *key);
 
 /*
  * Write a secret, validating it first as the Kubernetes API server does:

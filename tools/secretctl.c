@@ -13,6 +13,7 @@
  * Every failure prints "error: ..." naming the object and the reason, exits
  * 1, and leaves the store as it was (each write is one transaction).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <getopt.h>
@@ -59,7 +60,13 @@ enum {
 	F_PREFIX = 1 << 14,
 	F_SELECTOR = 1 << 15,
 	F_REKEY = 1 << 16,
-	F_LAST = F_REKEY,
+	F_OVERWRITE = 1 << 17,
+	F_LIST = 1 << 18,
+	F_ALL = 1 << 19,
+	F_RESOURCE_VERSION = 1 << 20,
+	F_SHOW_LABELS = 1 << 21,
+	F_LABEL_COLUMNS = 1 << 22,
+	F_LAST = F_LABEL_COLUMNS,
 };
 
 struct ctx {
@@ -78,6 +85,10 @@ struct ctx {
 	const char *selector;
 	int passphrase_fd, new_passphrase_fd;
 	bool to_passphrase;
+	bool overwrite, list, all, show_labels;
+	const char **label_cols; /* -L, each maybe comma-separated */
+	size_t nlabel_cols;
+	const char *resource_version;
 	char *passphrase;
 	const char **literals, **files, **env_files, **manifests;
 	size_t nliterals, nfiles, nenv_files, nmanifests;
@@ -734,6 +745,80 @@ static int load_secrets_all(struct ctx *c, struct store_secret ***out, size_t *n
 	return 0;
 }
 
+/* label and annotate: the same command on one of the two maps. */
+struct pair_kind {
+	const char *noun;  /* "label" */
+	const char *done;  /* "labeled" */
+	bool labels;
+};
+
+static const struct pair_kind label_kind = { "label", "labeled", true };
+static const struct pair_kind annotation_kind = { "annotation", "annotated", false };
+
+static const struct store_pair *pairs_of(const struct store_secret *s,
+					 const struct pair_kind *k, size_t *n)
+{
+	*n = k->labels ? s->nlabels : s->nannotations;
+	return k->labels ? s->labels : s->annotations;
+}
+
+static const char *pair_value(const struct store_secret *s, const struct pair_kind *k,
+			      const char *key)
+{
+	size_t n;
+	const struct store_pair *p = pairs_of(s, k, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(p[i].key, key) == 0)
+			return p[i].value;
+	return NULL;
+}
+
+/* The -L label columns, each flag's comma-separated list split. */
+static int label_columns(const struct ctx *c, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < c->nlabel_cols; i++) {
+		char *copy = strdup(c->label_cols[i]), *tok, *save;
+
+		if (!copy)
+			return -ENOMEM;
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			char **nv = realloc(*out, (*n + 1) * sizeof(**out));
+
+			if (!nv || !(nv[*n] = strdup(tok))) {
+				if (nv)
+					*out = nv;
+				free(copy);
+				return -ENOMEM;
+			}
+			*out = nv;
+			(*n)++;
+		}
+		free(copy);
+	}
+	return 0;
+}
+
+/* --show-labels: k=v,k=v (sorted, as stored), or <none>. */
+static void show_labels(struct table *t, const struct store_secret *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		table_add(t, "?");
+		return;
+	}
+	for (size_t i = 0; i < s->nlabels; i++)
+		fprintf(f, "%s%s=%s", i ? "," : "", s->labels[i].key, s->labels[i].value);
+	fclose(f);
+	table_add(t, s->nlabels ? buf : "<none>");
+	free(buf);
+}
+
 static int cmd_get_secrets(struct ctx *c)
 {
 	bool jsonpath = c->output && !strncmp(c->output, "jsonpath=", 9);
@@ -784,15 +869,33 @@ static int cmd_get_secrets(struct ctx *c)
 			fprintf(stderr, "No resources found in %s namespace.\n", ns_of(c));
 	} else if (n) {
 		struct table t;
-		char age[32];
+		char age[32], **cols = NULL;
+		size_t ncols = 0;
 
-		table_init(&t, c->all_ns ? 5 : 4);
+		if (label_columns(c, &cols, &ncols)) {
+			store_secret_list_free(v, n);
+			return die_msg("out of memory");
+		}
+		table_init(&t, (c->all_ns ? 5 : 4) + ncols + c->show_labels);
 		if (c->all_ns)
 			table_add(&t, "NAMESPACE");
 		table_add(&t, "NAME");
 		table_add(&t, "TYPE");
 		table_add(&t, "DATA");
 		table_add(&t, "AGE");
+		for (size_t j = 0; j < ncols; j++) { /* kubectl: the name part, in capitals */
+			const char *slash = strrchr(cols[j], '/');
+			char head[STORE_MAX_LABEL + 1];
+			size_t k;
+
+			for (k = 0; slash ? slash[1 + k] : cols[j][k]; k++)
+				if (k < STORE_MAX_LABEL)
+					head[k] = (char)toupper((unsigned char)(slash ? slash[1 + k] : cols[j][k]));
+			head[k < STORE_MAX_LABEL ? k : STORE_MAX_LABEL] = '\0';
+			table_add(&t, head);
+		}
+		if (c->show_labels)
+			table_add(&t, "LABELS");
 		for (size_t i = 0; i < n; i++) {
 			if (c->all_ns)
 				table_add(&t, v[i]->namespace);
@@ -801,9 +904,19 @@ static int cmd_get_secrets(struct ctx *c)
 			table_addf(&t, "%zu", v[i]->nitems);
 			human_age(age, sizeof(age), v[i]->created, now);
 			table_add(&t, age);
+			for (size_t j = 0; j < ncols; j++) {
+				const char *val = pair_value(v[i], &label_kind, cols[j]);
+
+				table_add(&t, val ? val : "");
+			}
+			if (c->show_labels)
+				show_labels(&t, v[i]);
 		}
 		table_print(&t);
 		table_release(&t);
+		for (size_t j = 0; j < ncols; j++)
+			free(cols[j]);
+		free(cols);
 	}
 	store_secret_list_free(v, n);
 	return ret || missing;
@@ -891,6 +1004,264 @@ static int cmd_delete_secret(struct ctx *c)
 	}
 	return ret;
 }
+
+/* --- labels and annotations ---------------------------------------------- */
+
+/* How big the map would be in the object's JSON: kubectl says "unlabeled"
+ * when a change without --overwrite made it smaller. */
+static size_t pairs_weight(const struct store_secret *s, const struct pair_kind *k)
+{
+	size_t n, w = 0;
+	const struct store_pair *p = pairs_of(s, k, &n);
+
+	for (size_t i = 0; i < n; i++)
+		w += strlen(p[i].key) + strlen(p[i].value) + 6;
+	return w;
+}
+
+/* One change on the command line: KEY=VALUE sets, KEY- removes. */
+struct pair_change {
+	char *key;
+	const char *value; /* NULL: remove */
+};
+
+/*
+ * Split the arguments as kubectl does: a word with '=' or a trailing '-'
+ * is a change, any other a secret's name (names have neither).  The
+ * changes go to *ch (later ones win), the names stay at the front of
+ * c->args.  1 after an error was printed.
+ */
+static int parse_changes(struct ctx *c, const struct pair_kind *k,
+			 struct pair_change **ch, size_t *nch)
+{
+	char why[STORE_ERRMSG_MAX];
+	int names = 0;
+
+	*ch = calloc((size_t)c->nargs + 1, sizeof(**ch));
+	*nch = 0;
+	if (!*ch)
+		return die_msg("out of memory");
+	for (int i = 0; i < c->nargs; i++) {
+		const char *a = c->args[i], *eq = strchr(a, '=');
+		size_t len = strlen(a);
+		struct pair_change x;
+
+		if (!eq && (len < 2 || a[len - 1] != '-')) {
+			c->args[names++] = c->args[i];
+			continue;
+		}
+		x.key = eq ? strndup(a, (size_t)(eq - a)) : strndup(a, len - 1);
+		x.value = eq ? eq + 1 : NULL;
+		if (!x.key)
+			return die_msg("out of memory");
+		if (k->labels && x.value && store_check_label_value(x.value, why)) {
+			free(x.key);
+			return die_msg("invalid label value: \"%s\": %s", a, why);
+		}
+		for (size_t j = 0; j < *nch; j++) {
+			if (strcmp((*ch)[j].key, x.key) != 0)
+				continue;
+			if (!(*ch)[j].value != !x.value) {
+				if (k->labels)
+					die_msg("can not both modify and remove a label in the same command");
+				else
+					die_msg("can not both modify and remove the following annotation(s) in the same command: %s",
+						x.key);
+				free(x.key);
+				return 1;
+			}
+			free((*ch)[j].key);
+			(*ch)[j] = (*ch)[--*nch]; /* the later one wins */
+			break;
+		}
+		(*ch)[(*nch)++] = x;
+	}
+	c->nargs = names;
+	if (*nch == 0 && !c->list)
+		return die_msg("at least one %s update is required", k->noun);
+	return 0;
+}
+
+static void changes_free(struct pair_change *ch, size_t n)
+{
+	for (size_t i = 0; ch && i < n; i++)
+		free(ch[i].key);
+	free(ch);
+}
+
+/* kubectl refuses, without --overwrite, to change a value already there. */
+static int no_overwrites(const struct ctx *c, const struct pair_kind *k,
+			 const struct store_secret *s, const struct pair_change *ch, size_t nch,
+			 char *msg, size_t len)
+{
+	size_t used = 0;
+
+	if (c->overwrite)
+		return 0;
+	for (size_t i = 0; i < nch; i++) {
+		const char *now = ch[i].value ? pair_value(s, k, ch[i].key) : NULL;
+
+		if (!now || strcmp(now, ch[i].value) == 0 ||
+		    (!k->labels && strcmp(ch[i].key, "kubernetes.io/change-cause") == 0))
+			continue;
+		if (k->labels)
+			used += (size_t)snprintf(msg + used, used < len ? len - used : 0,
+						 "%s'%s' already has a value (%s), and --overwrite is false",
+						 used ? ", " : "", ch[i].key, now);
+		else
+			used += (size_t)snprintf(msg + used, used < len ? len - used : 0,
+						 "%s'%s' already has a value (%s)",
+						 used ? "; " : "--overwrite is false but found the following declared annotation(s): ",
+						 ch[i].key, now);
+	}
+	return used > 0;
+}
+
+/* Print a secret's labels (or annotations) as KEY=VALUE lines. */
+static void list_pairs(const struct store_secret *s, const struct pair_kind *k)
+{
+	size_t n;
+	const struct store_pair *p = pairs_of(s, k, &n);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%s=%s\n", p[i].key, p[i].value);
+}
+
+/*
+ * Change one secret's labels or annotations: read it whole, change the map,
+ * write it back unless nothing changed, on condition that it has not moved
+ * since it was read (or since --resource-version).  *msg gets a refusal.
+ */
+static int change_pairs(struct ctx *c, const struct pair_kind *k, const char *ns,
+			const char *name, const struct pair_change *ch, size_t nch,
+			char *msg, size_t len)
+{
+	struct store_secret *s = NULL;
+	size_t before;
+	bool changed = false;
+	int ret = 0;
+
+	if (store_secret_get(c->st, ns, name, STORE_WITH_VALUES, &s)) {
+		snprintf(msg, len, "%s", store_errmsg(c->st));
+		return 1;
+	}
+	if (no_overwrites(c, k, s, ch, nch, msg, len)) {
+		store_secret_free(s);
+		return 1;
+	}
+	before = pairs_weight(s, k);
+	for (size_t i = 0; i < nch; i++) {
+		const char *now = pair_value(s, k, ch[i].key);
+
+		if (!ch[i].value) {
+			changed |= k->labels ? store_secret_remove_label(s, ch[i].key) :
+					       store_secret_remove_annotation(s, ch[i].key);
+		} else if (!now || strcmp(now, ch[i].value) != 0) {
+			changed = true;
+			if ((k->labels ? store_secret_set_label : store_secret_set_annotation)(
+				    s, ch[i].key, ch[i].value)) {
+				store_secret_free(s);
+				snprintf(msg, len, "out of memory");
+				return 1;
+			}
+		}
+	}
+	/* the version read is a precondition, as kubectl's resourceVersion:
+	 * in cluster mode etcd's */
+	if (c->resource_version) {
+		char *end;
+
+		s->revision = strtoll(c->resource_version, &end, 10);
+		s->etcd_rev = 0;
+		if (!*c->resource_version || *end || s->revision <= 0) {
+			snprintf(msg, len, "--resource-version: '%s' is not a resource version",
+				 c->resource_version);
+			store_secret_free(s);
+			return 1;
+		}
+	} else if (c->cl) {
+		s->revision = 0; /* s->etcd_rev stays the one read */
+	}
+	if ((changed || c->resource_version) && !c->dry_run &&
+	    write_secret(c, s, STORE_PUT_REPLACE, NULL)) {
+		snprintf(msg, len, "%s", write_errmsg(c));
+		ret = 1;
+	} else if (c->list) {
+		list_pairs(s, k);
+	} else if (output_is(c, "json") || output_is(c, "yaml")) {
+		ret = print_object(c, secret_to_json(s)) ? -1 : 0;
+	} else if (output_is(c, "name")) {
+		printf("secret/%s\n", name);
+	} else {
+		const char *what = k->done;
+
+		if (k->labels && !changed)
+			what = "not labeled";
+		else if (k->labels && !c->overwrite && pairs_weight(s, k) < before)
+			what = "unlabeled";
+		printf("secret/%s %s%s\n", name, what, c->dry_run ? " (dry run)" : "");
+	}
+	store_secret_free(s);
+	return ret;
+}
+
+static int run_pairs(struct ctx *c, const struct pair_kind *k)
+{
+	struct store_secret **v = NULL;
+	struct pair_change *ch = NULL;
+	size_t n = 0, nch = 0, failed = 0;
+	char (*msgs)[STORE_ERRMSG_MAX] = NULL;
+	int missing = 0, ret = 1;
+
+	if (check_output(c, "json,yaml,name") || parse_changes(c, k, &ch, &nch))
+		goto out;
+	if (c->all && (c->nargs || c->selector)) {
+		die_msg("--all cannot be combined with NAMEs or a selector");
+		goto out;
+	}
+	if (!c->nargs && !c->selector && !c->all) {
+		die_msg("one or more secret NAMEs, -l SELECTOR or --all is required");
+		goto out;
+	}
+	if (c->all_ns && c->nargs) {
+		die_msg("a resource cannot be retrieved by name across all namespaces");
+		goto out;
+	}
+	if (c->resource_version && c->nargs + (c->selector || c->all) != 1) {
+		die_msg("--resource-version may only be used with a single secret");
+		goto out;
+	}
+	if (open_store(c) || load_secrets(c, &v, &n, &missing))
+		goto out;
+	msgs = calloc(n + 1, sizeof(*msgs));
+	if (!msgs) {
+		die_msg("out of memory");
+		goto out;
+	}
+	if (n == 0 && !missing)
+		fprintf(stderr, "No resources found\n");
+	for (size_t i = 0; i < n; i++) {
+		int r = change_pairs(c, k, v[i]->namespace, v[i]->name, ch, nch,
+				     msgs[failed], sizeof(msgs[failed]));
+
+		if (r > 0)
+			failed++;
+		else if (r < 0)
+			goto out;
+	}
+	/* as kubectl: one refusal as an error, several one per line */
+	for (size_t i = 0; i < failed; i++)
+		fprintf(stderr, "%s%s\n", failed == 1 ? "error: " : "", msgs[i]);
+	ret = failed || missing;
+out:
+	store_secret_list_free(v, n);
+	changes_free(ch, nch);
+	free(msgs);
+	return ret;
+}
+
+static int cmd_label(struct ctx *c) { return run_pairs(c, &label_kind); }
+static int cmd_annotate(struct ctx *c) { return run_pairs(c, &annotation_kind); }
 
 /* --- manifests ----------------------------------------------------------- */
 
@@ -1995,10 +2366,13 @@ static const struct command commands[] = {
 	  "prefer --from-file." },
 	{ "get namespaces", cmd_get_namespaces, F_OUTPUT,
 	  "secretctl get namespaces [NAME...] [-o json|yaml|name]", "List namespaces." },
-	{ "get secrets", cmd_get_secrets, F_NAMESPACE | F_ALL_NS | F_OUTPUT | F_SELECTOR,
-	  "secretctl get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o json|yaml|name|wide|jsonpath=TEMPLATE]",
+	{ "get secrets", cmd_get_secrets,
+	  F_NAMESPACE | F_ALL_NS | F_OUTPUT | F_SELECTOR | F_SHOW_LABELS | F_LABEL_COLUMNS,
+	  "secretctl get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o json|yaml|name|wide|jsonpath=TEMPLATE]\n"
+	  "        [--show-labels] [-L KEY,...]",
 	  "List secrets (NAME TYPE DATA AGE), or print them as Kubernetes objects with\n"
-	  "base64 values (-o json, -o yaml)." },
+	  "base64 values (-o json, -o yaml).  --show-labels adds a LABELS column, -L a\n"
+	  "column for each label key given." },
 	{ "describe secrets", cmd_describe_secret, F_NAMESPACE | F_SELECTOR,
 	  "secretctl describe secret [NAME...] [-n NS]",
 	  "Show secrets' metadata and the size of each value, never the values." },
@@ -2007,6 +2381,25 @@ static const struct command commands[] = {
 	  "Delete namespaces and every secret in them (\"default\" cannot be deleted)." },
 	{ "delete secrets", cmd_delete_secret, F_NAMESPACE | F_SELECTOR,
 	  "secretctl delete secret NAME... [-n NS] | -l SELECTOR", "Delete secrets, by name or by label." },
+	{ "label secrets", cmd_label,
+	  F_NAMESPACE | F_ALL_NS | F_SELECTOR | F_OUTPUT | F_DRYRUN | F_OVERWRITE | F_LIST | F_ALL |
+	  F_RESOURCE_VERSION,
+	  "secretctl label secret NAME... KEY=VALUE... KEY-... [--overwrite] [-n NS]\n"
+	  "        | -l SELECTOR | --all [-A]   [--list] [--resource-version=V] [--dry-run=client] [-o json|yaml|name]",
+	  "Add, change (--overwrite) or remove (KEY-) labels of secrets, as kubectl label:\n"
+	  "keys are qualified names (example.com/name), values up to 63 characters of\n"
+	  "[A-Za-z0-9._-].  A value already set is changed only with --overwrite.\n"
+	  "Prints labeled, unlabeled or not labeled; --list prints the labels instead.\n"
+	  "Nothing is written when nothing changes.  An immutable secret's labels may\n"
+	  "change; its data never does." },
+	{ "annotate secrets", cmd_annotate,
+	  F_NAMESPACE | F_ALL_NS | F_SELECTOR | F_OUTPUT | F_DRYRUN | F_OVERWRITE | F_LIST | F_ALL |
+	  F_RESOURCE_VERSION,
+	  "secretctl annotate secret NAME... KEY=VALUE... KEY-... [--overwrite] [-n NS]\n"
+	  "        | -l SELECTOR | --all [-A]   [--list] [--resource-version=V] [--dry-run=client] [-o json|yaml|name]",
+	  "Add, change (--overwrite) or remove (KEY-) annotations of secrets, as kubectl\n"
+	  "annotate: keys are qualified names, values any text; all of a secret's\n"
+	  "annotations together at most 256 KiB." },
 	{ "apply", cmd_apply, F_NAMESPACE | F_FILENAME,
 	  "secretctl apply -f FILE|DIR|- [-n NS]",
 	  "Create or update the Secrets of manifests (YAML or JSON; several documents,\n"
@@ -2134,7 +2527,7 @@ static const struct option long_opts[] = {
 	{ "all-namespaces", no_argument, NULL, 'A' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
-	{ "from-literal", required_argument, NULL, 'L' },
+	{ "from-literal", required_argument, NULL, 15 },
 	{ "from-file", required_argument, NULL, 'F' },
 	{ "from-env-file", required_argument, NULL, 'E' },
 	{ "type", required_argument, NULL, 'T' },
@@ -2154,6 +2547,12 @@ static const struct option long_opts[] = {
 	{ "new-passphrase-fd", required_argument, NULL, 8 },
 	{ "to-passphrase", no_argument, NULL, 9 },
 	{ "prefix", required_argument, NULL, 6 },
+	{ "overwrite", no_argument, NULL, 10 },
+	{ "list", no_argument, NULL, 11 },
+	{ "all", no_argument, NULL, 12 },
+	{ "resource-version", required_argument, NULL, 13 },
+	{ "show-labels", no_argument, NULL, 14 },
+	{ "label-columns", required_argument, NULL, 'L' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -2177,6 +2576,12 @@ static const char *flag_name(unsigned f)
 	case F_PREFIX: return "--prefix";
 	case F_SELECTOR: return "--selector";
 	case F_REKEY: return "--to-passphrase/--new-passphrase-fd";
+	case F_OVERWRITE: return "--overwrite";
+	case F_LIST: return "--list";
+	case F_ALL: return "--all";
+	case F_RESOURCE_VERSION: return "--resource-version";
+	case F_SHOW_LABELS: return "--show-labels";
+	case F_LABEL_COLUMNS: return "--label-columns";
 	}
 	return "?";
 }
@@ -2203,14 +2608,14 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return die_msg("cannot initialise libsodium");
 	json_set_alloc_funcs(wiping_malloc, wiping_free);
-	while ((opt = getopt_long(argc, argv, "c:n:Ao:hf:l:", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:n:Ao:hf:l:L:", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': c.config_path = optarg; break;
 		case 'n': c.ns = optarg; c.given |= F_NAMESPACE; break;
 		case 'A': c.all_ns = true; c.given |= F_ALL_NS; break;
 		case 'o': c.output = optarg; c.given |= F_OUTPUT; break;
 		case 'h': help = true; break;
-		case 'L':
+		case 15:
 			if (push(&c.literals, &c.nliterals, optarg))
 				return die_msg("out of memory");
 			c.given |= F_LITERAL;
@@ -2264,6 +2669,16 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 9: c.to_passphrase = true; c.given |= F_REKEY; break;
+		case 10: c.overwrite = true; c.given |= F_OVERWRITE; break;
+		case 11: c.list = true; c.given |= F_LIST; break;
+		case 12: c.all = true; c.given |= F_ALL; break;
+		case 13: c.resource_version = optarg; c.given |= F_RESOURCE_VERSION; break;
+		case 14: c.show_labels = true; c.given |= F_SHOW_LABELS; break;
+		case 'L':
+			if (push(&c.label_cols, &c.nlabel_cols, optarg))
+				return die_msg("out of memory");
+			c.given |= F_LABEL_COLUMNS;
+			break;
 		case 'f':
 			if (push(&c.manifests, &c.nmanifests, optarg))
 				return die_msg("out of memory");
@@ -2282,8 +2697,18 @@ int main(int argc, char **argv)
 	}
 	cmd = find_command(c.args, c.nargs, &used);
 	if (!cmd) {
-		if (help) {
-			usage_all(stdout);
+		if (help) { /* "label --help": every command that starts so */
+			size_t len = strlen(c.args[0]), shown = 0;
+
+			for (size_t i = 0; i < NCOMMANDS; i++) {
+				if (strncmp(commands[i].words, c.args[0], len) != 0 ||
+				    (commands[i].words[len] != ' ' && commands[i].words[len]))
+					continue;
+				printf("%s%s\n\nUsage:\n  %s\n", shown++ ? "\n" : "",
+				       commands[i].help, commands[i].usage);
+			}
+			if (!shown)
+				usage_all(stdout);
 			return 0;
 		}
 		die_msg("unknown command \"%s\"", c.args[0]);

@@ -196,6 +196,16 @@ YAML
 	out=$(nctl b create secret generic db -n shop --from-literal=x=y 2>&1) &&
 		fail "b created a secret a already had"
 	expect_contains "already exists" "$out" "already exists"
+	# labels and annotations go through etcd too, with their precondition
+	local rv
+	rv=$(nctl a get secret db -n shop -o jsonpath='{.metadata.resourceVersion}')
+	expect_eq "label on a" "secret/db labeled" "$(nctl a label secret db -n shop tier=back)"
+	expect_eq "annotate on b" "secret/db annotated" "$(nctl b annotate secret db -n shop note=hi)"
+	expect_eq "label seen on b" "tier=back" "$(nctl b label secret db -n shop --list)"
+	expect_eq "annotation seen on a" "note=hi" "$(nctl a annotate secret db -n shop --list)"
+	expect_errno "stale resource version" "the object has been modified" \
+		nctl a label secret db -n shop x=1 --resource-version="$rv"
+	expect_eq "the value is untouched" "pw-2" "$(file b shop/db/password)"
 	expect_eq "the nodes agree on the etcd revision" "$(node_rev a)" "$(node_rev b)"
 	expect_eq "resourceVersion is etcd's, on every node" \
 		"$(etcdctl_ get "${PREFIX}secrets/shop/db" -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)["kvs"][0]["mod_revision"])')" \

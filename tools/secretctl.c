@@ -2737,6 +2737,7 @@ int main(int argc, char **argv)
 	free(c.env_files);
 	free(c.manifests);
 	free(c.from);
+	free(c.label_cols);
 	passphrase_free(c.passphrase);
 	return ret;
 }

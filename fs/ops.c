@@ -1117,6 +1117,9 @@ static void read_unopened(fuse_req_t req, struct mount *m, fuse_ino_t ino,
 	struct node *n;
 	mode_t mode;
 
+	uint8_t *copy = NULL;
+	size_t len = 0;
+
 	pthread_mutex_lock(&m->fs->lock);
 	n = node_get(&m->nodes, ino);
 	if (n && n->kind == NODE_GEN_KEY) {
@@ -1125,14 +1128,24 @@ static void read_unopened(fuse_req_t req, struct mount *m, fuse_ino_t ino,
 		key = g ? view_file_key(m->view, g, file, m->fs->cfg->mode, &mode) : NULL;
 		it = key ? snap_item(n->parent->snap, key) : NULL;
 	}
+	/* the reply goes out after the lock is let go, when the snapshot
+	 * may be gone: send a copy (locked, wiped when freed) */
+	if (it && off >= 0 && (size_t)off < it->len) {
+		len = it->len - (size_t)off < size ? it->len - (size_t)off : size;
+		copy = store_value_alloc(len);
+		if (copy)
+			memcpy(copy, (const char *)it->value + off, len);
+	}
 	pthread_mutex_unlock(&m->fs->lock);
 	if (!it)
 		fuse_reply_err(req, EIO);
-	else if (off < 0 || (size_t)off >= it->len)
+	else if (!len)
 		fuse_reply_buf(req, NULL, 0);
+	else if (!copy)
+		fuse_reply_err(req, ENOMEM);
 	else
-		fuse_reply_buf(req, (const char *)it->value + off,
-			       it->len - (size_t)off < size ? it->len - (size_t)off : size);
+		fuse_reply_buf(req, (const char *)copy, len);
+	store_value_free(copy);
 }
 
 static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

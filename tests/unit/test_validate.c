@@ -30,6 +30,13 @@ static char *rep(char c, size_t n)
 	return b;
 }
 
+/* Four labels, the last of length last (61: 253 in all), then suffix. */
+static void subdomain(char *buf, size_t len, size_t last, const char *suffix)
+{
+	snprintf(buf, len, "%s.%s.%s.%s%s", rep('a', 63), rep('b', 63), rep('c', 63),
+		 rep('d', last), suffix);
+}
+
 static void check_table(int (*fn)(const char *, char *), const struct row *rows,
 			size_t n)
 {
@@ -65,10 +72,8 @@ static void test_name(void **state)
 {
 	char max[254], over[255];
 	/* 63 + 1 + 63 + 1 + 63 + 1 + 61 = 253 */
-	snprintf(max, sizeof(max), "%s.%s.%s.%s", rep('a', 63), rep('b', 63),
-		 rep('c', 63), rep('d', 61));
-	snprintf(over, sizeof(over), "%s.%s.%s.%s", rep('a', 63), rep('b', 63),
-		 rep('c', 63), rep('d', 62));
+	subdomain(max, sizeof(max), 61, "");
+	subdomain(over, sizeof(over), 62, "");
 	const struct row rows[] = {
 		{ "db", true }, { "a.b", true }, { "tls-cert.example.com", true },
 		{ max, true }, { over, false }, { rep('a', 63), true },
@@ -103,10 +108,8 @@ static void test_label_key(void **state)
 {
 	char max_prefix[320], over_prefix[320];
 
-	snprintf(max_prefix, sizeof(max_prefix), "%s.%s.%s.%s/x", rep('a', 63), rep('b', 63),
-		 rep('c', 63), rep('d', 61));
-	snprintf(over_prefix, sizeof(over_prefix), "%s.%s.%s.%s/x", rep('a', 63), rep('b', 63),
-		 rep('c', 63), rep('d', 62));
+	subdomain(max_prefix, sizeof(max_prefix), 61, "/x");
+	subdomain(over_prefix, sizeof(over_prefix), 62, "/x");
 	const struct row rows[] = {
 		{ "app", true }, { "App.Name_1-x", true }, { "a", true }, { "0", true },
 		{ "example.com/app", true }, { "app.kubernetes.io/name", true },

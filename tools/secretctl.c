@@ -2586,6 +2586,65 @@ static const char *flag_name(unsigned f)
 	return "?";
 }
 
+/*
+ * kubectl's TYPE/NAME form ("get secret/db", "delete secret/a secret/b"):
+ * each such word becomes NAME, with TYPE put after the verb once.  One
+ * type per command.  The array is the process's for its whole life.
+ */
+static int type_slash_name(struct ctx *c)
+{
+	static const char *const verbs[] = { "get", "describe", "delete", "edit", "label",
+					     "annotate" };
+	const char *type = NULL;
+	bool verb = false;
+	char **v;
+	int n = 0;
+
+	/* only where kubectl takes resources (never in exec's command) */
+	for (size_t i = 0; c->nargs && i < sizeof(verbs) / sizeof(*verbs); i++)
+		verb |= strcmp(c->args[0], verbs[i]) == 0;
+	if (!verb)
+		return 0;
+	for (int i = 1; i < c->nargs; i++) {
+		const char *slash = strchr(c->args[i], '/');
+		char word[16];
+		const char *canon;
+
+		if (!slash || slash == c->args[i] || (size_t)(slash - c->args[i]) >= sizeof(word))
+			continue;
+		snprintf(word, sizeof(word), "%.*s", (int)(slash - c->args[i]), c->args[i]);
+		canon = resource_word(word);
+		if (strcmp(canon, "secrets") != 0 && strcmp(canon, "namespaces") != 0)
+			continue;
+		if (type && strcmp(type, canon) != 0)
+			return die_msg("one resource type at a time: %s and %s", type, canon);
+		type = canon;
+	}
+	if (!type)
+		return 0;
+	v = calloc((size_t)c->nargs + 2, sizeof(*v));
+	if (!v)
+		return die_msg("out of memory");
+	v[n++] = c->args[0];
+	if (c->nargs < 2 || strcmp(resource_word(c->args[1]), type) != 0)
+		v[n++] = (char *)type;
+	for (int i = 1; i < c->nargs; i++) {
+		const char *slash = strchr(c->args[i], '/');
+		char word[16];
+
+		v[n] = c->args[i];
+		if (slash && slash != c->args[i] && (size_t)(slash - c->args[i]) < sizeof(word)) {
+			snprintf(word, sizeof(word), "%.*s", (int)(slash - c->args[i]), c->args[i]);
+			if (strcmp(resource_word(word), type) == 0)
+				v[n] = (char *)slash + 1;
+		}
+		n++;
+	}
+	c->args = v;
+	c->nargs = n;
+	return 0;
+}
+
 static int push(const char ***v, size_t *n, const char *s)
 {
 	const char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
@@ -2691,6 +2750,8 @@ int main(int argc, char **argv)
 	}
 	c.args = argv + optind;
 	c.nargs = argc - optind;
+	if (type_slash_name(&c))
+		return 1;
 	if (c.nargs == 0) {
 		usage_all(help ? stdout : stderr);
 		return help ? 0 : 1;

@@ -233,3 +233,20 @@ test_status_shows_the_store_and_its_mounts() {
 	[ -e "/run/secretfs/status/$pid.json" ] && fail "status file left behind"
 	return 0
 }
+
+# kubectl's TYPE/NAME form, wherever kubectl takes resources
+test_type_slash_name() {
+	new_store
+	ctl create secret generic a --from-literal=k=1 >/dev/null
+	ctl create secret generic b --from-literal=k=2 >/dev/null
+	expect_eq "get" "secret/a" "$(ctl get secret/a -o name)"
+	expect_eq "get two" "secret/a
+secret/b" "$(ctl get secrets/a secret/b -o name)"
+	expect_eq "label" "secret/a labeled" "$(ctl label secret/a app=x)"
+	expect_contains "describe" "$(ctl describe secret/a)" "app=x"
+	expect_eq "namespace" "namespace/default" "$(ctl get ns/default -o name)"
+	expect_errno "mixed types" "one resource type at a time" ctl get secret/a namespace/default
+	expect_eq "delete" 'secret "b" deleted' "$(ctl delete secret/b)"
+	# a command's own arguments are left alone
+	expect_eq "exec" "secret/x 1" "$(ctl exec --from a -- sh -c 'echo secret/x $k')"
+}

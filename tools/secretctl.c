@@ -2586,10 +2586,17 @@ static const char *flag_name(unsigned f)
 	return "?";
 }
 
+static char **split_args; /* type_slash_name()'s, freed at exit */
+
+static void split_args_free(void)
+{
+	free(split_args);
+}
+
 /*
  * kubectl's TYPE/NAME form ("get secret/db", "delete secret/a secret/b"):
  * each such word becomes NAME, with TYPE put after the verb once.  One
- * type per command.  The array is the process's for its whole life.
+ * type per command.
  */
 static int type_slash_name(struct ctx *c)
 {
@@ -2625,6 +2632,8 @@ static int type_slash_name(struct ctx *c)
 	v = calloc((size_t)c->nargs + 2, sizeof(*v));
 	if (!v)
 		return die_msg("out of memory");
+	split_args = v;
+	atexit(split_args_free);
 	v[n++] = c->args[0];
 	if (c->nargs < 2 || strcmp(resource_word(c->args[1]), type) != 0)
 		v[n++] = (char *)type;

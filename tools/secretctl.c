@@ -86,7 +86,7 @@ struct ctx {
 	int passphrase_fd, new_passphrase_fd;
 	bool to_passphrase;
 	bool overwrite, list, all, show_labels;
-	const char **label_cols; /* -L, each maybe comma-separated */
+	const char **label_cols; /* -L KEY,KEY: each key */
 	size_t nlabel_cols;
 	const char *resource_version;
 	char *passphrase;
@@ -774,33 +774,6 @@ static const char *pair_value(const struct store_secret *s, const struct pair_ki
 	return NULL;
 }
 
-/* The -L label columns, each flag's comma-separated list split. */
-static int label_columns(const struct ctx *c, char ***out, size_t *n)
-{
-	*out = NULL;
-	*n = 0;
-	for (size_t i = 0; i < c->nlabel_cols; i++) {
-		char *copy = strdup(c->label_cols[i]), *tok, *save;
-
-		if (!copy)
-			return -ENOMEM;
-		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			char **nv = realloc(*out, (*n + 1) * sizeof(**out));
-
-			if (!nv || !(nv[*n] = strdup(tok))) {
-				if (nv)
-					*out = nv;
-				free(copy);
-				return -ENOMEM;
-			}
-			*out = nv;
-			(*n)++;
-		}
-		free(copy);
-	}
-	return 0;
-}
-
 /* --show-labels: k=v,k=v (sorted, as stored), or <none>. */
 static void show_labels(struct table *t, const struct store_secret *s)
 {
@@ -869,29 +842,22 @@ static int cmd_get_secrets(struct ctx *c)
 			fprintf(stderr, "No resources found in %s namespace.\n", ns_of(c));
 	} else if (n) {
 		struct table t;
-		char age[32], **cols = NULL;
-		size_t ncols = 0;
+		char age[32];
 
-		if (label_columns(c, &cols, &ncols)) {
-			store_secret_list_free(v, n);
-			return die_msg("out of memory");
-		}
-		table_init(&t, (c->all_ns ? 5 : 4) + ncols + c->show_labels);
+		table_init(&t, (c->all_ns ? 5 : 4) + c->nlabel_cols + c->show_labels);
 		if (c->all_ns)
 			table_add(&t, "NAMESPACE");
 		table_add(&t, "NAME");
 		table_add(&t, "TYPE");
 		table_add(&t, "DATA");
 		table_add(&t, "AGE");
-		for (size_t j = 0; j < ncols; j++) { /* kubectl: the name part, in capitals */
-			const char *slash = strrchr(cols[j], '/');
+		for (size_t j = 0; j < c->nlabel_cols; j++) { /* kubectl: the name part, in capitals */
+			const char *slash = strrchr(c->label_cols[j], '/');
 			char head[STORE_MAX_LABEL + 1];
-			size_t k;
 
-			for (k = 0; slash ? slash[1 + k] : cols[j][k]; k++)
-				if (k < STORE_MAX_LABEL)
-					head[k] = (char)toupper((unsigned char)(slash ? slash[1 + k] : cols[j][k]));
-			head[k < STORE_MAX_LABEL ? k : STORE_MAX_LABEL] = '\0';
+			snprintf(head, sizeof(head), "%s", slash ? slash + 1 : c->label_cols[j]);
+			for (char *h = head; *h; h++)
+				*h = (char)toupper((unsigned char)*h);
 			table_add(&t, head);
 		}
 		if (c->show_labels)
@@ -904,8 +870,8 @@ static int cmd_get_secrets(struct ctx *c)
 			table_addf(&t, "%zu", v[i]->nitems);
 			human_age(age, sizeof(age), v[i]->created, now);
 			table_add(&t, age);
-			for (size_t j = 0; j < ncols; j++) {
-				const char *val = pair_value(v[i], &label_kind, cols[j]);
+			for (size_t j = 0; j < c->nlabel_cols; j++) {
+				const char *val = pair_value(v[i], &label_kind, c->label_cols[j]);
 
 				table_add(&t, val ? val : "");
 			}
@@ -914,9 +880,6 @@ static int cmd_get_secrets(struct ctx *c)
 		}
 		table_print(&t);
 		table_release(&t);
-		for (size_t j = 0; j < ncols; j++)
-			free(cols[j]);
-		free(cols);
 	}
 	store_secret_list_free(v, n);
 	return ret || missing;
@@ -2593,6 +2556,23 @@ static void split_args_free(void)
 	free(split_args);
 }
 
+/* The resource type of a TYPE/NAME word ("secrets", "namespaces"), or
+ * NULL.  A label change ("example.com/k=v", "ns/k-") is never one: names
+ * hold no '=' and end in no '-'. */
+static const char *slash_type(const char *a)
+{
+	const char *slash = strchr(a, '/'), *type;
+	char word[16];
+	size_t len = strlen(a);
+
+	if (!slash || slash == a || (size_t)(slash - a) >= sizeof(word) || strchr(a, '=') ||
+	    a[len - 1] == '-')
+		return NULL;
+	snprintf(word, sizeof(word), "%.*s", (int)(slash - a), a);
+	type = resource_word(word);
+	return strcmp(type, "secrets") == 0 || strcmp(type, "namespaces") == 0 ? type : NULL;
+}
+
 /*
  * kubectl's TYPE/NAME form ("get secret/db", "delete secret/a secret/b"):
  * each such word becomes NAME, with TYPE put after the verb once.  One
@@ -2613,19 +2593,12 @@ static int type_slash_name(struct ctx *c)
 	if (!verb)
 		return 0;
 	for (int i = 1; i < c->nargs; i++) {
-		const char *slash = strchr(c->args[i], '/');
-		char word[16];
-		const char *canon;
+		const char *t = slash_type(c->args[i]);
 
-		if (!slash || slash == c->args[i] || (size_t)(slash - c->args[i]) >= sizeof(word))
-			continue;
-		snprintf(word, sizeof(word), "%.*s", (int)(slash - c->args[i]), c->args[i]);
-		canon = resource_word(word);
-		if (strcmp(canon, "secrets") != 0 && strcmp(canon, "namespaces") != 0)
-			continue;
-		if (type && strcmp(type, canon) != 0)
-			return die_msg("one resource type at a time: %s and %s", type, canon);
-		type = canon;
+		if (t && type && strcmp(type, t) != 0)
+			return die_msg("one resource type at a time: %s and %s", type, t);
+		if (t)
+			type = t;
 	}
 	if (!type)
 		return 0;
@@ -2637,18 +2610,8 @@ static int type_slash_name(struct ctx *c)
 	v[n++] = c->args[0];
 	if (c->nargs < 2 || strcmp(resource_word(c->args[1]), type) != 0)
 		v[n++] = (char *)type;
-	for (int i = 1; i < c->nargs; i++) {
-		const char *slash = strchr(c->args[i], '/');
-		char word[16];
-
-		v[n] = c->args[i];
-		if (slash && slash != c->args[i] && (size_t)(slash - c->args[i]) < sizeof(word)) {
-			snprintf(word, sizeof(word), "%.*s", (int)(slash - c->args[i]), c->args[i]);
-			if (strcmp(resource_word(word), type) == 0)
-				v[n] = (char *)slash + 1;
-		}
-		n++;
-	}
+	for (int i = 1; i < c->nargs; i++)
+		v[n++] = slash_type(c->args[i]) ? strchr(c->args[i], '/') + 1 : c->args[i];
 	c->args = v;
 	c->nargs = n;
 	return 0;
@@ -2742,11 +2705,15 @@ int main(int argc, char **argv)
 		case 12: c.all = true; c.given |= F_ALL; break;
 		case 13: c.resource_version = optarg; c.given |= F_RESOURCE_VERSION; break;
 		case 14: c.show_labels = true; c.given |= F_SHOW_LABELS; break;
-		case 'L':
-			if (push(&c.label_cols, &c.nlabel_cols, optarg))
-				return die_msg("out of memory");
+		case 'L': {
+			char *save, *key;
+
+			for (key = strtok_r(optarg, ",", &save); key; key = strtok_r(NULL, ",", &save))
+				if (push(&c.label_cols, &c.nlabel_cols, key))
+					return die_msg("out of memory");
 			c.given |= F_LABEL_COLUMNS;
 			break;
+		}
 		case 'f':
 			if (push(&c.manifests, &c.nmanifests, optarg))
 				return die_msg("out of memory");

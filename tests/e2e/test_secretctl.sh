@@ -243,6 +243,11 @@ test_type_slash_name() {
 	expect_eq "get two" "secret/a
 secret/b" "$(ctl get secrets/a secret/b -o name)"
 	expect_eq "label" "secret/a labeled" "$(ctl label secret/a app=x)"
+	# a label key with a resource's name as its prefix is a change, not a name
+	expect_eq "prefixed key" "secret/a labeled" "$(ctl label secret a ns/tier=x secret/k=v)"
+	expect_eq "prefixed key removed" "secret/a labeled" "$(ctl label secret/a ns/tier- --overwrite)"
+	expect_eq "keys kept" "app=x
+secret/k=v" "$(ctl label secret a --list)"
 	expect_contains "describe" "$(ctl describe secret/a)" "app=x"
 	expect_eq "namespace" "namespace/default" "$(ctl get ns/default -o name)"
 	expect_errno "mixed types" "one resource type at a time" ctl get secret/a namespace/default

@@ -1116,7 +1116,6 @@ static void read_unopened(fuse_req_t req, struct mount *m, fuse_ino_t ino,
 	const struct view_grant *g;
 	struct node *n;
 	mode_t mode;
-
 	uint8_t *copy = NULL;
 	size_t len = 0;
 

@@ -438,15 +438,12 @@ int secret_pairs_validate(struct store *st, const struct store_secret *s)
 		size_t n = strlen(p->key);
 
 		/* Kubernetes checks the key lower-cased: the prefix may have
-		 * capitals in an annotation */
-		if (n >= sizeof(lower)) {
-			snprintf(why, sizeof(why), "name part must be no more than 63 characters");
-		} else {
-			for (size_t k = 0; k <= n; k++)
-				lower[k] = (p->key[k] >= 'A' && p->key[k] <= 'Z') ?
-						   (char)(p->key[k] - 'A' + 'a') : p->key[k];
-		}
-		if (n >= sizeof(lower) || store_check_label_key(lower, why))
+		 * capitals in an annotation.  A key too long to copy fails on
+		 * a length, whatever its case. */
+		for (size_t k = 0; n < sizeof(lower) && k <= n; k++)
+			lower[k] = (p->key[k] >= 'A' && p->key[k] <= 'Z') ?
+					   (char)(p->key[k] - 'A' + 'a') : p->key[k];
+		if (store_check_label_key(n < sizeof(lower) ? lower : p->key, why))
 			return db_errorf(st, -EINVAL,
 					 "Secret \"%s\" is invalid: metadata.annotations: Invalid value: %s: %s",
 					 s->name, quoted(q, sizeof(q), p->key), why);

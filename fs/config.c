@@ -660,7 +660,8 @@ int config_load(struct config *c, const char *path, char *err)
 		snprintf(err, CONFIG_ERR_MAX, "out of memory");
 		goto fail;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would block open(); check_file refuses it */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0)
 		f = fdopen(fd, "r");
 	if (!f) {

@@ -66,7 +66,7 @@ static void usage(FILE *f)
 	      "      --view NAME     serve only what [view NAME] grants (allow_other)\n"
 	      "      --views DIR     serve every configured view at DIR/NAME, one daemon\n"
 	      "      --per-caller    one shared mount (allow_other); each request sees the\n"
-	      "                      view whose 'match = cgroup:GLOB' fits the caller\n"
+	      "                      view whose 'match = cgroup:PATH' selects the caller's cgroup\n"
 	      "      --passphrase-fd N  read the passphrase of a store locked with one from\n"
 	      "                      file descriptor N (a store with a key file needs none)\n"
 	      "  -f, --foreground    stay in the foreground and log to stderr\n"

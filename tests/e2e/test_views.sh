@@ -255,6 +255,64 @@ test_per_caller_threads_resolve_to_their_process() {
 	expect_contains "billing" "$out" "No such file or directory"
 }
 
+# Item: a process that may create cgroups below its own (systemd delegation,
+# a writable cgroup namespace) names a child after another view's pattern.
+# Under fnmatch's '*' crossing '/', /secretfs-test/fe-N.scope/signer
+# matched the signer's '*signer'; now the shallowest match of the cgroup and
+# its ancestors decides, so the child keeps the frontend's view.  The
+# delegated subtree belongs to an unprivileged uid, as systemd's would.
+test_per_caller_delegated_child_cgroup_keeps_its_view() {
+	new_store
+	cat >>"$T/secretfs.ini" <<INI
+[audit]
+path = $T/audit.log
+[view dsigner]
+secret = shop/hmac
+mode = 0444
+match = cgroup:/secretfs-test/*signer
+[view dfront]
+secret = shop/frontend-config
+mode = 0444
+match = cgroup:/secretfs-test/*.scope
+INI
+	ctl create namespace shop >/dev/null
+	ctl create secret generic hmac -n shop --from-literal=key=THE-HMAC-KEY >/dev/null
+	ctl create secret generic frontend-config -n shop --from-literal=url=https://shop.example >/dev/null
+	mount_shared
+	chmod 0711 "$T" # mktemp's 0700 would stop uid 65534 on the way to the mount
+	local root=/sys/fs/cgroup/unified
+	[ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
+	[ -f "$root/cgroup.procs" ] || fail "no cgroup2 hierarchy at /sys/fs/cgroup/unified or /sys/fs/cgroup"
+	CG=$root/secretfs-test/fe-$$.scope
+	mkdir -p "$CG"
+	cleanup_extra() { rmdir "$CG/signer" "$CG" 2>/dev/null; return 0; }
+	# delegate it as systemd does: the folder and its process files
+	chown 65534:65534 "$CG" "$CG/cgroup.procs" "$CG/cgroup.subtree_control" "$CG/cgroup.threads"
+	local attack='
+		cat "$2/shop/frontend-config/url" >/dev/null || exit 10
+		mkdir "$1/signer" || exit 11
+		echo $$ >"$1/signer/cgroup.procs" || exit 12
+		grep -q "^0::.*/fe-[0-9]*\.scope/signer\$" /proc/self/cgroup || exit 13
+		sleep 1.2 # past the daemon'"'"'s per-thread cache
+		cat "$2/shop/hmac/key" 2>/dev/null && exit 20
+		ls "$2/shop" || exit 14
+		cat "$2/shop/frontend-config/url" || exit 15'
+	local out rc=0
+	out=$(sh -c 'echo $$ >"$1/cgroup.procs" && exec setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "$2" attack "$1" "$3"' \
+		x "$CG" "$attack" "$M" 2>&1) || rc=$?
+	case $rc in
+	0) ;;
+	20) fail "a child cgroup named 'signer' read the signer's key: $out" ;;
+	*) fail "the delegated process failed at step $rc: $out" ;;
+	esac
+	expect_eq "the child sees the frontend's tree" "frontend-config
+https://shop.example" "$out"
+	grep -q '"view":"dsigner"' "$T/audit.log" && fail "the audit log names the child as the signer: $(cat "$T/audit.log")"
+	grep -q '"view":"dfront".*"cgroup":"/secretfs-test/fe-[0-9]*\.scope/signer".*"secret":"frontend-config"' "$T/audit.log" ||
+		fail "the child's reads are not audited as the frontend's: $(cat "$T/audit.log")"
+	return 0
+}
+
 test_required_and_optional_secrets() {
 	views_store
 	cat >>"$T/secretfs.ini" <<INI
@@ -298,7 +356,13 @@ test_view_config_errors() {
 	new_store_ini '[view a]\nitem = shop/tls/tls.crt as a/b\n'
 	expect_errno "bad file" 'file name "a/b"' ctl get secrets
 	new_store_ini '[view a]\nmatch = pid:1\n'
-	expect_errno "bad match" "match: expected cgroup:/GLOB" ctl get secrets
+	expect_errno "bad match" "match: expected cgroup:/PATH" ctl get secrets
+	new_store_ini '[view a]\nsecret = shop/x\nmatch = cgroup:/[\n'
+	expect_errno "invalid pattern" "secretfs.ini:6: [view a] match = cgroup:/[: '[' without its closing ']'" ctl get secrets
+	new_store_ini '[view a]\nmatch = cgroup:/m/*signer*\n[view b]\nmatch = cgroup:/m/*frontend*\n'
+	expect_errno "overlapping patterns" "[view b] match = cgroup:/m/*frontend* and [view a]'s cgroup:/m/*signer* (line 5) can select the same cgroup" ctl get secrets
+	new_store_ini '[view a\nsecret = shop/x\n'
+	expect_errno "unclosed header" "section header '[view a' lacks its closing ']'" ctl get secrets
 	new_store_ini '[view a]\ncolour = red\n'
 	expect_errno "unknown key" "unknown key 'colour' in section [view a]" ctl get secrets
 	new_store_ini '[view]\n'

@@ -346,6 +346,36 @@ INI
 	return 0
 }
 
+# --views DIR holds allow_other mounts: a host account with a view's uid
+# (1000 here, the signer's) must not reach them, so DIR is made private.
+test_views_dir_is_private() {
+	views_store
+	chmod 0711 "$T" # the way down to DIR is open: DIR itself must stop them
+	start_fs "$T/vd/signer" --views "$T/vd"
+	cleanup_extra() { for v in "$T"/vd/* "$T"/vd2/*; do mountpoint -q "$v" && fusermount3 -u "$v"; done; return 0; }
+	expect_eq "created private" "700 0" "$(stat -c '%a %u' "$T/vd")"
+	cat "$T/vd/signer/shop/hmac/key" >/dev/null || fail "root cannot read the view"
+	expect_errno "a host account with the view's uid" "Permission denied" \
+		setpriv --reuid 1000 --regid 1000 --clear-groups cat "$T/vd/signer/shop/hmac/key"
+	cleanup_extra
+	unmount_fs
+	# found open: made private, with a warning
+	mkdir -m 0755 "$T/vd2"
+	start_fs "$T/vd2/signer" --views "$T/vd2"
+	expect_eq "tightened" "700" "$(stat -c %a "$T/vd2")"
+	expect_contains "warned" "$(cat "$T/fs.log")" "'$T/vd2' was mode 0755; made it 0700"
+	cleanup_extra
+	unmount_fs
+	# someone else's folder, or a symbolic link: refused
+	mkdir -m 0700 "$T/vd3"
+	chown 1000 "$T/vd3"
+	expect_errno "owned by another" "is owned by uid 1000" "$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/vd3"
+	ln -s "$T/vd2" "$T/vd4"
+	expect_errno "a symbolic link" "is not a folder (or is a symbolic link)" \
+		"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/vd4"
+	return 0
+}
+
 test_view_config_errors() {
 	new_store
 	printf '[view a]\nsecret = shop\n' >>"$T/secretfs.ini"

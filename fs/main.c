@@ -19,7 +19,6 @@
  * store, key or view is reported on the terminal and nothing is mounted.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 
 #include "fs.h"
 #include "passphrase.h"
+#include "privdir.h"
 
 /* How long the kernel may trust a name or an attribute: under the watch
  * strategy, until told otherwise (a day, then it asks anyway). */
@@ -213,54 +213,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/*
- * The folder of --views holds every view's mount, each allow_other: a host
- * account with a view's uid that could reach DIR/NAME would read what the
- * view grants.  So DIR is private — created 0700, or made 0700 (with a
- * warning) if found open — and must be a folder of ours, not a symbolic
- * link: whoever owns it could open it again.  Root still bind-mounts
- * DIR/NAME into containers.  Returns 0 or -1, having said why.
- */
-static int views_dir_private(const char *dir)
-{
-	struct stat sb;
-	int fd, ret = -1;
-
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "secretfs: cannot create '%s': %s\n", dir, strerror(errno));
-		return -1;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "secretfs: --views folder '%s': %s\n", dir,
-			errno == ELOOP || errno == ENOTDIR ? "is not a folder (or is a symbolic link)" :
-			strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &sb) < 0) {
-		fprintf(stderr, "secretfs: cannot stat '%s': %s\n", dir, strerror(errno));
-		goto out;
-	}
-	if (sb.st_uid != geteuid()) {
-		fprintf(stderr, "secretfs: --views folder '%s' is owned by uid %u, not by this daemon's (uid %u): its owner could open it to host accounts\n",
-			dir, (unsigned)sb.st_uid, (unsigned)geteuid());
-		goto out;
-	}
-	if (sb.st_mode & 077) {
-		if (fchmod(fd, 0700) < 0) {
-			fprintf(stderr, "secretfs: cannot make '%s' private: %s\n", dir,
-				strerror(errno));
-			goto out;
-		}
-		fprintf(stderr, "secretfs: warning: --views folder '%s' was mode %04o; made it 0700, so that no host account reaches the views in it\n",
-			dir, (unsigned)(sb.st_mode & 07777));
-	}
-	ret = 0;
-out:
-	close(fd);
-	return ret;
-}
-
 static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		     const char *mountpoint)
 {
@@ -346,8 +298,14 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 				fs->cfg->path ? fs->cfg->path : "the configuration");
 			ret = -1;
 		}
-		if (!ret)
-			ret = views_dir_private(o->views_dir);
+		if (!ret) {
+			int r = privdir_make(o->views_dir, err, sizeof(err));
+
+			if (r)
+				fprintf(stderr, "secretfs: %s--views folder %s\n",
+					r > 0 ? "warning: " : "", err);
+			ret = r < 0 ? -1 : 0;
+		}
 		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
 			const struct view *v = &fs->cfg->views[i];
 

@@ -408,6 +408,8 @@ test_oci_hook_mounts_the_view() {
 		--hook "createRuntime=$hook" --hook "poststop=$hook" -- \
 		cat /run/secrets/shop/hmac/key >"$T/got.bin" || fail "container with the hook failed"
 	cmp "$T/hmac.bin" "$T/got.bin" || fail "read different bytes through the hook's mount"
+	# its host folder holds allow_other mounts: private (fs/privdir.h)
+	expect_eq "state folder" "700" "$(stat -c %a "$T/oci")"
 	# a target of our choosing, and the rest of the view invisible there too
 	local out
 	out=$(container frontend --annotation io.secretfs.view=frontend \
@@ -428,7 +430,7 @@ test_oci_hook_mounts_the_view() {
 
 test_oci_hook_refuses_missing_view_or_secret() {
 	views_store
-	printf '[view broken]\nsecret = shop/not-there\n' >>"$T/secretfs.ini"
+	printf '[view broken]\nsecret = shop/not-there\nmatch = cgroup:/secretfs-test/broken-*\n' >>"$T/secretfs.ini"
 	local hook="$BIN/secretfs-oci-hook -c $T/secretfs.ini --state-dir $T/oci" out
 	out=$(container broken --annotation io.secretfs.view=broken --hook "createRuntime=$hook" -- \
 		echo started 2>&1) && fail "container started without its required secret"
@@ -439,6 +441,29 @@ test_oci_hook_refuses_missing_view_or_secret() {
 	out=$(container nosuch --annotation io.secretfs.view=nosuch --hook "createRuntime=$hook" -- \
 		echo started 2>&1) && fail "container started with an unknown view"
 	expect_contains "unknown view named" "$out" "no [view nosuch]"
+	return 0
+}
+
+# Whoever sets annotations does not choose the view: the hook gives a view
+# only to a container whose cgroup (where the runtime put it) selects it.
+test_oci_hook_refuses_a_view_not_for_the_container() {
+	views_store
+	local hook="$BIN/secretfs-oci-hook -c $T/secretfs.ini --state-dir $T/oci" out
+	out=$(container frontend --annotation io.secretfs.view=signer \
+		--hook "createRuntime=$hook" --hook "poststop=$hook" -- \
+		sh -c 'echo started; cat /run/secrets/shop/hmac/key' 2>&1) &&
+		fail "the frontend's container started with the signer's view: $out"
+	expect_contains "named" "$out" 'view \"signer\" is not for this container'
+	expect_contains "its cgroup" "$out" "/secretfs-test/frontend-"
+	case "$out" in *started*) fail "the container ran" ;; esac
+	out=$(container stranger --annotation io.secretfs.view=billing \
+		--hook "createRuntime=$hook" -- echo started 2>&1) &&
+		fail "a container matching no view started with one"
+	expect_contains "no view" "$out" "selects no view"
+	# nothing was mounted for them, and the state folder is private
+	awk -v d="$T/oci" 'index($2, d) == 1 {print "left mounted: " $2; bad = 1} END {exit bad}' /proc/mounts ||
+		fail "the hook left mounts behind"
+	pgrep -f "secretfs -c $T/secretfs.ini --view" >/dev/null && fail "a view daemon was started"
 	return 0
 }
 

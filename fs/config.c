@@ -9,6 +9,7 @@
  * are seen by our line reader instead: that is where unknown sections are
  * refused and where [view NAME] sections come into being, empty or not.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -179,10 +180,12 @@ const struct view *config_view_for_cgroup(const struct config *c, const char *cg
 		for (size_t j = 0; j < c->views[i].nmatches; j++) {
 			const struct match_pattern *m = &c->views[i].matches[j];
 
-			if (m->ncomp < depth && match_cgroup(m, cgroup)) {
-				best = &c->views[i];
-				depth = m->ncomp;
-			}
+			if (m->ncomp > depth || !match_cgroup(m, cgroup))
+				continue;
+			/* check_matches: no two views select one cgroup */
+			assert(m->ncomp < depth || best == &c->views[i]);
+			best = &c->views[i];
+			depth = m->ncomp;
 		}
 	}
 	return best;
@@ -194,7 +197,7 @@ const struct view *config_view_for_cgroup(const struct config *c, const char *cg
  * its view whatever is created below it.  One view's own patterns may
  * nest or overlap: they all give that view.
  */
-static int check_matches(const struct config *c, char *err)
+static int check_matches(const struct config *c, const char *path, char *err)
 {
 	for (size_t i = 0; i < c->nviews; i++) {
 		for (size_t j = i + 1; j < c->nviews; j++) {
@@ -210,12 +213,12 @@ static int check_matches(const struct config *c, char *err)
 					if (ma->ncomp == mb->ncomp)
 						snprintf(err, CONFIG_ERR_MAX,
 							 "%s:%d: [view %s] match = cgroup:%s and [view %s]'s cgroup:%s (line %d) can select the same cgroup: make them differ in a component",
-							 c->path, mb->line, b->name, mb->text, a->name,
+							 path, mb->line, b->name, mb->text, a->name,
 							 ma->text, ma->line);
 					else
 						snprintf(err, CONFIG_ERR_MAX,
 							 "%s:%d: [view %s] match = cgroup:%s and [view %s]'s cgroup:%s (line %d) can select a cgroup and one below it, which keeps the view of the one above: make them differ in a component both have",
-							 c->path, mb->line, b->name, mb->text, a->name,
+							 path, mb->line, b->name, mb->text, a->name,
 							 ma->text, ma->line);
 					return -EINVAL;
 				}
@@ -862,7 +865,7 @@ int config_load(struct config *c, const char *path, char *err)
 			 path);
 		goto fail;
 	}
-	if ((ret = check_matches(c, err)))
+	if ((ret = check_matches(c, path, err)))
 		goto fail;
 	for (size_t i = 0; i < c->nviews; i++) {
 		if (c->views[i].uid == (uid_t)-1)

@@ -302,7 +302,7 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 			int r = privdir_make(o->views_dir, err, sizeof(err));
 
 			if (r)
-				fprintf(stderr, "secretfs: %s--views folder %s\n",
+				fprintf(stderr, "secretfs: %s--views: %s\n",
 					r > 0 ? "warning: " : "", err);
 			ret = r < 0 ? -1 : 0;
 		}

@@ -241,8 +241,8 @@ static int state_dir_private(const struct hook *h)
 	int r = privdir_make(h->state_dir, err, sizeof(err));
 
 	if (r > 0)
-		fprintf(stderr, "secretfs-oci-hook: warning: state folder %s\n", err);
-	return r < 0 ? fail(h, "state folder %s", err) : 0;
+		fprintf(stderr, "secretfs-oci-hook: warning: --state-dir: %s\n", err);
+	return r < 0 ? fail(h, "--state-dir: %s", err) : 0;
 }
 
 /*
@@ -294,7 +294,9 @@ static int stage_create(struct hook *h)
 		return 1;
 	if (rootfs_path(h, rootfs, sizeof(rootfs)))
 		return 1;
-	if (state_dir_private(h) || mkdir_p(h->hostdir, 0700) < 0)
+	if (state_dir_private(h))
+		return 1;
+	if (mkdir_p(h->hostdir, 0700) < 0)
 		return fail(h, "cannot create '%s': %s", h->hostdir, strerror(errno));
 	if (start_secretfs(h) < 0) {
 		rmdir(h->hostdir);

@@ -106,10 +106,6 @@ int match_compile(struct match_pattern *m, const char *text, char *why, size_t l
 		snprintf(why, len, "a cgroup path starts with '/'");
 		return -EINVAL;
 	}
-	if (n == 1) {
-		snprintf(why, len, "'/' alone would match every cgroup");
-		return -EINVAL;
-	}
 	m->text = strdup(text);
 	m->tok = calloc(n, sizeof(*m->tok));
 	m->start = calloc(n + 1, sizeof(*m->start));
@@ -117,7 +113,7 @@ int match_compile(struct match_pattern *m, const char *text, char *why, size_t l
 		ret = -ENOMEM;
 		goto fail;
 	}
-	while (*p == '/') {
+	while (*p == '/' && n > 1) { /* "/" alone: no component, every cgroup */
 		p++;
 		if (*p == '/' || *p == '\0') {
 			snprintf(why, len, "an empty component ('//' or a trailing '/')");

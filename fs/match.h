@@ -6,8 +6,9 @@
  * 'a-z' ranges, ']' first is literal) and '\x' (x itself).  No wildcard
  * ever matches '/': components match components, and a pattern of N
  * components matches a cgroup path when it matches the path's first N
- * components — the cgroup itself or one of its ancestors.  Bytes compare
- * as bytes, whatever the locale.
+ * components — the cgroup itself or one of its ancestors.  "/" alone has
+ * no component and matches every cgroup.  Bytes compare as bytes,
+ * whatever the locale.
  *
  * Why ancestors: a container may create cgroups below its own (systemd
  * delegation, a writable cgroup namespace), so whatever is below the

@@ -210,7 +210,13 @@ static void test_cgroup_matching(void **state)
 	expect_error("[view a]\nmatch = cgroup:/a[b/c]\n", "'[' without its closing ']'");
 	expect_error("[view a]\nmatch = cgroup:/a//b\n", "an empty component");
 	expect_error("[view a]\nmatch = cgroup:/a/\n", "an empty component");
-	expect_error("[view a]\nmatch = cgroup:/\n", "'/' alone would match every cgroup");
+	/* "/" alone: every cgroup, so no other view may have a match */
+	assert_load(config_load(&c, write_ini("[view a]\nmatch = cgroup:/\n[view b]\n", 0644), err), 0, err);
+	assert_string_equal(config_view_for_cgroup(&c, "/")->name, "a");
+	assert_string_equal(config_view_for_cgroup(&c, "/x/y")->name, "a");
+	config_release(&c);
+	expect_error("[view a]\nmatch = cgroup:/\n[view b]\nmatch = cgroup:/x/y\n",
+		     "can select a cgroup and one below it");
 	expect_error("[view a]\nmatch = cgroup:/a/[z-a]\n", "the range 'z-a' is empty");
 	expect_error("[view a]\nmatch = cgroup:/[[:alpha:]]\n", "classes such as [:alpha:]");
 	expect_error("[view a]\nmatch = cgroup:/a\\\n", "a '\\' that escapes nothing");

@@ -236,6 +236,32 @@ static int read_password(const char *path, char **out, char *err)
 	return 0;
 }
 
+/*
+ * curl opens [cluster] cacert, cert and key itself, blocking: a FIFO there
+ * would hang every command.  Check each is a regular file first, without
+ * blocking (symbolic links are fine: certificate stores are made of them).
+ */
+static int check_tls_file(const char *opt, const char *path, char *err)
+{
+	struct stat sb;
+	int fd, ret = 0;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] %s '%s': %s", opt, path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] %s '%s' is not a regular file", opt, path);
+		ret = -EINVAL;
+	}
+	close(fd);
+	return ret;
+}
+
 static int dup_opt(char **dst, const char *src)
 {
 	if (!src)
@@ -300,6 +326,10 @@ int etcd_open(struct etcd **out, const struct cluster_opts *o, char *err)
 	if (dup_opt(&e->cacert, o->cacert) || dup_opt(&e->cert, o->cert) ||
 	    dup_opt(&e->key, o->key) || dup_opt(&e->username, o->username))
 		goto nomem;
+	if ((ret = check_tls_file("cacert", o->cacert, err)) ||
+	    (ret = check_tls_file("cert", o->cert, err)) ||
+	    (ret = check_tls_file("key", o->key, err)))
+		goto fail;
 	if (o->username && !o->password_file) {
 		snprintf(err, STORE_ERRMSG_MAX, "[cluster] username needs password_file");
 		ret = -EINVAL;

@@ -135,4 +135,11 @@ test_fifo_key_password_and_config_files_are_refused() {
 	out=$(timeout 5 "$BIN/secretctl" -c "$T/cluster.ini" get secrets 2>&1) || rc=$?
 	[ $rc = 124 ] && fail "secretctl hung on a FIFO as the password file"
 	expect_contains "password file" "$out" "password_file '$T/pw' is not a regular file"
+	# and the TLS files curl would open, blocking, itself
+	cp "$T/secretfs.ini" "$T/cluster.ini"
+	printf '[cluster]\nendpoints = https://127.0.0.1:1\ncacert = %s/pw\n' "$T" >>"$T/cluster.ini"
+	rc=0
+	out=$(timeout 5 "$BIN/secretctl" -c "$T/cluster.ini" get secrets 2>&1) || rc=$?
+	[ $rc = 124 ] && fail "secretctl hung on a FIFO as the etcd CA file"
+	expect_contains "CA file" "$out" "cacert '$T/pw' is not a regular file"
 }

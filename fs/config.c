@@ -696,26 +696,34 @@ static char *reader(char *buf, int size, void *user)
 
 static int read_text(const char *path, FILE *f, char **out, size_t *len, char *err)
 {
-	char *text = malloc(CONFIG_FILE_MAX + 1);
 	const char *nul;
+	struct stat sb;
+	char *text;
 	size_t n;
 
+	if (fstat(fileno(f), &sb) < 0) {
+		snprintf(err, CONFIG_ERR_MAX, "cannot stat config file '%s': %s", path,
+			 strerror(errno));
+		return -EIO;
+	}
+	if (sb.st_size > CONFIG_FILE_MAX) {
+		snprintf(err, CONFIG_ERR_MAX, "config file '%s' is larger than %d bytes", path,
+			 CONFIG_FILE_MAX);
+		return -EFBIG;
+	}
+	/* its size as it was checked, and the terminating NUL (a file growing
+	 * meanwhile is cut at that size) */
+	text = malloc((size_t)sb.st_size + 1);
 	if (!text) {
 		snprintf(err, CONFIG_ERR_MAX, "out of memory");
 		return -ENOMEM;
 	}
-	n = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+	n = fread(text, 1, (size_t)sb.st_size, f);
 	if (ferror(f)) {
 		snprintf(err, CONFIG_ERR_MAX, "cannot read config file '%s': %s", path,
 			 strerror(errno));
 		free(text);
 		return -EIO;
-	}
-	if (n > CONFIG_FILE_MAX) {
-		snprintf(err, CONFIG_ERR_MAX, "config file '%s' is larger than %d bytes", path,
-			 CONFIG_FILE_MAX);
-		free(text);
-		return -EFBIG;
 	}
 	nul = memchr(text, '\0', n);
 	if (nul) {

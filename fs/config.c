@@ -9,12 +9,14 @@
  * are seen by our line reader instead: that is where unknown sections are
  * refused and where [view NAME] sections come into being, empty or not.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,8 @@
 
 struct parse {
 	struct config *c;
-	FILE *f;
+	const char *text; /* the whole file, read before parsing */
+	size_t len, pos;  /* its length, and where the next line starts */
 	char *dir;    /* folder of the file, for relative paths */
 	int line;     /* lines read so far */
 	int bad_line; /* line of an error found by the reader, not inih */
@@ -166,6 +169,63 @@ static bool view_name_ok(const char *s)
 		    !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9'))
 			return false;
 	return true;
+}
+
+const struct view *config_view_for_cgroup(const struct config *c, const char *cgroup)
+{
+	const struct view *best = NULL;
+	size_t depth = SIZE_MAX;
+
+	for (size_t i = 0; i < c->nviews; i++) {
+		for (size_t j = 0; j < c->views[i].nmatches; j++) {
+			const struct match_pattern *m = &c->views[i].matches[j];
+
+			if (m->ncomp > depth || !match_cgroup(m, cgroup))
+				continue;
+			/* check_matches: no two views select one cgroup */
+			assert(m->ncomp < depth || best == &c->views[i]);
+			best = &c->views[i];
+			depth = m->ncomp;
+		}
+	}
+	return best;
+}
+
+/*
+ * Refuse patterns of two views that can select one cgroup, or one below
+ * the other: the shallowest match decides, and a view's cgroup must keep
+ * its view whatever is created below it.  One view's own patterns may
+ * nest or overlap: they all give that view.
+ */
+static int check_matches(const struct config *c, const char *path, char *err)
+{
+	for (size_t i = 0; i < c->nviews; i++) {
+		for (size_t j = i + 1; j < c->nviews; j++) {
+			const struct view *a = &c->views[i], *b = &c->views[j];
+
+			for (size_t k = 0; k < a->nmatches; k++) {
+				for (size_t l = 0; l < b->nmatches; l++) {
+					const struct match_pattern *ma = &a->matches[k],
+								   *mb = &b->matches[l];
+
+					if (!match_overlap(ma, mb))
+						continue;
+					if (ma->ncomp == mb->ncomp)
+						snprintf(err, CONFIG_ERR_MAX,
+							 "%s:%d: [view %s] match = cgroup:%s and [view %s]'s cgroup:%s (line %d) can select the same cgroup: make them differ in a component",
+							 path, mb->line, b->name, mb->text, a->name,
+							 ma->text, ma->line);
+					else
+						snprintf(err, CONFIG_ERR_MAX,
+							 "%s:%d: [view %s] match = cgroup:%s and [view %s]'s cgroup:%s (line %d) can select a cgroup and one below it, which keeps the view of the one above: make them differ in a component both have",
+							 path, mb->line, b->name, mb->text, a->name,
+							 ma->text, ma->line);
+					return -EINVAL;
+				}
+			}
+		}
+	}
+	return 0;
 }
 
 static int view_add(struct parse *p, const char *name)
@@ -368,18 +428,23 @@ static int view_handler(struct parse *p, struct view *v, const char *name,
 	if (!strcmp(name, "item"))
 		return parse_item(p, v, value) == 0;
 	if (!strcmp(name, "match")) {
-		char **m;
+		struct match_pattern *m;
+		char why[160];
+		int ret;
 
-		if (strncmp(value, "cgroup:", 7) != 0 || !value[7] || value[7] != '/')
-			return bad(p, "[view %s] match: expected cgroup:/GLOB, e.g. cgroup:/machine.slice/*signer*",
+		if (strncmp(value, "cgroup:", 7) != 0 || value[7] != '/')
+			return bad(p, "[view %s] match: expected cgroup:/PATH, e.g. cgroup:/machine.slice/machine-signer.slice",
 				   v->name);
 		m = realloc(v->matches, (v->nmatches + 1) * sizeof(*m));
 		if (!m)
-			return 0;
+			return bad(p, "out of memory");
 		v->matches = m;
-		if (!(m[v->nmatches] = strdup(value + 7)))
-			return 0;
-		v->nmatches++;
+		ret = match_compile(&m[v->nmatches], value + 7, why, sizeof(why));
+		if (ret == -ENOMEM)
+			return bad(p, "out of memory");
+		if (ret)
+			return bad(p, "[view %s] match = %s: %s", v->name, value, why);
+		m[v->nmatches++].line = p->line;
 		return 1;
 	}
 	if (!strcmp(name, "uid") || !strcmp(name, "gid")) {
@@ -564,24 +629,48 @@ static bool known_section(const char *name)
 }
 
 /*
- * inih's line reader: counts lines, and checks each section header (see the
- * top of the file).  Returning NULL ends the parse at the first such error.
+ * inih's line reader, over the file read whole: counts lines, refuses a
+ * line longer than inih's buffer (it would come back as two lines, the
+ * rest read as a line of its own), and checks each section header (see
+ * the top of the file).  Returning NULL ends the parse at the first such
+ * error.
  */
 static char *reader(char *buf, int size, void *user)
 {
 	struct parse *p = user;
+	const char *start = p->text + p->pos, *nl;
 	char *s, *end;
+	size_t n;
 
-	if (p->bad_line || !fgets(buf, size, p->f))
+	if (p->bad_line || p->pos >= p->len)
 		return NULL;
+	nl = memchr(start, '\n', p->len - p->pos);
+	n = nl ? (size_t)(nl - start) : p->len - p->pos;
+	p->pos += n + (nl != NULL);
 	p->line++;
+	if (n > (size_t)size - 1) {
+		bad(p, "the line is longer than %d characters", size - 1);
+		p->bad_line = p->line;
+		buf[0] = '\0';
+		return buf;
+	}
+	memcpy(buf, start, n);
+	buf[n] = '\0';
 	for (s = buf; *s == ' ' || *s == '\t'; s++)
 		;
 	if (*s != '[')
 		return buf;
 	end = strchr(s, ']');
-	if (!end)
-		return buf; /* inih reports the syntax error */
+	if (!end) {
+		/* else inih reads on in the section before, and the next line's
+		 * key would take the blame */
+		s[strcspn(s, ";#\r")] = '\0';
+		for (n = strlen(s); n && (s[n - 1] == ' ' || s[n - 1] == '\t'); n--)
+			s[n - 1] = '\0';
+		bad(p, "section header '%s' lacks its closing ']'", s);
+		p->bad_line = p->line;
+		return buf;
+	}
 	*end = '\0';
 	if (strncmp(s + 1, "view", 4) == 0 && (s[5] == ' ' || s[5] == '\0')) {
 		if (s[5] == '\0' || !s[6])
@@ -596,6 +685,61 @@ static char *reader(char *buf, int size, void *user)
 	}
 	*end = ']';
 	return buf;
+}
+
+/*
+ * Read the whole file (at most CONFIG_FILE_MAX bytes) into *out, NUL
+ * terminated, refusing a NUL byte inside: inih reads lines as C strings,
+ * so a value would silently end at it.
+ */
+#define CONFIG_FILE_MAX (1 << 20)
+
+static int read_text(const char *path, FILE *f, char **out, size_t *len, char *err)
+{
+	const char *nul;
+	struct stat sb;
+	char *text;
+	size_t n;
+
+	if (fstat(fileno(f), &sb) < 0) {
+		snprintf(err, CONFIG_ERR_MAX, "cannot stat config file '%s': %s", path,
+			 strerror(errno));
+		return -EIO;
+	}
+	if (sb.st_size > CONFIG_FILE_MAX) {
+		snprintf(err, CONFIG_ERR_MAX, "config file '%s' is larger than %d bytes", path,
+			 CONFIG_FILE_MAX);
+		return -EFBIG;
+	}
+	/* its size as it was checked, and the terminating NUL (a file growing
+	 * meanwhile is cut at that size) */
+	text = malloc((size_t)sb.st_size + 1);
+	if (!text) {
+		snprintf(err, CONFIG_ERR_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	n = fread(text, 1, (size_t)sb.st_size, f);
+	if (ferror(f)) {
+		snprintf(err, CONFIG_ERR_MAX, "cannot read config file '%s': %s", path,
+			 strerror(errno));
+		free(text);
+		return -EIO;
+	}
+	nul = memchr(text, '\0', n);
+	if (nul) {
+		int line = 1;
+
+		for (const char *q = text; q < nul; q++)
+			line += *q == '\n';
+		snprintf(err, CONFIG_ERR_MAX, "%s:%d: a NUL byte in the line (the file must be text)",
+			 path, line);
+		free(text);
+		return -EINVAL;
+	}
+	text[n] = '\0';
+	*out = text;
+	*len = n;
+	return 0;
 }
 
 /* Refuse a file that someone other than its owner (or root) could change. */
@@ -647,6 +791,7 @@ int config_load(struct config *c, const char *path, char *err)
 {
 	struct parse p = { .c = c };
 	bool must_exist = true;
+	char *text = NULL;
 	FILE *f = NULL;
 	int fd, ret, line;
 
@@ -660,7 +805,8 @@ int config_load(struct config *c, const char *path, char *err)
 		snprintf(err, CONFIG_ERR_MAX, "out of memory");
 		goto fail;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would block open(); check_file refuses it */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0)
 		f = fdopen(fd, "r");
 	if (!f) {
@@ -690,7 +836,9 @@ int config_load(struct config *c, const char *path, char *err)
 		goto fail;
 	}
 	*strrchr(p.dir, '/') = '\0'; /* "" for a file in "/": then "/x" below */
-	p.f = f;
+	if ((ret = read_text(path, f, &text, &p.len, err)))
+		goto fail;
+	p.text = text;
 	ini_allow_multiline = false; /* an indented line is not a continuation */
 	line = ini_parse_stream(reader, &p, handler, &p);
 	if (p.bad_line && (line == 0 || line > p.bad_line))
@@ -703,7 +851,7 @@ int config_load(struct config *c, const char *path, char *err)
 			snprintf(err, CONFIG_ERR_MAX, "%s:%d: %s", path, line, p.msg);
 		else
 			snprintf(err, CONFIG_ERR_MAX,
-				 "%s:%d: syntax error (expected [section] or name = value, at most 200 characters a line)",
+				 "%s:%d: syntax error (expected [section] or name = value)",
 				 path, line);
 		goto fail;
 	}
@@ -725,6 +873,8 @@ int config_load(struct config *c, const char *path, char *err)
 			 path);
 		goto fail;
 	}
+	if ((ret = check_matches(c, path, err)))
+		goto fail;
 	for (size_t i = 0; i < c->nviews; i++) {
 		if (c->views[i].uid == (uid_t)-1)
 			c->views[i].uid = c->uid;
@@ -736,11 +886,13 @@ int config_load(struct config *c, const char *path, char *err)
 			c->views[i].direct_io = c->direct_io;
 	}
 	fclose(f);
+	free(text);
 	free(p.dir);
 	return 0;
 fail:
 	if (f)
 		fclose(f);
+	free(text);
 	free(p.dir);
 	config_release(c);
 	return ret;
@@ -761,7 +913,7 @@ static void view_release(struct view *v)
 	}
 	free(v->grants);
 	for (size_t i = 0; i < v->nmatches; i++)
-		free(v->matches[i]);
+		match_release(&v->matches[i]);
 	free(v->matches);
 	free(v->name);
 }

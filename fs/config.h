@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "match.h"
 #include "store/cluster.h"
 
 #define CONFIG_DEFAULT_PATH  "/etc/secretfs/secretfs.ini"
@@ -63,7 +64,7 @@ struct view {
 	char *name;
 	struct view_grant *grants;
 	size_t ngrants;
-	char **matches;  /* cgroup globs, for the per-caller mount */
+	struct match_pattern *matches; /* match = cgroup:/..., see match.h */
 	size_t nmatches;
 	uid_t uid;
 	gid_t gid;
@@ -104,6 +105,15 @@ void config_release(struct config *c);
 
 /* The view of that name, or NULL. */
 const struct view *config_view(const struct config *c, const char *name);
+
+/*
+ * The view a process in cgroup (an absolute path) gets, or NULL: the one
+ * whose match selects the shallowest of the cgroup and its ancestors, so
+ * nothing created below a view's cgroup selects another view.  config_load
+ * refuses patterns of two views that could select one cgroup, or one below
+ * the other, so the answer never depends on the order of the file.
+ */
+const struct view *config_view_for_cgroup(const struct config *c, const char *cgroup);
 
 /* Parse "error", "warning", "info" or "debug". */
 int config_parse_level(const char *s, enum log_level *out);

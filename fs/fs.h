@@ -195,7 +195,6 @@ const char *view_key_file(const struct view *v, const struct view_grant *g,
 			  const char *key);
 int view_check_required(const struct view *v, struct store *st, char *err,
 			size_t len);
-const struct view *view_for_cgroup(const struct config *c, const char *cgroup);
 
 /* caller.c: the cgroup of the process behind thread tid, checked against
  * pid reuse through a pidfd.  0, or a negative errno. */

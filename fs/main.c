@@ -34,6 +34,7 @@
 
 #include "fs.h"
 #include "passphrase.h"
+#include "privdir.h"
 
 /* How long the kernel may trust a name or an attribute: under the watch
  * strategy, until told otherwise (a day, then it asks anyway). */
@@ -66,7 +67,7 @@ static void usage(FILE *f)
 	      "      --view NAME     serve only what [view NAME] grants (allow_other)\n"
 	      "      --views DIR     serve every configured view at DIR/NAME, one daemon\n"
 	      "      --per-caller    one shared mount (allow_other); each request sees the\n"
-	      "                      view whose 'match = cgroup:GLOB' fits the caller\n"
+	      "                      view whose 'match = cgroup:PATH' selects the caller's cgroup\n"
 	      "      --passphrase-fd N  read the passphrase of a store locked with one from\n"
 	      "                      file descriptor N (a store with a key file needs none)\n"
 	      "  -f, --foreground    stay in the foreground and log to stderr\n"
@@ -297,10 +298,13 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 				fs->cfg->path ? fs->cfg->path : "the configuration");
 			ret = -1;
 		}
-		if (!ret && mkdir(o->views_dir, 0755) < 0 && errno != EEXIST) {
-			fprintf(stderr, "secretfs: cannot create '%s': %s\n", o->views_dir,
-				strerror(errno));
-			ret = -1;
+		if (!ret) {
+			int r = privdir_make(o->views_dir, err, sizeof(err));
+
+			if (r)
+				fprintf(stderr, "secretfs: %s--views: %s\n",
+					r > 0 ? "warning: " : "", err);
+			ret = r < 0 ? -1 : 0;
 		}
 		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
 			const struct view *v = &fs->cfg->views[i];

@@ -139,7 +139,7 @@ static void req_view(fuse_req_t req, const struct mount *m, struct req_view *rv)
 		rv->none = true; /* a caller we cannot pin down sees nothing */
 		return;
 	}
-	rv->view = view_for_cgroup(m->fs->cfg, rv->cgroup);
+	rv->view = config_view_for_cgroup(m->fs->cfg, rv->cgroup);
 	rv->none = !rv->view || view_disabled(m->fs, rv->view);
 }
 

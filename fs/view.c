@@ -1,7 +1,7 @@
 /*
  * view.c - what a view grants: which namespaces, secrets and keys are
- * visible, under which file names and modes, and which view a caller's
- * cgroup selects.
+ * visible, under which file names and modes (which view a caller's cgroup
+ * selects is config_view_for_cgroup's).
  *
  * A view of NULL is the operator's full view: everything, every key under its
  * own name, with [mount]'s mode.  A named grant (NS/NAME) takes precedence
@@ -9,7 +9,6 @@
  * does not exist for the view.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -121,13 +120,4 @@ int view_check_required(const struct view *v, struct store *st, char *err,
 		}
 	}
 	return 0;
-}
-
-const struct view *view_for_cgroup(const struct config *c, const char *cgroup)
-{
-	for (size_t i = 0; i < c->nviews; i++)
-		for (size_t j = 0; j < c->views[i].nmatches; j++)
-			if (fnmatch(c->views[i].matches[j], cgroup, 0) == 0)
-				return &c->views[i];
-	return NULL;
 }

@@ -14,11 +14,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -187,20 +189,32 @@ static int read_password(const char *path, char **out, char *err)
 	struct stat sb;
 	FILE *f;
 	size_t n;
+	int fd;
 
 	if (!pw)
 		return -ENOMEM;
-	f = fopen(path, "re");
+	/* O_NONBLOCK: a FIFO would block open() until a writer came */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!f) {
 		int e = errno;
 
+		if (fd >= 0)
+			close(fd);
 		snprintf(err, STORE_ERRMSG_MAX, "[cluster] password_file '%s': %s", path,
-			 strerror(e));
+			 e == ELOOP ? "is a symbolic link" : strerror(e));
 		sodium_free(pw);
 		return -e;
 	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] password_file '%s' is not a regular file",
+			 path);
+		fclose(f);
+		sodium_free(pw);
+		return -EINVAL;
+	}
 	/* a credential, held as the key file is: by its owner alone */
-	if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077)) {
+	if (sb.st_mode & 077) {
 		snprintf(err, STORE_ERRMSG_MAX,
 			 "[cluster] password_file '%s' is accessible by group or others (mode %04o): run 'chmod 600 %s'",
 			 path, (unsigned)(sb.st_mode & 07777), path);
@@ -220,6 +234,32 @@ static int read_password(const char *path, char **out, char *err)
 	}
 	*out = pw;
 	return 0;
+}
+
+/*
+ * curl opens [cluster] cacert, cert and key itself, blocking: a FIFO there
+ * would hang every command.  Check each is a regular file first, without
+ * blocking (symbolic links are fine: certificate stores are made of them).
+ */
+static int check_tls_file(const char *opt, const char *path, char *err)
+{
+	struct stat sb;
+	int fd, ret = 0;
+
+	if (!path)
+		return 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] %s '%s': %s", opt, path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, STORE_ERRMSG_MAX, "[cluster] %s '%s' is not a regular file", opt, path);
+		ret = -EINVAL;
+	}
+	close(fd);
+	return ret;
 }
 
 static int dup_opt(char **dst, const char *src)
@@ -286,6 +326,10 @@ int etcd_open(struct etcd **out, const struct cluster_opts *o, char *err)
 	if (dup_opt(&e->cacert, o->cacert) || dup_opt(&e->cert, o->cert) ||
 	    dup_opt(&e->key, o->key) || dup_opt(&e->username, o->username))
 		goto nomem;
+	if ((ret = check_tls_file("cacert", o->cacert, err)) ||
+	    (ret = check_tls_file("cert", o->cert, err)) ||
+	    (ret = check_tls_file("key", o->key, err)))
+		goto fail;
 	if (o->username && !o->password_file) {
 		snprintf(err, STORE_ERRMSG_MAX, "[cluster] username needs password_file");
 		ret = -EINVAL;

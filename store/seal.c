@@ -107,7 +107,8 @@ int seal_keyfile_read(const char *path, unsigned char *key, char *err)
 	size_t got = 0;
 	int fd, ret = 0;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put there would block open() until a writer came */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, STORE_ERRMSG_MAX, "cannot open key file '%s': %s",

@@ -15,6 +15,14 @@
  * makes secretfs fail, and so the hook, and so the container's creation,
  * with secretfs's message.
  *
+ * Whoever may set annotations does not thereby choose the view: the hook
+ * mounts a view only into a container whose cgroup selects it, by the
+ * view's 'match = cgroup:...' lines and the rule of the per-caller mount
+ * (config_view_for_cgroup).  The cgroup is read from the container's init
+ * process, where the runtime put it, not from anything the container's
+ * configuration says.  So the view follows whoever chooses the container's
+ * cgroup (root running runc, podman's --cgroup-parent, a systemd unit).
+ *
  * As a poststop hook it unmounts the host folder, which ends that daemon.
  * The OCI state arrives on standard input as JSON (id, pid, bundle, status,
  * annotations).
@@ -36,6 +44,10 @@
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "fs/config.h"
+#include "fs/fs.h"
+#include "fs/privdir.h"
 
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
@@ -90,7 +102,8 @@ static void usage(FILE *f)
 	      "container has the annotation io.secretfs.view=NAME, mounts that view at\n"
 	      "io.secretfs.target (default " DEFAULT_TARGET ") inside it (stage createRuntime),\n"
 	      "or unmounts it again (stage poststop).  Without STAGE the state's status\n"
-	      "decides: \"stopped\" means poststop.\n\n"
+	      "decides: \"stopped\" means poststop.  The view must be the one the\n"
+	      "container's cgroup selects by the views' 'match = cgroup:...' lines.\n\n"
 	      "  -c, --config FILE    secretfs configuration (default: secretfs's default)\n"
 	      "      --secretfs PATH  the secretfs binary (default: beside this hook)\n"
 	      "      --state-dir DIR  host folder for the mounts (default " DEFAULT_STATE_DIR ")\n", f);
@@ -221,6 +234,53 @@ static int open_target(const struct hook *h, int rootfd, const char *target)
 	return fd;
 }
 
+/* The state folder holds the views' mounts: private, see fs/privdir.h. */
+static int state_dir_private(const struct hook *h)
+{
+	char err[PATH_MAX + 200];
+	int r = privdir_make(h->state_dir, err, sizeof(err));
+
+	if (r > 0)
+		fprintf(stderr, "secretfs-oci-hook: warning: --state-dir: %s\n", err);
+	return r < 0 ? fail(h, "--state-dir: %s", err) : 0;
+}
+
+/*
+ * May this container have the view it asks for?  Only if its cgroup — the
+ * init process's, as the runtime placed it — selects that view.  Returns
+ * 0, or 1 having said why.
+ */
+static int check_view(struct hook *h)
+{
+	char err[CONFIG_ERR_MAX], cgroup[4096];
+	const struct view *v, *sel;
+	struct config cfg;
+	int ret = 1;
+
+	if (config_load(&cfg, h->config, err))
+		return fail(h, "%s", err);
+	v = config_view(&cfg, h->view);
+	if (!v) {
+		fail(h, "no [view %s] in %s", h->view, cfg.path ? cfg.path : "the configuration");
+		goto out;
+	}
+	if (caller_cgroup(h->pid, cgroup, sizeof(cgroup), NULL)) {
+		fail(h, "cannot read the cgroup of the container's process %d", h->pid);
+		goto out;
+	}
+	sel = config_view_for_cgroup(&cfg, cgroup);
+	if (sel != v) {
+		fail(h, "view \"%s\" is not for this container: its cgroup '%s' selects %s%s%s (a view's 'match = cgroup:...' lines name the containers it may be given to)",
+		     h->view, cgroup, sel ? "view \"" : "no view", sel ? sel->name : "",
+		     sel ? "\"" : "");
+		goto out;
+	}
+	ret = 0;
+out:
+	config_release(&cfg);
+	return ret;
+}
+
 static int stage_create(struct hook *h)
 {
 	char rootfs[PATH_MAX], nspath[64];
@@ -230,7 +290,11 @@ static int stage_create(struct hook *h)
 		return fail(h, "io.secretfs.target '%s' must be an absolute path", h->target);
 	if (h->pid <= 0)
 		return fail(h, "the state has no pid: run this hook at createRuntime");
+	if (check_view(h))
+		return 1;
 	if (rootfs_path(h, rootfs, sizeof(rootfs)))
+		return 1;
+	if (state_dir_private(h))
 		return 1;
 	if (mkdir_p(h->hostdir, 0700) < 0)
 		return fail(h, "cannot create '%s': %s", h->hostdir, strerror(errno));

@@ -49,7 +49,7 @@ layout = kubelet
 [view audited]
 secret = bench/*
 audit = on
-match = cgroup:/*
+match = cgroup:/
 [view direct]
 secret = bench/*
 direct_io = on

@@ -99,3 +99,47 @@ test_passphrase() {
 	expect_contains "back" "$(ctl --passphrase-fd 3 rekey 3<<<'correct horse battery')" "master key replaced"
 	expect_eq "key file again" "v" "$(ctl get secret s -o jsonpath='{.data.k}' | base64 -d)"
 }
+
+# A FIFO where a key, password or config file belongs is refused at once:
+# opening one for reading would wait for a writer forever.  'timeout' turns
+# a hang into a failure instead of a stuck suite.
+test_fifo_key_password_and_config_files_are_refused() {
+	new_store
+	mv "$T/store/master.key" "$T/real.key"
+	mkfifo -m 0400 "$T/store/master.key"
+	local out rc=0
+	out=$(timeout 5 "$BIN/secretctl" -c "$T/secretfs.ini" get secrets 2>&1) || rc=$?
+	[ $rc = 124 ] && fail "secretctl hung on a FIFO as the key file"
+	[ $rc = 0 ] && fail "secretctl used a FIFO as the key file"
+	expect_contains "secretctl" "$out" "key file '$T/store/master.key' is not a regular file"
+	mkdir -p "$T/mnt"
+	rc=0
+	out=$(timeout 5 "$BIN/secretfs" -c "$T/secretfs.ini" -f "$T/mnt" 2>&1) || rc=$?
+	[ $rc = 124 ] && fail "secretfs hung on a FIFO as the key file"
+	expect_contains "secretfs" "$out" "is not a regular file"
+	mountpoint -q "$T/mnt" && fail "secretfs mounted with a FIFO as the key file"
+	rm "$T/store/master.key"
+	mv "$T/real.key" "$T/store/master.key"
+	# the configuration itself
+	mkfifo -m 0644 "$T/fifo.ini"
+	rc=0
+	out=$(timeout 5 "$BIN/secretctl" -c "$T/fifo.ini" get secrets 2>&1) || rc=$?
+	[ $rc = 124 ] && fail "secretctl hung on a FIFO as the config file"
+	expect_contains "config" "$out" "config file '$T/fifo.ini' is not a regular file"
+	# the etcd password file (read before any connection is tried)
+	mkfifo -m 0600 "$T/pw"
+	cp "$T/secretfs.ini" "$T/cluster.ini"
+	printf '[cluster]\nendpoints = https://127.0.0.1:1\nusername = u\npassword_file = %s/pw\n' "$T" \
+		>>"$T/cluster.ini"
+	rc=0
+	out=$(timeout 5 "$BIN/secretctl" -c "$T/cluster.ini" get secrets 2>&1) || rc=$?
+	[ $rc = 124 ] && fail "secretctl hung on a FIFO as the password file"
+	expect_contains "password file" "$out" "password_file '$T/pw' is not a regular file"
+	# and the TLS files curl would open, blocking, itself
+	cp "$T/secretfs.ini" "$T/cluster.ini"
+	printf '[cluster]\nendpoints = https://127.0.0.1:1\ncacert = %s/pw\n' "$T" >>"$T/cluster.ini"
+	rc=0
+	out=$(timeout 5 "$BIN/secretctl" -c "$T/cluster.ini" get secrets 2>&1) || rc=$?
+	[ $rc = 124 ] && fail "secretctl hung on a FIFO as the etcd CA file"
+	expect_contains "CA file" "$out" "cacert '$T/pw' is not a regular file"
+}

@@ -255,6 +255,64 @@ test_per_caller_threads_resolve_to_their_process() {
 	expect_contains "billing" "$out" "No such file or directory"
 }
 
+# Item: a process that may create cgroups below its own (systemd delegation,
+# a writable cgroup namespace) names a child after another view's pattern.
+# Under fnmatch's '*' crossing '/', /secretfs-test/fe-N.scope/signer
+# matched the signer's '*signer'; now the shallowest match of the cgroup and
+# its ancestors decides, so the child keeps the frontend's view.  The
+# delegated subtree belongs to an unprivileged uid, as systemd's would.
+test_per_caller_delegated_child_cgroup_keeps_its_view() {
+	new_store
+	cat >>"$T/secretfs.ini" <<INI
+[audit]
+path = $T/audit.log
+[view dsigner]
+secret = shop/hmac
+mode = 0444
+match = cgroup:/secretfs-test/*signer
+[view dfront]
+secret = shop/frontend-config
+mode = 0444
+match = cgroup:/secretfs-test/*.scope
+INI
+	ctl create namespace shop >/dev/null
+	ctl create secret generic hmac -n shop --from-literal=key=THE-HMAC-KEY >/dev/null
+	ctl create secret generic frontend-config -n shop --from-literal=url=https://shop.example >/dev/null
+	mount_shared
+	chmod 0711 "$T" # mktemp's 0700 would stop uid 65534 on the way to the mount
+	local root=/sys/fs/cgroup/unified
+	[ -f "$root/cgroup.procs" ] || root=/sys/fs/cgroup
+	[ -f "$root/cgroup.procs" ] || fail "no cgroup2 hierarchy at /sys/fs/cgroup/unified or /sys/fs/cgroup"
+	CG=$root/secretfs-test/fe-$$.scope
+	mkdir -p "$CG"
+	cleanup_extra() { rmdir "$CG/signer" "$CG" 2>/dev/null; return 0; }
+	# delegate it as systemd does: the folder and its process files
+	chown 65534:65534 "$CG" "$CG/cgroup.procs" "$CG/cgroup.subtree_control" "$CG/cgroup.threads"
+	local attack='
+		cat "$2/shop/frontend-config/url" >/dev/null || exit 10
+		mkdir "$1/signer" || exit 11
+		echo $$ >"$1/signer/cgroup.procs" || exit 12
+		grep -q "^0::.*/fe-[0-9]*\.scope/signer\$" /proc/self/cgroup || exit 13
+		sleep 1.2 # past the daemon'"'"'s per-thread cache
+		cat "$2/shop/hmac/key" 2>/dev/null && exit 20
+		ls "$2/shop" || exit 14
+		cat "$2/shop/frontend-config/url" || exit 15'
+	local out rc=0
+	out=$(sh -c 'echo $$ >"$1/cgroup.procs" && exec setpriv --reuid 65534 --regid 65534 --clear-groups sh -c "$2" attack "$1" "$3"' \
+		x "$CG" "$attack" "$M" 2>&1) || rc=$?
+	case $rc in
+	0) ;;
+	20) fail "a child cgroup named 'signer' read the signer's key: $out" ;;
+	*) fail "the delegated process failed at step $rc: $out" ;;
+	esac
+	expect_eq "the child sees the frontend's tree" "frontend-config
+https://shop.example" "$out"
+	grep -q '"view":"dsigner"' "$T/audit.log" && fail "the audit log names the child as the signer: $(cat "$T/audit.log")"
+	grep -q '"view":"dfront".*"cgroup":"/secretfs-test/fe-[0-9]*\.scope/signer".*"secret":"frontend-config"' "$T/audit.log" ||
+		fail "the child's reads are not audited as the frontend's: $(cat "$T/audit.log")"
+	return 0
+}
+
 test_required_and_optional_secrets() {
 	views_store
 	cat >>"$T/secretfs.ini" <<INI
@@ -288,6 +346,36 @@ INI
 	return 0
 }
 
+# --views DIR holds allow_other mounts: a host account with a view's uid
+# (1000 here, the signer's) must not reach them, so DIR is made private.
+test_views_dir_is_private() {
+	views_store
+	chmod 0711 "$T" # the way down to DIR is open: DIR itself must stop them
+	start_fs "$T/vd/signer" --views "$T/vd"
+	cleanup_extra() { for v in "$T"/vd/* "$T"/vd2/*; do mountpoint -q "$v" && fusermount3 -u "$v"; done; return 0; }
+	expect_eq "created private" "700 0" "$(stat -c '%a %u' "$T/vd")"
+	cat "$T/vd/signer/shop/hmac/key" >/dev/null || fail "root cannot read the view"
+	expect_errno "a host account with the view's uid" "Permission denied" \
+		setpriv --reuid 1000 --regid 1000 --clear-groups cat "$T/vd/signer/shop/hmac/key"
+	cleanup_extra
+	unmount_fs
+	# found open: made private, with a warning
+	mkdir -m 0755 "$T/vd2"
+	start_fs "$T/vd2/signer" --views "$T/vd2"
+	expect_eq "tightened" "700" "$(stat -c %a "$T/vd2")"
+	expect_contains "warned" "$(cat "$T/fs.log")" "'$T/vd2' was mode 0755; made it 0700"
+	cleanup_extra
+	unmount_fs
+	# someone else's folder, or a symbolic link: refused
+	mkdir -m 0700 "$T/vd3"
+	chown 1000 "$T/vd3"
+	expect_errno "owned by another" "is owned by uid 1000" "$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/vd3"
+	ln -s "$T/vd2" "$T/vd4"
+	expect_errno "a symbolic link" "is not a folder (or is a symbolic link)" \
+		"$BIN/secretfs" -c "$T/secretfs.ini" -f --views "$T/vd4"
+	return 0
+}
+
 test_view_config_errors() {
 	new_store
 	printf '[view a]\nsecret = shop\n' >>"$T/secretfs.ini"
@@ -298,7 +386,13 @@ test_view_config_errors() {
 	new_store_ini '[view a]\nitem = shop/tls/tls.crt as a/b\n'
 	expect_errno "bad file" 'file name "a/b"' ctl get secrets
 	new_store_ini '[view a]\nmatch = pid:1\n'
-	expect_errno "bad match" "match: expected cgroup:/GLOB" ctl get secrets
+	expect_errno "bad match" "match: expected cgroup:/PATH" ctl get secrets
+	new_store_ini '[view a]\nsecret = shop/x\nmatch = cgroup:/[\n'
+	expect_errno "invalid pattern" "secretfs.ini:6: [view a] match = cgroup:/[: '[' without its closing ']'" ctl get secrets
+	new_store_ini '[view a]\nmatch = cgroup:/m/*signer*\n[view b]\nmatch = cgroup:/m/*frontend*\n'
+	expect_errno "overlapping patterns" "[view b] match = cgroup:/m/*frontend* and [view a]'s cgroup:/m/*signer* (line 5) can select the same cgroup" ctl get secrets
+	new_store_ini '[view a\nsecret = shop/x\n'
+	expect_errno "unclosed header" "section header '[view a' lacks its closing ']'" ctl get secrets
 	new_store_ini '[view a]\ncolour = red\n'
 	expect_errno "unknown key" "unknown key 'colour' in section [view a]" ctl get secrets
 	new_store_ini '[view]\n'
@@ -314,6 +408,8 @@ test_oci_hook_mounts_the_view() {
 		--hook "createRuntime=$hook" --hook "poststop=$hook" -- \
 		cat /run/secrets/shop/hmac/key >"$T/got.bin" || fail "container with the hook failed"
 	cmp "$T/hmac.bin" "$T/got.bin" || fail "read different bytes through the hook's mount"
+	# its host folder holds allow_other mounts: private (fs/privdir.h)
+	expect_eq "state folder" "700" "$(stat -c %a "$T/oci")"
 	# a target of our choosing, and the rest of the view invisible there too
 	local out
 	out=$(container frontend --annotation io.secretfs.view=frontend \
@@ -334,7 +430,7 @@ test_oci_hook_mounts_the_view() {
 
 test_oci_hook_refuses_missing_view_or_secret() {
 	views_store
-	printf '[view broken]\nsecret = shop/not-there\n' >>"$T/secretfs.ini"
+	printf '[view broken]\nsecret = shop/not-there\nmatch = cgroup:/secretfs-test/broken-*\n' >>"$T/secretfs.ini"
 	local hook="$BIN/secretfs-oci-hook -c $T/secretfs.ini --state-dir $T/oci" out
 	out=$(container broken --annotation io.secretfs.view=broken --hook "createRuntime=$hook" -- \
 		echo started 2>&1) && fail "container started without its required secret"
@@ -345,6 +441,29 @@ test_oci_hook_refuses_missing_view_or_secret() {
 	out=$(container nosuch --annotation io.secretfs.view=nosuch --hook "createRuntime=$hook" -- \
 		echo started 2>&1) && fail "container started with an unknown view"
 	expect_contains "unknown view named" "$out" "no [view nosuch]"
+	return 0
+}
+
+# Whoever sets annotations does not choose the view: the hook gives a view
+# only to a container whose cgroup (where the runtime put it) selects it.
+test_oci_hook_refuses_a_view_not_for_the_container() {
+	views_store
+	local hook="$BIN/secretfs-oci-hook -c $T/secretfs.ini --state-dir $T/oci" out
+	out=$(container frontend --annotation io.secretfs.view=signer \
+		--hook "createRuntime=$hook" --hook "poststop=$hook" -- \
+		sh -c 'echo started; cat /run/secrets/shop/hmac/key' 2>&1) &&
+		fail "the frontend's container started with the signer's view: $out"
+	expect_contains "named" "$out" 'view \"signer\" is not for this container'
+	expect_contains "its cgroup" "$out" "/secretfs-test/frontend-"
+	case "$out" in *started*) fail "the container ran" ;; esac
+	out=$(container stranger --annotation io.secretfs.view=billing \
+		--hook "createRuntime=$hook" -- echo started 2>&1) &&
+		fail "a container matching no view started with one"
+	expect_contains "no view" "$out" "selects no view"
+	# nothing was mounted for them, and the state folder is private
+	awk -v d="$T/oci" 'index($2, d) == 1 {print "left mounted: " $2; bad = 1} END {exit bad}' /proc/mounts ||
+		fail "the hook left mounts behind"
+	pgrep -f "secretfs -c $T/secretfs.ini --view" >/dev/null && fail "a view daemon was started"
 	return 0
 }
 

@@ -34,6 +34,37 @@ static const char *write_ini(const char *text, mode_t mode)
 	return path;
 }
 
+/* the file holding len bytes of text, NUL bytes included */
+static const char *write_ini_n(const char *text, size_t len)
+{
+	const char *path = write_ini("", 0644);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+/* config_load's result is want, or the test fails with its message */
+static void load_ok_(int got, int want, const char *err, int line)
+{
+	if (got != want)
+		fail_msg("line %d: config_load gave %d: %s", line, got, err);
+}
+#define assert_load(got, want, err) load_ok_((got), (want), (err), __LINE__)
+
+static void expect_error_in(const char *path, const char *want)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	assert_int_equal(config_load(&c, path, err), -EINVAL);
+	if (!strstr(err, want))
+		fail_msg("error '%s' lacks '%s'", err, want);
+	assert_null(c.store_path); /* nothing half-loaded */
+}
+
 static void expect_error(const char *text, const char *want)
 {
 	struct config c;
@@ -80,7 +111,116 @@ static void test_errors(void **state)
 	expect_error("[mount]\nuid = no-such-user-here\n", "t.ini:2: [mount] uid");
 	expect_error("[log]\nlevel = loud\n", "t.ini:2: [log] level");
 	expect_error("path = x\n", "t.ini:1: 'path' is outside any section");
-	expect_error("[store\n", "t.ini:1: syntax error");
+	expect_error("[store]\npath\n", "t.ini:2: syntax error");
+}
+
+/* Errors of the reader itself: each blames the line that has it. */
+static void test_reader_errors(void **state)
+{
+	static const char nul[] = "[store]\npath = /a\0/b\n";
+	char long_line[300];
+
+	(void)state;
+	/* not the next line's key: the header that lacks its ']' */
+	expect_error("[store\n", "t.ini:1: section header '[store' lacks its closing ']'");
+	expect_error("[log]\nlevel = info\n[view v ; a comment\nsecret = a/b\n",
+		     "t.ini:3: section header '[view v' lacks its closing ']'");
+	/* a NUL would end the value early, silently */
+	expect_error_in(write_ini_n(nul, sizeof(nul) - 1), "t.ini:2: a NUL byte in the line");
+	/* a line past inih's buffer would be read as two */
+	snprintf(long_line, sizeof(long_line), "[store]\npath = /%0250d\n[bogus]\n", 0);
+	expect_error(long_line, "t.ini:2: the line is longer than 199 characters");
+}
+
+/*
+ * match = cgroup:/PATH: components match components, the shallowest match
+ * of a cgroup and its ancestors decides, and two views' patterns may not
+ * select one cgroup or one below the other.
+ */
+static void test_cgroup_matching(void **state)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+	const struct view *v;
+	static const struct {
+		const char *cgroup, *view;
+	} cases[] = {
+		{ "/machine.slice/machine-signer.slice", "signer" },
+		{ "/machine.slice/machine-signer.slice/libpod-1.scope", "signer" },
+		{ "/machine.slice/machine-signer.slice/libpod-1.scope/container/x", "signer" },
+		/* created below the frontend's cgroup: still the frontend's */
+		{ "/machine.slice/machine-frontend.slice/libpod-2.scope/signer", "frontend" },
+		{ "/machine.slice/machine-frontend.slice/machine-signer.slice", "frontend" },
+		{ "/machine.slice/machine-frontend.slice/libpod-2.scope/x-signer-y", "frontend" },
+		/* '*' never crosses '/' */
+		{ "/secretfs-test/billing-1", "billing" },
+		{ "/secretfs-test/billing-1/sub", "billing" },
+		{ "/secretfs-test/x/billing-1", NULL },
+		{ "/machine.slice/machine-signer.slice2", NULL },
+		{ "/machine.slice", NULL },
+		{ "/", NULL },
+		{ "/user.slice/user-1000.slice/signer", NULL },
+		/* sets, escapes and '?' */
+		{ "/t/a1", "sets" },
+		{ "/t/b9", "sets" },
+		{ "/t/c1", NULL },
+		{ "/t/a", NULL },
+		{ "/t/*x", "sets" },
+		{ "/t/yx", NULL },
+	};
+
+	(void)state;
+	assert_load(config_load(&c, write_ini(
+		"[view signer]\nmatch = cgroup:/machine.slice/machine-signer.slice\n"
+		"[view frontend]\nmatch = cgroup:/machine.slice/machine-frontend.slice\n"
+		"[view billing]\nmatch = cgroup:/secretfs-test/billing-*\n"
+		"match = cgroup:/secretfs-test/billing-1/sub\n" /* one view may nest */
+		"[view sets]\nmatch = cgroup:/t/[ab][!a-z]\nmatch = cgroup:/t/\\*x\n", 0644),
+		err), 0, err);
+	v = config_view(&c, "billing");
+	assert_int_equal(v->nmatches, 2);
+	assert_string_equal(v->matches[0].text, "/secretfs-test/billing-*");
+	assert_int_equal(v->matches[0].ncomp, 2);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		v = config_view_for_cgroup(&c, cases[i].cgroup);
+		if (!cases[i].view != !v || (v && strcmp(v->name, cases[i].view)))
+			fail_msg("%s: got view %s, want %s", cases[i].cgroup, v ? v->name : "none",
+				 cases[i].view ? cases[i].view : "none");
+	}
+	config_release(&c);
+
+	/* patterns of two views that can select one cgroup, or nest */
+	expect_error("[view a]\nmatch = cgroup:/m/*signer*\n[view b]\nmatch = cgroup:/m/*frontend*\n",
+		     "t.ini:4: [view b] match = cgroup:/m/*frontend* and [view a]'s cgroup:/m/*signer* (line 2) can select the same cgroup");
+	expect_error("[view a]\nmatch = cgroup:/m/a.slice\n[view b]\nmatch = cgroup:/m/*.slice/b\n",
+		     "can select a cgroup and one below it");
+	expect_error("[view a]\nmatch = cgroup:/m/x?\n[view b]\nmatch = cgroup:/m/[!a]y\n",
+		     "can select the same cgroup");
+	expect_error("[view a]\nmatch = cgroup:/*\n[view b]\nmatch = cgroup:/m/b\n",
+		     "can select a cgroup and one below it");
+	/* and some that cannot meet */
+	assert_load(config_load(&c, write_ini(
+		"[view a]\nmatch = cgroup:/m/x?\n[view b]\nmatch = cgroup:/m/[xyz]\n"
+		"[view c]\nmatch = cgroup:/m/[a-c]*z\n[view d]\nmatch = cgroup:/m/d*\n"
+		"[view e]\nmatch = cgroup:/n/*\n", 0644), err), 0, err);
+	config_release(&c);
+
+	/* patterns that cannot mean what they say */
+	expect_error("[view a]\nmatch = cgroup:/[\n", "t.ini:2: [view a] match = cgroup:/[: '[' without its closing ']'");
+	expect_error("[view a]\nmatch = cgroup:/a[b/c]\n", "'[' without its closing ']'");
+	expect_error("[view a]\nmatch = cgroup:/a//b\n", "an empty component");
+	expect_error("[view a]\nmatch = cgroup:/a/\n", "an empty component");
+	/* "/" alone: every cgroup, so no other view may have a match */
+	assert_load(config_load(&c, write_ini("[view a]\nmatch = cgroup:/\n[view b]\n", 0644), err), 0, err);
+	assert_string_equal(config_view_for_cgroup(&c, "/")->name, "a");
+	assert_string_equal(config_view_for_cgroup(&c, "/x/y")->name, "a");
+	config_release(&c);
+	expect_error("[view a]\nmatch = cgroup:/\n[view b]\nmatch = cgroup:/x/y\n",
+		     "can select a cgroup and one below it");
+	expect_error("[view a]\nmatch = cgroup:/a/[z-a]\n", "the range 'z-a' is empty");
+	expect_error("[view a]\nmatch = cgroup:/[[:alpha:]]\n", "classes such as [:alpha:]");
+	expect_error("[view a]\nmatch = cgroup:/a\\\n", "a '\\' that escapes nothing");
+	expect_error("[view a]\nmatch = pid:1\n", "t.ini:2: [view a] match: expected cgroup:/PATH");
 }
 
 static void test_cluster(void **state)
@@ -149,7 +289,7 @@ static void test_views(void **state)
 	assert_int_equal(v->mode, 0440);
 	assert_true(v->audit);
 	assert_int_equal(v->nmatches, 1);
-	assert_string_equal(v->matches[0], "/machine.slice/*signer*");
+	assert_string_equal(v->matches[0].text, "/machine.slice/*signer*");
 	assert_int_equal(v->ngrants, 1);
 	assert_false(v->grants[0].optional);
 	v = config_view(&c, "frontend");
@@ -204,6 +344,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_paths),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_reader_errors),
+		cmocka_unit_test(test_cgroup_matching),
 		cmocka_unit_test(test_file_checks),
 		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_views),

@@ -104,11 +104,14 @@ json_t *yaml_plain_scalar(const char *s);
  * sodium_free. */
 int read_whole(const char *path, unsigned char **out, size_t *len, char *err, size_t errlen);
 /* Append every document of buf (len bytes, NUL-terminated), YAML or JSON,
- * to docs; name is for messages. */
+ * to docs; name is for messages.  A key given twice in a map, or a Secret
+ * (or List) whose apiVersion is not v1, fails the whole file. */
 int manifest_parse(const unsigned char *buf, size_t len, const char *name, json_t *docs,
 		   char *err, size_t errlen);
 /* Append every document of a YAML or JSON file ("-": stdin) to docs. */
 int manifest_load(const char *path, json_t *docs, char *err, size_t errlen);
+/* Is doc's kind exactly kind (a kind with a NUL byte is none)? */
+bool manifest_kind_is(const json_t *doc, const char *kind);
 /* A Secret object as a store secret in ns (the object's own namespace wins
  * unless ns_given names another: an error). */
 int manifest_secret(const json_t *obj, const char *ns, bool ns_given,

@@ -1306,7 +1306,7 @@ static int next_secret(const struct ctx *c, json_t *docs, size_t *i, size_t *lis
 			(*lists)++;
 			continue;
 		}
-		if (!kind || strcmp(kind, "Secret") != 0) {
+		if (!manifest_kind_is(doc, "Secret")) {
 			fprintf(stderr, "skipping %s \"%s\": secretctl manages Secrets only\n",
 				kind ? kind : "an object without a kind", name ? name : "");
 			continue;

@@ -123,6 +123,51 @@ test_manifest_errors_change_nothing() {
 		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x' 'data: ]'
 	bad "self alias" 'refers to itself' \
 		'a: &x [1, *x]'
+	# as strict as kubectl: a key given twice, a version but v1, no
+	# version, a number where a string belongs
+	bad "duplicate key YAML" 'bad.yaml: line 4: key "k" already set in map' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'stringData: {k: a, k: b}'
+	bad "duplicate key block" 'bad.yaml: line 6: key "k" already set in map' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'stringData:' '  k: a' '  k: b'
+	bad "duplicate key JSON" 'line 1: key "k" already set in map' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"data":{"k":"YQ==","k":"Yg=="}}'
+	bad "duplicate metadata" 'key "metadata" already set in map' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'metadata: {name: y}'
+	bad "apiVersion v2" 'resource mapping not found for name: "x" namespace: "" from "'"$T"'/bad.yaml": no matches for kind "Secret" in version "v2"' \
+		'apiVersion: v2' 'kind: Secret' 'metadata: {name: x}'
+	bad "no apiVersion" 'error validating "'"$T"'/bad.yaml": error validating data: apiVersion not set' \
+		'kind: Secret' 'metadata: {name: x}'
+	bad "apiVersion in a List item" 'no matches for kind "Secret" in version "apps/v1"' \
+		'apiVersion: v1' 'kind: List' 'items:' '- {apiVersion: apps/v1, kind: Secret, metadata: {name: x}}'
+	bad "number as stringData value" 'stringData[k]: Invalid value: must be a string (json: cannot unmarshal number into Go struct field Secret.stringData of type string)' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"stringData":{"k":1}}'
+	bad "number as name" 'metadata.name: Invalid value: must be a string (json: cannot unmarshal number into Go struct field ObjectMeta.metadata.name of type string)' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":7}}'
+	bad "number as namespace" 'metadata.namespace: Invalid value: must be a string (json: cannot unmarshal number into Go struct field ObjectMeta.metadata.namespace of type string)' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, namespace: 12}'
+	bad "bool as label" 'metadata.labels[a]: Invalid value: must be a string (json: cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string)' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {a: true}}'
+	# a NUL byte in a name is refused, never cut (YAML "\0", JSON "\u0000")
+	bad "NUL in name" 'Secret "x\x00evil" is invalid: metadata.name: Invalid value: "x\x00evil": a lowercase RFC 1123 subdomain' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: "x\0evil"}'
+	bad "NUL in namespace" 'metadata.namespace: Invalid value: "default\x00": a lowercase RFC 1123 label' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x","namespace":"default\u0000"}}'
+	bad "NUL in key" 'data[a\x00b]: Invalid value: "a\x00b": must consist of alphanumeric characters' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"stringData":{"a\u0000b":"v"}}'
+	bad "NUL in data key" 'data[a\x00b]: Invalid value: "a\x00b": must consist of alphanumeric characters' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'data: {"a\0b": YQ==}'
+	bad "NUL in label key" 'metadata.labels: Invalid value: "app\x00x": name part must consist' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {"app\0x": web}}'
+	bad "NUL in label value" 'metadata.labels: Invalid value: "web\x00": a valid label must be' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {app: "web\0"}}'
+	bad "NUL in annotation key" 'metadata.annotations: Invalid value: "a\x00": name part must consist' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, annotations: {"a\0": v}}'
+	bad "NUL in annotation value" 'metadata.annotations[a]: Invalid value: must not contain a NUL byte' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x","annotations":{"a":"v\u0000"}}}'
+	bad "NUL in type" 'type: Invalid value: "Opaque\x00x": must not contain a NUL byte' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'type: "Opaque\0x"'
+	bad "NUL in kind" 'no matches for kind "Secret\x00"' \
+		'apiVersion: v1' 'kind: "Secret\0"' 'metadata: {name: x}'
 	# one bad object among good ones: nothing is written
 	bad "all or nothing" 'Secret "second" is invalid' \
 		'apiVersion: v1' 'kind: Secret' 'metadata: {name: first}' 'stringData: {k: v}' '---' \
@@ -132,6 +177,33 @@ test_manifest_errors_change_nothing() {
 	# a namespace other than -n
 	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: other}\n' >"$T/ns.yaml"
 	expect_errno "namespace mismatch" 'does not match the namespace "default"' ctl apply -n default -f "$T/ns.yaml"
+}
+
+# A value may hold any byte: NUL and non-UTF-8 bytes round-trip exactly,
+# from data (base64) and stringData (JSON "\u0000", YAML "\0"), through get
+# and through a mount; a name with a NUL byte never replaces the name before
+# it (it used to: "db\u0000evil" was applied as "db").
+test_manifest_nul_bytes_exact() {
+	new_store
+	ctl create secret generic db --from-literal=password=real >/dev/null
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db\\u0000evil"},"stringData":{"password":"evil"}}' >"$T/evil.json"
+	expect_errno "NUL in name" 'metadata.name: Invalid value: "db\x00evil"' ctl apply -f "$T/evil.json"
+	expect_eq "db untouched" "real" "$(value db password)"
+	local bin
+	bin=$(printf 'a\000b\377\001\n\000' | base64 -w0)
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"j"},"stringData":{"s":"x\\u0000y\\u0000"},"data":{"d":"%s"}}' "$bin" >"$T/j.json"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: yy}\nstringData: {s: "x\\0y\\0"}\ndata: {d: %s}\n' "$bin" >"$T/y.yaml"
+	ctl apply -f "$T/j.json" -f "$T/y.yaml" >/dev/null
+	for s in j yy; do
+		expect_eq "$s stringData" "$(printf 'x\000y\000' | base64 -w0)" \
+			"$(ctl get secret $s -o jsonpath='{.data.s}')"
+		expect_eq "$s data" "$bin" "$(ctl get secret $s -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["d"])')"
+	done
+	mount_fs
+	for s in j yy; do
+		expect_eq "$s mounted data" "$bin" "$(base64 -w0 <"$M/default/$s/d")"
+		expect_eq "$s mounted stringData" "$(printf 'x\000y\000' | base64 -w0)" "$(base64 -w0 <"$M/default/$s/s")"
+	done
 }
 
 test_apply_update_rules() {

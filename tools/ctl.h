@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -76,6 +77,18 @@ int input_env_file(struct store_secret *s, const char *path, char *err, size_t e
 /* The same for text in memory: buf holds len bytes and room for one more. */
 int input_env_text(struct store_secret *s, const char *path, uint8_t *buf, size_t len,
 		   char *err, size_t errlen);
+
+/* --- scratch.c: the edit's private folder --- */
+
+/* Make the folder for a file that holds values (path to dir, dirlen bytes):
+ * a tmpfs in a mount namespace of this process's own where it can (see
+ * scratch.c), with every fatal catchable signal wiping it first.  0, or
+ * -errno with err saying why.  One at a time. */
+int scratch_open(char *dir, size_t dirlen, char *err, size_t errlen);
+/* Wipe every file in it, remove it, restore the signals. */
+void scratch_close(void);
+/* In the editor's child, between fork and exec (parent: our pid). */
+void scratch_editor_child(pid_t parent);
 
 /* --- kinds.c: what kubectl's create secret subcommands compute --- */
 

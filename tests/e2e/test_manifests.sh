@@ -313,6 +313,87 @@ SH
 	return 0
 }
 
+# edit_leftovers WHAT DEEP CANARY...: no edit tmpfs is mounted, no edit
+# folder (/dev/shm/secretctl-edit-*, /tmp/secretctl-edit-*) holds a file, no
+# file on /dev/shm holds a CANARY; with DEEP = deep, no file under /tmp or
+# $TMPDIR written since $T/started does either (a walk of a busy /tmp takes
+# seconds: once per test)
+edit_leftovers() {
+	local what=$1 deep=$2 found dirs=/dev/shm
+	shift 2
+	grep -q secretctl-edit /proc/mounts && fail "$what: an edit tmpfs is still mounted"
+	found=$(find /dev/shm /tmp "${TMPDIR:-/tmp}" -maxdepth 1 -name 'secretctl-edit-*' -print0 |
+		xargs -0 -r -I{} find {} -type f)
+	[ -z "$found" ] || fail "$what: left in an edit folder: $found"
+	[ "$deep" = deep ] && dirs=$(printf '%s\n' /dev/shm /tmp "${TMPDIR:-/tmp}" | sort -u)
+	# shellcheck disable=SC2086
+	found=$(find $dirs -xdev -type f -newer "$T/started" -size -4M -print0 2>/dev/null |
+		xargs -0 -r grep -lF "${@/#/-e}" 2>/dev/null || true)
+	[ -z "$found" ] || fail "$what: the value is still in $found"
+}
+
+# The edit's file lives in a tmpfs of secretctl's own mount namespace (as
+# root directly, as another user inside a user namespace of its own): other
+# processes never see it, a fatal signal wipes it, and on SIGKILL it goes
+# with the namespace, the editor getting SIGHUP.  It used to stay on
+# /dev/shm after SIGHUP (a dropped SSH session), SIGTERM or SIGKILL.
+test_edit_leaves_nothing_on_any_signal() {
+	new_store
+	local canary b64c sig pid ed dir
+	canary=CANARY-edit-$RANDOM$RANDOM-$$
+	b64c=$(b64 "$canary")
+	touch "$T/started"
+	ctl create secret generic e --from-literal=pw="$canary" >/dev/null
+	# the canary reaches the editor through its environment: no file of
+	# the test holds it
+	cat >"$T/editor.sh" <<'SH'
+#!/bin/sh
+grep -q "$CANARY_B64" "$1" && echo "$1" >"$EDIT_DIR/editor.file"
+echo $$ >"$EDIT_DIR/editor.pid"
+exec sleep 60
+SH
+	chmod 0755 "$T/editor.sh"
+	chmod 0711 "$T"
+	mkdir -m 0777 "$T/ed"
+	edit_killed() { # edit_killed SIG [RUNAS...]: start an edit, kill it by SIG
+		local sig=$1
+		shift
+		rm -f "$T/ed/editor.pid" "$T/ed/editor.file"
+		"$@" env --default-signal=INT,QUIT CANARY_B64="$b64c" EDIT_DIR="$T/ed" EDITOR="$T/editor.sh" \
+			"$BIN/secretctl" -c "$CONF" edit secret e >/dev/null 2>"$T/ed/err" &
+		pid=$!
+		eventually 5 'test -s "$T/ed/editor.pid"' || fail "$sig: no editor: $(cat "$T/ed/err")"
+		test -s "$T/ed/editor.file" || fail "$sig: the editor did not get the value"
+		[ -s "$T/ed/err" ] && fail "$sig: $(cat "$T/ed/err")"
+		ed=$(cat "$T/ed/editor.pid")
+		dir=$(dirname "$(cat "$T/ed/editor.file")")
+		test -e "$(cat "$T/ed/editor.file")" && fail "$sig: the edit's file is seen outside its namespace"
+		kill -"$sig" "$pid"
+		wait "$pid" && fail "$sig: secretctl exited 0"
+		eventually 5 "! kill -0 $ed" || fail "$sig: the editor outlived secretctl"
+		edit_leftovers "$sig" shallow "$canary" "$b64c"
+	}
+	CONF=$T/secretfs.ini
+	for sig in HUP TERM INT QUIT KILL; do
+		edit_killed $sig
+	done
+	# SIGKILL leaves an empty folder at most; the next edit removes it
+	EDITOR=true ctl edit secret e >/dev/null
+	test -e "$dir" && fail "the next edit did not remove $dir"
+	# another user: a user namespace of its own, the same guarantees
+	mkdir -m 0700 "$T/u"
+	sed "s|$T/store|$T/u/store|" "$T/secretfs.ini" >"$T/u/secretfs.ini"
+	chown -R 65534:65534 "$T/u"
+	CONF=$T/u/secretfs.ini
+	local as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	"${as_nobody[@]}" "$BIN/secretctl" -c "$CONF" init >/dev/null
+	"${as_nobody[@]}" "$BIN/secretctl" -c "$CONF" create secret generic e --from-literal=pw="$canary" >/dev/null
+	for sig in HUP KILL; do
+		edit_killed $sig "${as_nobody[@]}"
+	done
+	edit_leftovers "all signals" deep "$canary" "$b64c"
+}
+
 # every file in manifests/: valid-* must apply, invalid-* must fail with the
 # message of its '# expect:' line (or FILE.expect) and change nothing
 test_manifest_table() {

@@ -2349,8 +2349,11 @@ static const struct command commands[] = {
 	  "secretctl apply -f FILE|DIR|- [-n NS]",
 	  "Create or update the Secrets of manifests (YAML or JSON; several documents,\n"
 	  "kind: List; a folder's .yaml, .yml and .json files).  Other kinds are skipped\n"
-	  "with a notice.  All objects are checked first and written in one transaction:\n"
-	  "one bad object changes nothing.  Prints created, configured or unchanged." },
+	  "with a notice.  As with kubectl, a key given twice, an apiVersion other than\n"
+	  "v1 and a number where a string belongs are refused, and so is a NUL byte in a\n"
+	  "name or key; a secret has at most 4096 keys.  All objects are checked first\n"
+	  "and written in one transaction: one bad object changes nothing.  Prints\n"
+	  "created, configured or unchanged." },
 	{ "create", cmd_create_f, F_NAMESPACE | F_FILENAME,
 	  "secretctl create -f FILE|DIR|- [-n NS]", "Create the Secrets of manifests; none may exist." },
 	{ "replace", cmd_replace, F_NAMESPACE | F_FILENAME,

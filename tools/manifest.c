@@ -622,7 +622,7 @@ static int string_map(const json_t *m, const char *what, const char *gofield, co
 				    name, what,
 				    quoted(q, sizeof(q), json_string_value(v), json_string_length(v)), why);
 		if (set(s, k, json_string_value(v)))
-			return fail(err, errlen, "out of memory");
+			return fail(err, errlen, "secret \"%s\": out of memory", name);
 	}
 	return 0;
 }
@@ -713,7 +713,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		return ret;
 	s = store_secret_new(mns ? mns : ns, name, type ? type : "");
 	if (!s)
-		return fail(err, errlen, "out of memory");
+		return fail(err, errlen, "secret \"%s\": out of memory", name);
 	s->immutable = json_is_true(imm);
 	{
 		/* the version it was read at, as kubectl's: a precondition */
@@ -748,7 +748,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 			goto out;
 		}
 		if (store_secret_add_item(s, k, json_string_value(v), json_string_length(v))) {
-			ret = fail(err, errlen, "out of memory");
+			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
 			goto out;
 		}
 	}
@@ -766,7 +766,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		}
 		bin = sodium_malloc(b64len + 1);
 		if (!bin) {
-			ret = fail(err, errlen, "out of memory");
+			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
 			goto out;
 		}
 		/* strict: the standard alphabet with padding; line breaks are
@@ -783,7 +783,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		if (ret == -EEXIST)
 			ret = 0; /* stringData has it */
 		else if (ret) {
-			ret = fail(err, errlen, "out of memory");
+			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
 			goto out;
 		}
 	}

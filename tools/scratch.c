@@ -121,8 +121,16 @@ static void scratch_scrub(void)
 	wipe_all(scratch.dirfd);
 	close(scratch.dirfd);
 	scratch.dirfd = -1;
-	if (scratch.private_ns)
-		umount2(scratch.dir, MNT_DETACH);
+	if (scratch.private_ns && umount2(scratch.dir, MNT_DETACH) == 0) {
+		/* what a process outside wrote into the folder under our
+		 * tmpfs (an editor's server, code --wait, sees only that) */
+		int fd = open(scratch.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd >= 0) {
+			wipe_all(fd);
+			close(fd);
+		}
+	}
 	rmdir(scratch.dir);
 }
 

@@ -372,6 +372,9 @@ SH
 		if [ "$mode" = private ]; then
 			[ -s "$T/ed/err" ] && fail "$mode $sig: $(cat "$T/ed/err")"
 			test -e "$file" && fail "$sig: the edit's file is seen outside its namespace"
+			# what a process outside writes there (an editor's
+			# server: code --wait) is wiped too, but for SIGKILL
+			[ "$sig" = KILL ] || echo "$canary" >"$(dirname "$file")/outside"
 		else
 			expect_contains "$mode $sig: warned" "$(cat "$T/ed/err")" "no private mount namespace"
 		fi

@@ -723,7 +723,8 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 
 		if (t && *t)
 			s->revision = strtoll(t, &end, 10);
-		if ((rv && !json_is_null(rv) && !t) || (t && *t && (*end || s->revision <= 0))) {
+		if ((rv && !json_is_null(rv) && !t) || (t && *t && (*end || s->revision <= 0)) ||
+		    (t && strlen(t) != json_string_length(rv))) { /* "5\0x" is not 5 */
 			ret = fail(err, errlen,
 				   "Secret \"%s\" is invalid: metadata.resourceVersion: Invalid value: must be a positive decimal number in a string",
 				   name);

@@ -11,17 +11,20 @@
  *     empty.  The namespace, its tmpfs and the file go when the last process
  *     in it exits: that holds even on SIGKILL, which no handler sees.  The
  *     editor gets SIGHUP when secretctl dies (PR_SET_PDEATHSIG), so it does
- *     not keep the namespace alive for long.
+ *     not keep the namespace alive for long.  On the way out the tmpfs is
+ *     unmounted and the folder under it wiped too: a process outside (an
+ *     editor's server) may have written there.
  *  2. Every catchable signal that would end secretctl (HUP, INT, QUIT, TERM,
  *     PIPE, ALRM, USR1, USR2, the crash signals...) first overwrites every
  *     file in the folder with zeros and removes it, then ends the process by
  *     the same signal.  The handler uses only async-signal-safe calls
  *     (getdents64 on a descriptor opened beforehand, openat, write, unlinkat).
  *     A signal ignored when secretctl started (nohup) stays ignored.
- *  3. Where no namespace can be had (user namespaces disabled, or threads
- *     already running), the folder is an ordinary mode-0700 folder named
- *     secretctl-edit-PID-XXXXXX; the next edit by the same user wipes and
- *     removes any such folder whose PID is gone.  A SIGKILL then leaves the
+ *  3. Where no namespace can be had (user namespaces disabled, a chroot, or
+ *     threads already running), the folder is an ordinary mode-0700 folder
+ *     named secretctl-edit-PID-XXXXXX; the next edit by the same user wipes
+ *     and removes any such folder whose PID is gone (and the empty one a
+ *     SIGKILL leaves in case 1).  A SIGKILL then leaves the
  *     file (mode 0600, in a 0700 folder) until that next edit: secretctl
  *     says so when it falls back.
  */

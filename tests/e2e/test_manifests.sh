@@ -166,6 +166,8 @@ test_manifest_errors_change_nothing() {
 		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x","annotations":{"a":"v\u0000"}}}'
 	bad "NUL in type" 'type: Invalid value: "Opaque\x00x": must not contain a NUL byte' \
 		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'type: "Opaque\0x"'
+	bad "NUL in resourceVersion" 'metadata.resourceVersion: Invalid value: must be a positive decimal number' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, resourceVersion: "5\0x"}'
 	bad "NUL in kind" 'no matches for kind "Secret\x00"' \
 		'apiVersion: v1' 'kind: "Secret\0"' 'metadata: {name: x}'
 	# one bad object among good ones: nothing is written

@@ -315,16 +315,16 @@ SH
 	return 0
 }
 
-# edit_leftovers WHAT DEEP CANARY...: no edit tmpfs is mounted, no edit
-# folder (/dev/shm/secretctl-edit-*, /tmp/secretctl-edit-*) holds a file, no
-# file on /dev/shm holds a CANARY; with DEEP = deep, no file under /tmp or
-# $TMPDIR written since $T/started does either (a walk of a busy /tmp takes
-# seconds: once per test)
+# edit_leftovers WHAT PID DEEP CANARY...: no edit tmpfs is mounted, the edit
+# folder of secretctl PID (/dev/shm or /tmp/secretctl-edit-PID-*) holds no
+# file, no file on /dev/shm holds a CANARY; with DEEP = deep, no file under
+# /tmp or $TMPDIR written since $T/started does either (a walk of a busy
+# /tmp takes seconds: once per test)
 edit_leftovers() {
-	local what=$1 deep=$2 found dirs=/dev/shm
-	shift 2
+	local what=$1 pid=$2 deep=$3 found dirs=/dev/shm
+	shift 3
 	grep -q secretctl-edit /proc/mounts && fail "$what: an edit tmpfs is still mounted"
-	found=$(find /dev/shm /tmp "${TMPDIR:-/tmp}" -maxdepth 1 -name 'secretctl-edit-*' -print0 |
+	found=$(find /dev/shm /tmp "${TMPDIR:-/tmp}" -maxdepth 1 -name "secretctl-edit-$pid-*" -print0 |
 		xargs -0 -r -I{} find {} -type f)
 	[ -z "$found" ] || fail "$what: left in an edit folder: $found"
 	[ "$deep" = deep ] && dirs=$(printf '%s\n' /dev/shm /tmp "${TMPDIR:-/tmp}" | sort -u)
@@ -360,6 +360,14 @@ SH
 	chmod 0755 "$T/editor.sh"
 	chmod 0711 "$T"
 	mkdir -m 0777 "$T/ed"
+	# a failure must not leave an edit and its editor running
+	cleanup_extra() {
+		local p
+		for p in "$T/ed/secretctl.pid" "$T/ed/editor.pid"; do
+			[ -s "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
+		done
+		return 0
+	}
 	edit_killed() { # edit_killed private|fallback SIG [RUNAS...]
 		local mode=$1 sig=$2
 		shift 2
@@ -367,6 +375,7 @@ SH
 		"$@" env --default-signal=INT,QUIT CANARY_B64="$b64c" EDIT_DIR="$T/ed" EDITOR="$T/editor.sh" \
 			"$BIN/secretctl" -c "$CONF" edit secret e >/dev/null 2>"$T/ed/err" &
 		pid=$!
+		echo "$pid" >"$T/ed/secretctl.pid"
 		eventually 5 'test -s "$T/ed/editor.pid"' || fail "$mode $sig: no editor: $(cat "$T/ed/err")"
 		test -s "$T/ed/editor.file" || fail "$mode $sig: the editor did not get the value"
 		ed=$(cat "$T/ed/editor.pid")
@@ -389,7 +398,7 @@ SH
 			"$@" env EDITOR=true "$BIN/secretctl" -c "$CONF" edit secret e >/dev/null 2>&1
 			test -e "$(dirname "$file")" && fail "fallback: the next edit did not remove $(dirname "$file")"
 		fi
-		edit_leftovers "$mode $sig" shallow "$canary" "$b64c"
+		edit_leftovers "$mode $sig" "$pid" shallow "$canary" "$b64c"
 	}
 	CONF=$T/secretfs.ini
 	for sig in HUP TERM INT QUIT SEGV KILL; do
@@ -417,7 +426,7 @@ SH
 	for sig in TERM KILL; do
 		edit_killed fallback $sig "${chrooted[@]}"
 	done
-	edit_leftovers "all signals" deep "$canary" "$b64c"
+	edit_leftovers "all signals" "$pid" deep "$canary" "$b64c"
 }
 
 # every file in manifests/: valid-* must apply, invalid-* must fail with the

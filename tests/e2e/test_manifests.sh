@@ -391,7 +391,9 @@ SH
 		fi
 		kill -"$sig" "$pid"
 		wait "$pid" && fail "$mode $sig: secretctl exited 0"
-		eventually 5 "! kill -0 $ed" || fail "$mode $sig: the editor outlived secretctl"
+		# dead: gone, or a zombie its new parent has yet to reap
+		eventually 5 "[ ! -e /proc/$ed ] || [ \"\$(sed 's/.*) //; s/ .*//' /proc/$ed/stat)\" = Z ]" ||
+			fail "$mode $sig: the editor outlived secretctl"
 		if [ "$mode" = fallback ] && [ "$sig" = KILL ]; then
 			test -s "$file" || fail "fallback: SIGKILL left no file: the test does not test the sweep"
 			# shellcheck disable=SC2016

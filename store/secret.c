@@ -468,6 +468,10 @@ static int secret_validate(struct store *st, const struct store_secret *s)
 		return db_errorf(st, -EINVAL,
 				 "secret \"%s\" in namespace \"%s\": metadata.name: %s",
 				 s->name, s->namespace, why);
+	if (s->nitems > STORE_MAX_KEYS)
+		return db_errorf(st, -EINVAL,
+				 "secret \"%s\" in namespace \"%s\": data: Too many: %zu: must have at most %d keys",
+				 s->name, s->namespace, s->nitems, STORE_MAX_KEYS);
 	for (size_t i = 0; i < s->nitems; i++) {
 		if (store_check_key(s->items[i].key, why))
 			return db_errorf(st, -EINVAL,

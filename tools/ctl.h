@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -77,6 +78,18 @@ int input_env_file(struct store_secret *s, const char *path, char *err, size_t e
 int input_env_text(struct store_secret *s, const char *path, uint8_t *buf, size_t len,
 		   char *err, size_t errlen);
 
+/* --- scratch.c: the edit's private folder --- */
+
+/* Make the folder for a file that holds values (path to dir, dirlen bytes):
+ * a tmpfs in a mount namespace of this process's own where it can (see
+ * scratch.c), with every fatal catchable signal wiping it first.  0, or
+ * -errno with err saying why.  One at a time. */
+int scratch_open(char *dir, size_t dirlen, char *err, size_t errlen);
+/* Wipe every file in it, remove it, restore the signals. */
+void scratch_close(void);
+/* In the editor's child, between fork and exec (parent: our pid). */
+void scratch_editor_child(pid_t parent);
+
 /* --- kinds.c: what kubectl's create secret subcommands compute --- */
 
 int docker_config_json(char **out, size_t *len, const char *server, const char *user,
@@ -104,11 +117,14 @@ json_t *yaml_plain_scalar(const char *s);
  * sodium_free. */
 int read_whole(const char *path, unsigned char **out, size_t *len, char *err, size_t errlen);
 /* Append every document of buf (len bytes, NUL-terminated), YAML or JSON,
- * to docs; name is for messages. */
+ * to docs; name is for messages.  A key given twice in a map, or a Secret
+ * (or List) whose apiVersion is not v1, fails the whole file. */
 int manifest_parse(const unsigned char *buf, size_t len, const char *name, json_t *docs,
 		   char *err, size_t errlen);
 /* Append every document of a YAML or JSON file ("-": stdin) to docs. */
 int manifest_load(const char *path, json_t *docs, char *err, size_t errlen);
+/* Is doc's kind exactly kind (a kind with a NUL byte is none)? */
+bool manifest_kind_is(const json_t *doc, const char *kind);
 /* A Secret object as a store secret in ns (the object's own namespace wins
  * unless ns_given names another: an error). */
 int manifest_secret(const json_t *obj, const char *ns, bool ns_given,

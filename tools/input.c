@@ -23,7 +23,14 @@ static int add(struct store_secret *s, const char *key, const void *v,
 {
 	int ret;
 
-	/* key syntax is checked by the store, which names the secret too */
+	/* key syntax is checked by the store, which names the secret too;
+	 * the number of keys here, before a folder of 100,000 files runs out
+	 * of locked memory */
+	if (s->nitems >= STORE_MAX_KEYS) {
+		snprintf(err, errlen, "data: Too many: more than %d: must have at most %d keys",
+			 STORE_MAX_KEYS, STORE_MAX_KEYS);
+		return -E2BIG;
+	}
 	ret = store_secret_add_item(s, key, v, len);
 	if (ret == -EEXIST)
 		snprintf(err, errlen,
@@ -54,12 +61,18 @@ int input_literal(struct store_secret *s, const char *arg, char *err, size_t err
 	return ret;
 }
 
-/* Read a whole file (at most the 1 MiB a secret holds) into secure memory. */
+/*
+ * Read a whole file (at most the 1 MiB a secret holds) into secure memory.
+ * The buffer is sized from the file's size (grown to the limit only if the
+ * file grows while read): locked memory is faulted in whole, and a folder of
+ * 4,096 small files must not touch 4 GiB of it.
+ */
 static int read_file(const char *path, uint8_t **out, size_t *len, char *err,
 		     size_t errlen)
 {
 	size_t cap = STORE_MAX_DATA_BYTES + 1, n = 0;
 	uint8_t *buf;
+	struct stat sb;
 	int fd, ret = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -68,6 +81,8 @@ static int read_file(const char *path, uint8_t **out, size_t *len, char *err,
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		return ret;
 	}
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size < STORE_MAX_DATA_BYTES)
+		cap = (size_t)sb.st_size + 1;
 	buf = sodium_malloc(cap);
 	if (!buf) {
 		close(fd);
@@ -75,8 +90,22 @@ static int read_file(const char *path, uint8_t **out, size_t *len, char *err,
 		return -ENOMEM;
 	}
 	for (;;) {
-		ssize_t r = read(fd, buf + n, cap - n);
+		ssize_t r;
 
+		if (n == cap && cap < STORE_MAX_DATA_BYTES + 1) { /* it grew */
+			uint8_t *nb = sodium_malloc(STORE_MAX_DATA_BYTES + 1);
+
+			if (!nb) {
+				ret = -ENOMEM;
+				snprintf(err, errlen, "out of memory");
+				break;
+			}
+			memcpy(nb, buf, n);
+			sodium_free(buf);
+			buf = nb;
+			cap = STORE_MAX_DATA_BYTES + 1;
+		}
+		r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -88,7 +117,7 @@ static int read_file(const char *path, uint8_t **out, size_t *len, char *err,
 		if (r == 0)
 			break;
 		n += (size_t)r;
-		if (n == cap) {
+		if (n == STORE_MAX_DATA_BYTES + 1) {
 			ret = -EFBIG;
 			snprintf(err, errlen,
 				 "'%s' is larger than %d bytes, the most a secret can hold",
@@ -132,6 +161,7 @@ static int add_dir(struct store_secret *s, const char *dir, char *err,
 {
 	struct dirent **list;
 	char why[STORE_ERRMSG_MAX];
+	size_t count = 0;
 	int n, ret = 0;
 
 	n = scandir(dir, &list, NULL, name_cmp);
@@ -140,14 +170,33 @@ static int add_dir(struct store_secret *s, const char *dir, char *err,
 		snprintf(err, errlen, "cannot list '%s': %s", dir, strerror(errno));
 		return ret;
 	}
+	/* which entries count, first: a folder of 100,000 files is refused
+	 * by the key limit before any of them is read */
 	for (int i = 0; i < n; i++) {
 		struct stat sb;
 		char *path = NULL;
 
 		if (!ret && asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0)
 			ret = -ENOMEM;
-		if (!ret && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    store_check_key(list[i]->d_name, why) == 0)
+		if (ret || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+		    store_check_key(list[i]->d_name, why) != 0)
+			list[i]->d_name[0] = '\0'; /* passed over */
+		else
+			count++;
+		free(path);
+	}
+	if (!ret && s->nitems + count > STORE_MAX_KEYS) {
+		snprintf(err, errlen, "data: Too many: %zu: must have at most %d keys",
+			 s->nitems + count, STORE_MAX_KEYS);
+		ret = -E2BIG;
+	}
+	for (int i = 0; i < n; i++) {
+		char *path = NULL;
+
+		if (!ret && list[i]->d_name[0] &&
+		    asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0)
+			ret = -ENOMEM;
+		if (!ret && path)
 			ret = add_file(s, list[i]->d_name, path, err, errlen);
 		free(path);
 		free(list[i]);

@@ -9,6 +9,7 @@
  * strings).  Input is bounded: nesting deeper than MAX_DEPTH or more than
  * MAX_NODES values is refused rather than followed.
  */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -38,6 +39,45 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
+}
+
+/*
+ * s (n bytes, NUL bytes included) as Go's %q would show it, cut after 64
+ * bytes: control bytes (NUL first of all) as \x00, so that a name with a NUL
+ * byte is seen whole in a message.  Returns out.
+ */
+static char *quoted(char *out, size_t len, const char *s, size_t n)
+{
+	size_t o = 0, i;
+
+	assert(len >= 16);
+	out[o++] = '"';
+	for (i = 0; i < n && i < 64 && o + 8 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	snprintf(out + o, len - o, "%s\"", i < n ? "..." : "");
+	return out;
+}
+
+/* What Go's JSON decoder calls a value that is not the string it wanted. */
+static const char *json_kind(const json_t *v)
+{
+	return json_is_number(v) ? "number" : json_is_boolean(v) ? "bool" :
+	       json_is_array(v) ? "array" : json_is_object(v) ? "object" : "null";
+}
+
+/* A quoted() string without its quotes, for a field path: data[a\x00b]. */
+static const char *bare(char *q)
+{
+	q[strlen(q) - 1] = '\0';
+	return q + 1;
 }
 
 /* --- YAML ------------------------------------------------------------------ */
@@ -82,7 +122,8 @@ json_t *yaml_plain_scalar(const char *s)
 
 struct frame {
 	json_t *node;
-	char *key; /* a mapping's pending key */
+	char *key; /* a mapping's pending key (it may hold NUL bytes) */
+	size_t keylen;
 };
 
 struct builder {
@@ -132,15 +173,33 @@ static int place(struct builder *b, json_t *v, size_t line)
 	if (json_is_array(top->node))
 		return json_array_append_new(top->node, v) ? -ENOMEM : 0;
 	if (!top->key) {
+		size_t n;
+
 		if (!json_is_string(v)) {
 			json_decref(v);
 			return fail(b->err, b->errlen, "line %zu: a mapping key must be a string", line);
 		}
-		top->key = strdup(json_string_value(v));
+		/* as kubectl's YAML reader: a key given twice is an error,
+		 * not "the last one wins" (a second password: would hide the
+		 * first from a reviewer) */
+		n = json_string_length(v);
+		if (json_object_getn(top->node, json_string_value(v), n)) {
+			char q[96];
+
+			quoted(q, sizeof(q), json_string_value(v), n);
+			json_decref(v);
+			return fail(b->err, b->errlen, "line %zu: key %s already set in map", line, q);
+		}
+		top->key = malloc(n + 1);
+		if (top->key) {
+			memcpy(top->key, json_string_value(v), n + 1);
+			top->keylen = n;
+		}
 		json_decref(v);
 		return top->key ? 0 : -ENOMEM;
 	}
-	json_object_set_new(top->node, top->key, v);
+	if (json_object_setn_new(top->node, top->key, top->keylen, v))
+		return -ENOMEM;
 	free(top->key);
 	top->key = NULL;
 	return 0;
@@ -160,7 +219,7 @@ static int push(struct builder *b, json_t *v, const yaml_char_t *anchor, size_t 
 		json_decref(v);
 		return err;
 	}
-	b->stack[b->depth++] = (struct frame){ v, NULL };
+	b->stack[b->depth++] = (struct frame){ v, NULL, 0 };
 	return 0;
 }
 
@@ -209,9 +268,12 @@ static int yaml_docs(const unsigned char *buf, size_t len, json_t *docs, char *e
 		case YAML_SCALAR_EVENT: {
 			const char *v = (const char *)ev.data.scalar.value;
 			const char *tag = (const char *)ev.data.scalar.tag;
+			/* with its length: a quoted scalar may hold "\0", which
+			 * must neither cut a value nor hide a name's tail */
 			json_t *node = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 						(!tag || strcmp(tag, YAML_STR_TAG) != 0) ?
-					       yaml_plain_scalar(v) : json_string(v);
+					       yaml_plain_scalar(v) :
+					       json_stringn(v, ev.data.scalar.length);
 
 			if (node && (ret = anchor_add(&b, ev.data.scalar.anchor, node)) == 0)
 				ret = place(&b, node, line);
@@ -353,10 +415,75 @@ int manifest_load(const char *path, json_t *docs, char *err, size_t errlen)
 	return ret;
 }
 
+bool manifest_kind_is(const json_t *doc, const char *kind)
+{
+	const json_t *k = json_object_get(doc, "kind");
+
+	return json_is_string(k) && json_string_length(k) == strlen(kind) &&
+	       strcmp(json_string_value(k), kind) == 0;
+}
+
+/*
+ * kubectl maps each object to a resource by apiVersion and kind before it
+ * sends anything: a Secret (or a List) without apiVersion, or in any version
+ * but v1, is refused with kubectl's words, and the file with it.
+ */
+static int version_check(const json_t *doc, const char *path, char *err, size_t errlen)
+{
+	const json_t *meta = json_object_get(doc, "metadata"), *v = json_object_get(doc, "apiVersion");
+	const json_t *name = json_object_get(meta, "name"), *ns = json_object_get(meta, "namespace");
+	const json_t *kind = json_object_get(doc, "kind");
+	char qv[96], qn[96], qns[96], qk[96];
+	bool list = manifest_kind_is(doc, "List");
+
+	if (json_is_string(kind) && strlen(json_string_value(kind)) != json_string_length(kind)) {
+		/* "Secret\0" must not pass for a Secret, nor be skipped as
+		 * another kind under its head's name */
+		quoted(qk, sizeof(qk), json_string_value(kind), json_string_length(kind));
+		return fail(err, errlen, "%s: no matches for kind %s", path, qk);
+	}
+	if (!list && !manifest_kind_is(doc, "Secret"))
+		return 0;
+	if (!v || json_is_null(v))
+		return fail(err, errlen,
+			    "error validating \"%s\": error validating data: apiVersion not set", path);
+	if (json_is_string(v) && json_string_length(v) == 2 && strcmp(json_string_value(v), "v1") == 0)
+		return 0;
+	if (!json_is_string(v))
+		return fail(err, errlen,
+			    "error validating \"%s\": error validating data: apiVersion must be a string (json: cannot unmarshal %s into Go struct field TypeMeta.apiVersion of type string)",
+			    path, json_kind(v));
+	quoted(qv, sizeof(qv), json_string_value(v), json_string_length(v));
+	quoted(qn, sizeof(qn), json_is_string(name) ? json_string_value(name) : "",
+	       json_is_string(name) ? json_string_length(name) : 0);
+	quoted(qns, sizeof(qns), json_is_string(ns) ? json_string_value(ns) : "",
+	       json_is_string(ns) ? json_string_length(ns) : 0);
+	return fail(err, errlen,
+		    "resource mapping not found for name: %s namespace: %s from \"%s\": no matches for kind \"%s\" in version %s\nensure CRDs are installed first",
+		    qn, qns, path, list ? "List" : "Secret", qv);
+}
+
+/* version_check() on docs from index i on, and on the items of their Lists. */
+static int versions_check(const json_t *docs, size_t i, const char *path, char *err,
+			  size_t errlen)
+{
+	int ret = 0;
+
+	for (; !ret && i < json_array_size(docs); i++) {
+		const json_t *doc = json_array_get(docs, i), *items = json_object_get(doc, "items");
+
+		ret = version_check(doc, path, err, errlen);
+		if (manifest_kind_is(doc, "List") && json_is_array(items))
+			for (size_t j = 0; !ret && j < json_array_size(items); j++)
+				ret = version_check(json_array_get(items, j), path, err, errlen);
+	}
+	return ret;
+}
+
 int manifest_parse(const unsigned char *buf, size_t len, const char *path, json_t *docs,
 		   char *err, size_t errlen)
 {
-	size_t i = 0;
+	size_t i = 0, first = json_array_size(docs);
 	int ret = 0;
 
 	while (i < len && isspace(buf[i]))
@@ -369,7 +496,8 @@ int manifest_parse(const unsigned char *buf, size_t len, const char *path, json_
 		while (!ret && json && i < len) {
 			json_error_t jerr;
 			json_t *v = json_loadb((const char *)buf + i, len - i,
-					       JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &jerr);
+					       JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES |
+						       JSON_ALLOW_NUL, &jerr);
 
 			if (!v) {
 				ret = -EINVAL;
@@ -383,7 +511,7 @@ int manifest_parse(const unsigned char *buf, size_t len, const char *path, json_
 		if (!ret && json) {
 			json_array_extend(docs, json);
 			json_decref(json);
-			return 0;
+			return versions_check(docs, first, path, err, errlen);
 		}
 		json_decref(json);
 	}
@@ -394,16 +522,82 @@ int manifest_parse(const unsigned char *buf, size_t len, const char *path, json_
 		if (ret)
 			fail(err, errlen, "%s: %s", path, msg);
 	}
-	return ret;
+	return ret ? ret : versions_check(docs, first, path, err, errlen);
 }
 
 /* --- objects to secrets ---------------------------------------------------- */
 
-static int string_map(const json_t *m, const char *what, const char *name,
+/*
+ * A name, key, label, annotation key, namespace or type that holds a NUL
+ * byte: C strings (and the store's) would end at it, so "db\0evil" would
+ * become "db".  The API server refuses each of these because NUL is in no
+ * alphabet of its rules; check() gives the rule's reason by seeing the
+ * string with each NUL as DEL, which no rule admits either.  0 when s has no
+ * NUL; -EINVAL with the reason in why otherwise.
+ */
+static int nul_check(const char *s, size_t n, int (*check)(const char *, char *), char *why)
+{
+	char *copy;
+	int ret;
+
+	if (strlen(s) == n)
+		return 0;
+	if (!check) {
+		snprintf(why, STORE_ERRMSG_MAX, "must not contain a NUL byte");
+		return -EINVAL;
+	}
+	copy = malloc(n + 1);
+	if (!copy) {
+		snprintf(why, STORE_ERRMSG_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		copy[i] = s[i] ? s[i] : '\x7f';
+	copy[n] = '\0';
+	ret = check(copy, why);
+	free(copy);
+	assert(ret != 0);
+	return ret ? ret : -EINVAL;
+}
+
+/* A string field of the object: NULL when absent or null; a non-string is
+ * refused with Go's words, a NUL byte with the field's rule. */
+static int string_field(const json_t *v, const char *secret, const char *field,
+			const char *gofield, int (*check)(const char *, char *),
+			const char **out, char *err, size_t errlen)
+{
+	char why[STORE_ERRMSG_MAX], q[96];
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return fail(err, errlen,
+			    "%s%s%s is invalid: %s: Invalid value: must be a string (json: cannot unmarshal %s into Go struct field %s of type string)",
+			    secret ? "Secret \"" : "a Secret", secret ? secret : "", secret ? "\"" : "",
+			    field, json_kind(v), gofield);
+	if (nul_check(json_string_value(v), json_string_length(v), check, why)) {
+		quoted(q, sizeof(q), json_string_value(v), json_string_length(v));
+		/* a name with a NUL byte is shown whole, not as its head */
+		return fail(err, errlen, "Secret %s%s%s is invalid: %s: Invalid value: %s: %s",
+			    secret ? "\"" : "", secret ? secret : q, secret ? "\"" : "", field, q,
+			    why);
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* Labels or annotations: a map of strings, no NUL byte in a key (or in a
+ * label's value: the rule's reason; an annotation's value: the store keeps
+ * annotations as text, so one with a NUL byte is refused, not cut). */
+static int string_map(const json_t *m, const char *what, const char *gofield, const char *name,
 		      int (*set)(struct store_secret *, const char *, const char *),
+		      int (*check_value)(const char *, char *),
 		      struct store_secret *s, char *err, size_t errlen)
 {
+	char why[STORE_ERRMSG_MAX], q[96];
 	const char *k;
+	size_t klen;
 	json_t *v;
 
 	if (!m || json_is_null(m))
@@ -411,13 +605,76 @@ static int string_map(const json_t *m, const char *what, const char *name,
 	if (!json_is_object(m))
 		return fail(err, errlen, "Secret \"%s\" is invalid: %s: Invalid value: must be a map of strings",
 			    name, what);
-	json_object_foreach((json_t *)m, k, v) {
+	json_object_keylen_foreach((json_t *)m, k, klen, v) {
 		if (!json_is_string(v))
-			return fail(err, errlen, "Secret \"%s\" is invalid: %s[%s]: Invalid value: must be a string",
+			return fail(err, errlen,
+				    "Secret \"%s\" is invalid: %s[%s]: Invalid value: must be a string (json: cannot unmarshal %s into Go struct field %s of type string)",
+				    name, what, bare(quoted(q, sizeof(q), k, klen)), json_kind(v), gofield);
+		if (nul_check(k, klen, store_check_label_key, why))
+			return fail(err, errlen, "Secret \"%s\" is invalid: %s: Invalid value: %s: %s",
+				    name, what, quoted(q, sizeof(q), k, klen), why);
+		if (!check_value && strlen(json_string_value(v)) != json_string_length(v))
+			return fail(err, errlen,
+				    "Secret \"%s\" is invalid: %s[%s]: Invalid value: must not contain a NUL byte (annotations are kept as text)",
 				    name, what, k);
+		if (nul_check(json_string_value(v), json_string_length(v), check_value, why))
+			return fail(err, errlen, "Secret \"%s\" is invalid: %s: Invalid value: %s: %s",
+				    name, what,
+				    quoted(q, sizeof(q), json_string_value(v), json_string_length(v)), why);
 		if (set(s, k, json_string_value(v)))
-			return fail(err, errlen, "out of memory");
+			return fail(err, errlen, "secret \"%s\": out of memory", name);
 	}
+	return 0;
+}
+
+/* A data or stringData key holding a NUL byte, refused as the API server
+ * refuses a key outside its alphabet. */
+static int key_check(const char *name, const char *k, size_t klen, char *err, size_t errlen)
+{
+	char why[STORE_ERRMSG_MAX], q[96];
+
+	if (!nul_check(k, klen, store_check_key, why))
+		return 0;
+	char key[96];
+
+	quoted(q, sizeof(q), k, klen);
+	quoted(key, sizeof(key), k, klen);
+	return fail(err, errlen, "Secret \"%s\" is invalid: data[%s]: Invalid value: %s: %s", name,
+		    bare(key), q, why);
+}
+
+/*
+ * data and stringData before anything is allocated: maps, no key with a
+ * NUL byte, and at most STORE_MAX_KEYS keys together (a key in both counts
+ * once), so that a manifest of 100,000 keys is refused by its rule rather
+ * than by running out of locked memory.
+ */
+static int secret_keys_check(const char *name, const json_t *data, const json_t *sdata,
+			     char *err, size_t errlen)
+{
+	size_t nkeys = 0, klen;
+	const char *k;
+	json_t *v;
+	int ret;
+
+	if (data && !json_is_null(data) && !json_is_object(data))
+		return fail(err, errlen, "Secret \"%s\" is invalid: data: Invalid value: must be a map", name);
+	if (sdata && !json_is_null(sdata) && !json_is_object(sdata))
+		return fail(err, errlen, "Secret \"%s\" is invalid: stringData: Invalid value: must be a map", name);
+	json_object_keylen_foreach((json_t *)sdata, k, klen, v) {
+		if ((ret = key_check(name, k, klen, err, errlen)))
+			return ret;
+		nkeys++;
+	}
+	json_object_keylen_foreach((json_t *)data, k, klen, v) {
+		if ((ret = key_check(name, k, klen, err, errlen)))
+			return ret;
+		if (!json_object_getn(sdata, k, klen))
+			nkeys++;
+	}
+	if (nkeys > STORE_MAX_KEYS)
+		return fail(err, errlen, "Secret \"%s\" is invalid: data: Too many: %zu: must have at most %d keys",
+			    name, nkeys, STORE_MAX_KEYS);
 	return 0;
 }
 
@@ -427,28 +684,36 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 	const json_t *meta = json_object_get(obj, "metadata");
 	const json_t *data = json_object_get(obj, "data");
 	const json_t *sdata = json_object_get(obj, "stringData");
-	const json_t *type = json_object_get(obj, "type");
 	const json_t *imm = json_object_get(obj, "immutable");
-	const char *name = json_string_value(json_object_get(meta, "name"));
-	const char *mns = json_string_value(json_object_get(meta, "namespace"));
+	const json_t *jname = json_object_get(meta, "name");
+	const char *name = json_string_value(jname), *mns = NULL, *type = NULL;
 	struct store_secret *s;
 	const char *k;
+	size_t klen;
 	json_t *v;
 	int ret = 0;
 
-	if (!json_is_object(meta) || !name || !*name)
+	if (!json_is_object(meta) || !jname || json_is_null(jname) || (name && !*name))
 		return fail(err, errlen, "a Secret has no metadata.name: resource name may not be empty");
+	if ((ret = string_field(jname, NULL, "metadata.name", "ObjectMeta.metadata.name",
+				store_check_name, &name, err, errlen)) ||
+	    (ret = string_field(json_object_get(meta, "namespace"), name, "metadata.namespace",
+				"ObjectMeta.metadata.namespace", store_check_namespace, &mns, err,
+				errlen)) ||
+	    (ret = string_field(json_object_get(obj, "type"), name, "type", "Secret.type", NULL,
+				&type, err, errlen)))
+		return ret;
 	if (mns && ns_given && strcmp(mns, ns) != 0)
 		return fail(err, errlen,
 			    "the namespace from the provided object \"%s\" does not match the namespace \"%s\". You must pass '--namespace=%s' to perform this operation.",
 			    mns, ns, mns);
-	if (type && !json_is_string(type))
-		return fail(err, errlen, "Secret \"%s\" is invalid: type: Invalid value: must be a string", name);
 	if (imm && !json_is_boolean(imm) && !json_is_null(imm))
 		return fail(err, errlen, "Secret \"%s\" is invalid: immutable: Invalid value: must be true or false", name);
-	s = store_secret_new(mns ? mns : ns, name, type ? json_string_value(type) : "");
+	if ((ret = secret_keys_check(name, data, sdata, err, errlen)))
+		return ret;
+	s = store_secret_new(mns ? mns : ns, name, type ? type : "");
 	if (!s)
-		return fail(err, errlen, "out of memory");
+		return fail(err, errlen, "secret \"%s\": out of memory", name);
 	s->immutable = json_is_true(imm);
 	{
 		/* the version it was read at, as kubectl's: a precondition */
@@ -458,51 +723,51 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 
 		if (t && *t)
 			s->revision = strtoll(t, &end, 10);
-		if ((rv && !json_is_null(rv) && !t) || (t && *t && (*end || s->revision <= 0))) {
+		if ((rv && !json_is_null(rv) && !t) || (t && *t && (*end || s->revision <= 0)) ||
+		    (t && strlen(t) != json_string_length(rv))) { /* "5\0x" is not 5 */
 			ret = fail(err, errlen,
 				   "Secret \"%s\" is invalid: metadata.resourceVersion: Invalid value: must be a positive decimal number in a string",
 				   name);
 			goto out;
 		}
 	}
-	if ((ret = string_map(json_object_get(meta, "labels"), "metadata.labels", name,
-			      store_secret_set_label, s, err, errlen)) ||
-	    (ret = string_map(json_object_get(meta, "annotations"), "metadata.annotations", name,
-			      store_secret_set_annotation, s, err, errlen)))
+	if ((ret = string_map(json_object_get(meta, "labels"), "metadata.labels",
+			      "ObjectMeta.metadata.labels", name, store_secret_set_label,
+			      store_check_label_value, s, err, errlen)) ||
+	    (ret = string_map(json_object_get(meta, "annotations"), "metadata.annotations",
+			      "ObjectMeta.metadata.annotations", name, store_secret_set_annotation,
+			      NULL, s, err, errlen)))
 		goto out;
-	if (data && !json_is_null(data) && !json_is_object(data)) {
-		ret = fail(err, errlen, "Secret \"%s\" is invalid: data: Invalid value: must be a map", name);
-		goto out;
-	}
-	if (sdata && !json_is_null(sdata) && !json_is_object(sdata)) {
-		ret = fail(err, errlen, "Secret \"%s\" is invalid: stringData: Invalid value: must be a map", name);
-		goto out;
-	}
 	/* stringData first: it wins over data on a shared key */
-	json_object_foreach((json_t *)sdata, k, v) {
+	json_object_keylen_foreach((json_t *)sdata, k, klen, v) {
+		char q[96];
+
 		if (!json_is_string(v)) {
-			ret = fail(err, errlen, "Secret \"%s\" is invalid: stringData[%s]: Invalid value: must be a string",
-				   name, k);
+			ret = fail(err, errlen,
+				   "Secret \"%s\" is invalid: stringData[%s]: Invalid value: must be a string (json: cannot unmarshal %s into Go struct field Secret.stringData of type string)",
+				   name, bare(quoted(q, sizeof(q), k, klen)), json_kind(v));
 			goto out;
 		}
 		if (store_secret_add_item(s, k, json_string_value(v), json_string_length(v))) {
-			ret = fail(err, errlen, "out of memory");
+			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
 			goto out;
 		}
 	}
-	json_object_foreach((json_t *)data, k, v) {
+	json_object_keylen_foreach((json_t *)data, k, klen, v) {
 		const char *b64 = json_is_string(v) ? json_string_value(v) : "";
 		size_t b64len = json_is_string(v) ? json_string_length(v) : 0, n;
 		unsigned char *bin;
+		char q[96];
 
 		if (!json_is_string(v) && !json_is_null(v)) {
-			ret = fail(err, errlen, "Secret \"%s\" is invalid: data[%s]: Invalid value: must be a base64 string",
-				   name, k);
+			ret = fail(err, errlen,
+				   "Secret \"%s\" is invalid: data[%s]: Invalid value: must be a base64 string (json: cannot unmarshal %s into Go struct field Secret.data of type []uint8)",
+				   name, bare(quoted(q, sizeof(q), k, klen)), json_kind(v));
 			goto out;
 		}
 		bin = sodium_malloc(b64len + 1);
 		if (!bin) {
-			ret = fail(err, errlen, "out of memory");
+			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
 			goto out;
 		}
 		/* strict: the standard alphabet with padding; line breaks are
@@ -519,7 +784,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		if (ret == -EEXIST)
 			ret = 0; /* stringData has it */
 		else if (ret) {
-			ret = fail(err, errlen, "out of memory");
+			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
 			goto out;
 		}
 	}

@@ -1306,7 +1306,7 @@ static int next_secret(const struct ctx *c, json_t *docs, size_t *i, size_t *lis
 			(*lists)++;
 			continue;
 		}
-		if (!kind || strcmp(kind, "Secret") != 0) {
+		if (!manifest_kind_is(doc, "Secret")) {
 			fprintf(stderr, "skipping %s \"%s\": secretctl manages Secrets only\n",
 				kind ? kind : "an object without a kind", name ? name : "");
 			continue;
@@ -1798,29 +1798,6 @@ static const char edit_header[] =
 	"# reopened with the relevant failures.\n"
 	"#\n";
 
-/* Overwrite a file's bytes with zeros before it goes: it held values. */
-static void wipe_file(const char *path)
-{
-	char zeros[4096] = { 0 };
-	struct stat sb;
-	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd >= 0 && fstat(fd, &sb) == 0) {
-		for (off_t done = 0; done < sb.st_size;) {
-			ssize_t w = write(fd, zeros, (size_t)(sb.st_size - done) < sizeof(zeros) ?
-					  (size_t)(sb.st_size - done) : sizeof(zeros));
-
-			if (w <= 0)
-				break;
-			done += w;
-		}
-		fsync(fd);
-	}
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
-}
-
 /* Write header, an error block (or none) and body to path, mode 0600. */
 static int edit_write(const char *path, const char *error, const json_t *obj, const char *body)
 {
@@ -1848,8 +1825,8 @@ static int edit_write(const char *path, const char *error, const json_t *obj, co
 static int run_editor(const char *path)
 {
 	const char *ed = getenv("VISUAL");
+	pid_t pid, self = getpid();
 	int status;
-	pid_t pid;
 
 	if (!ed || !*ed)
 		ed = getenv("EDITOR");
@@ -1859,6 +1836,7 @@ static int run_editor(const char *path)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		scratch_editor_child(self);
 		/* like kubectl: the editor variable may hold arguments */
 		execl("/bin/sh", "sh", "-c", "exec $0 \"$1\"", ed, path, (char *)NULL);
 		_exit(127);
@@ -1897,12 +1875,13 @@ static char *strip_comments(const char *text)
  * edit secret NAME: the object, values in base64, in $VISUAL or $EDITOR; on
  * save it is checked and stored; on an error the file reopens with the error
  * on top, as kubectl does; nothing changes unless the edit is valid.  The
- * file lives in a private folder on /dev/shm (memory, not disk), mode 0600,
- * and is overwritten with zeros before it is removed.
+ * file lives in a private folder (scratch.c: a tmpfs only this process and
+ * its editor see), mode 0600, and is overwritten with zeros before it is
+ * removed, on a fatal signal too.
  */
 static int cmd_edit_secret(struct ctx *c)
 {
-	char dir[64], path[128], err[STORE_ERRMSG_MAX], msg[STORE_ERRMSG_MAX + 64];
+	char dir[128], path[512], err[STORE_ERRMSG_MAX], msg[STORE_ERRMSG_MAX + 64];
 	struct store_secret *old = NULL, *s = NULL, **v = NULL;
 	char *last = NULL, *now = NULL, *body = NULL;
 	json_t *obj = NULL, *docs = NULL;
@@ -1912,17 +1891,21 @@ static int cmd_edit_secret(struct ctx *c)
 
 	if (c->nargs != 1)
 		return die_msg("exactly one NAME is required, got %d", c->nargs);
-	if (open_store(c))
+	/* the folder before the store: its namespace is made before any key
+	 * is in memory (see own_mount_namespace()); the configuration before
+	 * the folder: in a user namespace root's files are nobody's, and the
+	 * configuration's owner is checked */
+	if (load_config(c))
 		return 1;
-	if (store_secret_get(c->st, ns_of(c), c->args[0], STORE_WITH_VALUES, &old))
+	if (scratch_open(dir, sizeof(dir), err, sizeof(err)))
+		return die_msg("%s", err);
+	if (open_store(c)) {
+		scratch_close();
+		return 1;
+	}
+	if (store_secret_get(c->st, ns_of(c), c->args[0], STORE_WITH_VALUES, &old)) {
+		scratch_close();
 		return die_msg("%s", store_errmsg(c->st));
-	snprintf(dir, sizeof(dir), "/dev/shm/secretctl-edit-XXXXXX");
-	if (!mkdtemp(dir)) {
-		snprintf(dir, sizeof(dir), "/tmp/secretctl-edit-XXXXXX");
-		if (!mkdtemp(dir)) {
-			store_secret_free(old);
-			return die_msg("cannot create a folder for the edit: %s", strerror(errno));
-		}
 	}
 	snprintf(path, sizeof(path), "%s/%s.yaml", dir, old->name);
 	obj = secret_to_json(old);
@@ -2012,8 +1995,7 @@ static int cmd_edit_secret(struct ctx *c)
 		had_error = true;
 	}
 out:
-	wipe_file(path);
-	rmdir(dir);
+	scratch_close();
 	if (last)
 		sodium_memzero(last, strlen(last));
 	if (now)
@@ -2367,8 +2349,11 @@ static const struct command commands[] = {
 	  "secretctl apply -f FILE|DIR|- [-n NS]",
 	  "Create or update the Secrets of manifests (YAML or JSON; several documents,\n"
 	  "kind: List; a folder's .yaml, .yml and .json files).  Other kinds are skipped\n"
-	  "with a notice.  All objects are checked first and written in one transaction:\n"
-	  "one bad object changes nothing.  Prints created, configured or unchanged." },
+	  "with a notice.  As with kubectl, a key given twice, an apiVersion other than\n"
+	  "v1 and a number where a string belongs are refused, and so is a NUL byte in a\n"
+	  "name or key; a secret has at most 4096 keys.  All objects are checked first\n"
+	  "and written in one transaction: one bad object changes nothing.  Prints\n"
+	  "created, configured or unchanged." },
 	{ "create", cmd_create_f, F_NAMESPACE | F_FILENAME,
 	  "secretctl create -f FILE|DIR|- [-n NS]", "Create the Secrets of manifests; none may exist." },
 	{ "replace", cmd_replace, F_NAMESPACE | F_FILENAME,
@@ -2388,8 +2373,9 @@ static const struct command commands[] = {
 	  "secretctl edit secret NAME [-n NS]",
 	  "Edit a secret in $VISUAL or $EDITOR (values in base64, or add stringData).\n"
 	  "It is checked on save; on an error the file reopens with the error on top.\n"
-	  "Nothing changes unless the edit is valid.  The file is kept in memory\n"
-	  "(/dev/shm), mode 0600, and wiped afterwards." },
+	  "Nothing changes unless the edit is valid.  The file is kept in a tmpfs that\n"
+	  "only secretctl and the editor see, mode 0600, wiped afterwards and on any\n"
+	  "fatal signal; it goes with them even on SIGKILL." },
 	{ "status", cmd_status, 0, "secretctl status",
 	  "Show the store (path, revision, namespace and secret counts, key ring) and\n"
 	  "every running secretfs serving it: each mount, its view, the revision it\n"

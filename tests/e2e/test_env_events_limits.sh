@@ -57,3 +57,36 @@ test_expired_bootstrap_token_disappears() {
 		ctl create secret generic bootstrap-token-abcdeg --type=bootstrap.kubernetes.io/token \
 		--from-literal=token-id=ABCDEF --from-literal=token-secret=0123456789abcdef
 }
+
+# At most STORE_MAX_KEYS (4,096) keys per secret, refused by that rule and
+# naming the secret (20,000 keys used to end in a bare "out of memory"):
+# from a manifest (at the limit, created and updated), from a folder of
+# files (counted before any is read), and the store left as it was.
+test_max_keys_per_secret() {
+	new_store
+	keys() { # keys NAME N: a manifest of N keys
+		python3 -c 'import sys
+print("apiVersion: v1\nkind: Secret\nmetadata: {name: %s}\nstringData:" % sys.argv[1])
+for i in range(int(sys.argv[2])): print("  k%d: v" % i)' "$1" "$2"
+	}
+	keys full 4096 >"$T/full.yaml"
+	expect_eq "at the limit" "secret/full created" "$(ctl apply -f "$T/full.yaml")"
+	sed -i 's/^  k1: v$/  k1: w/' "$T/full.yaml"
+	expect_eq "updated at the limit" "secret/full configured" "$(ctl apply -f "$T/full.yaml")"
+	expect_eq "all there" 4096 "$(ctl get secrets | awk '$1 == "full" {print $3}')"
+	local rev
+	rev=$(revision)
+	keys over 4097 >"$T/over.yaml"
+	expect_errno "one over" 'Secret "over" is invalid: data: Too many: 4097: must have at most 4096 keys' \
+		ctl apply -f "$T/over.yaml"
+	keys huge 20000 >"$T/huge.yaml"
+	expect_errno "far over" 'Secret "huge" is invalid: data: Too many: 20000: must have at most 4096 keys' \
+		ctl apply -f "$T/huge.yaml"
+	# in memory: 4,097 files on a loaded disk take seconds to create
+	files=$(mktemp -d /dev/shm/secretfs-keys.XXXXXX)
+	cleanup_extra() { rm -rf "$files"; }
+	seq -f "$files/f%g" 4097 | xargs touch
+	expect_errno "folder one over" 'secret "files": data: Too many: 4097: must have at most 4096 keys' \
+		ctl create secret generic files --from-file="$files"
+	expect_eq "store unchanged" "$rev" "$(revision)"
+}

@@ -123,6 +123,53 @@ test_manifest_errors_change_nothing() {
 		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x' 'data: ]'
 	bad "self alias" 'refers to itself' \
 		'a: &x [1, *x]'
+	# as strict as kubectl: a key given twice, a version but v1, no
+	# version, a number where a string belongs
+	bad "duplicate key YAML" 'bad.yaml: line 4: key "k" already set in map' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'stringData: {k: a, k: b}'
+	bad "duplicate key block" 'bad.yaml: line 6: key "k" already set in map' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'stringData:' '  k: a' '  k: b'
+	bad "duplicate key JSON" 'line 1: key "k" already set in map' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"data":{"k":"YQ==","k":"Yg=="}}'
+	bad "duplicate metadata" 'key "metadata" already set in map' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'metadata: {name: y}'
+	bad "apiVersion v2" 'resource mapping not found for name: "x" namespace: "" from "'"$T"'/bad.yaml": no matches for kind "Secret" in version "v2"' \
+		'apiVersion: v2' 'kind: Secret' 'metadata: {name: x}'
+	bad "no apiVersion" 'error validating "'"$T"'/bad.yaml": error validating data: apiVersion not set' \
+		'kind: Secret' 'metadata: {name: x}'
+	bad "apiVersion in a List item" 'no matches for kind "Secret" in version "apps/v1"' \
+		'apiVersion: v1' 'kind: List' 'items:' '- {apiVersion: apps/v1, kind: Secret, metadata: {name: x}}'
+	bad "number as stringData value" 'stringData[k]: Invalid value: must be a string (json: cannot unmarshal number into Go struct field Secret.stringData of type string)' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"stringData":{"k":1}}'
+	bad "number as name" 'metadata.name: Invalid value: must be a string (json: cannot unmarshal number into Go struct field ObjectMeta.metadata.name of type string)' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":7}}'
+	bad "number as namespace" 'metadata.namespace: Invalid value: must be a string (json: cannot unmarshal number into Go struct field ObjectMeta.metadata.namespace of type string)' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, namespace: 12}'
+	bad "bool as label" 'metadata.labels[a]: Invalid value: must be a string (json: cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string)' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {a: true}}'
+	# a NUL byte in a name is refused, never cut (YAML "\0", JSON "\u0000")
+	bad "NUL in name" 'Secret "x\x00evil" is invalid: metadata.name: Invalid value: "x\x00evil": a lowercase RFC 1123 subdomain' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: "x\0evil"}'
+	bad "NUL in namespace" 'metadata.namespace: Invalid value: "default\x00": a lowercase RFC 1123 label' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x","namespace":"default\u0000"}}'
+	bad "NUL in key" 'data[a\x00b]: Invalid value: "a\x00b": must consist of alphanumeric characters' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"stringData":{"a\u0000b":"v"}}'
+	bad "NUL in data key" 'data[a\x00b]: Invalid value: "a\x00b": must consist of alphanumeric characters' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'data: {"a\0b": YQ==}'
+	bad "NUL in label key" 'metadata.labels: Invalid value: "app\x00x": name part must consist' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {"app\0x": web}}'
+	bad "NUL in label value" 'metadata.labels: Invalid value: "web\x00": a valid label must be' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, labels: {app: "web\0"}}'
+	bad "NUL in annotation key" 'metadata.annotations: Invalid value: "a\x00": name part must consist' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, annotations: {"a\0": v}}'
+	bad "NUL in annotation value" 'metadata.annotations[a]: Invalid value: must not contain a NUL byte' \
+		'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x","annotations":{"a":"v\u0000"}}}'
+	bad "NUL in type" 'type: Invalid value: "Opaque\x00x": must not contain a NUL byte' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x}' 'type: "Opaque\0x"'
+	bad "NUL in resourceVersion" 'metadata.resourceVersion: Invalid value: must be a positive decimal number' \
+		'apiVersion: v1' 'kind: Secret' 'metadata: {name: x, resourceVersion: "5\0x"}'
+	bad "NUL in kind" 'no matches for kind "Secret\x00"' \
+		'apiVersion: v1' 'kind: "Secret\0"' 'metadata: {name: x}'
 	# one bad object among good ones: nothing is written
 	bad "all or nothing" 'Secret "second" is invalid' \
 		'apiVersion: v1' 'kind: Secret' 'metadata: {name: first}' 'stringData: {k: v}' '---' \
@@ -132,6 +179,33 @@ test_manifest_errors_change_nothing() {
 	# a namespace other than -n
 	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: x, namespace: other}\n' >"$T/ns.yaml"
 	expect_errno "namespace mismatch" 'does not match the namespace "default"' ctl apply -n default -f "$T/ns.yaml"
+}
+
+# A value may hold any byte: NUL and non-UTF-8 bytes round-trip exactly,
+# from data (base64) and stringData (JSON "\u0000", YAML "\0"), through get
+# and through a mount; a name with a NUL byte never replaces the name before
+# it (it used to: "db\u0000evil" was applied as "db").
+test_manifest_nul_bytes_exact() {
+	new_store
+	ctl create secret generic db --from-literal=password=real >/dev/null
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"db\\u0000evil"},"stringData":{"password":"evil"}}' >"$T/evil.json"
+	expect_errno "NUL in name" 'metadata.name: Invalid value: "db\x00evil"' ctl apply -f "$T/evil.json"
+	expect_eq "db untouched" "real" "$(value db password)"
+	local bin
+	bin=$(printf 'a\000b\377\001\n\000' | base64 -w0)
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"j"},"stringData":{"s":"x\\u0000y\\u0000"},"data":{"d":"%s"}}' "$bin" >"$T/j.json"
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: yy}\nstringData: {s: "x\\0y\\0"}\ndata: {d: %s}\n' "$bin" >"$T/y.yaml"
+	ctl apply -f "$T/j.json" -f "$T/y.yaml" >/dev/null
+	for s in j yy; do
+		expect_eq "$s stringData" "$(printf 'x\000y\000' | base64 -w0)" \
+			"$(ctl get secret $s -o jsonpath='{.data.s}')"
+		expect_eq "$s data" "$bin" "$(ctl get secret $s -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["d"])')"
+	done
+	mount_fs
+	for s in j yy; do
+		expect_eq "$s mounted data" "$bin" "$(base64 -w0 <"$M/default/$s/d")"
+		expect_eq "$s mounted stringData" "$(printf 'x\000y\000' | base64 -w0)" "$(base64 -w0 <"$M/default/$s/s")"
+	done
 }
 
 test_apply_update_rules() {
@@ -239,6 +313,122 @@ SH
 	expect_eq "value kept" "fixed" "$(value e user)"
 	ls /dev/shm/secretctl-edit-* 2>/dev/null && fail "the edit left its file behind"
 	return 0
+}
+
+# edit_leftovers WHAT PID DEEP CANARY...: no edit tmpfs is mounted, the edit
+# folder of secretctl PID (/dev/shm or /tmp/secretctl-edit-PID-*) holds no
+# file, no file on /dev/shm holds a CANARY; with DEEP = deep, no file under
+# /tmp or $TMPDIR written since $T/started does either (a walk of a busy
+# /tmp takes seconds: once per test)
+edit_leftovers() {
+	local what=$1 pid=$2 deep=$3 found dirs=/dev/shm
+	shift 3
+	grep -q secretctl-edit /proc/mounts && fail "$what: an edit tmpfs is still mounted"
+	found=$(find /dev/shm /tmp "${TMPDIR:-/tmp}" -maxdepth 1 -name "secretctl-edit-$pid-*" -print0 |
+		xargs -0 -r -I{} find {} -type f)
+	[ -z "$found" ] || fail "$what: left in an edit folder: $found"
+	[ "$deep" = deep ] && dirs=$(printf '%s\n' /dev/shm /tmp "${TMPDIR:-/tmp}" | sort -u)
+	# shellcheck disable=SC2086
+	found=$(find $dirs -xdev -type f -newer "$T/started" -size -4M -print0 2>/dev/null |
+		xargs -0 -r grep -lF "${@/#/-e}" 2>/dev/null || true)
+	[ -z "$found" ] || fail "$what: the value is still in $found"
+}
+
+# The edit's file lives in a tmpfs of secretctl's own mount namespace (as
+# root directly, as another user inside a user namespace of its own): other
+# processes never see it, a fatal signal wipes it, and on SIGKILL it goes
+# with the namespace, the editor getting SIGHUP.  Where no namespace can be
+# had (here: another user in a chroot, where both unshare calls fail), a
+# fatal signal still wipes it and the next edit removes what SIGKILL left.
+# It used to stay on /dev/shm after SIGHUP (a dropped SSH session), SIGTERM
+# or SIGKILL.
+test_edit_leaves_nothing_on_any_signal() {
+	new_store
+	local canary b64c sig pid ed file
+	canary=CANARY-edit-$RANDOM$RANDOM-$$
+	b64c=$(b64 "$canary")
+	touch "$T/started"
+	ctl create secret generic e --from-literal=pw="$canary" >/dev/null
+	# the canary reaches the editor through its environment: no file of
+	# the test holds it
+	cat >"$T/editor.sh" <<'SH'
+#!/bin/sh
+grep -q "$CANARY_B64" "$1" && echo "$1" >"$EDIT_DIR/editor.file"
+echo $$ >"$EDIT_DIR/editor.pid"
+exec sleep 60
+SH
+	chmod 0755 "$T/editor.sh"
+	chmod 0711 "$T"
+	mkdir -m 0777 "$T/ed"
+	# a failure must not leave an edit and its editor running
+	cleanup_extra() {
+		local p
+		for p in "$T/ed/secretctl.pid" "$T/ed/editor.pid"; do
+			[ -s "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
+		done
+		return 0
+	}
+	edit_killed() { # edit_killed private|fallback SIG [RUNAS...]
+		local mode=$1 sig=$2
+		shift 2
+		rm -f "$T/ed/editor.pid" "$T/ed/editor.file"
+		"$@" env --default-signal=INT,QUIT CANARY_B64="$b64c" EDIT_DIR="$T/ed" EDITOR="$T/editor.sh" \
+			"$BIN/secretctl" -c "$CONF" edit secret e >/dev/null 2>"$T/ed/err" &
+		pid=$!
+		echo "$pid" >"$T/ed/secretctl.pid"
+		eventually 5 'test -s "$T/ed/editor.pid"' || fail "$mode $sig: no editor: $(cat "$T/ed/err")"
+		test -s "$T/ed/editor.file" || fail "$mode $sig: the editor did not get the value"
+		ed=$(cat "$T/ed/editor.pid")
+		file=$(cat "$T/ed/editor.file")
+		if [ "$mode" = private ]; then
+			[ -s "$T/ed/err" ] && fail "$mode $sig: $(cat "$T/ed/err")"
+			test -e "$file" && fail "$sig: the edit's file is seen outside its namespace"
+			# what a process outside writes there (an editor's
+			# server: code --wait) is wiped too, but for SIGKILL
+			[ "$sig" = KILL ] || echo "$canary" >"$(dirname "$file")/outside"
+		else
+			expect_contains "$mode $sig: warned" "$(cat "$T/ed/err")" "no private mount namespace"
+		fi
+		kill -"$sig" "$pid"
+		wait "$pid" && fail "$mode $sig: secretctl exited 0"
+		# dead: gone, or a zombie its new parent has yet to reap
+		eventually 5 "[ ! -e /proc/$ed ] || [ \"\$(sed 's/.*) //; s/ .*//' /proc/$ed/stat)\" = Z ]" ||
+			fail "$mode $sig: the editor outlived secretctl"
+		if [ "$mode" = fallback ] && [ "$sig" = KILL ]; then
+			test -s "$file" || fail "fallback: SIGKILL left no file: the test does not test the sweep"
+			# shellcheck disable=SC2016
+			"$@" env EDITOR=true "$BIN/secretctl" -c "$CONF" edit secret e >/dev/null 2>&1
+			test -e "$(dirname "$file")" && fail "fallback: the next edit did not remove $(dirname "$file")"
+		fi
+		edit_leftovers "$mode $sig" "$pid" shallow "$canary" "$b64c"
+	}
+	CONF=$T/secretfs.ini
+	for sig in HUP TERM INT QUIT SEGV KILL; do
+		edit_killed private $sig
+	done
+	# SIGKILL leaves an empty folder at most; the next edit removes it
+	EDITOR=true ctl edit secret e >/dev/null
+	test -e "$(dirname "$file")" && fail "the next edit did not remove $(dirname "$file")"
+	# another user: a user namespace of its own, the same guarantees
+	mkdir -m 0700 "$T/u" "$T/root"
+	sed "s|$T/store|$T/u/store|" "$T/secretfs.ini" >"$T/u/secretfs.ini"
+	chown -R 65534:65534 "$T/u"
+	CONF=$T/u/secretfs.ini
+	local as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	"${as_nobody[@]}" "$BIN/secretctl" -c "$CONF" init >/dev/null
+	"${as_nobody[@]}" "$BIN/secretctl" -c "$CONF" create secret generic e --from-literal=pw="$canary" >/dev/null
+	for sig in HUP KILL; do
+		edit_killed private $sig "${as_nobody[@]}"
+	done
+	# and in a chroot (of / itself, bound again), where a user namespace
+	# cannot be made: the fallback folder
+	# shellcheck disable=SC2016
+	local chrooted=(unshare --mount --propagation private
+			sh -c 'mount --rbind / "$0" && exec chroot "$0" "$@"' "$T/root" "${as_nobody[@]}")
+	for sig in TERM KILL; do
+		edit_killed fallback $sig "${chrooted[@]}"
+	done
+	edit_leftovers "all signals" "$pid" deep "$canary" "$b64c"
 }
 
 # every file in manifests/: valid-* must apply, invalid-* must fail with the

@@ -347,6 +347,21 @@ static void test_validation_messages(void **state)
 	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_CREATE, NULL), 0);
 	store_secret_free(s);
 	free(big);
+
+	/* at most STORE_MAX_KEYS keys, whoever builds the secret */
+	r = revision(f->st);
+	s = store_secret_new("prod", "many", "");
+	for (int i = 0; i <= STORE_MAX_KEYS; i++) {
+		char k[16];
+
+		snprintf(k, sizeof(k), "k%d", i);
+		assert_int_equal(store_secret_add_item(s, k, "", 0), 0);
+	}
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_CREATE, NULL), -EINVAL);
+	assert_string_equal(store_errmsg(f->st),
+			    "secret \"many\" in namespace \"prod\": data: Too many: 4097: must have at most 4096 keys");
+	assert_int_equal(revision(f->st), r);
+	store_secret_free(s);
 }
 
 static void expect_bad(struct store *st, const char *ns, const char *name,

@@ -453,17 +453,40 @@ static bool pairs_ok(json_t *o)
 
 /* Do a record's labels or annotations break Kubernetes' rules?  (The
  * store's message then says which.)  Both are objects of strings. */
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Set o's pairs in s in key order (a secret keeps them sorted: in order,
+ * each is an append, whatever order the record has). */
+static int pairs_fill(struct store_secret *s, json_t *o,
+		      int (*set)(struct store_secret *, const char *, const char *))
+{
+	const char **keys = malloc((json_object_size(o) + 1) * sizeof(*keys));
+	const char *k;
+	size_t n = 0;
+	json_t *v;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	json_object_foreach(o, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	for (size_t i = 0; i < n && !err; i++)
+		err = set(s, keys[i], json_string_value(json_object_get(o, keys[i])));
+	free(keys);
+	return err;
+}
+
 static bool pairs_invalid(struct store *st, const char *ns, const char *name, json_t *rec)
 {
 	struct store_secret *s = store_secret_new(ns, name, "");
-	bool bad = !s;
-	const char *k;
-	json_t *v;
+	bool bad = !s ||
+		   pairs_fill(s, json_object_get(rec, "labels"), store_secret_set_label) ||
+		   pairs_fill(s, json_object_get(rec, "annotations"), store_secret_set_annotation);
 
-	json_object_foreach(json_object_get(rec, "labels"), k, v)
-		bad |= s && store_secret_set_label(s, k, json_string_value(v)) != 0;
-	json_object_foreach(json_object_get(rec, "annotations"), k, v)
-		bad |= s && store_secret_set_annotation(s, k, json_string_value(v)) != 0;
 	if (!bad)
 		bad = secret_pairs_validate(st, s) != 0;
 	else
@@ -513,26 +536,29 @@ static int record_check(struct store *st, const char *ns, const char *name, json
 
 static int write_pairs(struct store *st, int64_t id, json_t *o, int kind)
 {
+	sqlite3_stmt *q;
 	const char *k;
 	json_t *v;
+	int err = 0;
 
+	if (db_prep(st, "INSERT INTO pairs(secret_id, kind, key, value) VALUES (?1, ?2, ?3, ?4)",
+		    &q))
+		return -EIO;
 	json_object_foreach(o, k, v) {
-		sqlite3_stmt *q;
-		int err;
-
 		if (!json_is_string(v))
 			continue;
-		if (db_prep(st, "INSERT INTO pairs(secret_id, kind, key, value) VALUES (?1, ?2, ?3, ?4)",
-			    &q))
-			return -EIO;
 		sqlite3_bind_int64(q, 1, id);
 		sqlite3_bind_int(q, 2, kind);
 		sqlite3_bind_text(q, 3, k, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 4, json_string_value(v), -1, SQLITE_STATIC);
-		if ((err = db_step_done(st, q, "cannot write a secret's metadata")))
-			return err;
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			err = db_fail(st, "cannot write a secret's metadata");
+			break;
+		}
+		sqlite3_reset(q);
 	}
-	return 0;
+	sqlite3_finalize(q);
+	return err;
 }
 
 /* Put a secret record into the store, as etcd had it at etcd_rev. */

@@ -9,6 +9,7 @@
  * change; a secret's generation rises by one on every change, and its values
  * are sealed afresh (bound to the new generation) every time.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,47 +114,100 @@ int store_secret_add_item(struct store_secret *s, const char *key,
 	return 0;
 }
 
+/* Where key is, or would go, in v sorted by key: *found says which. */
+static size_t pairs_find(const struct store_pair *v, size_t n, const char *key,
+			 bool *found)
+{
+	size_t lo = 0, hi = n;
+
+	*found = false;
+	/* the common cases, appending in order and a read back from the
+	 * store, cost one comparison */
+	if (n == 0 || strcmp(v[n - 1].key, key) < 0)
+		return n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].key, key);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * v with room for one more than n.  The capacity is implicit, so that the
+ * public struct needs no field for it: 16, then the next power of two, grown
+ * when n reaches it, so appends stay amortised O(1).  It only grows, and n
+ * only shrinks below it, so it is always at least this rule's for n.
+ */
+static struct store_pair *pairs_room(struct store_pair *v, size_t n)
+{
+	size_t cap = 16;
+
+	if (n >= 16 && (n & (n - 1)) != 0)
+		return v;
+	while (cap < n + 1)
+		cap *= 2;
+	return realloc(v, cap * sizeof(*v));
+}
+
+/*
+ * Set key in v, kept sorted by key (invariant: every labels and annotations
+ * array of a struct store_secret is), so that a secret with many labels is
+ * built in n log n, not n^2: appending in key order is O(1), an insertion
+ * elsewhere moves the tail.
+ */
 static int pairs_set(struct store_pair **v, size_t *n, const char *key,
 		     const char *value)
 {
 	struct store_pair *nv;
 	char *k, *val;
+	bool found;
+	size_t at = pairs_find(*v, *n, key, &found);
 
 	val = strdup(value);
 	if (!val)
 		return -ENOMEM;
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*v)[i].key, key) == 0) {
-			free((*v)[i].value);
-			(*v)[i].value = val;
-			return 0;
-		}
+	if (found) {
+		free((*v)[at].value);
+		(*v)[at].value = val;
+		return 0;
 	}
 	k = strdup(key);
-	nv = k ? realloc(*v, (*n + 1) * sizeof(**v)) : NULL;
+	nv = k ? pairs_room(*v, *n) : NULL;
 	if (!nv) {
 		free(k);
 		free(val);
 		return -ENOMEM;
 	}
 	*v = nv;
-	nv[(*n)++] = (struct store_pair){ k, val };
+	memmove(&nv[at + 1], &nv[at], (*n - at) * sizeof(*nv));
+	nv[at] = (struct store_pair){ k, val };
+	(*n)++;
+	assert(at == 0 || strcmp(nv[at - 1].key, nv[at].key) < 0);
 	return 0;
 }
 
 /* Drop key from v; false if it was not there. */
 static bool pairs_remove(struct store_pair *v, size_t *n, const char *key)
 {
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp(v[i].key, key) == 0) {
-			free(v[i].key);
-			free(v[i].value);
-			memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
-			(*n)--;
-			return true;
-		}
-	}
-	return false;
+	bool found;
+	size_t i = pairs_find(v, *n, key, &found);
+
+	if (!found)
+		return false;
+	free(v[i].key);
+	free(v[i].value);
+	memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
+	(*n)--;
+	return true;
 }
 
 int store_secret_set_label(struct store_secret *s, const char *key,
@@ -456,10 +510,37 @@ int secret_pairs_validate(struct store *st, const struct store_secret *s)
 	return 0;
 }
 
+/*
+ * The whole object.  Kubernetes sets no limit on labels (only on the sum of
+ * annotations), but every object lives in etcd, whose default request limit
+ * (--max-request-bytes, 1.5 MiB) the API server meets as "etcdserver:
+ * request is too large".  Counted here as the bytes of the names, the type,
+ * every data key and value and every label and annotation key and value: a
+ * lower bound of the object's size in etcd, so whatever passes here also
+ * has to pass there (within etcd's per-field overhead).
+ */
+static int secret_size_validate(struct store *st, const struct store_secret *s)
+{
+	uint64_t total = strlen(s->namespace) + strlen(s->name) + strlen(s->type);
+
+	for (size_t i = 0; i < s->nitems; i++)
+		total += strlen(s->items[i].key) + s->items[i].len;
+	for (size_t i = 0; i < s->nlabels; i++)
+		total += strlen(s->labels[i].key) + strlen(s->labels[i].value);
+	for (size_t i = 0; i < s->nannotations; i++)
+		total += strlen(s->annotations[i].key) + strlen(s->annotations[i].value);
+	if (total <= STORE_MAX_OBJECT)
+		return 0;
+	return db_errorf(st, -EINVAL,
+			 "secret \"%s\" in namespace \"%s\": etcdserver: request is too large: its names, data, labels and annotations hold %llu bytes, at most %d per object",
+			 s->name, s->namespace, (unsigned long long)total, STORE_MAX_OBJECT);
+}
+
 static int secret_validate(struct store *st, const struct store_secret *s)
 {
 	char why[STORE_ERRMSG_MAX];
 	uint64_t total = 0;
+	int err;
 
 	if (store_check_namespace(s->namespace, why))
 		return db_errorf(st, -EINVAL, "namespace \"%s\": %s",
@@ -486,6 +567,8 @@ static int secret_validate(struct store *st, const struct store_secret *s)
 				 (unsigned long long)total);
 	if (secret_pairs_validate(st, s))
 		return -EINVAL;
+	if ((err = secret_size_validate(st, s)))
+		return err;
 	{
 		char errs[STORE_ERRMSG_MAX - 64];
 		int n = types_validate(s, errs, sizeof(errs));

@@ -35,6 +35,7 @@
 #define STORE_MAX_KEY          253     /* config-map key */
 #define STORE_MAX_LABEL        63      /* a label's value, a qualified name's NAME */
 #define STORE_MAX_ANNOTATIONS  262144  /* all of one object's annotations, keys too */
+#define STORE_MAX_OBJECT       1572864 /* the whole object: etcd's default request limit */
 #define STORE_ERRMSG_MAX       512
 #define STORE_DEFAULT_NAMESPACE "default"
 #define STORE_TYPE_OPAQUE      "Opaque"

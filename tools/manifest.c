@@ -399,26 +399,43 @@ int manifest_parse(const unsigned char *buf, size_t len, const char *path, json_
 
 /* --- objects to secrets ---------------------------------------------------- */
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int string_map(const json_t *m, const char *what, const char *name,
 		      int (*set)(struct store_secret *, const char *, const char *),
 		      struct store_secret *s, char *err, size_t errlen)
 {
-	const char *k;
+	const char *k, **keys;
+	size_t n = 0;
 	json_t *v;
+	int ret = 0;
 
 	if (!m || json_is_null(m))
 		return 0;
 	if (!json_is_object(m))
 		return fail(err, errlen, "Secret \"%s\" is invalid: %s: Invalid value: must be a map of strings",
 			    name, what);
-	json_object_foreach((json_t *)m, k, v) {
+	/* in key order: the secret keeps them sorted, and appending in order
+	 * is what keeps 200,000 labels linear */
+	keys = malloc((json_object_size(m) + 1) * sizeof(*keys));
+	if (!keys)
+		return fail(err, errlen, "out of memory");
+	json_object_foreach((json_t *)m, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), str_cmp);
+	for (size_t i = 0; i < n && !ret; i++) {
+		v = json_object_get(m, keys[i]);
 		if (!json_is_string(v))
-			return fail(err, errlen, "Secret \"%s\" is invalid: %s[%s]: Invalid value: must be a string",
-				    name, what, k);
-		if (set(s, k, json_string_value(v)))
-			return fail(err, errlen, "out of memory");
+			ret = fail(err, errlen, "Secret \"%s\" is invalid: %s[%s]: Invalid value: must be a string",
+				   name, what, keys[i]);
+		else if (set(s, keys[i], json_string_value(v)))
+			ret = fail(err, errlen, "out of memory");
 	}
-	return 0;
+	free(keys);
+	return ret;
 }
 
 int manifest_secret(const json_t *obj, const char *ns, bool ns_given,

@@ -756,7 +756,8 @@ int store_secret_get(struct store *st, const char *ns, const char *name,
 		return db_errorf(st, -ENOMEM, "out of memory");
 	if ((err = db_begin(st, false)))
 		goto out;
-	if (!(err = secret_find(st, s, &id)) && s->expires && s->expires <= db_now())
+	if (!(err = secret_find(st, s, &id)) && !(err = meta_verify_id(st, id)) &&
+	    s->expires && s->expires <= db_now())
 		err = db_errorf(st, -ENOENT, "secret \"%s\" in namespace \"%s\" not found",
 				name, ns);
 	if (!err)
@@ -782,13 +783,14 @@ int store_secret_list(struct store *st, const char *ns,
 
 	if ((err = db_begin(st, false)))
 		return err;
+	/* expired ones too: whether one really is has to be verified */
 	if ((err = db_prep(st, ns ?
 		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
 		" s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, n.name, s.name" SECRET_JOIN_SQL
-		" WHERE n.name = ?1" LIVE_SQL " ORDER BY s.name" :
+		" WHERE n.name = ?1 ORDER BY s.name" :
 		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
 		" s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, n.name, s.name" SECRET_JOIN_SQL
-		" WHERE 1" LIVE_SQL " ORDER BY n.name, s.name", &q)))
+		" ORDER BY n.name, s.name", &q)))
 		goto out;
 	if (ns)
 		sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
@@ -814,8 +816,22 @@ int store_secret_list(struct store *st, const char *ns,
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(st, "cannot list secrets");
 	sqlite3_finalize(q);
-	for (size_t i = 0; !err && i < count; i++)
-		err = secret_load(st, ids[i], v[i], false);
+	for (size_t i = 0, kept = 0; !err && i < count; i++) {
+		if (!(err = meta_verify_id(st, ids[i])) && v[i]->expires &&
+		    v[i]->expires <= db_now()) {
+			store_secret_free(v[i]);
+			v[i] = NULL;
+		} else if (!err) {
+			err = secret_load(st, ids[i], v[i], false);
+		}
+		if (!err && i == count - 1) {
+			/* drop the expired ones */
+			for (size_t j = 0; j < count; j++)
+				if (v[j])
+					v[kept++] = v[j];
+			count = kept;
+		}
+	}
 out:
 	db_rollback(st);
 	free(ids);
@@ -1044,7 +1060,9 @@ int store_secret_put(struct store *st, struct store_secret *s,
 	}
 	if (what == STORE_CREATED && st->max_per_ns && (err = check_quota(st, s, nsid)))
 		goto fail;
-	if (what == STORE_UPDATED && (err = secret_load(st, id, old, true)))
+	/* the rules below act on what the store says: it must be its own */
+	if (what == STORE_UPDATED &&
+	    ((err = meta_verify_id(st, id)) || (err = secret_load(st, id, old, true))))
 		goto fail;
 	if (what == STORE_UPDATED && s->revision && s->revision != old->revision) {
 		err = db_errorf(st, -EAGAIN,
@@ -1129,7 +1147,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if ((err = secret_write_data(st, id, s)) ||
+	if ((err = secret_write_data(st, id, s)) || (err = meta_write(st, id)) ||
 	    (err = db_log_change(st, rev, what == STORE_CREATED ? STORE_OP_CREATE :
 				 STORE_OP_UPDATE, s->namespace, s->name,
 				 s->generation)) ||
@@ -1160,7 +1178,9 @@ int reseal_one(struct store *st, const char *ns, const char *name,
 
 	if (!s)
 		return db_errorf(st, -ENOMEM, "out of memory");
-	if ((err = secret_find(st, s, id)) || (err = secret_load(st, *id, s, true)))
+	/* never tag afresh what is not the store's own */
+	if ((err = secret_find(st, s, id)) || (err = meta_verify_id(st, *id)) ||
+	    (err = secret_load(st, *id, s, true)))
 		goto fail;
 	s->key_id = st->active_key;
 	if ((err = db_exec_id(st, "DELETE FROM items WHERE secret_id = ?1", *id)) ||
@@ -1174,7 +1194,8 @@ int reseal_one(struct store *st, const char *ns, const char *name,
 			goto fail;
 		sqlite3_bind_int64(q, 1, *id);
 		sqlite3_bind_int64(q, 2, s->key_id);
-		if ((err = db_step_done(st, q, "cannot re-seal a secret")))
+		if ((err = db_step_done(st, q, "cannot re-seal a secret")) ||
+		    (err = meta_write(st, *id)))
 			goto fail;
 	}
 	*out = s;
@@ -1214,7 +1235,9 @@ out:
 	return err;
 }
 
-/* --- metadata for the driver ------------------------------------------ */
+/* --- metadata for the driver ------------------------------------------ *
+ * Each read checks the secret's metadata tag (meta.c) before it answers,
+ * from what the handle already verified when the row is the same. */
 
 static void stat_of_row(sqlite3_stmt *q, int col, struct store_stat *out)
 {
@@ -1226,32 +1249,74 @@ static void stat_of_row(sqlite3_stmt *q, int col, struct store_stat *out)
 	out->expires = sqlite3_column_int64(q, col + 5);
 }
 
-int store_secret_stat(struct store *st, const char *ns, const char *name,
-		      struct store_stat *out)
+/* An expired secret (a bootstrap token) no longer exists for readers, as
+ * Kubernetes' token cleaner would have removed it; that the expiry is real
+ * is for the caller to have verified. */
+static bool expired(int64_t expires)
+{
+	return expires > 0 && expires <= db_now();
+}
+
+static int secret_not_found(struct store *st, const char *ns, const char *name)
+{
+	return db_errorf(st, -ENOENT, "secret \"%s\" in namespace \"%s\" not found", name, ns);
+}
+
+/* Q_SECRET_STAT, stepped onto ns/name's row and checked: 0 with q on the
+ * row (the caller resets it), or an error with q reset. */
+static int secret_stat_row(struct store *st, const char *ns, const char *name,
+			   sqlite3_stmt **qp, struct meta_row *r, int64_t *id)
 {
 	sqlite3_stmt *q = db_stmt(st, Q_SECRET_STAT);
-	int rc, err = 0;
+	struct meta_key_state want = { .whole = true };
+	int rc, err;
 
 	if (!q)
 		return -EIO;
 	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		stat_of_row(q, 0, out);
-		out->count = (uint64_t)sqlite3_column_int64(q, 6);
-		out->size = (uint64_t)sqlite3_column_int64(q, 7);
-	} else if (rc == SQLITE_DONE) {
-		err = db_errorf(st, -ENOENT,
-				"secret \"%s\" in namespace \"%s\" not found",
-				name, ns);
-	} else {
-		err = db_fail(st, "cannot read a secret");
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? secret_not_found(st, ns, name) :
+					  db_fail(st, "cannot read a secret");
+		sqlite3_reset(q);
+		return err;
 	}
-	sqlite3_reset(q);
-	return err;
+	*id = meta_row_of(q, 8, ns, name, r);
+	want.count = (uint64_t)sqlite3_column_int64(q, 6);
+	want.total = (uint64_t)sqlite3_column_int64(q, 7);
+	if ((err = meta_check(st, *id, r, &want)) ||
+	    (expired(r->expires) && (err = secret_not_found(st, ns, name)))) {
+		sqlite3_reset(q);
+		return err;
+	}
+	*qp = q;
+	return 0;
 }
 
+int store_secret_stat(struct store *st, const char *ns, const char *name,
+		      struct store_stat *out)
+{
+	struct meta_row r;
+	sqlite3_stmt *q;
+	int64_t id;
+	int err;
+
+	if ((err = secret_stat_row(st, ns, name, &q, &r, &id)))
+		return err;
+	stat_of_row(q, 0, out);
+	out->count = (uint64_t)sqlite3_column_int64(q, 6);
+	out->size = (uint64_t)sqlite3_column_int64(q, 7);
+	sqlite3_reset(q);
+	return 0;
+}
+
+/*
+ * The names of a namespace's secrets.  A listing serves nothing: each
+ * secret is checked when it is looked up.  But one that would be left out
+ * as expired is checked here, so that an expiry written into the file
+ * cannot hide a secret: if it fails, it is listed, and its lookup fails.
+ */
 int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
 		      void *ctx)
 {
@@ -1262,12 +1327,17 @@ int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
 		return -EIO;
 	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 0);
 		struct store_stat s;
+		struct meta_row r;
+		int64_t id = meta_row_of(q, 9, ns, name, &r);
 
+		if (expired(r.expires) && meta_verify(st, id, &r) == 0)
+			continue;
 		stat_of_row(q, 1, &s);
 		s.count = (uint64_t)sqlite3_column_int64(q, 7);
 		s.size = (uint64_t)sqlite3_column_int64(q, 8);
-		if ((ret = fn(ctx, (const char *)sqlite3_column_text(q, 0), &s)))
+		if ((ret = fn(ctx, name, &s)))
 			break;
 	}
 	if (!ret && rc != SQLITE_DONE)
@@ -1279,32 +1349,93 @@ int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
 int store_key_each(struct store *st, const char *ns, const char *name,
 		   store_each_fn fn, void *ctx)
 {
-	sqlite3_stmt *q = db_stmt(st, Q_KEY_EACH);
-	int rc, ret = 0;
+	sqlite3_stmt *sq = NULL, *q;
+	struct store_stat s;
+	struct meta_row r;
+	char *prev = NULL;
+	int64_t id;
+	int rc, ret;
 
-	if (!q)
-		return -EIO;
-	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	/* the row and its keys from one snapshot */
+	if ((ret = db_begin(st, false)))
+		return ret;
+	if ((ret = secret_stat_row(st, ns, name, &sq, &r, &id)))
+		goto out;
+	stat_of_row(sq, 0, &s);
+	s.count = 1;
+	if (!(q = db_stmt(st, Q_KEY_EACH))) {
+		ret = -EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_stat s;
+		const char *key = (const char *)sqlite3_column_text(q, 0);
+		struct meta_key_state want = {
+			.key = key,
+			.present = true,
+			.size = (uint64_t)sqlite3_column_int64(q, 1),
+			.bloblen = -1, /* a listing serves no value: its open checks */
+		};
 
-		stat_of_row(q, 2, &s);
-		s.size = (uint64_t)sqlite3_column_int64(q, 1);
-		s.count = 1;
-		if ((ret = fn(ctx, (const char *)sqlite3_column_text(q, 0), &s)))
+		/* each key verified, none twice: the keys it was written with */
+		if ((ret = meta_check(st, id, &r, &want)))
+			break;
+		if (prev && strcmp(prev, key) >= 0) {
+			ret = db_errorf(st, -EBADMSG,
+					"secret \"%s\" in namespace \"%s\": metadata failed authentication (tampered or corrupt): key \"%s\" twice",
+					name, ns, key);
+			break;
+		}
+		free(prev);
+		if (!(prev = strdup(key))) {
+			ret = db_errorf(st, -ENOMEM, "out of memory");
+			break;
+		}
+		s.size = want.size;
+		if ((ret = fn(ctx, key, &s)))
 			break;
 	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = db_fail(st, "cannot list a secret's keys");
 	sqlite3_reset(q);
+out:
+	if (sq)
+		sqlite3_reset(sq);
+	free(prev);
+	db_rollback(st); /* read-only: ends the snapshot */
 	return ret;
+}
+
+/*
+ * ns/name has no row for key: -ENOENT, unless the secret was written with
+ * that key (its row was removed from the file): -EBADMSG.
+ */
+static int key_missing(struct store *st, const char *ns, const char *name,
+		       const char *key)
+{
+	struct meta_key_state want = { .key = key, .present = false, .bloblen = -1 };
+	struct meta_row r;
+	sqlite3_stmt *q;
+	int64_t id;
+	int err;
+
+	if ((err = secret_stat_row(st, ns, name, &q, &r, &id)))
+		return err;
+	err = meta_check(st, id, &r, &want);
+	sqlite3_reset(q);
+	if (err)
+		return err;
+	return db_errorf(st, -ENOENT, "secret \"%s\" in namespace \"%s\": key \"%s\" not found",
+			 name, ns, key);
 }
 
 int store_key_stat(struct store *st, const char *ns, const char *name,
 		   const char *key, struct store_stat *out)
 {
 	sqlite3_stmt *q = db_stmt(st, Q_KEY_STAT);
+	struct meta_key_state want = { .key = key, .present = true };
+	struct meta_row r;
+	int64_t id;
 	int rc, err = 0;
 
 	if (!q)
@@ -1314,13 +1445,19 @@ int store_key_stat(struct store *st, const char *ns, const char *name,
 	sqlite3_bind_text(q, 3, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		stat_of_row(q, 2, out);
-		out->size = (uint64_t)sqlite3_column_int64(q, 1);
-		out->count = 1;
+		id = meta_row_of(q, 9, ns, name, &r);
+		want.size = (uint64_t)sqlite3_column_int64(q, 1);
+		want.bloblen = sqlite3_column_int64(q, 8);
+		if (!(err = meta_check(st, id, &r, &want)) && expired(r.expires))
+			err = secret_not_found(st, ns, name);
+		if (!err) {
+			stat_of_row(q, 2, out);
+			out->size = want.size;
+			out->count = 1;
+		}
 	} else if (rc == SQLITE_DONE) {
-		err = db_errorf(st, -ENOENT,
-				"secret \"%s\" in namespace \"%s\": key \"%s\" not found",
-				name, ns, key);
+		sqlite3_reset(q);
+		return key_missing(st, ns, name, key);
 	} else {
 		err = db_fail(st, "cannot read a secret's key");
 	}
@@ -1333,8 +1470,11 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 		    struct store_stat *stat)
 {
 	sqlite3_stmt *q = db_stmt(st, Q_VALUE);
+	struct meta_key_state want = { .key = key, .present = true };
+	struct meta_row r;
 	struct seal_ctx c;
 	uint8_t *plain;
+	int64_t id;
 	size_t n;
 	int rc, err = 0;
 
@@ -1345,15 +1485,16 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 	sqlite3_bind_text(q, 3, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE) {
-		err = db_errorf(st, -ENOENT,
-				"secret \"%s\" in namespace \"%s\": key \"%s\" not found",
-				name, ns, key);
-		goto out;
+		sqlite3_reset(q);
+		return key_missing(st, ns, name, key);
 	}
 	if (rc != SQLITE_ROW) {
 		err = db_fail(st, "cannot read a value");
 		goto out;
 	}
+	id = meta_row_of(q, 10, ns, name, &r);
+	want.size = (uint64_t)sqlite3_column_int64(q, 9);
+	want.bloblen = sqlite3_column_bytes(q, 6);
 	c = (struct seal_ctx){
 		.store_uuid = st->uuid,
 		.key_id = (uint32_t)sqlite3_column_int64(q, 2),
@@ -1373,6 +1514,14 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 			  "out of memory");
 		goto out;
 	}
+	/* the value first, for the more precise message; nothing is returned
+	 * unless both hold */
+	if ((err = meta_check(st, id, &r, &want)) ||
+	    (expired(r.expires) && (err = secret_not_found(st, ns, name)))) {
+		secbuf_free(plain);
+		goto out;
+	}
+	assert(n == want.size); /* the blob's length was checked against it */
 	if (stat)
 		*stat = (struct store_stat){
 			.generation = c.generation,

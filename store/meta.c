@@ -25,11 +25,13 @@
  * A full check reads every item and pair of the secret.  The driver asks
  * about the same secret on every lookup and open, so a handle remembers,
  * per secret, what it last verified (meta_check()): a digest of the row and
- * tag under a key of its own, and each key's verified size.  A later read
- * whose row (and, where it uses them, key and size) matches that is as good
- * as verified; anything else is checked in full again.  Nothing here trusts
- * that rows it did not read are unchanged: what a read returns is either
- * compared with what was verified, or verified.
+ * tag under a key of its own, each key's verified size, and SQLite's data
+ * version.  A later read in the same data version whose row (and, where it
+ * uses them, key and size) matches that is as good as verified; anything
+ * else is checked in full again.  So any commit to the file, by secretctl
+ * or by the sqlite3 shell, has every secret verified again on its next
+ * read; and what a read returns is compared with what was verified even
+ * then (the file edited under SQLite's feet changes no data version).
  *
  * A key's size must also be its sealed blob's length less the seal's
  * overhead: a read of that key that finds otherwise fails as for a value
@@ -53,6 +55,7 @@ struct meta_key_size {
 struct meta_seen {
 	int64_t id;                           /* 0: empty */
 	unsigned char row[META_TAG_BYTES];    /* digest of row and tag */
+	unsigned dv;                          /* SQLite's data version then */
 	uint64_t count, total;                /* keys, sum of their sizes */
 	struct meta_key_size *keys;           /* sorted by kh */
 };
@@ -274,6 +277,17 @@ static struct meta_seen *slot(struct store *st, int64_t id)
 	return &st->seen[(uint64_t)id % META_SLOTS];
 }
 
+/* SQLite's data version: it moves whenever another connection commits to
+ * the file (an edit with the sqlite3 shell too), which ends what was
+ * remembered.  Read while a statement holds the snapshot. */
+static unsigned data_version(struct store *st)
+{
+	unsigned v = 0;
+
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_DATA_VERSION, &v);
+	return v;
+}
+
 static void seen_clear(struct meta_seen *e)
 {
 	free(e->keys);
@@ -304,6 +318,7 @@ int meta_verify(struct store *st, int64_t id, const struct meta_row *r)
 	if (e && err == 0) {
 		seen_clear(e);
 		*e = fresh;
+		e->dv = data_version(st);
 		row_digest(st, r, e->row);
 	}
 	return 0;
@@ -315,7 +330,7 @@ static const struct meta_seen *seen_of(struct store *st, int64_t id, const struc
 	unsigned char d[META_TAG_BYTES];
 	const struct meta_seen *e = st->seen ? &st->seen[(uint64_t)id % META_SLOTS] : NULL;
 
-	if (!e || e->id != id)
+	if (!e || e->id != id || e->dv != data_version(st))
 		return NULL;
 	row_digest(st, r, d);
 	return sodium_memcmp(d, e->row, sizeof(d)) == 0 ? e : NULL;

@@ -196,3 +196,31 @@ test_metadata_tampering_under_a_running_mount() {
 	done
 	meta_expect_failed
 }
+
+# A store written before metadata tags (schema 3, by the previous version:
+# tests/e2e/data/store-v3.sql and its key) gets them when secretctl first
+# opens it with the key, once: its key ring is wrapped again in the format
+# that says so, and a tag missing after that is a failure, not a cue.
+test_store_from_before_tags_is_tagged_once() {
+	local d
+	d=$(dirname "${BASH_SOURCE[0]}")/data
+	mkdir -p "$T/store"
+	sqlite3 "$T/store/store.db" <"$d/store-v3.sql"
+	python3 -c "import sys; sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read()))" \
+		"$d/store-v3.key.hex" >"$T/store/master.key"
+	chmod 0400 "$T/store/master.key"
+	printf '[store]\npath = %s/store/store.db\nkey_file = %s/store/master.key\n' "$T" "$T" >"$T/secretfs.ini"
+	expect_eq "before" "1" "$(sql "SELECT count(*) FROM keyring WHERE substr(wrapped, 1, 1) = X'01'")"
+	expect_eq "upgraded and read" "b2xkLXZhbHVl" "$(ctl get secret old -o 'jsonpath={.data.k}')"
+	expect_eq "labels kept" "web" "$(ctl get secret old -o 'jsonpath={.metadata.labels.tier}')"
+	expect_eq "every secret tagged" "0" "$(sql 'SELECT count(*) FROM secrets WHERE length(meta_tag) IS NOT 32')"
+	expect_eq "ring rewrapped" "0" "$(sql "SELECT count(*) FROM keyring WHERE substr(wrapped, 1, 1) != X'02'")"
+	mount_fs
+	expect_eq "mounted" "old-value" "$(cat "$M/default/old/k")"
+	unmount_fs
+	# later: no re-tagging, whoever opens it
+	sql "UPDATE secrets SET meta_tag = NULL, immutable = 0 WHERE name = 'frozen'"
+	expect_errno "untagged later" "failed authentication" ctl get secret frozen
+	expect_errno "still" "failed authentication" ctl get secret frozen
+	expect_eq "the other" "b2xkLXZhbHVl" "$(ctl get secret old -o 'jsonpath={.data.k}')"
+}

@@ -252,7 +252,8 @@ static int meta_compute(struct store *st, int64_t id, const struct meta_row *r,
 		return err;
 	}
 	if (seen) {
-		qsort(keys, n, sizeof(*keys), ks_cmp);
+		if (n > 1)
+			qsort(keys, n, sizeof(*keys), ks_cmp);
 		for (size_t i = 1; i < n; i++)
 			if (keys[i].kh == keys[i - 1].kh) {
 				/* two keys, one hash: remember nothing */

@@ -24,9 +24,8 @@
  *
  * A full check reads every item and pair of the secret.  The driver asks
  * about the same secret on every lookup and open, so a handle remembers,
- * per secret, what it last verified (meta_check()): a digest of the row and
- * tag under a key of its own, each key's verified size, and SQLite's data
- * version.  A later read in the same data version whose row (and, where it
+ * per secret, what it last verified (meta_check()): a copy of the row and
+ * tag, each key's verified size, and SQLite's data version.  A later read in the same data version whose row (and, where it
  * uses them, key and size) matches that is as good as verified; anything
  * else is checked in full again.  So any commit to the file, by secretctl
  * or by the sqlite3 shell, has every secret verified again on its next
@@ -54,7 +53,8 @@ struct meta_key_size {
 
 struct meta_seen {
 	int64_t id;                           /* 0: empty */
-	unsigned char row[META_TAG_BYTES];    /* digest of row and tag */
+	unsigned char *row;                   /* row_encode() of row and tag */
+	size_t rowlen;
 	unsigned dv;                          /* SQLite's data version then */
 	uint64_t count, total;                /* keys, sum of their sizes */
 	struct meta_key_size *keys;           /* sorted by kh */
@@ -150,17 +150,54 @@ static int ks_cmp(const void *a, const void *b)
 	return x->kh < y->kh ? -1 : x->kh > y->kh;
 }
 
-/* The digest a handle remembers for a row: under its own random key, so
- * nobody can make another row give the same one. */
-static void row_digest(const struct store *st, const struct meta_row *r,
-		       unsigned char out[META_TAG_BYTES])
-{
-	crypto_generichash_state h;
+/* A bounded writer for row_encode(). */
+struct enc {
+	unsigned char *buf;
+	size_t cap, len;
+};
 
-	crypto_generichash_init(&h, st->seen_key, sizeof(st->seen_key), META_TAG_BYTES);
-	h_row(&h, st, r);
-	h_str(&h, r->tag, r->taglen);
-	crypto_generichash_final(&h, out, META_TAG_BYTES);
+static void e_bytes(struct enc *e, const void *p, size_t n)
+{
+	if (n && e->len + n <= e->cap)
+		memcpy(e->buf + e->len, p, n);
+	e->len += n;
+}
+
+static void e_str(struct enc *e, const void *p, size_t n)
+{
+	uint32_t l = (uint32_t)n;
+
+	e_bytes(e, &l, sizeof(l));
+	e_bytes(e, p, n);
+}
+
+static void e_cstr(struct enc *e, const char *s)
+{
+	e_str(e, s, s ? strlen(s) : 0);
+}
+
+/*
+ * What a handle remembers of a row to know it again: every field the tag
+ * covers and the tag, length-prefixed (so no two rows encode alike).
+ * Cheaper than a digest, and a copy is as good as one: it is compared with
+ * the rows read later, never trusted alone.  Returns the length it needs;
+ * it wrote it if that is at most cap.
+ */
+static size_t row_encode(const struct meta_row *r, unsigned char *buf, size_t cap)
+{
+	struct enc e = { buf, cap, 0 };
+	unsigned char imm = r->immutable;
+
+	e_cstr(&e, r->ns);
+	e_cstr(&e, r->name);
+	e_cstr(&e, r->uid);
+	e_cstr(&e, r->type);
+	e_bytes(&e, &imm, 1);
+	e_bytes(&e, &r->expires, sizeof(r->expires));
+	e_bytes(&e, &r->generation, sizeof(r->generation));
+	e_bytes(&e, &r->key_id, sizeof(r->key_id));
+	e_str(&e, r->tag, r->taglen);
+	return e.len;
 }
 
 /*
@@ -292,6 +329,7 @@ static unsigned data_version(struct store *st)
 static void seen_clear(struct meta_seen *e)
 {
 	free(e->keys);
+	free(e->row);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -317,10 +355,18 @@ int meta_verify(struct store *st, int64_t id, const struct meta_row *r)
 		return meta_fail(st, r, r->taglen ? "its tag does not match" : "it has no tag");
 	}
 	if (e && err == 0) {
+		size_t n = row_encode(r, NULL, 0);
+
 		seen_clear(e);
+		fresh.row = malloc(n);
+		if (!fresh.row) {
+			free(fresh.keys);
+			return 0; /* verified; not remembered */
+		}
+		row_encode(r, fresh.row, n);
+		fresh.rowlen = n;
+		fresh.dv = data_version(st);
 		*e = fresh;
-		e->dv = data_version(st);
-		row_digest(st, r, e->row);
 	}
 	return 0;
 }
@@ -328,13 +374,16 @@ int meta_verify(struct store *st, int64_t id, const struct meta_row *r)
 /* What this handle verified of secret id, if r is still that row. */
 static const struct meta_seen *seen_of(struct store *st, int64_t id, const struct meta_row *r)
 {
-	unsigned char d[META_TAG_BYTES];
+	unsigned char buf[1024];
 	const struct meta_seen *e = st->seen ? &st->seen[(uint64_t)id % META_SLOTS] : NULL;
+	size_t n;
 
 	if (!e || e->id != id || e->dv != data_version(st))
 		return NULL;
-	row_digest(st, r, d);
-	return sodium_memcmp(d, e->row, sizeof(d)) == 0 ? e : NULL;
+	n = row_encode(r, buf, sizeof(buf));
+	if (n != e->rowlen || n > sizeof(buf)) /* a longer one is verified each time */
+		return NULL;
+	return memcmp(buf, e->row, n) == 0 ? e : NULL;
 }
 
 int meta_check(struct store *st, int64_t id, const struct meta_row *r,

@@ -7,12 +7,15 @@
  * key -> bytes.  Every value is sealed with XChaCha20-Poly1305 under a data
  * key from the store's key ring; the data keys are wrapped by the master key.
  * Names (namespaces, secrets, keys, labels) are plaintext; values never are.
+ * What readers act on besides the values (sizes, type, immutable, expiry,
+ * labels, annotations) is authenticated by a per-secret tag (meta.c).
  *
  * Conventions, for every function here:
  *  - return 0 on success or a negative errno: -EINVAL for a request that breaks
  *    a rule (name syntax, size limit, type change, immutability), -ENOENT for a
- *    missing object, -EEXIST for an existing one, -EBADMSG for a value that
- *    fails authentication, -EIO for a database failure, -ENOMEM;
+ *    missing object, -EEXIST for an existing one, -EBADMSG for a value or a
+ *    secret's metadata that fails authentication (a read that meets it, and
+ *    a write that would act on it), -EIO for a database failure, -ENOMEM;
  *  - out-parameters are written only on success;
  *  - after a failure store_errmsg() says what failed, naming the object and
  *    the rule, and never containing a value;

@@ -406,6 +406,7 @@ int meta_check(struct store *st, int64_t id, const struct meta_row *r,
 				 r->name, r->ns, want->key);
 	if (!e)
 		return 0; /* verified in this snapshot, but not remembered */
+	assert(e->id == id && (e->count == 0 || e->keys));
 	if (want && want->whole && (want->count != e->count || want->total != e->total))
 		return meta_fail(st, r, "its keys are not the ones it was written with");
 	if (want && want->key) {

@@ -150,6 +150,7 @@ static const char *const stmt_sql[Q_COUNT] = {
 		    " ORDER BY key",
 	[Q_PAIRS] = "SELECT kind, key, value FROM pairs WHERE secret_id = ?1"
 		    " ORDER BY kind, key",
+	[Q_META_ROW] = "SELECT n.name, s.name, " META_COLS SECRET_JOIN_SQL " WHERE s.id = ?1",
 	[Q_META_ITEMS] = "SELECT key, size, " BLOB_LEN_SQL("blob") " FROM items WHERE secret_id = ?1"
 			 " ORDER BY key",
 };

@@ -66,6 +66,7 @@ enum stmt_id {
 	Q_ITEMS,
 	Q_PAIRS,
 	Q_META_ITEMS,
+	Q_META_ROW,
 	Q_COUNT
 };
 

@@ -424,8 +424,26 @@ int meta_check(struct store *st, int64_t id, const struct meta_row *r,
 	return 0;
 }
 
-/* META_COLS of secret row id, with its namespace and name. */
-#define ROW_SQL "SELECT n.name, s.name, " META_COLS SECRET_JOIN_SQL " WHERE s.id = ?1"
+/* Q_META_ROW stepped onto secret row id, r read from it: 0 (the caller
+ * resets q), or an error with q reset. */
+static int row_by_id(struct store *st, int64_t id, sqlite3_stmt **qp, struct meta_row *r)
+{
+	sqlite3_stmt *q = db_stmt(st, Q_META_ROW);
+	int err;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		err = db_fail(st, "cannot read a secret");
+		sqlite3_reset(q);
+		return err;
+	}
+	meta_row_of(q, 2, (const char *)sqlite3_column_text(q, 0),
+		    (const char *)sqlite3_column_text(q, 1), r);
+	*qp = q;
+	return 0;
+}
 
 int meta_verify_id(struct store *st, int64_t id)
 {
@@ -433,18 +451,10 @@ int meta_verify_id(struct store *st, int64_t id)
 	sqlite3_stmt *q;
 	int err;
 
-	if ((err = db_prep(st, ROW_SQL, &q)))
+	if ((err = row_by_id(st, id, &q, &r)))
 		return err;
-	sqlite3_bind_int64(q, 1, id);
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		err = db_fail(st, "cannot read a secret");
-		sqlite3_finalize(q);
-		return err;
-	}
-	meta_row_of(q, 2, (const char *)sqlite3_column_text(q, 0),
-		    (const char *)sqlite3_column_text(q, 1), &r);
 	err = meta_verify(st, id, &r);
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return err;
 }
 
@@ -455,18 +465,10 @@ int meta_write(struct store *st, int64_t id)
 	sqlite3_stmt *q;
 	int err;
 
-	if ((err = db_prep(st, ROW_SQL, &q)))
+	if ((err = row_by_id(st, id, &q, &r)))
 		return err;
-	sqlite3_bind_int64(q, 1, id);
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		err = db_fail(st, "cannot read a secret");
-		sqlite3_finalize(q);
-		return err;
-	}
-	meta_row_of(q, 2, (const char *)sqlite3_column_text(q, 0),
-		    (const char *)sqlite3_column_text(q, 1), &r);
 	err = meta_compute(st, id, &r, tag, NULL);
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	if (err)
 		return err;
 	return meta_set(st, id, tag, sizeof(tag));

@@ -295,8 +295,17 @@ void fs_tamper_event(struct fs *fs, const char *ns, const char *secret)
 	}
 	snprintf(object, sizeof(object), "secret/%s", secret);
 	if (store_event_add(fs->events, "Warning", "AuthenticationFailed", ns, object,
-			    "a value failed authentication (tampered or corrupt): not served"))
+			    "a value or its metadata failed authentication (tampered or corrupt): not served"))
 		log_msg(LOG_LEVEL_WARNING, "cannot record an event: %s", store_errmsg(fs->events));
+}
+
+/* err, from reading ns/secret; one that failed authentication (a value,
+ * or the metadata the store checks first) is also an event. */
+static int tamper_check(struct fs *fs, int err, const char *ns, const char *secret)
+{
+	if (err == -EBADMSG)
+		fs_tamper_event(fs, ns, secret);
+	return err;
 }
 
 static void target_of_stat(struct target *t, enum node_kind kind, mode_t mode,
@@ -379,7 +388,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 	case NODE_NS:
 		if (!view_grant_for(rv->view, ns, name))
 			return -ENOENT;
-		if ((err = store_secret_stat(st, ns, name, &s)))
+		if ((err = tamper_check(m->fs, store_secret_stat(st, ns, name, &s), ns, name)))
 			return err;
 		target_of_stat(t, NODE_SECRET, S_IFDIR | dir_mode(view_mode(m, rv)), &s);
 		t->size = 0;
@@ -391,7 +400,8 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 		if (rv->layout == LAYOUT_KUBELET && strcmp(name, DATA_NAME) == 0) {
 			char link[LINK_MAX_LEN];
 
-			if ((err = store_secret_stat(st, ns, secret, &s)))
+			if ((err = tamper_check(m->fs, store_secret_stat(st, ns, secret, &s),
+						ns, secret)))
 				return err;
 			target_of_stat(t, NODE_DATA, S_IFLNK | 0777, &s);
 			t->immutable = false; /* the link moves, whatever the data */
@@ -437,7 +447,8 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 		t->key = view_file_key(rv->view, g, name, m->fs->cfg->mode, &mode);
 		if (!t->key)
 			return -ENOENT;
-		if ((err = store_key_stat(st, ns, secret, t->key, &s)))
+		if ((err = tamper_check(m->fs, store_key_stat(st, ns, secret, t->key, &s),
+					ns, secret)))
 			return err;
 		if (rv->layout == LAYOUT_KUBELET) {
 			target_of_stat(t, NODE_KEY, S_IFLNK | 0777, &s);
@@ -902,7 +913,8 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 		break;
 	case NODE_SECRET:
 		f.revision = t.revision;
-		err = store_key_each(fs->st, f.ns, f.secret, dir_each, &f);
+		err = tamper_check(fs, store_key_each(fs->st, f.ns, f.secret, dir_each, &f),
+				   f.ns, f.secret);
 		if (!err && rv.layout == LAYOUT_KUBELET) {
 			char gen[32];
 

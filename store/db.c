@@ -107,6 +107,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE secrets ADD COLUMN etcd_rev INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE namespaces ADD COLUMN etcd_rev INTEGER NOT NULL DEFAULT 0;"
 	"INSERT INTO meta(key, value) VALUES ('etcd_revision', 0);",
+	/* 3 -> 4: each secret's metadata tag (meta.c); filled in, once the
+	 * key is at hand, by meta_upgrade() */
+	"ALTER TABLE secrets ADD COLUMN meta_tag BLOB;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -121,32 +124,35 @@ static const char *const stmt_sql[Q_COUNT] = {
 		      " (SELECT count(*) FROM secrets s WHERE s.ns_id = n.id)"
 		      " FROM namespaces n ORDER BY n.name",
 	[Q_SECRET_ROW] = "SELECT s.id, s.uid, s.type, s.immutable, s.created,"
-			 " s.updated, s.generation, s.revision, s.key_id, s.expires, s.etcd_rev"
+			 " s.updated, s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, s.meta_tag"
 			 SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name = ?2",
 	[Q_SECRET_STAT] = "SELECT s.generation, s.created, s.updated, s.immutable, s.revision, s.expires,"
 			  " (SELECT count(*) FROM items i WHERE i.secret_id = s.id),"
-			  " (SELECT total(i.size) FROM items i WHERE i.secret_id = s.id)"
-			  SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name = ?2" LIVE_SQL,
+			  " (SELECT total(i.size) FROM items i WHERE i.secret_id = s.id), " META_COLS
+			  SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name = ?2",
+	/* expired secrets too: whether one really is has to be verified */
 	[Q_SECRET_EACH] = "SELECT s.name, s.generation, s.created, s.updated, s.immutable, s.revision, s.expires,"
 			  " (SELECT count(*) FROM items i WHERE i.secret_id = s.id),"
-			  " (SELECT total(i.size) FROM items i WHERE i.secret_id = s.id)"
-			  SECRET_JOIN_SQL " WHERE n.name = ?1" LIVE_SQL " ORDER BY s.name",
-	[Q_KEY_EACH] = "SELECT i.key, i.size, s.generation, s.created, s.updated,"
-		       " s.immutable, s.revision, s.expires FROM items i JOIN secrets s ON s.id = i.secret_id"
-		       " JOIN namespaces n ON n.id = s.ns_id"
-		       " WHERE n.name = ?1 AND s.name = ?2" LIVE_SQL " ORDER BY i.key",
+			  " (SELECT total(i.size) FROM items i WHERE i.secret_id = s.id), " META_COLS
+			  SECRET_JOIN_SQL " WHERE n.name = ?1 ORDER BY s.name",
+	[Q_KEY_EACH] = "SELECT key, size, " BLOB_LEN_SQL("blob") " FROM items WHERE secret_id = ?1 ORDER BY key",
 	[Q_KEY_STAT] = "SELECT i.key, i.size, s.generation, s.created, s.updated,"
-		       " s.immutable, s.revision, s.expires FROM items i JOIN secrets s ON s.id = i.secret_id"
+		       " s.immutable, s.revision, s.expires, " BLOB_LEN_SQL("i.blob") ", " META_COLS
+		       " FROM items i JOIN secrets s ON s.id = i.secret_id"
 		       " JOIN namespaces n ON n.id = s.ns_id"
-		       " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3" LIVE_SQL,
+		       " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3",
 	[Q_VALUE] = "SELECT s.uid, s.generation, s.key_id, s.created, s.updated,"
-		    " s.immutable, i.blob, s.revision, s.expires FROM items i JOIN secrets s ON s.id = i.secret_id"
+		    " s.immutable, i.blob, s.revision, s.expires, i.size, " META_COLS
+		    " FROM items i JOIN secrets s ON s.id = i.secret_id"
 		    " JOIN namespaces n ON n.id = s.ns_id"
-		    " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3" LIVE_SQL,
+		    " WHERE n.name = ?1 AND s.name = ?2 AND i.key = ?3",
 	[Q_ITEMS] = "SELECT key, size, blob FROM items WHERE secret_id = ?1"
 		    " ORDER BY key",
 	[Q_PAIRS] = "SELECT kind, key, value FROM pairs WHERE secret_id = ?1"
 		    " ORDER BY kind, key",
+	[Q_META_ROW] = "SELECT n.name, s.name, " META_COLS SECRET_JOIN_SQL " WHERE s.id = ?1",
+	[Q_META_ITEMS] = "SELECT key, size, " BLOB_LEN_SQL("blob") " FROM items WHERE secret_id = ?1"
+			 " ORDER BY key",
 };
 
 int64_t db_now(void)
@@ -468,7 +474,8 @@ int keyring_load(struct store *st)
 	struct seal_key ring[SEAL_MAX_KEYS];
 	size_t n = 0;
 	uint32_t active;
-	int rc, err = 0;
+	bool untagged = false;
+	int rc, format, err = 0;
 
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT (SELECT value FROM meta WHERE key = 'uuid'),"
@@ -506,7 +513,7 @@ int keyring_load(struct store *st)
 					SEAL_MAX_KEYS);
 			break;
 		}
-		if (seal_unwrap_key(dk, st->master, st->uuid, id, sqlite3_column_blob(q, 1),
+		if (seal_unwrap_key(dk, &format, st->master, st->uuid, id, sqlite3_column_blob(q, 1),
 				    (size_t)sqlite3_column_bytes(q, 1)) != 0) {
 			err = db_errorf(st, -EKEYREJECTED,
 					"cannot unlock the store: data key %u does not open with this master key (wrong key file?)",
@@ -516,6 +523,7 @@ int keyring_load(struct store *st)
 		ring[n].id = id;
 		ring[n].key = dk;
 		n++;
+		untagged |= format != SEAL_RING_FORMAT;
 	}
 	sodium_mprotect_noaccess(st->master);
 	if (!err && rc != SQLITE_DONE)
@@ -540,6 +548,7 @@ out:
 	memcpy(st->keys, ring, n * sizeof(ring[0]));
 	st->nkeys = n;
 	st->active_key = active;
+	st->ring_untagged = untagged;
 	return 0;
 }
 
@@ -625,6 +634,8 @@ static struct store *store_alloc(void)
 	if (sodium_init() < 0)
 		return NULL;
 	st = calloc(1, sizeof(*st));
+	if (st)
+		randombytes_buf(st->seen_key, sizeof(st->seen_key));
 	return st;
 }
 
@@ -753,6 +764,9 @@ int store_open_with(struct store **out, const char *db_path, const struct store_
 	ret = keyring_load(st);
 	if (ret == -EKEYREJECTED && !passphrase && rekey_recover(st) == 0)
 		ret = 0;
+	/* a store from before metadata tags gets them now, once (meta.c) */
+	if (!ret && st->ring_untagged && !(flags & STORE_RDONLY))
+		ret = meta_upgrade(st);
 	if (ret) {
 		if (ret == -EKEYREJECTED && passphrase)
 			db_errorf(st, ret, "cannot unlock store '%s': wrong passphrase", db_path);
@@ -775,6 +789,7 @@ void store_close(struct store *st)
 		return;
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	meta_forget(st);
 	sqlite3_close(st->db);
 	if (st->keys[0].key)
 		sodium_free(st->keys[0].key);

@@ -13,6 +13,10 @@
 #define SEAL_UUID_BYTES  16
 #define SEAL_KEY_BYTES   32
 #define SEAL_MAX_KEYS    64 /* data keys in the ring */
+/* Format of a wrapped data key: 1, before metadata tags; 2, in a store
+ * whose secrets all carry one (meta.c) */
+#define SEAL_RING_FORMAT 2
+#define META_TAG_BYTES   32
 
 /* A data key of the ring, unwrapped; key points into sodium_malloc memory. */
 struct seal_key {
@@ -31,12 +35,17 @@ struct seal_ctx {
 	const char *key;
 };
 
-/* A secret past its expiry (an expired bootstrap token) no longer exists
- * for readers, as Kubernetes' token cleaner would have removed it. */
-#define LIVE_SQL " AND (s.expires IS NULL OR s.expires > unixepoch())"
-
 #define SECRET_JOIN_SQL \
 	" FROM secrets s JOIN namespaces n ON n.id = s.ns_id"
+
+/* The columns of a secret's row that its tag covers (meta.c), in the
+ * order meta_row_of() reads them. */
+#define META_COLS "s.id, s.uid, s.type, s.immutable, s.expires, s.generation," \
+		  " s.key_id, s.meta_tag"
+
+/* A value's length in bytes, without reading it; -1 for what is not a
+ * blob (length() of text counts characters) */
+#define BLOB_LEN_SQL(c) "CASE typeof(" c ") WHEN 'blob' THEN length(" c ") ELSE -1 END"
 
 /* pairs.kind */
 #define PAIR_LABEL      0
@@ -56,6 +65,8 @@ enum stmt_id {
 	Q_VALUE,
 	Q_ITEMS,
 	Q_PAIRS,
+	Q_META_ITEMS,
+	Q_META_ROW,
 	Q_COUNT
 };
 
@@ -72,6 +83,9 @@ struct store {
 	sqlite3_stmt *stmt[Q_COUNT];
 	bool batch;                          /* inside store_batch_begin() */
 	uint64_t max_per_ns;                 /* 0: no limit */
+	bool ring_untagged;                  /* a data key wrapped before tags */
+	struct meta_seen *seen;              /* what meta_check() verified */
+	unsigned char seen_key[32];          /* this handle's, random */
 	char err[STORE_ERRMSG_MAX];
 };
 
@@ -108,13 +122,55 @@ int db_ns_id(struct store *st, const char *ns, int64_t *id);
 int reseal_one(struct store *st, const char *ns, const char *name,
 	       struct store_secret **out, int64_t *id);
 
+/* meta.c: the metadata tag of a secret */
+struct meta_row {
+	const char *ns, *name, *uid, *type;
+	bool immutable;
+	int64_t expires, generation;
+	uint32_t key_id;
+	const void *tag;
+	size_t taglen;
+};
+
+/* What a read found besides the row, for meta_check() to compare with what
+ * was verified. */
+struct meta_key_state {
+	bool whole;           /* count and total are the secret's keys and sizes */
+	uint64_t count, total;
+	const char *key;      /* one key (NULL: none): */
+	bool present;         /* whether its row is there, */
+	uint64_t size;        /* its size column */
+	int64_t bloblen;      /* and its blob's length (-1: not read) */
+};
+
+/* r from META_COLS at column col of q; returns the row id.  r points into
+ * q's row: valid until q moves. */
+int64_t meta_row_of(sqlite3_stmt *q, int col, const char *ns, const char *name,
+		    struct meta_row *r);
+/* Check r's tag against its rows in full: 0 or -EBADMSG (message set). */
+int meta_verify(struct store *st, int64_t id, const struct meta_row *r)
+	__attribute__((warn_unused_result));
+int meta_verify_id(struct store *st, int64_t id) __attribute__((warn_unused_result));
+/* The same, answered from what this handle verified when r is that row,
+ * comparing want (may be NULL) with it. */
+int meta_check(struct store *st, int64_t id, const struct meta_row *r,
+	       const struct meta_key_state *want) __attribute__((warn_unused_result));
+/* Inside a write: compute row id's tag from its rows and store it, or store
+ * the one given (a record's, in cluster mode). */
+int meta_write(struct store *st, int64_t id);
+int meta_set(struct store *st, int64_t id, const void *tag, size_t len);
+int meta_upgrade(struct store *st);
+void meta_forget(struct store *st);
+/* keys.c: wrap every data key again under master (inside a transaction) */
+int keyring_rewrap(struct store *st, const unsigned char *master);
+
 /* seal.c */
 int seal_keyfile_read(const char *path, unsigned char *key, char *err);
 int seal_keyfile_create(const char *path, unsigned char *key, char *err);
 int seal_wrap_key(unsigned char **out, size_t *outlen,
 		  const unsigned char *master, const unsigned char *uuid,
 		  uint32_t id, const unsigned char *dk);
-int seal_unwrap_key(unsigned char *dk, const unsigned char *master,
+int seal_unwrap_key(unsigned char *dk, int *format, const unsigned char *master,
 		    const unsigned char *uuid, uint32_t id,
 		    const unsigned char *wrapped, size_t wrappedlen)
 	__attribute__((warn_unused_result));

@@ -247,7 +247,7 @@ fail:
  * new key in KEY_FILE.new and finishes (rekey_recover()).
  */
 /* Inside a transaction: wrap every data key again under master. */
-static int rewrap_all(struct store *st, const unsigned char *master)
+int keyring_rewrap(struct store *st, const unsigned char *master)
 {
 	sqlite3_stmt *q;
 	int ret = 0;
@@ -301,7 +301,7 @@ int store_rekey_passphrase(struct store *st, const char *pass, size_t len)
 	}
 	if ((ret = db_begin(st, true)))
 		goto fail;
-	if ((ret = rewrap_all(st, master)) ||
+	if ((ret = keyring_rewrap(st, master)) ||
 	    (ret = exec_sql(st, "DELETE FROM meta WHERE key IN ('kdf_salt', 'kdf_ops', 'kdf_mem')")))
 		goto fail;
 	if (sqlite3_prepare_v2(st->db, "INSERT INTO meta(key, value) VALUES ('kdf_salt', ?1),"
@@ -351,7 +351,7 @@ int store_rekey(struct store *st)
 	}
 	if ((ret = db_begin(st, true)))
 		goto fail;
-	if ((ret = rewrap_all(st, master)) ||
+	if ((ret = keyring_rewrap(st, master)) ||
 	    (ret = exec_sql(st, "DELETE FROM meta WHERE key IN ('kdf_salt', 'kdf_ops', 'kdf_mem')")))
 		goto fail;
 	if ((ret = db_commit(st)))

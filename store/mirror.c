@@ -264,7 +264,7 @@ static json_t *secret_record(struct store *st, const char *ns, const char *name,
 	int rc;
 
 	if (db_prep(st, "SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
-		    " s.generation, s.key_id, s.expires, s.etcd_rev" SECRET_JOIN_SQL
+		    " s.generation, s.key_id, s.expires, s.etcd_rev, s.meta_tag" SECRET_JOIN_SQL
 		    " WHERE n.name = ?1 AND s.name = ?2", &q))
 		return NULL;
 	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
@@ -286,6 +286,19 @@ static json_t *secret_record(struct store *st, const char *ns, const char *name,
 			"key_id", (json_int_t)sqlite3_column_int64(q, 7),
 			"expires", (json_int_t)sqlite3_column_int64(q, 8),
 			"labels", "annotations", "data");
+	if (rec && sqlite3_column_bytes(q, 10) == META_TAG_BYTES) {
+		/* the writer's tag: every node stores it as it is, so that
+		 * metadata changed in etcd fails like a changed value */
+		char *t = etcd_b64(sqlite3_column_blob(q, 10), META_TAG_BYTES);
+
+		if (!t || json_object_set_new(rec, "meta_tag", json_string(t))) {
+			free(t);
+			sqlite3_finalize(q);
+			q = NULL;
+			goto nomem;
+		}
+		free(t);
+	}
 	sqlite3_finalize(q);
 	q = NULL;
 	if (!rec)
@@ -453,17 +466,40 @@ static bool pairs_ok(json_t *o)
 
 /* Do a record's labels or annotations break Kubernetes' rules?  (The
  * store's message then says which.)  Both are objects of strings. */
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Set o's pairs in s in key order (a secret keeps them sorted: in order,
+ * each is an append, whatever order the record has). */
+static int pairs_fill(struct store_secret *s, json_t *o,
+		      int (*set)(struct store_secret *, const char *, const char *))
+{
+	const char **keys = malloc((json_object_size(o) + 1) * sizeof(*keys));
+	const char *k;
+	size_t n = 0;
+	json_t *v;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	json_object_foreach(o, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	for (size_t i = 0; i < n && !err; i++)
+		err = set(s, keys[i], json_string_value(json_object_get(o, keys[i])));
+	free(keys);
+	return err;
+}
+
 static bool pairs_invalid(struct store *st, const char *ns, const char *name, json_t *rec)
 {
 	struct store_secret *s = store_secret_new(ns, name, "");
-	bool bad = !s;
-	const char *k;
-	json_t *v;
+	bool bad = !s ||
+		   pairs_fill(s, json_object_get(rec, "labels"), store_secret_set_label) ||
+		   pairs_fill(s, json_object_get(rec, "annotations"), store_secret_set_annotation);
 
-	json_object_foreach(json_object_get(rec, "labels"), k, v)
-		bad |= s && store_secret_set_label(s, k, json_string_value(v)) != 0;
-	json_object_foreach(json_object_get(rec, "annotations"), k, v)
-		bad |= s && store_secret_set_annotation(s, k, json_string_value(v)) != 0;
 	if (!bad)
 		bad = secret_pairs_validate(st, s) != 0;
 	else
@@ -492,6 +528,19 @@ static int record_check(struct store *st, const char *ns, const char *name, json
 	    !pairs_ok(json_object_get(rec, "annotations")))
 		return db_errorf(st, -EPROTO, "etcd record for secret \"%s\" in namespace \"%s\" is malformed",
 				 name, ns);
+	{
+		json_t *t = json_object_get(rec, "meta_tag");
+		unsigned char *raw = NULL;
+		size_t n = 0;
+		bool ok = !t || (json_is_string(t) &&
+				 etcd_unb64(json_string_value(t), &raw, &n) == 0 &&
+				 n == META_TAG_BYTES);
+
+		free(raw);
+		if (!ok)
+			return db_errorf(st, -EPROTO, "etcd record for secret \"%s\" in namespace \"%s\": meta_tag: not a tag",
+					 name, ns);
+	}
 	if (pairs_invalid(st, ns, name, rec))
 		return db_errorf(st, -EPROTO, "etcd record for secret \"%s\" in namespace \"%s\": %s",
 				 name, ns, store_errmsg(st));
@@ -513,26 +562,50 @@ static int record_check(struct store *st, const char *ns, const char *name, json
 
 static int write_pairs(struct store *st, int64_t id, json_t *o, int kind)
 {
+	sqlite3_stmt *q;
 	const char *k;
 	json_t *v;
+	int err = 0;
 
+	if (db_prep(st, "INSERT INTO pairs(secret_id, kind, key, value) VALUES (?1, ?2, ?3, ?4)",
+		    &q))
+		return -EIO;
 	json_object_foreach(o, k, v) {
-		sqlite3_stmt *q;
-		int err;
-
 		if (!json_is_string(v))
 			continue;
-		if (db_prep(st, "INSERT INTO pairs(secret_id, kind, key, value) VALUES (?1, ?2, ?3, ?4)",
-			    &q))
-			return -EIO;
 		sqlite3_bind_int64(q, 1, id);
 		sqlite3_bind_int(q, 2, kind);
 		sqlite3_bind_text(q, 3, k, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 4, json_string_value(v), -1, SQLITE_STATIC);
-		if ((err = db_step_done(st, q, "cannot write a secret's metadata")))
-			return err;
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			err = db_fail(st, "cannot write a secret's metadata");
+			break;
+		}
+		sqlite3_reset(q);
 	}
-	return 0;
+	sqlite3_finalize(q);
+	return err;
+}
+
+/*
+ * The tag of a record just written as row id: the writer's, as it is (a
+ * node never vouches for what etcd says: metadata changed there fails when
+ * read); or, for a record from before tags, one this node computes from
+ * the record as it finds it.
+ */
+static int record_tag(struct store *st, int64_t id, json_t *t)
+{
+	unsigned char *raw;
+	size_t n;
+	int err;
+
+	if (!t)
+		return meta_write(st, id);
+	if (etcd_unb64(json_string_value(t), &raw, &n)) /* checked: memory */
+		return db_errorf(st, -ENOMEM, "out of memory");
+	err = meta_set(st, id, raw, n);
+	free(raw);
+	return err;
 }
 
 /* Put a secret record into the store, as etcd had it at etcd_rev. */
@@ -622,7 +695,8 @@ static int secret_apply(struct store *st, const char *ns, const char *name, json
 			return err;
 	}
 	if ((err = write_pairs(st, id, json_object_get(rec, "labels"), PAIR_LABEL)) ||
-	    (err = write_pairs(st, id, json_object_get(rec, "annotations"), PAIR_ANNOTATION)))
+	    (err = write_pairs(st, id, json_object_get(rec, "annotations"), PAIR_ANNOTATION)) ||
+	    (err = record_tag(st, id, json_object_get(rec, "meta_tag"))))
 		return err;
 	return db_log_change(st, rev, exists && strcmp(have_uid, uid) == 0 ? STORE_OP_UPDATE :
 			     STORE_OP_CREATE, ns, name, gen);

@@ -83,10 +83,13 @@ static void ad_value(struct ad *ad, const struct seal_ctx *ctx)
 	ad_str(ad, ctx->key);
 }
 
-static void ad_keyring(struct ad *ad, const unsigned char *uuid, uint32_t id)
+/* format is part of what a wrapped key authenticates: a key wrapped as
+ * format 2 (its store's secrets carry metadata tags) cannot be passed off
+ * as format 1 without the master key. */
+static void ad_keyring(struct ad *ad, const unsigned char *uuid, uint32_t id,
+		       unsigned char format)
 {
 	static const char tag[] = "secretfs-keyring";
-	unsigned char format = SEAL_FORMAT;
 
 	ad->len = 0;
 	ad->overflow = false;
@@ -223,8 +226,8 @@ int seal_wrap_key(unsigned char **out, size_t *outlen,
 	blob = malloc(len);
 	if (!blob)
 		return -ENOMEM;
-	ad_keyring(&ad, uuid, id);
-	blob[0] = SEAL_FORMAT;
+	ad_keyring(&ad, uuid, id, SEAL_RING_FORMAT);
+	blob[0] = SEAL_RING_FORMAT;
 	randombytes_buf(blob + 1, NONCE_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(blob + 1 + NONCE_BYTES, NULL,
 						   dk, SEAL_KEY_BYTES, ad.buf,
@@ -235,18 +238,19 @@ int seal_wrap_key(unsigned char **out, size_t *outlen,
 	return 0;
 }
 
-/* Unwrap a data key into dk (SEAL_KEY_BYTES).  -EBADMSG on a wrong master
- * key or a tampered blob; dk is then wiped. */
-int seal_unwrap_key(unsigned char *dk, const unsigned char *master,
+/* Unwrap a data key into dk (SEAL_KEY_BYTES) and say its format (1 or
+ * SEAL_RING_FORMAT).  -EBADMSG on a wrong master key or a tampered blob; dk
+ * is then wiped. */
+int seal_unwrap_key(unsigned char *dk, int *format, const unsigned char *master,
 		    const unsigned char *uuid, uint32_t id,
 		    const unsigned char *wrapped, size_t wrappedlen)
 {
 	struct ad ad;
 
 	if (wrappedlen != 1 + NONCE_BYTES + SEAL_KEY_BYTES + TAG_BYTES ||
-	    wrapped[0] != SEAL_FORMAT)
+	    (wrapped[0] != 1 && wrapped[0] != SEAL_RING_FORMAT))
 		return -EBADMSG;
-	ad_keyring(&ad, uuid, id);
+	ad_keyring(&ad, uuid, id, wrapped[0]);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 		    dk, NULL, NULL, wrapped + 1 + NONCE_BYTES,
 		    wrappedlen - 1 - NONCE_BYTES, ad.buf, ad.len,
@@ -254,6 +258,7 @@ int seal_unwrap_key(unsigned char *dk, const unsigned char *master,
 		sodium_memzero(dk, SEAL_KEY_BYTES);
 		return -EBADMSG;
 	}
+	*format = wrapped[0];
 	return 0;
 }
 

@@ -9,6 +9,7 @@
  * change; a secret's generation rises by one on every change, and its values
  * are sealed afresh (bound to the new generation) every time.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,47 +114,100 @@ int store_secret_add_item(struct store_secret *s, const char *key,
 	return 0;
 }
 
+/* Where key is, or would go, in v sorted by key: *found says which. */
+static size_t pairs_find(const struct store_pair *v, size_t n, const char *key,
+			 bool *found)
+{
+	size_t lo = 0, hi = n;
+
+	*found = false;
+	/* the common cases, appending in order and a read back from the
+	 * store, cost one comparison */
+	if (n == 0 || strcmp(v[n - 1].key, key) < 0)
+		return n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].key, key);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * v with room for one more than n.  The capacity is implicit, so that the
+ * public struct needs no field for it: 16, then the next power of two, grown
+ * when n reaches it, so appends stay amortised O(1).  It only grows, and n
+ * only shrinks below it, so it is always at least this rule's for n.
+ */
+static struct store_pair *pairs_room(struct store_pair *v, size_t n)
+{
+	size_t cap = 16;
+
+	if (n >= 16 && (n & (n - 1)) != 0)
+		return v;
+	while (cap < n + 1)
+		cap *= 2;
+	return realloc(v, cap * sizeof(*v));
+}
+
+/*
+ * Set key in v, kept sorted by key (invariant: every labels and annotations
+ * array of a struct store_secret is), so that a secret with many labels is
+ * built in n log n, not n^2: appending in key order is O(1), an insertion
+ * elsewhere moves the tail.
+ */
 static int pairs_set(struct store_pair **v, size_t *n, const char *key,
 		     const char *value)
 {
 	struct store_pair *nv;
 	char *k, *val;
+	bool found;
+	size_t at = pairs_find(*v, *n, key, &found);
 
 	val = strdup(value);
 	if (!val)
 		return -ENOMEM;
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*v)[i].key, key) == 0) {
-			free((*v)[i].value);
-			(*v)[i].value = val;
-			return 0;
-		}
+	if (found) {
+		free((*v)[at].value);
+		(*v)[at].value = val;
+		return 0;
 	}
 	k = strdup(key);
-	nv = k ? realloc(*v, (*n + 1) * sizeof(**v)) : NULL;
+	nv = k ? pairs_room(*v, *n) : NULL;
 	if (!nv) {
 		free(k);
 		free(val);
 		return -ENOMEM;
 	}
 	*v = nv;
-	nv[(*n)++] = (struct store_pair){ k, val };
+	memmove(&nv[at + 1], &nv[at], (*n - at) * sizeof(*nv));
+	nv[at] = (struct store_pair){ k, val };
+	(*n)++;
+	assert(at == 0 || strcmp(nv[at - 1].key, nv[at].key) < 0);
 	return 0;
 }
 
 /* Drop key from v; false if it was not there. */
 static bool pairs_remove(struct store_pair *v, size_t *n, const char *key)
 {
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp(v[i].key, key) == 0) {
-			free(v[i].key);
-			free(v[i].value);
-			memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
-			(*n)--;
-			return true;
-		}
-	}
-	return false;
+	bool found;
+	size_t i = pairs_find(v, *n, key, &found);
+
+	if (!found)
+		return false;
+	free(v[i].key);
+	free(v[i].value);
+	memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
+	(*n)--;
+	return true;
 }
 
 int store_secret_set_label(struct store_secret *s, const char *key,
@@ -456,10 +510,37 @@ int secret_pairs_validate(struct store *st, const struct store_secret *s)
 	return 0;
 }
 
+/*
+ * The whole object.  Kubernetes sets no limit on labels (only on the sum of
+ * annotations), but every object lives in etcd, whose default request limit
+ * (--max-request-bytes, 1.5 MiB) the API server meets as "etcdserver:
+ * request is too large".  Counted here as the bytes of the names, the type,
+ * every data key and value and every label and annotation key and value: a
+ * lower bound of the object's size in etcd, so whatever passes here also
+ * has to pass there (within etcd's per-field overhead).
+ */
+static int secret_size_validate(struct store *st, const struct store_secret *s)
+{
+	uint64_t total = strlen(s->namespace) + strlen(s->name) + strlen(s->type);
+
+	for (size_t i = 0; i < s->nitems; i++)
+		total += strlen(s->items[i].key) + s->items[i].len;
+	for (size_t i = 0; i < s->nlabels; i++)
+		total += strlen(s->labels[i].key) + strlen(s->labels[i].value);
+	for (size_t i = 0; i < s->nannotations; i++)
+		total += strlen(s->annotations[i].key) + strlen(s->annotations[i].value);
+	if (total <= STORE_MAX_OBJECT)
+		return 0;
+	return db_errorf(st, -EINVAL,
+			 "secret \"%s\" in namespace \"%s\": etcdserver: request is too large: its names, data, labels and annotations hold %llu bytes, at most %d per object",
+			 s->name, s->namespace, (unsigned long long)total, STORE_MAX_OBJECT);
+}
+
 static int secret_validate(struct store *st, const struct store_secret *s)
 {
 	char why[STORE_ERRMSG_MAX];
 	uint64_t total = 0;
+	int err;
 
 	if (store_check_namespace(s->namespace, why))
 		return db_errorf(st, -EINVAL, "namespace \"%s\": %s",
@@ -490,6 +571,8 @@ static int secret_validate(struct store *st, const struct store_secret *s)
 				 (unsigned long long)total);
 	if (secret_pairs_validate(st, s))
 		return -EINVAL;
+	if ((err = secret_size_validate(st, s)))
+		return err;
 	{
 		char errs[STORE_ERRMSG_MAX - 64];
 		int n = types_validate(s, errs, sizeof(errs));
@@ -677,7 +760,8 @@ int store_secret_get(struct store *st, const char *ns, const char *name,
 		return db_errorf(st, -ENOMEM, "out of memory");
 	if ((err = db_begin(st, false)))
 		goto out;
-	if (!(err = secret_find(st, s, &id)) && s->expires && s->expires <= db_now())
+	if (!(err = secret_find(st, s, &id)) && !(err = meta_verify_id(st, id)) &&
+	    s->expires && s->expires <= db_now())
 		err = db_errorf(st, -ENOENT, "secret \"%s\" in namespace \"%s\" not found",
 				name, ns);
 	if (!err)
@@ -703,13 +787,14 @@ int store_secret_list(struct store *st, const char *ns,
 
 	if ((err = db_begin(st, false)))
 		return err;
+	/* expired ones too: whether one really is has to be verified */
 	if ((err = db_prep(st, ns ?
 		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
 		" s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, n.name, s.name" SECRET_JOIN_SQL
-		" WHERE n.name = ?1" LIVE_SQL " ORDER BY s.name" :
+		" WHERE n.name = ?1 ORDER BY s.name" :
 		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
 		" s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, n.name, s.name" SECRET_JOIN_SQL
-		" WHERE 1" LIVE_SQL " ORDER BY n.name, s.name", &q)))
+		" ORDER BY n.name, s.name", &q)))
 		goto out;
 	if (ns)
 		sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
@@ -735,8 +820,22 @@ int store_secret_list(struct store *st, const char *ns,
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(st, "cannot list secrets");
 	sqlite3_finalize(q);
-	for (size_t i = 0; !err && i < count; i++)
-		err = secret_load(st, ids[i], v[i], false);
+	for (size_t i = 0, kept = 0; !err && i < count; i++) {
+		if (!(err = meta_verify_id(st, ids[i])) && v[i]->expires &&
+		    v[i]->expires <= db_now()) {
+			store_secret_free(v[i]);
+			v[i] = NULL;
+		} else if (!err) {
+			err = secret_load(st, ids[i], v[i], false);
+		}
+		if (!err && i == count - 1) {
+			/* drop the expired ones */
+			for (size_t j = 0; j < count; j++)
+				if (v[j])
+					v[kept++] = v[j];
+			count = kept;
+		}
+	}
 out:
 	db_rollback(st);
 	free(ids);
@@ -965,7 +1064,9 @@ int store_secret_put(struct store *st, struct store_secret *s,
 	}
 	if (what == STORE_CREATED && st->max_per_ns && (err = check_quota(st, s, nsid)))
 		goto fail;
-	if (what == STORE_UPDATED && (err = secret_load(st, id, old, true)))
+	/* the rules below act on what the store says: it must be its own */
+	if (what == STORE_UPDATED &&
+	    ((err = meta_verify_id(st, id)) || (err = secret_load(st, id, old, true))))
 		goto fail;
 	if (what == STORE_UPDATED && s->revision && s->revision != old->revision) {
 		err = db_errorf(st, -EAGAIN,
@@ -1050,7 +1151,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if ((err = secret_write_data(st, id, s)) ||
+	if ((err = secret_write_data(st, id, s)) || (err = meta_write(st, id)) ||
 	    (err = db_log_change(st, rev, what == STORE_CREATED ? STORE_OP_CREATE :
 				 STORE_OP_UPDATE, s->namespace, s->name,
 				 s->generation)) ||
@@ -1081,7 +1182,9 @@ int reseal_one(struct store *st, const char *ns, const char *name,
 
 	if (!s)
 		return db_errorf(st, -ENOMEM, "out of memory");
-	if ((err = secret_find(st, s, id)) || (err = secret_load(st, *id, s, true)))
+	/* never tag afresh what is not the store's own */
+	if ((err = secret_find(st, s, id)) || (err = meta_verify_id(st, *id)) ||
+	    (err = secret_load(st, *id, s, true)))
 		goto fail;
 	s->key_id = st->active_key;
 	if ((err = db_exec_id(st, "DELETE FROM items WHERE secret_id = ?1", *id)) ||
@@ -1095,7 +1198,8 @@ int reseal_one(struct store *st, const char *ns, const char *name,
 			goto fail;
 		sqlite3_bind_int64(q, 1, *id);
 		sqlite3_bind_int64(q, 2, s->key_id);
-		if ((err = db_step_done(st, q, "cannot re-seal a secret")))
+		if ((err = db_step_done(st, q, "cannot re-seal a secret")) ||
+		    (err = meta_write(st, *id)))
 			goto fail;
 	}
 	*out = s;
@@ -1135,7 +1239,9 @@ out:
 	return err;
 }
 
-/* --- metadata for the driver ------------------------------------------ */
+/* --- metadata for the driver ------------------------------------------ *
+ * Each read checks the secret's metadata tag (meta.c) before it answers,
+ * from what the handle already verified when the row is the same. */
 
 static void stat_of_row(sqlite3_stmt *q, int col, struct store_stat *out)
 {
@@ -1147,32 +1253,74 @@ static void stat_of_row(sqlite3_stmt *q, int col, struct store_stat *out)
 	out->expires = sqlite3_column_int64(q, col + 5);
 }
 
-int store_secret_stat(struct store *st, const char *ns, const char *name,
-		      struct store_stat *out)
+/* An expired secret (a bootstrap token) no longer exists for readers, as
+ * Kubernetes' token cleaner would have removed it; that the expiry is real
+ * is for the caller to have verified. */
+static bool expired(int64_t expires)
+{
+	return expires > 0 && expires <= db_now();
+}
+
+static int secret_not_found(struct store *st, const char *ns, const char *name)
+{
+	return db_errorf(st, -ENOENT, "secret \"%s\" in namespace \"%s\" not found", name, ns);
+}
+
+/* Q_SECRET_STAT, stepped onto ns/name's row and checked: 0 with q on the
+ * row (the caller resets it), or an error with q reset. */
+static int secret_stat_row(struct store *st, const char *ns, const char *name,
+			   sqlite3_stmt **qp, struct meta_row *r, int64_t *id)
 {
 	sqlite3_stmt *q = db_stmt(st, Q_SECRET_STAT);
-	int rc, err = 0;
+	struct meta_key_state want = { .whole = true };
+	int rc, err;
 
 	if (!q)
 		return -EIO;
 	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		stat_of_row(q, 0, out);
-		out->count = (uint64_t)sqlite3_column_int64(q, 6);
-		out->size = (uint64_t)sqlite3_column_int64(q, 7);
-	} else if (rc == SQLITE_DONE) {
-		err = db_errorf(st, -ENOENT,
-				"secret \"%s\" in namespace \"%s\" not found",
-				name, ns);
-	} else {
-		err = db_fail(st, "cannot read a secret");
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? secret_not_found(st, ns, name) :
+					  db_fail(st, "cannot read a secret");
+		sqlite3_reset(q);
+		return err;
 	}
-	sqlite3_reset(q);
-	return err;
+	*id = meta_row_of(q, 8, ns, name, r);
+	want.count = (uint64_t)sqlite3_column_int64(q, 6);
+	want.total = (uint64_t)sqlite3_column_int64(q, 7);
+	if ((err = meta_check(st, *id, r, &want)) ||
+	    (expired(r->expires) && (err = secret_not_found(st, ns, name)))) {
+		sqlite3_reset(q);
+		return err;
+	}
+	*qp = q;
+	return 0;
 }
 
+int store_secret_stat(struct store *st, const char *ns, const char *name,
+		      struct store_stat *out)
+{
+	struct meta_row r;
+	sqlite3_stmt *q;
+	int64_t id;
+	int err;
+
+	if ((err = secret_stat_row(st, ns, name, &q, &r, &id)))
+		return err;
+	stat_of_row(q, 0, out);
+	out->count = (uint64_t)sqlite3_column_int64(q, 6);
+	out->size = (uint64_t)sqlite3_column_int64(q, 7);
+	sqlite3_reset(q);
+	return 0;
+}
+
+/*
+ * The names of a namespace's secrets.  A listing serves nothing: each
+ * secret is checked when it is looked up.  But one that would be left out
+ * as expired is checked here, so that an expiry written into the file
+ * cannot hide a secret: if it fails, it is listed, and its lookup fails.
+ */
 int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
 		      void *ctx)
 {
@@ -1183,12 +1331,17 @@ int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
 		return -EIO;
 	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 0);
 		struct store_stat s;
+		struct meta_row r;
+		int64_t id = meta_row_of(q, 9, ns, name, &r);
 
+		if (expired(r.expires) && meta_verify(st, id, &r) == 0)
+			continue;
 		stat_of_row(q, 1, &s);
 		s.count = (uint64_t)sqlite3_column_int64(q, 7);
 		s.size = (uint64_t)sqlite3_column_int64(q, 8);
-		if ((ret = fn(ctx, (const char *)sqlite3_column_text(q, 0), &s)))
+		if ((ret = fn(ctx, name, &s)))
 			break;
 	}
 	if (!ret && rc != SQLITE_DONE)
@@ -1200,32 +1353,93 @@ int store_secret_each(struct store *st, const char *ns, store_each_fn fn,
 int store_key_each(struct store *st, const char *ns, const char *name,
 		   store_each_fn fn, void *ctx)
 {
-	sqlite3_stmt *q = db_stmt(st, Q_KEY_EACH);
-	int rc, ret = 0;
+	sqlite3_stmt *sq = NULL, *q;
+	struct store_stat s;
+	struct meta_row r;
+	char *prev = NULL;
+	int64_t id;
+	int rc, ret;
 
-	if (!q)
-		return -EIO;
-	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	/* the row and its keys from one snapshot */
+	if ((ret = db_begin(st, false)))
+		return ret;
+	if ((ret = secret_stat_row(st, ns, name, &sq, &r, &id)))
+		goto out;
+	stat_of_row(sq, 0, &s);
+	s.count = 1;
+	if (!(q = db_stmt(st, Q_KEY_EACH))) {
+		ret = -EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_stat s;
+		const char *key = (const char *)sqlite3_column_text(q, 0);
+		struct meta_key_state want = {
+			.key = key,
+			.present = true,
+			.size = (uint64_t)sqlite3_column_int64(q, 1),
+			.bloblen = -1, /* a listing serves no value: its open checks */
+		};
 
-		stat_of_row(q, 2, &s);
-		s.size = (uint64_t)sqlite3_column_int64(q, 1);
-		s.count = 1;
-		if ((ret = fn(ctx, (const char *)sqlite3_column_text(q, 0), &s)))
+		/* each key verified, none twice: the keys it was written with */
+		if ((ret = meta_check(st, id, &r, &want)))
+			break;
+		if (prev && strcmp(prev, key) >= 0) {
+			ret = db_errorf(st, -EBADMSG,
+					"secret \"%s\" in namespace \"%s\": metadata failed authentication (tampered or corrupt): key \"%s\" twice",
+					name, ns, key);
+			break;
+		}
+		free(prev);
+		if (!(prev = strdup(key))) {
+			ret = db_errorf(st, -ENOMEM, "out of memory");
+			break;
+		}
+		s.size = want.size;
+		if ((ret = fn(ctx, key, &s)))
 			break;
 	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = db_fail(st, "cannot list a secret's keys");
 	sqlite3_reset(q);
+out:
+	if (sq)
+		sqlite3_reset(sq);
+	free(prev);
+	db_rollback(st); /* read-only: ends the snapshot */
 	return ret;
+}
+
+/*
+ * ns/name has no row for key: -ENOENT, unless the secret was written with
+ * that key (its row was removed from the file): -EBADMSG.
+ */
+static int key_missing(struct store *st, const char *ns, const char *name,
+		       const char *key)
+{
+	struct meta_key_state want = { .key = key, .present = false, .bloblen = -1 };
+	struct meta_row r;
+	sqlite3_stmt *q;
+	int64_t id;
+	int err;
+
+	if ((err = secret_stat_row(st, ns, name, &q, &r, &id)))
+		return err;
+	err = meta_check(st, id, &r, &want);
+	sqlite3_reset(q);
+	if (err)
+		return err;
+	return db_errorf(st, -ENOENT, "secret \"%s\" in namespace \"%s\": key \"%s\" not found",
+			 name, ns, key);
 }
 
 int store_key_stat(struct store *st, const char *ns, const char *name,
 		   const char *key, struct store_stat *out)
 {
 	sqlite3_stmt *q = db_stmt(st, Q_KEY_STAT);
+	struct meta_key_state want = { .key = key, .present = true };
+	struct meta_row r;
+	int64_t id;
 	int rc, err = 0;
 
 	if (!q)
@@ -1235,13 +1449,19 @@ int store_key_stat(struct store *st, const char *ns, const char *name,
 	sqlite3_bind_text(q, 3, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		stat_of_row(q, 2, out);
-		out->size = (uint64_t)sqlite3_column_int64(q, 1);
-		out->count = 1;
+		id = meta_row_of(q, 9, ns, name, &r);
+		want.size = (uint64_t)sqlite3_column_int64(q, 1);
+		want.bloblen = sqlite3_column_int64(q, 8);
+		if (!(err = meta_check(st, id, &r, &want)) && expired(r.expires))
+			err = secret_not_found(st, ns, name);
+		if (!err) {
+			stat_of_row(q, 2, out);
+			out->size = want.size;
+			out->count = 1;
+		}
 	} else if (rc == SQLITE_DONE) {
-		err = db_errorf(st, -ENOENT,
-				"secret \"%s\" in namespace \"%s\": key \"%s\" not found",
-				name, ns, key);
+		sqlite3_reset(q);
+		return key_missing(st, ns, name, key);
 	} else {
 		err = db_fail(st, "cannot read a secret's key");
 	}
@@ -1254,8 +1474,11 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 		    struct store_stat *stat)
 {
 	sqlite3_stmt *q = db_stmt(st, Q_VALUE);
+	struct meta_key_state want = { .key = key, .present = true };
+	struct meta_row r;
 	struct seal_ctx c;
 	uint8_t *plain;
+	int64_t id;
 	size_t n;
 	int rc, err = 0;
 
@@ -1266,15 +1489,16 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 	sqlite3_bind_text(q, 3, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_DONE) {
-		err = db_errorf(st, -ENOENT,
-				"secret \"%s\" in namespace \"%s\": key \"%s\" not found",
-				name, ns, key);
-		goto out;
+		sqlite3_reset(q);
+		return key_missing(st, ns, name, key);
 	}
 	if (rc != SQLITE_ROW) {
 		err = db_fail(st, "cannot read a value");
 		goto out;
 	}
+	id = meta_row_of(q, 10, ns, name, &r);
+	want.size = (uint64_t)sqlite3_column_int64(q, 9);
+	want.bloblen = sqlite3_column_bytes(q, 6);
 	c = (struct seal_ctx){
 		.store_uuid = st->uuid,
 		.key_id = (uint32_t)sqlite3_column_int64(q, 2),
@@ -1294,6 +1518,14 @@ int store_value_get(struct store *st, const char *ns, const char *name,
 			  "out of memory");
 		goto out;
 	}
+	/* the value first, for the more precise message; nothing is returned
+	 * unless both hold */
+	if ((err = meta_check(st, id, &r, &want)) ||
+	    (expired(r.expires) && (err = secret_not_found(st, ns, name)))) {
+		secbuf_free(plain);
+		goto out;
+	}
+	assert(n == want.size); /* the blob's length was checked against it */
 	if (stat)
 		*stat = (struct store_stat){
 			.generation = c.generation,

@@ -7,12 +7,15 @@
  * key -> bytes.  Every value is sealed with XChaCha20-Poly1305 under a data
  * key from the store's key ring; the data keys are wrapped by the master key.
  * Names (namespaces, secrets, keys, labels) are plaintext; values never are.
+ * What readers act on besides the values (sizes, type, immutable, expiry,
+ * labels, annotations) is authenticated by a per-secret tag (meta.c).
  *
  * Conventions, for every function here:
  *  - return 0 on success or a negative errno: -EINVAL for a request that breaks
  *    a rule (name syntax, size limit, type change, immutability), -ENOENT for a
- *    missing object, -EEXIST for an existing one, -EBADMSG for a value that
- *    fails authentication, -EIO for a database failure, -ENOMEM;
+ *    missing object, -EEXIST for an existing one, -EBADMSG for a value or a
+ *    secret's metadata that fails authentication (a read that meets it, and
+ *    a write that would act on it), -EIO for a database failure, -ENOMEM;
  *  - out-parameters are written only on success;
  *  - after a failure store_errmsg() says what failed, naming the object and
  *    the rule, and never containing a value;
@@ -36,6 +39,7 @@
 #define STORE_MAX_LABEL        63      /* a label's value, a qualified name's NAME */
 #define STORE_MAX_ANNOTATIONS  262144  /* all of one object's annotations, keys too */
 #define STORE_MAX_KEYS         4096    /* data keys of one secret (ours: see README) */
+#define STORE_MAX_OBJECT       1572864 /* the whole object: etcd's default request limit */
 #define STORE_ERRMSG_MAX       512
 #define STORE_DEFAULT_NAMESPACE "default"
 #define STORE_TYPE_OPAQUE      "Opaque"

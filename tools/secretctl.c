@@ -1313,17 +1313,10 @@ static int next_secret(const struct ctx *c, json_t *docs, size_t *i, size_t *lis
 		}
 		if (manifest_secret(doc, ns_of(c), c->ns != NULL, &s, err, sizeof(err)))
 			return die_msg("%s", err);
-		for (size_t j = 0; j < s->nannotations; j++) {
-			if (strcmp(s->annotations[j].key, last_applied) == 0) {
-				/* kubectl's copy of the whole object: values in clear */
-				fprintf(stderr, "warning: secret \"%s\": dropping annotation %s: it holds the secret's values\n",
-					s->name, last_applied);
-				free(s->annotations[j].key);
-				free(s->annotations[j].value);
-				s->annotations[j] = s->annotations[--s->nannotations];
-				break;
-			}
-		}
+		/* kubectl's copy of the whole object: values in clear */
+		if (store_secret_remove_annotation(s, last_applied))
+			fprintf(stderr, "warning: secret \"%s\": dropping annotation %s: it holds the secret's values\n",
+				s->name, last_applied);
 		(*i)++;
 		*out = s;
 		return 0;

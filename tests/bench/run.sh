@@ -158,6 +158,24 @@ s=$(now_us)
 "$BIN/secretctl" -c "$S/secretfs.ini" apply -f "$W/10k.yaml" >/dev/null
 R[apply_10000_unchanged_ms]=$(( ($(now_us) - s) / 1000 ))
 
+echo "== one secret with as many labels as the 1.5 MiB object limit allows"
+S=$W/labels
+new_store "$S"
+"$BIN/secretctl" -c "$S/secretfs.ini" create namespace bench >/dev/null
+# 196,000 labels of 8 bytes ("k123456" = "v"): 1,568,000 bytes, in no order
+python3 - "$W/labels.json" <<'PY'
+import json, random, sys
+keys = ["k%06d" % i for i in range(196000)]
+random.Random(1).shuffle(keys)
+json.dump({"apiVersion": "v1", "kind": "Secret",
+           "metadata": {"name": "many", "namespace": "bench", "labels": {k: "v" for k in keys}},
+           "stringData": {"k": "v"}}, open(sys.argv[1], "w"))
+PY
+ms_of() { local s; s=$(now_us); "$@" >/dev/null; echo $(( ($(now_us) - s) / 1000 )); }
+R[labels_apply_ms]=$(ms_of "$BIN/secretctl" -c "$S/secretfs.ini" apply -f "$W/labels.json")
+R[labels_get_ms]=$(ms_of "$BIN/secretctl" -c "$S/secretfs.ini" get secrets -n bench)
+R[labels_get_json_ms]=$(ms_of "$BIN/secretctl" -c "$S/secretfs.ini" get secrets -n bench -o json)
+
 echo "== commit-to-visible latency (200 updates) and scale"
 for n in 1 $SCALE; do
 	S=$W/scale-$n
@@ -301,6 +319,9 @@ print("%-46s %10d" % ("secretctl create secret generic (one)", r["secretctl_crea
 print("%-46s %10d" % ("secretctl get secret -o json (one)", r["secretctl_get_us"]))
 print("%-46s %10d" % ("secretctl apply -f, 10,000 new secrets (ms)", r["apply_10000_ms"]))
 print("%-46s %10d" % ("secretctl apply -f, the same again (ms)", r["apply_10000_unchanged_ms"]))
+print("%-46s %10d" % ("apply -f, one secret, 196,000 labels (ms)", r["labels_apply_ms"]))
+print("%-46s %10d" % ("get secrets -n NS of it (ms)", r["labels_get_ms"]))
+print("%-46s %10d" % ("get secrets -n NS -o json of it (ms)", r["labels_get_json_ms"]))
 print()
 sizes = [1] + [int(x) for x in "$SCALE".split()]
 print("%-9s %9s %8s %8s %8s %11s %13s" % ("secrets", "mount ms", "RSS MiB", "p50 us", "p99 us",

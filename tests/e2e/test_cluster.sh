@@ -691,3 +691,32 @@ PY
 	eventually 2 'test "$(file a default/later/k)" = new' || fail "a does not read the later write"
 	expect_eq "a reads an old one" "v69" "$(file a default/s-69/k)"
 }
+
+# A record's metadata changed in etcd fails where it is read, as a changed
+# value does: every node stores the writer's tag as it is.  (A node that has
+# that generation already keeps its own copy.)  A record from before tags
+# (none in it) is tagged by the node that takes it.
+test_cluster_metadata_changed_in_etcd_fails_when_read() {
+	cluster_up a b
+	nctl a create secret generic m --from-literal=k=meta-1 >/dev/null
+	nctl a label secret m tier=web >/dev/null
+	nctl a create secret generic old --from-literal=k=old-1 >/dev/null
+	eventually 3 'test "$(file b default/old/k)" = old-1' || fail "node b did not get them"
+	# edit: a label changed; legacy: the tag dropped, as an older writer's
+	etcdctl_ get "${PREFIX}secrets/default/m" --print-value-only |
+		python3 -c 'import json, sys; r = json.load(sys.stdin); r["labels"]["tier"] = "prod"; print(json.dumps(r))' \
+		>"$T/m.json"
+	etcdctl_ put "${PREFIX}secrets/default/m" <"$T/m.json" >/dev/null
+	etcdctl_ get "${PREFIX}secrets/default/old" --print-value-only |
+		python3 -c 'import json, sys; r = json.load(sys.stdin); del r["meta_tag"]; print(json.dumps(r))' \
+		>"$T/old.json"
+	etcdctl_ put "${PREFIX}secrets/default/old" <"$T/old.json" >/dev/null
+	# a node that joins now takes both as etcd has them
+	node_init c
+	node_mount c
+	expect_errno "read" "Input/output error" cat "$T/c/mnt/default/m/k"
+	expect_errno "get" "failed authentication" nctl c get secret m
+	expect_contains "event" "$(nctl c get events)" "AuthenticationFailed   secret/m"
+	expect_eq "legacy record" "old-1" "$(file c default/old/k)"
+	expect_eq "node b keeps its own" "meta-1" "$(file b default/m/k)"
+}

@@ -104,3 +104,123 @@ test_canary_sweep() {
 	expect_eq "hits" "0" "$hits"
 	[ -z "$(ls -A "$T/cwd")" ] || fail "the crash left a core file: $(ls "$T/cwd")"
 }
+
+# sid NAME: the row id of secret NAME in default
+sid() { echo "(SELECT id FROM secrets WHERE name = '$1')"; }
+
+# The metadata the mount and the rules act on, changed in the file: each
+# secret then fails as a tampered value does (EIO, the log, an event) and
+# secretctl refuses it, whether the daemon had read it before or not.
+# Cases: NAME and the SQL that tampers with it.
+META_CASES=(
+	"m-short|UPDATE items SET size = 4 WHERE secret_id = $(sid m-short)"
+	"m-long|UPDATE items SET size = size + 10 WHERE secret_id = $(sid m-long)"
+	"m-mutable|UPDATE secrets SET immutable = 0 WHERE name = 'm-mutable'"
+	"m-type|UPDATE secrets SET type = 'example.com/other' WHERE name = 'm-type'"
+	"m-expired|UPDATE secrets SET expires = 1 WHERE name = 'm-expired'"
+	"m-label-add|INSERT INTO pairs VALUES ($(sid m-label-add), 0, 'injected', 'yes')"
+	"m-label-set|UPDATE pairs SET value = 'prod' WHERE kind = 0 AND secret_id = $(sid m-label-set)"
+	"m-label-del|DELETE FROM pairs WHERE kind = 0 AND secret_id = $(sid m-label-del)"
+	"m-ann-set|UPDATE pairs SET value = 'other' WHERE kind = 1 AND secret_id = $(sid m-ann-set)"
+	"m-pair-moved|UPDATE pairs SET secret_id = $(sid m-pair-moved) WHERE kind = 0 AND secret_id = $(sid m-donor)"
+	"m-key-gone|DELETE FROM items WHERE key = 'j' AND secret_id = $(sid m-key-gone)"
+	"m-untagged|UPDATE secrets SET meta_tag = NULL WHERE name = 'm-untagged'"
+)
+
+meta_store() {
+	local c name
+	new_store
+	for c in "${META_CASES[@]}"; do
+		name=${c%%|*}
+		ctl create secret generic "$name" --from-literal=k="meta-canary-$name" --from-literal=j=2 \
+			$([ "$name" = m-mutable ] && echo --immutable) >/dev/null
+		ctl label secret "$name" tier=test >/dev/null
+		ctl annotate secret "$name" note=n >/dev/null
+	done
+	ctl create secret generic m-donor --from-literal=k=donor >/dev/null
+	ctl label secret m-donor stolen=yes >/dev/null
+	ctl create secret generic bystander --from-literal=k=still-readable >/dev/null
+}
+
+# meta_expect_failed: every case fails closed, the others still read
+meta_expect_failed() {
+	local c name out
+	for c in "${META_CASES[@]}"; do
+		name=${c%%|*}
+		out=$(cat "$M/default/$name/k" 2>&1) && fail "$name: read succeeded: $out"
+		expect_contains "$name: EIO" "$out" "Input/output error"
+		expect_contains "$name: log" "$(cat "$T/fs.log")" "secret \"$name\" in namespace \"default\""
+		expect_errno "$name: secretctl get" "failed authentication" ctl get secret "$name" -o json
+	done
+	# an expiry written into the file hides nothing: the secret is listed
+	expect_contains "expired still listed" "$(ls "$M/default")" "m-expired"
+	expect_eq "bystander" "still-readable" "$(cat "$M/default/bystander/k")"
+	out=$(ctl get events)
+	for c in "${META_CASES[@]}"; do
+		expect_contains "${c%%|*}: event" "$out" "AuthenticationFailed   secret/${c%%|*}"
+	done
+	case "$out" in *meta-canary*) fail "an event holds a value" ;; esac
+	# the rules act on nothing unauthenticated: no update of the one made
+	# mutable, and a selector does not pick the injected label
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: m-mutable}\nstringData: {k: changed}\n' >"$T/m.yaml"
+	expect_errno "immutable holds" "failed authentication" ctl apply -f "$T/m.yaml"
+	expect_errno "selector" "failed authentication" ctl get secrets -l injected=yes
+	grep -q "meta-canary" "$T/fs.log" && fail "the log holds a value"
+	return 0
+}
+
+test_metadata_tampering_fails_closed() {
+	local c
+	meta_store
+	for c in "${META_CASES[@]}"; do
+		sqlite3 "$T/store/store.db" "${c#*|}"
+	done
+	expect_eq "integrity of the file itself" "ok" "$(sql 'PRAGMA integrity_check')"
+	mount_fs
+	meta_expect_failed
+}
+
+# The same with the daemon running and every secret read once before: what
+# it remembers of a verified secret does not outlive a change to the file.
+test_metadata_tampering_under_a_running_mount() {
+	local c name
+	meta_store
+	mount_fs
+	for c in "${META_CASES[@]}"; do
+		name=${c%%|*}
+		expect_eq "$name: before" "meta-canary-$name" "$(cat "$M/default/$name/k")"
+		stat "$M/default/$name/j" >/dev/null
+	done
+	for c in "${META_CASES[@]}"; do
+		sqlite3 "$T/store/store.db" "${c#*|}"
+	done
+	meta_expect_failed
+}
+
+# A store written before metadata tags (schema 3, by the previous version:
+# tests/e2e/data/store-v3.sql and its key) gets them when secretctl first
+# opens it with the key, once: its key ring is wrapped again in the format
+# that says so, and a tag missing after that is a failure, not a cue.
+test_store_from_before_tags_is_tagged_once() {
+	local d
+	d=$(dirname "${BASH_SOURCE[0]}")/data
+	mkdir -p "$T/store"
+	sqlite3 "$T/store/store.db" <"$d/store-v3.sql"
+	python3 -c "import sys; sys.stdout.buffer.write(bytes.fromhex(open(sys.argv[1]).read()))" \
+		"$d/store-v3.key.hex" >"$T/store/master.key"
+	chmod 0400 "$T/store/master.key"
+	printf '[store]\npath = %s/store/store.db\nkey_file = %s/store/master.key\n' "$T" "$T" >"$T/secretfs.ini"
+	expect_eq "before" "1" "$(sql "SELECT count(*) FROM keyring WHERE substr(wrapped, 1, 1) = X'01'")"
+	expect_eq "upgraded and read" "b2xkLXZhbHVl" "$(ctl get secret old -o 'jsonpath={.data.k}')"
+	expect_eq "labels kept" "web" "$(ctl get secret old -o 'jsonpath={.metadata.labels.tier}')"
+	expect_eq "every secret tagged" "0" "$(sql 'SELECT count(*) FROM secrets WHERE length(meta_tag) IS NOT 32')"
+	expect_eq "ring rewrapped" "0" "$(sql "SELECT count(*) FROM keyring WHERE substr(wrapped, 1, 1) != X'02'")"
+	mount_fs
+	expect_eq "mounted" "old-value" "$(cat "$M/default/old/k")"
+	unmount_fs
+	# later: no re-tagging, whoever opens it
+	sql "UPDATE secrets SET meta_tag = NULL, immutable = 0 WHERE name = 'frozen'"
+	expect_errno "untagged later" "failed authentication" ctl get secret frozen
+	expect_errno "still" "failed authentication" ctl get secret frozen
+	expect_eq "the other" "b2xkLXZhbHVl" "$(ctl get secret old -o 'jsonpath={.data.k}')"
+}

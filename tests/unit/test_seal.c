@@ -84,12 +84,18 @@ static void test_binding(void **state)
 	{
 		unsigned char *wrapped, dk[SEAL_KEY_BYTES];
 		size_t wl;
+		int format = 0;
 
 		assert_int_equal(seal_wrap_key(&wrapped, &wl, key, uuid_a, 1, key), 0);
-		assert_int_equal(seal_unwrap_key(dk, key, uuid_a, 1, wrapped, wl), 0);
+		assert_int_equal(seal_unwrap_key(dk, &format, key, uuid_a, 1, wrapped, wl), 0);
 		assert_memory_equal(dk, key, sizeof(dk));
-		assert_int_equal(seal_unwrap_key(dk, key, uuid_b, 1, wrapped, wl), -EBADMSG);
-		assert_int_equal(seal_unwrap_key(dk, key, uuid_a, 2, wrapped, wl), -EBADMSG);
+		assert_int_equal(seal_unwrap_key(dk, &format, key, uuid_b, 1, wrapped, wl), -EBADMSG);
+		assert_int_equal(seal_unwrap_key(dk, &format, key, uuid_a, 2, wrapped, wl), -EBADMSG);
+		/* a key wrapped in the tagged format cannot pass as an older
+		 * one (which would have the store tag its secrets afresh) */
+		assert_int_equal(format, SEAL_RING_FORMAT);
+		wrapped[0] = 1;
+		assert_int_equal(seal_unwrap_key(dk, &format, key, uuid_a, 1, wrapped, wl), -EBADMSG);
 		free(wrapped);
 	}
 }

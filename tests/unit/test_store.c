@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -457,6 +458,152 @@ static void test_tamper_rollback(void **state)
 	expect_bad(f->st, "default", "r", "k");
 }
 
+/* Put a secret with one label and one annotation. */
+static void put_labelled(struct store *st, const char *name, bool immutable)
+{
+	struct store_secret *s = store_secret_new("default", name, "");
+
+	assert_non_null(s);
+	assert_int_equal(store_secret_add_item(s, "k", "value-k", 7), 0);
+	assert_int_equal(store_secret_add_item(s, "j", "value-j", 7), 0);
+	assert_int_equal(store_secret_set_label(s, "tier", "web"), 0);
+	assert_int_equal(store_secret_set_annotation(s, "note", "n"), 0);
+	s->immutable = immutable;
+	assert_int_equal(store_secret_put(st, s, STORE_PUT_CREATE, NULL), 0);
+	store_secret_free(s);
+}
+
+static void expect_meta_bad(struct store *st, const char *name)
+{
+	struct store_secret *s = NULL, **v = NULL;
+	struct store_stat stat;
+	uint8_t *val = NULL;
+	size_t len = 0, n = 0;
+
+	assert_int_equal(store_secret_get(st, "default", name, 0, &s), -EBADMSG);
+	assert_null(s);
+	assert_non_null(strstr(store_errmsg(st), "failed authentication"));
+	assert_non_null(strstr(store_errmsg(st), name));
+	assert_int_equal(store_secret_stat(st, "default", name, &stat), -EBADMSG);
+	assert_int_equal(store_key_stat(st, "default", name, "k", &stat), -EBADMSG);
+	assert_int_equal(store_value_get(st, "default", name, "k", &val, &len, &stat), -EBADMSG);
+	assert_null(val);
+	assert_int_equal(store_secret_list(st, "default", &v, &n), -EBADMSG);
+}
+
+/* What the mount and the rules act on, changed in the file, fails as a
+ * changed value does; a handle that verified the secret before notices. */
+static void test_tamper_metadata(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "size", "UPDATE items SET size = 3 WHERE key = 'k' AND secret_id = %s" },
+		{ "mutable", "UPDATE secrets SET immutable = 0 WHERE id = %s" },
+		{ "type", "UPDATE secrets SET type = 'x.io/y' WHERE id = %s" },
+		{ "expires", "UPDATE secrets SET expires = 1 WHERE id = %s" },
+		{ "generation", "UPDATE secrets SET generation = generation + 1 WHERE id = %s" },
+		{ "label", "UPDATE pairs SET value = 'db' WHERE kind = 0 AND secret_id = %s" },
+		{ "label-added", "INSERT INTO pairs VALUES (%s, 0, 'extra', '')" },
+		{ "annotation", "DELETE FROM pairs WHERE kind = 1 AND secret_id = %s" },
+		{ "key-gone", "DELETE FROM items WHERE key = 'j' AND secret_id = %s" },
+		{ "untagged", "UPDATE secrets SET meta_tag = NULL WHERE id = %s" },
+	};
+	struct fixture *f = *state;
+	char sql[256], id[96];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct store_secret *s = NULL;
+		struct store_stat stat;
+
+		put_labelled(f->st, cases[i][0], strcmp(cases[i][0], "mutable") == 0);
+		/* read once: the handle remembers it verified */
+		check_value(f->st, "default", cases[i][0], "k", "value-k");
+		assert_int_equal(store_key_stat(f->st, "default", cases[i][0], "k", &stat), 0);
+		assert_int_equal(stat.size, 7);
+		snprintf(id, sizeof(id), "(SELECT id FROM secrets WHERE name = '%s')", cases[i][0]);
+		snprintf(sql, sizeof(sql), cases[i][1], id);
+		raw_sql(f, sql);
+		expect_meta_bad(f->st, cases[i][0]);
+		/* nor does a write act on it */
+		assert_int_equal(put(f->st, "default", cases[i][0], "", STORE_PUT_APPLY,
+				     "k", "other", NULL), -EBADMSG);
+		assert_int_equal(store_secret_delete(f->st, "default", cases[i][0]), 0);
+		assert_int_equal(store_secret_get(f->st, "default", cases[i][0], 0, &s), -ENOENT);
+	}
+}
+
+/* A missing tag is never filled in again: a store upgraded once (its key
+ * ring says so) refuses, whoever opens it next. */
+static void test_tag_not_recomputed(void **state)
+{
+	struct fixture *f = *state;
+	char err[STORE_ERRMSG_MAX];
+	struct store *st = NULL;
+
+	put_labelled(f->st, "a", false);
+	raw_sql(f, "UPDATE secrets SET meta_tag = NULL, immutable = 1 WHERE name = 'a'");
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(&st, f->db, f->key, 0, err), 0);
+	f->st = st;
+	expect_meta_bad(f->st, "a");
+}
+
+/* Labels and annotations are kept sorted whatever order they come in, and
+ * the last value set wins. */
+static void test_pairs_sorted(void **state)
+{
+	static const char *const keys[] = { "m", "c", "x", "a", "c", "z", "b" };
+	struct store_secret *s = store_secret_new("default", "p", ""), *got = NULL;
+	struct fixture *f = *state;
+
+	(void)f;
+	assert_non_null(s);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		assert_int_equal(store_secret_set_label(s, keys[i], keys[i][0] == 'c' && i == 4 ?
+							"second" : "first"), 0);
+	assert_int_equal(s->nlabels, 6);
+	for (size_t i = 1; i < s->nlabels; i++)
+		assert_true(strcmp(s->labels[i - 1].key, s->labels[i].key) < 0);
+	assert_string_equal(s->labels[2].value, "second");
+	assert_true(store_secret_remove_label(s, "m"));
+	assert_false(store_secret_remove_label(s, "m"));
+	assert_int_equal(s->nlabels, 5);
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_CREATE, NULL), 0);
+	assert_int_equal(store_secret_get(f->st, "default", "p", 0, &got), 0);
+	assert_int_equal(got->nlabels, 5);
+	assert_string_equal(got->labels[0].key, "a");
+	assert_string_equal(got->labels[4].key, "z");
+	store_secret_free(got);
+	store_secret_free(s);
+}
+
+/* The whole object is limited as etcd limits it: 1.5 MiB. */
+static void test_object_size_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct store_secret *s = store_secret_new("default", "big", "");
+	char key[32];
+	int64_t before = revision(f->st);
+
+	assert_non_null(s);
+	/* 20 bytes a label: 80,000 of them pass the per-label rules and no
+	 * annotations limit, but not the object's */
+	for (int i = 0; i < 80000; i++) {
+		snprintf(key, sizeof(key), "k%09d", i);
+		assert_int_equal(store_secret_set_label(s, key, "value-0123"), 0);
+	}
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_CREATE, NULL), -EINVAL);
+	assert_non_null(strstr(store_errmsg(f->st), "secret \"big\" in namespace \"default\": etcdserver: request is too large"));
+	assert_int_equal(revision(f->st), before);
+	/* and just under it does */
+	for (int i = 0; i < 8000; i++) {
+		snprintf(key, sizeof(key), "k%09d", i);
+		assert_true(store_secret_remove_label(s, key));
+	}
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_CREATE, NULL), 0);
+	store_secret_free(s);
+}
+
 static void test_no_plaintext_in_file(void **state)
 {
 	struct fixture *f = *state;
@@ -624,6 +771,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_nonce_tag_length, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper_metadata, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tag_not_recomputed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pairs_sorted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_object_size_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_plaintext_in_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_types, setup, teardown),

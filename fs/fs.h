@@ -193,6 +193,12 @@ const char *view_file_key(const struct view *v, const struct view_grant *g,
 /* The file name key appears as under grant g, or NULL if not projected. */
 const char *view_key_file(const struct view *v, const struct view_grant *g,
 			  const char *key);
+/* The permission bits a folder's files may carry together (no x added):
+ * the root's (ns NULL), a namespace's (name NULL) or a secret's, so that a
+ * folder lets through whatever one of its files grants, as the kubelet's
+ * volumes do.  dflt for the full view. */
+mode_t view_folder_mode(const struct view *v, const char *ns, const char *name,
+			mode_t dflt);
 int view_check_required(const struct view *v, struct store *st, char *err,
 			size_t len);
 const struct view *view_for_cgroup(const struct config *c, const char *cgroup);

@@ -154,6 +154,14 @@ static mode_t view_mode(const struct mount *m, const struct req_view *rv)
 	return rv->view ? rv->view->mode : m->fs->cfg->mode;
 }
 
+/* A folder's mode: x where r, on the union of what its files grant (see
+ * view_folder_mode()); the root's for ns NULL, a namespace's for name NULL. */
+static mode_t folder_mode(const struct mount *m, const struct req_view *rv,
+			  const char *ns, const char *name)
+{
+	return dir_mode(view_folder_mode(rv->view, ns, name, m->fs->cfg->mode));
+}
+
 static void fill_attr(const struct mount *m, const struct req_view *rv,
 		      fuse_ino_t ino, const struct target *t, struct stat *st)
 {
@@ -373,7 +381,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 			return -ENOENT;
 		if ((err = store_ns_stat(st, name, &s)))
 			return err;
-		target_of_stat(t, NODE_NS, S_IFDIR | dir_mode(view_mode(m, rv)), &s);
+		target_of_stat(t, NODE_NS, S_IFDIR | folder_mode(m, rv, name, NULL), &s);
 		t->size = 0;
 		return 0;
 	case NODE_NS:
@@ -381,7 +389,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 			return -ENOENT;
 		if ((err = store_secret_stat(st, ns, name, &s)))
 			return err;
-		target_of_stat(t, NODE_SECRET, S_IFDIR | dir_mode(view_mode(m, rv)), &s);
+		target_of_stat(t, NODE_SECRET, S_IFDIR | folder_mode(m, rv, ns, name), &s);
 		t->size = 0;
 		return 0;
 	case NODE_SECRET:
@@ -424,7 +432,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 				snap = t->snap;
 			}
 			t->kind = NODE_GEN;
-			t->mode = S_IFDIR | dir_mode(view_mode(m, rv));
+			t->mode = S_IFDIR | folder_mode(m, rv, ns, secret);
 			t->generation = snap->generation;
 			t->revision = snap->revision;
 			t->updated = snap->updated;
@@ -493,7 +501,7 @@ static int resolve_node(struct mount *m, const struct req_view *rv, struct node 
 	if (n->kind == NODE_ROOT) {
 		memset(t, 0, sizeof(*t));
 		t->kind = NODE_ROOT;
-		t->mode = S_IFDIR | dir_mode(view_mode(m, rv));
+		t->mode = S_IFDIR | folder_mode(m, rv, NULL, NULL);
 		t->updated = m->fs->started;
 		return 0;
 	}
@@ -616,6 +624,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct req_view rv;
 	struct target t;
 	struct node *p, *n = NULL;
+	const char *pns, *psecret, *unused;
 	int err;
 
 	req_view(req, m, &rv);
@@ -625,7 +634,8 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		err = ENOENT; /* gone, or a per-caller mount's of another view */
 		goto out;
 	}
-	if (!may(req, m, &rv, dir_mode(view_mode(m, &rv)), 1)) {
+	node_path(p, &pns, &psecret, &unused);
+	if (!may(req, m, &rv, folder_mode(m, &rv, pns, psecret), 1)) {
 		err = EACCES;
 		goto out;
 	}

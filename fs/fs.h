@@ -137,6 +137,11 @@ struct fs {
 	size_t ndisabled;
 	struct open_file *pollers;    /* handles waiting in poll(); under lock */
 	struct watcher *watcher;
+	/* for the status file, written by the watcher thread alone: the
+	 * UUID of the store served, and why a replacement of its file is
+	 * not served ("" if nothing is wrong) */
+	char uuid[37];
+	char store_error[512];
 	struct store *events;         /* opened on the first event; under lock */
 	time_t last_event;            /* at most one a second per secret */
 	char last_event_of[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
@@ -173,6 +178,9 @@ fuse_ino_t node_dirent_ino(struct node_table *t, const struct node *parent,
 /* Drop n kernel references; frees the node (and unreferenced ancestors)
  * once nothing holds it. */
 void node_forget(struct node_table *t, struct node *n, uint64_t count);
+/* Call fn on every node, the root first; fn must not add or free nodes. */
+void node_table_each(struct node_table *t, void (*fn)(struct node *n, void *ctx),
+		     void *ctx);
 /* The namespace, secret and key names along n's path (NULL where absent). */
 void node_path(const struct node *n, const char **ns, const char **secret,
 	       const char **key);

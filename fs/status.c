@@ -6,7 +6,9 @@
  *
  *   {"pid": 4242, "store": "/var/lib/secretfs/store.db", "revision": 17,
  *    "started": 1795929781, "mounts": [{"mountpoint": "/run/secretfs/views/a",
- *    "view": "a", "mode": "view"}, ...]}
+ *    "view": "a", "mode": "view"}, ...], "uuid": "<the store served>"}
+ *
+ * and "error": "..." while a replaced store file cannot be served (watch.c).
  *
  * and in cluster mode "etcd": {"endpoint": URL, "revision": N, "watching":
  * true} (the etcd revision applied, and whether the watch is up).
@@ -75,6 +77,9 @@ void status_write(const struct fs *fs, int64_t revision)
 			"started", (json_int_t)fs->started, "mounts", mounts);
 	if (!doc)
 		return;
+	json_object_set_new(doc, "uuid", json_string(fs->uuid));
+	if (fs->store_error[0])
+		json_object_set_new(doc, "error", json_string(fs->store_error));
 	if (follow_endpoint(endpoint, sizeof(endpoint))) {
 		bool up;
 		int64_t rev = follow_revision(&up);

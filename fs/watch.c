@@ -20,6 +20,22 @@
  * it, then, with the lock released, tells the kernel to forget them
  * (fuse_lowlevel_notify_inval_*; never from a request handler) and wakes the
  * poll()ers of the secrets that moved.
+ *
+ * A replaced store.  A backup restored by renaming a file over the store's
+ * path leaves our handles on the old, deleted inode; one restored in place
+ * (sqlite3's .restore) changes the file under them, and its revisions need
+ * not follow ours.  So at each wake-up the watcher compares the path's
+ * inode with the one it opened, the database's UUID with the handle's, and
+ * the revision with the last one seen (a revision going back is a restore).
+ * Any difference reopens the store at the path: two new handles (ours and
+ * the request handlers', swapped under fs->lock, the old ones closed once
+ * nothing can use them), checked as at mount; then every name, attribute,
+ * page and generation snapshot of every mount is dropped, as revision
+ * numbers no longer say what changed.  A replacement that does not open
+ * (another key, damaged) is logged as an error and shown by 'secretctl
+ * status'; the old handles go on serving what they can (the old inode's
+ * data after a rename), and it is tried again when the file changes or
+ * after RETRY_SECONDS.
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +45,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +69,10 @@ struct watcher {
 	char *db_name;     /* the database's file name, e.g. "store.db" */
 	char *dir;         /* its folder */
 	int64_t revision;
+	dev_t dev;         /* the file our handles have open */
+	ino_t ino;
+	struct stat refused;  /* a replacement that would not open, */
+	time_t refused_at;    /* when (0: none) */
 	bool stop;         /* under fs->lock */
 	struct inval *queued;  /* from request handlers; under fs->lock */
 	size_t nqueued;
@@ -243,18 +264,165 @@ static int collect(void *ctx, const struct store_change *c)
 	return 0;
 }
 
+/* How long a replacement that would not open waits for another try, if
+ * its file does not change meanwhile. */
+#define RETRY_SECONDS 10
+
+/* Everything a mount caches of one node, for a replaced store. */
+static void inval_node(struct node *n, void *ctx)
+{
+	struct batch *b = ((void **)ctx)[0];
+	struct mount *m = ((void **)ctx)[1];
+
+	if (n->kind != NODE_ROOT && !m->per_caller) /* per caller: no names cached */
+		batch_add(b, m, n->parent->ino, n->name, 0);
+	batch_add(b, m, 0, NULL, n->ino);
+	if (n->kind == NODE_KEY || n->kind == NODE_GEN_KEY || n->kind == NODE_DATA) {
+		size_t before = b->n;
+
+		batch_add(b, m, 0, NULL, n->ino); /* its pages, or a link's target */
+		if (b->n > before)
+			b->v[before].data = true;
+	}
+	/* the new file may reuse a revision for other bytes: the pages of
+	 * open readers are theirs alone, and the next open starts afresh */
+	n->cache_gen = n->cache_users ? -1 : 0;
+	n->attr_gen = 0;
+	if (n->kind == NODE_GEN || n->kind == NODE_DATA) {
+		store_secret_free(n->snap); /* "..rev-N" may be another generation now */
+		n->snap = NULL;
+	}
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * The store's file was replaced (why says how): serve the file now at the
+ * path, or say why not (see the top of the file).  Returns true if it is
+ * served now.  now is the path's stat() taken before opening it: if it is
+ * replaced again meanwhile, the next check sees another inode and comes back.
+ */
+static bool reopen(struct watcher *w, const struct stat *now, const char *why)
+{
+	struct fs *fs = w->fs;
+	const char *path = fs->cfg->store_path;
+	struct store *watch = NULL, *serve = NULL, *old_serve, *old_events;
+	char err[STORE_ERRMSG_MAX], uuid[37], msg[sizeof(fs->store_error)];
+	struct batch b = { 0 };
+	int64_t rev = 0;
+	int ret;
+
+	if (w->refused_at && same_file(&w->refused, now) &&
+	    time(NULL) - w->refused_at < RETRY_SECONDS)
+		return false;
+	ret = store_open_with(&watch, path, &fs->unlock, STORE_RDONLY, err);
+	if (!ret && ((ret = store_check_integrity(watch)) || (ret = store_revision(watch, &rev))))
+		snprintf(err, sizeof(err), "%s", store_errmsg(watch));
+	if (!ret && (ret = store_open_with(&serve, path, &fs->unlock, STORE_RDONLY, err)) == 0)
+		store_uuid(serve, uuid);
+	if (ret) {
+		snprintf(msg, sizeof(msg), "store '%s' was replaced (%s) but cannot be served: %s",
+			 path, why, err);
+		/* loudly, but once per reason, not at every retry */
+		log_msg(strcmp(msg, fs->store_error) ? LOG_LEVEL_ERROR : LOG_LEVEL_DEBUG,
+			"%s; still serving store %s at revision %lld", msg, fs->uuid,
+			(long long)w->revision);
+		if (strcmp(msg, fs->store_error)) {
+			memcpy(fs->store_error, msg, sizeof(msg));
+			status_write(fs, w->revision);
+		}
+		w->refused = *now;
+		w->refused_at = time(NULL);
+		store_close(watch);
+		store_close(serve);
+		return false;
+	}
+	log_msg(LOG_LEVEL_WARNING,
+		"store '%s' was replaced (%s): now serving store %s at revision %lld (was %s at %lld); every cached name and value is dropped",
+		path, why, uuid, (long long)rev, fs->uuid, (long long)w->revision);
+	pthread_mutex_lock(&fs->lock);
+	old_serve = fs->st;
+	old_events = fs->events;
+	fs->st = serve;
+	fs->events = NULL; /* reopened on the next event, on the new file */
+	for (size_t i = 0; i < fs->nmounts; i++) {
+		void *ctx[2] = { &b, &fs->mounts[i] };
+
+		if (fs->mounts[i].se)
+			node_table_each(&fs->mounts[i].nodes, inval_node, ctx);
+	}
+	for (struct open_file *of = fs->pollers, *next; of; of = next) {
+		next = of->next_poller;
+		batch_poll(&b, of->ph);
+		of->ph = NULL;
+		of->next_poller = of->prev_poller = NULL;
+	}
+	fs->pollers = NULL;
+	w->nqueued = 0; /* queued attributes are in the batch anyway */
+	pthread_mutex_unlock(&fs->lock);
+	/* no request handler can reach them now: they used them under the lock */
+	store_close(old_serve);
+	store_close(old_events);
+	store_close(w->st);
+	w->st = watch;
+	w->revision = rev;
+	w->dev = now->st_dev;
+	w->ino = now->st_ino;
+	w->refused_at = 0;
+	memcpy(fs->uuid, uuid, sizeof(uuid));
+	fs->store_error[0] = '\0';
+	batch_run(fs, &b);
+	status_write(fs, rev);
+	return true;
+}
+
+/* Has the store's file been replaced?  Says how in why. */
+static bool replaced(struct watcher *w, int64_t rev, struct stat *now, char *why,
+		     size_t len)
+{
+	if (stat(w->fs->cfg->store_path, now) != 0)
+		return false; /* between an unlink and a rename: look again later */
+	if (now->st_dev != w->dev || now->st_ino != w->ino) {
+		snprintf(why, len, "another file at its path");
+		return true;
+	}
+	if (rev < w->revision) {
+		snprintf(why, len, "its revision went back from %lld to %lld",
+			 (long long)w->revision, (long long)rev);
+		return true;
+	}
+	if (store_check_identity(w->st) == -ESTALE) {
+		snprintf(why, len, "in place, by another store");
+		return true;
+	}
+	return false;
+}
+
 /* Catch up with the store; returns true if the revision moved. */
 static bool catch_up(struct watcher *w)
 {
 	struct fs *fs = w->fs;
 	struct batch b = { 0 };
 	void *ctx[2] = { &b, fs };
+	struct stat now;
+	char why[128];
 	int64_t rev;
 	bool moved = false;
 
 	if (store_revision(w->st, &rev) != 0) {
 		log_msg(LOG_LEVEL_WARNING, "watch: %s", store_errmsg(w->st));
-		return false;
+		rev = w->revision; /* the file may be another's: look at it */
+	}
+	if (replaced(w, rev, &now, why, sizeof(why)))
+		return reopen(w, &now, why);
+	if (w->refused_at) { /* the file we serve is back at the path */
+		w->refused_at = 0;
+		fs->store_error[0] = '\0';
+		status_write(fs, rev);
 	}
 	pthread_mutex_lock(&fs->lock);
 	if (rev != w->revision) {
@@ -390,6 +558,7 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
 	char serr[STORE_ERRMSG_MAX], *dir = NULL, *slash;
+	struct stat now;
 
 	err[0] = '\0';
 	if (!w) {
@@ -403,10 +572,20 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 		snprintf(err, len, "cannot create an eventfd: %s", strerror(errno));
 		goto fail;
 	}
+	/* before opening: if the file is replaced in between, the first
+	 * check sees another inode and reopens */
+	if (stat(fs->cfg->store_path, &now) != 0) {
+		snprintf(err, len, "cannot open store '%s': %s", fs->cfg->store_path,
+			 strerror(errno));
+		goto fail;
+	}
+	w->dev = now.st_dev;
+	w->ino = now.st_ino;
 	if (store_open_with(&w->st, fs->cfg->store_path, &fs->unlock, STORE_RDONLY, serr)) {
 		snprintf(err, len, "%s", serr);
 		goto fail;
 	}
+	store_uuid(w->st, fs->uuid);
 	if (store_revision(w->st, &w->revision)) {
 		snprintf(err, len, "%s", store_errmsg(w->st));
 		goto fail;

@@ -404,6 +404,23 @@ void store_uuid(const struct store *st, char out[37])
 		 u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
+int store_check_identity(struct store *st)
+{
+	sqlite3_stmt *q;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'uuid'", -1, &q,
+			       NULL) != SQLITE_OK)
+		return db_fail(st, "cannot read the store's identity");
+	if (sqlite3_step(q) != SQLITE_ROW)
+		err = db_fail(st, "cannot read the store's identity");
+	else if (sqlite3_column_bytes(q, 0) != SEAL_UUID_BYTES ||
+		 memcmp(sqlite3_column_blob(q, 0), st->uuid, SEAL_UUID_BYTES) != 0)
+		err = db_errorf(st, -ESTALE, "the database is another store's now (its UUID changed)");
+	sqlite3_finalize(q);
+	return err;
+}
+
 /* Bring the schema to SCHEMA_VERSION, all in one transaction. */
 static int db_migrate(struct store *st, const char *path)
 {

@@ -194,6 +194,11 @@ int store_revision(struct store *st, int64_t *out);
  * already; 0 lifts the limit.  For this handle's writes. */
 void store_set_max_per_namespace(struct store *st, uint64_t max);
 
+/* Is the database still the store this handle opened?  0 if so; -ESTALE
+ * if its UUID is another's (a backup of another store restored in place,
+ * e.g. by sqlite3's .restore): reopen it.  -EIO if it cannot be read. */
+int store_check_identity(struct store *st);
+
 /* The store's UUID as 36 characters plus NUL. */
 void store_uuid(const struct store *st, char out[37]);
 

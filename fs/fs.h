@@ -217,10 +217,19 @@ int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid);
 /* The same, remembered per process for a second (see caller.c). */
 int caller_cgroup_cached(pid_t tid, char *out, size_t len, pid_t *pid);
 
-/* audit.c */
-int audit_open(const char *path);
+/* audit.c: the audit log ([audit] in the configuration), rotated by size.
+ * audit_open logs and returns -errno if the file cannot be opened (it is
+ * tried again at each record).  audit_record returns 0, or -errno when the
+ * record could not be written (it is then counted as lost and logged, at
+ * most every few seconds).  Both thread-safe. */
+int audit_open(const struct config *c);
 void audit_close(void);
-void audit_record(const struct audit_event *ev);
+int audit_record(const struct audit_event *ev);
+/* an open refused because its record was lost (audit_failure = closed) */
+void audit_count_refused(void);
+/* records lost and opens refused since the daemon started */
+void audit_counts(unsigned long *lost, unsigned long *refused);
+bool audit_enabled(void);
 
 /* watch.c: notices committed changes and invalidates what the kernel
  * caches, wakes poll()ers, in every mount. */

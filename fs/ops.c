@@ -513,9 +513,15 @@ static int resolve_node(struct mount *m, const struct req_view *rv, struct node 
 	return err;
 }
 
-static void audit(const struct mount *m, const struct req_view *rv,
-		  const char *ns, const char *secret, const char *key,
-		  int64_t generation, bool allowed)
+/*
+ * Record an open (allowed) or a refusal, if the mount or view audits.
+ * -EIO when an allowed open's record was lost and its view says
+ * audit_failure = closed: the open must then be refused; else 0 (a lost
+ * record of a fail-open view is counted and logged by audit.c).
+ */
+static int audit(const struct mount *m, const struct req_view *rv,
+		 const char *ns, const char *secret, const char *key,
+		 int64_t generation, bool allowed)
 {
 	char cgroup[CGROUP_MAX] = "";
 	struct audit_event ev = {
@@ -532,11 +538,14 @@ static void audit(const struct mount *m, const struct req_view *rv,
 	};
 
 	if (!(m->audit || (rv->view && rv->view->audit)))
-		return;
+		return 0;
 	/* per-view mounts resolve no cgroup for access; the record wants one */
 	if (!ev.cgroup && caller_cgroup(rv->pid, cgroup, sizeof(cgroup), NULL) == 0)
 		ev.cgroup = cgroup;
-	audit_record(&ev);
+	if (audit_record(&ev) == 0 || !allowed || !rv->view || !rv->view->audit_fail_closed)
+		return 0;
+	audit_count_refused();
+	return -EIO;
 }
 
 /* A lookup the view refused: record it if the object really exists, so an
@@ -557,7 +566,7 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
 		if ((!rv->none && view_ns_visible(rv->view, name)) ||
 		    store_ns_stat(m->fs->st, name, &s) != 0)
 			return;
-		audit(m, rv, name, NULL, NULL, 0, false);
+		(void)audit(m, rv, name, NULL, NULL, 0, false);
 		return;
 	case NODE_NS:
 		secret = name;
@@ -573,7 +582,7 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
 		return; /* granted, merely missing: not a denial */
 	if (store_secret_stat(m->fs->st, ns, secret, &s) != 0)
 		return;
-	audit(m, rv, ns, secret, file, s.generation, false);
+	(void)audit(m, rv, ns, secret, file, s.generation, false);
 }
 
 /*
@@ -1012,6 +1021,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct store_stat s;
 	struct target t;
 	struct node *n;
+	bool unaudited = false; /* refused: its audit record was lost */
 	int err = 0;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -1071,12 +1081,15 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			of->revision = t.revision;
 			fi->keep_cache = !m->direct_io;
 			fi->direct_io = m->direct_io;
-			audit(m, &rv, ns, secret, t.key, t.generation, true);
+			err = audit(m, &rv, ns, secret, t.key, t.generation, true);
+			unaudited = err != 0;
 		}
 	} else if (!err) {
 		err = store_value_get(fs->st, ns, secret, t.key, &of->data, &of->len, &s);
 		if (err == -EBADMSG)
 			fs_tamper_event(fs, ns, secret);
+		if (!err) /* before the page-cache bookkeeping: it may refuse */
+			unaudited = (err = audit(m, &rv, ns, secret, t.key, s.generation, true)) != 0;
 		if (!err) {
 			of->generation = s.generation;
 			of->revision = s.revision;
@@ -1088,12 +1101,11 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			of->counted = true;
 			n->open_size = of->len;
 			n->open_rev = of->revision;
-			audit(m, &rv, ns, secret, t.key, s.generation, true);
 		}
 	}
 	if (err)
 		err = err == -EISDIR ? EISDIR : err == -ELOOP ? ELOOP : err == -EACCES ? EACCES :
-		      store_err(fs, err);
+		      unaudited ? EIO : store_err(fs, err);
 	pthread_mutex_unlock(&fs->lock);
 	if (err) {
 		open_file_put(of);

@@ -73,6 +73,7 @@ struct watcher {
 	ino_t ino;
 	struct stat refused;  /* a replacement that would not open, */
 	time_t refused_at;    /* when (0: none) */
+	unsigned long audit_lost, audit_refused; /* as in the status file */
 	bool stop;         /* under fs->lock */
 	struct inval *queued;  /* from request handlers; under fs->lock */
 	size_t nqueued;
@@ -521,6 +522,7 @@ static void *watcher_thread(void *arg)
 		};
 		int n = poll(p, w->inotify_fd >= 0 ? 2 : 1, timeout);
 		bool stop, woke = false;
+		unsigned long lost, refused;
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -537,6 +539,12 @@ static void *watcher_thread(void *arg)
 		pthread_mutex_unlock(&fs->lock);
 		if (stop)
 			break;
+		audit_counts(&lost, &refused);
+		if (lost != w->audit_lost || refused != w->audit_refused) {
+			w->audit_lost = lost;
+			w->audit_refused = refused;
+			status_write(fs, w->revision);
+		}
 		if (catch_up(w)) {
 			backoff = 0;
 			timeout = base;

@@ -1770,7 +1770,7 @@ static int cmd_status(struct ctx *c)
 	for (int i = 0; i < n; i++) {
 		char path[512];
 		json_error_t jerr;
-		json_t *doc, *m;
+		json_t *doc, *m, *audit;
 		size_t j;
 		int pid;
 
@@ -1796,6 +1796,15 @@ static int cmd_status(struct ctx *c)
 		if (json_string_value(json_object_get(doc, "error")))
 			errors = add_daemon_error(errors, pid,
 						  json_string_value(json_object_get(doc, "error")));
+		audit = json_object_get(doc, "audit");
+		if (json_integer_value(json_object_get(audit, "lost"))) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "%lld audit records could not be written, %lld opens refused for it",
+				 (long long)json_integer_value(json_object_get(audit, "lost")),
+				 (long long)json_integer_value(json_object_get(audit, "refused")));
+			errors = add_daemon_error(errors, pid, msg);
+		}
 		json_array_foreach(json_object_get(doc, "mounts"), j, m) {
 			json_int_t served = json_integer_value(json_object_get(doc, "revision"));
 			const char *view = json_string_value(json_object_get(m, "view"));

@@ -418,13 +418,9 @@ static bool catch_up(struct watcher *w)
 		log_msg(LOG_LEVEL_WARNING, "watch: %s", store_errmsg(w->st));
 		rev = w->revision; /* the file may be another's: look at it */
 	}
-	if (replaced(w, rev, &now, why, sizeof(why)))
+	/* a revision that went back is no change to follow by the log */
+	if (rev < w->revision && replaced(w, rev, &now, why, sizeof(why)))
 		return reopen(w, &now, why);
-	if (w->refused_at) { /* the file we serve is back at the path */
-		w->refused_at = 0;
-		fs->store_error[0] = '\0';
-		status_write(fs, rev);
-	}
 	pthread_mutex_lock(&fs->lock);
 	if (rev != w->revision) {
 		if (store_changes(w->st, w->revision, collect, ctx) != 0)
@@ -443,6 +439,15 @@ static bool catch_up(struct watcher *w)
 	 * hold up readers or the change reaching them */
 	if (moved)
 		status_write(fs, rev);
+	/* the other signs of a replaced file cost a stat() and a query: after
+	 * the invalidations, so that they do not delay an ordinary commit */
+	if (replaced(w, rev, &now, why, sizeof(why)))
+		return reopen(w, &now, why) || moved;
+	if (w->refused_at) { /* the file we serve is back at the path */
+		w->refused_at = 0;
+		fs->store_error[0] = '\0';
+		status_write(fs, rev);
+	}
 	return moved;
 }
 

@@ -301,18 +301,48 @@ static bool same_file(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+/* Say why a replaced file is not (fully) served: logged once per reason,
+ * kept for the status file; retried later (see reopen()). */
+static void refuse(struct watcher *w, const struct stat *now, const char *why,
+		   const char *err, const char *serving)
+{
+	struct fs *fs = w->fs;
+	char msg[sizeof(fs->store_error)];
+
+	snprintf(msg, sizeof(msg), "store '%s' was replaced (%s) but cannot be served: %s",
+		 fs->cfg->store_path, why, err);
+	log_msg(strcmp(msg, fs->store_error) ? LOG_LEVEL_ERROR : LOG_LEVEL_DEBUG, "%s; %s",
+		msg, serving);
+	if (strcmp(msg, fs->store_error)) {
+		memcpy(fs->store_error, msg, sizeof(msg));
+		status_write(fs, w->revision);
+	}
+	w->refused = *now;
+	w->refused_at = time(NULL);
+}
+
 /*
  * The store's file was replaced (why says how): serve the file now at the
  * path, or say why not (see the top of the file).  Returns true if it is
  * served now.  now is the path's stat() taken before opening it: if it is
  * replaced again meanwhile, the next check sees another inode and comes back.
+ *
+ * Another inode at the path is checked through its database file alone
+ * (STORE_FILE_ONLY): the -wal and -shm at the path are still those of the
+ * old file, which our handles have mapped, and an SQLite connection of this
+ * process opening them for another inode would take itself for their only
+ * user (POSIX locks never conflict within a process) and reset the shared
+ * memory under the old handles (SIGBUS).  So once the file has passed, the
+ * old handles are closed, under fs->lock, before the new ones open.
  */
 static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 {
 	struct fs *fs = w->fs;
 	const char *path = fs->cfg->store_path;
-	struct store *watch = NULL, *serve = NULL, *old_serve, *old_events;
-	char err[STORE_ERRMSG_MAX], uuid[37], msg[sizeof(fs->store_error)];
+	bool other_inode = !w->st || now->st_dev != w->dev || now->st_ino != w->ino;
+	struct store *check = NULL, *watch = NULL, *serve = NULL, *old_serve = NULL,
+		     *old_events = NULL;
+	char err[STORE_ERRMSG_MAX], uuid[37], serving[128];
 	struct batch b = { 0 };
 	int64_t rev = 0;
 	int ret;
@@ -320,54 +350,91 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 	if (w->refused_at && same_file(&w->refused, now) &&
 	    time(NULL) - w->refused_at < RETRY_SECONDS)
 		return false;
-	ret = store_open_with(&watch, path, &fs->unlock, STORE_RDONLY, err);
-	if (!ret && ((ret = store_check_integrity(watch)) || (ret = store_revision(watch, &rev))))
-		snprintf(err, sizeof(err), "%s", store_errmsg(watch));
-	if (!ret && (ret = store_open_with(&serve, path, &fs->unlock, STORE_RDONLY, err)) == 0)
-		store_uuid(serve, uuid);
-	if (ret) {
-		snprintf(msg, sizeof(msg), "store '%s' was replaced (%s) but cannot be served: %s",
-			 path, why, err);
-		/* loudly, but once per reason, not at every retry */
-		log_msg(strcmp(msg, fs->store_error) ? LOG_LEVEL_ERROR : LOG_LEVEL_DEBUG,
-			"%s; still serving store %s at revision %lld", msg, fs->uuid,
-			(long long)w->revision);
-		if (strcmp(msg, fs->store_error)) {
-			memcpy(fs->store_error, msg, sizeof(msg));
-			status_write(fs, w->revision);
-		}
-		w->refused = *now;
-		w->refused_at = time(NULL);
-		store_close(watch);
-		store_close(serve);
+	if (fs->cfg->cluster.endpoints) {
+		/* the follower writes through a handle of its own on the old
+		 * file, which a connection to the new one must not meet (see
+		 * above); and etcd, not the file, is the truth to restore */
+		snprintf(serving, sizeof(serving), "still serving store %s", fs->uuid);
+		refuse(w, now, why, "in cluster mode the node's store follows etcd: restart the daemon",
+		       serving);
 		return false;
 	}
-	log_msg(LOG_LEVEL_WARNING,
-		"store '%s' was replaced (%s): now serving store %s at revision %lld (was %s at %lld); every cached name and value is dropped",
-		path, why, uuid, (long long)rev, fs->uuid, (long long)w->revision);
+	ret = store_open_with(&check, path, &fs->unlock,
+			      STORE_RDONLY | (other_inode ? STORE_FILE_ONLY : 0), err);
+	if (!ret && (ret = store_check_integrity(check)))
+		snprintf(err, sizeof(err), "%s", store_errmsg(check));
+	if (ret) {
+		snprintf(serving, sizeof(serving), "still serving store %s at revision %lld",
+			 fs->uuid, (long long)w->revision);
+		refuse(w, now, why, err, serving);
+		store_close(check);
+		return false;
+	}
+	store_uuid(check, uuid);
 	pthread_mutex_lock(&fs->lock);
-	old_serve = fs->st;
-	old_events = fs->events;
-	fs->st = serve;
-	fs->events = NULL; /* reopened on the next event, on the new file */
-	for (size_t i = 0; i < fs->nmounts; i++) {
+	if (other_inode) {
+		store_close(fs->st);
+		store_close(fs->events);
+		store_close(w->st); /* this thread's own */
+		fs->st = fs->events = w->st = NULL;
+	} else {
+		old_serve = fs->st;
+		old_events = fs->events;
+		fs->events = NULL; /* reopened on the next event, on the new file */
+	}
+	ret = store_open_with(&watch, path, &fs->unlock, STORE_RDONLY, err);
+	if (!ret && (ret = store_revision(watch, &rev)))
+		snprintf(err, sizeof(err), "%s", store_errmsg(watch));
+	if (!ret)
+		ret = store_open_with(&serve, path, &fs->unlock, STORE_RDONLY, err);
+	if (ret && other_inode) {
+		/* the old handles are gone: serve the file as checked, without
+		 * the commits that follow, until a retry opens it properly */
+		fs->st = check;
+		check = NULL;
+		store_close(watch);
+		watch = NULL;
+	} else if (ret) {
+		fs->st = old_serve; /* in place: the same file as before */
+		fs->events = old_events;
+		old_serve = old_events = NULL;
+	} else {
+		fs->st = serve;
+	}
+	for (size_t i = 0; (!ret || other_inode) && i < fs->nmounts; i++) {
 		void *ctx[2] = { &b, &fs->mounts[i] };
 
 		if (fs->mounts[i].se)
 			node_table_each(&fs->mounts[i].nodes, inval_node, ctx);
 	}
-	for (struct open_file *of = fs->pollers, *next; of; of = next) {
+	for (struct open_file *of = fs->pollers, *next; (!ret || other_inode) && of; of = next) {
 		next = of->next_poller;
 		batch_poll(&b, of->ph);
 		of->ph = NULL;
 		of->next_poller = of->prev_poller = NULL;
 	}
-	fs->pollers = NULL;
-	w->nqueued = 0; /* queued attributes are in the batch anyway */
+	if (!ret || other_inode) {
+		fs->pollers = NULL;
+		w->nqueued = 0; /* queued attributes are in the batch anyway */
+	}
 	pthread_mutex_unlock(&fs->lock);
 	/* no request handler can reach them now: they used them under the lock */
 	store_close(old_serve);
 	store_close(old_events);
+	store_close(check);
+	if (ret) {
+		store_close(watch);
+		store_close(serve);
+		snprintf(serving, sizeof(serving), other_inode ?
+			 "serving it as it was when checked, without later commits" :
+			 "still serving store %s", fs->uuid);
+		refuse(w, now, why, err, serving);
+		batch_run(fs, &b);
+		return other_inode;
+	}
+	log_msg(LOG_LEVEL_WARNING,
+		"store '%s' was replaced (%s): now serving store %s at revision %lld (was %s at %lld); every cached name and value is dropped",
+		path, why, uuid, (long long)rev, fs->uuid, (long long)w->revision);
 	store_close(w->st);
 	w->st = watch;
 	w->revision = rev;
@@ -414,6 +481,11 @@ static bool catch_up(struct watcher *w)
 	int64_t rev;
 	bool moved = false;
 
+	if (!w->st) { /* a reopening that failed half-way: try again */
+		if (stat(fs->cfg->store_path, &now) != 0)
+			return false;
+		return reopen(w, &now, "its last reopening failed");
+	}
 	if (store_revision(w->st, &rev) != 0) {
 		log_msg(LOG_LEVEL_WARNING, "watch: %s", store_errmsg(w->st));
 		rev = w->revision; /* the file may be another's: look at it */

@@ -43,6 +43,10 @@ struct store;
 
 /* store_open() flags */
 #define STORE_RDONLY 0x1 /* never write; what the driver uses */
+/* with STORE_RDONLY: read the database file alone, ignoring and never
+ * touching its -wal and -shm (SQLite's immutable=1), which may still be
+ * those of another file that was at the same path; sees no later commit */
+#define STORE_FILE_ONLY 0x2
 
 /* One key of a secret's data.  value is NULL when only metadata was read. */
 struct store_item {

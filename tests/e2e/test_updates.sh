@@ -291,8 +291,21 @@ expect_restored() {
 
 test_store_replaced_by_rename_is_reopened() {
 	backed_up_store
+	# readers meanwhile: the old handles are in use while the new file is
+	# checked (once, a second SQLite connection to the old -shm reset it
+	# under them: SIGBUS)
+	local readers=() i
+	for i in 1 2; do
+		(while [ ! -e "$T/stop" ]; do cat "$M/default/a/k" "$M/default/b/k" >/dev/null 2>&1 || true; done) &
+		readers+=($!)
+	done
+	sleep 0.2
 	cp "$T/backup.db" "$T/store/store.db.new"
 	mv "$T/store/store.db.new" "$T/store/store.db"
+	sleep 0.2
+	touch "$T/stop"
+	wait "${readers[@]}"
+	kill -0 "$FS_PID" || fail "secretfs died: $(cat "$T/fs.log")"
 	expect_restored "cp && mv" "another file at its path"
 	sqlite3 "$T/store/store.db" "PRAGMA integrity_check" | grep -qx ok || fail "restored store damaged"
 }

@@ -72,6 +72,7 @@ struct watcher {
 	dev_t dev;         /* the file our handles have open */
 	ino_t ino;
 	struct stat refused;  /* a replacement that would not open, */
+	struct stat refused_wal; /* its WAL then (st_ino 0: none) */
 	time_t refused_at;    /* when (0: none) */
 	unsigned long audit_lost, audit_refused; /* as in the status file */
 	bool stop;         /* under fs->lock */
@@ -295,6 +296,16 @@ static void inval_node(struct node *n, void *ctx)
 	}
 }
 
+/* The stat() of the store's WAL; st_ino 0 if there is none. */
+static void wal_stat(const struct watcher *w, struct stat *st)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s-wal", w->fs->cfg->store_path);
+	if (stat(path, st) != 0)
+		memset(st, 0, sizeof(*st));
+}
+
 static bool same_file(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
@@ -319,6 +330,7 @@ static void refuse(struct watcher *w, const struct stat *now, const char *why,
 	}
 	w->refused = *now;
 	w->refused_at = time(NULL);
+	wal_stat(w, &w->refused_wal);
 }
 
 /*
@@ -342,12 +354,14 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 	bool other_inode = !w->st || now->st_dev != w->dev || now->st_ino != w->ino;
 	struct store *check = NULL, *watch = NULL, *serve = NULL, *old_serve = NULL,
 		     *old_events = NULL;
-	char err[STORE_ERRMSG_MAX], uuid[37], serving[128];
+	char err[STORE_ERRMSG_MAX], uuid[37], watch_uuid[37], serving[128];
 	struct batch b = { 0 };
-	int64_t rev = 0;
+	int64_t rev = 0, check_rev = -1;
+	struct stat wal;
 	int ret;
 
-	if (w->refused_at && same_file(&w->refused, now) &&
+	wal_stat(w, &wal);
+	if (w->refused_at && same_file(&w->refused, now) && same_file(&w->refused_wal, &wal) &&
 	    time(NULL) - w->refused_at < RETRY_SECONDS)
 		return false;
 	if (fs->cfg->cluster.endpoints) {
@@ -385,6 +399,17 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 	ret = store_open_with(&watch, path, &fs->unlock, STORE_RDONLY, err);
 	if (!ret && (ret = store_revision(watch, &rev)))
 		snprintf(err, sizeof(err), "%s", store_errmsg(watch));
+	if (!ret)
+		store_uuid(watch, watch_uuid);
+	if (!ret && other_inode && (store_revision(check, &check_rev) != 0 || check_rev != rev ||
+				    strcmp(watch_uuid, uuid) != 0)) {
+		/* SQLite applied the WAL at the path, the old file's commits,
+		 * to the new file: so would every writer, damaging it */
+		snprintf(err, sizeof(err),
+			 "the WAL beside it ('%s-wal') holds the commits of the file it replaced (revision %lld over the file's %lld): stop every writer and remove '%s-wal' and '%s-shm', or restore with sqlite3's .restore instead of a rename",
+			 path, (long long)rev, (long long)check_rev, path, path);
+		ret = -ESTALE;
+	}
 	if (!ret)
 		ret = store_open_with(&serve, path, &fs->unlock, STORE_RDONLY, err);
 	if (ret && other_inode) {

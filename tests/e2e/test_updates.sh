@@ -310,6 +310,36 @@ test_store_replaced_by_rename_is_reopened() {
 	sqlite3 "$T/store/store.db" "PRAGMA integrity_check" | grep -qx ok || fail "restored store damaged"
 }
 
+# Written to while mounted, the store's WAL keeps the commits (the daemon's
+# connections keep writers from checkpointing it away); a file renamed over
+# the store would get them replayed over it by SQLite.  The daemon refuses
+# that loudly, serves the renamed-in file as it is, and takes it up once
+# the stale WAL is removed.
+test_store_replaced_by_rename_over_a_stale_wal_is_refused() {
+	new_store
+	ctl create secret generic a --from-literal=k=before-backup >/dev/null
+	sqlite3 "$T/store/store.db" ".backup '$T/backup.db'"
+	mount_fs
+	ctl delete secret a >/dev/null
+	ctl create secret generic a --from-literal=k=after-backup >/dev/null
+	ctl create secret generic b --from-literal=k=gone-after-restore >/dev/null
+	expect_eq "before the restore" "after-backup" "$(cat "$M/default/a/k")"
+	[ -s "$T/store/store.db-wal" ] || fail "the WAL is empty: nothing to test"
+	cp "$T/backup.db" "$T/store/store.db.new"
+	mv "$T/store/store.db.new" "$T/store/store.db"
+	eventually 3 'grep -q "the WAL beside it" "$T/fs.log"' || fail "no refusal: $(cat "$T/fs.log")"
+	expect_eq "the renamed-in file served as it is" "before-backup" "$(cat "$M/default/a/k")"
+	[ -e "$M/default/b" ] && fail "b, from the stale WAL, is served"
+	# (not through secretctl: it too would open the file with that WAL,
+	# and checkpoint the old commits into it)
+	expect_contains "status file" "$(cat "/run/secretfs/status/$FS_PID.json")" \
+		"was replaced (another file at its path) but cannot be served: the WAL beside it"
+	rm "$T/store/store.db-wal" "$T/store/store.db-shm"
+	eventually 5 '! grep -q error "/run/secretfs/status/$FS_PID.json"' || fail "not taken up: $(cat "$T/fs.log")"
+	expect_restored "after removing the stale WAL" "its last reopening failed"
+	sqlite3 "$T/store/store.db" "PRAGMA integrity_check" | grep -qx ok || fail "restored store damaged"
+}
+
 test_store_restored_in_place_is_reopened() {
 	backed_up_store
 	sqlite3 "$T/store/store.db" ".restore '$T/backup.db'"

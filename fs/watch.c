@@ -71,8 +71,10 @@ struct watcher {
 	int64_t revision;
 	dev_t dev;         /* the file our handles have open */
 	ino_t ino;
+	dev_t shm_dev;     /* and the -shm they mapped (0: unknown) */
+	ino_t shm_ino;
 	struct stat refused;  /* a replacement that would not open, */
-	struct stat refused_wal; /* its WAL then (st_ino 0: none) */
+	struct stat refused_aux[2]; /* its -wal and -shm then (st_ino 0: none) */
 	time_t refused_at;    /* when (0: none) */
 	unsigned long audit_lost, audit_refused; /* as in the status file */
 	bool stop;         /* under fs->lock */
@@ -266,6 +268,8 @@ static int collect(void *ctx, const struct store_change *c)
 	return 0;
 }
 
+static void watch_files(struct watcher *w);
+
 /* How long a replacement that would not open waits for another try, if
  * its file does not change meanwhile. */
 #define RETRY_SECONDS 10
@@ -296,14 +300,44 @@ static void inval_node(struct node *n, void *ctx)
 	}
 }
 
-/* The stat() of the store's WAL; st_ino 0 if there is none. */
-static void wal_stat(const struct watcher *w, struct stat *st)
+/* The stat() of the store's -wal and -shm; st_ino 0 for one that is not
+ * there.  Their removal lets a refused file be tried again at once. */
+static void aux_stat(const struct watcher *w, struct stat st[2])
 {
+	static const char *const suffix[] = { "-wal", "-shm" };
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s-wal", w->fs->cfg->store_path);
-	if (stat(path, st) != 0)
-		memset(st, 0, sizeof(*st));
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s%s", w->fs->cfg->store_path, suffix[i]);
+		if (stat(path, &st[i]) != 0)
+			memset(&st[i], 0, sizeof(st[i]));
+	}
+}
+
+/* Note which -shm our handles mapped (just after opening them). */
+static void shm_record(struct watcher *w)
+{
+	struct stat aux[2];
+
+	aux_stat(w, aux);
+	w->shm_dev = aux[1].st_dev;
+	w->shm_ino = aux[1].st_ino;
+}
+
+/*
+ * Is the -shm at the path another file than the one our handles mapped?
+ * (Removed, with the -wal, after a rename over the store, and created anew
+ * by a writer: our handles would never see its commits.)  One that is
+ * missing is not yet replaced; SQLite itself never removes it under us.
+ * None when we opened (shm_ino 0): removed in between, or our handles
+ * read without one; either way, one that appears is not theirs.
+ */
+static bool shm_replaced(const struct watcher *w)
+{
+	struct stat aux[2];
+
+	aux_stat(w, aux);
+	return aux[1].st_ino && (aux[1].st_dev != w->shm_dev || aux[1].st_ino != w->shm_ino);
 }
 
 static bool same_file(const struct stat *a, const struct stat *b)
@@ -330,7 +364,7 @@ static void refuse(struct watcher *w, const struct stat *now, const char *why,
 	}
 	w->refused = *now;
 	w->refused_at = time(NULL);
-	wal_stat(w, &w->refused_wal);
+	aux_stat(w, w->refused_aux);
 }
 
 /*
@@ -351,18 +385,21 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 {
 	struct fs *fs = w->fs;
 	const char *path = fs->cfg->store_path;
-	bool other_inode = !w->st || now->st_dev != w->dev || now->st_ino != w->ino;
+	/* another file at the path, or under our handles' SQLite shared
+	 * memory: both want the old handles closed before new ones open */
+	bool other_inode = !w->st || now->st_dev != w->dev || now->st_ino != w->ino ||
+			   shm_replaced(w);
 	struct store *check = NULL, *watch = NULL, *serve = NULL, *old_serve = NULL,
 		     *old_events = NULL;
 	char err[STORE_ERRMSG_MAX], uuid[37], watch_uuid[37], serving[128];
 	struct batch b = { 0 };
 	int64_t rev = 0, check_rev = -1;
-	struct stat wal;
+	struct stat aux[2];
 	int ret;
 
-	wal_stat(w, &wal);
-	if (w->refused_at && same_file(&w->refused, now) && same_file(&w->refused_wal, &wal) &&
-	    time(NULL) - w->refused_at < RETRY_SECONDS)
+	aux_stat(w, aux);
+	if (w->refused_at && same_file(&w->refused, now) && same_file(&w->refused_aux[0], &aux[0]) &&
+	    same_file(&w->refused_aux[1], &aux[1]) && time(NULL) - w->refused_at < RETRY_SECONDS)
 		return false;
 	if (fs->cfg->cluster.endpoints) {
 		/* the follower writes through a handle of its own on the old
@@ -468,6 +505,9 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 	w->refused_at = 0;
 	memcpy(fs->uuid, uuid, sizeof(uuid));
 	fs->store_error[0] = '\0';
+	if (w->inotify_fd >= 0)
+		watch_files(w); /* the WAL may be another file too */
+	shm_record(w);
 	batch_run(fs, &b);
 	status_write(fs, rev);
 	return true;
@@ -481,6 +521,10 @@ static bool replaced(struct watcher *w, int64_t rev, struct stat *now, char *why
 		return false; /* between an unlink and a rename: look again later */
 	if (now->st_dev != w->dev || now->st_ino != w->ino) {
 		snprintf(why, len, "another file at its path");
+		return true;
+	}
+	if (shm_replaced(w)) {
+		snprintf(why, len, "another -shm file beside it");
 		return true;
 	}
 	if (rev < w->revision) {
@@ -696,6 +740,7 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 		goto fail;
 	}
 	store_uuid(w->st, fs->uuid);
+	shm_record(w);
 	if (store_revision(w->st, &w->revision)) {
 		snprintf(err, len, "%s", store_errmsg(w->st));
 		goto fail;

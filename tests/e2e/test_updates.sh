@@ -279,8 +279,8 @@ expect_restored() {
 	eventually 3 '[ "$(cat "$M/default/a/k")" = before-backup ] && [ ! -e "$M/default/b" ]' ||
 		fail "$1: the mount still serves [$(cat "$M/default/a/k")] and b: $(ls "$M/default"; cat "$T/fs.log")"
 	ctl create secret generic c --from-literal=k=after-restore >/dev/null
-	eventually 2 '[ "$(cat "$M/default/c/k")" = after-restore ]' ||
-		fail "$1: a secret written to the restored store did not appear"
+	eventually 5 '[ "$(cat "$M/default/c/k")" = after-restore ]' ||
+		fail "$1: a secret written to the restored store did not appear: $(cat "$T/fs.log"; ls -li "$T/store")"
 	local out
 	out=$(ctl status)
 	echo "$out" | grep -q "^  $M .* $FS_PID *$(revision) *0\$" ||

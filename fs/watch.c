@@ -387,8 +387,8 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 	const char *path = fs->cfg->store_path;
 	/* another file at the path, or under our handles' SQLite shared
 	 * memory: both want the old handles closed before new ones open */
-	bool other_inode = !w->st || now->st_dev != w->dev || now->st_ino != w->ino ||
-			   shm_replaced(w);
+	bool renamed = !w->st || now->st_dev != w->dev || now->st_ino != w->ino;
+	bool other_inode = renamed || shm_replaced(w);
 	struct store *check = NULL, *watch = NULL, *serve = NULL, *old_serve = NULL,
 		     *old_events = NULL;
 	char err[STORE_ERRMSG_MAX], uuid[37], watch_uuid[37], serving[128];
@@ -438,7 +438,7 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 		snprintf(err, sizeof(err), "%s", store_errmsg(watch));
 	if (!ret)
 		store_uuid(watch, watch_uuid);
-	if (!ret && other_inode && (store_revision(check, &check_rev) != 0 || check_rev != rev ||
+	if (!ret && renamed && (store_revision(check, &check_rev) != 0 || check_rev != rev ||
 				    strcmp(watch_uuid, uuid) != 0)) {
 		/* SQLite applied the WAL at the path, the old file's commits,
 		 * to the new file: so would every writer, damaging it */

@@ -95,6 +95,35 @@ static int parse_mode(const char *v, mode_t *out)
 	return 0;
 }
 
+/* A byte count with an optional K, M, G or T (powers of 1024): 0, or from
+ * 1K to 1T. */
+static int parse_size(const char *v, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	unsigned long long n;
+	const char *u;
+
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (!*v || end == v || errno || v[0] == '-')
+		return -EINVAL;
+	if (*end) {
+		unsigned shift;
+
+		if (end[1] || !(u = strchr(units, *end)))
+			return -EINVAL;
+		shift = 10 * (unsigned)(u - units + 1);
+		if (n > (1ULL << 40) >> shift)
+			return -EINVAL;
+		n <<= shift;
+	}
+	if (n != 0 && (n < 1024 || n > (1ULL << 40)))
+		return -EINVAL;
+	*out = n;
+	return 0;
+}
+
 static int parse_bool(const char *v, bool *out)
 {
 	if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
@@ -470,6 +499,13 @@ static int view_handler(struct parse *p, struct view *v, const char *name,
 			return bad(p, "[view %s] audit: '%s' is not on or off", v->name, value);
 		return 1;
 	}
+	if (!strcmp(name, "audit_failure")) {
+		if (strcmp(value, "open") && strcmp(value, "closed"))
+			return bad(p, "[view %s] audit_failure: '%s' is not open or closed", v->name,
+				   value);
+		v->audit_fail_closed = value[0] == 'c';
+		return 1;
+	}
 	if (!strcmp(name, "direct_io")) {
 		if (parse_bool(value, &v->direct_io))
 			return bad(p, "[view %s] direct_io: '%s' is not on or off", v->name, value);
@@ -610,10 +646,25 @@ static int handler(void *user, const char *section, const char *name,
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
 		}
 	} else if (strcmp(section, "audit") == 0) {
-		if (strcmp(name, "path") != 0)
+		if (strcmp(name, "path") == 0) {
+			if (set_path(p, &c->audit_path, value))
+				return bad(p, "[audit] path: must be a file path");
+		} else if (strcmp(name, "max_size") == 0) {
+			if (parse_size(value, &c->audit_max_size))
+				return bad(p, "[audit] max_size: '%s' is not a size from 0 (no rotation) or 1K to 1T, such as 100M",
+					   value);
+		} else if (strcmp(name, "max_files") == 0) {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(value, &end, 10);
+			if (!*value || *end || errno || n < 1 || n > 100 || value[0] == '-')
+				return bad(p, "[audit] max_files: '%s' is not a number from 1 to 100", value);
+			c->audit_max_files = (unsigned)n;
+		} else {
 			return bad(p, "unknown key '%s' in section [%s]", name, section);
-		if (set_path(p, &c->audit_path, value))
-			return bad(p, "[audit] path: must be a file path");
+		}
 	} else {
 		return bad(p, "'%s' is outside any section", name);
 	}
@@ -777,6 +828,8 @@ static int config_defaults(struct config *c)
 		.store_path = strdup(CONFIG_DEFAULT_STORE),
 		.key_file = strdup(CONFIG_DEFAULT_KEY),
 		.audit_path = strdup(CONFIG_DEFAULT_AUDIT),
+		.audit_max_size = CONFIG_DEFAULT_AUDIT_SIZE,
+		.audit_max_files = CONFIG_DEFAULT_AUDIT_FILES,
 		.uid = getuid(),
 		.gid = getgid(),
 		.mode = 0400,

@@ -11,6 +11,7 @@
 #define SECRETFS_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "match.h"
@@ -22,6 +23,8 @@
 #define CONFIG_ERR_MAX       512
 
 #define CONFIG_DEFAULT_AUDIT "/var/log/secretfs/audit.log"
+#define CONFIG_DEFAULT_AUDIT_SIZE  (100ULL << 20) /* rotated at 100 MiB, */
+#define CONFIG_DEFAULT_AUDIT_FILES 5              /* 5 old files kept */
 #define VIEW_NAME_MAX        63
 
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARNING, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
@@ -70,6 +73,7 @@ struct view {
 	gid_t gid;
 	mode_t mode;     /* default file mode, 0400 unless set */
 	bool audit;      /* record every open (they then reach the daemon) */
+	bool audit_fail_closed; /* refuse an open whose record cannot be written */
 	enum layout layout;
 	bool has_layout; /* set in the section; else [mount]'s */
 	bool direct_io;  /* keep plaintext out of the page cache */
@@ -89,6 +93,8 @@ struct config {
 	unsigned ttl;     /* [updates] ttl, seconds */
 	enum log_level log_level; /* [log] level */
 	char *audit_path; /* [audit] path: JSON lines, one per recorded open */
+	uint64_t audit_max_size;   /* [audit] max_size: rotate past it (0: never) */
+	unsigned audit_max_files;  /* [audit] max_files: rotated files kept */
 	unsigned long max_secrets_per_namespace; /* [limits], 0: none */
 	struct cluster_opts cluster; /* [cluster]: endpoints NULL without one */
 	struct view *views; /* [view NAME] sections, in file order */

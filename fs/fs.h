@@ -137,6 +137,11 @@ struct fs {
 	size_t ndisabled;
 	struct open_file *pollers;    /* handles waiting in poll(); under lock */
 	struct watcher *watcher;
+	/* for the status file, written by the watcher thread alone: the
+	 * UUID of the store served, and why a replacement of its file is
+	 * not served ("" if nothing is wrong) */
+	char uuid[37];
+	char store_error[512];
 	struct store *events;         /* opened on the first event; under lock */
 	time_t last_event;            /* at most one a second per secret */
 	char last_event_of[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
@@ -173,6 +178,9 @@ fuse_ino_t node_dirent_ino(struct node_table *t, const struct node *parent,
 /* Drop n kernel references; frees the node (and unreferenced ancestors)
  * once nothing holds it. */
 void node_forget(struct node_table *t, struct node *n, uint64_t count);
+/* Call fn on every node, the root first; fn must not add or free nodes. */
+void node_table_each(struct node_table *t, void (*fn)(struct node *n, void *ctx),
+		     void *ctx);
 /* The namespace, secret and key names along n's path (NULL where absent). */
 void node_path(const struct node *n, const char **ns, const char **secret,
 	       const char **key);
@@ -193,6 +201,12 @@ const char *view_file_key(const struct view *v, const struct view_grant *g,
 /* The file name key appears as under grant g, or NULL if not projected. */
 const char *view_key_file(const struct view *v, const struct view_grant *g,
 			  const char *key);
+/* The permission bits a folder's files may carry together (no x added):
+ * the root's (ns NULL), a namespace's (name NULL) or a secret's, so that a
+ * folder lets through whatever one of its files grants, as the kubelet's
+ * volumes do.  dflt for the full view. */
+mode_t view_folder_mode(const struct view *v, const char *ns, const char *name,
+			mode_t dflt);
 int view_check_required(const struct view *v, struct store *st, char *err,
 			size_t len);
 
@@ -202,10 +216,19 @@ int caller_cgroup(pid_t tid, char *out, size_t len, pid_t *pid);
 /* The same, remembered per process for a second (see caller.c). */
 int caller_cgroup_cached(pid_t tid, char *out, size_t len, pid_t *pid);
 
-/* audit.c */
-int audit_open(const char *path);
+/* audit.c: the audit log ([audit] in the configuration), rotated by size.
+ * audit_open logs and returns -errno if the file cannot be opened (it is
+ * tried again at each record).  audit_record returns 0, or -errno when the
+ * record could not be written (it is then counted as lost and logged, at
+ * most every few seconds).  Both thread-safe. */
+int audit_open(const struct config *c);
 void audit_close(void);
-void audit_record(const struct audit_event *ev);
+int audit_record(const struct audit_event *ev);
+/* an open refused because its record was lost (audit_failure = closed) */
+void audit_count_refused(void);
+/* records lost and opens refused since the daemon started */
+void audit_counts(unsigned long *lost, unsigned long *refused);
+bool audit_enabled(void);
 
 /* watch.c: notices committed changes and invalidates what the kernel
  * caches, wakes poll()ers, in every mount. */

@@ -559,7 +559,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < fs.nmounts; i++) {
 		if (fs.mounts[i].audit) {
-			audit_open(cfg.audit_path);
+			audit_open(&cfg);
 			break;
 		}
 	}

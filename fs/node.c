@@ -204,6 +204,15 @@ void node_forget(struct node_table *t, struct node *n, uint64_t count)
 	}
 }
 
+void node_table_each(struct node_table *t, void (*fn)(struct node *n, void *ctx),
+		     void *ctx)
+{
+	fn(&t->root, ctx);
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct node *n = t->by_ino[i]; n; n = n->next_ino)
+			fn(n, ctx);
+}
+
 void node_path(const struct node *n, const char **ns, const char **secret,
 	       const char **key)
 {

@@ -154,6 +154,14 @@ static mode_t view_mode(const struct mount *m, const struct req_view *rv)
 	return rv->view ? rv->view->mode : m->fs->cfg->mode;
 }
 
+/* A folder's mode: x where r, on the union of what its files grant (see
+ * view_folder_mode()); the root's for ns NULL, a namespace's for name NULL. */
+static mode_t folder_mode(const struct mount *m, const struct req_view *rv,
+			  const char *ns, const char *name)
+{
+	return dir_mode(view_folder_mode(rv->view, ns, name, m->fs->cfg->mode));
+}
+
 static void fill_attr(const struct mount *m, const struct req_view *rv,
 		      fuse_ino_t ino, const struct target *t, struct stat *st)
 {
@@ -382,7 +390,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 			return -ENOENT;
 		if ((err = store_ns_stat(st, name, &s)))
 			return err;
-		target_of_stat(t, NODE_NS, S_IFDIR | dir_mode(view_mode(m, rv)), &s);
+		target_of_stat(t, NODE_NS, S_IFDIR | folder_mode(m, rv, name, NULL), &s);
 		t->size = 0;
 		return 0;
 	case NODE_NS:
@@ -390,7 +398,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 			return -ENOENT;
 		if ((err = tamper_check(m->fs, store_secret_stat(st, ns, name, &s), ns, name)))
 			return err;
-		target_of_stat(t, NODE_SECRET, S_IFDIR | dir_mode(view_mode(m, rv)), &s);
+		target_of_stat(t, NODE_SECRET, S_IFDIR | folder_mode(m, rv, ns, name), &s);
 		t->size = 0;
 		return 0;
 	case NODE_SECRET:
@@ -434,7 +442,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 				snap = t->snap;
 			}
 			t->kind = NODE_GEN;
-			t->mode = S_IFDIR | dir_mode(view_mode(m, rv));
+			t->mode = S_IFDIR | folder_mode(m, rv, ns, secret);
 			t->generation = snap->generation;
 			t->revision = snap->revision;
 			t->updated = snap->updated;
@@ -504,7 +512,7 @@ static int resolve_node(struct mount *m, const struct req_view *rv, struct node 
 	if (n->kind == NODE_ROOT) {
 		memset(t, 0, sizeof(*t));
 		t->kind = NODE_ROOT;
-		t->mode = S_IFDIR | dir_mode(view_mode(m, rv));
+		t->mode = S_IFDIR | folder_mode(m, rv, NULL, NULL);
 		t->updated = m->fs->started;
 		return 0;
 	}
@@ -516,9 +524,15 @@ static int resolve_node(struct mount *m, const struct req_view *rv, struct node 
 	return err;
 }
 
-static void audit(const struct mount *m, const struct req_view *rv,
-		  const char *ns, const char *secret, const char *key,
-		  int64_t generation, bool allowed)
+/*
+ * Record an open (allowed) or a refusal, if the mount or view audits.
+ * -EIO when an allowed open's record was lost and its view says
+ * audit_failure = closed: the open must then be refused; else 0 (a lost
+ * record of a fail-open view is counted and logged by audit.c).
+ */
+static int audit(const struct mount *m, const struct req_view *rv,
+		 const char *ns, const char *secret, const char *key,
+		 int64_t generation, bool allowed)
 {
 	char cgroup[CGROUP_MAX] = "";
 	struct audit_event ev = {
@@ -535,11 +549,14 @@ static void audit(const struct mount *m, const struct req_view *rv,
 	};
 
 	if (!(m->audit || (rv->view && rv->view->audit)))
-		return;
+		return 0;
 	/* per-view mounts resolve no cgroup for access; the record wants one */
 	if (!ev.cgroup && caller_cgroup(rv->pid, cgroup, sizeof(cgroup), NULL) == 0)
 		ev.cgroup = cgroup;
-	audit_record(&ev);
+	if (audit_record(&ev) == 0 || !allowed || !rv->view || !rv->view->audit_fail_closed)
+		return 0;
+	audit_count_refused();
+	return -EIO;
 }
 
 /* A lookup the view refused: record it if the object really exists, so an
@@ -560,7 +577,7 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
 		if ((!rv->none && view_ns_visible(rv->view, name)) ||
 		    store_ns_stat(m->fs->st, name, &s) != 0)
 			return;
-		audit(m, rv, name, NULL, NULL, 0, false);
+		(void)audit(m, rv, name, NULL, NULL, 0, false);
 		return;
 	case NODE_NS:
 		secret = name;
@@ -576,7 +593,7 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
 		return; /* granted, merely missing: not a denial */
 	if (store_secret_stat(m->fs->st, ns, secret, &s) != 0)
 		return;
-	audit(m, rv, ns, secret, file, s.generation, false);
+	(void)audit(m, rv, ns, secret, file, s.generation, false);
 }
 
 /*
@@ -627,6 +644,7 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct req_view rv;
 	struct target t;
 	struct node *p, *n = NULL;
+	const char *pns, *psecret, *unused;
 	int err;
 
 	req_view(req, m, &rv);
@@ -636,7 +654,8 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		err = ENOENT; /* gone, or a per-caller mount's of another view */
 		goto out;
 	}
-	if (!may(req, m, &rv, dir_mode(view_mode(m, &rv)), 1)) {
+	node_path(p, &pns, &psecret, &unused);
+	if (!may(req, m, &rv, folder_mode(m, &rv, pns, psecret), 1)) {
 		err = EACCES;
 		goto out;
 	}
@@ -1014,6 +1033,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct store_stat s;
 	struct target t;
 	struct node *n;
+	bool unaudited = false; /* refused: its audit record was lost */
 	int err = 0;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -1073,12 +1093,15 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			of->revision = t.revision;
 			fi->keep_cache = !m->direct_io;
 			fi->direct_io = m->direct_io;
-			audit(m, &rv, ns, secret, t.key, t.generation, true);
+			err = audit(m, &rv, ns, secret, t.key, t.generation, true);
+			unaudited = err != 0;
 		}
 	} else if (!err) {
 		err = store_value_get(fs->st, ns, secret, t.key, &of->data, &of->len, &s);
 		if (err == -EBADMSG)
 			fs_tamper_event(fs, ns, secret);
+		if (!err) /* before the page-cache bookkeeping: it may refuse */
+			unaudited = (err = audit(m, &rv, ns, secret, t.key, s.generation, true)) != 0;
 		if (!err) {
 			of->generation = s.generation;
 			of->revision = s.revision;
@@ -1090,12 +1113,11 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			of->counted = true;
 			n->open_size = of->len;
 			n->open_rev = of->revision;
-			audit(m, &rv, ns, secret, t.key, s.generation, true);
 		}
 	}
 	if (err)
 		err = err == -EISDIR ? EISDIR : err == -ELOOP ? ELOOP : err == -EACCES ? EACCES :
-		      store_err(fs, err);
+		      unaudited ? EIO : store_err(fs, err);
 	pthread_mutex_unlock(&fs->lock);
 	if (err) {
 		open_file_put(of);

@@ -6,7 +6,11 @@
  *
  *   {"pid": 4242, "store": "/var/lib/secretfs/store.db", "revision": 17,
  *    "started": 1795929781, "mounts": [{"mountpoint": "/run/secretfs/views/a",
- *    "view": "a", "mode": "view"}, ...]}
+ *    "view": "a", "mode": "view"}, ...], "uuid": "<the store served>"}
+ *
+ * and "error": "..." while a replaced store file cannot be served (watch.c);
+ * with an audit log, "audit": {"lost": N, "refused": M}: records that could
+ * not be written, and opens refused for it (audit.c).
  *
  * and in cluster mode "etcd": {"endpoint": URL, "revision": N, "watching":
  * true} (the etcd revision applied, and whether the watch is up).
@@ -75,6 +79,16 @@ void status_write(const struct fs *fs, int64_t revision)
 			"started", (json_int_t)fs->started, "mounts", mounts);
 	if (!doc)
 		return;
+	json_object_set_new(doc, "uuid", json_string(fs->uuid));
+	if (audit_enabled()) {
+		unsigned long lost, refused;
+
+		audit_counts(&lost, &refused);
+		json_object_set_new(doc, "audit", json_pack("{s:I, s:I}", "lost", (json_int_t)lost,
+							    "refused", (json_int_t)refused));
+	}
+	if (fs->store_error[0])
+		json_object_set_new(doc, "error", json_string(fs->store_error));
 	if (follow_endpoint(endpoint, sizeof(endpoint))) {
 		bool up;
 		int64_t rev = follow_revision(&up);

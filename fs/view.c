@@ -81,6 +81,36 @@ const char *view_key_file(const struct view *v, const struct view_grant *g,
 	return NULL;
 }
 
+/* What a grant's files may carry: the union of their modes. */
+static mode_t grant_mode(const struct view *v, const struct view_grant *g)
+{
+	mode_t mode = 0;
+
+	if (!g->nitems)
+		return v->mode;
+	for (size_t i = 0; i < g->nitems; i++)
+		mode |= item_mode(v, &g->items[i], 0);
+	return mode;
+}
+
+mode_t view_folder_mode(const struct view *v, const char *ns, const char *name,
+			mode_t dflt)
+{
+	const struct view_grant *g;
+	mode_t mode = 0;
+
+	if (!v)
+		return dflt;
+	if (ns && name) {
+		g = view_grant_for(v, ns, name);
+		return g ? grant_mode(v, g) : v->mode;
+	}
+	for (size_t i = 0; i < v->ngrants; i++)
+		if (!ns || strcmp(v->grants[i].ns, ns) == 0)
+			mode |= grant_mode(v, &v->grants[i]);
+	return v->ngrants ? mode : v->mode;
+}
+
 /*
  * Check that every required grant of v can be served: its namespace exists,
  * a named secret exists, and each projected key exists.  As the kubelet

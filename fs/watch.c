@@ -20,6 +20,22 @@
  * it, then, with the lock released, tells the kernel to forget them
  * (fuse_lowlevel_notify_inval_*; never from a request handler) and wakes the
  * poll()ers of the secrets that moved.
+ *
+ * A replaced store.  A backup restored by renaming a file over the store's
+ * path leaves our handles on the old, deleted inode; one restored in place
+ * (sqlite3's .restore) changes the file under them, and its revisions need
+ * not follow ours.  So at each wake-up the watcher compares the path's
+ * inode with the one it opened, the database's UUID with the handle's, and
+ * the revision with the last one seen (a revision going back is a restore).
+ * Any difference reopens the store at the path: two new handles (ours and
+ * the request handlers', swapped under fs->lock, the old ones closed once
+ * nothing can use them), checked as at mount; then every name, attribute,
+ * page and generation snapshot of every mount is dropped, as revision
+ * numbers no longer say what changed.  A replacement that does not open
+ * (another key, damaged) is logged as an error and shown by 'secretctl
+ * status'; the old handles go on serving what they can (the old inode's
+ * data after a rename), and it is tried again when the file changes or
+ * after RETRY_SECONDS.
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,6 +45,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +69,14 @@ struct watcher {
 	char *db_name;     /* the database's file name, e.g. "store.db" */
 	char *dir;         /* its folder */
 	int64_t revision;
+	dev_t dev;         /* the file our handles have open */
+	ino_t ino;
+	dev_t shm_dev;     /* and the -shm they mapped (0: unknown) */
+	ino_t shm_ino;
+	struct stat refused;  /* a replacement that would not open, */
+	struct stat refused_aux[2]; /* its -wal and -shm then (st_ino 0: none) */
+	time_t refused_at;    /* when (0: none) */
+	unsigned long audit_lost, audit_refused; /* as in the status file */
 	bool stop;         /* under fs->lock */
 	struct inval *queued;  /* from request handlers; under fs->lock */
 	size_t nqueued;
@@ -243,19 +268,300 @@ static int collect(void *ctx, const struct store_change *c)
 	return 0;
 }
 
+static void watch_files(struct watcher *w);
+
+/* How long a replacement that would not open waits for another try, if
+ * its file does not change meanwhile. */
+#define RETRY_SECONDS 10
+
+/* Everything a mount caches of one node, for a replaced store. */
+static void inval_node(struct node *n, void *ctx)
+{
+	struct batch *b = ((void **)ctx)[0];
+	struct mount *m = ((void **)ctx)[1];
+
+	if (n->kind != NODE_ROOT && !m->per_caller) /* per caller: no names cached */
+		batch_add(b, m, n->parent->ino, n->name, 0);
+	batch_add(b, m, 0, NULL, n->ino);
+	if (n->kind == NODE_KEY || n->kind == NODE_GEN_KEY || n->kind == NODE_DATA) {
+		size_t before = b->n;
+
+		batch_add(b, m, 0, NULL, n->ino); /* its pages, or a link's target */
+		if (b->n > before)
+			b->v[before].data = true;
+	}
+	/* the new file may reuse a revision for other bytes: the pages of
+	 * open readers are theirs alone, and the next open starts afresh */
+	n->cache_gen = n->cache_users ? -1 : 0;
+	n->attr_gen = 0;
+	if (n->kind == NODE_GEN || n->kind == NODE_DATA) {
+		store_secret_free(n->snap); /* "..rev-N" may be another generation now */
+		n->snap = NULL;
+	}
+}
+
+/* The stat() of the store's -wal and -shm; st_ino 0 for one that is not
+ * there.  Their removal lets a refused file be tried again at once. */
+static void aux_stat(const struct watcher *w, struct stat st[2])
+{
+	static const char *const suffix[] = { "-wal", "-shm" };
+	char path[PATH_MAX];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s%s", w->fs->cfg->store_path, suffix[i]);
+		if (stat(path, &st[i]) != 0)
+			memset(&st[i], 0, sizeof(st[i]));
+	}
+}
+
+/* Note which -shm our handles mapped (just after opening them). */
+static void shm_record(struct watcher *w)
+{
+	struct stat aux[2];
+
+	aux_stat(w, aux);
+	w->shm_dev = aux[1].st_dev;
+	w->shm_ino = aux[1].st_ino;
+}
+
+/*
+ * Is the -shm at the path another file than the one our handles mapped?
+ * (Removed, with the -wal, after a rename over the store, and created anew
+ * by a writer: our handles would never see its commits.)  One that is
+ * missing is not yet replaced; SQLite itself never removes it under us.
+ * None when we opened (shm_ino 0): removed in between, or our handles
+ * read without one; either way, one that appears is not theirs.
+ */
+static bool shm_replaced(const struct watcher *w)
+{
+	struct stat aux[2];
+
+	aux_stat(w, aux);
+	return aux[1].st_ino && (aux[1].st_dev != w->shm_dev || aux[1].st_ino != w->shm_ino);
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Say why a replaced file is not (fully) served: logged once per reason,
+ * kept for the status file; retried later (see reopen()). */
+static void refuse(struct watcher *w, const struct stat *now, const char *why,
+		   const char *err, const char *serving)
+{
+	struct fs *fs = w->fs;
+	char msg[sizeof(fs->store_error)];
+
+	snprintf(msg, sizeof(msg), "store '%s' was replaced (%s) but cannot be served: %s",
+		 fs->cfg->store_path, why, err);
+	log_msg(strcmp(msg, fs->store_error) ? LOG_LEVEL_ERROR : LOG_LEVEL_DEBUG, "%s; %s",
+		msg, serving);
+	if (strcmp(msg, fs->store_error)) {
+		memcpy(fs->store_error, msg, sizeof(msg));
+		status_write(fs, w->revision);
+	}
+	w->refused = *now;
+	w->refused_at = time(NULL);
+	aux_stat(w, w->refused_aux);
+}
+
+/*
+ * The store's file was replaced (why says how): serve the file now at the
+ * path, or say why not (see the top of the file).  Returns true if it is
+ * served now.  now is the path's stat() taken before opening it: if it is
+ * replaced again meanwhile, the next check sees another inode and comes back.
+ *
+ * Another inode at the path is checked through its database file alone
+ * (STORE_FILE_ONLY): the -wal and -shm at the path are still those of the
+ * old file, which our handles have mapped, and an SQLite connection of this
+ * process opening them for another inode would take itself for their only
+ * user (POSIX locks never conflict within a process) and reset the shared
+ * memory under the old handles (SIGBUS).  So once the file has passed, the
+ * old handles are closed, under fs->lock, before the new ones open.
+ */
+static bool reopen(struct watcher *w, const struct stat *now, const char *why)
+{
+	struct fs *fs = w->fs;
+	const char *path = fs->cfg->store_path;
+	/* another file at the path, or under our handles' SQLite shared
+	 * memory: both want the old handles closed before new ones open */
+	bool renamed = !w->st || now->st_dev != w->dev || now->st_ino != w->ino;
+	bool other_inode = renamed || shm_replaced(w);
+	struct store *check = NULL, *watch = NULL, *serve = NULL, *old_serve = NULL,
+		     *old_events = NULL;
+	char err[STORE_ERRMSG_MAX], uuid[37], watch_uuid[37], serving[128];
+	struct batch b = { 0 };
+	int64_t rev = 0, check_rev = -1;
+	struct stat aux[2];
+	int ret;
+
+	aux_stat(w, aux);
+	if (w->refused_at && same_file(&w->refused, now) && same_file(&w->refused_aux[0], &aux[0]) &&
+	    same_file(&w->refused_aux[1], &aux[1]) && time(NULL) - w->refused_at < RETRY_SECONDS)
+		return false;
+	if (fs->cfg->cluster.endpoints) {
+		/* the follower writes through a handle of its own on the old
+		 * file, which a connection to the new one must not meet (see
+		 * above); and etcd, not the file, is the truth to restore */
+		snprintf(serving, sizeof(serving), "still serving store %s", fs->uuid);
+		refuse(w, now, why, "in cluster mode the node's store follows etcd: restart the daemon",
+		       serving);
+		return false;
+	}
+	ret = store_open_with(&check, path, &fs->unlock,
+			      STORE_RDONLY | (other_inode ? STORE_FILE_ONLY : 0), err);
+	if (!ret && (ret = store_check_integrity(check)))
+		snprintf(err, sizeof(err), "%s", store_errmsg(check));
+	if (ret) {
+		snprintf(serving, sizeof(serving), "still serving store %s at revision %lld",
+			 fs->uuid, (long long)w->revision);
+		refuse(w, now, why, err, serving);
+		store_close(check);
+		return false;
+	}
+	store_uuid(check, uuid);
+	pthread_mutex_lock(&fs->lock);
+	if (other_inode) {
+		store_close(fs->st);
+		store_close(fs->events);
+		store_close(w->st); /* this thread's own */
+		fs->st = fs->events = w->st = NULL;
+	} else {
+		old_serve = fs->st;
+		old_events = fs->events;
+		fs->events = NULL; /* reopened on the next event, on the new file */
+	}
+	ret = store_open_with(&watch, path, &fs->unlock, STORE_RDONLY, err);
+	if (!ret && (ret = store_revision(watch, &rev)))
+		snprintf(err, sizeof(err), "%s", store_errmsg(watch));
+	if (!ret)
+		store_uuid(watch, watch_uuid);
+	if (!ret && renamed && (store_revision(check, &check_rev) != 0 || check_rev != rev ||
+				    strcmp(watch_uuid, uuid) != 0)) {
+		/* SQLite applied the WAL at the path, the old file's commits,
+		 * to the new file: so would every writer, damaging it */
+		snprintf(err, sizeof(err),
+			 "the WAL beside it ('%s-wal') holds the commits of the file it replaced (revision %lld over the file's %lld): stop every writer and remove '%s-wal' and '%s-shm', or restore with sqlite3's .restore instead of a rename",
+			 path, (long long)rev, (long long)check_rev, path, path);
+		ret = -ESTALE;
+	}
+	if (!ret)
+		ret = store_open_with(&serve, path, &fs->unlock, STORE_RDONLY, err);
+	if (ret && other_inode) {
+		/* the old handles are gone: serve the file as checked, without
+		 * the commits that follow, until a retry opens it properly */
+		fs->st = check;
+		check = NULL;
+		store_close(watch);
+		watch = NULL;
+	} else if (ret) {
+		fs->st = old_serve; /* in place: the same file as before */
+		fs->events = old_events;
+		old_serve = old_events = NULL;
+	} else {
+		fs->st = serve;
+	}
+	for (size_t i = 0; (!ret || other_inode) && i < fs->nmounts; i++) {
+		void *ctx[2] = { &b, &fs->mounts[i] };
+
+		if (fs->mounts[i].se)
+			node_table_each(&fs->mounts[i].nodes, inval_node, ctx);
+	}
+	for (struct open_file *of = fs->pollers, *next; (!ret || other_inode) && of; of = next) {
+		next = of->next_poller;
+		batch_poll(&b, of->ph);
+		of->ph = NULL;
+		of->next_poller = of->prev_poller = NULL;
+	}
+	if (!ret || other_inode) {
+		fs->pollers = NULL;
+		w->nqueued = 0; /* queued attributes are in the batch anyway */
+	}
+	pthread_mutex_unlock(&fs->lock);
+	/* no request handler can reach them now: they used them under the lock */
+	store_close(old_serve);
+	store_close(old_events);
+	store_close(check);
+	if (ret) {
+		store_close(watch);
+		store_close(serve);
+		snprintf(serving, sizeof(serving), other_inode ?
+			 "serving it as it was when checked, without later commits" :
+			 "still serving store %s", fs->uuid);
+		refuse(w, now, why, err, serving);
+		batch_run(fs, &b);
+		return other_inode;
+	}
+	log_msg(LOG_LEVEL_WARNING,
+		"store '%s' was replaced (%s): now serving store %s at revision %lld (was %s at %lld); every cached name and value is dropped",
+		path, why, uuid, (long long)rev, fs->uuid, (long long)w->revision);
+	store_close(w->st);
+	w->st = watch;
+	w->revision = rev;
+	w->dev = now->st_dev;
+	w->ino = now->st_ino;
+	w->refused_at = 0;
+	memcpy(fs->uuid, uuid, sizeof(uuid));
+	fs->store_error[0] = '\0';
+	if (w->inotify_fd >= 0)
+		watch_files(w); /* the WAL may be another file too */
+	shm_record(w);
+	batch_run(fs, &b);
+	status_write(fs, rev);
+	return true;
+}
+
+/* Has the store's file been replaced?  Says how in why. */
+static bool replaced(struct watcher *w, int64_t rev, struct stat *now, char *why,
+		     size_t len)
+{
+	if (stat(w->fs->cfg->store_path, now) != 0)
+		return false; /* between an unlink and a rename: look again later */
+	if (now->st_dev != w->dev || now->st_ino != w->ino) {
+		snprintf(why, len, "another file at its path");
+		return true;
+	}
+	if (shm_replaced(w)) {
+		snprintf(why, len, "another -shm file beside it");
+		return true;
+	}
+	if (rev < w->revision) {
+		snprintf(why, len, "its revision went back from %lld to %lld",
+			 (long long)w->revision, (long long)rev);
+		return true;
+	}
+	if (store_check_identity(w->st) == -ESTALE) {
+		snprintf(why, len, "in place, by another store");
+		return true;
+	}
+	return false;
+}
+
 /* Catch up with the store; returns true if the revision moved. */
 static bool catch_up(struct watcher *w)
 {
 	struct fs *fs = w->fs;
 	struct batch b = { 0 };
 	void *ctx[2] = { &b, fs };
+	struct stat now;
+	char why[128];
 	int64_t rev;
 	bool moved = false;
 
+	if (!w->st) { /* a reopening that failed half-way: try again */
+		if (stat(fs->cfg->store_path, &now) != 0)
+			return false;
+		return reopen(w, &now, "its last reopening failed");
+	}
 	if (store_revision(w->st, &rev) != 0) {
 		log_msg(LOG_LEVEL_WARNING, "watch: %s", store_errmsg(w->st));
-		return false;
+		rev = w->revision; /* the file may be another's: look at it */
 	}
+	/* a revision that went back is no change to follow by the log */
+	if (rev < w->revision && replaced(w, rev, &now, why, sizeof(why)))
+		return reopen(w, &now, why);
 	pthread_mutex_lock(&fs->lock);
 	if (rev != w->revision) {
 		if (store_changes(w->st, w->revision, collect, ctx) != 0)
@@ -274,6 +580,15 @@ static bool catch_up(struct watcher *w)
 	 * hold up readers or the change reaching them */
 	if (moved)
 		status_write(fs, rev);
+	/* the other signs of a replaced file cost a stat() and a query: after
+	 * the invalidations, so that they do not delay an ordinary commit */
+	if (replaced(w, rev, &now, why, sizeof(why)))
+		return reopen(w, &now, why) || moved;
+	if (w->refused_at) { /* the file we serve is back at the path */
+		w->refused_at = 0;
+		fs->store_error[0] = '\0';
+		status_write(fs, rev);
+	}
 	return moved;
 }
 
@@ -353,6 +668,7 @@ static void *watcher_thread(void *arg)
 		};
 		int n = poll(p, w->inotify_fd >= 0 ? 2 : 1, timeout);
 		bool stop, woke = false;
+		unsigned long lost, refused;
 
 		if (n < 0 && errno != EINTR)
 			break;
@@ -369,6 +685,12 @@ static void *watcher_thread(void *arg)
 		pthread_mutex_unlock(&fs->lock);
 		if (stop)
 			break;
+		audit_counts(&lost, &refused);
+		if (lost != w->audit_lost || refused != w->audit_refused) {
+			w->audit_lost = lost;
+			w->audit_refused = refused;
+			status_write(fs, w->revision);
+		}
 		if (catch_up(w)) {
 			backoff = 0;
 			timeout = base;
@@ -390,6 +712,7 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
 	char serr[STORE_ERRMSG_MAX], *dir = NULL, *slash;
+	struct stat now;
 
 	err[0] = '\0';
 	if (!w) {
@@ -403,10 +726,21 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 		snprintf(err, len, "cannot create an eventfd: %s", strerror(errno));
 		goto fail;
 	}
+	/* before opening: if the file is replaced in between, the first
+	 * check sees another inode and reopens */
+	if (stat(fs->cfg->store_path, &now) != 0) {
+		snprintf(err, len, "cannot open store '%s': %s", fs->cfg->store_path,
+			 strerror(errno));
+		goto fail;
+	}
+	w->dev = now.st_dev;
+	w->ino = now.st_ino;
 	if (store_open_with(&w->st, fs->cfg->store_path, &fs->unlock, STORE_RDONLY, serr)) {
 		snprintf(err, len, "%s", serr);
 		goto fail;
 	}
+	store_uuid(w->st, fs->uuid);
+	shm_record(w);
 	if (store_revision(w->st, &w->revision)) {
 		snprintf(err, len, "%s", store_errmsg(w->st));
 		goto fail;

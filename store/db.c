@@ -12,6 +12,7 @@
  * bumps the store revision and appends to the change log, so a reader that
  * sees a revision sees every change up to it and nothing of a later one.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -410,6 +411,23 @@ void store_uuid(const struct store *st, char out[37])
 		 u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
+int store_check_identity(struct store *st)
+{
+	sqlite3_stmt *q;
+	int err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'uuid'", -1, &q,
+			       NULL) != SQLITE_OK)
+		return db_fail(st, "cannot read the store's identity");
+	if (sqlite3_step(q) != SQLITE_ROW)
+		err = db_fail(st, "cannot read the store's identity");
+	else if (sqlite3_column_bytes(q, 0) != SEAL_UUID_BYTES ||
+		 memcmp(sqlite3_column_blob(q, 0), st->uuid, SEAL_UUID_BYTES) != 0)
+		err = db_errorf(st, -ESTALE, "the database is another store's now (its UUID changed)");
+	sqlite3_finalize(q);
+	return err;
+}
+
 /* Bring the schema to SCHEMA_VERSION, all in one transaction. */
 static int db_migrate(struct store *st, const char *path)
 {
@@ -599,13 +617,40 @@ int rekey_recover(struct store *st)
 	return 0;
 }
 
+/* "file:PATH?immutable=1", PATH percent-encoded where a URI needs it;
+ * sqlite3_free() it.  NULL when out of memory. */
+static char *file_only_uri(const char *path)
+{
+	size_t len = strlen(path);
+	char *uri = sqlite3_malloc64(len * 3 + 32), *p;
+
+	if (!uri)
+		return NULL;
+	p = uri + sprintf(uri, "file:");
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+		p += (*c == '%' || *c == '?' || *c == '#' || *c < 0x21 || *c > 0x7e) ?
+		     sprintf(p, "%%%02X", *c) : sprintf(p, "%c", *c);
+	strcpy(p, "?immutable=1");
+	return uri;
+}
+
 static int db_connect(struct store *st, const char *path, int flags)
 {
 	int oflags = (flags & STORE_RDONLY) ? SQLITE_OPEN_READONLY :
 					       SQLITE_OPEN_READWRITE;
+	char *uri = NULL;
+	int rc;
 
-	if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX |
-			    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	assert(!(flags & STORE_FILE_ONLY) || (flags & STORE_RDONLY));
+	if (flags & STORE_FILE_ONLY) {
+		if (!(uri = file_only_uri(path)))
+			return db_errorf(st, -ENOMEM, "out of memory");
+		oflags |= SQLITE_OPEN_URI;
+	}
+	rc = sqlite3_open_v2(uri ? uri : path, &st->db, oflags | SQLITE_OPEN_NOMUTEX |
+			     SQLITE_OPEN_NOFOLLOW, NULL);
+	sqlite3_free(uri);
+	if (rc != SQLITE_OK) {
 		if (!st->db)
 			return db_errorf(st, -ENOMEM, "out of memory");
 		return db_errorf(st, sqlite_errno(sqlite3_errcode(st->db)),

@@ -48,6 +48,10 @@ struct store;
 
 /* store_open() flags */
 #define STORE_RDONLY 0x1 /* never write; what the driver uses */
+/* with STORE_RDONLY: read the database file alone, ignoring and never
+ * touching its -wal and -shm (SQLite's immutable=1), which may still be
+ * those of another file that was at the same path; sees no later commit */
+#define STORE_FILE_ONLY 0x2
 
 /* One key of a secret's data.  value is NULL when only metadata was read. */
 struct store_item {
@@ -198,6 +202,11 @@ int store_revision(struct store *st, int64_t *out);
 /* Refuse (-EDQUOT) to create a secret in a namespace holding max secrets
  * already; 0 lifts the limit.  For this handle's writes. */
 void store_set_max_per_namespace(struct store *st, uint64_t max);
+
+/* Is the database still the store this handle opened?  0 if so; -ESTALE
+ * if its UUID is another's (a backup of another store restored in place,
+ * e.g. by sqlite3's .restore): reopen it.  -EIO if it cannot be read. */
+int store_check_identity(struct store *st);
 
 /* The store's UUID as 36 characters plus NUL. */
 void store_uuid(const struct store *st, char out[37]);

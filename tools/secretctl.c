@@ -1700,29 +1700,55 @@ static void daemon_etcd(int pid, json_t *e)
 	       json_string_value(json_object_get(e, "endpoint")) ?: "?");
 }
 
+/* Append "  secretfs PID: error: MSG\n" to list (malloc'd; NULL at first):
+ * printed under the mounts, so that a daemon in trouble is not missed. */
+static char *add_daemon_error(char *list, int pid, const char *msg)
+{
+	size_t have = list ? strlen(list) : 0, more = strlen(msg) + 48;
+	char *l = realloc(list, have + more);
+
+	if (!l)
+		return list;
+	snprintf(l + have, more, "  secretfs %d: error: %s\n", pid, msg);
+	return l;
+}
+
 static int cmd_status(struct ctx *c)
 {
 	uint64_t counts[2] = { 0, 0 };
 	uint32_t ring[2] = { 0, 0 };
 	struct dirent **list;
 	struct table t;
+	char uuid[37], *errors = NULL;
+	const char *served_uuid;
+	bool broken = false;
 	int64_t rev;
 	int n, rows = 0;
 
 	if (c->nargs)
 		return die_msg("status takes no arguments");
 	c->no_sync = true; /* how far behind this node is, not etcd */
-	if (open_store(c))
-		return 1;
-	if (store_revision(c->st, &rev) || store_ns_each(c->st, count_ns, counts) ||
-	    store_keyring_each(c->st, count_keys, ring))
-		return die_msg("%s", store_errmsg(c->st));
-	printf("Store:       %s\n", c->cfg.store_path);
-	printf("Revision:    %lld\n", (long long)rev);
-	printf("Namespaces:  %llu\n", (unsigned long long)counts[0]);
-	printf("Secrets:     %llu\n", (unsigned long long)counts[1]);
-	printf("Key ring:    %u data key%s, key %u seals new values\n", ring[0],
-	       ring[0] == 1 ? "" : "s", ring[1]);
+	/* a store that will not open (replaced by one our key does not
+	 * open, say) still has daemons to show: the error, then them */
+	if (open_store(c)) {
+		if (!c->have_cfg || c->st)
+			return 1;
+		broken = true;
+		rev = 0;
+		uuid[0] = '\0';
+		printf("Store:       %s (cannot be opened, see above)\n", c->cfg.store_path);
+	} else {
+		if (store_revision(c->st, &rev) || store_ns_each(c->st, count_ns, counts) ||
+		    store_keyring_each(c->st, count_keys, ring))
+			return die_msg("%s", store_errmsg(c->st));
+		store_uuid(c->st, uuid);
+		printf("Store:       %s\n", c->cfg.store_path);
+		printf("Revision:    %lld\n", (long long)rev);
+		printf("Namespaces:  %llu\n", (unsigned long long)counts[0]);
+		printf("Secrets:     %llu\n", (unsigned long long)counts[1]);
+		printf("Key ring:    %u data key%s, key %u seals new values\n", ring[0],
+		       ring[0] == 1 ? "" : "s", ring[1]);
+	}
 	if (c->cl)
 		print_cluster(c);
 	printf("\nMounts:\n");
@@ -1737,7 +1763,7 @@ static int cmd_status(struct ctx *c)
 	for (int i = 0; i < n; i++) {
 		char path[512];
 		json_error_t jerr;
-		json_t *doc, *m;
+		json_t *doc, *m, *audit;
 		size_t j;
 		int pid;
 
@@ -1759,6 +1785,19 @@ static int cmd_status(struct ctx *c)
 		}
 		if (json_object_get(doc, "etcd"))
 			daemon_etcd(pid, json_object_get(doc, "etcd"));
+		served_uuid = json_string_value(json_object_get(doc, "uuid"));
+		if (json_string_value(json_object_get(doc, "error")))
+			errors = add_daemon_error(errors, pid,
+						  json_string_value(json_object_get(doc, "error")));
+		audit = json_object_get(doc, "audit");
+		if (json_integer_value(json_object_get(audit, "lost"))) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "%lld audit records could not be written, %lld opens refused for it",
+				 (long long)json_integer_value(json_object_get(audit, "lost")),
+				 (long long)json_integer_value(json_object_get(audit, "refused")));
+			errors = add_daemon_error(errors, pid, msg);
+		}
 		json_array_foreach(json_object_get(doc, "mounts"), j, m) {
 			json_int_t served = json_integer_value(json_object_get(doc, "revision"));
 			const char *view = json_string_value(json_object_get(m, "view"));
@@ -1768,7 +1807,14 @@ static int cmd_status(struct ctx *c)
 			table_add(&t, json_string_value(json_object_get(m, "mode")) ?: "?");
 			table_addf(&t, "%d", pid);
 			table_addf(&t, "%lld", (long long)served);
-			table_addf(&t, "%lld", (long long)(rev - served));
+			/* a daemon still on a store replaced under it has no lag
+			 * to speak of: it serves another store */
+			if (broken)
+				table_add(&t, "?");
+			else if (served_uuid && strcmp(served_uuid, uuid) != 0)
+				table_add(&t, "other store");
+			else
+				table_addf(&t, "%lld", (long long)(rev - served));
 			rows++;
 		}
 		json_decref(doc);
@@ -1780,7 +1826,11 @@ static int cmd_status(struct ctx *c)
 	else
 		printf("  none running\n");
 	table_release(&t);
-	return 0;
+	if (errors) {
+		fputs(errors, stdout);
+		free(errors);
+	}
+	return broken ? 1 : 0;
 }
 
 /* --- edit --------------------------------------------------------------- */

@@ -495,3 +495,38 @@ test_per_caller_checks_modes_itself() {
 	container signer --user 2000 --groups 1000 --mount "$T/views/signer:/run/secrets" -- \
 		cat /run/secrets/shop/hmac/key >/dev/null || fail "per-view: supplementary group refused"
 }
+
+# Folders let through what their files grant: a projected 0444 key is
+# readable by any uid, as in a kubelet volume, though the view's default
+# mode (0400) keeps its neighbour to the owner.  The per-view mount (the
+# kernel checks) and the per-caller mount (secretfs checks) agree.
+test_folders_let_through_what_files_grant() {
+	views_store
+	cat >>"$T/secretfs.ini" <<INI
+[view mixed]
+item = shop/tls/tls.crt as cert.pem mode 0444
+item = shop/tls/tls.key as key.pem
+secret = shop/hmac
+match = cgroup:/secretfs-test/mixed-*
+INI
+	mkdir -p "$T/mixed" "$T/shared"
+	start_fs "$T/mixed" --view mixed "$T/mixed"
+	local pid1=$FS_PID out mp
+	M=$T/shared
+	start_fs "$M" --per-caller "$M"
+	cleanup_extra() { ! mountpoint -q "$T/mixed" || fusermount3 -u "$T/mixed"; }
+	expect_eq "folder modes" "555 555 555 500" \
+		"$(stat -c %a "$T/mixed" "$T/mixed/shop" "$T/mixed/shop/tls" "$T/mixed/shop/hmac" | xargs)"
+	for mp in "$T/mixed" "$M"; do
+		out=$(container mixed --user 2000 --mount "$mp:/run/secrets" -- sh -c '
+			cat /run/secrets/shop/tls/cert.pem; echo; ls /run/secrets/shop/tls | xargs
+			cat /run/secrets/shop/tls/key.pem 2>&1; ls /run/secrets/shop/hmac 2>&1' 2>&1) || true
+		expect_contains "$mp: a 0444 file read by uid 2000" "$out" "CERTIFICATE"
+		expect_contains "$mp: its folder listed" "$out" "cert.pem key.pem"
+		expect_contains "$mp: a 0400 file refused" "$out" "can't open '/run/secrets/shop/tls/key.pem': Permission denied"
+		expect_contains "$mp: a 0500 folder refused" "$out" "can't open '/run/secrets/shop/hmac': Permission denied"
+		case $out in *PRIVATE-KEY*) fail "$mp: uid 2000 read a 0400 file of uid 0" ;; esac
+	done
+	fusermount3 -u "$T/mixed"
+	wait "$pid1" || fail "the view's daemon exited with status $?"
+}

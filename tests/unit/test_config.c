@@ -254,6 +254,43 @@ static void test_cluster(void **state)
 	expect_error("[cluster]\nendpoint = http://e\n", "unknown key 'endpoint' in section [cluster]");
 }
 
+static void test_audit(void **state)
+{
+	struct config c;
+	char err[CONFIG_ERR_MAX];
+
+	(void)state;
+	assert_int_equal(config_load(&c, write_ini("", 0644), err), 0);
+	assert_true(c.audit_max_size == 100ULL << 20);
+	assert_int_equal(c.audit_max_files, 5);
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[audit]\nmax_size = 3G\nmax_files = 100\n"
+						   "[view v]\nsecret = a/b\naudit_failure = closed\n"
+						   "[view w]\nsecret = a/c\naudit_failure = open\n",
+						   0644), err), 0);
+	assert_true(c.audit_max_size == 3ULL << 30);
+	assert_int_equal(c.audit_max_files, 100);
+	assert_true(c.views[0].audit_fail_closed);
+	assert_false(c.views[1].audit_fail_closed);
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[audit]\nmax_size = 0\n[view v]\nsecret = a/b\n",
+						   0644), err), 0);
+	assert_true(c.audit_max_size == 0); /* never rotated */
+	assert_false(c.views[0].audit_fail_closed); /* fail-open by default */
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[audit]\nmax_size = 1T\n", 0644), err), 0);
+	config_release(&c);
+	expect_error("[audit]\nmax_size = 2T\n", "t.ini:2: [audit] max_size: '2T'");
+	expect_error("[audit]\nmax_size = 100\n", "[audit] max_size: '100'");
+	expect_error("[audit]\nmax_size = 10MB\n", "[audit] max_size");
+	expect_error("[audit]\nmax_size = -1K\n", "[audit] max_size");
+	expect_error("[audit]\nmax_size = 99999999999999999999K\n", "[audit] max_size");
+	expect_error("[audit]\nmax_files = 0\n", "t.ini:2: [audit] max_files: '0'");
+	expect_error("[audit]\nrotate = daily\n", "unknown key 'rotate' in section [audit]");
+	expect_error("[view v]\nsecret = a/b\naudit_failure = maybe\n",
+		     "t.ini:3: [view v] audit_failure: 'maybe' is not open or closed");
+}
+
 static void test_file_checks(void **state)
 {
 	struct config c;
@@ -348,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_matching),
 		cmocka_unit_test(test_file_checks),
 		cmocka_unit_test(test_cluster),
+		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_sample_config),
 	};

@@ -758,6 +758,22 @@ static void test_types(void **state)
 	}
 }
 
+/* A database whose UUID changed under an open handle (another store
+ * restored in place) is told apart from the one the handle opened. */
+static void test_check_identity(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+
+	assert_int_equal(store_check_identity(f->st), 0);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE meta SET value = randomblob(16) WHERE key = 'uuid'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_check_identity(f->st), -ESTALE);
+	assert_non_null(strstr(store_errmsg(f->st), "another store's"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -779,6 +795,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revision_never_repeats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_identity, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -73,7 +73,8 @@ struct node {
  */
 struct open_file {
 	atomic_int refs;
-	uint8_t *data;           /* sodium_malloc'd plaintext */
+	struct fs_value *value;  /* the plaintext, shared (value.c) */
+	const uint8_t *data;     /* value's bytes */
 	size_t len;
 	int64_t generation;
 	int64_t revision;        /* the secret's revision at open */
@@ -83,6 +84,7 @@ struct open_file {
 	bool cached;             /* counted in node->cache_users */
 	bool counted;            /* counted in node->nopen */
 	char *ns, *secret;       /* for poll notifications */
+	char *key;               /* the store key (plain layout) */
 	struct fuse_pollhandle *ph; /* protected by fs->lock */
 	struct open_file *next_poller, *prev_poller; /* in fs->pollers */
 };
@@ -179,6 +181,21 @@ void node_path(const struct node *n, const char **ns, const char **secret,
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops fs_ops;
+
+/* value.c: one reference-counted copy of a value per (namespace, secret,
+ * key, revision), shared by every open of it in the daemon. */
+struct fs_value;
+/* Share data (store_value_alloc'd, len bytes, of that revision): takes
+ * ownership of data, and *out holds a reference to it or to an equal value
+ * already shared (data is then freed).  -ENOMEM (data freed). */
+int value_share(struct fs_value **out, const char *ns, const char *secret,
+		const char *key, int64_t revision, uint8_t *data, size_t len);
+/* The shared value of that revision with a new reference, or NULL. */
+struct fs_value *value_find(const char *ns, const char *secret, const char *key,
+			    int64_t revision);
+const uint8_t *value_data(const struct fs_value *v, size_t *len);
+/* Drop a reference; the last one wipes and frees.  Accepts NULL. */
+void value_put(struct fs_value *v);
 
 /* view.c */
 bool view_ns_visible(const struct view *v, const char *ns);

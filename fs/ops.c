@@ -59,6 +59,12 @@
 
 #define CGROUP_MAX   4096
 #define FOREVER      86400.0 /* "never changes": a day, then asked again */
+/* A view served from the kernel's caches alone asks the daemon nothing
+ * until a name times out: a daemon killed outright is noticed (ENOTCONN)
+ * only then.  Names that lead to the current generation (the namespace,
+ * the secret, ..data, each KEY link) are trusted this long; ..rev-N and
+ * its files, which never change, for FOREVER. */
+#define KERNEL_ONLY_LIVE 2.0
 #define LINK_MAX_LEN (STORE_MAX_KEY + 16)
 
 /* An open folder: its entries, rendered once at opendir. */
@@ -103,9 +109,10 @@ static void dir_buf_put(struct dir_buf *db)
 static void open_file_put(struct open_file *of)
 {
 	if (atomic_fetch_sub(&of->refs, 1) == 1) {
-		store_value_free(of->data); /* wipes the plaintext */
+		value_put(of->value); /* the last handle wipes the plaintext */
 		free(of->ns);
 		free(of->secret);
+		free(of->key);
 		free(of);
 	}
 }
@@ -230,6 +237,9 @@ static double timeout_for(const struct mount *m, const struct target *t, bool en
 
 	if (m->per_caller && (entry || t->kind == NODE_ROOT))
 		return 0.0;
+	if (m->kernel_only && t->kind != NODE_GEN && t->kind != NODE_GEN_KEY &&
+	    limit > KERNEL_ONLY_LIVE)
+		limit = KERNEL_ONLY_LIVE;
 	if (t->expires) { /* no cached name outlives its secret */
 		double left = (double)(t->expires - time(NULL));
 
@@ -261,15 +271,36 @@ static int name_check(enum node_kind parent, const char *name)
 	}
 }
 
-/* Turn a store error into the errno to reply, logging what is not ENOENT. */
+/*
+ * Turn a store error into the errno to reply, logging what is not ENOENT.
+ * Readers in a loop repeat a failure thousands of times a second: a message
+ * the same as the last one logged is counted instead, and the count logged
+ * with the next message or after STORE_ERR_QUIET seconds.  Under fs->lock.
+ */
+#define STORE_ERR_QUIET 10
 static int store_err(struct fs *fs, int err)
 {
+	static char last[STORE_ERRMSG_MAX];
+	static time_t last_time;
+	static unsigned long repeats;
+	const char *msg;
+	time_t now;
+
 	if (err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG || err == -EINVAL)
 		return err == -EINVAL ? EINVAL : -err;
-	if (err == -EBADMSG)
-		log_msg(LOG_LEVEL_ERROR, "%s", store_errmsg(fs->st));
-	else
-		log_msg(LOG_LEVEL_WARNING, "%s", store_errmsg(fs->st));
+	msg = store_errmsg(fs->st);
+	now = time(NULL);
+	if (strcmp(msg, last) == 0 && now - last_time < STORE_ERR_QUIET) {
+		repeats++;
+	} else {
+		if (repeats)
+			log_msg(LOG_LEVEL_WARNING, "the last message repeated %lu more times",
+				repeats);
+		log_msg(err == -EBADMSG ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING, "%s", msg);
+		snprintf(last, sizeof(last), "%s", msg);
+		last_time = now;
+		repeats = 0;
+	}
 	return err == -ENOMEM ? ENOMEM : EIO;
 }
 
@@ -1041,22 +1072,29 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (!err) {
 		of->ns = strdup(ns);
 		of->secret = strdup(secret);
+		of->key = strdup(t.key);
 		of->mount = m;
 		of->node = n;
 		of->view = rv.view;
-		if (!of->ns || !of->secret)
+		if (!of->ns || !of->secret || !of->key)
 			err = -ENOMEM;
 	}
 	if (!err && n->kind == NODE_GEN_KEY) {
-		/* a generation's file: its bytes never change */
+		/* a generation's file: its bytes never change, and every open
+		 * of it shares one copy */
 		const struct store_item *it = snap_item(n->parent->snap, t.key);
+		uint8_t *copy;
 
-		of->data = store_value_alloc(it->len + 1);
-		if (!of->data) {
+		of->value = value_find(ns, secret, t.key, t.revision);
+		if (!of->value && (copy = store_value_alloc(it->len + 1))) {
+			memcpy(copy, it->value, it->len);
+			err = value_share(&of->value, ns, secret, t.key, t.revision,
+					  copy, it->len);
+		} else if (!of->value) {
 			err = -ENOMEM;
-		} else {
-			memcpy(of->data, it->value, it->len);
-			of->len = it->len;
+		}
+		if (!err) {
+			of->data = value_data(of->value, &of->len);
 			of->generation = t.generation;
 			of->revision = t.revision;
 			fi->keep_cache = !m->direct_io;
@@ -1064,10 +1102,19 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			audit(m, &rv, ns, secret, t.key, t.generation, true);
 		}
 	} else if (!err) {
-		err = store_value_get(fs->st, ns, secret, t.key, &of->data, &of->len, &s);
+		uint8_t *plain;
+		size_t len;
+
+		/* authenticated at every open (a tampered row is EIO at once),
+		 * then shared with the opens of the same revision */
+		err = store_value_get(fs->st, ns, secret, t.key, &plain, &len, &s);
 		if (err == -EBADMSG)
 			fs_tamper_event(fs, ns, secret);
+		if (!err)
+			err = value_share(&of->value, ns, secret, t.key, s.revision,
+					  plain, len);
 		if (!err) {
+			of->data = value_data(of->value, &of->len);
 			of->generation = s.generation;
 			of->revision = s.revision;
 			/* per caller, each view's tree has its own inodes,
@@ -1205,7 +1252,9 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 		n->nopen--;
 	if (of->cached && --n->cache_users == 0) {
 		struct store_stat s;
-		int err = store_secret_stat(fs->st, of->ns, of->secret, &s);
+		/* the key's row, not the secret's (whose sizes are summed
+		 * over all its keys): a release is as cheap as an open */
+		int err = store_key_stat(fs->st, of->ns, of->secret, of->key, &s);
 
 		/* the size the kernel holds was the old readers'; now the
 		 * newest generation's may show */

@@ -33,6 +33,7 @@ enum node_kind {
 };
 
 #define DATA_NAME  "..data"
+#define DATA_RECENT 4
 #define GEN_PREFIX "..rev-"
 
 struct node {
@@ -64,6 +65,10 @@ struct node {
 	int64_t open_rev;      /* fstat() of a file whose secret has gone */
 	/* NODE_GEN: that generation of the secret, with its values */
 	struct store_secret *snap;
+	/* NODE_DATA: the newest generations readlink pointed readers at, or
+	 * whose "..rev-N" the kernel let go, that no lookup has taken since
+	 * (see readlink in ops.c) */
+	struct store_secret *recent[DATA_RECENT];
 };
 
 /*
@@ -175,6 +180,9 @@ fuse_ino_t node_dirent_ino(struct node_table *t, const struct node *parent,
 /* Drop n kernel references; frees the node (and unreferenced ancestors)
  * once nothing holds it. */
 void node_forget(struct node_table *t, struct node *n, uint64_t count);
+/* Keep snap (taken over) among the DATA_RECENT newest of a ..data node, or
+ * free it if all kept are newer. */
+void node_keep_recent(struct node *data, struct store_secret *snap);
 /* The namespace, secret and key names along n's path (NULL where absent). */
 void node_path(const struct node *n, const char **ns, const char **secret,
 	       const char **key);

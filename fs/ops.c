@@ -376,6 +376,41 @@ static const struct store_item *snap_item(const struct store_secret *s, const ch
 	return NULL;
 }
 
+/* The snapshot of revision rev that readlink left on a ..data node, taken
+ * off it; NULL if none. */
+static struct store_secret *recent_take(struct node *data, int64_t rev)
+{
+	for (int i = 0; i < DATA_RECENT; i++) {
+		struct store_secret *s = data->recent[i];
+
+		if (s && s->revision == rev) {
+			memmove(&data->recent[i], &data->recent[i + 1],
+				(DATA_RECENT - 1 - (size_t)i) * sizeof(*data->recent));
+			data->recent[DATA_RECENT - 1] = NULL;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Whether a snapshot of revision rev is there for a lookup of its
+ * "..rev-N" under secret node sn: one kept by its folder, or by ..data. */
+static bool snap_ready(struct mount *m, struct node *sn, struct node *data,
+		       const struct view *v, int64_t rev)
+{
+	char name[32];
+	struct node *gen;
+
+	snprintf(name, sizeof(name), GEN_PREFIX "%" PRId64, rev);
+	gen = node_find(&m->nodes, sn, name, v);
+	if (gen && gen->snap)
+		return true;
+	for (int i = 0; i < DATA_RECENT; i++)
+		if (data->recent[i] && data->recent[i]->revision == rev)
+			return true;
+	return false;
+}
+
 /*
  * What the child name of parent is for this request: -ENOENT if the view
  * does not grant it or the store lacks it; else t describes it.  For a
@@ -438,10 +473,8 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 			if (!snap) {
 				/* a snapshot readlink(..data) took, or a new one */
 				data = node_find(&m->nodes, parent, DATA_NAME, rv->view);
-				if (data && data->snap && data->snap->revision == want) {
-					t->snap = data->snap;
-					data->snap = NULL;
-				} else if ((err = store_secret_get(st, ns, secret,
+				t->snap = data ? recent_take(data, want) : NULL;
+				if (!t->snap && (err = store_secret_get(st, ns, secret,
 								   STORE_WITH_VALUES, &t->snap))) {
 					if (err == -EBADMSG)
 						fs_tamper_event(m->fs, ns, secret);
@@ -786,10 +819,13 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 	err = n ? resolve_node(m, &rv, n, &t) : -ENOENT;
 	if (!err && !S_ISLNK(t.mode))
 		err = -EINVAL;
-	if (!err && n->kind == NODE_DATA) {
+	if (!err && n->kind == NODE_DATA && !snap_ready(m, n->parent, n, rv.view, t.revision)) {
 		/* take the snapshot now: the ..rev-N lookup that follows
-		 * then finds this very generation, even if a newer one
-		 * lands in between */
+		 * then finds this very generation, even if newer ones land
+		 * in between (up to DATA_RECENT of them while many readers
+		 * resolve ..data at once; past that, a reader that waited
+		 * that long gets ENOENT and resolves ..data again).  One
+		 * snapshot per generation, shared by every reader. */
 		const char *ns, *secret, *unused;
 		struct store_secret *snap;
 
@@ -797,10 +833,12 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 		err = store_secret_get(m->fs->st, ns, secret, STORE_WITH_VALUES, &snap);
 		if (err == -EBADMSG)
 			fs_tamper_event(m->fs, ns, secret);
-		if (!err) {
-			store_secret_free(n->snap);
-			n->snap = snap;
+		if (!err && snap_ready(m, n->parent, n, rv.view, snap->revision)) {
+			t.revision = snap->revision; /* moved on, to one kept */
+			store_secret_free(snap);
+		} else if (!err) {
 			t.revision = snap->revision;
+			node_keep_recent(n, snap);
 		}
 	}
 	if (!err)

@@ -103,7 +103,9 @@ INI
 	log_before=$(wc -l <"$T/fs.log")
 	caller_log_before=$(wc -l <"$T/caller.log")
 	sample "$views_pid" "$T/peak.views" &
+	local samplers=$!
 	sample "$CALLER_PID" "$T/peak.caller" &
+	samplers="$samplers $!"
 	# updates all along: 3 generations, a pause, again
 	(while [ ! -e "$T/stop" ]; do
 		"$BIN/test/stamp" "$T/secretfs.ini" default s 3 big || exit 1
@@ -150,6 +152,7 @@ INI
 		echo "${names[$i]}: $(tr '\n' ' ' <"$T/load.${names[$i]}")"
 	done
 	touch "$T/stop"
+	wait $samplers
 	wait "$writer" || fail "the writer failed"
 	[ -z "$failed" ] || fail "readers failed:$failed: $(for n in $failed; do echo "$n: $(cat "$T/load.$n")"; done)"
 	expect_eq "other view's value" "other-value" "$(cat "$T/views/other/default/other/k")"

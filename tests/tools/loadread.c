@@ -102,7 +102,10 @@ static void *reader(void *arg)
 			atomic_fetch_add(&tot->errors, 1);
 			record_errno(errno);
 		} else if (!stamped_ok(buf, n)) {
-			atomic_fetch_add(&tot->bad, 1);
+			/* test values, not secrets: say what was wrong */
+			if (atomic_fetch_add(&tot->bad, 1) < 3)
+				fprintf(stderr, "loadread: %s: %zd bytes: %.*s\n", p, n,
+					(int)(n < 40 ? n : 40), buf);
 		}
 		close(fd);
 		atomic_fetch_add(&tot->opens, 1);

@@ -57,6 +57,9 @@ struct node {
 	int64_t cache_gen;     /* revision of the secret the cached pages hold */
 	uint64_t cache_size;   /* its size, reported while it has users */
 	unsigned cache_users;  /* open handles reading through the cache */
+	bool cache_primed;     /* a READ of cache_gen came through the cache
+				* since it last changed: the kernel has then
+				* dropped the older pages (see cache_policy) */
 	int64_t attr_gen;      /* revision of the sizes told the kernel since */
 	bool attr_stale;       /* ... its attributes were last invalidated */
 	bool attr_mixed;       /* sizes of several revisions told since then */
@@ -87,6 +90,7 @@ struct open_file {
 	struct mount *mount;
 	struct node *node;       /* pinned by the kernel while open */
 	bool cached;             /* counted in node->cache_users */
+	atomic_bool priming;     /* cached, opened before cache_primed */
 	bool counted;            /* counted in node->nopen */
 	char *ns, *secret;       /* for poll notifications */
 	char *key;               /* the store key (plain layout) */

@@ -1054,7 +1054,19 @@ static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		watcher_queue_attr(m->fs, m, n->ino);
 		return;
 	}
-	fi->keep_cache = n->cache_gen == of->revision;
+	/*
+	 * The kernel drops a file's pages when it gets an open reply without
+	 * keep_cache, but another open of the same generation may read
+	 * before that reply is processed, and would then read the older
+	 * generation's pages against this one's size.  So every open keeps
+	 * keep_cache off until a READ of this generation has come through
+	 * the cache: that reader's open, processed before its read, has
+	 * dropped the older pages by then.
+	 */
+	if (n->cache_gen != of->revision)
+		n->cache_primed = false;
+	fi->keep_cache = n->cache_primed;
+	atomic_store(&of->priming, !n->cache_primed);
 	n->cache_gen = of->revision;
 	n->cache_size = of->len;
 	n->cache_users++;
@@ -1089,6 +1101,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	atomic_init(&of->refs, 1);
+	atomic_init(&of->priming, false);
 	req_view(req, m, &rv);
 	pthread_mutex_lock(&fs->lock);
 	n = node_get(&m->nodes, ino);
@@ -1252,6 +1265,14 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			fuse_reply_err(req, EACCES);
 			return;
 		}
+	}
+	if (atomic_exchange(&of->priming, false)) {
+		struct node *n = of->node;
+
+		pthread_mutex_lock(&m->fs->lock);
+		if (n->cache_gen == of->revision)
+			n->cache_primed = true; /* see cache_policy */
+		pthread_mutex_unlock(&m->fs->lock);
 	}
 	atomic_fetch_add(&of->refs, 1);
 	if (off < 0 || (size_t)off >= of->len)

@@ -61,9 +61,9 @@ cgroup2_root() {
 # The plain and per-caller views read with direct_io: through the page
 # cache of a plain key, about one read in 10,000 under this load (a new
 # generation every ~30 ms) returns one generation's bytes against another's
-# size — a page-cache race of its own, seen with the per-caller mount before
-# this test's changes too — which would fail this test for a reason other
-# than memory.  The kubelet view reads from the page cache.
+# size — a page-cache race of its own (README "Limits under load"), seen
+# with the per-caller mount before this test's changes too — which would
+# fail this test for a reason other than memory.  The kubelet view reads from the page cache.
 test_load_thousand_readers_per_mount_with_updates() {
 	new_store
 	cat >>"$T/secretfs.ini" <<INI

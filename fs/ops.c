@@ -376,8 +376,8 @@ static const struct store_item *snap_item(const struct store_secret *s, const ch
 	return NULL;
 }
 
-/* The snapshot of revision rev that readlink left on a ..data node, taken
- * off it; NULL if none. */
+/* The snapshot of revision rev kept by a ..data node (node_keep_recent),
+ * taken off it; NULL if none. */
 static struct store_secret *recent_take(struct node *data, int64_t rev)
 {
 	for (int i = 0; i < DATA_RECENT; i++) {

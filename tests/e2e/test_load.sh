@@ -59,6 +59,16 @@ unmount_views() {
 	return 0
 }
 
+# The keys of the big secret: the issue's 15,000 in the release build;
+# 3,000 under the sanitizers (still three times the guarded regions, so
+# still packed, and still 12,000 mappings had each been a region of its own).
+many_keys() {
+	case $BIN in
+	*/asan | */tsan) echo "${MANY_KEYS:-3000}" ;;
+	*) echo "${MANY_KEYS:-15000}" ;;
+	esac
+}
+
 cgroup2_root() {
 	awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts
 }
@@ -176,14 +186,16 @@ INI
 	[ $grew -le 10 ] || fail "the logs grew by $grew lines: $(tail -5 "$T/fs.log" "$T/caller.log")"
 }
 
-# A 1 MiB value held open 64 times is one copy; 15,000 keys of one secret
-# held open at once, and read through a kubelet view, stay within the
-# bound on mappings, and another secret of the daemon still reads.
+# A 1 MiB value held open 64 times is one copy; the keys of a 15,000-key
+# secret held open at once, and read through a kubelet view, stay within
+# the bound on mappings, and another secret of the daemon still reads.
 test_load_values_held_open_and_15000_keys() {
 	new_store
 	head -c 1000000 /dev/urandom >"$T/big"
 	ctl create secret generic one --from-file=v="$T/big" >/dev/null
-	seq 15000 | awk '{printf "k%05d=value-%05d\n", $1, $1}' >"$T/env"
+	local keys
+	keys=$(many_keys)
+	seq "$keys" | awk '{printf "k%05d=value-%05d\n", $1, $1}' >"$T/env"
 	ctl create secret generic many --from-env-file="$T/env" >/dev/null
 	ctl create secret generic other --from-literal=k=other-value >/dev/null
 	cat >>"$T/secretfs.ini" <<INI
@@ -217,32 +229,33 @@ PY
 	[ $((rss1 - rss0)) -le 4096 ] || fail "64 opens of a 1 MiB value locked $((rss1 - rss0)) KiB"
 
 	# every key of the 15,000 held open at once through the plain view
-	python3 - "$T/views/plain/default/many" "$FS_PID" <<'PY' >"$T/held" 2>&1 || fail "15,000 opens: $(cat "$T/held")"
+	python3 - "$T/views/plain/default/many" "$FS_PID" "$keys" <<'PY' >"$T/held" 2>&1 || fail "$keys opens: $(cat "$T/held")"
 import os, resource, sys
 d, pid = sys.argv[1], sys.argv[2]
 resource.setrlimit(resource.RLIMIT_NOFILE, (20000, 20000))
 fds = []
-for i in range(1, 15001):
+for i in range(1, int(sys.argv[3]) + 1):
     fd = os.open("%s/k%05d" % (d, i), os.O_RDONLY)
     assert os.read(fd, 100) == b"value-%05d" % i, "wrong bytes in k%05d" % i
     fds.append(fd)
 print(sum(1 for _ in open("/proc/%s/maps" % pid)))
 PY
-	echo "15,000 keys held open: $(cat "$T/held") mappings"
-	[ "$(cat "$T/held")" -le $MAPS_MAX ] || fail "15,000 opens: $(cat "$T/held") mappings, bound $MAPS_MAX"
+	echo "$keys keys held open: $(cat "$T/held") mappings"
+	[ "$(cat "$T/held")" -le $MAPS_MAX ] || fail "$keys opens: $(cat "$T/held") mappings, bound $MAPS_MAX"
 
 	# through the kubelet view, two generations of it
 	local kd=$T/views/kube/default/many
 	(cd "$kd" && cat -- ..data/* | wc -c) >"$T/n"
-	ctl create secret generic many --from-env-file="$T/env" --from-literal=k15001=x \
-		--dry-run=client -o yaml | ctl apply -f - >/dev/null
-	eventually 5 'test -e "$kd/..data/k15001"' || fail "the update did not show"
+	local gen1
+	gen1=$(readlink "$kd/..data")
+	ctl label secret many generation=two >/dev/null # a new revision: a new ..rev-N
+	eventually 5 'test "$(readlink "$kd/..data")" != "$gen1"' || fail "the change did not show"
 	(cd "$kd" && cat -- ..data/* | wc -c) >>"$T/n"
-	expect_eq "bytes read through the kubelet view" "$((15000 * 11)) $((15000 * 11 + 1))" "$(tr '\n' ' ' <"$T/n" | sed 's/ $//')"
+	expect_eq "bytes read through the kubelet view" "$((keys * 11)) $((keys * 11))" "$(tr '\n' ' ' <"$T/n" | sed 's/ $//')"
 	local maps
 	maps=$(wc -l <"/proc/$FS_PID/maps")
-	echo "15,000 keys through a kubelet view, two generations: $maps mappings"
-	[ "$maps" -le $MAPS_MAX ] || fail "kubelet view of 15,000 keys: $maps mappings, bound $MAPS_MAX"
+	echo "$keys keys through a kubelet view, two generations: $maps mappings"
+	[ "$maps" -le $MAPS_MAX ] || fail "kubelet view of $keys keys: $maps mappings, bound $MAPS_MAX"
 	expect_eq "another secret still reads" "other-value" "$(cat "$T/views/other/default/other/k")"
 	unmount_views
 }

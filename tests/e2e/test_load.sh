@@ -29,7 +29,9 @@ rss_max_kib() {
 # $T/stop exists
 sample() {
 	local pid=$1 out=$2 rss maps lck max_rss=0 max_maps=0 max_lck=0
-	while [ ! -e "$T/stop" ]; do
+	local end=$((SECONDS + $(load_seconds) + 60))
+	# never outlive the test, whatever happened to it
+	while [ ! -e "$T/stop" ] && [ -d "$T" ] && [ $SECONDS -lt $end ]; do
 		rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
 		lck=$(awk '/^VmLck/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
 		maps=$(wc -l <"/proc/$pid/maps" 2>/dev/null || echo 0)
@@ -130,7 +132,7 @@ INI
 	sample "$CALLER_PID" "$T/peak.caller" &
 	samplers="$samplers $!"
 	# updates all along: 3 generations, a pause, again
-	(while [ ! -e "$T/stop" ]; do
+	(while [ ! -e "$T/stop" ] && [ -d "$T" ]; do
 		"$BIN/test/stamp" "$T/secretfs.ini" default s 3 big || exit 1
 		sleep 0.1
 	done) &

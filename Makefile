@@ -48,7 +48,7 @@ TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 STORE_SRC := store/db.c store/etcd.c store/mirror.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
 CONF_SRC  := fs/config.c fs/match.c fs/passphrase.c fs/privdir.c
-FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c
+FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
 CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c \
              tools/scratch.c
 
@@ -103,8 +103,14 @@ $(BIN)/test/readloop-static: tests/bench/readloop.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -static -pthread -o $@ $<
 
+# the load test's readers, never sanitized: a thousand of them load the
+# daemon under test, not themselves
+$(BIN)/test/loadread: tests/tools/loadread.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARN) -pthread -o $@ $<
+
 TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
-	      $(BIN)/test/populate $(BIN)/test/latency
+	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread
 
 $(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)

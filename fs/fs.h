@@ -33,6 +33,7 @@ enum node_kind {
 };
 
 #define DATA_NAME  "..data"
+#define DATA_RECENT 4
 #define GEN_PREFIX "..rev-"
 
 struct node {
@@ -56,6 +57,9 @@ struct node {
 	int64_t cache_gen;     /* revision of the secret the cached pages hold */
 	uint64_t cache_size;   /* its size, reported while it has users */
 	unsigned cache_users;  /* open handles reading through the cache */
+	bool cache_primed;     /* a READ of cache_gen came through the cache
+				* since it last changed: the kernel has then
+				* dropped the older pages (see cache_policy) */
 	int64_t attr_gen;      /* revision of the sizes told the kernel since */
 	bool attr_stale;       /* ... its attributes were last invalidated */
 	bool attr_mixed;       /* sizes of several revisions told since then */
@@ -64,6 +68,10 @@ struct node {
 	int64_t open_rev;      /* fstat() of a file whose secret has gone */
 	/* NODE_GEN: that generation of the secret, with its values */
 	struct store_secret *snap;
+	/* NODE_DATA: the newest generations readlink pointed readers at, or
+	 * whose "..rev-N" the kernel let go, that no lookup has taken since
+	 * (see readlink in ops.c) */
+	struct store_secret *recent[DATA_RECENT];
 };
 
 /*
@@ -73,7 +81,8 @@ struct node {
  */
 struct open_file {
 	atomic_int refs;
-	uint8_t *data;           /* sodium_malloc'd plaintext */
+	struct fs_value *value;  /* the plaintext, shared (value.c) */
+	const uint8_t *data;     /* value's bytes */
 	size_t len;
 	int64_t generation;
 	int64_t revision;        /* the secret's revision at open */
@@ -81,8 +90,10 @@ struct open_file {
 	struct mount *mount;
 	struct node *node;       /* pinned by the kernel while open */
 	bool cached;             /* counted in node->cache_users */
+	atomic_bool priming;     /* cached, opened before cache_primed */
 	bool counted;            /* counted in node->nopen */
 	char *ns, *secret;       /* for poll notifications */
+	char *key;               /* the store key (plain layout) */
 	struct fuse_pollhandle *ph; /* protected by fs->lock */
 	struct open_file *next_poller, *prev_poller; /* in fs->pollers */
 };
@@ -181,12 +192,30 @@ void node_forget(struct node_table *t, struct node *n, uint64_t count);
 /* Call fn on every node, the root first; fn must not add or free nodes. */
 void node_table_each(struct node_table *t, void (*fn)(struct node *n, void *ctx),
 		     void *ctx);
+/* Keep snap (taken over) among the DATA_RECENT newest of a ..data node, or
+ * free it if all kept are newer. */
+void node_keep_recent(struct node *data, struct store_secret *snap);
 /* The namespace, secret and key names along n's path (NULL where absent). */
 void node_path(const struct node *n, const char **ns, const char **secret,
 	       const char **key);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops fs_ops;
+
+/* value.c: one reference-counted copy of a value per (namespace, secret,
+ * key, revision), shared by every open of it in the daemon. */
+struct fs_value;
+/* Share data (store_value_alloc'd, len bytes, of that revision): takes
+ * ownership of data, and *out holds a reference to it or to an equal value
+ * already shared (data is then freed).  -ENOMEM (data freed). */
+int value_share(struct fs_value **out, const char *ns, const char *secret,
+		const char *key, int64_t revision, uint8_t *data, size_t len);
+/* The shared value of that revision with a new reference, or NULL. */
+struct fs_value *value_find(const char *ns, const char *secret, const char *key,
+			    int64_t revision);
+const uint8_t *value_data(const struct fs_value *v, size_t *len);
+/* Drop a reference; the last one wipes and frees.  Accepts NULL. */
+void value_put(struct fs_value *v);
 
 /* view.c */
 bool view_ns_visible(const struct view *v, const char *ns);

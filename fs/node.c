@@ -8,6 +8,7 @@
  * refs > 0; each node holds one ref on its parent; the root is never freed.
  * Every function here runs under fs->lock.
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,35 @@ int node_table_init(struct node_table *t)
 	return 0;
 }
 
+static void node_free_snaps(struct node *n)
+{
+	store_secret_free(n->snap);
+	for (int i = 0; i < DATA_RECENT; i++)
+		store_secret_free(n->recent[i]);
+}
+
+void node_keep_recent(struct node *data, struct store_secret *snap)
+{
+	int oldest = 0;
+
+	assert(data->kind == NODE_DATA);
+	for (int i = 0; i < DATA_RECENT; i++) {
+		if (data->recent[i] && data->recent[i]->revision == snap->revision) {
+			store_secret_free(snap); /* that one is kept already */
+			return;
+		}
+		if (!data->recent[i] || (data->recent[oldest] &&
+					 data->recent[i]->revision < data->recent[oldest]->revision))
+			oldest = i;
+	}
+	if (data->recent[oldest] && data->recent[oldest]->revision > snap->revision) {
+		store_secret_free(snap); /* older than all kept */
+		return;
+	}
+	store_secret_free(data->recent[oldest]);
+	data->recent[oldest] = snap;
+}
+
 void node_table_release(struct node_table *t)
 {
 	for (size_t i = 0; i < t->nbuckets; i++) {
@@ -55,7 +85,7 @@ void node_table_release(struct node_table *t)
 
 		for (; n; n = next) {
 			next = n->next_ino;
-			store_secret_free(n->snap);
+			node_free_snaps(n);
 			free(n->name);
 			free(n);
 		}
@@ -196,7 +226,19 @@ void node_forget(struct node_table *t, struct node *n, uint64_t count)
 			parent->children = n->next_sibling;
 		if (n->next_sibling)
 			n->next_sibling->prev_sibling = n->prev_sibling;
-		store_secret_free(n->snap);
+		if (n->kind == NODE_GEN && n->snap) {
+			/* a reader may have resolved ..data to this folder
+			 * just before the kernel let it go: keep its
+			 * generation by ..data for a few more lookups */
+			struct node *data = node_find(t, parent, DATA_NAME, n->view);
+
+			if (data)
+				node_keep_recent(data, n->snap);
+			else
+				store_secret_free(n->snap);
+			n->snap = NULL;
+		}
+		node_free_snaps(n);
 		free(n->name);
 		free(n);
 		parent->refs--;

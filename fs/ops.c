@@ -59,6 +59,12 @@
 
 #define CGROUP_MAX   4096
 #define FOREVER      86400.0 /* "never changes": a day, then asked again */
+/* A view served from the kernel's caches alone asks the daemon nothing
+ * until a name times out: a daemon killed outright is noticed (ENOTCONN)
+ * only then.  Names that lead to the current generation (the namespace,
+ * the secret, ..data, each KEY link) are trusted this long; ..rev-N and
+ * its files, which never change, for FOREVER. */
+#define KERNEL_ONLY_LIVE 2.0
 #define LINK_MAX_LEN (STORE_MAX_KEY + 16)
 
 /* An open folder: its entries, rendered once at opendir. */
@@ -103,9 +109,10 @@ static void dir_buf_put(struct dir_buf *db)
 static void open_file_put(struct open_file *of)
 {
 	if (atomic_fetch_sub(&of->refs, 1) == 1) {
-		store_value_free(of->data); /* wipes the plaintext */
+		value_put(of->value); /* the last handle wipes the plaintext */
 		free(of->ns);
 		free(of->secret);
+		free(of->key);
 		free(of);
 	}
 }
@@ -238,6 +245,9 @@ static double timeout_for(const struct mount *m, const struct target *t, bool en
 
 	if (m->per_caller && (entry || t->kind == NODE_ROOT))
 		return 0.0;
+	if (m->kernel_only && t->kind != NODE_GEN && t->kind != NODE_GEN_KEY &&
+	    limit > KERNEL_ONLY_LIVE)
+		limit = KERNEL_ONLY_LIVE;
 	if (t->expires) { /* no cached name outlives its secret */
 		double left = (double)(t->expires - time(NULL));
 
@@ -269,15 +279,36 @@ static int name_check(enum node_kind parent, const char *name)
 	}
 }
 
-/* Turn a store error into the errno to reply, logging what is not ENOENT. */
+/*
+ * Turn a store error into the errno to reply, logging what is not ENOENT.
+ * Readers in a loop repeat a failure thousands of times a second: a message
+ * the same as the last one logged is counted instead, and the count logged
+ * with the next message or after STORE_ERR_QUIET seconds.  Under fs->lock.
+ */
+#define STORE_ERR_QUIET 10
 static int store_err(struct fs *fs, int err)
 {
+	static char last[STORE_ERRMSG_MAX];
+	static time_t last_time;
+	static unsigned long repeats;
+	const char *msg;
+	time_t now;
+
 	if (err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG || err == -EINVAL)
 		return err == -EINVAL ? EINVAL : -err;
-	if (err == -EBADMSG)
-		log_msg(LOG_LEVEL_ERROR, "%s", store_errmsg(fs->st));
-	else
-		log_msg(LOG_LEVEL_WARNING, "%s", store_errmsg(fs->st));
+	msg = store_errmsg(fs->st);
+	now = time(NULL);
+	if (strcmp(msg, last) == 0 && now - last_time < STORE_ERR_QUIET) {
+		repeats++;
+	} else {
+		if (repeats)
+			log_msg(LOG_LEVEL_WARNING, "the last message repeated %lu more times",
+				repeats);
+		log_msg(err == -EBADMSG ? LOG_LEVEL_ERROR : LOG_LEVEL_WARNING, "%s", msg);
+		snprintf(last, sizeof(last), "%s", msg);
+		last_time = now;
+		repeats = 0;
+	}
 	return err == -ENOMEM ? ENOMEM : EIO;
 }
 
@@ -356,10 +387,57 @@ static int64_t gen_of_name(const char *name)
 /* The value of key in a snapshot, or NULL. */
 static const struct store_item *snap_item(const struct store_secret *s, const char *key)
 {
-	for (size_t i = 0; s && i < s->nitems; i++)
-		if (strcmp(s->items[i].key, key) == 0)
-			return &s->items[i];
+	size_t lo = 0, hi = s ? s->nitems : 0;
+
+	/* items are sorted by key (store.h): a 15,000-key secret's files are
+	 * each found in a few steps, not by a scan per lookup */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->items[mid].key, key);
+
+		if (c == 0)
+			return &s->items[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
+}
+
+/* The snapshot of revision rev kept by a ..data node (node_keep_recent),
+ * taken off it; NULL if none. */
+static struct store_secret *recent_take(struct node *data, int64_t rev)
+{
+	for (int i = 0; i < DATA_RECENT; i++) {
+		struct store_secret *s = data->recent[i];
+
+		if (s && s->revision == rev) {
+			memmove(&data->recent[i], &data->recent[i + 1],
+				(DATA_RECENT - 1 - (size_t)i) * sizeof(*data->recent));
+			data->recent[DATA_RECENT - 1] = NULL;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* Whether a snapshot of revision rev is there for a lookup of its
+ * "..rev-N" under secret node sn: one kept by its folder, or by ..data. */
+static bool snap_ready(struct mount *m, struct node *sn, struct node *data,
+		       const struct view *v, int64_t rev)
+{
+	char name[32];
+	struct node *gen;
+
+	snprintf(name, sizeof(name), GEN_PREFIX "%" PRId64, rev);
+	gen = node_find(&m->nodes, sn, name, v);
+	if (gen && gen->snap)
+		return true;
+	for (int i = 0; i < DATA_RECENT; i++)
+		if (data->recent[i] && data->recent[i]->revision == rev)
+			return true;
+	return false;
 }
 
 /*
@@ -425,10 +503,8 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 			if (!snap) {
 				/* a snapshot readlink(..data) took, or a new one */
 				data = node_find(&m->nodes, parent, DATA_NAME, rv->view);
-				if (data && data->snap && data->snap->revision == want) {
-					t->snap = data->snap;
-					data->snap = NULL;
-				} else if ((err = store_secret_get(st, ns, secret,
+				t->snap = data ? recent_take(data, want) : NULL;
+				if (!t->snap && (err = store_secret_get(st, ns, secret,
 								   STORE_WITH_VALUES, &t->snap))) {
 					if (err == -EBADMSG)
 						fs_tamper_event(m->fs, ns, secret);
@@ -785,10 +861,13 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 	err = n ? resolve_node(m, &rv, n, &t) : -ENOENT;
 	if (!err && !S_ISLNK(t.mode))
 		err = -EINVAL;
-	if (!err && n->kind == NODE_DATA) {
+	if (!err && n->kind == NODE_DATA && !snap_ready(m, n->parent, n, rv.view, t.revision)) {
 		/* take the snapshot now: the ..rev-N lookup that follows
-		 * then finds this very generation, even if a newer one
-		 * lands in between */
+		 * then finds this very generation, even if newer ones land
+		 * in between (up to DATA_RECENT of them while many readers
+		 * resolve ..data at once; past that, a reader that waited
+		 * that long gets ENOENT and resolves ..data again).  One
+		 * snapshot per generation, shared by every reader. */
 		const char *ns, *secret, *unused;
 		struct store_secret *snap;
 
@@ -796,10 +875,12 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 		err = store_secret_get(m->fs->st, ns, secret, STORE_WITH_VALUES, &snap);
 		if (err == -EBADMSG)
 			fs_tamper_event(m->fs, ns, secret);
-		if (!err) {
-			store_secret_free(n->snap);
-			n->snap = snap;
+		if (!err && snap_ready(m, n->parent, n, rv.view, snap->revision)) {
+			t.revision = snap->revision; /* moved on, to one kept */
+			store_secret_free(snap);
+		} else if (!err) {
 			t.revision = snap->revision;
+			node_keep_recent(n, snap);
 		}
 	}
 	if (!err)
@@ -1016,7 +1097,19 @@ static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		watcher_queue_attr(m->fs, m, n->ino);
 		return;
 	}
-	fi->keep_cache = n->cache_gen == of->revision;
+	/*
+	 * The kernel drops a file's pages when it gets an open reply without
+	 * keep_cache, but another open of the same generation may read
+	 * before that reply is processed, and would then read the older
+	 * generation's pages against this one's size.  So every open keeps
+	 * keep_cache off until a READ of this generation has come through
+	 * the cache: that reader's open, processed before its read, has
+	 * dropped the older pages by then.
+	 */
+	if (n->cache_gen != of->revision)
+		n->cache_primed = false;
+	fi->keep_cache = n->cache_primed;
+	atomic_store(&of->priming, !n->cache_primed);
 	n->cache_gen = of->revision;
 	n->cache_size = of->len;
 	n->cache_users++;
@@ -1052,6 +1145,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	atomic_init(&of->refs, 1);
+	atomic_init(&of->priming, false);
 	req_view(req, m, &rv);
 	pthread_mutex_lock(&fs->lock);
 	n = node_get(&m->nodes, ino);
@@ -1073,22 +1167,29 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (!err) {
 		of->ns = strdup(ns);
 		of->secret = strdup(secret);
+		of->key = strdup(t.key);
 		of->mount = m;
 		of->node = n;
 		of->view = rv.view;
-		if (!of->ns || !of->secret)
+		if (!of->ns || !of->secret || !of->key)
 			err = -ENOMEM;
 	}
 	if (!err && n->kind == NODE_GEN_KEY) {
-		/* a generation's file: its bytes never change */
+		/* a generation's file: its bytes never change, and every open
+		 * of it shares one copy */
 		const struct store_item *it = snap_item(n->parent->snap, t.key);
+		uint8_t *copy;
 
-		of->data = store_value_alloc(it->len + 1);
-		if (!of->data) {
+		of->value = value_find(ns, secret, t.key, t.revision);
+		if (!of->value && (copy = store_value_alloc(it->len + 1))) {
+			memcpy(copy, it->value, it->len);
+			err = value_share(&of->value, ns, secret, t.key, t.revision,
+					  copy, it->len);
+		} else if (!of->value) {
 			err = -ENOMEM;
-		} else {
-			memcpy(of->data, it->value, it->len);
-			of->len = it->len;
+		}
+		if (!err) {
+			of->data = value_data(of->value, &of->len);
 			of->generation = t.generation;
 			of->revision = t.revision;
 			fi->keep_cache = !m->direct_io;
@@ -1097,12 +1198,21 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			unaudited = err != 0;
 		}
 	} else if (!err) {
-		err = store_value_get(fs->st, ns, secret, t.key, &of->data, &of->len, &s);
+		uint8_t *plain;
+		size_t len;
+
+		/* authenticated at every open (a tampered row is EIO at once),
+		 * then shared with the opens of the same revision */
+		err = store_value_get(fs->st, ns, secret, t.key, &plain, &len, &s);
 		if (err == -EBADMSG)
 			fs_tamper_event(fs, ns, secret);
+		if (!err)
+			err = value_share(&of->value, ns, secret, t.key, s.revision,
+					  plain, len);
 		if (!err) /* before the page-cache bookkeeping: it may refuse */
 			unaudited = (err = audit(m, &rv, ns, secret, t.key, s.generation, true)) != 0;
 		if (!err) {
+			of->data = value_data(of->value, &of->len);
 			of->generation = s.generation;
 			of->revision = s.revision;
 			/* per caller, each view's tree has its own inodes,
@@ -1202,6 +1312,14 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			return;
 		}
 	}
+	if (atomic_exchange(&of->priming, false)) {
+		struct node *n = of->node;
+
+		pthread_mutex_lock(&m->fs->lock);
+		if (n->cache_gen == of->revision)
+			n->cache_primed = true; /* see cache_policy */
+		pthread_mutex_unlock(&m->fs->lock);
+	}
 	atomic_fetch_add(&of->refs, 1);
 	if (off < 0 || (size_t)off >= of->len)
 		fuse_reply_buf(req, NULL, 0);
@@ -1239,7 +1357,9 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 		n->nopen--;
 	if (of->cached && --n->cache_users == 0) {
 		struct store_stat s;
-		int err = store_secret_stat(fs->st, of->ns, of->secret, &s);
+		/* the key's row, not the secret's (whose sizes are summed
+		 * over all its keys): a release is as cheap as an open */
+		int err = store_key_stat(fs->st, of->ns, of->secret, of->key, &s);
 
 		/* the size the kernel holds was the old readers'; now the
 		 * newest generation's may show */

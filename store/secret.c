@@ -53,8 +53,7 @@ void store_secret_free(struct store_secret *s)
 		return;
 	for (size_t i = 0; i < s->nitems; i++) {
 		free(s->items[i].key);
-		if (s->items[i].value)
-			sodium_free(s->items[i].value);
+		secbuf_free(s->items[i].value); /* wipes; accepts NULL */
 	}
 	free(s->items);
 	pairs_free(s->labels, s->nlabels);
@@ -96,11 +95,10 @@ int store_secret_add_item(struct store_secret *s, const char *key,
 		if (strcmp(s->items[i].key, key) == 0)
 			return -EEXIST;
 	k = strdup(key);
-	copy = sodium_malloc(len + 1);
+	copy = secbuf_alloc(len + 1);
 	if (!k || !copy) {
 		free(k);
-		if (copy)
-			sodium_free(copy);
+		secbuf_free(copy);
 		return -ENOMEM;
 	}
 	if (len)
@@ -108,7 +106,7 @@ int store_secret_add_item(struct store_secret *s, const char *key,
 	copy[len] = '\0';
 	if (items_append(s, k, copy, len) < 0) {
 		free(k);
-		sodium_free(copy);
+		secbuf_free(copy);
 		return -ENOMEM;
 	}
 	return 0;
@@ -676,7 +674,7 @@ static int secret_load(struct store *st, int64_t id, struct store_secret *s,
 			struct seal_ctx c;
 
 			seal_ctx_of(&c, st, s, key);
-			err = seal_open_value(&plain, &len,
+			err = seal_open_value_pooled(&plain, &len,
 					      keyring_key(st, s->key_id), &c,
 					      sqlite3_column_blob(q, 2),
 					      (size_t)sqlite3_column_bytes(q, 2));
@@ -692,7 +690,7 @@ static int secret_load(struct store *st, int64_t id, struct store_secret *s,
 		}
 		if (items_append(s, key, plain, len) < 0) {
 			free(key);
-			sodium_free(plain);
+			secbuf_free(plain);
 			err = db_errorf(st, -ENOMEM, "out of memory");
 			break;
 		}

@@ -56,7 +56,7 @@ struct store;
 /* One key of a secret's data.  value is NULL when only metadata was read. */
 struct store_item {
 	char *key;
-	uint8_t *value; /* sodium_malloc'd plaintext, or NULL */
+	uint8_t *value; /* plaintext in locked memory (store_value_alloc's), or NULL */
 	size_t len;
 };
 

@@ -5,7 +5,7 @@
  * key), not under another key id, secret, uid, generation or key name.
  * And the pool of buffers values are opened into (secbuf.c): a value ends at
  * a guard page, a buffer comes back wiped, a damaged header stops the
- * process.
+ * process, and thousands of values stay within a bound on mappings.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -159,11 +160,58 @@ static void test_secbuf(void **state)
 	assert_int_equal(dies_of(damage_header), SIGABRT);
 }
 
+static size_t map_count(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	size_t n = 0;
+	int c;
+
+	assert_non_null(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Past 1,024 guarded regions, values are packed into slabs: 5,000 values
+ * held at once take a bounded number of mappings, and every byte of each
+ * stays its own. */
+static void test_secbuf_bounded(void **state)
+{
+	enum { N = 5000 };
+	static uint8_t *v[N];
+	size_t before = map_count(), during;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		size_t len = i % 500 == 0 ? 100000 : (i * 37) % 9000 + 1;
+
+		v[i] = secbuf_alloc(len);
+		assert_non_null(v[i]);
+		memset(v[i], (int)(i & 0xff), len);
+	}
+	during = map_count();
+	/* about 4 per guarded region, one per 64 KiB slab or big value */
+	assert_true(during - before < 4 * 1024 + 600);
+	for (size_t pass = 0; pass < 2; pass++) /* odd ones, then even ones */
+		for (size_t i = pass ? 0 : 1; i < N; i += 2) {
+			size_t len = i % 500 == 0 ? 100000 : (i * 37) % 9000 + 1;
+
+			for (size_t j = 0; j < len; j += 997)
+				assert_int_equal(v[i][j], i & 0xff);
+			assert_int_equal(v[i][len - 1], i & 0xff);
+			secbuf_free(v[i]);
+		}
+	/* slabs are unmapped once empty; guarded regions return to the pool */
+	assert_true(map_count() <= before + 4 * 5 * 64 + 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_binding),
 		cmocka_unit_test(test_secbuf),
+		cmocka_unit_test(test_secbuf_bounded),
 	};
 
 	return cmocka_run_group_tests_name("seal", tests, NULL, NULL);

@@ -9,6 +9,7 @@
  * Every failure prints "error: ..." naming the object and the reason, exits
  * 1, and leaves the store as it was (each write is one transaction).
  */
+#include <assert.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,21 @@ static const struct command commands[] = {
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* Each command has a CMD_* bit of its own, and every bit a command: the
+ * flag table's "which commands take it" relies on both. */
+static void commands_check(void)
+{
+	unsigned seen = 0;
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		assert(commands[i].id && !(commands[i].id & (commands[i].id - 1)));
+		assert(!(seen & commands[i].id));
+		seen |= commands[i].id;
+	}
+	assert(seen == CMD_ANY);
+	(void)seen;
+}
 
 static void usage_all(FILE *f)
 {
@@ -360,6 +376,7 @@ int main(int argc, char **argv)
 	int used = 0, ret;
 
 	harden_process();
+	commands_check();
 	if (sodium_init() < 0)
 		return die_msg("cannot initialise libsodium");
 	json_set_alloc_funcs(wiping_malloc, wiping_free);

@@ -321,18 +321,21 @@ static int type_slash_name(struct ctx *c)
 	return 0;
 }
 
-/* Find the command and answer --help: the exit status, or -1 to run *cmd
- * with c's arguments past its words. */
-static int run(struct ctx *c, const struct command **cmd, int *used)
+/* Find the command, answer --help or run it with c's arguments past its
+ * words; its exit status. */
+static int dispatch(struct ctx *c)
 {
+	const struct command *cmd;
+	int used = 0;
+
 	if (type_slash_name(c))
 		return 1;
 	if (c->nargs == 0) {
 		usage_all(c->help ? stdout : stderr);
 		return c->help ? 0 : 1;
 	}
-	*cmd = find_command(c->args, c->nargs, used);
-	if (!*cmd) {
+	cmd = find_command(c->args, c->nargs, &used);
+	if (!cmd) {
 		if (c->help) { /* "label --help": every command that starts so */
 			size_t len = strlen(c->args[0]), shown = 0;
 
@@ -353,27 +356,26 @@ static int run(struct ctx *c, const struct command **cmd, int *used)
 		return 1;
 	}
 	if (c->help) {
-		command_help(*cmd);
+		command_help(cmd);
 		return 0;
 	}
-	if (flags_check(c, *cmd))
+	if (flags_check(c, cmd))
 		return 1;
 	if (c->all_ns && c->ns)
 		return die_msg("--namespace and --all-namespaces cannot be used together");
-	c->args += *used;
-	c->nargs -= *used;
-	if ((*cmd)->args == ARGS_NONE && c->nargs)
-		return die_msg("%s takes no arguments", (*cmd)->words);
-	if ((*cmd)->args == ARGS_ONE && c->nargs != 1)
+	c->args += used;
+	c->nargs -= used;
+	if (cmd->args == ARGS_NONE && c->nargs)
+		return die_msg("%s takes no arguments", cmd->words);
+	if (cmd->args == ARGS_ONE && c->nargs != 1)
 		return die_msg("exactly one NAME is required, got %d", c->nargs);
-	return -1;
+	return cmd->fn(c);
 }
 
 int main(int argc, char **argv)
 {
 	struct ctx c = { .passphrase_fd = -1, .new_passphrase_fd = -1 };
-	const struct command *cmd;
-	int used = 0, ret;
+	int ret;
 
 	harden_process();
 	commands_check();
@@ -386,9 +388,7 @@ int main(int argc, char **argv)
 	}
 	c.args = argv + optind;
 	c.nargs = argc - optind;
-	ret = run(&c, &cmd, &used);
-	if (ret < 0)
-		ret = cmd->fn(&c);
+	ret = dispatch(&c);
 	cluster_close(c.cl);
 	store_close(c.st);
 	if (c.have_cfg)

@@ -1,6 +1,6 @@
 /*
  * watch.c - watch: each committed change, printed as it lands (inotify on
- * the store's WAL, with a polling fallback).
+ * the store's folder, a one-second timer where inotify is not to be had).
  */
 #include <errno.h>
 #include <poll.h>

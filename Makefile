@@ -49,7 +49,7 @@ TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 STORE_SRC := store/db.c store/etcd.c store/mirror.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
 CONF_SRC  := fs/config.c fs/match.c fs/passphrase.c fs/privdir.c
 FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
-CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c \
+CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c \
              tools/scratch.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)

@@ -86,7 +86,6 @@ test_load_thousand_readers_per_mount_with_updates() {
 	cat >>"$T/secretfs.ini" <<INI
 [view plain]
 secret = default/s
-direct_io = on
 [view kube]
 secret = default/s
 layout = kubelet
@@ -95,7 +94,6 @@ secret = default/other
 [view caller]
 secret = default/s
 match = cgroup:/secretfs-test/load-*
-direct_io = on
 INI
 	"$BIN/test/stamp" "$T/secretfs.ini" default s 1 big || fail "stamp failed"
 	ctl create secret generic other --from-literal=k=other-value >/dev/null

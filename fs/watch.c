@@ -147,7 +147,7 @@ static void batch_run(struct fs *fs, struct batch *b)
 		 * open of another revision drops them (keep_cache = 0), and a
 		 * data invalidation, sent after our lock is let go, could
 		 * land on a reader's GETATTR as below */
-		if (n && n->kind == NODE_KEY)
+		if (n && n->kind == NODE_KEY && x->m->layout != LAYOUT_KUBELET)
 			x->data = false;
 		if (n && n->kind == NODE_KEY && n->cache_users > 0) {
 			/* not while handles read its cached pages: any

@@ -76,18 +76,17 @@ cgroup2_root() {
 	awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts
 }
 
-# The plain and per-caller views read with direct_io: through the page
-# cache of a plain key, about one read in 10,000 under this load (a new
-# generation every ~30 ms) returns one generation's bytes against another's
-# size — a page-cache race of its own (README "Limits under load"), seen
-# with the per-caller mount before this test's changes too — which would
-# fail this test for a reason other than memory.  The kubelet view reads from the page cache.
+# Every view reads through the page cache.  Every value is checked against
+# its generation: before a key's attributes were kept from being invalidated
+# while handles read its cached pages (ops.c, "page cache"), about one read
+# in 10,000 of the plain and per-caller views under this load (a new
+# generation every ~30 ms) returned one generation's bytes against the
+# size of another.
 test_load_thousand_readers_per_mount_with_updates() {
 	new_store
 	cat >>"$T/secretfs.ini" <<INI
 [view plain]
 secret = default/s
-direct_io = on
 [view kube]
 secret = default/s
 layout = kubelet
@@ -96,7 +95,6 @@ secret = default/other
 [view caller]
 secret = default/s
 match = cgroup:/secretfs-test/load-*
-direct_io = on
 INI
 	"$BIN/test/stamp" "$T/secretfs.ini" default s 1 big || fail "stamp failed"
 	ctl create secret generic other --from-literal=k=other-value >/dev/null

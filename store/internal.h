@@ -47,6 +47,14 @@ struct seal_ctx {
  * blob (length() of text counts characters) */
 #define BLOB_LEN_SQL(c) "CASE typeof(" c ") WHEN 'blob' THEN length(" c ") ELSE -1 END"
 
+/* What kubectl prints when a write loses a race, or names a version of an
+ * object that does not exist yet: spelled here once, for both writers
+ * (secret.c, cluster/). */
+#define MSG_CONFLICT "Operation cannot be fulfilled on secrets \"%s\": the object has been" \
+	" modified; please apply your changes to the latest version and try again"
+#define MSG_VERSION_ON_CREATE "secret \"%s\" in namespace \"%s\": resourceVersion should" \
+	" not be set on objects to be created"
+
 /* pairs.kind */
 #define PAIR_LABEL      0
 #define PAIR_ANNOTATION 1
@@ -161,6 +169,17 @@ int meta_write(struct store *st, int64_t id);
 int meta_set(struct store *st, int64_t id, const void *tag, size_t len);
 int meta_upgrade(struct store *st);
 void meta_forget(struct store *st);
+/*
+ * keys.c: the one re-seal loop.  Inside the caller's transaction, re-seal
+ * up to batch secrets that another key than the active one seals, calling
+ * each(ctx, ns, name) (may be NULL) after each; *done: how many.  Both
+ * store_reseal() and the cluster's (which sends what it re-sealed to etcd,
+ * then rolls back) run it.
+ */
+typedef int (*reseal_fn)(void *ctx, const char *ns, const char *name);
+int reseal_batch(struct store *st, size_t batch, size_t *done, reseal_fn each, void *ctx);
+/* How many secrets another key than the active one still seals. */
+int reseal_left(struct store *st, uint64_t *n);
 /* keys.c: wrap every data key again under master (inside a transaction) */
 int keyring_rewrap(struct store *st, const unsigned char *master);
 

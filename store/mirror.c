@@ -22,6 +22,7 @@
  * not stop the node from following the rest.  Values are not opened here:
  * one that fails authentication fails when read, as in any store.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1284,7 +1285,7 @@ static int why_refused(struct cluster *c, struct store_secret **v, size_t n,
 		if (!now && mode == STORE_PUT_REPLACE)
 			return cfail(c, -ENOENT, "secrets \"%s\" not found", v[i]->name);
 		return cfail(c, -EAGAIN,
-			     "Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+			     MSG_CONFLICT,
 			     v[i]->name);
 	}
 	return cfail(c, -EAGAIN, "etcd changed while these secrets were written; please try again");
@@ -1327,13 +1328,13 @@ int cluster_secret_put_batch(struct cluster *c, struct store *st, struct store_s
 			store_secret_free(now);
 		} else {
 			err = cfail(c, -EINVAL,
-				    "secret \"%s\" in namespace \"%s\": resourceVersion should not be set on objects to be created",
+				    MSG_VERSION_ON_CREATE,
 				    v[i]->name, v[i]->namespace);
 			goto out;
 		}
 		if (had != v[i]->etcd_rev) {
 			err = cfail(c, -EAGAIN,
-				    "Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+				    MSG_CONFLICT,
 				    v[i]->name);
 			goto out;
 		}
@@ -1579,22 +1580,54 @@ int cluster_key_retire(struct cluster *c, struct store *st, uint32_t id)
 	return keyring_change(c, st, retire_op, &id);
 }
 
+/* What cluster_reseal() gathers from each secret the store re-sealed. */
+struct reseal_out {
+	struct cluster *c;
+	struct store *st;
+	json_t *cmp, *ops, *recs[CLUSTER_MAX_BATCH];
+	char *rels[CLUSTER_MAX_BATCH];
+	size_t n;
+};
+
+/* reseal_batch()'s callback: the re-sealed record, and the etcd compare
+ * and put that send it. */
+static int reseal_record(void *arg, const char *ns, const char *name)
+{
+	struct reseal_out *r = arg;
+	int64_t prev;
+	char *skey;
+	int err = 0;
+
+	assert(r->n < CLUSTER_MAX_BATCH);
+	if (!(r->recs[r->n] = secret_record(r->st, ns, name, &prev)) ||
+	    asprintf(&r->rels[r->n], "secrets/%s/%s", ns, name) < 0) {
+		r->rels[r->n] = NULL;
+		r->n++;
+		return db_errorf(r->st, -ENOMEM, "out of memory");
+	}
+	skey = secret_key(r->c, ns, name);
+	if (!skey ||
+	    json_array_append_new(r->cmp, cmp_mod(skey, prev)) ||
+	    json_array_append_new(r->ops, put_op(skey, r->recs[r->n])))
+		err = db_errorf(r->st, -ENOMEM, "out of memory");
+	free(skey);
+	r->n++;
+	return err;
+}
+
 int cluster_reseal(struct cluster *c, struct store *st, size_t batch, size_t *done,
 		   uint64_t *left)
 {
-	struct store_secret *v[CLUSTER_MAX_BATCH];
-	json_t *recs[CLUSTER_MAX_BATCH] = { 0 }, *cmp = json_array(), *ops = json_array();
-	char *rels[CLUSTER_MAX_BATCH] = { 0 };
-	int64_t prev[CLUSTER_MAX_BATCH], rev;
-	sqlite3_stmt *q = NULL;
+	struct reseal_out r = { .c = c, .st = st, .cmp = json_array(), .ops = json_array() };
 	size_t n = 0;
+	int64_t rev;
 	bool ok;
-	int rc, err;
+	int err;
 
 	*done = 0;
 	if (batch > CLUSTER_MAX_BATCH)
 		batch = CLUSTER_MAX_BATCH;
-	if (!cmp || !ops) {
+	if (!r.cmp || !r.ops) {
 		err = cfail(c, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1604,82 +1637,36 @@ int cluster_reseal(struct cluster *c, struct store *st, size_t batch, size_t *do
 	 * values, uid and generation, the active key */
 	if ((err = store_batch_begin(st)))
 		goto store_fail;
-	if ((err = db_prep(st, "SELECT n.name, s.name" SECRET_JOIN_SQL
-			   " WHERE s.key_id != ?1 LIMIT ?2", &q)))
-		goto rollback;
-	sqlite3_bind_int64(q, 1, st->active_key);
-	sqlite3_bind_int64(q, 2, (int64_t)batch);
-	while (n < batch && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *ns = (const char *)sqlite3_column_text(q, 0);
-		const char *name = (const char *)sqlite3_column_text(q, 1);
-
-		if (!(v[n] = store_secret_new(ns, name, NULL))) {
-			err = db_errorf(st, -ENOMEM, "out of memory");
-			goto rollback;
-		}
-		n++;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct store_secret *s = NULL;
-		int64_t id;
-		char *skey;
-
-		if ((err = reseal_one(st, v[i]->namespace, v[i]->name, &s, &id)))
-			goto rollback;
-		store_secret_free(s);
-		if (!(recs[i] = secret_record(st, v[i]->namespace, v[i]->name, &prev[i])) ||
-		    asprintf(&rels[i], "secrets/%s/%s", v[i]->namespace, v[i]->name) < 0) {
-			rels[i] = NULL;
-			err = db_errorf(st, -ENOMEM, "out of memory");
-			goto rollback;
-		}
-		skey = secret_key(c, v[i]->namespace, v[i]->name);
-		if (!skey ||
-		    json_array_append_new(cmp, cmp_mod(skey, prev[i])) ||
-		    json_array_append_new(ops, put_op(skey, recs[i])))
-			err = db_errorf(st, -ENOMEM, "out of memory");
-		free(skey);
-		if (err)
-			goto rollback;
-	}
+	err = reseal_batch(st, batch, &n, reseal_record, &r);
 	store_batch_rollback(st);
 	keyring_load(st);
+	if (err)
+		goto store_fail;
 	if (n) {
-		err = txn(c, cmp, ops, &ok, &rev);
-		cmp = ops = NULL;
+		err = txn(c, r.cmp, r.ops, &ok, &rev);
+		r.cmp = r.ops = NULL;
 		if (err)
 			goto out;
 		if (!ok) { /* written meanwhile: those are sealed afresh anyway */
 			err = cfail(c, -EAGAIN, "secrets changed in etcd meanwhile: try again");
 			goto out;
 		}
-		if ((err = catch_up_n(c, st, rev, rels, recs, n)))
+		if ((err = catch_up_n(c, st, rev, r.rels, r.recs, n)))
 			goto out;
 	}
 	*done = n;
-	if (left) {
-		if ((err = db_prep(st, "SELECT count(*) FROM secrets WHERE key_id != ?1", &q)))
-			goto store_fail;
-		sqlite3_bind_int64(q, 1, st->active_key);
-		*left = sqlite3_step(q) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(q, 0) : 0;
-	}
+	if (left && (err = reseal_left(st, left)))
+		goto store_fail;
 	goto out;
-rollback:
-	store_batch_rollback(st);
-	keyring_load(st);
 store_fail:
 	sfail(c, st, err);
 out:
-	sqlite3_finalize(q);
-	for (size_t i = 0; i < n; i++) {
-		store_secret_free(v[i]);
-		json_decref(recs[i]);
-		free(rels[i]);
+	for (size_t i = 0; i < r.n; i++) {
+		json_decref(r.recs[i]);
+		free(r.rels[i]);
 	}
-	json_decref(cmp);
-	json_decref(ops);
+	json_decref(r.cmp);
+	json_decref(r.ops);
 	return err;
 }
 

@@ -1056,7 +1056,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		goto fail; /* secret_find said "not found" */
 	if (what == STORE_CREATED && s->revision) {
 		err = db_errorf(st, -EINVAL,
-				"secret \"%s\" in namespace \"%s\": resourceVersion should not be set on objects to be created",
+				MSG_VERSION_ON_CREATE,
 				s->name, s->namespace);
 		goto fail;
 	}
@@ -1068,7 +1068,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		goto fail;
 	if (what == STORE_UPDATED && s->revision && s->revision != old->revision) {
 		err = db_errorf(st, -EAGAIN,
-				"Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+				MSG_CONFLICT,
 				s->name);
 		goto fail;
 	}

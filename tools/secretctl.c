@@ -98,7 +98,8 @@ struct ctx {
 	struct config cfg;
 	bool have_cfg;
 	struct store *st;
-	struct cluster *cl;  /* [cluster]: writes go to etcd */
+	struct store_writer *w; /* every write: to the store, or to etcd */
+	struct cluster *cl;  /* [cluster]: w's, for reading etcd */
 	bool no_sync;        /* cluster mode: show the node's copy as it is */
 };
 
@@ -206,7 +207,10 @@ static int open_store(struct ctx *c)
 	if (ret)
 		return die_msg("%s", err);
 	store_set_max_per_namespace(c->st, c->cfg.max_secrets_per_namespace);
-	return c->cfg.cluster.endpoints ? open_cluster(c) : 0;
+	if (store_writer_open(&c->w, c->st, &c->cfg.cluster, err))
+		return die_msg("%s", err);
+	c->cl = store_writer_cluster(c->w);
+	return c->cl ? open_cluster(c) : 0;
 }
 
 /*
@@ -216,12 +220,9 @@ static int open_store(struct ctx *c)
  */
 static int open_cluster(struct ctx *c)
 {
-	char err[STORE_ERRMSG_MAX];
 	const char *why;
 	int64_t rev = 0;
 
-	if (cluster_open(&c->cl, &c->cfg.cluster, err))
-		return die_msg("%s", err);
 	if (!c->no_sync && cluster_sync(c->cl, c->st, NULL)) {
 		store_etcd_revision(c->st, &rev);
 		fprintf(stderr, "secretctl: warning: %s: showing this node's copy (etcd revision %lld)\n",
@@ -237,20 +238,18 @@ static int open_cluster(struct ctx *c)
 
 static const char *write_errmsg(const struct ctx *c)
 {
-	return c->cl ? cluster_errmsg(c->cl) : store_errmsg(c->st);
+	return store_writer_errmsg(c->w);
 }
 
 static int write_secret(struct ctx *c, struct store_secret *s, enum store_put_mode mode,
 			enum store_put_result *res)
 {
-	return c->cl ? cluster_secret_put(c->cl, c->st, s, mode, res) :
-		       store_secret_put(c->st, s, mode, res);
+	return store_writer_put(c->w, s, mode, res);
 }
 
 static int write_delete(struct ctx *c, const char *ns, const char *name)
 {
-	return c->cl ? cluster_secret_delete(c->cl, c->st, ns, name) :
-		       store_secret_delete(c->st, ns, name);
+	return store_writer_delete(c->w, ns, name);
 }
 
 /* Operations on the key ring that cluster mode does not offer yet. */
@@ -348,8 +347,8 @@ static int init_cluster(struct ctx *c)
 		init_undo(c, !have_key);
 		return die_msg("%s", err);
 	}
-	if (cluster_open(&c->cl, &c->cfg.cluster, err) ||
-	    cluster_join(c->cl, c->st, &founded)) {
+	if (store_writer_open(&c->w, c->st, &c->cfg.cluster, err) ||
+	    cluster_join(c->cl = store_writer_cluster(c->w), c->st, &founded)) {
 		if (c->cl)
 			snprintf(err, sizeof(err), "%s", cluster_errmsg(c->cl));
 		store_close(c->st);
@@ -380,7 +379,7 @@ static int cmd_create_namespace(struct ctx *c)
 		return die_msg("exactly one NAME is required, got %d", c->nargs);
 	if (open_store(c))
 		return 1;
-	if (c->cl ? cluster_ns_create(c->cl, c->st, c->args[0]) : store_ns_create(c->st, c->args[0]))
+	if (store_writer_ns_create(c->w, c->args[0]))
 		return die_msg("%s", write_errmsg(c));
 	printf("namespace/%s created\n", c->args[0]);
 	return 0;
@@ -474,8 +473,7 @@ static int cmd_delete_namespace(struct ctx *c)
 	if (open_store(c))
 		return 1;
 	for (int i = 0; i < c->nargs; i++) {
-		if (c->cl ? cluster_ns_delete(c->cl, c->st, c->args[i]) :
-		    store_ns_delete(c->st, c->args[i]))
+		if (store_writer_ns_delete(c->w, c->args[i]))
 			ret = die_msg("%s", write_errmsg(c));
 		else
 			printf("namespace \"%s\" deleted\n", c->args[i]);
@@ -1372,7 +1370,7 @@ static int pending_flush(struct ctx *c, struct pending *p, enum store_put_mode m
 			 json_t *report)
 {
 	enum store_put_result res[CLUSTER_MAX_BATCH];
-	int err = p->n ? cluster_secret_put_batch(c->cl, c->st, p->v, p->n, mode, res) : 0;
+	int err = p->n ? store_writer_put_batch(c->w, p->v, p->n, mode, res) : 0;
 
 	for (size_t i = 0; i < p->n; i++) {
 		if (!err)
@@ -1501,7 +1499,7 @@ static int cmd_rotate_key(struct ctx *c)
 		return die_msg("rotate-key takes no arguments");
 	if (open_store(c))
 		return 1;
-	if (c->cl ? cluster_key_rotate(c->cl, c->st, &id) : store_key_rotate(c->st, &id))
+	if (store_writer_key_rotate(c->w, &id))
 		return die_msg("%s", write_errmsg(c));
 	progress_begin(&bar, "re-sealing");
 	do {
@@ -1510,8 +1508,7 @@ static int cmd_rotate_key(struct ctx *c)
 		int err = 0;
 
 		for (int tries = 0; tries < 10; tries++) {
-			err = c->cl ? cluster_reseal(c->cl, c->st, CLUSTER_MAX_BATCH, &done, &left) :
-			      store_reseal(c->st, RESEAL_BATCH, &done, &left);
+			err = store_writer_reseal(c->w, RESEAL_BATCH, &done, &left);
 			if (err != -EAGAIN)
 				break;
 		}
@@ -1582,8 +1579,7 @@ static int cmd_delete_key(struct ctx *c)
 		return die_msg("'%s' is not a key ID (see 'secretctl get keys')", c->args[0]);
 	if (open_store(c))
 		return 1;
-	if (c->cl ? cluster_key_retire(c->cl, c->st, (uint32_t)id) :
-	    store_key_retire(c->st, (uint32_t)id))
+	if (store_writer_key_retire(c->w, (uint32_t)id))
 		return die_msg("%s", write_errmsg(c));
 	printf("data key %lu deleted\n", id);
 	return 0;
@@ -2794,7 +2790,7 @@ int main(int argc, char **argv)
 	c.args += used;
 	c.nargs -= used;
 	ret = cmd->fn(&c);
-	cluster_close(c.cl);
+	store_writer_free(c.w);
 	store_close(c.st);
 	if (c.have_cfg)
 		config_release(&c.cfg);

@@ -151,6 +151,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 		    " ORDER BY key",
 	[Q_PAIRS] = "SELECT kind, key, value FROM pairs WHERE secret_id = ?1"
 		    " ORDER BY kind, key",
+	[Q_ITEM_ADD] = "INSERT INTO items(secret_id, key, size, blob) VALUES (?1, ?2, ?3, ?4)",
+	[Q_PAIR_ADD] = "INSERT INTO pairs(secret_id, kind, key, value) VALUES (?1, ?2, ?3, ?4)",
 	[Q_META_ROW] = "SELECT n.name, s.name, " META_COLS SECRET_JOIN_SQL " WHERE s.id = ?1",
 	[Q_META_ITEMS] = "SELECT key, size, " BLOB_LEN_SQL("blob") " FROM items WHERE secret_id = ?1"
 			 " ORDER BY key",

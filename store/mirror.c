@@ -372,75 +372,28 @@ static int secret_row(struct store *st, int64_t nsid, const char *name, int64_t 
 static int ns_ensure(struct store *st, const char *ns, int64_t created, int64_t etcd_rev,
 		     int64_t *nsid)
 {
-	sqlite3_stmt *q;
-	int64_t rev;
-	int err;
-
-	if (db_ns_id(st, ns, nsid) == 0) {
-		if (!etcd_rev)
-			return 0;
-		if (db_prep(st, "UPDATE namespaces SET etcd_rev = ?2 WHERE id = ?1", &q))
-			return -EIO;
-		sqlite3_bind_int64(q, 1, *nsid);
-		sqlite3_bind_int64(q, 2, etcd_rev);
-		return db_step_done(st, q, "cannot update a namespace");
-	}
-	if (db_prep(st, "INSERT INTO namespaces(name, created, etcd_rev) VALUES (?1, ?2, ?3)"
-		    " RETURNING id", &q))
-		return -EIO;
-	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, created ? created : db_now());
-	sqlite3_bind_int64(q, 3, etcd_rev);
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		err = db_fail(st, "cannot create a namespace");
-		sqlite3_finalize(q);
-		return err;
-	}
-	*nsid = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	if ((err = db_next_revision(st, &rev)))
-		return err;
-	return db_log_change(st, rev, STORE_OP_NS_CREATE, ns, NULL, 0);
+	if (db_ns_id(st, ns, nsid) == 0)
+		return etcd_rev ? rows_etcd_rev(st, true, *nsid, etcd_rev) : 0;
+	return rows_ns_insert(st, ns, created, etcd_rev, nsid);
 }
 
 static int ns_remove(struct store *st, const char *ns)
 {
-	sqlite3_stmt *q;
-	int64_t id, rev;
-	int rc, err;
+	int64_t id;
 
 	if (db_ns_id(st, ns, &id))
 		return 0; /* not here: nothing to do */
-	if ((err = db_next_revision(st, &rev)) ||
-	    db_prep(st, "SELECT name, generation FROM secrets WHERE ns_id = ?1", &q))
-		return err ? err : -EIO;
-	sqlite3_bind_int64(q, 1, id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if ((err = db_log_change(st, rev, STORE_OP_DELETE, ns,
-					 (const char *)sqlite3_column_text(q, 0),
-					 sqlite3_column_int64(q, 1) + 1)))
-			break;
-	sqlite3_finalize(q);
-	if (err)
-		return err;
-	if ((err = db_exec_id(st, "DELETE FROM secrets WHERE ns_id = ?1", id)) ||
-	    (err = db_exec_id(st, "DELETE FROM namespaces WHERE id = ?1", id)))
-		return err;
-	return db_log_change(st, rev, STORE_OP_NS_DELETE, ns, NULL, 0);
+	return rows_ns_delete(st, id, ns);
 }
 
 static int secret_remove(struct store *st, const char *ns, const char *name)
 {
 	char uid[37];
-	int64_t nsid, id, gen, key_id, rev;
-	int err;
+	int64_t nsid, id, gen, key_id;
 
 	if (db_ns_id(st, ns, &nsid) || secret_row(st, nsid, name, &id, uid, &gen, &key_id))
 		return 0;
-	if ((err = db_next_revision(st, &rev)) ||
-	    (err = db_exec_id(st, "DELETE FROM secrets WHERE id = ?1", id)))
-		return err;
-	return db_log_change(st, rev, STORE_OP_DELETE, ns, name, gen + 1);
+	return rows_secret_delete(st, id, ns, name, gen);
 }
 
 static bool printable(const char *s)
@@ -563,29 +516,15 @@ static int record_check(struct store *st, const char *ns, const char *name, json
 
 static int write_pairs(struct store *st, int64_t id, json_t *o, int kind)
 {
-	sqlite3_stmt *q;
 	const char *k;
 	json_t *v;
-	int err = 0;
+	int err;
 
-	if (db_prep(st, "INSERT INTO pairs(secret_id, kind, key, value) VALUES (?1, ?2, ?3, ?4)",
-		    &q))
-		return -EIO;
-	json_object_foreach(o, k, v) {
-		if (!json_is_string(v))
-			continue;
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int(q, 2, kind);
-		sqlite3_bind_text(q, 3, k, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, json_string_value(v), -1, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			err = db_fail(st, "cannot write a secret's metadata");
-			break;
-		}
-		sqlite3_reset(q);
-	}
-	sqlite3_finalize(q);
-	return err;
+	json_object_foreach(o, k, v)
+		if (json_is_string(v) &&
+		    (err = rows_pair_add(st, id, kind, k, json_string_value(v))))
+			return err;
+	return 0;
 }
 
 /*
@@ -604,7 +543,7 @@ static int record_tag(struct store *st, int64_t id, json_t *t)
 		return meta_write(st, id);
 	if (etcd_unb64(json_string_value(t), &raw, &n)) /* checked: memory */
 		return db_errorf(st, -ENOMEM, "out of memory");
-	err = meta_set(st, id, raw, n);
+	err = rows_secret_tag(st, id, raw, n);
 	free(raw);
 	return err;
 }
@@ -615,10 +554,9 @@ static int secret_apply(struct store *st, const char *ns, const char *name, json
 {
 	const char *uid = json_string_value(json_object_get(rec, "uid"));
 	int64_t gen = json_integer_value(json_object_get(rec, "generation"));
-	int64_t expires = json_integer_value(json_object_get(rec, "expires"));
+	struct rows_secret row;
 	char have_uid[37];
 	int64_t nsid, id, have_gen, have_key, rev;
-	sqlite3_stmt *q;
 	const char *k;
 	json_t *v;
 	bool exists;
@@ -632,75 +570,43 @@ static int secret_apply(struct store *st, const char *ns, const char *name, json
 		return err;
 	exists = !err;
 	if (exists && strcmp(have_uid, uid) == 0 && have_gen == gen &&
-	    have_key == json_integer_value(json_object_get(rec, "key_id"))) {
+	    have_key == json_integer_value(json_object_get(rec, "key_id")))
 		/* this node already has it (its own write); a re-seal keeps the
 		 * generation but changes the key */
-		if (db_prep(st, "UPDATE secrets SET etcd_rev = ?2 WHERE id = ?1", &q))
-			return -EIO;
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int64(q, 2, etcd_rev);
-		return db_step_done(st, q, "cannot update a secret");
-	}
+		return rows_etcd_rev(st, false, id, etcd_rev);
 	if ((err = db_next_revision(st, &rev)))
 		return err;
-	if (exists && ((err = db_exec_id(st, "DELETE FROM items WHERE secret_id = ?1", id)) ||
-		       (err = db_exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", id))))
-		return err;
-	if (db_prep(st, exists ?
-		    "UPDATE secrets SET uid = ?2, type = ?3, immutable = ?4, created = ?5,"
-		    " updated = ?6, generation = ?7, revision = ?8, key_id = ?9, expires = ?10,"
-		    " etcd_rev = ?11 WHERE id = ?1 RETURNING id" :
-		    "INSERT INTO secrets(ns_id, uid, type, immutable, created, updated,"
-		    " generation, revision, key_id, expires, etcd_rev, name)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id", &q))
-		return -EIO;
-	sqlite3_bind_int64(q, 1, exists ? id : nsid);
-	sqlite3_bind_text(q, 2, uid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, json_string_value(json_object_get(rec, "type")), -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_int(q, 4, json_is_true(json_object_get(rec, "immutable")));
-	sqlite3_bind_int64(q, 5, json_integer_value(json_object_get(rec, "created")));
-	sqlite3_bind_int64(q, 6, json_integer_value(json_object_get(rec, "updated")));
-	sqlite3_bind_int64(q, 7, gen);
-	sqlite3_bind_int64(q, 8, rev);
-	sqlite3_bind_int64(q, 9, json_integer_value(json_object_get(rec, "key_id")));
-	if (expires)
-		sqlite3_bind_int64(q, 10, expires);
-	sqlite3_bind_int64(q, 11, etcd_rev);
+	row = (struct rows_secret){
+		.ns_id = nsid, .ns = ns, .name = name, .uid = uid,
+		.type = json_string_value(json_object_get(rec, "type")),
+		.immutable = json_is_true(json_object_get(rec, "immutable")),
+		.created = json_integer_value(json_object_get(rec, "created")),
+		.updated = json_integer_value(json_object_get(rec, "updated")),
+		.generation = gen, .revision = rev,
+		.key_id = json_integer_value(json_object_get(rec, "key_id")),
+		.expires = json_integer_value(json_object_get(rec, "expires")),
+		.etcd_rev = etcd_rev,
+	};
 	if (!exists)
-		sqlite3_bind_text(q, 12, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		err = db_fail(st, "cannot write a secret");
-		sqlite3_finalize(q);
+		id = 0;
+	if ((err = rows_secret_write(st, &row, exists && strcmp(have_uid, uid) == 0 ?
+				     STORE_OP_UPDATE : STORE_OP_CREATE, &id)))
 		return err;
-	}
-	id = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
 	json_object_foreach(json_object_get(rec, "data"), k, v) {
 		unsigned char *blob;
 		size_t n;
 
 		if (etcd_unb64(json_string_value(v), &blob, &n)) /* checked: memory */
 			return db_errorf(st, -ENOMEM, "out of memory");
-		if (db_prep(st, "INSERT INTO items(secret_id, key, size, blob) VALUES (?1, ?2, ?3, ?4)",
-			    &q)) {
-			free(blob);
-			return -EIO;
-		}
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_text(q, 2, k, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, (int64_t)(n - seal_blob_len(0)));
-		sqlite3_bind_blob(q, 4, blob, (int)n, SQLITE_TRANSIENT);
+		err = rows_item_add(st, id, k, n - seal_blob_len(0), blob, n);
 		free(blob);
-		if ((err = db_step_done(st, q, "cannot write a secret's data")))
+		if (err)
 			return err;
 	}
 	if ((err = write_pairs(st, id, json_object_get(rec, "labels"), PAIR_LABEL)) ||
-	    (err = write_pairs(st, id, json_object_get(rec, "annotations"), PAIR_ANNOTATION)) ||
-	    (err = record_tag(st, id, json_object_get(rec, "meta_tag"))))
+	    (err = write_pairs(st, id, json_object_get(rec, "annotations"), PAIR_ANNOTATION)))
 		return err;
-	return db_log_change(st, rev, exists && strcmp(have_uid, uid) == 0 ? STORE_OP_UPDATE :
-			     STORE_OP_CREATE, ns, name, gen);
+	return record_tag(st, id, json_object_get(rec, "meta_tag"));
 }
 
 /* Drop the keys the cluster retired (those no secret here still uses:

@@ -389,7 +389,8 @@ int store_writer_put(struct store_writer *w, struct store_secret *s,
 /* n secrets, each seeing the ones before it, all written or none;
  * results[i] says what happened to v[i].  In cluster mode one etcd
  * transaction: at most CLUSTER_MAX_BATCH, each named once.  Not inside a
- * store_batch_begin(). */
+ * store_batch_begin().  Each v[i] written is filled in (uid, revision, ...)
+ * as by store_secret_put(), even when a later one then fails. */
 int store_writer_put_batch(struct store_writer *w, struct store_secret **v, size_t n,
 			   enum store_put_mode mode, enum store_put_result *results)
 	__attribute__((warn_unused_result));

@@ -67,6 +67,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libstore.a: $(STORE_OBJ)
+	@rm -f $@ # a fresh archive: no member of a source moved or removed since
 	ar rcs $@ $^
 
 $(BIN)/secretfs: $(FS_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a

@@ -103,7 +103,7 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX events_by_namespace ON events(namespace, time);"
 	"ALTER TABLE secrets ADD COLUMN expires INTEGER;",
-	/* 2 -> 3: cluster mode (mirror.c): the etcd revision each object was
+	/* 2 -> 3: cluster mode (store/cluster/): the etcd revision each object was
 	 * last written at, and the one the whole store has caught up to */
 	"ALTER TABLE secrets ADD COLUMN etcd_rev INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE namespaces ADD COLUMN etcd_rev INTEGER NOT NULL DEFAULT 0;"

@@ -46,7 +46,7 @@ FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthrea
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-STORE_SRC := store/db.c store/etcd.c store/mirror.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
+STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
 CONF_SRC  := fs/config.c fs/match.c fs/passphrase.c fs/privdir.c
 FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c \
@@ -67,6 +67,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libstore.a: $(STORE_OBJ)
+	@rm -f $@ # a fresh archive: no member of a source moved or removed since
 	ar rcs $@ $^
 
 $(BIN)/secretfs: $(FS_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a

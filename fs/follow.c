@@ -74,7 +74,7 @@ static void nap(int ms)
 	}
 }
 
-/* Say when records were skipped since the last time (see store/mirror.c). */
+/* Say when records were skipped since the last time (see store/cluster/record.c). */
 static void report_skipped(void)
 {
 	static unsigned long told;

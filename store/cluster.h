@@ -1,6 +1,9 @@
 /*
  * cluster.h - cluster mode: etcd is the source of truth, each node's store
- * its mirror.
+ * its mirror.  The public part of store/cluster/ (the daemon's follower,
+ * secretctl's sync, join and status, [cluster] options); front ends write
+ * through store_writer_open() (store.h), never through cluster_secret_put()
+ * and its siblings directly.
  *
  * Under a prefix P (default "/secretfs/") etcd holds:
  *
@@ -23,7 +26,7 @@
  * through the store's revision and change log, so a running secretfs makes
  * it visible as it does any local write.
  *
- * Writes (secretctl) are validated and sealed by the local store inside a
+ * Writes (store_writer_*() in cluster mode) are validated and sealed by the local store inside a
  * transaction that is then rolled back; the sealed record goes to etcd in a
  * transaction that compares the object's etcd revision with the one the
  * node had seen, so two writers never silently overwrite each other; the

@@ -103,7 +103,7 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX events_by_namespace ON events(namespace, time);"
 	"ALTER TABLE secrets ADD COLUMN expires INTEGER;",
-	/* 2 -> 3: cluster mode (mirror.c): the etcd revision each object was
+	/* 2 -> 3: cluster mode (store/cluster/): the etcd revision each object was
 	 * last written at, and the one the whole store has caught up to */
 	"ALTER TABLE secrets ADD COLUMN etcd_rev INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE namespaces ADD COLUMN etcd_rev INTEGER NOT NULL DEFAULT 0;"
@@ -151,6 +151,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 		    " ORDER BY key",
 	[Q_PAIRS] = "SELECT kind, key, value FROM pairs WHERE secret_id = ?1"
 		    " ORDER BY kind, key",
+	[Q_ITEM_ADD] = "INSERT INTO items(secret_id, key, size, blob) VALUES (?1, ?2, ?3, ?4)",
+	[Q_PAIR_ADD] = "INSERT INTO pairs(secret_id, kind, key, value) VALUES (?1, ?2, ?3, ?4)",
 	[Q_META_ROW] = "SELECT n.name, s.name, " META_COLS SECRET_JOIN_SQL " WHERE s.id = ?1",
 	[Q_META_ITEMS] = "SELECT key, size, " BLOB_LEN_SQL("blob") " FROM items WHERE secret_id = ?1"
 			 " ORDER BY key",

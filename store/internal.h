@@ -47,6 +47,14 @@ struct seal_ctx {
  * blob (length() of text counts characters) */
 #define BLOB_LEN_SQL(c) "CASE typeof(" c ") WHEN 'blob' THEN length(" c ") ELSE -1 END"
 
+/* What kubectl prints when a write loses a race, or names a version of an
+ * object that does not exist yet: spelled here once, for both writers
+ * (secret.c, cluster/). */
+#define MSG_CONFLICT "Operation cannot be fulfilled on secrets \"%s\": the object has been" \
+	" modified; please apply your changes to the latest version and try again"
+#define MSG_VERSION_ON_CREATE "secret \"%s\" in namespace \"%s\": resourceVersion should" \
+	" not be set on objects to be created"
+
 /* pairs.kind */
 #define PAIR_LABEL      0
 #define PAIR_ANNOTATION 1
@@ -67,6 +75,8 @@ enum stmt_id {
 	Q_PAIRS,
 	Q_META_ITEMS,
 	Q_META_ROW,
+	Q_ITEM_ADD,
+	Q_PAIR_ADD,
 	Q_COUNT
 };
 
@@ -102,6 +112,45 @@ int db_next_revision(struct store *st, int64_t *rev);
 int db_log_change(struct store *st, int64_t rev, enum store_op op,
 		  const char *ns, const char *name, int64_t generation);
 int64_t db_now(void);
+
+/*
+ * rows.c: every row write to namespaces, secrets, items and pairs, and the
+ * change log entry it makes; inside the caller's transaction, failures
+ * recorded on st.  Nothing here checks a rule.
+ */
+/* A secret's row as both writers put it. */
+struct rows_secret {
+	int64_t ns_id;
+	const char *ns, *name, *uid, *type;
+	bool immutable;
+	int64_t created, updated, generation;
+	int64_t revision;  /* the store revision the change takes */
+	int64_t key_id;
+	int64_t expires;   /* 0: none */
+	int64_t etcd_rev;  /* the etcd revision it mirrors (0: a local write, kept) */
+};
+int rows_ns_insert(struct store *st, const char *ns, int64_t created, int64_t etcd_rev,
+		   int64_t *id);
+/* The namespace, its secrets, and a change for each. */
+int rows_ns_delete(struct store *st, int64_t id, const char *ns);
+/* Insert (*id == 0) or replace (*id: that row, its items and pairs
+ * removed) a secret's row and log op at r->revision; *id: the row.  Items,
+ * pairs and the tag follow (rows_item_add(), rows_pair_add(),
+ * meta_write() or rows_secret_tag()). */
+int rows_secret_write(struct store *st, const struct rows_secret *r, enum store_op op,
+		      int64_t *id);
+int rows_secret_clear(struct store *st, int64_t id);
+int rows_item_add(struct store *st, int64_t id, const char *key, uint64_t size,
+		  const void *blob, size_t bloblen);
+int rows_pair_add(struct store *st, int64_t id, int kind, const char *key, const char *value);
+/* A re-seal: the same secret, its items (written again) under key_id. */
+int rows_secret_rekeyed(struct store *st, int64_t id, uint32_t key_id);
+int rows_secret_tag(struct store *st, int64_t id, const void *tag, size_t len);
+/* Delete row id (ns/name at generation) and log it. */
+int rows_secret_delete(struct store *st, int64_t id, const char *ns, const char *name,
+		       int64_t generation);
+/* Which etcd revision a namespace's (ns) or secret's row mirrors. */
+int rows_etcd_rev(struct store *st, bool ns, int64_t id, int64_t etcd_rev);
 
 /* types.c: the number of rule violations of s's type (0: valid), listed
  * in buf as Kubernetes prints them, comma-separated */
@@ -155,12 +204,22 @@ int meta_verify_id(struct store *st, int64_t id) __attribute__((warn_unused_resu
  * comparing want (may be NULL) with it. */
 int meta_check(struct store *st, int64_t id, const struct meta_row *r,
 	       const struct meta_key_state *want) __attribute__((warn_unused_result));
-/* Inside a write: compute row id's tag from its rows and store it, or store
- * the one given (a record's, in cluster mode). */
+/* Inside a write: compute row id's tag from its rows and store it
+ * (rows_secret_tag() stores a record's, in cluster mode). */
 int meta_write(struct store *st, int64_t id);
-int meta_set(struct store *st, int64_t id, const void *tag, size_t len);
 int meta_upgrade(struct store *st);
 void meta_forget(struct store *st);
+/*
+ * keys.c: the one re-seal loop.  Inside the caller's transaction, re-seal
+ * up to batch secrets that another key than the active one seals, calling
+ * each(ctx, ns, name) (may be NULL) after each; *done: how many.  Both
+ * store_reseal() and the cluster's (which sends what it re-sealed to etcd,
+ * then rolls back) run it.
+ */
+typedef int (*reseal_fn)(void *ctx, const char *ns, const char *name);
+int reseal_batch(struct store *st, size_t batch, size_t *done, reseal_fn each, void *ctx);
+/* How many secrets another key than the active one still seals. */
+int reseal_left(struct store *st, uint64_t *n);
 /* keys.c: wrap every data key again under master (inside a transaction) */
 int keyring_rewrap(struct store *st, const unsigned char *master);
 

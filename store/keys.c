@@ -88,8 +88,7 @@ out:
 	return err;
 }
 
-/* Secrets whose values another key than the active one seals. */
-static int count_stale(struct store *st, uint64_t *n)
+int reseal_left(struct store *st, uint64_t *n)
 {
 	sqlite3_stmt *q;
 	int err = 0;
@@ -106,35 +105,31 @@ static int count_stale(struct store *st, uint64_t *n)
 	return err;
 }
 
-int store_reseal(struct store *st, size_t batch, size_t *done, uint64_t *left)
+int reseal_batch(struct store *st, size_t batch, size_t *done, reseal_fn each, void *ctx)
 {
 	struct store_secret **v = NULL;
 	sqlite3_stmt *q = NULL;
 	size_t n = 0;
-	int rc, err;
+	int rc, err = 0;
 
 	*done = 0;
-	if ((err = db_begin(st, true)))
-		return err;
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT n.name, s.name FROM secrets s JOIN namespaces n ON n.id = s.ns_id"
-			       " WHERE s.key_id != ?1 LIMIT ?2", -1, &q, NULL) != SQLITE_OK) {
-		err = db_fail(st, "cannot list secrets to re-seal");
-		goto fail;
-	}
+	if (sqlite3_prepare_v2(st->db, "SELECT n.name, s.name" SECRET_JOIN_SQL
+			       " WHERE s.key_id != ?1 LIMIT ?2", -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, "cannot list secrets to re-seal");
 	sqlite3_bind_int64(q, 1, st->active_key);
 	sqlite3_bind_int64(q, 2, (int64_t)batch);
 	v = calloc(batch ? batch : 1, sizeof(*v));
 	if (!v) {
 		err = db_errorf(st, -ENOMEM, "out of memory");
-		goto fail;
+		goto out;
 	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < batch) {
+	/* names first: the writes below change the rows the query walks */
+	while (n < batch && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		v[n] = store_secret_new((const char *)sqlite3_column_text(q, 0),
 					(const char *)sqlite3_column_text(q, 1), NULL);
 		if (!v[n]) {
 			err = db_errorf(st, -ENOMEM, "out of memory");
-			goto fail;
+			goto out;
 		}
 		n++;
 	}
@@ -147,20 +142,34 @@ int store_reseal(struct store *st, size_t batch, size_t *done, uint64_t *left)
 		/* read under the old key, write under the active one: the
 		 * write path seals with st->active_key and bumps nothing */
 		if ((err = reseal_one(st, v[i]->namespace, v[i]->name, &s, &id)))
-			goto fail;
+			goto out;
 		store_secret_free(s);
+		if (each && (err = each(ctx, v[i]->namespace, v[i]->name)))
+			goto out;
 	}
-	if ((err = db_commit(st)))
-		goto fail_committed;
 	*done = n;
-	store_secret_list_free(v, n);
-	return count_stale(st, left);
-fail:
+out:
 	sqlite3_finalize(q);
-	db_rollback(st);
-fail_committed:
 	store_secret_list_free(v, n);
 	return err;
+}
+
+int store_reseal(struct store *st, size_t batch, size_t *done, uint64_t *left)
+{
+	size_t n = 0;
+	int err;
+
+	*done = 0;
+	if ((err = db_begin(st, true)))
+		return err;
+	if ((err = reseal_batch(st, batch, &n, NULL, NULL))) {
+		db_rollback(st);
+		return err;
+	}
+	if ((err = db_commit(st)))
+		return err;
+	*done = n;
+	return reseal_left(st, left);
 }
 
 int store_keyring_each(struct store *st, store_keyring_fn fn, void *ctx)

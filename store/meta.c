@@ -471,19 +471,7 @@ int meta_write(struct store *st, int64_t id)
 	sqlite3_reset(q);
 	if (err)
 		return err;
-	return meta_set(st, id, tag, sizeof(tag));
-}
-
-int meta_set(struct store *st, int64_t id, const void *tag, size_t len)
-{
-	sqlite3_stmt *q;
-	int err;
-
-	if ((err = db_prep(st, "UPDATE secrets SET meta_tag = ?2 WHERE id = ?1", &q)))
-		return err;
-	sqlite3_bind_int64(q, 1, id);
-	sqlite3_bind_blob(q, 2, tag, (int)len, SQLITE_TRANSIENT);
-	return db_step_done(st, q, "cannot write a secret's tag");
+	return rows_secret_tag(st, id, tag, sizeof(tag));
 }
 
 /*

@@ -320,8 +320,7 @@ int db_exec_id(struct store *st, const char *sql, int64_t id)
 int store_ns_create(struct store *st, const char *ns)
 {
 	char why[STORE_ERRMSG_MAX];
-	sqlite3_stmt *q;
-	int64_t id, rev;
+	int64_t id;
 	int err;
 
 	if (store_check_namespace(ns, why))
@@ -332,13 +331,7 @@ int store_ns_create(struct store *st, const char *ns)
 		err = db_errorf(st, -EEXIST, "namespace \"%s\" already exists", ns);
 		goto fail;
 	}
-	if ((err = db_prep(st, "INSERT INTO namespaces(name, created) VALUES (?1, ?2)", &q)))
-		goto fail;
-	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, db_now());
-	if ((err = db_step_done(st, q, "cannot create a namespace")) ||
-	    (err = db_next_revision(st, &rev)) ||
-	    (err = db_log_change(st, rev, STORE_OP_NS_CREATE, ns, NULL, 0)))
+	if ((err = rows_ns_insert(st, ns, 0, 0, &id)))
 		goto fail;
 	return db_commit(st);
 fail:
@@ -346,34 +339,9 @@ fail:
 	return err;
 }
 
-/* Log a delete for every secret of a namespace, before they go. */
-static int log_ns_secrets_deleted(struct store *st, int64_t id, const char *ns,
-				  int64_t rev)
-{
-	sqlite3_stmt *q;
-	int rc, err;
-
-	if ((err = db_prep(st, "SELECT name, generation FROM secrets WHERE ns_id = ?1"
-			" ORDER BY name", &q)))
-		return err;
-	sqlite3_bind_int64(q, 1, id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		err = db_log_change(st, rev, STORE_OP_DELETE, ns,
-				    (const char *)sqlite3_column_text(q, 0),
-				    sqlite3_column_int64(q, 1) + 1);
-		if (err)
-			break;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = db_fail(st, "cannot list a namespace's secrets");
-	sqlite3_finalize(q);
-	return err;
-}
-
 int store_ns_delete(struct store *st, const char *ns)
 {
-	sqlite3_stmt *q;
-	int64_t id, rev;
+	int64_t id;
 	int err;
 
 	if (strcmp(ns, STORE_DEFAULT_NAMESPACE) == 0)
@@ -381,13 +349,7 @@ int store_ns_delete(struct store *st, const char *ns)
 				 "namespace \"default\" may not be deleted");
 	if ((err = db_begin(st, true)))
 		return err;
-	if ((err = db_ns_id(st, ns, &id)) || (err = db_next_revision(st, &rev)) ||
-	    (err = log_ns_secrets_deleted(st, id, ns, rev)) ||
-	    (err = db_prep(st, "DELETE FROM namespaces WHERE id = ?1", &q)))
-		goto fail;
-	sqlite3_bind_int64(q, 1, id);
-	if ((err = db_step_done(st, q, "cannot delete a namespace")) ||
-	    (err = db_log_change(st, rev, STORE_OP_NS_DELETE, ns, NULL, 0)))
+	if ((err = db_ns_id(st, ns, &id)) || (err = rows_ns_delete(st, id, ns)))
 		goto fail;
 	return db_commit(st);
 fail:
@@ -920,13 +882,9 @@ static int secret_write_data(struct store *st, int64_t id,
 			     const struct store_secret *s)
 {
 	const unsigned char *key = seal_key_find(st, s->key_id);
-	sqlite3_stmt *q = NULL;
 	unsigned char *blob = NULL;
-	int err;
+	int err = 0;
 
-	if ((err = db_prep(st, "INSERT INTO items(secret_id, key, size, blob)"
-			" VALUES (?1, ?2, ?3, ?4)", &q)))
-		return err;
 	for (size_t i = 0; i < s->nitems; i++) {
 		const struct store_item *it = &s->items[i];
 		size_t bloblen = seal_blob_len(it->len);
@@ -943,41 +901,21 @@ static int secret_write_data(struct store *st, int64_t id,
 				  s->name, s->namespace, it->key);
 			goto out;
 		}
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_text(q, 2, it->key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, (int64_t)it->len);
-		sqlite3_bind_blob(q, 4, blob, (int)bloblen, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			err = db_fail(st, "cannot write a secret's data");
+		if ((err = rows_item_add(st, id, it->key, it->len, blob, bloblen)))
 			goto out;
-		}
-		sqlite3_reset(q);
 		free(blob);
 		blob = NULL;
 	}
-	sqlite3_finalize(q);
-	if ((err = db_prep(st, "INSERT INTO pairs(secret_id, kind, key, value)"
-			" VALUES (?1, ?2, ?3, ?4)", &q)))
-		return err;
 	for (int kind = PAIR_LABEL; kind <= PAIR_ANNOTATION; kind++) {
 		const struct store_pair *p = kind == PAIR_LABEL ? s->labels : s->annotations;
 		size_t n = kind == PAIR_LABEL ? s->nlabels : s->nannotations;
 
-		for (size_t i = 0; i < n; i++) {
-			sqlite3_bind_int64(q, 1, id);
-			sqlite3_bind_int(q, 2, kind);
-			sqlite3_bind_text(q, 3, p[i].key, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 4, p[i].value, -1, SQLITE_STATIC);
-			if (sqlite3_step(q) != SQLITE_DONE) {
-				err = db_fail(st, "cannot write a secret's metadata");
+		for (size_t i = 0; i < n; i++)
+			if ((err = rows_pair_add(st, id, kind, p[i].key, p[i].value)))
 				goto out;
-			}
-			sqlite3_reset(q);
-		}
 	}
 out:
 	free(blob);
-	sqlite3_finalize(q);
 	return err;
 }
 
@@ -1014,7 +952,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 {
 	struct store_secret *old = NULL;
 	enum store_put_result what;
-	sqlite3_stmt *q = NULL;
+	struct rows_secret row;
 	int64_t nsid, id = 0, rev, now = db_now();
 	bool changed = true;
 	int err;
@@ -1056,7 +994,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		goto fail; /* secret_find said "not found" */
 	if (what == STORE_CREATED && s->revision) {
 		err = db_errorf(st, -EINVAL,
-				"secret \"%s\" in namespace \"%s\": resourceVersion should not be set on objects to be created",
+				MSG_VERSION_ON_CREATE,
 				s->name, s->namespace);
 		goto fail;
 	}
@@ -1068,7 +1006,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		goto fail;
 	if (what == STORE_UPDATED && s->revision && s->revision != old->revision) {
 		err = db_errorf(st, -EAGAIN,
-				"Operation cannot be fulfilled on secrets \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+				MSG_CONFLICT,
 				s->name);
 		goto fail;
 	}
@@ -1101,58 +1039,20 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		uid_new(s->uid);
 		s->created = now;
 		s->generation = 1;
-		if ((err = db_prep(st, "INSERT INTO secrets(ns_id, name, uid, type,"
-				" immutable, created, updated, generation, revision, key_id, expires)"
-				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1, ?7, ?8, ?9)"
-				" RETURNING id", &q)))
-			goto fail;
-		sqlite3_bind_int64(q, 1, nsid);
-		sqlite3_bind_text(q, 2, s->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 3, s->uid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, s->type, -1, SQLITE_STATIC);
-		sqlite3_bind_int(q, 5, s->immutable);
-		sqlite3_bind_int64(q, 6, now);
-		sqlite3_bind_int64(q, 7, rev);
-		sqlite3_bind_int64(q, 8, s->key_id);
-		if (s->expires)
-			sqlite3_bind_int64(q, 9, s->expires);
-		if (sqlite3_step(q) != SQLITE_ROW) {
-			err = db_fail(st, "cannot create a secret");
-			goto fail;
-		}
-		id = sqlite3_column_int64(q, 0);
 	} else {
 		memcpy(s->uid, old->uid, sizeof(s->uid));
 		s->created = old->created;
 		s->generation = old->generation + 1;
-		if ((err = db_prep(st, "UPDATE secrets SET immutable = ?2, updated = ?3,"
-				" generation = ?4, revision = ?5, key_id = ?6, expires = ?7"
-				" WHERE id = ?1", &q)))
-			goto fail;
-		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int(q, 2, s->immutable);
-		sqlite3_bind_int64(q, 3, now);
-		sqlite3_bind_int64(q, 4, s->generation);
-		sqlite3_bind_int64(q, 5, rev);
-		sqlite3_bind_int64(q, 6, s->key_id);
-		if (s->expires)
-			sqlite3_bind_int64(q, 7, s->expires);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			err = db_fail(st, "cannot update a secret");
-			goto fail;
-		}
-		sqlite3_finalize(q);
-		q = NULL;
-		if ((err = db_exec_id(st, "DELETE FROM items WHERE secret_id = ?1", id)) ||
-		    (err = db_exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", id)))
-			goto fail;
 	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if ((err = secret_write_data(st, id, s)) || (err = meta_write(st, id)) ||
-	    (err = db_log_change(st, rev, what == STORE_CREATED ? STORE_OP_CREATE :
-				 STORE_OP_UPDATE, s->namespace, s->name,
-				 s->generation)) ||
+	row = (struct rows_secret){
+		.ns_id = nsid, .ns = s->namespace, .name = s->name, .uid = s->uid,
+		.type = s->type, .immutable = s->immutable, .created = s->created,
+		.updated = now, .generation = s->generation, .revision = rev,
+		.key_id = s->key_id, .expires = s->expires, .etcd_rev = 0,
+	};
+	if ((err = rows_secret_write(st, &row, what == STORE_CREATED ? STORE_OP_CREATE :
+				     STORE_OP_UPDATE, &id)) ||
+	    (err = secret_write_data(st, id, s)) || (err = meta_write(st, id)) ||
 	    (err = db_commit(st)))
 		goto fail;
 done:
@@ -1161,7 +1061,6 @@ done:
 	store_secret_free(old);
 	return 0;
 fail:
-	sqlite3_finalize(q);
 	db_rollback(st);
 	store_secret_free(old);
 	return err;
@@ -1185,21 +1084,9 @@ int reseal_one(struct store *st, const char *ns, const char *name,
 	    (err = secret_load(st, *id, s, true)))
 		goto fail;
 	s->key_id = st->active_key;
-	if ((err = db_exec_id(st, "DELETE FROM items WHERE secret_id = ?1", *id)) ||
-	    (err = db_exec_id(st, "DELETE FROM pairs WHERE secret_id = ?1", *id)) ||
-	    (err = secret_write_data(st, *id, s)))
+	if ((err = rows_secret_clear(st, *id)) || (err = secret_write_data(st, *id, s)) ||
+	    (err = rows_secret_rekeyed(st, *id, s->key_id)) || (err = meta_write(st, *id)))
 		goto fail;
-	{
-		sqlite3_stmt *q;
-
-		if ((err = db_prep(st, "UPDATE secrets SET key_id = ?2 WHERE id = ?1", &q)))
-			goto fail;
-		sqlite3_bind_int64(q, 1, *id);
-		sqlite3_bind_int64(q, 2, s->key_id);
-		if ((err = db_step_done(st, q, "cannot re-seal a secret")) ||
-		    (err = meta_write(st, *id)))
-			goto fail;
-	}
 	*out = s;
 	return 0;
 fail:
@@ -1210,8 +1097,7 @@ fail:
 int store_secret_delete(struct store *st, const char *ns, const char *name)
 {
 	struct store_secret *s;
-	sqlite3_stmt *q;
-	int64_t id, rev;
+	int64_t id;
 	int err;
 
 	s = store_secret_new(ns, name, NULL);
@@ -1220,13 +1106,7 @@ int store_secret_delete(struct store *st, const char *ns, const char *name)
 	if ((err = db_begin(st, true)))
 		goto out;
 	if ((err = db_ns_id(st, ns, &id)) || (err = secret_find(st, s, &id)) ||
-	    (err = db_next_revision(st, &rev)) ||
-	    (err = db_prep(st, "DELETE FROM secrets WHERE id = ?1", &q)))
-		goto fail;
-	sqlite3_bind_int64(q, 1, id);
-	if ((err = db_step_done(st, q, "cannot delete a secret")) ||
-	    (err = db_log_change(st, rev, STORE_OP_DELETE, ns, name,
-				 s->generation + 1)) ||
+	    (err = rows_secret_delete(st, id, ns, name, s->generation)) ||
 	    (err = db_commit(st)))
 		goto fail;
 	goto out;

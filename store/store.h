@@ -357,6 +357,51 @@ int store_rekey(struct store *st);
  * key file no longer plays a part.  store_rekey() goes back to a key file. */
 int store_rekey_passphrase(struct store *st, const char *pass, size_t len);
 
+/* --- the writer: local, or the cluster through etcd -------------------------
+ * Every change a front end (secretctl, later an API server) makes goes
+ * through a writer, chosen once when it is opened: to the store itself, or,
+ * when [cluster] names endpoints, to etcd, which this node's store then
+ * mirrors (store/cluster/).  The calls mean what the store_ ones of the same
+ * name do; in cluster mode a write that lost a race with another node
+ * fails with -EAGAIN and kubectl's words.  After a failure
+ * store_writer_errmsg() says why. */
+
+struct store_writer;
+struct cluster_opts; /* store/cluster.h: [cluster] */
+struct cluster;
+
+/* A writer for st (which must outlive it): through etcd when co is not
+ * NULL and names endpoints, else local.  Nothing is asked of etcd yet.  On
+ * failure err (STORE_ERRMSG_MAX bytes) says why; free with
+ * store_writer_free() (accepts NULL). */
+int store_writer_open(struct store_writer **out, struct store *st,
+		      const struct cluster_opts *co, char *err)
+	__attribute__((warn_unused_result));
+void store_writer_free(struct store_writer *w);
+const char *store_writer_errmsg(const struct store_writer *w);
+/* The cluster handle a cluster writer writes through (for reading etcd:
+ * sync, status, join), owned by w; NULL for a local writer. */
+struct cluster *store_writer_cluster(const struct store_writer *w);
+
+int store_writer_put(struct store_writer *w, struct store_secret *s,
+		     enum store_put_mode mode, enum store_put_result *result)
+	__attribute__((warn_unused_result));
+/* n secrets, each seeing the ones before it, all written or none;
+ * results[i] says what happened to v[i].  In cluster mode one etcd
+ * transaction: at most CLUSTER_MAX_BATCH, each named once.  Not inside a
+ * store_batch_begin().  Each v[i] written is filled in (uid, revision, ...)
+ * as by store_secret_put(), even when a later one then fails. */
+int store_writer_put_batch(struct store_writer *w, struct store_secret **v, size_t n,
+			   enum store_put_mode mode, enum store_put_result *results)
+	__attribute__((warn_unused_result));
+int store_writer_delete(struct store_writer *w, const char *ns, const char *name);
+int store_writer_ns_create(struct store_writer *w, const char *ns);
+int store_writer_ns_delete(struct store_writer *w, const char *ns);
+int store_writer_key_rotate(struct store_writer *w, uint32_t *new_id);
+/* As store_reseal(); in cluster mode at most CLUSTER_MAX_BATCH a call. */
+int store_writer_reseal(struct store_writer *w, size_t batch, size_t *done, uint64_t *left);
+int store_writer_key_retire(struct store_writer *w, uint32_t id);
+
 /* --- events -------------------------------------------------------------- */
 
 struct store_event {

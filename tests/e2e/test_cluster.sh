@@ -611,6 +611,7 @@ test_cluster_no_torn_values_through_another_node() {
 	eventually 5 "mountpoint -q '$T/b/views/plain' && mountpoint -q '$T/b/views/kube'" ||
 		fail "node b's views did not mount: $(tail -3 "$T/b/fs.log")"
 	eval "cleanup_extra() {
+		touch '$T/stop' # the readers end, even when the test failed before they were told
 		for v in plain kube; do mountpoint -q '$T/b/views/\$v' && fusermount3 -u '$T/b/views/\$v'; done
 		node_unmount a
 		for i in 1 2 3; do etcd_stop \$i; done

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "fs/config.h"
-#include "store/cluster.h"
 #include "store/store.h"
 
 /* The value of key k at generation i: readers rebuild it to check. */
@@ -36,7 +35,7 @@ int main(int argc, char **argv)
 	static const char *const keys[] = { "a", "b", "c" };
 	struct config cfg;
 	struct store *st;
-	struct cluster *cl = NULL;
+	struct store_writer *w = NULL;
 	long count;
 
 	if (argc < 5 || argc > 6) {
@@ -49,7 +48,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stamp: %s\n", err);
 		return 1;
 	}
-	if (cfg.cluster.endpoints && cluster_open(&cl, &cfg.cluster, err)) {
+	if (store_writer_open(&w, st, &cfg.cluster, err)) {
 		fprintf(stderr, "stamp: %s\n", err);
 		return 1;
 	}
@@ -66,14 +65,13 @@ int main(int argc, char **argv)
 
 			store_secret_add_item(s, argv[5], buf, n);
 		}
-		if (cl ? cluster_secret_put(cl, st, s, STORE_PUT_APPLY, NULL) :
-		    store_secret_put(st, s, STORE_PUT_APPLY, NULL)) {
-			fprintf(stderr, "stamp: %s\n", cl ? cluster_errmsg(cl) : store_errmsg(st));
+		if (store_writer_put(w, s, STORE_PUT_APPLY, NULL)) {
+			fprintf(stderr, "stamp: %s\n", store_writer_errmsg(w));
 			return 1;
 		}
 		store_secret_free(s);
 	}
-	cluster_close(cl);
+	store_writer_free(w);
 	store_close(st);
 	config_release(&cfg);
 	return 0;

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "store/cluster.h"
 #include "store/store.h"
 
 struct fixture {
@@ -269,6 +270,94 @@ static void test_change_log(void **state)
 	l.n = 0;
 	assert_int_equal(store_changes(f->st, r0 + 4, collect, &l), 0);
 	assert_int_equal(l.n, 3); /* only what revision r0+5 did */
+}
+
+/*
+ * The writer a front end gets when there is no [cluster]: the store's own
+ * write path, the same rules and change log; a batch is all or nothing.
+ */
+static void test_local_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct cluster_opts none = { .endpoints = NULL };
+	struct store_secret *v[2];
+	enum store_put_result res[2];
+	struct store_writer *w = NULL;
+	char err[STORE_ERRMSG_MAX];
+	size_t done = 9;
+	uint64_t left = 9;
+	uint32_t id = 0;
+
+	assert_int_equal(store_writer_open(&w, f->st, &none, err), 0);
+	assert_null(store_writer_cluster(w));
+	store_writer_free(w);
+	assert_int_equal(store_writer_open(&w, f->st, NULL, err), 0);
+	assert_null(store_writer_cluster(w));
+
+	assert_int_equal(store_writer_ns_create(w, "team"), 0);
+	assert_int_equal(store_writer_ns_create(w, "team"), -EEXIST);
+	assert_non_null(strstr(store_writer_errmsg(w), "namespace \"team\" already exists"));
+	for (int i = 0; i < 2; i++) {
+		v[i] = store_secret_new("team", i ? "b" : "a", NULL);
+		assert_non_null(v[i]);
+		assert_int_equal(store_secret_add_item(v[i], "k", "v", 1), 0);
+	}
+	/* b breaks a rule: a is not written either */
+	v[1]->revision = 7;
+	assert_int_equal(store_writer_put_batch(w, v, 2, STORE_PUT_APPLY, res), -EINVAL);
+	assert_non_null(strstr(store_writer_errmsg(w), "resourceVersion should not be set"));
+	assert_int_equal(store_secret_stat(f->st, "team", "a", &(struct store_stat){ 0 }),
+			 -ENOENT);
+	/* a put fills in what it wrote, even when the batch then failed */
+	v[0]->revision = v[1]->revision = 0;
+	assert_int_equal(store_writer_put_batch(w, v, 2, STORE_PUT_APPLY, res), 0);
+	assert_int_equal(res[0], STORE_CREATED);
+	assert_int_equal(res[1], STORE_CREATED);
+	check_value(f->st, "team", "b", "k", "v");
+	/* a stale version: kubectl's words */
+	v[0]->revision = 1;
+	assert_int_equal(store_writer_put(w, v[0], STORE_PUT_REPLACE, NULL), -EAGAIN);
+	assert_non_null(strstr(store_writer_errmsg(w), "Operation cannot be fulfilled on secrets \"a\""));
+	store_secret_free(v[0]);
+	store_secret_free(v[1]);
+
+	assert_int_equal(store_writer_key_rotate(w, &id), 0);
+	assert_int_equal(id, 2);
+	assert_int_equal(store_writer_key_retire(w, 1), -EBUSY);
+	assert_int_equal(store_writer_reseal(w, 1, &done, &left), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(left, 1);
+	assert_int_equal(store_writer_reseal(w, 10, &done, &left), 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(left, 0);
+	check_value(f->st, "team", "a", "k", "v");
+	assert_int_equal(store_writer_key_retire(w, 1), 0);
+
+	assert_int_equal(store_writer_delete(w, "team", "a"), 0);
+	assert_int_equal(store_writer_delete(w, "team", "a"), -ENOENT);
+	assert_int_equal(store_writer_ns_delete(w, "team"), 0);
+	assert_int_equal(store_secret_stat(f->st, "team", "b", &(struct store_stat){ 0 }),
+			 -ENOENT);
+	store_writer_free(w);
+	store_writer_free(NULL);
+}
+
+/* A cluster writer's options are checked when it is opened, before etcd
+ * is asked anything. */
+static void test_cluster_writer_opts(void **state)
+{
+	struct fixture *f = *state;
+	struct cluster_opts o = { .endpoints = "http://127.0.0.1:1", .prefix = "nope" };
+	struct store_writer *w = NULL;
+	char err[STORE_ERRMSG_MAX] = "";
+
+	assert_int_not_equal(store_writer_open(&w, f->st, &o, err), 0);
+	assert_null(w);
+	assert_non_null(strstr(err, "prefix"));
+	o.prefix = NULL;
+	assert_int_equal(store_writer_open(&w, f->st, &o, err), 0);
+	assert_non_null(store_writer_cluster(w));
+	store_writer_free(w);
 }
 
 static void test_update_rules(void **state)
@@ -781,6 +870,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_key_file_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crud_and_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_local_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cluster_writer_opts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_flip, setup, teardown),

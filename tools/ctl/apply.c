@@ -155,7 +155,7 @@ static int pending_flush(struct ctx *c, struct pending *p, enum store_put_mode m
 			 json_t *report)
 {
 	enum store_put_result res[CLUSTER_MAX_BATCH];
-	int err = p->n ? cluster_secret_put_batch(c->cl, c->st, p->v, p->n, mode, res) : 0;
+	int err = p->n ? store_writer_put_batch(c->w, p->v, p->n, mode, res) : 0;
 
 	for (size_t i = 0; i < p->n; i++) {
 		if (!err)

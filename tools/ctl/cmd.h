@@ -91,7 +91,8 @@ struct ctx {
 	struct config cfg;
 	bool have_cfg;
 	struct store *st;
-	struct cluster *cl;  /* [cluster]: writes go to etcd */
+	struct store_writer *w; /* every write: to the store, or to etcd */
+	struct cluster *cl;  /* [cluster]: w's, for reading etcd */
 	bool no_sync;        /* cluster mode: show the node's copy as it is */
 };
 

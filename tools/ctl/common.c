@@ -74,7 +74,10 @@ int open_store(struct ctx *c)
 	if (ret)
 		return die_msg("%s", err);
 	store_set_max_per_namespace(c->st, c->cfg.max_secrets_per_namespace);
-	return c->cfg.cluster.endpoints ? open_cluster(c) : 0;
+	if (store_writer_open(&c->w, c->st, &c->cfg.cluster, err))
+		return die_msg("%s", err);
+	c->cl = store_writer_cluster(c->w);
+	return c->cl ? open_cluster(c) : 0;
 }
 
 /*
@@ -84,12 +87,9 @@ int open_store(struct ctx *c)
  */
 static int open_cluster(struct ctx *c)
 {
-	char err[STORE_ERRMSG_MAX];
 	const char *why;
 	int64_t rev = 0;
 
-	if (cluster_open(&c->cl, &c->cfg.cluster, err))
-		return die_msg("%s", err);
 	if (!c->no_sync && cluster_sync(c->cl, c->st, NULL)) {
 		store_etcd_revision(c->st, &rev);
 		fprintf(stderr, "secretctl: warning: %s: showing this node's copy (etcd revision %lld)\n",
@@ -105,20 +105,18 @@ static int open_cluster(struct ctx *c)
 
 const char *write_errmsg(const struct ctx *c)
 {
-	return c->cl ? cluster_errmsg(c->cl) : store_errmsg(c->st);
+	return store_writer_errmsg(c->w);
 }
 
 int write_secret(struct ctx *c, struct store_secret *s, enum store_put_mode mode,
 			enum store_put_result *res)
 {
-	return c->cl ? cluster_secret_put(c->cl, c->st, s, mode, res) :
-		       store_secret_put(c->st, s, mode, res);
+	return store_writer_put(c->w, s, mode, res);
 }
 
 int write_delete(struct ctx *c, const char *ns, const char *name)
 {
-	return c->cl ? cluster_secret_delete(c->cl, c->st, ns, name) :
-		       store_secret_delete(c->st, ns, name);
+	return store_writer_delete(c->w, ns, name);
 }
 
 /* Operations on the key ring that cluster mode does not offer yet. */

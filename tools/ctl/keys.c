@@ -68,8 +68,8 @@ static int init_cluster(struct ctx *c)
 		init_undo(c, !have_key);
 		return die_msg("%s", err);
 	}
-	if (cluster_open(&c->cl, &c->cfg.cluster, err) ||
-	    cluster_join(c->cl, c->st, &founded)) {
+	if (store_writer_open(&c->w, c->st, &c->cfg.cluster, err) ||
+	    cluster_join(c->cl = store_writer_cluster(c->w), c->st, &founded)) {
 		if (c->cl)
 			snprintf(err, sizeof(err), "%s", cluster_errmsg(c->cl));
 		store_close(c->st);
@@ -110,7 +110,7 @@ int cmd_rotate_key(struct ctx *c)
 
 	if (open_store(c))
 		return 1;
-	if (c->cl ? cluster_key_rotate(c->cl, c->st, &id) : store_key_rotate(c->st, &id))
+	if (store_writer_key_rotate(c->w, &id))
 		return die_msg("%s", write_errmsg(c));
 	progress_begin(&bar, "re-sealing");
 	do {
@@ -119,8 +119,7 @@ int cmd_rotate_key(struct ctx *c)
 		int err = 0;
 
 		for (int tries = 0; tries < 10; tries++) {
-			err = c->cl ? cluster_reseal(c->cl, c->st, CLUSTER_MAX_BATCH, &done, &left) :
-			      store_reseal(c->st, RESEAL_BATCH, &done, &left);
+			err = store_writer_reseal(c->w, RESEAL_BATCH, &done, &left);
 			if (err != -EAGAIN)
 				break;
 		}
@@ -191,8 +190,7 @@ int cmd_delete_key(struct ctx *c)
 		return die_msg("'%s' is not a key ID (see 'secretctl get keys')", c->args[0]);
 	if (open_store(c))
 		return 1;
-	if (c->cl ? cluster_key_retire(c->cl, c->st, (uint32_t)id) :
-	    store_key_retire(c->st, (uint32_t)id))
+	if (store_writer_key_retire(c->w, (uint32_t)id))
 		return die_msg("%s", write_errmsg(c));
 	printf("data key %lu deleted\n", id);
 	return 0;

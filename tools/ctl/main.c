@@ -389,7 +389,7 @@ int main(int argc, char **argv)
 	c.args = argv + optind;
 	c.nargs = argc - optind;
 	ret = dispatch(&c);
-	cluster_close(c.cl);
+	store_writer_free(c.w);
 	store_close(c.st);
 	if (c.have_cfg)
 		config_release(&c.cfg);

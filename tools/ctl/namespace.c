@@ -14,7 +14,7 @@ int cmd_create_namespace(struct ctx *c)
 		return die_msg("exactly one NAME is required, got %d", c->nargs);
 	if (open_store(c))
 		return 1;
-	if (c->cl ? cluster_ns_create(c->cl, c->st, c->args[0]) : store_ns_create(c->st, c->args[0]))
+	if (store_writer_ns_create(c->w, c->args[0]))
 		return die_msg("%s", write_errmsg(c));
 	printf("namespace/%s created\n", c->args[0]);
 	return 0;
@@ -108,8 +108,7 @@ int cmd_delete_namespace(struct ctx *c)
 	if (open_store(c))
 		return 1;
 	for (int i = 0; i < c->nargs; i++) {
-		if (c->cl ? cluster_ns_delete(c->cl, c->st, c->args[i]) :
-		    store_ns_delete(c->st, c->args[i]))
+		if (store_writer_ns_delete(c->w, c->args[i]))
 			ret = die_msg("%s", write_errmsg(c));
 		else
 			printf("namespace \"%s\" deleted\n", c->args[i]);

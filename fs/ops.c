@@ -328,7 +328,7 @@ void fs_tamper_event(struct fs *fs, const char *ns, const char *secret)
 		return;
 	fs->last_event = now;
 	memcpy(fs->last_event_of, which, sizeof(which));
-	if (!fs->events && store_open_with(&fs->events, fs->cfg->store_path, &fs->unlock, 0, err)) {
+	if (!fs->events && store_open_with(&fs->events, fs->cfg->conf.store_path, &fs->unlock, 0, err)) {
 		log_msg(LOG_LEVEL_WARNING, "cannot record an event: %s", err);
 		return;
 	}

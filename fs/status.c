@@ -75,7 +75,7 @@ void status_write(const struct fs *fs, int64_t revision)
 			"mode", m->per_caller ? "per-caller" : m->view ? "view" : "full"));
 	}
 	doc = json_pack("{s:i, s:s, s:I, s:I, s:o}", "pid", (int)getpid(),
-			"store", fs->cfg->store_path, "revision", (json_int_t)revision,
+			"store", fs->cfg->conf.store_path, "revision", (json_int_t)revision,
 			"started", (json_int_t)fs->started, "mounts", mounts);
 	if (!doc)
 		return;

@@ -37,9 +37,9 @@
 #include <sodium.h>
 
 #include "ctl.h"
-#include "fs/config.h"
+#include "conf/conf.h"
 #include "store/cluster.h"
-#include "fs/passphrase.h"
+#include "conf/passphrase.h"
 
 /* Flags, as bits, so each command can say which it takes. */
 enum {
@@ -95,7 +95,7 @@ struct ctx {
 	unsigned given;      /* F_* flags on the command line */
 	char **args;         /* positional arguments after the command words */
 	int nargs;
-	struct config cfg;
+	struct conf cfg;
 	bool have_cfg;
 	struct store *st;
 	struct cluster *cl;  /* [cluster]: writes go to etcd */
@@ -165,11 +165,11 @@ static const char *ns_of(const struct ctx *c)
 
 static int load_config(struct ctx *c)
 {
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 
 	if (c->have_cfg)
 		return 0;
-	if (config_load(&c->cfg, c->config_path, err))
+	if (conf_load(&c->cfg, c->config_path, NULL, err))
 		return die_msg("%s", err);
 	c->have_cfg = true;
 	return 0;
@@ -2460,7 +2460,7 @@ static void usage_all(FILE *f)
 		fprintf(f, "  %s\n", commands[i].usage);
 	fputs("\nGlobal flags:\n"
 	      "  -c, --config FILE      configuration (default $SECRETFS_CONFIG, else "
-	      CONFIG_DEFAULT_PATH ")\n"
+	      CONF_DEFAULT_PATH ")\n"
 	      "  -n, --namespace NS     namespace (default \"default\")\n"
 	      "      --passphrase-fd N  the passphrase of a store locked with one, from fd N\n"
 	      "                         (on a terminal it is asked for)\n"
@@ -2797,7 +2797,7 @@ int main(int argc, char **argv)
 	cluster_close(c.cl);
 	store_close(c.st);
 	if (c.have_cfg)
-		config_release(&c.cfg);
+		conf_release(&c.cfg);
 	free(c.literals);
 	free(c.files);
 	free(c.env_files);

@@ -408,7 +408,7 @@ test_oci_hook_mounts_the_view() {
 		--hook "createRuntime=$hook" --hook "poststop=$hook" -- \
 		cat /run/secrets/shop/hmac/key >"$T/got.bin" || fail "container with the hook failed"
 	cmp "$T/hmac.bin" "$T/got.bin" || fail "read different bytes through the hook's mount"
-	# its host folder holds allow_other mounts: private (fs/privdir.h)
+	# its host folder holds allow_other mounts: private (conf/privdir.h)
 	expect_eq "state folder" "700" "$(stat -c %a "$T/oci")"
 	# a target of our choosing, and the rest of the view invisible there too
 	local out

@@ -6,14 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fs/config.h"
+#include "fs/config.h" /* the daemon's sections and [view NAME] rules */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 	struct config c;
 	int fd;
 

@@ -282,8 +282,7 @@ void follow_stop(void);
 int64_t follow_revision(bool *up);
 bool follow_endpoint(char *out, size_t len);
 
-/* status.c: STATUS_DIR/<pid>.json for 'secretctl status' */
-#define STATUS_DIR "/run/secretfs/status"
+/* status.c: STATUS_DIR/<pid>.json for 'secretctl status' (conf/status.h) */
 void status_write(const struct fs *fs, int64_t revision);
 void status_remove(void);
 

@@ -23,6 +23,19 @@
 #include "store/store.h"
 
 /*
+ * For assert() only: is m held?  By some thread, that is: a pthread mutex
+ * does not say by whom, so this catches a caller that forgot the lock
+ * whenever no other thread happens to hold it (every single-reader test).
+ */
+static inline bool fs_lock_held(pthread_mutex_t *m)
+{
+	if (pthread_mutex_trylock(m) != 0)
+		return true;
+	pthread_mutex_unlock(m);
+	return false;
+}
+
+/*
  * What a node is.  The plain layout has ROOT, NS, SECRET and KEY (a file).
  * The kubelet layout adds, inside a SECRET: DATA ("..data", a symlink to the
  * current generation's folder), GEN ("..rev-N", one generation, immutable)
@@ -99,6 +112,7 @@ struct open_file {
 };
 
 struct node_table {
+	pthread_mutex_t *lock; /* fs->lock, which guards the table (for assert) */
 	struct node **by_ino;
 	struct node **by_name;
 	size_t nbuckets;
@@ -171,7 +185,7 @@ struct audit_event {
 };
 
 /* node.c - all callers hold fs->lock */
-int node_table_init(struct node_table *t);
+int node_table_init(struct node_table *t, pthread_mutex_t *lock);
 void node_table_release(struct node_table *t);
 struct node *node_get(struct node_table *t, fuse_ino_t ino);
 /* Find or create the child of parent named name, taking one kernel

@@ -241,7 +241,7 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 	m->direct_io = v ? v->direct_io : fs->cfg->direct_io; /* per caller: the view's */
 	m->kernel_only = m->layout == LAYOUT_KUBELET && !m->audit && !per_caller &&
 			 !m->direct_io && fs->cfg->strategy != UPDATE_POLL;
-	if (node_table_init(&m->nodes)) {
+	if (node_table_init(&m->nodes, &fs->lock)) {
 		free(m->mountpoint);
 		return -ENOMEM;
 	}

@@ -44,6 +44,7 @@
  * bookkeeping and the poll list; it is held across each handler's store
  * calls and never across a reply.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -294,8 +295,9 @@ static int store_err(struct fs *fs, int err)
 	const char *msg;
 	time_t now;
 
+	assert(fs_lock_held(&fs->lock)); /* last, last_time, repeats */
 	if (err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG || err == -EINVAL)
-		return err == -EINVAL ? EINVAL : -err;
+		return -err;
 	msg = store_errmsg(fs->st);
 	now = time(NULL);
 	if (strcmp(msg, last) == 0 && now - last_time < STORE_ERR_QUIET) {

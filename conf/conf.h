@@ -18,8 +18,6 @@
 #ifndef SECRETFS_CONF_H
 #define SECRETFS_CONF_H
 
-#include <stdarg.h>
-
 #include "store/cluster.h"
 
 #define CONF_DEFAULT_PATH  "/etc/secretfs/secretfs.ini"

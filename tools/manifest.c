@@ -42,18 +42,7 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 }
 
 /* The same for running out of memory: -ENOMEM, not a bad manifest. */
-static int nomem(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int nomem(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -ENOMEM;
-}
+#define nomem(err, len, ...) (fail((err), (len), __VA_ARGS__), -ENOMEM)
 
 /*
  * s (n bytes, NUL bytes included) as Go's %q would show it, cut after 64

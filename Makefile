@@ -51,7 +51,7 @@ STORE_SRC := store/db.c store/etcd.c store/mirror.c store/seal.c store/secbuf.c 
 # cgroup patterns, private folders (conf/)
 CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c
 FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
-CTL_SRC   := tools/secretctl.c tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c \
+CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c \
              tools/scratch.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)

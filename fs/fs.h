@@ -76,6 +76,7 @@ struct node {
 	int64_t attr_gen;      /* revision of the sizes told the kernel since */
 	bool attr_stale;       /* ... its attributes were last invalidated */
 	bool attr_mixed;       /* sizes of several revisions told since then */
+	bool attr_deferred;    /* an invalidation waits for cache_users == 0 */
 	unsigned nopen;        /* open handles, cached or not */
 	uint64_t open_size;    /* size and revision of the newest of them, for */
 	int64_t open_rev;      /* fstat() of a file whose secret has gone */

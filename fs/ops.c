@@ -29,8 +29,15 @@
  * open reads through the cache only if that size is known to be this
  * generation's (node->attr_gen, see attr_told()) or has been invalidated
  * since (attr_stale: the kernel will ask before using it); otherwise it
- * reads directly and has the size invalidated for the next open.  Change detection (watch.c) invalidates
- * only attributes and names; the next open decides about the pages.
+ * reads directly and has the size invalidated for the next open.  That
+ * asking is a GETATTR (or LOOKUP) whose reply the kernel drops if the
+ * attributes were invalidated while it was on its way; the reader that
+ * sent it then reads its pages against the size held before, another
+ * generation's.  So a key's attributes are never invalidated while handles
+ * read its cached pages (watch.c defers it to the last release): from the
+ * first cached open on, every reply the kernel may act on tells the cached
+ * generation's size.  Change detection (watch.c) invalidates only
+ * attributes and names; the next open decides about the pages.
  *
  * The kubelet layout (layout = kubelet): a secret's folder holds "..data",
  * a symlink to "..rev-N", the folder of the generation written at store
@@ -1240,8 +1247,9 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fi->noflush = 1;
 	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted: no release */
 		pthread_mutex_lock(&fs->lock);
-		if (of->cached)
-			n->cache_users--;
+		if (of->cached && --n->cache_users == 0 &&
+		    (n->attr_deferred || n->attr_mixed))
+			watcher_queue_attr(fs, m, n->ino);
 		if (of->counted)
 			n->nopen--;
 		pthread_mutex_unlock(&fs->lock);
@@ -1365,7 +1373,7 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 
 		/* the size the kernel holds was the old readers'; now the
 		 * newest generation's may show */
-		if (err || s.revision != n->cache_gen)
+		if (err || s.revision != n->cache_gen || n->attr_deferred || n->attr_mixed)
 			watcher_queue_attr(fs, of->mount, n->ino);
 	}
 	pthread_mutex_unlock(&fs->lock);

@@ -140,16 +140,35 @@ static void batch_run(struct fs *fs, struct batch *b)
 		struct inval *x = &b->v[i];
 		struct node *n;
 
-		if (x->name || x->data)
+		if (x->name)
+			continue;
+		n = node_get(&x->m->nodes, x->ino);
+		/* a plain key's pages need no invalidation: the next cached
+		 * open of another revision drops them (keep_cache = 0), and a
+		 * data invalidation, sent after our lock is let go, could
+		 * land on a reader's GETATTR as below */
+		if (n && n->kind == NODE_KEY && x->m->layout != LAYOUT_KUBELET)
+			x->data = false;
+		if (n && n->kind == NODE_KEY && n->cache_users > 0) {
+			/* not while handles read its cached pages: any
+			 * invalidation of the inode makes the kernel drop the
+			 * reply of a GETATTR already on its way, and the reader
+			 * that sent it then reads against the size held before
+			 * (see "page cache" in ops.c).  What we tell meanwhile
+			 * is their size anyway; the last release invalidates. */
+			n->attr_deferred = true;
+			continue;
+		}
+		if (x->data)
 			continue;
 		/* an inode the kernel does not hold (-ENOENT) may be on its
 		 * way in, with a reply told before: nothing was invalidated */
 		if (fuse_lowlevel_notify_inval_inode(x->se, x->ino, -1, 0) != 0)
 			continue;
-		n = node_get(&x->m->nodes, x->ino);
 		if (n) {
 			n->attr_stale = true;
 			n->attr_mixed = false;
+			n->attr_deferred = false;
 		}
 	}
 	pthread_mutex_unlock(&fs->lock);

@@ -1,5 +1,9 @@
 /*
- * ctl.h - what the files of secretctl share.
+ * ctl.h - secretctl's libraries, the files beside this header: kubectl-shaped
+ * output, data from the command line, the edit's private folder, what the
+ * create secret kinds compute, selectors and JSONPath, manifests.  They know
+ * nothing of the command line; the commands (tools/ctl/, declared in
+ * tools/ctl/cmd.h) call them.  The fuzzers link some of them alone.
  */
 #ifndef SECRETFS_CTL_H
 #define SECRETFS_CTL_H

@@ -29,7 +29,17 @@ etcd_healthy() {
 	etcdctl_ endpoint health >/dev/null 2>&1
 }
 
+# etcd_ports: the members listen on fixed ports, so the cluster tests of
+# other checkouts on this machine wait their turn (the lock is held by this
+# test's shell and its etcd processes until they end)
+etcd_ports() {
+	[ -n "${ETCD_LOCK:-}" ] && return 0
+	exec {ETCD_LOCK}>/tmp/secretfs-e2e-etcd.lock
+	flock -w 900 "$ETCD_LOCK" || fail "another checkout's cluster tests held etcd's ports for 15 minutes"
+}
+
 etcd_up() {
+	etcd_ports
 	command -v etcd >/dev/null || fail "etcd is missing (make deps installs etcd-server)"
 	command -v etcdctl >/dev/null || fail "etcdctl is missing (make deps installs etcd-client)"
 	mkdir -p "$T/etcd"
@@ -495,6 +505,7 @@ test_cluster_tls_and_password_authentication() {
 		openssl x509 -req -in "$pki/$who.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
 			-CAcreateserial -days 1 -out "$pki/$who.pem" -extfile "$pki/$who.ext" 2>/dev/null
 	done
+	etcd_ports
 	etcd --name tls --data-dir "$T/etcd/tls" --listen-client-urls https://127.0.0.1:23794 \
 		--advertise-client-urls https://127.0.0.1:23794 --listen-peer-urls http://127.0.0.1:23804 \
 		--initial-advertise-peer-urls http://127.0.0.1:23804 \

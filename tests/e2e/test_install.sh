@@ -114,6 +114,33 @@ generic
 tls" "$(complete_line "$comp" "secretctl create secret ")"
 }
 
+# Every flag secretctl takes (tools/ctl/flags.c, as each command's --help
+# lists it) is in secretctl(1) and offered by the completion of that command.
+test_every_flag_documented_and_completed() {
+	local p=$T/prefix comp man words flag flags offered n=0
+	install_to "$p" SYSCONFDIR="$p/etc"
+	comp=$p/share/bash-completion/completions/secretctl
+	man=$(MANWIDTH=200 man -l "$p/share/man/man1/secretctl.1" 2>/dev/null)
+	new_store
+	# the command words of each usage line: "create secret generic", "apply"...
+	while read -r words; do
+		# shellcheck disable=SC2086
+		flags=$("$p/bin/secretctl" $words --help | sed -n '/^Flags:$/,/^$/s/^ *\(-., \)\{0,1\}\(--[a-z-]*\).*/\2/p')
+		offered=$'\n'$(complete_line "$comp" "secretctl $words x --")$'\n'
+		for flag in $flags; do
+			expect_contains "secretctl(1) documents $flag" "$man" "$flag"
+			case $offered in
+			*$'\n'"$flag"$'\n'* | *$'\n'"$flag="$'\n'*) ;;
+			*) fail "completion of 'secretctl $words x --' does not offer $flag" ;;
+			esac
+			n=$((n + 1))
+		done
+	done < <("$p/bin/secretctl" --help | awk '/^  secretctl / {
+		w = ""; for (i = 2; i <= NF && $i ~ /^[a-z][a-z-]*$/; i++) w = w (w ? " " : "") $i
+		print w }')
+	[ "$n" -ge 30 ] || fail "only $n flags found in the commands' --help"
+}
+
 # The units' commands, run as systemd would run them: ExecStartPre and
 # ExecStart start a daemon that forks and serves the view; the stop
 # (SIGTERM to the main process, KillMode=mixed) leaves no mount behind.

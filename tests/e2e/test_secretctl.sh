@@ -141,6 +141,31 @@ test_help_everywhere() {
 	expect_contains "secretfs help" "$out" "MOUNTPOINT"
 }
 
+# Each flag is one row of tools/ctl/flags.c: a command's --help lists the
+# flags it takes from that row, and refusing one names the flag given.
+test_flags_come_from_one_table() {
+	local out
+	out=$("$BIN/secretctl" create secret tls --help) || fail "create secret tls --help failed"
+	expect_contains "tls flags" "$out" "Flags:"
+	expect_contains "tls --cert" "$out" "      --cert PATH"
+	expect_contains "tls -n" "$out" "  -n, --namespace NS"
+	out=$("$BIN/secretctl" rekey --help) || fail "rekey --help failed"
+	expect_contains "rekey --new-passphrase-fd" "$out" "      --new-passphrase-fd N"
+	out=$("$BIN/secretctl" --help) || fail "--help failed"
+	expect_contains "global --passphrase-fd" "$out" "      --passphrase-fd N"
+	case $("$BIN/secretctl" status --help) in
+	*Flags:*) fail "status takes no flag of its own, yet its help lists some" ;;
+	esac
+	new_store
+	expect_errno "the flag given" 'unknown flag: --key for "secretctl get secrets"' \
+		ctl get secrets --key=x
+	expect_errno "docker flag" 'unknown flag: --docker-email for "secretctl create secret generic"' \
+		ctl create secret generic x --docker-email=e
+	expect_errno "no arguments" "get events takes no arguments" ctl get events x
+	expect_errno "one name" "exactly one NAME is required, got 2" \
+		ctl create secret generic a b --from-literal=k=v
+}
+
 test_config_errors_name_file_and_line() {
 	new_store
 	printf '[store]\npath = x\n[nonsense]\n' >"$T/bad.ini"

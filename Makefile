@@ -47,8 +47,10 @@ CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/n
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
-CONF_SRC  := fs/config.c fs/match.c fs/passphrase.c fs/privdir.c
-FS_SRC    := fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
+# what more than one program reads: the shared .ini sections, passphrases,
+# cgroup patterns, private folders (conf/)
+CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c
+FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c \
              tools/scratch.c
 
@@ -78,7 +80,7 @@ $(BIN)/secretctl: $(CTL_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(STORE_LIBS)
 
-$(BIN)/secretfs-oci-hook: $(BUILD)/tools/oci-hook.o $(BUILD)/fs/caller.o $(CONF_OBJ) $(BUILD)/libstore.a
+$(BIN)/secretfs-oci-hook: $(BUILD)/tools/oci-hook.o $(BUILD)/fs/caller.o $(BUILD)/fs/config.o $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS) -lpthread
 
@@ -125,7 +127,7 @@ $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 
-$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(CONF_OBJ) $(BUILD)/libstore.a
+$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(BUILD)/fs/config.o $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
 
@@ -190,7 +192,8 @@ $(FUZZ_BUILD)/%.o: %.c
 $(FUZZ_BUILD)/fuzz_manifest: $(FUZZ_BUILD)/tests/fuzz/fuzz_manifest.o $(FUZZ_BUILD)/tools/manifest.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_validate: $(FUZZ_BUILD)/tests/fuzz/fuzz_validate.o $(FUZZ_BUILD)/tools/select.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_envfile: $(FUZZ_BUILD)/tests/fuzz/fuzz_envfile.o $(FUZZ_BUILD)/tools/input.o $(FUZZ_STORE)
-$(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/fs/config.o $(FUZZ_BUILD)/fs/match.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/fs/config.o $(FUZZ_BUILD)/conf/conf.o \
+	$(FUZZ_BUILD)/conf/match.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_seal: $(FUZZ_BUILD)/tests/fuzz/fuzz_seal.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_mirror: $(FUZZ_BUILD)/tests/fuzz/fuzz_mirror.o $(FUZZ_STORE)
 

@@ -1,11 +1,8 @@
 /*
- * config.h - the one configuration file both programs read (inih .ini).
- *
- * Where it comes from: -c/--config FILE, else $SECRETFS_CONFIG, else
- * /etc/secretfs/secretfs.ini.  A file named explicitly must exist; the
- * default one may be absent, and then the built-in defaults hold.  Unknown
- * sections or keys and bad values are errors naming the file and line.
- * Relative paths in the file are taken relative to the file's folder.
+ * config.h - the daemon's configuration: the shared sections (struct conf,
+ * conf/conf.h, which also says where the file comes from and its rules)
+ * and the daemon's own, [mount], [view NAME], [updates], [audit] and [log].
+ * Only secretfs and what looks at its views (the OCI hook) include this.
  */
 #ifndef SECRETFS_CONFIG_H
 #define SECRETFS_CONFIG_H
@@ -14,13 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "match.h"
-#include "store/cluster.h"
-
-#define CONFIG_DEFAULT_PATH  "/etc/secretfs/secretfs.ini"
-#define CONFIG_DEFAULT_STORE "/var/lib/secretfs/store.db"
-#define CONFIG_DEFAULT_KEY   "/etc/secretfs/master.key"
-#define CONFIG_ERR_MAX       512
+#include "conf/conf.h"
+#include "conf/match.h"
 
 #define CONFIG_DEFAULT_AUDIT "/var/log/secretfs/audit.log"
 #define CONFIG_DEFAULT_AUDIT_SIZE  (100ULL << 20) /* rotated at 100 MiB, */
@@ -81,9 +73,7 @@ struct view {
 };
 
 struct config {
-	char *path;       /* the file read, or NULL if none was */
-	char *store_path; /* [store] path */
-	char *key_file;   /* [store] key_file */
+	struct conf conf; /* [store], [limits], [cluster]; the file's path */
 	uid_t uid;        /* [mount] uid: owner of every file and folder */
 	gid_t gid;        /* [mount] gid */
 	mode_t mode;      /* [mount] mode of files (folders get x where r) */
@@ -95,16 +85,15 @@ struct config {
 	char *audit_path; /* [audit] path: JSON lines, one per recorded open */
 	uint64_t audit_max_size;   /* [audit] max_size: rotate past it (0: never) */
 	unsigned audit_max_files;  /* [audit] max_files: rotated files kept */
-	unsigned long max_secrets_per_namespace; /* [limits], 0: none */
-	struct cluster_opts cluster; /* [cluster]: endpoints NULL without one */
 	struct view *views; /* [view NAME] sections, in file order */
 	size_t nviews;
 };
 
 /*
  * Load the configuration from path, or from $SECRETFS_CONFIG or the default
- * when path is NULL.  On success c holds it (release with config_release);
- * on failure err says which file, line and rule, and c holds nothing.
+ * when path is NULL (see conf_load).  On success c holds it (release with
+ * config_release); on failure err (CONF_ERR_MAX bytes) says which file,
+ * line and rule, and c holds nothing.
  */
 int config_load(struct config *c, const char *path, char *err);
 void config_release(struct config *c);

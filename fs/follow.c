@@ -157,11 +157,11 @@ int follow_open(struct fs *fs, char *err, size_t len)
 	bool down = false;
 
 	follower.fs = fs;
-	if (store_open_with(&follower.st, fs->cfg->store_path, &fs->unlock, 0, serr)) {
+	if (store_open_with(&follower.st, fs->cfg->conf.store_path, &fs->unlock, 0, serr)) {
 		snprintf(err, len, "%s", serr);
 		return -1;
 	}
-	if (cluster_open(&follower.cl, &fs->cfg->cluster, serr)) {
+	if (cluster_open(&follower.cl, &fs->cfg->conf.cluster, serr)) {
 		snprintf(err, len, "%s", serr);
 		store_close(follower.st);
 		follower.st = NULL;

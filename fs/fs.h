@@ -23,6 +23,19 @@
 #include "store/store.h"
 
 /*
+ * For assert() only: is m held?  By some thread, that is: a pthread mutex
+ * does not say by whom, so this catches a caller that forgot the lock
+ * whenever no other thread happens to hold it (every single-reader test).
+ */
+static inline bool fs_lock_held(pthread_mutex_t *m)
+{
+	if (pthread_mutex_trylock(m) != 0)
+		return true;
+	pthread_mutex_unlock(m);
+	return false;
+}
+
+/*
  * What a node is.  The plain layout has ROOT, NS, SECRET and KEY (a file).
  * The kubelet layout adds, inside a SECRET: DATA ("..data", a symlink to the
  * current generation's folder), GEN ("..rev-N", one generation, immutable)
@@ -100,6 +113,7 @@ struct open_file {
 };
 
 struct node_table {
+	pthread_mutex_t *lock; /* fs->lock, which guards the table (for assert) */
 	struct node **by_ino;
 	struct node **by_name;
 	size_t nbuckets;
@@ -172,7 +186,7 @@ struct audit_event {
 };
 
 /* node.c - all callers hold fs->lock */
-int node_table_init(struct node_table *t);
+int node_table_init(struct node_table *t, pthread_mutex_t *lock);
 void node_table_release(struct node_table *t);
 struct node *node_get(struct node_table *t, fuse_ino_t ino);
 /* Find or create the child of parent named name, taking one kernel
@@ -283,8 +297,7 @@ void follow_stop(void);
 int64_t follow_revision(bool *up);
 bool follow_endpoint(char *out, size_t len);
 
-/* status.c: STATUS_DIR/<pid>.json for 'secretctl status' */
-#define STATUS_DIR "/run/secretfs/status"
+/* status.c: STATUS_DIR/<pid>.json for 'secretctl status' (conf/status.h) */
 void status_write(const struct fs *fs, int64_t revision);
 void status_remove(void);
 

@@ -33,8 +33,8 @@
 #include <sodium.h>
 
 #include "fs.h"
-#include "passphrase.h"
-#include "privdir.h"
+#include "conf/passphrase.h"
+#include "conf/privdir.h"
 
 /* How long the kernel may trust a name or an attribute: under the watch
  * strategy, until told otherwise (a day, then it asks anyway). */
@@ -63,7 +63,7 @@ static void usage(FILE *f)
 	      "MOUNTPOINT/<namespace>/<secret>/<key>: the whole store (for the user who\n"
 	      "mounts it), one view, every view, or the view of each caller's cgroup.\n\n"
 	      "  -c, --config FILE   configuration (default $SECRETFS_CONFIG, else "
-	      CONFIG_DEFAULT_PATH ")\n"
+	      CONF_DEFAULT_PATH ")\n"
 	      "      --view NAME     serve only what [view NAME] grants (allow_other)\n"
 	      "      --views DIR     serve every configured view at DIR/NAME, one daemon\n"
 	      "      --per-caller    one shared mount (allow_other); each request sees the\n"
@@ -241,7 +241,7 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 	m->direct_io = v ? v->direct_io : fs->cfg->direct_io; /* per caller: the view's */
 	m->kernel_only = m->layout == LAYOUT_KUBELET && !m->audit && !per_caller &&
 			 !m->direct_io && fs->cfg->strategy != UPDATE_POLL;
-	if (node_table_init(&m->nodes)) {
+	if (node_table_init(&m->nodes, &fs->lock)) {
 		free(m->mountpoint);
 		return -ENOMEM;
 	}
@@ -268,14 +268,14 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 	struct store *st;
 	int ret = 0;
 
-	ret = store_open_with(&st, fs->cfg->store_path, &fs->unlock, STORE_RDONLY, err);
+	ret = store_open_with(&st, fs->cfg->conf.store_path, &fs->unlock, STORE_RDONLY, err);
 	if (ret) {
 		fprintf(stderr, "secretfs: %s\n", err);
 		return ret == -EKEYREJECTED ? -EXIT_BAD_KEY :
 		       ret == -EUCLEAN || ret == -EIO ? -EXIT_DAMAGED : -1;
 	}
 	if (store_check_integrity(st)) {
-		fprintf(stderr, "secretfs: store '%s': %s\n", fs->cfg->store_path, store_errmsg(st));
+		fprintf(stderr, "secretfs: store '%s': %s\n", fs->cfg->conf.store_path, store_errmsg(st));
 		store_close(st);
 		return -EXIT_DAMAGED;
 	}
@@ -284,7 +284,7 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 
 		if (!v) {
 			fprintf(stderr, "secretfs: no [view %s] in %s\n", o->view,
-				fs->cfg->path ? fs->cfg->path : "the configuration");
+				fs->cfg->conf.path ? fs->cfg->conf.path : "the configuration");
 			ret = -1;
 		} else if (view_check_required(v, st, err, sizeof(err))) {
 			fprintf(stderr, "secretfs: %s\n", err);
@@ -295,7 +295,7 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 	} else if (o->views_dir) {
 		if (fs->cfg->nviews == 0) {
 			fprintf(stderr, "secretfs: --views: no [view NAME] in %s\n",
-				fs->cfg->path ? fs->cfg->path : "the configuration");
+				fs->cfg->conf.path ? fs->cfg->conf.path : "the configuration");
 			ret = -1;
 		}
 		if (!ret) {
@@ -499,7 +499,7 @@ int main(int argc, char **argv)
 			     .log_level = -1 };
 	char *passphrase = NULL;
 	struct fs fs = { 0 };
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 	struct config cfg;
 	bool have_cfg = false, locked = false;
 	int ret;
@@ -525,7 +525,7 @@ int main(int argc, char **argv)
 	log_init(cfg.log_level, false);
 	fs.cfg = &cfg;
 	fs.started = time(NULL);
-	fs.unlock.key_file = cfg.key_file;
+	fs.unlock.key_file = cfg.conf.key_file;
 	if (o.passphrase_fd >= 0) {
 		if (passphrase_read(&passphrase, &fs.unlock.passlen, o.passphrase_fd, "", err,
 				    sizeof(err))) {
@@ -537,7 +537,7 @@ int main(int argc, char **argv)
 	if (pthread_mutex_init(&fs.lock, NULL))
 		goto out;
 	locked = true;
-	if (cfg.cluster.endpoints && follow_open(&fs, err, sizeof(err))) {
+	if (cfg.conf.cluster.endpoints && follow_open(&fs, err, sizeof(err))) {
 		fprintf(stderr, "secretfs: %s\n", err);
 		goto out;
 	}
@@ -553,7 +553,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (!o.foreground)
 		log_init(cfg.log_level, true);
-	if (store_open_with(&fs.st, cfg.store_path, &fs.unlock, STORE_RDONLY, err)) {
+	if (store_open_with(&fs.st, cfg.conf.store_path, &fs.unlock, STORE_RDONLY, err)) {
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		goto out;
 	}

@@ -4,9 +4,10 @@
  * long as the kernel remembers it (a bind-mounted key file stays the same
  * file across updates).
  *
- * Invariants: a node is in both hash tables exactly while nlookup > 0 or
- * refs > 0; each node holds one ref on its parent; the root is never freed.
- * Every function here runs under fs->lock.
+ * Invariants (asserted): a node is in both hash tables exactly while
+ * nlookup > 0 or refs > 0; each node holds one ref on its parent; the root
+ * is never freed.  Every function here but init and release runs under
+ * fs->lock (t->lock).
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -30,9 +31,10 @@ static size_t hash_name(fuse_ino_t parent, const char *name, size_t n)
 	return (size_t)h & (n - 1);
 }
 
-int node_table_init(struct node_table *t)
+int node_table_init(struct node_table *t, pthread_mutex_t *lock)
 {
 	memset(t, 0, sizeof(*t));
+	t->lock = lock;
 	t->nbuckets = FIRST_BUCKETS;
 	t->by_ino = calloc(t->nbuckets, sizeof(*t->by_ino));
 	t->by_name = calloc(t->nbuckets, sizeof(*t->by_name));
@@ -99,11 +101,15 @@ struct node *node_get(struct node_table *t, fuse_ino_t ino)
 {
 	struct node *n;
 
+	assert(fs_lock_held(t->lock));
 	if (ino == FUSE_ROOT_ID)
 		return &t->root;
-	for (n = t->by_ino[hash_ino(ino, t->nbuckets)]; n; n = n->next_ino)
-		if (n->ino == ino)
+	for (n = t->by_ino[hash_ino(ino, t->nbuckets)]; n; n = n->next_ino) {
+		if (n->ino == ino) {
+			assert(n->nlookup > 0 || n->refs > 0);
 			return n;
+		}
+	}
 	return NULL;
 }
 
@@ -151,6 +157,7 @@ struct node *node_find(struct node_table *t, const struct node *parent,
 {
 	struct node *n;
 
+	assert(fs_lock_held(t->lock));
 	for (n = t->by_name[hash_name(parent->ino, name, t->nbuckets)]; n;
 	     n = n->next_name)
 		if (n->parent == parent && n->view == view && strcmp(n->name, name) == 0)
@@ -175,7 +182,10 @@ struct node *node_lookup(struct node_table *t, struct node *parent,
 {
 	struct node *n = node_find(t, parent, name, view);
 
+	/* a parent the kernel holds, or that holds a child */
+	assert(parent == &t->root || parent->nlookup > 0 || parent->refs > 0);
 	if (n) {
+		assert(n->nlookup > 0 || n->refs > 0); /* else it would be gone */
 		n->nlookup++;
 		return n;
 	}
@@ -212,10 +222,13 @@ static void unlink_chain(struct node **head, struct node *n, bool by_ino)
 
 void node_forget(struct node_table *t, struct node *n, uint64_t count)
 {
+	assert(fs_lock_held(t->lock));
 	n->nlookup = count > n->nlookup ? 0 : n->nlookup - count;
 	while (n && n != &t->root && n->nlookup == 0 && n->refs == 0) {
 		struct node *parent = n->parent;
 
+		assert(parent && parent->refs > 0 && t->count > 0);
+		assert(!n->children); /* each would hold a ref on n */
 		unlink_chain(&t->by_ino[hash_ino(n->ino, t->nbuckets)], n, true);
 		unlink_chain(&t->by_name[hash_name(parent->ino, n->name, t->nbuckets)],
 			     n, false);

@@ -51,6 +51,7 @@
  * bookkeeping and the poll list; it is held across each handler's store
  * calls and never across a reply.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -301,8 +302,9 @@ static int store_err(struct fs *fs, int err)
 	const char *msg;
 	time_t now;
 
+	assert(fs_lock_held(&fs->lock)); /* last, last_time, repeats */
 	if (err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG || err == -EINVAL)
-		return err == -EINVAL ? EINVAL : -err;
+		return -err;
 	msg = store_errmsg(fs->st);
 	now = time(NULL);
 	if (strcmp(msg, last) == 0 && now - last_time < STORE_ERR_QUIET) {
@@ -335,7 +337,7 @@ void fs_tamper_event(struct fs *fs, const char *ns, const char *secret)
 		return;
 	fs->last_event = now;
 	memcpy(fs->last_event_of, which, sizeof(which));
-	if (!fs->events && store_open_with(&fs->events, fs->cfg->store_path, &fs->unlock, 0, err)) {
+	if (!fs->events && store_open_with(&fs->events, fs->cfg->conf.store_path, &fs->unlock, 0, err)) {
 		log_msg(LOG_LEVEL_WARNING, "cannot record an event: %s", err);
 		return;
 	}

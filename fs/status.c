@@ -1,6 +1,7 @@
 /*
  * status.c - what a running daemon tells 'secretctl status': one JSON file
- * per daemon, STATUS_DIR/<pid>.json (mode 0600 in a 0700 folder), rewritten
+ * per daemon, STATUS_DIR/<pid>.json (mode 0600 in a 0700 folder; the path
+ * and keys are spelled in conf/status.h), rewritten
  * whenever it has caught up with a new store revision and removed when it
  * stops:
  *
@@ -31,6 +32,7 @@
 
 #include <jansson.h>
 
+#include "conf/status.h"
 #include "fs.h"
 
 /* Files of daemons that are gone (killed without a chance to remove
@@ -46,7 +48,7 @@ static void sweep_dead(void)
 		char *end;
 		long pid = strtol(e->d_name, &end, 10);
 
-		if (pid <= 0 || (strcmp(end, ".json") != 0 && strcmp(end, ".json.tmp") != 0))
+		if (pid <= 0 || (strcmp(end, STATUS_SUFFIX) != 0 && strcmp(end, STATUS_SUFFIX ".tmp") != 0))
 			continue;
 		if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
 			unlinkat(dirfd(d), e->d_name, 0);
@@ -61,7 +63,7 @@ void status_write(const struct fs *fs, int64_t revision)
 	json_t *mounts = json_array(), *doc;
 	int fd;
 
-	mkdir("/run/secretfs", 0755);
+	mkdir(STATUS_RUN_DIR, 0755);
 	mkdir(STATUS_DIR, 0700);
 	if (!swept) {
 		sweep_dead();
@@ -71,32 +73,35 @@ void status_write(const struct fs *fs, int64_t revision)
 		const struct mount *m = &fs->mounts[i];
 
 		json_array_append_new(mounts, json_pack("{s:s, s:s?, s:s}",
-			"mountpoint", m->mountpoint, "view", m->view ? m->view->name : NULL,
-			"mode", m->per_caller ? "per-caller" : m->view ? "view" : "full"));
+			STATUS_MOUNTPOINT, m->mountpoint, STATUS_VIEW, m->view ? m->view->name : NULL,
+			STATUS_MODE, m->per_caller ? "per-caller" : m->view ? "view" : "full"));
 	}
-	doc = json_pack("{s:i, s:s, s:I, s:I, s:o}", "pid", (int)getpid(),
-			"store", fs->cfg->store_path, "revision", (json_int_t)revision,
-			"started", (json_int_t)fs->started, "mounts", mounts);
+	doc = json_pack("{s:i, s:s, s:I, s:I, s:o}", STATUS_PID, (int)getpid(),
+			STATUS_STORE, fs->cfg->conf.store_path, STATUS_REVISION, (json_int_t)revision,
+			STATUS_STARTED, (json_int_t)fs->started, STATUS_MOUNTS, mounts);
 	if (!doc)
 		return;
-	json_object_set_new(doc, "uuid", json_string(fs->uuid));
+	json_object_set_new(doc, STATUS_UUID, json_string(fs->uuid));
 	if (audit_enabled()) {
 		unsigned long lost, refused;
 
 		audit_counts(&lost, &refused);
-		json_object_set_new(doc, "audit", json_pack("{s:I, s:I}", "lost", (json_int_t)lost,
-							    "refused", (json_int_t)refused));
+		json_object_set_new(doc, STATUS_AUDIT,
+				    json_pack("{s:I, s:I}", STATUS_AUDIT_LOST, (json_int_t)lost,
+					      STATUS_AUDIT_REFUSED, (json_int_t)refused));
 	}
 	if (fs->store_error[0])
-		json_object_set_new(doc, "error", json_string(fs->store_error));
+		json_object_set_new(doc, STATUS_ERROR, json_string(fs->store_error));
 	if (follow_endpoint(endpoint, sizeof(endpoint))) {
 		bool up;
 		int64_t rev = follow_revision(&up);
 
-		json_object_set_new(doc, "etcd", json_pack("{s:s, s:I, s:b}", "endpoint", endpoint,
-							   "revision", (json_int_t)rev, "watching", up));
+		json_object_set_new(doc, STATUS_ETCD,
+				    json_pack("{s:s, s:I, s:b}", STATUS_ETCD_ENDPOINT, endpoint,
+					      STATUS_REVISION, (json_int_t)rev,
+					      STATUS_ETCD_WATCHING, up));
 	}
-	snprintf(path, sizeof(path), STATUS_DIR "/%d.json", (int)getpid());
+	snprintf(path, sizeof(path), STATUS_FILE_FMT, (int)getpid());
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd >= 0) {
@@ -114,6 +119,6 @@ void status_remove(void)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), STATUS_DIR "/%d.json", (int)getpid());
+	snprintf(path, sizeof(path), STATUS_FILE_FMT, (int)getpid());
 	unlink(path);
 }

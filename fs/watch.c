@@ -327,7 +327,7 @@ static void aux_stat(const struct watcher *w, struct stat st[2])
 	char path[PATH_MAX];
 
 	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s%s", w->fs->cfg->store_path, suffix[i]);
+		snprintf(path, sizeof(path), "%s%s", w->fs->cfg->conf.store_path, suffix[i]);
 		if (stat(path, &st[i]) != 0)
 			memset(&st[i], 0, sizeof(st[i]));
 	}
@@ -374,7 +374,7 @@ static void refuse(struct watcher *w, const struct stat *now, const char *why,
 	char msg[sizeof(fs->store_error)];
 
 	snprintf(msg, sizeof(msg), "store '%s' was replaced (%s) but cannot be served: %s",
-		 fs->cfg->store_path, why, err);
+		 fs->cfg->conf.store_path, why, err);
 	log_msg(strcmp(msg, fs->store_error) ? LOG_LEVEL_ERROR : LOG_LEVEL_DEBUG, "%s; %s",
 		msg, serving);
 	if (strcmp(msg, fs->store_error)) {
@@ -403,7 +403,7 @@ static void refuse(struct watcher *w, const struct stat *now, const char *why,
 static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 {
 	struct fs *fs = w->fs;
-	const char *path = fs->cfg->store_path;
+	const char *path = fs->cfg->conf.store_path;
 	/* another file at the path, or under our handles' SQLite shared
 	 * memory: both want the old handles closed before new ones open */
 	bool renamed = !w->st || now->st_dev != w->dev || now->st_ino != w->ino;
@@ -420,7 +420,7 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 	if (w->refused_at && same_file(&w->refused, now) && same_file(&w->refused_aux[0], &aux[0]) &&
 	    same_file(&w->refused_aux[1], &aux[1]) && time(NULL) - w->refused_at < RETRY_SECONDS)
 		return false;
-	if (fs->cfg->cluster.endpoints) {
+	if (fs->cfg->conf.cluster.endpoints) {
 		/* the follower writes through a handle of its own on the old
 		 * file, which a connection to the new one must not meet (see
 		 * above); and etcd, not the file, is the truth to restore */
@@ -536,7 +536,7 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 static bool replaced(struct watcher *w, int64_t rev, struct stat *now, char *why,
 		     size_t len)
 {
-	if (stat(w->fs->cfg->store_path, now) != 0)
+	if (stat(w->fs->cfg->conf.store_path, now) != 0)
 		return false; /* between an unlink and a rename: look again later */
 	if (now->st_dev != w->dev || now->st_ino != w->ino) {
 		snprintf(why, len, "another file at its path");
@@ -570,7 +570,7 @@ static bool catch_up(struct watcher *w)
 	bool moved = false;
 
 	if (!w->st) { /* a reopening that failed half-way: try again */
-		if (stat(fs->cfg->store_path, &now) != 0)
+		if (stat(fs->cfg->conf.store_path, &now) != 0)
 			return false;
 		return reopen(w, &now, "its last reopening failed");
 	}
@@ -747,14 +747,14 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 	}
 	/* before opening: if the file is replaced in between, the first
 	 * check sees another inode and reopens */
-	if (stat(fs->cfg->store_path, &now) != 0) {
-		snprintf(err, len, "cannot open store '%s': %s", fs->cfg->store_path,
+	if (stat(fs->cfg->conf.store_path, &now) != 0) {
+		snprintf(err, len, "cannot open store '%s': %s", fs->cfg->conf.store_path,
 			 strerror(errno));
 		goto fail;
 	}
 	w->dev = now.st_dev;
 	w->ino = now.st_ino;
-	if (store_open_with(&w->st, fs->cfg->store_path, &fs->unlock, STORE_RDONLY, serr)) {
+	if (store_open_with(&w->st, fs->cfg->conf.store_path, &fs->unlock, STORE_RDONLY, serr)) {
 		snprintf(err, len, "%s", serr);
 		goto fail;
 	}
@@ -764,7 +764,7 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 		snprintf(err, len, "%s", store_errmsg(w->st));
 		goto fail;
 	}
-	dir = strdup(fs->cfg->store_path);
+	dir = strdup(fs->cfg->conf.store_path);
 	if (!dir)
 		goto fail;
 	slash = strrchr(dir, '/');

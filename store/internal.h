@@ -155,10 +155,11 @@ int rows_etcd_rev(struct store *st, bool ns, int64_t id, int64_t etcd_rev);
 /* types.c: the number of rule violations of s's type (0: valid), listed
  * in buf as Kubernetes prints them, comma-separated */
 int types_validate(const struct store_secret *s, char *buf, size_t len);
-/* s's labels and annotations against Kubernetes' rules: -EINVAL, and the
- * handle's message says why. */
-int secret_pairs_validate(struct store *st, const struct store_secret *s);
 int types_parse_rfc3339(const char *v, size_t n, int64_t *t);
+
+/* secret.c: s's labels and annotations against Kubernetes' rules: -EINVAL,
+ * and the handle's message says why. */
+int secret_pairs_validate(struct store *st, const struct store_secret *s);
 
 /* secret.c: one-off statements inside the caller's transaction, failures
  * recorded on st */
@@ -244,8 +245,10 @@ int seal_open_value_pooled(uint8_t **plain, size_t *len, const unsigned char *ke
 		    const struct seal_ctx *ctx, const unsigned char *blob,
 		    size_t bloblen) __attribute__((warn_unused_result));
 const unsigned char *seal_key_find(const struct store *st, uint32_t id);
-/* The data key with this id, re-reading the ring once if it is new (a
- * rotation by another process); NULL if the ring has no such key. */
+
+/* db.c: the key ring.  The data key with this id, re-reading the ring
+ * once if it is new (a rotation by another process); NULL if the ring has
+ * no such key. */
 const unsigned char *keyring_key(struct store *st, uint32_t id);
 int keyring_load(struct store *st);
 int rekey_recover(struct store *st);

@@ -242,6 +242,24 @@ static int pair_cmp(const void *a, const void *b)
 		      ((const struct store_pair *)b)->key);
 }
 
+/* For assert(): is v sorted by key, each key once, as store.h promises of
+ * a secret's arrays? */
+static bool items_sorted(const struct store_item *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i - 1].key, v[i].key) >= 0)
+			return false;
+	return true;
+}
+
+static bool pairs_sorted(const struct store_pair *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i - 1].key, v[i].key) >= 0)
+			return false;
+	return true;
+}
+
 /* --- small helpers ---------------------------------------------------- */
 
 static void uid_new(char out[37])
@@ -853,6 +871,8 @@ static int64_t secret_expiry(const struct store_secret *s)
 static bool items_equal(const struct store_secret *a,
 			const struct store_secret *b)
 {
+	/* compared index by index: a key out of order would read as a change */
+	assert(items_sorted(a->items, a->nitems) && items_sorted(b->items, b->nitems));
 	if (a->nitems != b->nitems)
 		return false;
 	for (size_t i = 0; i < a->nitems; i++) {
@@ -869,6 +889,7 @@ static bool items_equal(const struct store_secret *a,
 static bool pairs_equal(const struct store_pair *a, size_t na,
 			const struct store_pair *b, size_t nb)
 {
+	assert(pairs_sorted(a, na) && pairs_sorted(b, nb));
 	if (na != nb)
 		return false;
 	for (size_t i = 0; i < na; i++)

@@ -41,6 +41,9 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* The same for running out of memory: -ENOMEM, not a bad manifest. */
+#define nomem(err, len, ...) (fail((err), (len), __VA_ARGS__), -ENOMEM)
+
 /*
  * s (n bytes, NUL bytes included) as Go's %q would show it, cut after 64
  * bytes: control bytes (NUL first of all) as \x00, so that a name with a NUL
@@ -159,7 +162,7 @@ static int place(struct builder *b, json_t *v, size_t line)
 	struct frame *top;
 
 	if (!v)
-		return fail(b->err, b->errlen, "line %zu: out of memory", line);
+		return nomem(b->err, b->errlen, "line %zu: out of memory", line);
 	if (++b->nodes > MAX_NODES) {
 		json_decref(v);
 		return fail(b->err, b->errlen, "line %zu: more than %d values: refusing the manifest",
@@ -252,7 +255,7 @@ static int yaml_docs(const unsigned char *buf, size_t len, json_t *docs, char *e
 	bool done = false;
 
 	if (!yaml_parser_initialize(&p))
-		return fail(err, errlen, "out of memory");
+		return nomem(err, errlen, "out of memory");
 	yaml_parser_set_input_string(&p, buf, len);
 	while (!done && !ret) {
 		size_t line;
@@ -367,7 +370,7 @@ static int slurp(const char *path, unsigned char **out, size_t *len, char *err,
 				sodium_free(buf);
 				if (fd > 0)
 					close(fd);
-				return fail(err, errlen, "out of memory");
+				return nomem(err, errlen, "out of memory");
 			}
 			memcpy(nb, buf, n);
 			sodium_free(buf);
@@ -626,7 +629,7 @@ static int string_map(const json_t *m, const char *what, const char *gofield, co
 	 * is what keeps 200,000 labels linear */
 	mem = malloc((json_object_size(m) + 1) * sizeof(*mem));
 	if (!mem)
-		return fail(err, errlen, "secret \"%s\": out of memory", name);
+		return nomem(err, errlen, "secret \"%s\": out of memory", name);
 	json_object_keylen_foreach((json_t *)m, k, klen, v)
 		mem[n++] = (struct member){ k, klen, v };
 	qsort(mem, n, sizeof(*mem), member_cmp);
@@ -650,7 +653,7 @@ static int string_map(const json_t *m, const char *what, const char *gofield, co
 				   name, what,
 				   quoted(q, sizeof(q), json_string_value(v), json_string_length(v)), why);
 		else if (set(s, k, json_string_value(v)))
-			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
+			ret = nomem(err, errlen, "secret \"%s\": out of memory", name);
 	}
 	free(mem);
 	return ret;
@@ -742,7 +745,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		return ret;
 	s = store_secret_new(mns ? mns : ns, name, type ? type : "");
 	if (!s)
-		return fail(err, errlen, "secret \"%s\": out of memory", name);
+		return nomem(err, errlen, "secret \"%s\": out of memory", name);
 	s->immutable = json_is_true(imm);
 	{
 		/* the version it was read at, as kubectl's: a precondition */
@@ -778,7 +781,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 			goto out;
 		}
 		if (store_secret_add_item(s, k, json_string_value(v), json_string_length(v))) {
-			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
+			ret = nomem(err, errlen, "secret \"%s\": out of memory", name);
 			goto out;
 		}
 	}
@@ -796,7 +799,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		}
 		bin = sodium_malloc(b64len + 1);
 		if (!bin) {
-			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
+			ret = nomem(err, errlen, "secret \"%s\": out of memory", name);
 			goto out;
 		}
 		/* strict: the standard alphabet with padding; line breaks are
@@ -813,7 +816,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		if (ret == -EEXIST)
 			ret = 0; /* stringData has it */
 		else if (ret) {
-			ret = fail(err, errlen, "secret \"%s\": out of memory", name);
+			ret = nomem(err, errlen, "secret \"%s\": out of memory", name);
 			goto out;
 		}
 	}

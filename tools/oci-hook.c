@@ -47,7 +47,7 @@
 
 #include "fs/config.h"
 #include "fs/fs.h"
-#include "fs/privdir.h"
+#include "conf/privdir.h"
 
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
@@ -234,7 +234,7 @@ static int open_target(const struct hook *h, int rootfd, const char *target)
 	return fd;
 }
 
-/* The state folder holds the views' mounts: private, see fs/privdir.h. */
+/* The state folder holds the views' mounts: private, see conf/privdir.h. */
 static int state_dir_private(const struct hook *h)
 {
 	char err[PATH_MAX + 200];
@@ -252,7 +252,7 @@ static int state_dir_private(const struct hook *h)
  */
 static int check_view(struct hook *h)
 {
-	char err[CONFIG_ERR_MAX], cgroup[4096];
+	char err[CONF_ERR_MAX], cgroup[4096];
 	const struct view *v, *sel;
 	struct config cfg;
 	int ret = 1;
@@ -261,7 +261,7 @@ static int check_view(struct hook *h)
 		return fail(h, "%s", err);
 	v = config_view(&cfg, h->view);
 	if (!v) {
-		fail(h, "no [view %s] in %s", h->view, cfg.path ? cfg.path : "the configuration");
+		fail(h, "no [view %s] in %s", h->view, cfg.conf.path ? cfg.conf.path : "the configuration");
 		goto out;
 	}
 	if (caller_cgroup(h->pid, cgroup, sizeof(cgroup), NULL)) {

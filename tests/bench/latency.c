@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fs/config.h"
+#include "conf/conf.h"
 #include "store/cluster.h"
 #include "store/store.h"
 
@@ -41,7 +41,7 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	char err[STORE_ERRMSG_MAX], want[64], got[64];
-	struct config cfg;
+	struct conf cfg;
 	struct store *st;
 	struct cluster *cl = NULL;
 	double *lat;
@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	count = atol(argv[5]);
-	if (count < 1 || config_load(&cfg, argv[1], err) ||
+	if (count < 1 || conf_load(&cfg, argv[1], NULL, err) ||
 	    store_open(&st, cfg.store_path, cfg.key_file, 0, err)) {
 		fprintf(stderr, "latency: %s\n", count < 1 ? "bad COUNT" : err);
 		return 1;
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 	       lat[count - 1]);
 	cluster_close(cl);
 	store_close(st);
-	config_release(&cfg);
+	conf_release(&cfg);
 	free(lat);
 	return 0;
 }

@@ -1,15 +1,18 @@
 /*
  * readloop - time open + read + close of one file in a tight loop.
  *
- *   readloop [-r ROUNDS] [-n OPS] [-t THREADS] [-C DIR] PATH
+ *   readloop [-r ROUNDS] [-n OPS] [-t THREADS] [-C DIR] PATH...
  *
  * With -C the loop runs in DIR, so a relative PATH costs only its own
- * components (e.g. the key alone, from its secret's folder).
+ * components (e.g. the key alone, from its secret's folder).  With several
+ * PATHs, reader i reads PATH number i modulo their count: readers of
+ * distinct files (distinct secrets) rather than of one.
  *
  * Prints the median over ROUNDS of the nanoseconds one open+read+close
- * takes (with THREADS readers at once, each doing OPS per round), and checks
- * every read returned the same number of bytes, so a broken mount cannot
- * pass for a fast one.
+ * takes (with THREADS readers at once, each doing OPS per round; THREADS *
+ * 1e9 / that is the operations per second of all readers together), and
+ * checks every read returned as many bytes as its file's first read, so a
+ * broken mount cannot pass for a fast one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,9 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *path;
+#define READERS_MAX 64
+
+static char **paths;
+static int npaths;
 static long ops = 20000;
-static ssize_t expect = -1;
+static ssize_t expect[READERS_MAX]; /* bytes in paths[i] */
 
 static double now_ns(void)
 {
@@ -34,9 +40,10 @@ static double now_ns(void)
 
 static void *reader(void *arg)
 {
+	int which = (int)(long)arg % npaths;
+	const char *path = paths[which];
 	char buf[65536];
 
-	(void)arg;
 	for (long i = 0; i < ops; i++) {
 		int fd = open(path, O_RDONLY);
 		ssize_t n;
@@ -46,8 +53,9 @@ static void *reader(void *arg)
 			exit(1);
 		}
 		n = read(fd, buf, sizeof(buf));
-		if (n != expect) {
-			fprintf(stderr, "readloop: read %zd bytes, expected %zd\n", n, expect);
+		if (n != expect[which]) {
+			fprintf(stderr, "readloop: read %zd bytes of %s, expected %zd\n", n, path,
+				expect[which]);
 			exit(1);
 		}
 		close(fd);
@@ -80,32 +88,34 @@ int main(int argc, char **argv)
 		case 'n': ops = atol(optarg); break;
 		case 't': threads = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] [-C DIR] PATH\n");
+			fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] [-C DIR] PATH...\n");
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || rounds < 1 || ops < 1 || threads < 1 || threads > 64) {
-		fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] [-C DIR] PATH\n");
+	npaths = argc - optind;
+	if (npaths < 1 || npaths > READERS_MAX || rounds < 1 || ops < 1 || threads < 1 ||
+	    threads > READERS_MAX) {
+		fprintf(stderr, "usage: readloop [-r ROUNDS] [-n OPS] [-t THREADS] [-C DIR] PATH...\n");
 		return 2;
 	}
-	path = argv[optind];
-	{
-		int fd = open(path, O_RDONLY);
+	paths = argv + optind;
+	for (int i = 0; i < npaths; i++) {
+		int fd = open(paths[i], O_RDONLY);
 
 		if (fd < 0) {
-			fprintf(stderr, "readloop: open %s: %s\n", path, strerror(errno));
+			fprintf(stderr, "readloop: open %s: %s\n", paths[i], strerror(errno));
 			return 1;
 		}
-		expect = read(fd, buf, sizeof(buf));
+		expect[i] = read(fd, buf, sizeof(buf));
 		close(fd);
 	}
 	t = calloc((size_t)rounds, sizeof(*t));
 	for (int r = 0; r < rounds; r++) {
-		pthread_t th[64];
+		pthread_t th[READERS_MAX];
 		double start = now_ns();
 
 		for (int i = 0; i < threads; i++)
-			pthread_create(&th[i], NULL, reader, NULL);
+			pthread_create(&th[i], NULL, reader, (void *)(long)i);
 		for (int i = 0; i < threads; i++)
 			pthread_join(th[i], NULL);
 		/* per operation, as one reader sees it */

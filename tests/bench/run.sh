@@ -94,6 +94,10 @@ ctl="$BIN/secretctl -c $S/secretfs.ini"
 $ctl create namespace bench >/dev/null
 head -c 1024 /dev/urandom >"$W/value"
 $ctl create secret generic db -n bench --from-file=password="$W/value" >/dev/null
+# eight more, for readers of distinct secrets at once
+for i in 1 2 3 4 5 6 7 8; do
+	$ctl create secret generic "db$i" -n bench --from-file=password="$W/value" >/dev/null
+done
 V=$W/v # every tree sits at the same depth: V/NAME/bench/db/password
 mkdir -p "$V/tmpfs" "$V/shared"
 mount -t tmpfs -o size=4m tmpfs "$V/tmpfs"
@@ -128,6 +132,14 @@ R[read_tmpfs_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/tmpfs/bench/db" password)
 R[read_view_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/app/bench/db" password)
 R[read_tmpfs_kubelet_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/tmpfs/bench/kdb" password)
 R[read_view_kubelet_2readers_ns]=$(rl -n "$OPS" -t 2 -C "$V/kube/bench/db" password)
+# 1, 2 and 8 readers at once, each of its own secret, on the plain layout:
+# ops/s of them all, and the ratio to one reader (the daemon's lock shows
+# here: a ratio near 1 means the readers queue behind each other)
+for t in 1 2 8; do
+	ns=$(rl -n $((OPS / 2)) -t "$t" -C "$V/app/bench" db1/password db2/password db3/password \
+		db4/password db5/password db6/password db7/password db8/password)
+	R[distinct_${t}readers_ops]=$(( t * 1000000000 / ns ))
+done
 R[cat_tmpfs_us]=$(( $(median_us 5 cat_loop "$V/tmpfs/bench/db/password" 200) / 200 ))
 R[cat_view_us]=$(( $(median_us 5 cat_loop "$V/app/bench/db/password" 200) / 200 ))
 R[cat_view_kubelet_us]=$(( $(median_us 5 cat_loop "$V/kube/bench/db/password" 200) / 200 ))
@@ -310,6 +322,12 @@ print()
 print("%-46s %10s %8s" % ("open + read + close of a 1 KiB secret", "us", "x tmpfs"))
 for name, ns, base in rows:
     print("%-46s %10.1f %8.2f" % (name, ns / 1000, ns / base))
+print()
+print("%-46s %10s %8s" % ("readers of distinct secrets, per-view plain", "ops/s", "x 1"))
+for t in (1, 2, 8):
+    ops = r["distinct_%dreaders_ops" % t]
+    print("%-46s %10d %8.2f" % ("%d reader%s at once" % (t, "s" if t > 1 else ""), ops,
+                                 ops / r["distinct_1readers_ops"]))
 print()
 print("%-46s %10s %8s" % ("whole processes", "us", "x tmpfs"))
 for name, key in (("cat, tmpfs", "cat_tmpfs_us"), ("cat, per-view plain", "cat_view_us"),

@@ -376,29 +376,40 @@ test_views_dir_is_private() {
 	return 0
 }
 
+# [view NAME] is the daemon's section: secretfs refuses a bad one, naming
+# the file and line (run at a mount point that does not exist, so that a
+# file it wrongly accepted fails on another message instead of mounting)
 test_view_config_errors() {
 	new_store
+	fs_check() { "$BIN/secretfs" -c "$T/secretfs.ini" "$T/no-such-mountpoint"; }
 	printf '[view a]\nsecret = shop\n' >>"$T/secretfs.ini"
-	expect_errno "bad ref" "secret = shop: expected NAMESPACE/SECRET or NAMESPACE/*" ctl get secrets
+	expect_errno "bad ref" "secret = shop: expected NAMESPACE/SECRET or NAMESPACE/*" fs_check
 	new_store_ini() { sed -i '/^\[view/,$d' "$T/secretfs.ini"; printf "$1" >>"$T/secretfs.ini"; }
 	new_store_ini '[view a]\nsecret = Shop/x\n'
-	expect_errno "bad ns" 'namespace "Shop"' ctl get secrets
+	expect_errno "bad ns" 'namespace "Shop"' fs_check
 	new_store_ini '[view a]\nitem = shop/tls/tls.crt as a/b\n'
-	expect_errno "bad file" 'file name "a/b"' ctl get secrets
+	expect_errno "bad file" 'file name "a/b"' fs_check
 	new_store_ini '[view a]\nmatch = pid:1\n'
-	expect_errno "bad match" "match: expected cgroup:/PATH" ctl get secrets
+	expect_errno "bad match" "match: expected cgroup:/PATH" fs_check
 	new_store_ini '[view a]\nsecret = shop/x\nmatch = cgroup:/[\n'
-	expect_errno "invalid pattern" "secretfs.ini:6: [view a] match = cgroup:/[: '[' without its closing ']'" ctl get secrets
+	expect_errno "invalid pattern" "secretfs.ini:6: [view a] match = cgroup:/[: '[' without its closing ']'" fs_check
 	new_store_ini '[view a]\nmatch = cgroup:/m/*signer*\n[view b]\nmatch = cgroup:/m/*frontend*\n'
-	expect_errno "overlapping patterns" "[view b] match = cgroup:/m/*frontend* and [view a]'s cgroup:/m/*signer* (line 5) can select the same cgroup" ctl get secrets
+	expect_errno "overlapping patterns" "[view b] match = cgroup:/m/*frontend* and [view a]'s cgroup:/m/*signer* (line 5) can select the same cgroup" fs_check
 	new_store_ini '[view a\nsecret = shop/x\n'
-	expect_errno "unclosed header" "section header '[view a' lacks its closing ']'" ctl get secrets
+	expect_errno "unclosed header" "section header '[view a' lacks its closing ']'" fs_check
 	new_store_ini '[view a]\ncolour = red\n'
-	expect_errno "unknown key" "unknown key 'colour' in section [view a]" ctl get secrets
+	expect_errno "unknown key" "unknown key 'colour' in section [view a]" fs_check
 	new_store_ini '[view]\n'
-	expect_errno "no name" "[view] needs a name" ctl get secrets
+	expect_errno "no name" "[view] needs a name" fs_check
 	new_store_ini '[view a]\n[view a]\n'
-	expect_errno "twice" "[view a] is defined twice" ctl get secrets
+	expect_errno "twice" "[view a] is defined twice" fs_check
+	# secretctl reads only the shared sections and skips the daemon's...
+	new_store_ini '[view a]\nsecret = shop\n[mount]\nmode = 0999\n'
+	ctl get secrets >/dev/null || fail "secretctl refused the daemon's sections"
+	expect_errno "secretfs still refuses it" "secretfs.ini:5: secret = shop: expected" fs_check
+	# ...but still refuses a section nobody reads
+	new_store_ini '[vieww a]\n'
+	expect_errno "unknown section" "unknown section [vieww a]" ctl get secrets
 }
 
 test_oci_hook_mounts_the_view() {
@@ -408,7 +419,7 @@ test_oci_hook_mounts_the_view() {
 		--hook "createRuntime=$hook" --hook "poststop=$hook" -- \
 		cat /run/secrets/shop/hmac/key >"$T/got.bin" || fail "container with the hook failed"
 	cmp "$T/hmac.bin" "$T/got.bin" || fail "read different bytes through the hook's mount"
-	# its host folder holds allow_other mounts: private (fs/privdir.h)
+	# its host folder holds allow_other mounts: private (conf/privdir.h)
 	expect_eq "state folder" "700" "$(stat -c %a "$T/oci")"
 	# a target of our choosing, and the rest of the view invisible there too
 	local out

@@ -1,4 +1,5 @@
-/* fuzz_config - the .ini reader and its [view NAME] rules on any text. */
+/* fuzz_config - the .ini reader and its [view NAME] rules on any text, as
+ * the daemon reads it (config_load) and as secretctl does (conf_load). */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/conf.h"
 #include "fs/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -13,8 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char path[64];
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 	struct config c;
+	struct conf shared;
 	int fd;
 
 	if (!path[0])
@@ -25,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(fd);
 	if (config_load(&c, path, err) == 0)
 		config_release(&c);
+	if (conf_load(&shared, path, NULL, err) == 0)
+		conf_release(&shared);
 	unlink(path);
 	return 0;
 }

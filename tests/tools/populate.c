@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/config.h"
+#include "conf/conf.h"
 #include "store/store.h"
 
 int main(int argc, char **argv)
 {
 	char err[STORE_ERRMSG_MAX], ns[32], name[32], value[1024];
-	struct config cfg;
+	struct conf cfg;
 	struct store *st;
 	long count, nns;
 
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "populate: bad COUNT or NAMESPACES\n");
 		return 2;
 	}
-	if (config_load(&cfg, argv[1], err) ||
+	if (conf_load(&cfg, argv[1], NULL, err) ||
 	    store_open(&st, cfg.store_path, cfg.key_file, 0, err)) {
 		fprintf(stderr, "populate: %s\n", err);
 		return 1;
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 	if (store_batch_commit(st))
 		goto fail;
 	store_close(st);
-	config_release(&cfg);
+	conf_release(&cfg);
 	return 0;
 fail:
 	fprintf(stderr, "populate: %s\n", store_errmsg(st));

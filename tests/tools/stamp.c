@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/config.h"
+#include "conf/conf.h"
+#include "store/cluster.h"
 #include "store/store.h"
 
 /* The value of key k at generation i: readers rebuild it to check. */
@@ -33,7 +34,7 @@ int main(int argc, char **argv)
 {
 	char err[STORE_ERRMSG_MAX], buf[16384];
 	static const char *const keys[] = { "a", "b", "c" };
-	struct config cfg;
+	struct conf cfg;
 	struct store *st;
 	struct store_writer *w = NULL;
 	long count;
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	count = atol(argv[4]);
-	if (config_load(&cfg, argv[1], err) ||
+	if (conf_load(&cfg, argv[1], NULL, err) ||
 	    store_open(&st, cfg.store_path, cfg.key_file, 0, err)) {
 		fprintf(stderr, "stamp: %s\n", err);
 		return 1;
@@ -73,6 +74,6 @@ int main(int argc, char **argv)
 	}
 	store_writer_free(w);
 	store_close(st);
-	config_release(&cfg);
+	conf_release(&cfg);
 	return 0;
 }

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "conf/conf.h"
 #include "fs/config.h"
 
 static char dir[64];
@@ -57,29 +58,29 @@ static void load_ok_(int got, int want, const char *err, int line)
 static void expect_error_in(const char *path, const char *want)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 
 	assert_int_equal(config_load(&c, path, err), -EINVAL);
 	if (!strstr(err, want))
 		fail_msg("error '%s' lacks '%s'", err, want);
-	assert_null(c.store_path); /* nothing half-loaded */
+	assert_null(c.conf.store_path); /* nothing half-loaded */
 }
 
 static void expect_error(const char *text, const char *want)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 
 	assert_int_equal(config_load(&c, write_ini(text, 0644), err), -EINVAL);
 	if (!strstr(err, want))
 		fail_msg("error '%s' lacks '%s'", err, want);
-	assert_null(c.store_path); /* nothing half-loaded */
+	assert_null(c.conf.store_path); /* nothing half-loaded */
 }
 
 static void test_defaults_and_paths(void **state)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX], want[160];
+	char err[CONF_ERR_MAX], want[160];
 
 	(void)state;
 	assert_int_equal(config_load(&c, write_ini("; comment\n[store]\npath = s/store.db\n"
@@ -87,8 +88,8 @@ static void test_defaults_and_paths(void **state)
 						   "[mount]\nuid = 1000\ngid = root\nmode = 0440\n"
 						   "[log]\nlevel = debug\n", 0644), err), 0);
 	snprintf(want, sizeof(want), "%s/s/store.db", dir);
-	assert_string_equal(c.store_path, want);
-	assert_string_equal(c.key_file, "/abs/master.key");
+	assert_string_equal(c.conf.store_path, want);
+	assert_string_equal(c.conf.key_file, "/abs/master.key");
 	assert_int_equal(c.uid, 1000);
 	assert_int_equal(c.gid, 0);
 	assert_int_equal(c.mode, 0440);
@@ -96,7 +97,7 @@ static void test_defaults_and_paths(void **state)
 	config_release(&c);
 
 	assert_int_equal(config_load(&c, write_ini("", 0644), err), 0);
-	assert_string_equal(c.store_path, CONFIG_DEFAULT_STORE);
+	assert_string_equal(c.conf.store_path, CONF_DEFAULT_STORE);
 	assert_int_equal(c.mode, 0400);
 	config_release(&c);
 }
@@ -112,6 +113,60 @@ static void test_errors(void **state)
 	expect_error("[log]\nlevel = loud\n", "t.ini:2: [log] level");
 	expect_error("path = x\n", "t.ini:1: 'path' is outside any section");
 	expect_error("[store]\npath\n", "t.ini:2: syntax error");
+}
+
+/*
+ * conf_load without the daemon's sections (secretctl, the test tools): the
+ * shared sections are read with the same rules, the daemon's are skipped
+ * unread (a value secretfs would refuse there is not secretctl's concern),
+ * any other section is still refused, and the file's checks still hold.
+ */
+static void test_shared_only(void **state)
+{
+	struct conf c;
+	struct config d;
+	char err[CONF_ERR_MAX], want[160];
+	const char *path;
+
+	(void)state;
+	path = write_ini("[mount]\nmode = 0999\n[view v]\nbogus = 1\n[view]\n"
+			 "[store]\npath = s.db\nkey_file = /k\n[limits]\nmax_secrets_per_namespace = 7\n"
+			 "[audit]\nmax_files = 0\n[updates]\n[log]\nlevel = loud\n"
+			 "[cluster]\nendpoints = http://e:2379\n",
+			 0644);
+	assert_load(conf_load(&c, path, NULL, err), 0, err);
+	snprintf(want, sizeof(want), "%s/s.db", dir);
+	assert_string_equal(c.store_path, want);
+	assert_string_equal(c.key_file, "/k");
+	assert_int_equal(c.max_secrets_per_namespace, 7);
+	assert_string_equal(c.cluster.endpoints, "http://e:2379");
+	assert_non_null(c.path);
+	conf_release(&c);
+	conf_release(NULL);
+
+	path = write_ini("[mount]\n[bogus]\n", 0644);
+	assert_int_equal(conf_load(&c, path, NULL, err), -EINVAL);
+	assert_non_null(strstr(err, "t.ini:2: unknown section [bogus]"));
+	assert_null(c.store_path); /* nothing half-loaded */
+	path = write_ini("[store]\ncolour = red\n", 0644);
+	assert_int_equal(conf_load(&c, path, NULL, err), -EINVAL);
+	assert_non_null(strstr(err, "t.ini:2: unknown key 'colour' in section [store]"));
+	path = write_ini("[cluster]\nprefix = /p/\n", 0644);
+	assert_int_equal(conf_load(&c, path, NULL, err), -EINVAL);
+	assert_non_null(strstr(err, "[cluster] needs endpoints"));
+	path = write_ini("[store]\npath = /x\n", 0666);
+	assert_int_equal(conf_load(&c, path, NULL, err), -EPERM);
+	assert_non_null(strstr(err, "writable by group or others"));
+
+	/* the daemon's loader puts the same shared values in its conf */
+	path = write_ini("[store]\npath = /s.db\n[limits]\nmax_secrets_per_namespace = 3\n"
+			 "[mount]\nmode = 0440\n",
+			 0644);
+	assert_load(config_load(&d, path, err), 0, err);
+	assert_string_equal(d.conf.store_path, "/s.db");
+	assert_int_equal(d.conf.max_secrets_per_namespace, 3);
+	assert_int_equal(d.mode, 0440);
+	config_release(&d);
 }
 
 /* Errors of the reader itself: each blames the line that has it. */
@@ -140,7 +195,7 @@ static void test_reader_errors(void **state)
 static void test_cgroup_matching(void **state)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 	const struct view *v;
 	static const struct {
 		const char *cgroup, *view;
@@ -226,7 +281,7 @@ static void test_cgroup_matching(void **state)
 static void test_cluster(void **state)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX], want[160];
+	char err[CONF_ERR_MAX], want[160];
 
 	(void)state;
 	assert_int_equal(config_load(&c, write_ini("[cluster]\n"
@@ -235,16 +290,16 @@ static void test_cluster(void **state)
 						   "cert = /etc/c.pem\nkey = /etc/c.key\n"
 						   "username = node\npassword_file = pw\ntimeout = 2.5\n",
 						   0644), err), 0);
-	assert_string_equal(c.cluster.endpoints, "https://e1:2379, https://e2:2379");
-	assert_string_equal(c.cluster.prefix, "/prod/secrets/");
+	assert_string_equal(c.conf.cluster.endpoints, "https://e1:2379, https://e2:2379");
+	assert_string_equal(c.conf.cluster.prefix, "/prod/secrets/");
 	snprintf(want, sizeof(want), "%s/pki/ca.pem", dir);
-	assert_string_equal(c.cluster.cacert, want); /* relative to the file */
-	assert_string_equal(c.cluster.key, "/etc/c.key");
-	assert_string_equal(c.cluster.username, "node");
-	assert_int_equal(c.cluster.timeout_ms, 2500);
+	assert_string_equal(c.conf.cluster.cacert, want); /* relative to the file */
+	assert_string_equal(c.conf.cluster.key, "/etc/c.key");
+	assert_string_equal(c.conf.cluster.username, "node");
+	assert_int_equal(c.conf.cluster.timeout_ms, 2500);
 	config_release(&c);
 	assert_int_equal(config_load(&c, write_ini("[store]\n", 0644), err), 0);
-	assert_null(c.cluster.endpoints); /* no [cluster]: the store alone */
+	assert_null(c.conf.cluster.endpoints); /* no [cluster]: the store alone */
 	config_release(&c);
 	expect_error("[cluster]\nprefix = /p/\n", "[cluster] needs endpoints");
 	expect_error("[cluster]\nendpoints = http://e\nprefix = p\n", "t.ini:3: [cluster] prefix: 'p' must begin and end with '/'");
@@ -257,7 +312,7 @@ static void test_cluster(void **state)
 static void test_audit(void **state)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 
 	(void)state;
 	assert_int_equal(config_load(&c, write_ini("", 0644), err), 0);
@@ -294,7 +349,7 @@ static void test_audit(void **state)
 static void test_file_checks(void **state)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX], missing[128];
+	char err[CONF_ERR_MAX], missing[128];
 
 	(void)state;
 	assert_int_equal(config_load(&c, write_ini("[store]\n", 0666), err), -EPERM);
@@ -307,7 +362,7 @@ static void test_file_checks(void **state)
 static void test_views(void **state)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 	const struct view *v;
 
 	(void)state;
@@ -351,7 +406,7 @@ static void test_views(void **state)
 static void test_sample_config(void **state)
 {
 	struct config c;
-	char err[CONFIG_ERR_MAX], line[256], *path;
+	char err[CONF_ERR_MAX], line[256], *path;
 	FILE *in, *out;
 
 	(void)state;
@@ -382,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_defaults_and_paths),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_reader_errors),
+		cmocka_unit_test(test_shared_only),
 		cmocka_unit_test(test_cgroup_matching),
 		cmocka_unit_test(test_file_checks),
 		cmocka_unit_test(test_cluster),

@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #include "../ctl.h"
-#include "fs/config.h"
+#include "conf/conf.h"
 #include "store/cluster.h"
 
 /* The commands, as bits, so that a flag's row can say which take it. */
@@ -88,7 +88,7 @@ struct ctx {
 	uint64_t given;      /* bit i: flags[i] (flags.c) is on the command line */
 	char **args;         /* positional arguments after the command words */
 	int nargs;
-	struct config cfg;
+	struct conf cfg;
 	bool have_cfg;
 	struct store *st;
 	struct store_writer *w; /* every write: to the store, or to etcd */

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "fs/passphrase.h"
+#include "conf/passphrase.h"
 
 int die_msg(const char *fmt, ...)
 {
@@ -33,11 +33,11 @@ const char *ns_of(const struct ctx *c)
 
 int load_config(struct ctx *c)
 {
-	char err[CONFIG_ERR_MAX];
+	char err[CONF_ERR_MAX];
 
 	if (c->have_cfg)
 		return 0;
-	if (config_load(&c->cfg, c->config_path, err))
+	if (conf_load(&c->cfg, c->config_path, NULL, err))
 		return die_msg("%s", err);
 	c->have_cfg = true;
 	return 0;

@@ -59,7 +59,7 @@ static int parse_label_columns(struct ctx *c, const struct flag *f, const char *
 static const struct flag flags[] = {
 	{ "config", 'c', "FILE", required_argument, CMD_ANY, true, FLAG_STRING,
 	  FIELD(config_path), 0, NULL,
-	  "configuration (default $SECRETFS_CONFIG, else " CONFIG_DEFAULT_PATH ")" },
+	  "configuration (default $SECRETFS_CONFIG, else " CONF_DEFAULT_PATH ")" },
 	{ "namespace", 'n', "NS", required_argument,
 	  CMD_CREATE_SECRET | CMD_GET_SECRETS | CMD_DESCRIBE | CMD_DELETE_SECRETS | CMD_PAIRS |
 	  CMD_MANIFESTS | CMD_ENVIRONMENT | CMD_EDIT | CMD_GET_EVENTS | CMD_WATCH,

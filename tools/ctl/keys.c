@@ -14,7 +14,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
-#include "fs/passphrase.h"
+#include "conf/passphrase.h"
 
 /* --- init ------------------------------------------------------------- */
 

@@ -20,7 +20,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
-#include "fs/passphrase.h"
+#include "conf/passphrase.h"
 
 /*
  * jansson's allocator: the objects we print hold base64 values, so every
@@ -392,7 +392,7 @@ int main(int argc, char **argv)
 	store_writer_free(c.w);
 	store_close(c.st);
 	if (c.have_cfg)
-		config_release(&c.cfg);
+		conf_release(&c.cfg);
 	flags_release(&c);
 	passphrase_free(c.passphrase);
 	return ret;

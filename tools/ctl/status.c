@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "conf/status.h"
 
 static int count_ns(void *ctx, const char *name, const struct store_stat *st)
 {
@@ -51,7 +52,7 @@ static bool is_secretfs(int pid)
 
 /*
  * status: the store (path, revision, counts, key ring) and every running
- * daemon serving it, from the files daemons keep in /run/secretfs/status:
+ * daemon serving it, from the files daemons keep in STATUS_DIR (conf/status.h):
  * each mount, what it serves, and how far behind the store it is.
  */
 /* Cluster mode: how far this node's copy is behind etcd. */
@@ -77,9 +78,9 @@ static void print_cluster(struct ctx *c)
 static void daemon_etcd(int pid, json_t *e)
 {
 	printf("  secretfs %d: etcd revision %lld applied, %s %s\n", pid,
-	       (long long)json_integer_value(json_object_get(e, "revision")),
-	       json_is_true(json_object_get(e, "watching")) ? "watching" : "reconnecting to",
-	       json_string_value(json_object_get(e, "endpoint")) ?: "?");
+	       (long long)json_integer_value(json_object_get(e, STATUS_REVISION)),
+	       json_is_true(json_object_get(e, STATUS_ETCD_WATCHING)) ? "watching" : "reconnecting to",
+	       json_string_value(json_object_get(e, STATUS_ETCD_ENDPOINT)) ?: "?");
 }
 
 /* Append "  secretfs PID: error: MSG\n" to list (malloc'd; NULL at first):
@@ -141,7 +142,7 @@ int cmd_status(struct ctx *c)
 	table_add(&t, "PID");
 	table_add(&t, "REVISION");
 	table_add(&t, "LAG");
-	n = scandir("/run/secretfs/status", &list, NULL, alphasort);
+	n = scandir(STATUS_DIR, &list, NULL, alphasort);
 	for (int i = 0; i < n; i++) {
 		char path[512];
 		json_error_t jerr;
@@ -149,44 +150,44 @@ int cmd_status(struct ctx *c)
 		size_t j;
 		int pid;
 
-		if (!strstr(list[i]->d_name, ".json") || strstr(list[i]->d_name, ".tmp")) {
+		if (!strstr(list[i]->d_name, STATUS_SUFFIX) || strstr(list[i]->d_name, ".tmp")) {
 			free(list[i]);
 			continue;
 		}
-		snprintf(path, sizeof(path), "/run/secretfs/status/%s", list[i]->d_name);
+		snprintf(path, sizeof(path), STATUS_DIR "/%s", list[i]->d_name);
 		free(list[i]);
 		doc = json_load_file(path, 0, &jerr);
-		pid = (int)json_integer_value(json_object_get(doc, "pid"));
+		pid = (int)json_integer_value(json_object_get(doc, STATUS_PID));
 		if (!doc || pid <= 0 || !is_secretfs(pid)) {
 			json_decref(doc); /* a daemon that is gone */
 			continue;
 		}
-		if (strcmp(json_string_value(json_object_get(doc, "store")) ?: "", c->cfg.store_path) != 0) {
+		if (strcmp(json_string_value(json_object_get(doc, STATUS_STORE)) ?: "", c->cfg.store_path) != 0) {
 			json_decref(doc); /* another store's */
 			continue;
 		}
-		if (json_object_get(doc, "etcd"))
-			daemon_etcd(pid, json_object_get(doc, "etcd"));
-		served_uuid = json_string_value(json_object_get(doc, "uuid"));
-		if (json_string_value(json_object_get(doc, "error")))
+		if (json_object_get(doc, STATUS_ETCD))
+			daemon_etcd(pid, json_object_get(doc, STATUS_ETCD));
+		served_uuid = json_string_value(json_object_get(doc, STATUS_UUID));
+		if (json_string_value(json_object_get(doc, STATUS_ERROR)))
 			errors = add_daemon_error(errors, pid,
-						  json_string_value(json_object_get(doc, "error")));
-		audit = json_object_get(doc, "audit");
-		if (json_integer_value(json_object_get(audit, "lost"))) {
+						  json_string_value(json_object_get(doc, STATUS_ERROR)));
+		audit = json_object_get(doc, STATUS_AUDIT);
+		if (json_integer_value(json_object_get(audit, STATUS_AUDIT_LOST))) {
 			char msg[128];
 
 			snprintf(msg, sizeof(msg), "%lld audit records could not be written, %lld opens refused for it",
-				 (long long)json_integer_value(json_object_get(audit, "lost")),
-				 (long long)json_integer_value(json_object_get(audit, "refused")));
+				 (long long)json_integer_value(json_object_get(audit, STATUS_AUDIT_LOST)),
+				 (long long)json_integer_value(json_object_get(audit, STATUS_AUDIT_REFUSED)));
 			errors = add_daemon_error(errors, pid, msg);
 		}
-		json_array_foreach(json_object_get(doc, "mounts"), j, m) {
-			json_int_t served = json_integer_value(json_object_get(doc, "revision"));
-			const char *view = json_string_value(json_object_get(m, "view"));
+		json_array_foreach(json_object_get(doc, STATUS_MOUNTS), j, m) {
+			json_int_t served = json_integer_value(json_object_get(doc, STATUS_REVISION));
+			const char *view = json_string_value(json_object_get(m, STATUS_VIEW));
 
-			table_addf(&t, "  %s", json_string_value(json_object_get(m, "mountpoint")) ?: "?");
+			table_addf(&t, "  %s", json_string_value(json_object_get(m, STATUS_MOUNTPOINT)) ?: "?");
 			table_add(&t, view ? view : "-");
-			table_add(&t, json_string_value(json_object_get(m, "mode")) ?: "?");
+			table_add(&t, json_string_value(json_object_get(m, STATUS_MODE)) ?: "?");
 			table_addf(&t, "%d", pid);
 			table_addf(&t, "%lld", (long long)served);
 			/* a daemon still on a store replaced under it has no lag

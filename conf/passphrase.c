@@ -13,8 +13,7 @@
 
 #include <sodium.h>
 
-#include "config.h"
-#include "passphrase.h"
+#include "conf/passphrase.h"
 
 #define PASS_MAX 1024
 

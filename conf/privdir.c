@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "privdir.h"
+#include "conf/privdir.h"
 
 int privdir_make(const char *path, char *err, size_t len)
 {

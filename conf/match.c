@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "match.h"
+#include "conf/match.h"
 
 static void set_add(struct match_tok *t, unsigned char c)
 {

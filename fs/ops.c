@@ -393,27 +393,6 @@ static int64_t gen_of_name(const char *name)
 	return *end || errno ? -1 : n;
 }
 
-/* The value of key in a snapshot, or NULL. */
-static const struct store_item *snap_item(const struct store_secret *s, const char *key)
-{
-	size_t lo = 0, hi = s ? s->nitems : 0;
-
-	/* items are sorted by key (store.h): a 15,000-key secret's files are
-	 * each found in a few steps, not by a scan per lookup */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(s->items[mid].key, key);
-
-		if (c == 0)
-			return &s->items[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* The snapshot of revision rev kept by a ..data node (node_keep_recent),
  * taken off it; NULL if none. */
 static struct store_secret *recent_take(struct node *data, int64_t rev)
@@ -568,7 +547,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 		if (!g)
 			return -ENOENT;
 		t->key = view_file_key(rv->view, g, name, m->fs->cfg->mode, &mode);
-		it = t->key ? snap_item(parent->snap, t->key) : NULL;
+		it = t->key ? store_secret_item(parent->snap, t->key) : NULL;
 		if (!it)
 			return -ENOENT;
 		t->kind = NODE_GEN_KEY;
@@ -1186,7 +1165,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (!err && n->kind == NODE_GEN_KEY) {
 		/* a generation's file: its bytes never change, and every open
 		 * of it shares one copy */
-		const struct store_item *it = snap_item(n->parent->snap, t.key);
+		const struct store_item *it = store_secret_item(n->parent->snap, t.key);
 		uint8_t *copy;
 
 		of->value = value_find(ns, secret, t.key, t.revision);
@@ -1279,7 +1258,7 @@ static void read_unopened(fuse_req_t req, struct mount *m, fuse_ino_t ino,
 		node_path(n, &ns, &secret, &file);
 		g = view_grant_for(m->view, ns, secret);
 		key = g ? view_file_key(m->view, g, file, m->fs->cfg->mode, &mode) : NULL;
-		it = key ? snap_item(n->parent->snap, key) : NULL;
+		it = key ? store_secret_item(n->parent->snap, key) : NULL;
 	}
 	/* the reply goes out after the lock is let go, when the snapshot
 	 * may be gone: send a copy (locked, wiped when freed) */

@@ -47,6 +47,24 @@ static void pairs_free(struct store_pair *v, size_t n)
 	free(v);
 }
 
+const struct store_item *store_secret_item(const struct store_secret *s, const char *key)
+{
+	size_t lo = 0, hi = s ? s->nitems : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->items[mid].key, key);
+
+		if (c == 0)
+			return &s->items[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 void store_secret_free(struct store_secret *s)
 {
 	if (!s)
@@ -423,29 +441,6 @@ int store_ns_each(struct store *st, store_each_fn fn, void *ctx)
 
 /* --- validation of a whole secret ------------------------------------- */
 
-/* s between double quotes for a message, as Go's %q would show it: control
- * characters escaped, cut short past 80 bytes. */
-static const char *quoted(char *out, size_t len, const char *s)
-{
-	size_t o = 0;
-
-	out[o++] = '"';
-	for (; *s && o + 8 < len && o < 84; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(out + o, len - o, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	if (*s)
-		o += (size_t)snprintf(out + o, len - o, "...");
-	snprintf(out + o, len - o, "\"");
-	return out;
-}
-
 /* Labels and annotations, as the API server checks an object's metadata. */
 int secret_pairs_validate(struct store *st, const struct store_secret *s)
 {
@@ -458,11 +453,11 @@ int secret_pairs_validate(struct store *st, const struct store_secret *s)
 		if (store_check_label_key(p->key, why))
 			return db_errorf(st, -EINVAL,
 					 "Secret \"%s\" is invalid: metadata.labels: Invalid value: %s: %s",
-					 s->name, quoted(q, sizeof(q), p->key), why);
+					 s->name, store_quote(q, sizeof(q), p->key, strlen(p->key)), why);
 		if (store_check_label_value(p->value, why))
 			return db_errorf(st, -EINVAL,
 					 "Secret \"%s\" is invalid: metadata.labels: Invalid value: %s: %s",
-					 s->name, quoted(q, sizeof(q), p->value), why);
+					 s->name, store_quote(q, sizeof(q), p->value, strlen(p->value)), why);
 	}
 	for (size_t i = 0; i < s->nannotations; i++) {
 		const struct store_pair *p = &s->annotations[i];
@@ -478,7 +473,7 @@ int secret_pairs_validate(struct store *st, const struct store_secret *s)
 		if (store_check_label_key(n < sizeof(lower) ? lower : p->key, why))
 			return db_errorf(st, -EINVAL,
 					 "Secret \"%s\" is invalid: metadata.annotations: Invalid value: %s: %s",
-					 s->name, quoted(q, sizeof(q), p->key), why);
+					 s->name, store_quote(q, sizeof(q), p->key, strlen(p->key)), why);
 		total += n + strlen(p->value);
 	}
 	if (total > STORE_MAX_ANNOTATIONS)

@@ -220,6 +220,10 @@ int store_check_key(const char *key, char *why);
 /* A label's or an annotation's key (a qualified name), a label's value. */
 int store_check_label_key(const char *key, char *why);
 int store_check_label_value(const char *value, char *why);
+/* s (n bytes, NUL bytes included) between double quotes for a message, as
+ * Go's %q shows it: '"' and '\' escaped, control bytes as \xNN, cut after 64
+ * bytes with "...".  Never give it a secret value.  Returns out (len >= 16). */
+char *store_quote(char *out, size_t len, const char *s, size_t n);
 
 /* --- namespaces ------------------------------------------------------ */
 
@@ -237,6 +241,8 @@ struct store_secret *store_secret_new(const char *ns, const char *name,
 				      const char *type);
 /* Free a secret, wiping every value.  Accepts NULL. */
 void store_secret_free(struct store_secret *s);
+/* The item of s named key, or NULL (items are sorted by key: a binary search). */
+const struct store_item *store_secret_item(const struct store_secret *s, const char *key);
 /* Free an array from store_secret_list().  Accepts NULL. */
 void store_secret_list_free(struct store_secret **v, size_t n);
 

@@ -13,6 +13,7 @@
  * The reasons are Kubernetes' own wording, so that an operator who knows the
  * API server's errors recognises ours.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -171,4 +172,24 @@ int store_check_label_value(const char *value, char *why)
 			    "(e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is "
 			    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')");
 	return 0;
+}
+
+char *store_quote(char *out, size_t len, const char *s, size_t n)
+{
+	size_t o = 0, i;
+
+	assert(len >= 16);
+	out[o++] = '"';
+	for (i = 0; i < n && i < 64 && o + 8 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, len - o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	snprintf(out + o, len - o, "%s\"", i < n ? "..." : "");
+	return out;
 }

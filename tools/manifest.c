@@ -44,31 +44,6 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 /* The same for running out of memory: -ENOMEM, not a bad manifest. */
 #define nomem(err, len, ...) (fail((err), (len), __VA_ARGS__), -ENOMEM)
 
-/*
- * s (n bytes, NUL bytes included) as Go's %q would show it, cut after 64
- * bytes: control bytes (NUL first of all) as \x00, so that a name with a NUL
- * byte is seen whole in a message.  Returns out.
- */
-static char *quoted(char *out, size_t len, const char *s, size_t n)
-{
-	size_t o = 0, i;
-
-	assert(len >= 16);
-	out[o++] = '"';
-	for (i = 0; i < n && i < 64 && o + 8 < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(out + o, len - o, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	snprintf(out + o, len - o, "%s\"", i < n ? "..." : "");
-	return out;
-}
-
 /* What Go's JSON decoder calls a value that is not the string it wanted. */
 static const char *json_kind(const json_t *v)
 {
@@ -76,7 +51,7 @@ static const char *json_kind(const json_t *v)
 	       json_is_array(v) ? "array" : json_is_object(v) ? "object" : "null";
 }
 
-/* A quoted() string without its quotes, for a field path: data[a\x00b]. */
+/* A store_quote() string without its quotes, for a field path: data[a\x00b]. */
 static const char *bare(char *q)
 {
 	q[strlen(q) - 1] = '\0';
@@ -189,7 +164,7 @@ static int place(struct builder *b, json_t *v, size_t line)
 		if (json_object_getn(top->node, json_string_value(v), n)) {
 			char q[96];
 
-			quoted(q, sizeof(q), json_string_value(v), n);
+			store_quote(q, sizeof(q), json_string_value(v), n);
 			json_decref(v);
 			return fail(b->err, b->errlen, "line %zu: key %s already set in map", line, q);
 		}
@@ -442,7 +417,7 @@ static int version_check(const json_t *doc, const char *path, char *err, size_t 
 	if (json_is_string(kind) && strlen(json_string_value(kind)) != json_string_length(kind)) {
 		/* "Secret\0" must not pass for a Secret, nor be skipped as
 		 * another kind under its head's name */
-		quoted(qk, sizeof(qk), json_string_value(kind), json_string_length(kind));
+		store_quote(qk, sizeof(qk), json_string_value(kind), json_string_length(kind));
 		return fail(err, errlen, "%s: no matches for kind %s", path, qk);
 	}
 	if (!list && !manifest_kind_is(doc, "Secret"))
@@ -456,10 +431,10 @@ static int version_check(const json_t *doc, const char *path, char *err, size_t 
 		return fail(err, errlen,
 			    "error validating \"%s\": error validating data: apiVersion must be a string (json: cannot unmarshal %s into Go struct field TypeMeta.apiVersion of type string)",
 			    path, json_kind(v));
-	quoted(qv, sizeof(qv), json_string_value(v), json_string_length(v));
-	quoted(qn, sizeof(qn), json_is_string(name) ? json_string_value(name) : "",
+	store_quote(qv, sizeof(qv), json_string_value(v), json_string_length(v));
+	store_quote(qn, sizeof(qn), json_is_string(name) ? json_string_value(name) : "",
 	       json_is_string(name) ? json_string_length(name) : 0);
-	quoted(qns, sizeof(qns), json_is_string(ns) ? json_string_value(ns) : "",
+	store_quote(qns, sizeof(qns), json_is_string(ns) ? json_string_value(ns) : "",
 	       json_is_string(ns) ? json_string_length(ns) : 0);
 	return fail(err, errlen,
 		    "resource mapping not found for name: %s namespace: %s from \"%s\": no matches for kind \"%s\" in version %s\nensure CRDs are installed first",
@@ -580,7 +555,7 @@ static int string_field(const json_t *v, const char *secret, const char *field,
 			    secret ? "Secret \"" : "a Secret", secret ? secret : "", secret ? "\"" : "",
 			    field, json_kind(v), gofield);
 	if (nul_check(json_string_value(v), json_string_length(v), check, why)) {
-		quoted(q, sizeof(q), json_string_value(v), json_string_length(v));
+		store_quote(q, sizeof(q), json_string_value(v), json_string_length(v));
 		/* a name with a NUL byte is shown whole, not as its head */
 		return fail(err, errlen, "Secret %s%s%s is invalid: %s: Invalid value: %s: %s",
 			    secret ? "\"" : "", secret ? secret : q, secret ? "\"" : "", field, q,
@@ -640,10 +615,10 @@ static int string_map(const json_t *m, const char *what, const char *gofield, co
 		if (!json_is_string(v))
 			ret = fail(err, errlen,
 				   "Secret \"%s\" is invalid: %s[%s]: Invalid value: must be a string (json: cannot unmarshal %s into Go struct field %s of type string)",
-				   name, what, bare(quoted(q, sizeof(q), k, klen)), json_kind(v), gofield);
+				   name, what, bare(store_quote(q, sizeof(q), k, klen)), json_kind(v), gofield);
 		else if (nul_check(k, klen, store_check_label_key, why))
 			ret = fail(err, errlen, "Secret \"%s\" is invalid: %s: Invalid value: %s: %s",
-				   name, what, quoted(q, sizeof(q), k, klen), why);
+				   name, what, store_quote(q, sizeof(q), k, klen), why);
 		else if (!check_value && strlen(json_string_value(v)) != json_string_length(v))
 			ret = fail(err, errlen,
 				   "Secret \"%s\" is invalid: %s[%s]: Invalid value: must not contain a NUL byte (annotations are kept as text)",
@@ -651,7 +626,7 @@ static int string_map(const json_t *m, const char *what, const char *gofield, co
 		else if (nul_check(json_string_value(v), json_string_length(v), check_value, why))
 			ret = fail(err, errlen, "Secret \"%s\" is invalid: %s: Invalid value: %s: %s",
 				   name, what,
-				   quoted(q, sizeof(q), json_string_value(v), json_string_length(v)), why);
+				   store_quote(q, sizeof(q), json_string_value(v), json_string_length(v)), why);
 		else if (set(s, k, json_string_value(v)))
 			ret = nomem(err, errlen, "secret \"%s\": out of memory", name);
 	}
@@ -669,8 +644,8 @@ static int key_check(const char *name, const char *k, size_t klen, char *err, si
 		return 0;
 	char key[96];
 
-	quoted(q, sizeof(q), k, klen);
-	quoted(key, sizeof(key), k, klen);
+	store_quote(q, sizeof(q), k, klen);
+	store_quote(key, sizeof(key), k, klen);
 	return fail(err, errlen, "Secret \"%s\" is invalid: data[%s]: Invalid value: %s: %s", name,
 		    bare(key), q, why);
 }
@@ -777,7 +752,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		if (!json_is_string(v)) {
 			ret = fail(err, errlen,
 				   "Secret \"%s\" is invalid: stringData[%s]: Invalid value: must be a string (json: cannot unmarshal %s into Go struct field Secret.stringData of type string)",
-				   name, bare(quoted(q, sizeof(q), k, klen)), json_kind(v));
+				   name, bare(store_quote(q, sizeof(q), k, klen)), json_kind(v));
 			goto out;
 		}
 		if (store_secret_add_item(s, k, json_string_value(v), json_string_length(v))) {
@@ -794,7 +769,7 @@ int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		if (!json_is_string(v) && !json_is_null(v)) {
 			ret = fail(err, errlen,
 				   "Secret \"%s\" is invalid: data[%s]: Invalid value: must be a base64 string (json: cannot unmarshal %s into Go struct field Secret.data of type []uint8)",
-				   name, bare(quoted(q, sizeof(q), k, klen)), json_kind(v));
+				   name, bare(store_quote(q, sizeof(q), k, klen)), json_kind(v));
 			goto out;
 		}
 		bin = sodium_malloc(b64len + 1);

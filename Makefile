@@ -228,7 +228,8 @@ DOCDIR     ?= $(PREFIX)/share/doc/secretfs
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(DOCDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/secretfs
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(SYSCONFDIR)/secretfs \
+		$(DESTDIR)$(SYSCONFDIR)/containers
 	install -m 0755 $(BIN)/secretctl $(DESTDIR)$(PREFIX)/bin/secretctl
 	install -m 0755 $(BIN)/secretfs $(DESTDIR)$(PREFIX)/sbin/secretfs
 	install -m 0755 $(BIN)/secretfs-oci-hook $(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook
@@ -240,6 +241,11 @@ install: all
 		sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|; s|/etc/secretfs/|$(SYSCONFDIR)/secretfs/|' \
 			etc/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
+	# Podman's shell secret driver through secretctl (not made Podman's
+	# default: see the file)
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' etc/containers/secretfs.conf \
+		> $(DESTDIR)$(SYSCONFDIR)/containers/secretfs.conf && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/containers/secretfs.conf
 	install -m 0644 etc/secretfs.ini $(DESTDIR)$(DOCDIR)/secretfs.ini.sample
 	install -m 0644 etc/secretfs-oci-hook.json etc/runc-hooks.json $(DESTDIR)$(DOCDIR)/
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
@@ -251,7 +257,8 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook \
 		$(DESTDIR)$(MANDIR)/man1/secretctl.1 $(DESTDIR)$(MANDIR)/man5/secretfs.ini.5 \
 		$(DESTDIR)$(MANDIR)/man8/secretfs.8 $(DESTDIR)$(COMPDIR)/secretctl \
-		$(DESTDIR)$(UNITDIR)/secretfs.service $(DESTDIR)$(UNITDIR)/secretfs@.service
+		$(DESTDIR)$(UNITDIR)/secretfs.service $(DESTDIR)$(UNITDIR)/secretfs@.service \
+		$(DESTDIR)$(SYSCONFDIR)/containers/secretfs.conf
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

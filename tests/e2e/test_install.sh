@@ -29,6 +29,8 @@ test_install_layout_and_uninstall() {
 	expect_eq "units point at PREFIX" \
 		"ExecStart=/usr/sbin/secretfs -c /etc/secretfs/secretfs.ini --views /run/secretfs/views" \
 		"$(grep ^ExecStart= "$d/usr/lib/systemd/system/secretfs.service")"
+	expect_eq "podman's driver points at PREFIX" 'lookup = "/usr/bin/secretctl podman-driver lookup"' \
+		"$(grep '^lookup =' "$d/etc/containers/secretfs.conf")"
 
 	# an operator's configuration survives a reinstall and an uninstall
 	echo "; edited" >>"$d/etc/secretfs/secretfs.ini"

@@ -51,7 +51,8 @@ enum {
 	CMD_DELETE_KEYS = 1u << 23,
 	CMD_GET_EVENTS = 1u << 24,
 	CMD_WATCH = 1u << 25,
-	CMD_ANY = (1u << 26) - 1,
+	CMD_PODMAN = 1u << 26,
+	CMD_ANY = (1u << 27) - 1,
 	/* families, for the flag table */
 	CMD_CREATE_SECRET = CMD_CREATE_GENERIC | CMD_CREATE_TLS | CMD_CREATE_DOCKER,
 	CMD_PAIRS = CMD_LABEL | CMD_ANNOTATE,
@@ -190,5 +191,6 @@ int cmd_exec(struct ctx *c);			/* exec.c */
 int cmd_env(struct ctx *c);
 int cmd_status(struct ctx *c);			/* status.c */
 int cmd_watch(struct ctx *c);			/* watch.c */
+int cmd_podman_driver(struct ctx *c);		/* podman.c */
 
 #endif

@@ -62,7 +62,7 @@ static const struct flag flags[] = {
 	  "configuration (default $SECRETFS_CONFIG, else " CONF_DEFAULT_PATH ")" },
 	{ "namespace", 'n', "NS", required_argument,
 	  CMD_CREATE_SECRET | CMD_GET_SECRETS | CMD_DESCRIBE | CMD_DELETE_SECRETS | CMD_PAIRS |
-	  CMD_MANIFESTS | CMD_ENVIRONMENT | CMD_EDIT | CMD_GET_EVENTS | CMD_WATCH,
+	  CMD_MANIFESTS | CMD_ENVIRONMENT | CMD_EDIT | CMD_GET_EVENTS | CMD_WATCH | CMD_PODMAN,
 	  true, FLAG_STRING, FIELD(ns), 0, NULL, "namespace (default \"default\")" },
 	OPT_BOOL('A', "all-namespaces", all_ns,
 		 CMD_GET_SECRETS | CMD_PAIRS | CMD_GET_EVENTS | CMD_WATCH,

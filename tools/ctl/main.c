@@ -174,6 +174,12 @@ static const struct command commands[] = {
 	  "Print each change to secrets (and namespaces) as it is committed, one line\n"
 	  "each: revision, ADDED/MODIFIED/DELETED, namespace, secret, generation.\n"
 	  "Runs until interrupted.  An app can reload on each line about its secret." },
+	{ "podman-driver", cmd_podman_driver, CMD_PODMAN, ARGS_ONE,
+	  "secretctl podman-driver list|lookup|store|delete [-n NS]",
+	  "The commands of Podman's shell secret driver: Podman's secret $SECRET_ID is\n"
+	  "the secret ID in namespace \"podman\" (or -n NS), its value the key \"value\".\n"
+	  "store reads the value on stdin, lookup writes it to stdout, list prints the\n"
+	  "IDs, delete removes one.  See etc/containers/secretfs.conf." },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -150,6 +150,22 @@ struct mount {
 	int loop_result;
 };
 
+/*
+ * A view that waits, as a pod does, for what it requires (a secret, a
+ * projected key, a namespace) to exist: --views mounts it, the per-caller
+ * mount lets its callers see it, as soon as all of it exists (main.c,
+ * fs_pending_check, called by the watcher after each catch-up).  Once up
+ * it stays up.  Changed by the watcher thread alone after start.
+ */
+struct pending_view {
+	const struct view *view;
+	struct mount *mount;  /* --views: its mount (se NULL until mounted) */
+	size_t index;         /* --views: mount's in fs->mounts; per caller:
+			       * its slot in fs->disabled */
+	bool waiting;         /* something is still missing */
+	char missing[512];    /* what: "shop/hmac, shop/tls/tls.pem, ns/ *" */
+};
+
 /* The daemon: every mount it serves, and the one store behind them. */
 struct fs {
 	const struct config *cfg;
@@ -159,8 +175,12 @@ struct fs {
 	time_t started;
 	struct mount *mounts;
 	size_t nmounts;
-	const struct view **disabled; /* per-caller: views that did not come up */
+	/* per-caller: views still pending (a slot is set to NULL, with
+	 * __atomic_store_n, when its view comes up; read without fs->lock) */
+	const struct view **disabled;
 	size_t ndisabled;
+	struct pending_view *pending; /* views waiting, or that waited */
+	size_t npending;
 	struct open_file *pollers;    /* handles waiting in poll(); under lock */
 	struct watcher *watcher;
 	/* for the status file, written by the watcher thread alone: the
@@ -253,6 +273,13 @@ mode_t view_folder_mode(const struct view *v, const char *ns, const char *name,
 			mode_t dflt);
 int view_check_required(const struct view *v, struct store *st, char *err,
 			size_t len);
+/* What v requires that st lacks, as "NS/NAME, NS/NAME/KEY, NS/ *" in out
+ * (cut short to len); how many.  0: v can come up. */
+size_t view_missing(const struct view *v, struct store *st, char *out, size_t len);
+
+/* main.c: bring up the pending views whose requirements now exist in st
+ * (the watcher's handle); the watcher thread calls it after a catch-up. */
+void fs_pending_check(struct fs *fs, struct store *st);
 
 /* caller.c: the cgroup of the process behind thread tid, checked against
  * pid reuse through a pidfd.  0, or a negative errno. */

@@ -18,6 +18,7 @@
  * connection crosses a fork; it is opened before as well, so that a bad
  * store, key or view is reported on the terminal and nothing is mounted.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -250,6 +251,24 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 }
 
 /*
+ * Note a view that waits for what it requires: index is its mount's in
+ * fs->mounts (--views: the pointer is set once fs->mounts stops moving) or
+ * its slot in fs->disabled (per caller).
+ */
+static int pending_add(struct fs *fs, const struct view *v, size_t index, struct store *st)
+{
+	struct pending_view *p = realloc(fs->pending, (fs->npending + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	fs->pending = p;
+	p += fs->npending++;
+	*p = (struct pending_view){ .view = v, .index = index, .waiting = true };
+	view_missing(v, st, p->missing, sizeof(p->missing));
+	return 0;
+}
+
+/*
  * Decide what to mount, checking views against the store as the kubelet
  * checks a pod's volumes: a view whose required secret is missing does not
  * come up.  For --views the others still do; --view fails outright.
@@ -308,11 +327,10 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 		}
 		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
 			const struct view *v = &fs->cfg->views[i];
+			bool waits = view_check_required(v, st, err, sizeof(err)) != 0;
 
-			if (view_check_required(v, st, err, sizeof(err))) {
-				fprintf(stderr, "secretfs: %s: not mounting it\n", err);
-				continue;
-			}
+			if (waits)
+				fprintf(stderr, "secretfs: %s: pending, mounted once it exists\n", err);
 			snprintf(path, sizeof(path), "%s/%s", o->views_dir, v->name);
 			if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 				fprintf(stderr, "secretfs: cannot create '%s': %s\n", path,
@@ -320,7 +338,12 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 				continue;
 			}
 			ret = add_mount(fs, v, false, path);
+			if (!ret && waits)
+				ret = pending_add(fs, v, fs->nmounts - 1, st);
 		}
+		/* fs->mounts moves no more: point the pending views at theirs */
+		for (size_t i = 0; !ret && i < fs->npending; i++)
+			fs->pending[i].mount = &fs->mounts[fs->pending[i].index];
 		if (!ret && fs->nmounts == 0)
 			ret = -1;
 	} else if (o->per_caller) {
@@ -333,7 +356,8 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 					v->name);
 			if (!view_check_required(v, st, err, sizeof(err)))
 				continue;
-			fprintf(stderr, "secretfs: %s: its callers will see nothing\n", err);
+			fprintf(stderr, "secretfs: %s: pending, its callers see nothing until it exists\n",
+				err);
 			d = realloc(fs->disabled, (fs->ndisabled + 1) * sizeof(*d));
 			if (!d) {
 				ret = -ENOMEM;
@@ -341,6 +365,8 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 			}
 			fs->disabled = d;
 			d[fs->ndisabled++] = v;
+			if ((ret = pending_add(fs, v, fs->ndisabled - 1, st)))
+				break;
 		}
 		if (!ret)
 			ret = add_mount(fs, NULL, true, o->mountpoint);
@@ -386,9 +412,18 @@ out:
 	return ret;
 }
 
-/* Guards each mount's alive: the signal thread wakes a loop thread only
- * while it has not returned, so never one already joined. */
+/*
+ * Guards each mount's se, running and alive, and stopping: the signal
+ * thread wakes a loop thread only while it has not returned (never one
+ * already joined), and a pending view is mounted only while the daemon is
+ * not stopping.  loops_cond tells serve() that a loop ended, started, or
+ * the daemon is stopping.
+ */
 static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t loops_cond = PTHREAD_COND_INITIALIZER;
+static bool stopping;
+/* for mounting pending views later (fs_pending_check) */
+static const struct options *mount_options;
 
 static void *loop_thread(void *arg)
 {
@@ -405,8 +440,26 @@ static void *loop_thread(void *arg)
 	}
 	pthread_mutex_lock(&loops_lock);
 	m->alive = false;
+	pthread_cond_broadcast(&loops_cond);
 	pthread_mutex_unlock(&loops_lock);
 	return NULL;
+}
+
+/* Start m's loop thread, under loops_lock.  It takes SIGUSR1 (to notice
+ * the signal thread's fuse_session_exit), nothing else: every other thread
+ * blocks it, so it is unblocked here for the new thread to inherit. */
+static int loop_start(struct mount *m)
+{
+	sigset_t usr1, mask;
+
+	assert(fs_lock_held(&loops_lock));
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, &mask);
+	m->running = m->alive = pthread_create(&m->thread, NULL, loop_thread, m) == 0;
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	pthread_cond_broadcast(&loops_cond);
+	return m->running ? 0 : -1;
 }
 
 /* Waits for INT, TERM or HUP and stops every loop. */
@@ -424,13 +477,52 @@ static void *signal_thread(void *arg)
 		return NULL;
 	log_msg(LOG_LEVEL_INFO, "stopping on signal %d", sig);
 	pthread_mutex_lock(&loops_lock);
+	stopping = true;
 	for (size_t i = 0; i < fs->nmounts; i++) {
+		if (!fs->mounts[i].se) /* a pending view, never mounted */
+			continue;
 		fuse_session_exit(fs->mounts[i].se);
 		if (fs->mounts[i].alive)
 			pthread_kill(fs->mounts[i].thread, SIGUSR1);
 	}
+	pthread_cond_broadcast(&loops_cond);
 	pthread_mutex_unlock(&loops_lock);
 	return NULL;
+}
+
+void fs_pending_check(struct fs *fs, struct store *st)
+{
+	for (size_t i = 0; i < fs->npending; i++) {
+		struct pending_view *p = &fs->pending[i];
+		size_t missing;
+
+		if (!p->waiting)
+			continue;
+		pthread_mutex_lock(&fs->lock);
+		missing = view_missing(p->view, st, p->missing, sizeof(p->missing));
+		pthread_mutex_unlock(&fs->lock);
+		if (missing)
+			continue;
+		if (!p->mount) {
+			/* per caller: its callers see it from their next request */
+			__atomic_store_n(&fs->disabled[p->index], NULL, __ATOMIC_RELEASE);
+			p->waiting = false;
+			log_msg(LOG_LEVEL_INFO, "view \"%s\": what it requires exists: its callers see it",
+				p->view->name);
+			continue;
+		}
+		pthread_mutex_lock(&loops_lock);
+		if (!stopping) {
+			if (mount_one(p->mount, mount_options) || loop_start(p->mount))
+				log_msg(LOG_LEVEL_ERROR, "view \"%s\": cannot mount it at '%s'",
+					p->view->name, p->mount->mountpoint);
+			else
+				log_msg(LOG_LEVEL_INFO, "view \"%s\": what it requires exists: serving it at '%s'",
+					p->view->name, p->mount->mountpoint);
+			p->waiting = false; /* mounted, or given up on (logged) */
+		}
+		pthread_mutex_unlock(&loops_lock);
+	}
 }
 
 /*
@@ -454,29 +546,33 @@ static void block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 }
 
-/* Run every mount's loop until all have ended. */
+/* Run every mount's loop until all have ended, and no pending view is
+ * left to mount (unless the daemon is stopping). */
 static int serve(struct fs *fs)
 {
-	sigset_t usr1;
 	pthread_t sigthread;
 	int ret = 0;
 
 	if (pthread_create(&sigthread, NULL, signal_thread, fs) != 0)
 		return -1;
-	/* loop threads take SIGUSR1, nothing else */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
-	for (size_t i = 0; i < fs->nmounts; i++) {
-		struct mount *m = &fs->mounts[i];
-
-		pthread_mutex_lock(&loops_lock);
-		m->running = m->alive = pthread_create(&m->thread, NULL, loop_thread, m) == 0;
-		pthread_mutex_unlock(&loops_lock);
-		if (!m->running)
+	pthread_mutex_lock(&loops_lock);
+	for (size_t i = 0; i < fs->nmounts; i++)
+		/* (the watcher may have mounted a pending view already) */
+		if (fs->mounts[i].se && !fs->mounts[i].running && loop_start(&fs->mounts[i]))
 			ret = -1;
+	for (;;) {
+		size_t alive = 0, waiting = 0;
+
+		for (size_t i = 0; i < fs->nmounts; i++)
+			alive += fs->mounts[i].alive;
+		for (size_t i = 0; i < fs->npending; i++)
+			waiting += fs->pending[i].mount && fs->pending[i].waiting;
+		if (!alive && (stopping || !waiting))
+			break;
+		pthread_cond_wait(&loops_cond, &loops_lock);
 	}
-	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	stopping = true; /* no pending view mounts from now on */
+	pthread_mutex_unlock(&loops_lock);
 	for (size_t i = 0; i < fs->nmounts; i++) {
 		struct mount *m = &fs->mounts[i];
 
@@ -546,9 +642,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ret = 1;
-	for (size_t i = 0; i < fs.nmounts; i++)
-		if (mount_one(&fs.mounts[i], &o))
+	mount_options = &o;
+	for (size_t i = 0; i < fs.nmounts; i++) {
+		bool waits = false;
+
+		for (size_t j = 0; j < fs.npending; j++)
+			waits |= fs.pending[j].mount == &fs.mounts[i];
+		if (!waits && mount_one(&fs.mounts[i], &o))
 			goto out;
+	}
 	if (fuse_daemonize(o.foreground))
 		goto out;
 	if (!o.foreground)
@@ -563,17 +665,19 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	/* before the watcher starts: it may mount a pending view (se) */
+	for (size_t i = 0; i < fs.nmounts; i++)
+		if (fs.mounts[i].se)
+			log_msg(LOG_LEVEL_INFO, "serving %s%s%s at '%s'",
+				fs.mounts[i].per_caller ? "each caller's view" :
+				fs.mounts[i].view ? "view \"" : "the whole store",
+				fs.mounts[i].view ? fs.mounts[i].view->name : "",
+				fs.mounts[i].view ? "\"" : "", fs.mounts[i].mountpoint);
 	block_signals();
 	if (watcher_start(&fs, err, sizeof(err)) || follow_start(err, sizeof(err))) {
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		goto out;
 	}
-	for (size_t i = 0; i < fs.nmounts; i++)
-		log_msg(LOG_LEVEL_INFO, "serving %s%s%s at '%s'",
-			fs.mounts[i].per_caller ? "each caller's view" :
-			fs.mounts[i].view ? "view \"" : "the whole store",
-			fs.mounts[i].view ? fs.mounts[i].view->name : "",
-			fs.mounts[i].view ? "\"" : "", fs.mounts[i].mountpoint);
 	ret = serve(&fs) ? 1 : 0;
 out:
 	watcher_stop(&fs); /* first: it reads the follower's state for the status */
@@ -590,6 +694,7 @@ out:
 	}
 	free(fs.mounts);
 	free(fs.disabled);
+	free(fs.pending);
 	audit_close();
 	store_close(fs.st);
 	store_close(fs.events);

@@ -190,6 +190,9 @@ int cmd_edit_secret(struct ctx *c);		/* edit.c */
 int cmd_exec(struct ctx *c);			/* exec.c */
 int cmd_env(struct ctx *c);
 int cmd_status(struct ctx *c);			/* status.c */
+/* The views of running daemons (of c's store) that require ns/name, as
+ * '"view" (secretfs PID), ...' (malloc'd), or NULL if none. */
+char *status_views_requiring(const struct ctx *c, const char *ns, const char *name);
 int cmd_watch(struct ctx *c);			/* watch.c */
 int cmd_podman_driver(struct ctx *c);		/* podman.c */
 

@@ -42,7 +42,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" $(CFLAG
 LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
 STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 jansson 2>/dev/null)
-FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthread
+FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson yaml-0.1 2>/dev/null) -lpthread
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -50,16 +50,19 @@ STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c stor
 # what more than one program reads: the shared .ini sections, passphrases,
 # cgroup patterns, private folders (conf/)
 CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c
-FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
+FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c fs/volume.c
 # the Kubernetes objects, selectors, JSONPath and manifests every front end
 # shares (kube/)
-KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c
+KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c kube/pod.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)
 FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
 KUBE_OBJ  := $(KUBE_SRC:%.c=$(BUILD)/%.o)
+# what fs/config.c needs of kube/: a view may be a Pod manifest's volumes
+POD_OBJ   := $(BUILD)/kube/pod.o $(BUILD)/kube/manifest.o
+POD_LIBS  := $(shell pkg-config --libs yaml-0.1 jansson 2>/dev/null)
 CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := test_validate test_store test_config test_seal
@@ -75,7 +78,7 @@ $(BUILD)/libstore.a: $(STORE_OBJ)
 	@rm -f $@ # a fresh archive: no member of a source moved or removed since
 	ar rcs $@ $^
 
-$(BIN)/secretfs: $(FS_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
+$(BIN)/secretfs: $(FS_OBJ) $(POD_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(FS_LIBS) $(STORE_LIBS)
 
@@ -83,9 +86,9 @@ $(BIN)/secretctl: $(CTL_OBJ) $(KUBE_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(STORE_LIBS)
 
-$(BIN)/secretfs-oci-hook: $(BUILD)/tools/oci-hook.o $(BUILD)/fs/caller.o $(BUILD)/fs/config.o $(CONF_OBJ) $(BUILD)/libstore.a
+$(BIN)/secretfs-oci-hook: $(BUILD)/tools/oci-hook.o $(BUILD)/fs/caller.o $(BUILD)/fs/config.o $(POD_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS) -lpthread
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(POD_LIBS) $(STORE_LIBS) -lpthread
 
 # helpers the end-to-end tests and benchmarks run
 $(BIN)/test/stamp: $(BUILD)/tests/tools/stamp.o $(CONF_OBJ) $(BUILD)/libstore.a
@@ -130,9 +133,9 @@ $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 
-$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(BUILD)/fs/config.o $(CONF_OBJ) $(BUILD)/libstore.a
+$(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(BUILD)/fs/config.o $(POD_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(shell pkg-config --libs inih 2>/dev/null) $(POD_LIBS) $(STORE_LIBS)
 
 # --- set-up, demo and tests --------------------------------------------
 
@@ -196,7 +199,7 @@ $(FUZZ_BUILD)/fuzz_manifest: $(FUZZ_BUILD)/tests/fuzz/fuzz_manifest.o $(FUZZ_BUI
 $(FUZZ_BUILD)/fuzz_validate: $(FUZZ_BUILD)/tests/fuzz/fuzz_validate.o $(FUZZ_BUILD)/kube/select.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_envfile: $(FUZZ_BUILD)/tests/fuzz/fuzz_envfile.o $(FUZZ_BUILD)/tools/input.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/fs/config.o $(FUZZ_BUILD)/conf/conf.o \
-	$(FUZZ_BUILD)/conf/match.o $(FUZZ_STORE)
+	$(FUZZ_BUILD)/conf/match.o $(FUZZ_BUILD)/kube/pod.o $(FUZZ_BUILD)/kube/manifest.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_seal: $(FUZZ_BUILD)/tests/fuzz/fuzz_seal.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_mirror: $(FUZZ_BUILD)/tests/fuzz/fuzz_mirror.o $(FUZZ_STORE)
 

@@ -144,6 +144,7 @@ struct mount {
 	 * the kubelet layout without audit, whose files never change. */
 	bool kernel_only;
 	bool direct_io;           /* plaintext never enters the page cache */
+	struct volume_tree *vtree; /* a pod view's mount: its inodes (volume.c) */
 	pthread_t thread;         /* runs this session's loop */
 	bool running;             /* thread to join (the main thread's) */
 	bool alive;               /* thread not yet returned (loops_lock) */
@@ -179,6 +180,7 @@ struct fs {
 	 * __atomic_store_n, when its view comes up; read without fs->lock) */
 	const struct view **disabled;
 	size_t ndisabled;
+	const struct view *pod_view;  /* --pod: the view made of the pod */
 	struct pending_view *pending; /* views waiting, or that waited */
 	size_t npending;
 	struct open_file *pollers;    /* handles waiting in poll(); under lock */
@@ -236,6 +238,14 @@ void node_path(const struct node *n, const char **ns, const char **secret,
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops fs_ops;
+
+/* volume.c: a pod view's mount (view->pod), MOUNTPOINT/VOLUME/PATH as the
+ * kubelet lays its secret and projected volumes out; its own inode table,
+ * made by volume_tree_init and freed by volume_tree_free (accepts none). */
+struct volume_tree;
+extern const struct fuse_lowlevel_ops volume_ops;
+int volume_tree_init(struct mount *m);
+void volume_tree_free(struct mount *m);
 
 /* value.c: one reference-counted copy of a value per (namespace, secret,
  * key, revision), shared by every open of it in the daemon. */

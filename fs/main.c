@@ -7,6 +7,7 @@
  *   secretfs [OPTIONS] --view NAME MOUNTPOINT     one view
  *   secretfs [OPTIONS] --views DIR                every view, at DIR/NAME
  *   secretfs [OPTIONS] --per-caller MOUNTPOINT    one mount, view per caller
+ *   secretfs [OPTIONS] --pod FILE MOUNTPOINT      a Pod's secret volumes
  *
  * Each mount is its own FUSE session with its own loop thread.  Signals
  * (INT, TERM, HUP) are taken by one thread with sigwait(); it stops every
@@ -36,6 +37,7 @@
 #include "fs.h"
 #include "conf/passphrase.h"
 #include "conf/privdir.h"
+#include "kube/kube.h"
 
 /* How long the kernel may trust a name or an attribute: under the watch
  * strategy, until told otherwise (a day, then it asks anyway). */
@@ -45,6 +47,7 @@ struct options {
 	const char *config_path;
 	const char *view;
 	const char *views_dir;
+	const char *pod;            /* --pod FILE */
 	bool per_caller;
 	bool foreground;
 	bool debug;
@@ -59,7 +62,8 @@ static void usage(FILE *f)
 	fputs("Usage: secretfs [OPTIONS] MOUNTPOINT\n"
 	      "       secretfs [OPTIONS] --view NAME MOUNTPOINT\n"
 	      "       secretfs [OPTIONS] --views DIR\n"
-	      "       secretfs [OPTIONS] --per-caller MOUNTPOINT\n\n"
+	      "       secretfs [OPTIONS] --per-caller MOUNTPOINT\n"
+	      "       secretfs [OPTIONS] --pod POD.yaml MOUNTPOINT\n\n"
 	      "Serve the secrets of a secretfs store as a read-only file tree,\n"
 	      "MOUNTPOINT/<namespace>/<secret>/<key>: the whole store (for the user who\n"
 	      "mounts it), one view, every view, or the view of each caller's cgroup.\n\n"
@@ -69,6 +73,8 @@ static void usage(FILE *f)
 	      "      --views DIR     serve every configured view at DIR/NAME, one daemon\n"
 	      "      --per-caller    one shared mount (allow_other); each request sees the\n"
 	      "                      view whose 'match = cgroup:PATH' selects the caller's cgroup\n"
+	      "      --pod FILE      serve the secret and projected volumes of the Pod in FILE\n"
+	      "                      as MOUNTPOINT/VOLUME/PATH, as the kubelet lays them out\n"
 	      "      --passphrase-fd N  read the passphrase of a store locked with one from\n"
 	      "                      file descriptor N (a store with a key file needs none)\n"
 	      "  -f, --foreground    stay in the foreground and log to stderr\n"
@@ -148,6 +154,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "view", required_argument, NULL, 'v' },
 		{ "views", required_argument, NULL, 'W' },
 		{ "per-caller", no_argument, NULL, 'P' },
+		{ "pod", required_argument, NULL, 'p' },
 		{ "passphrase-fd", required_argument, NULL, 'F' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -163,6 +170,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'v': o->view = optarg; break;
 		case 'W': o->views_dir = optarg; break;
 		case 'P': o->per_caller = true; break;
+		case 'p': o->pod = optarg; break;
 		case 'F': {
 			char *end;
 			long fd = strtol(optarg, &end, 10);
@@ -192,9 +200,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return 2;
 		}
 	}
-	modes = !!o->view + !!o->views_dir + o->per_caller;
+	modes = !!o->view + !!o->views_dir + o->per_caller + !!o->pod;
 	if (modes > 1) {
-		fprintf(stderr, "secretfs: --view, --views and --per-caller exclude each other\n");
+		fprintf(stderr, "secretfs: --view, --views, --per-caller and --pod exclude each other\n");
 		return 2;
 	}
 	if (o->views_dir) {
@@ -241,8 +249,14 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 	}
 	m->direct_io = v ? v->direct_io : fs->cfg->direct_io; /* per caller: the view's */
 	m->kernel_only = m->layout == LAYOUT_KUBELET && !m->audit && !per_caller &&
-			 !m->direct_io && fs->cfg->strategy != UPDATE_POLL;
+			 !m->direct_io && fs->cfg->strategy != UPDATE_POLL && !(v && v->pod);
 	if (node_table_init(&m->nodes, &fs->lock)) {
+		free(m->mountpoint);
+		return -ENOMEM;
+	}
+	if (v && v->pod && volume_tree_init(m)) {
+		volume_tree_free(m);
+		node_table_release(&m->nodes);
 		free(m->mountpoint);
 		return -ENOMEM;
 	}
@@ -298,7 +312,26 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 		store_close(st);
 		return -EXIT_DAMAGED;
 	}
-	if (o->view) {
+	if (o->pod) {
+		const struct view *v = fs->pod_view;
+
+		assert(v && v->pod);
+		for (size_t i = 0; i < v->pod->nignored; i++)
+			fprintf(stderr, "secretfs: pod \"%s\": volume \"%s\" is not a secret or projected volume: the container runtime mounts it, not secretfs\n",
+				v->pod->name, v->pod->ignored[i]);
+		for (size_t i = 0; i < v->pod->nvolumes; i++)
+			if (v->pod->volumes[i].ignored_sources)
+				fprintf(stderr, "secretfs: pod \"%s\": volume \"%s\": %zu projected source%s not a secret: not served\n",
+					v->pod->name, v->pod->volumes[i].name, v->pod->volumes[i].ignored_sources,
+					v->pod->volumes[i].ignored_sources == 1 ? " is" : "s are");
+		ret = add_mount(fs, v, false, o->mountpoint);
+		if (!ret && view_check_required(v, st, err, sizeof(err))) {
+			fprintf(stderr, "secretfs: %s: pending, mounted once it exists\n", err);
+			ret = pending_add(fs, v, 0, st);
+			if (!ret)
+				fs->pending[0].mount = &fs->mounts[0];
+		}
+	} else if (o->view) {
 		const struct view *v = config_view(fs->cfg, o->view);
 
 		if (!v) {
@@ -351,6 +384,12 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 			const struct view *v = &fs->cfg->views[i];
 			const struct view **d;
 
+			if (v->pod) {
+				fprintf(stderr, "secretfs: view \"%s\": a pod's volumes are served by --view or --views, not --per-caller\n",
+					v->name);
+				ret = -1;
+				break;
+			}
 			if (v->layout == LAYOUT_KUBELET)
 				fprintf(stderr, "secretfs: view \"%s\": layout = kubelet is served as plain through --per-caller\n",
 					v->name);
@@ -398,7 +437,7 @@ static int mount_one(struct mount *m, const struct options *o)
 	for (int i = 0; i < o->user_opts.argc; i++)
 		if (fuse_opt_add_arg(&args, o->user_opts.argv[i]))
 			goto out;
-	m->se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), m);
+	m->se = fuse_session_new(&args, m->vtree ? &volume_ops : &fs_ops, sizeof(fs_ops), m);
 	if (!m->se)
 		goto out;
 	if (fuse_session_mount(m->se, m->mountpoint)) {
@@ -597,7 +636,8 @@ int main(int argc, char **argv)
 	struct fs fs = { 0 };
 	char err[CONF_ERR_MAX];
 	struct config cfg;
-	bool have_cfg = false, locked = false;
+	struct view pod_view = { 0 };
+	bool have_cfg = false, have_pod = false, locked = false;
 	int ret;
 
 	ret = parse_args(argc, argv, &o);
@@ -636,6 +676,18 @@ int main(int argc, char **argv)
 	if (cfg.conf.cluster.endpoints && follow_open(&fs, err, sizeof(err))) {
 		fprintf(stderr, "secretfs: %s\n", err);
 		goto out;
+	}
+	if (o.pod) {
+		/* the pod's volumes, owned and mode as [mount] says */
+		pod_view = (struct view){ .uid = cfg.uid, .gid = cfg.gid, .mode = cfg.mode,
+					  .layout = cfg.layout };
+		have_pod = true;
+		if (config_pod_view(&pod_view, o.pod, err, sizeof(err)) ||
+		    !(pod_view.name = strdup(pod_view.pod->name))) {
+			fprintf(stderr, "secretfs: %s\n", pod_view.pod ? "out of memory" : err);
+			goto out;
+		}
+		fs.pod_view = &pod_view;
 	}
 	if ((ret = plan_mounts(&fs, &o))) {
 		ret = ret < -1 ? -ret : 1;
@@ -690,6 +742,7 @@ out:
 			fuse_session_destroy(m->se);
 		}
 		node_table_release(&m->nodes);
+		volume_tree_free(m);
 		free(m->mountpoint);
 	}
 	free(fs.mounts);
@@ -702,6 +755,8 @@ out:
 		pthread_mutex_destroy(&fs.lock);
 	fuse_opt_free_args(&o.user_opts);
 	passphrase_free(passphrase);
+	if (have_pod)
+		config_view_release(&pod_view);
 	if (have_cfg)
 		config_release(&cfg);
 	return ret;

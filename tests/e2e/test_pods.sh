@@ -123,6 +123,11 @@ YAML
 	expect_errno "clash" 'conflicting duplicate paths' "$BIN/secretfs" -c "$T/secretfs.ini" -f --pod "$bad" "$T"
 	printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes:\n  - name: v\n    secret: {secretName: s}\n  - name: v\n    emptyDir: {}\n' >"$bad"
 	expect_errno "twice" 'spec.volumes[1].name: Duplicate value: "v"' "$BIN/secretfs" -c "$T/secretfs.ini" -f --pod "$bad" "$T"
+	# a view is a pod's volumes or grants, not both
+	cp -p "$T/secretfs.ini" "$T/both.ini"
+	printf '[view v]\nsecret = default/s\npod = %s\n' "$pods/optional-secret.yaml" >>"$T/both.ini"
+	expect_errno "pod and secret" "[view v] pod: a view is one pod's volumes, or secret, optional and item lines, not both" \
+		"$BIN/secretfs" -c "$T/both.ini" -f --view v "$T"
 	# a listed key missing from a required secret: pending, as the kubelet
 	# fails the volume's set-up; other kinds of volume are the runtime's
 	cat >"$bad" <<YAML

@@ -563,9 +563,10 @@ INI
 	mkdir -p "$T/views" "$T/shared"
 	start_fs "$T/views/signer" --views "$T/views"
 	M=$T/views/signer
-	"$BIN/secretfs" -c "$T/secretfs.ini" --per-caller "$T/shared" 2>"$T/pc.log" ||
-		fail "the per-caller mount did not come up: $(cat "$T/pc.log")"
-	pc=$(pgrep -f "secretfs -c $T/secretfs.ini --per-caller")
+	# in the foreground, so that its log (and any sanitizer report) stays ours
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --per-caller "$T/shared" 2>"$T/pc.log" &
+	pc=$!
+	eventually 5 'mountpoint -q "$T/shared"' || fail "the per-caller mount did not come up: $(cat "$T/pc.log")"
 	cleanup_extra() {
 		cleanup_views
 		for v in "$T/views/waits" "$T/shared"; do mountpoint -q "$v" && fusermount3 -u "$v"; done
@@ -615,5 +616,9 @@ YAML
 	case $out in *Warning*) fail "a secret no view names by name warned: $out" ;; esac
 	fusermount3 -u "$T/views/waits"
 	fusermount3 -u "$T/shared"
+	wait "$pc" || fail "the per-caller daemon exited with status $?: $(tail -5 "$T/pc.log")"
+	if grep -q "Sanitizer\|runtime error" "$T/pc.log"; then
+		fail "sanitizer report from the per-caller daemon: $(head -40 "$T/pc.log")"
+	fi
 	return 0
 }

@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "conf/conf.h"
 #include "fs/config.h"
+#include "kube/kube.h"
 
 static char dir[64];
 
@@ -431,6 +433,61 @@ static void test_sample_config(void **state)
 	config_release(&c);
 }
 
+/* 'pod = FILE': the pod's volumes as grants, with the kubelet's paths and
+ * modes; and the kubelet's path rules themselves */
+static void test_pod_view(void **state)
+{
+	char err[CONF_ERR_MAX], pod[256], ini[512], clean[64], why[128];
+	const struct view *v;
+	struct config c;
+	FILE *f;
+
+	(void)state;
+	snprintf(pod, sizeof(pod), "%s/pod.yaml", dir);
+	f = fopen(pod, "w");
+	assert_non_null(f);
+	fputs("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n"
+	      "  volumes:\n  - name: a\n    secret: {secretName: s, defaultMode: 0440,\n"
+	      "      items: [{key: k, path: 'x//./y'}, {key: j, path: z, mode: 0777}]}\n"
+	      "  - name: b\n    projected: {sources: [{secret: {name: t, optional: true}}, {configMap: {name: m}}]}\n"
+	      "  - name: c\n    emptyDir: {}\n", f);
+	fclose(f);
+	snprintf(ini, sizeof(ini), "[view v]\npod = pod.yaml\nmatch = cgroup:/p\n");
+	assert_load(config_load(&c, write_ini(ini, 0644), err), 0, err);
+	v = config_view(&c, "v");
+	assert_non_null(v);
+	assert_non_null(v->pod);
+	assert_int_equal(v->pod->nvolumes, 2);
+	assert_int_equal(v->pod->nignored, 1);
+	assert_string_equal(v->pod->ignored[0], "c");
+	assert_int_equal(v->pod->volumes[1].ignored_sources, 1);
+	assert_int_equal(v->ngrants, 2);
+	assert_string_equal(v->grants[0].ns, "shop");
+	assert_string_equal(v->grants[0].name, "s");
+	assert_false(v->grants[0].optional);
+	assert_int_equal(v->grants[0].nitems, 2);
+	assert_string_equal(v->grants[0].items[0].file, "x/y");
+	assert_int_equal(v->grants[0].items[0].mode, 0440);
+	assert_int_equal(v->grants[0].items[1].mode, 0777);
+	assert_string_equal(v->grants[1].name, "t");
+	assert_true(v->grants[1].optional);
+	assert_int_equal(v->grants[1].nitems, 0);
+	assert_int_equal(v->pod->volumes[1].default_mode, 0644);
+	config_release(&c);
+	/* with a secret line: refused, naming both */
+	snprintf(ini, sizeof(ini), "[view v]\npod = pod.yaml\nsecret = shop/s\n");
+	expect_error_in(write_ini(ini, 0644), "[view v] secret: not with pod =");
+
+	assert_int_equal(kube_volume_path("./a//b/", clean, sizeof(clean), why, sizeof(why)), 0);
+	assert_string_equal(clean, "a/b");
+	assert_int_equal(kube_volume_path("..data", clean, sizeof(clean), why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "must not start with '..'");
+	assert_int_equal(kube_volume_path("a/../b", clean, sizeof(clean), why, sizeof(why)), -EINVAL);
+	assert_int_equal(kube_volume_path("a/..b", clean, sizeof(clean), why, sizeof(why)), 0);
+	assert_int_equal(kube_volume_path("/a", clean, sizeof(clean), why, sizeof(why)), -EINVAL);
+	assert_int_equal(kube_volume_path("", clean, sizeof(clean), why, sizeof(why)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,9 +501,12 @@ int main(void)
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_sample_config),
+		cmocka_unit_test(test_pod_view),
 	};
 	int ret;
 
+	if (sodium_init() < 0) /* 'pod = FILE' is read into sodium memory */
+		return 1;
 	snprintf(dir, sizeof(dir), "/tmp/secretfs-conf-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;

@@ -535,6 +535,12 @@ json_t *api_pb_decode(const void *body, size_t len, char *err, size_t errlen)
 
 	if (errlen)
 		err[0] = '\0';
+	/* idempotent and thread-safe: the decoder stands alone (sodium_malloc
+	 * aborts without it) */
+	if (sodium_init() < 0) {
+		pb_fail(err, errlen, "cannot initialise libsodium");
+		goto out;
+	}
 	if (len > API_PB_MAX_BODY) {
 		pb_fail(err, errlen, "Request entity too large: limit is %u", API_PB_MAX_BODY);
 		goto out;

@@ -11,6 +11,7 @@
  * The fixtures are read from tests/unit/data/pb (run from the top of the
  * tree, as `make unit` does) or from $PB_DATA.
  */
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,20 @@
 
 #include "api/pb.h"
 #include "k8s.pb-c.h"
+
+/* free() of the decoder's objects is wrapped (-Wl,--wrap=free): while
+ * `scanning`, every block freed is searched for the canary value */
+void __real_free(void *p);
+void __wrap_free(void *p);
+static const char *canary;
+static int scanning, canary_hits;
+
+void __wrap_free(void *p)
+{
+	if (p && scanning && canary && memmem(p, malloc_usable_size(p), canary, strlen(canary)))
+		canary_hits++;
+	__real_free(p);
+}
 
 static const char *data_dir(void)
 {
@@ -716,6 +731,50 @@ static void test_strict(void **state)
 	free(body);
 }
 
+/* no buffer the decoder frees still holds a value: not after a decode, not
+ * after a failed one (protobuf-c frees what it had unpacked) */
+static void test_values_wiped(void **state)
+{
+	static const char value[] = "CANARY-7f3a9c-VALUE";
+	K8s__ObjectMeta meta = K8S__OBJECT_META__INIT;
+	K8s__Secret s = K8S__SECRET__INIT;
+	K8s__Entry d = K8S__ENTRY__INIT, sd = K8S__ENTRY__INIT, *data[] = { &d }, *sdata[] = { &sd };
+	unsigned char *body, *bad;
+	size_t len;
+	char err[256];
+	json_t *j;
+
+	(void)state;
+	meta.has_name = 1, meta.name = BIN("s");
+	s.metadata = &meta;
+	d.has_key = 1, d.key = BIN("a"), d.has_value = 1, d.value = BIN(value);
+	sd.has_key = 1, sd.key = BIN("b"), sd.has_value = 1, sd.value = BIN(value);
+	s.n_data = 1, s.data = data;
+	s.n_stringdata = 1, s.stringdata = sdata;
+	body = envelope("v1", "Secret", &s.base, &len);
+	canary = value;
+	canary_hits = 0;
+	scanning = 1;
+	j = api_pb_decode(body, len, err, sizeof(err));
+	scanning = 0;
+	assert_non_null(j);
+	assert_int_equal(canary_hits, 0);
+	json_decref(j);
+	/* a Secret that fails to unpack after both values were unpacked (a
+	 * metadata field without its length at the end): protobuf-c frees what
+	 * it had built */
+	bad = with_tail(&s.base, "Secret", "\x0a", 1, &len);
+	scanning = 1;
+	j = api_pb_decode(bad, len, err, sizeof(err));
+	scanning = 0;
+	assert_null(j);
+	assert_non_null(strstr(err, "cannot decode the Secret"));
+	assert_int_equal(canary_hits, 0);
+	canary = NULL;
+	free(bad);
+	free(body);
+}
+
 static void test_limits(void **state)
 {
 	size_t len = API_PB_MAX_BODY + 1, n;
@@ -762,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_bad_envelope),
 		cmocka_unit_test(test_unknown_kind),
 		cmocka_unit_test(test_strict),
+		cmocka_unit_test(test_values_wiped),
 		cmocka_unit_test(test_limits),
 	};
 

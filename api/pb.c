@@ -37,7 +37,8 @@
  * body is refused instead of growing the server. */
 #define PB_ARENA_LIMIT ((size_t)64 * 1024 * 1024)
 
-#define PB_PATH_MAX 256
+/* deepest field path k8s.proto allows is 6 (metadata.managedFields[i].fieldsV1) */
+#define PB_DEPTH_MAX 16
 
 static const unsigned char pb_magic[4] = { 'k', '8', 's', 0 };
 
@@ -161,9 +162,23 @@ struct pb_walk {
 	const char *kind;   /* for messages: the object decoded */
 	char *err;
 	size_t errlen;
-	char path[PB_PATH_MAX]; /* JSON path of the field being written */
-	size_t pathlen;
+	/* the field being written, for error messages: a field name, or an
+	 * element's index when name is NULL; rendered only on failure */
+	struct { const char *name; size_t index; } path[PB_DEPTH_MAX];
+	size_t depth;
+	char *scratch;          /* base64 of values: wiped before it is freed */
+	size_t scratch_len;
 };
+
+static void pb_scratch_free(struct pb_walk *w)
+{
+	if (w->scratch) {
+		sodium_memzero(w->scratch, w->scratch_len);
+		free(w->scratch);
+	}
+	w->scratch = NULL;
+	w->scratch_len = 0;
+}
 
 static void pb_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -179,39 +194,40 @@ static void pb_fail(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "in \"metadata.labels\" of Secret", or "in Secret" at the top */
+/* "what in \"metadata.labels\" of Secret", or "what in Secret" at the top */
 static void pb_fail_at(struct pb_walk *w, const char *what)
 {
-	if (w->pathlen)
-		pb_fail(w->err, w->errlen, "%s in \"%s\" of %s", what, w->path, w->kind);
+	char path[256];
+	size_t n = 0;
+
+	path[0] = '\0';
+	for (size_t i = 0; i < w->depth && n < sizeof(path); i++) {
+		int k = w->path[i].name
+			? snprintf(path + n, sizeof(path) - n, "%s%s", i ? "." : "", w->path[i].name)
+			: snprintf(path + n, sizeof(path) - n, "[%zu]", w->path[i].index);
+
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+	if (w->depth)
+		pb_fail(w->err, w->errlen, "%s in \"%s\" of %s", what, path, w->kind);
 	else
 		pb_fail(w->err, w->errlen, "%s in %s", what, w->kind);
 }
 
-/* Append ".name" (or "name" at the top) or "[i]" to the path; returns the
- * length to restore.  A path too long to hold is cut, which only shortens
- * an error message. */
-static size_t pb_path_push(struct pb_walk *w, const char *name, long index)
+static void pb_path_push(struct pb_walk *w, const char *name, size_t index)
 {
-	size_t saved = w->pathlen;
-	int n;
-
-	if (name)
-		n = snprintf(w->path + w->pathlen, sizeof(w->path) - w->pathlen, "%s%s",
-			     w->pathlen ? "." : "", name);
-	else
-		n = snprintf(w->path + w->pathlen, sizeof(w->path) - w->pathlen, "[%ld]", index);
-	if (n > 0)
-		w->pathlen += (size_t)n < sizeof(w->path) - w->pathlen ? (size_t)n
-								 : sizeof(w->path) - w->pathlen - 1;
-	return saved;
+	assert(w->depth < PB_DEPTH_MAX);
+	w->path[w->depth].name = name;
+	w->path[w->depth].index = index;
+	w->depth++;
 }
 
-static void pb_path_pop(struct pb_walk *w, size_t saved)
+static void pb_path_pop(struct pb_walk *w)
 {
-	assert(saved <= w->pathlen);
-	w->pathlen = saved;
-	w->path[saved] = '\0';
+	assert(w->depth > 0);
+	w->depth--;
 }
 
 /* a JSON string of exactly these bytes; NULL (err written) if not UTF-8 */
@@ -224,21 +240,29 @@ static json_t *pb_string(struct pb_walk *w, const ProtobufCBinaryData *b)
 	return s;
 }
 
-/* base64 of a value (Kubernetes' JSON for []byte): the scratch is wiped */
+/* base64 of a value (Kubernetes' JSON for []byte), written in the walk's
+ * scratch: one buffer per decode, grown as needed and wiped whenever it is
+ * let go (a guarded sodium_malloc per value cost 0.1 ms each: half a second
+ * for a Secret of 4,096 keys) */
 static json_t *pb_base64(struct pb_walk *w, const ProtobufCBinaryData *b)
 {
 	size_t n = sodium_base64_ENCODED_LEN(b->len, sodium_base64_VARIANT_ORIGINAL);
-	char *s = sodium_malloc(n);
 	json_t *j;
 
-	if (!s) {
-		pb_fail_at(w, "out of memory");
-		return NULL;
+	if (n > w->scratch_len) {
+		char *s = malloc(n);
+
+		if (!s) {
+			pb_fail_at(w, "out of memory");
+			return NULL;
+		}
+		pb_scratch_free(w);
+		w->scratch = s;
+		w->scratch_len = n;
 	}
-	sodium_bin2base64(s, n, b->len ? b->data : (const unsigned char *)"", b->len,
+	sodium_bin2base64(w->scratch, n, b->len ? b->data : (const unsigned char *)"", b->len,
 			  sodium_base64_VARIANT_ORIGINAL);
-	j = json_stringn(s, n - 1);
-	sodium_free(s);
+	j = json_stringn(w->scratch, n - 1);
 	if (!j)
 		pb_fail_at(w, "out of memory");
 	return j;
@@ -379,8 +403,9 @@ static int pb_field(struct pb_walk *w, json_t *obj, const ProtobufCMessage *m,
 	const void *p = base + f->offset;
 	enum pb_rule rule = pb_rule_of(m->descriptor, f->name);
 	json_t *v = NULL;
-	size_t saved = pb_path_push(w, f->name, 0);
 	int ret = -1;
+
+	pb_path_push(w, f->name, 0);
 
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t n = *(const size_t *)(base + f->quantifier_offset);
@@ -406,10 +431,11 @@ static int pb_field(struct pb_walk *w, json_t *obj, const ProtobufCMessage *m,
 				goto out;
 			}
 			for (size_t i = 0; i < n; i++) {
-				size_t at = pb_path_push(w, NULL, (long)i);
-				json_t *e = pb_value(w, f, (const char *)items + i * size);
+				json_t *e;
 
-				pb_path_pop(w, at);
+				pb_path_push(w, NULL, i);
+				e = pb_value(w, f, (const char *)items + i * size);
+				pb_path_pop(w);
 				if (!e)
 					goto out;
 				if (json_array_append_new(v, e) != 0) {
@@ -444,7 +470,7 @@ static int pb_field(struct pb_walk *w, json_t *obj, const ProtobufCMessage *m,
 	ret = 0;
 out:
 	json_decref(v);
-	pb_path_pop(w, saved);
+	pb_path_pop(w);
 	return ret;
 }
 
@@ -535,8 +561,8 @@ json_t *api_pb_decode(const void *body, size_t len, char *err, size_t errlen)
 
 	if (errlen)
 		err[0] = '\0';
-	/* idempotent and thread-safe: the decoder stands alone (sodium_malloc
-	 * aborts without it) */
+	/* idempotent and thread-safe: the decoder stands alone (libsodium's
+	 * functions want it called first) */
 	if (sodium_init() < 0) {
 		pb_fail(err, errlen, "cannot initialise libsodium");
 		goto out;
@@ -626,6 +652,7 @@ json_t *api_pb_decode(const void *body, size_t len, char *err, size_t errlen)
 	out = NULL;
 out:
 	json_decref(out);
+	pb_scratch_free(&w);
 	if (obj)
 		protobuf_c_message_free_unpacked(obj, &alloc);
 	if (env)

@@ -28,16 +28,18 @@
 #include "k8s.pb-c.h"
 
 /* free() of the decoder's objects is wrapped (-Wl,--wrap=free): while
- * `scanning`, every block freed is searched for the canary value */
+ * `scanning`, every block freed is searched for the canary value and for
+ * its base64 */
 void __real_free(void *p);
 void __wrap_free(void *p);
-static const char *canary;
+static const char *canary[2];
 static int scanning, canary_hits;
 
 void __wrap_free(void *p)
 {
-	if (p && scanning && canary && memmem(p, malloc_usable_size(p), canary, strlen(canary)))
-		canary_hits++;
+	for (size_t i = 0; p && scanning && i < 2; i++)
+		if (canary[i] && memmem(p, malloc_usable_size(p), canary[i], strlen(canary[i])))
+			canary_hits++;
 	__real_free(p);
 }
 
@@ -752,7 +754,8 @@ static void test_values_wiped(void **state)
 	s.n_data = 1, s.data = data;
 	s.n_stringdata = 1, s.stringdata = sdata;
 	body = envelope("v1", "Secret", &s.base, &len);
-	canary = value;
+	canary[0] = value;
+	canary[1] = b64(value, sizeof(value) - 1);
 	canary_hits = 0;
 	scanning = 1;
 	j = api_pb_decode(body, len, err, sizeof(err));
@@ -770,7 +773,8 @@ static void test_values_wiped(void **state)
 	assert_null(j);
 	assert_non_null(strstr(err, "cannot decode the Secret"));
 	assert_int_equal(canary_hits, 0);
-	canary = NULL;
+	free((char *)canary[1]);
+	canary[0] = canary[1] = NULL;
 	free(bad);
 	free(body);
 }

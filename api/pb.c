@@ -159,7 +159,7 @@ static const struct pb_kind {
 /* ---- the walk ------------------------------------------------------------- */
 
 struct pb_walk {
-	const char *kind;   /* for messages: the object decoded */
+	const char *kind;   /* the kind decoded, for error messages */
 	char *err;
 	size_t errlen;
 	/* the field being written, for error messages: a field name, or an

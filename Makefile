@@ -166,8 +166,10 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh
 
+# pb-check-proto: api/k8s.proto against the schema compiled into kubectl
 unit: $(UNIT_BINS)
-	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; \
+	echo "== tests/tools/pb-check-proto.py"; tests/tools/pb-check-proto.py || fail=1; exit $$fail
 
 e2e: all $(TEST_TOOLS)
 	@BIN=$(abspath $(BIN)) tests/e2e/run.sh

@@ -133,6 +133,11 @@ $(BIN)/test/loadread: tests/tools/loadread.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARN) -pthread -o $@ $<
 
+# what api_pb_decode() costs (a figure for the README's Benchmarks)
+$(BIN)/test/pb-bench: $(BUILD)/tests/tools/pb-bench.o $(PB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PB_LIBS) $(shell pkg-config --libs libsodium jansson 2>/dev/null)
+
 TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
 	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread
 

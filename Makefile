@@ -56,13 +56,19 @@ FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/call
 KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c
 
+# the API server's decoder of kubectl's protobuf bodies (issue 17): its C
+# from api/k8s.proto is made by protoc-c into the build tree, never committed
+PB_SRC    := api/pb.c
+PB_OBJ    := $(PB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/api/k8s.pb-c.o
+PB_LIBS   := $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
+
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)
 FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
 KUBE_OBJ  := $(KUBE_SRC:%.c=$(BUILD)/%.o)
 CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := test_validate test_store test_config test_seal
+UNIT_TESTS := test_validate test_store test_config test_seal test_pb
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook
@@ -70,6 +76,18 @@ all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# protoc-c writes both files at once (a grouped pattern rule), for any tree
+%/api/k8s.pb-c.c %/api/k8s.pb-c.h: api/k8s.proto
+	@mkdir -p $*/api
+	protoc-c --proto_path=api --c_out=$*/api $<
+
+$(BUILD)/api/k8s.pb-c.o: $(BUILD)/api/k8s.pb-c.c
+	$(CC) $(ALL_CFLAGS) -I$(BUILD)/api -MMD -MP -c -o $@ $<
+
+$(BUILD)/api/pb.o $(BUILD)/tests/unit/test_pb.o: $(BUILD)/%.o: %.c $(BUILD)/api/k8s.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(BUILD)/api -MMD -MP -c -o $@ $<
 
 $(BUILD)/libstore.a: $(STORE_OBJ)
 	@rm -f $@ # a fresh archive: no member of a source moved or removed since
@@ -115,6 +133,11 @@ $(BIN)/test/loadread: tests/tools/loadread.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARN) -pthread -o $@ $<
 
+# what api_pb_decode() costs (a figure for the README's Benchmarks)
+$(BIN)/test/pb-bench: $(BUILD)/tests/tools/pb-bench.o $(PB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PB_LIBS) $(shell pkg-config --libs libsodium jansson 2>/dev/null)
+
 TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
 	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread
 
@@ -130,6 +153,11 @@ $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 
+# free() wrapped: the test looks for values in what the decoder frees
+$(BUILD)/tests/test_pb: $(BUILD)/tests/unit/test_pb.o $(PB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -Wl,--wrap=free -o $@ $^ $(TEST_LIBS) $(PB_LIBS) $(shell pkg-config --libs libsodium jansson 2>/dev/null)
+
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(BUILD)/fs/config.o $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
@@ -143,8 +171,10 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh
 
+# pb-check-proto: api/k8s.proto against the schema compiled into kubectl
 unit: $(UNIT_BINS)
-	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; \
+	echo "== tests/tools/pb-check-proto.py"; tests/tools/pb-check-proto.py || fail=1; exit $$fail
 
 # the etcd cluster tests mostly wait (elections, followers): they run in a
 # lane of their own beside the rest (tests/e2e/run.sh, E2E_APART)
@@ -188,8 +218,8 @@ FUZZ_BUILD   := build/fuzz
 FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" -g -O1 \
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_LIBS    := $(shell pkg-config --libs libsodium sqlite3 jansson yaml-0.1 inih 2>/dev/null)
-FUZZ_TARGETS := manifest validate envfile config seal mirror
+FUZZ_LIBS    := $(shell pkg-config --libs libsodium sqlite3 jansson yaml-0.1 inih libprotobuf-c 2>/dev/null)
+FUZZ_TARGETS := manifest validate envfile config seal mirror pb
 FUZZ_STORE   := $(STORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/%.o: %.c
@@ -203,6 +233,14 @@ $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/
 	$(FUZZ_BUILD)/conf/match.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_seal: $(FUZZ_BUILD)/tests/fuzz/fuzz_seal.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_mirror: $(FUZZ_BUILD)/tests/fuzz/fuzz_mirror.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_pb: $(FUZZ_BUILD)/tests/fuzz/fuzz_pb.o $(FUZZ_BUILD)/api/pb.o $(FUZZ_BUILD)/api/k8s.pb-c.o
+
+$(FUZZ_BUILD)/api/k8s.pb-c.o: $(FUZZ_BUILD)/api/k8s.pb-c.c
+	clang $(FUZZ_CFLAGS) -I$(FUZZ_BUILD)/api -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/api/pb.o $(FUZZ_BUILD)/tests/fuzz/fuzz_pb.o: $(FUZZ_BUILD)/%.o: %.c $(FUZZ_BUILD)/api/k8s.pb-c.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -I$(FUZZ_BUILD)/api -MMD -MP -c -o $@ $<
 
 $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%):
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(FUZZ_LIBS)

@@ -14,16 +14,13 @@
 
 int pki_paths(const struct conf *c, struct pki_paths *out, char *err, size_t errlen)
 {
+	/* conf_load makes key_file absolute; "/master.key" gives "/pki" */
 	const char *slash = strrchr(c->key_file, '/');
+	int dirlen = slash ? (int)(slash - c->key_file) : 0;
 	struct pki_paths p;
-	int dirlen = slash ? (int)(slash - c->key_file) : 1;
-	const char *dir = slash ? c->key_file : ".";
 
-	/* conf_load makes key_file absolute; "/master.key" has "/" as folder */
-	if (slash == c->key_file)
-		dirlen = 0;
-	if (snprintf(p.dir, sizeof(p.dir), "%.*s/" PKI_DIR_NAME, dirlen, dir) >=
-		    (int)sizeof(p.dir) ||
+	if (snprintf(p.dir, sizeof(p.dir), "%.*s%s" PKI_DIR_NAME, dirlen, c->key_file,
+		     slash ? "/" : "") >= (int)sizeof(p.dir) ||
 	    snprintf(p.ca_crt, sizeof(p.ca_crt), "%s/ca.crt", p.dir) >= (int)sizeof(p.ca_crt) ||
 	    snprintf(p.ca_key, sizeof(p.ca_key), "%s/ca.key", p.dir) >= (int)sizeof(p.ca_key) ||
 	    snprintf(p.server_crt, sizeof(p.server_crt), "%s/server.crt", p.dir) >=

@@ -8,7 +8,7 @@
  * server whose clock runs a little behind ours accepts a new certificate.
  *
  * Invariants: a file of pki/ is never overwritten (each appears under its
- * name by link(2) of a finished temporary file, which fails when the name
+ * name by link(2) of a finished unnamed file, which fails when the name
  * exists); a key is in plaintext only in OpenSSL's memory (which it wipes
  * when freed), in sodium_malloc buffers, and in its 0400 file, and a client
  * key never in a file at all.
@@ -39,6 +39,7 @@
 #define PKI_SERVER_DAYS  365
 #define PKI_SKEW_SECONDS 300
 #define PKI_FILE_MAX     (64 * 1024)
+#define PKI_MAX_SANS     64
 #define DAY              (24 * 3600)
 
 /* OpenSSL's reason for the last failure, for a message ("" if none). */
@@ -273,50 +274,62 @@ out:
 	return text;
 }
 
-/*
- * Put text under path, mode mode, never replacing a file there: written to
- * a temporary file in the same folder first, then linked to its name.
- */
-static int write_new(const char *path, const char *text, size_t len, mode_t mode, char *err,
-		     size_t errlen)
+/* All of text to fd: 0 or -errno. */
+static int write_all(int fd, const char *text, size_t len)
 {
-	char tmp[PATH_MAX];
 	size_t done = 0;
-	int fd, ret;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "'%s': path too long", path);
-		return -ENAMETOOLONG;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
-		return ret;
-	}
-	if (fchmod(fd, mode) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot chmod '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
 	while (done < len) {
 		ssize_t n = write(fd, text + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
-			goto out;
-		}
+		if (n < 0)
+			return -errno;
 		done += (size_t)n;
 	}
-	if (fsync(fd) < 0) {
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+/*
+ * Put text under path (in folder dir), mode mode, never replacing a file
+ * there.  The file is written unnamed (O_TMPFILE) and linked to its name
+ * when whole, so that no crash leaves a key under another name or half a
+ * file under this one; where the file system has no O_TMPFILE, a named
+ * temporary file beside it (mode mode before a byte is written) stands in.
+ */
+static int write_new(const char *dir, const char *path, const char *text, size_t len,
+		     mode_t mode, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], proc[64];
+	bool named = false;
+	int fd, ret;
+
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+			snprintf(err, errlen, "cannot create '%s': path too long", path);
+			return -ENAMETOOLONG;
+		}
+		fd = mkostemp(tmp, O_CLOEXEC);
+		named = fd >= 0;
+		if (named && fchmod(fd, mode) < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
+		snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
+		return ret;
+	}
+	if ((ret = write_all(fd, text, len))) {
+		snprintf(err, errlen, "cannot write '%s': %s", path, strerror(-ret));
 		goto out;
 	}
-	if (link(tmp, path) < 0) {
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((named ? link(tmp, path) : linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW)) < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
 		goto out;
@@ -324,12 +337,13 @@ static int write_new(const char *path, const char *text, size_t len, mode_t mode
 	ret = 0;
 out:
 	close(fd);
-	unlink(tmp);
+	if (named)
+		unlink(tmp);
 	return ret;
 }
 
-static int write_pair(const char *crt_path, const char *key_path, X509 *x, EVP_PKEY *k,
-		      char *err, size_t errlen)
+static int write_pair(const char *dir, const char *crt_path, const char *key_path, X509 *x,
+		      EVP_PKEY *k, char *err, size_t errlen)
 {
 	size_t clen = 0, klen = 0;
 	char *crt = pem_text(x, NULL, &clen), *key = pem_text(NULL, k, &klen);
@@ -339,9 +353,9 @@ static int write_pair(const char *crt_path, const char *key_path, X509 *x, EVP_P
 		snprintf(err, errlen, "cannot encode '%s': %s", crt_path, ssl_reason());
 		goto out;
 	}
-	if ((ret = write_new(key_path, key, klen, 0400, err, errlen)))
+	if ((ret = write_new(dir, key_path, key, klen, 0400, err, errlen)))
 		goto out;
-	if ((ret = write_new(crt_path, crt, clen, 0644, err, errlen)))
+	if ((ret = write_new(dir, crt_path, crt, clen, 0644, err, errlen)))
 		unlink(key_path); /* ours: it was made just above */
 out:
 	free(crt);
@@ -395,11 +409,12 @@ fail:
 static GENERAL_NAMES *server_sans(const char *const *sans, size_t nsans)
 {
 	GENERAL_NAMES *gens = GENERAL_NAMES_new();
-	const char *names[4 + 64];
+	const char *names[4 + PKI_MAX_SANS];
 	char host[256] = "";
 	size_t n = 0;
 
-	if (!gens || nsans > 64)
+	assert(nsans <= PKI_MAX_SANS);
+	if (!gens)
 		goto fail;
 	names[n++] = "localhost";
 	names[n++] = "127.0.0.1";
@@ -589,6 +604,10 @@ int pki_ensure(const struct pki_paths *p, const char *const *sans, size_t nsans,
 	unsigned done = 0;
 	int ret;
 
+	if (nsans > PKI_MAX_SANS) {
+		snprintf(err, errlen, "%zu --san names: at most %d", nsans, PKI_MAX_SANS);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < nsans; i++)
 		if (pki_san_check(sans[i])) {
 			snprintf(err, errlen, "--san '%s': not a host name or an IP address", sans[i]);
@@ -617,7 +636,7 @@ int pki_ensure(const struct pki_paths *p, const char *const *sans, size_t nsans,
 		}
 		if (!(ca = cert_make(&spec, ca_key, NULL, NULL, err, errlen)))
 			goto out;
-		if ((ret = write_pair(p->ca_crt, p->ca_key, ca, ca_key, err, errlen)))
+		if ((ret = write_pair(p->dir, p->ca_crt, p->ca_key, ca, ca_key, err, errlen)))
 			goto out;
 		done |= PKI_MADE_CA;
 	}
@@ -643,7 +662,7 @@ int pki_ensure(const struct pki_paths *p, const char *const *sans, size_t nsans,
 		spec.sans = gens;
 		if (!(srv = cert_make(&spec, srv_key, ca, ca_key, err, errlen)))
 			goto out;
-		if ((ret = write_pair(p->server_crt, p->server_key, srv, srv_key, err, errlen)))
+		if ((ret = write_pair(p->dir, p->server_crt, p->server_key, srv, srv_key, err, errlen)))
 			goto out;
 		done |= PKI_MADE_SERVER;
 	}

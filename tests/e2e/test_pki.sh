@@ -17,11 +17,11 @@ cert_text() {
 	openssl x509 -in "$1" -noout -text -startdate -enddate -serial
 }
 
-# cert_days TEXT: whole days from now until notAfter
-cert_days() {
-	local end
-	end=$(date -d "$(sed -n 's/^notAfter=//p' <<<"$1")" +%s)
-	echo $(((end - $(date +%s)) / 86400))
+# cert_span TEXT: notAfter - notBefore in seconds (the TTL and the 300 s
+# of clock skew allowed before now)
+cert_span() {
+	echo $(($(date -d "$(sed -n 's/^notAfter=//p' <<<"$1")" +%s) -
+		$(date -d "$(sed -n 's/^notBefore=//p' <<<"$1")" +%s)))
 }
 
 # kc_field CONFIG JSONPATH: what real kubectl reads from a kubeconfig
@@ -42,8 +42,11 @@ kc_pair() {
 # init makes the PKI with the contract's modes, names and extensions
 test_pki_init_files() {
 	command -v openssl >/dev/null || fail "openssl is missing (make deps installs it)"
+	local t0
+	t0=$(date +%s)
 	pki_store
 	expect_eq "pki/ mode" "700 0" "$(stat -c '%a %u' "$PKI")"
+	expect_eq "pki/ files" "ca.crt ca.key server.crt server.key" "$(ls -A "$PKI" | xargs)"
 	expect_eq "key modes" "400 0 400 0" "$(stat -c '%a %u' "$PKI/ca.key" "$PKI/server.key" | xargs)"
 	expect_eq "certificate modes" "644 644" "$(stat -c '%a' "$PKI/ca.crt" "$PKI/server.crt" | xargs)"
 	expect_eq "verify" "$PKI/server.crt: OK" "$(openssl verify -CAfile "$PKI/ca.crt" "$PKI/server.crt")"
@@ -54,17 +57,18 @@ test_pki_init_files() {
 	expect_contains "CA key usage" "$ca" "Certificate Sign"
 	expect_contains "CA key" "$ca" "NIST CURVE: P-256"
 	expect_contains "CA signature" "$ca" "ecdsa-with-SHA256"
-	expect_eq "CA lifetime (days)" 3649 "$(cert_days "$ca")"
+	expect_eq "CA lifetime" $((3650 * 86400 + 300)) "$(cert_span "$ca")"
 	srv=$(cert_text "$PKI/server.crt")
 	expect_contains "server subject" "$srv" "Subject: CN = secretfs-apiserver"
 	expect_contains "server issuer" "$srv" "Issuer: CN = secretfs-ca"
 	expect_contains "server EKU" "$srv" "TLS Web Server Authentication"
 	expect_contains "server SANs" "$srv" "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, DNS:$(hostname)"
-	expect_eq "server lifetime (days)" 364 "$(cert_days "$srv")"
-	# notBefore five minutes back, for clocks a little behind
+	expect_eq "server lifetime" $((365 * 86400 + 300)) "$(cert_span "$srv")"
+	# notBefore five minutes before it was made, for clocks a little behind
 	now=$(date +%s)
 	nb=$(date -d "$(sed -n 's/^notBefore=//p' <<<"$srv")" +%s)
-	[ $((now - nb)) -ge 295 ] && [ $((now - nb)) -le 320 ] || fail "notBefore is $((now - nb)) s back, not 300"
+	[ "$nb" -ge $((t0 - 300)) ] && [ "$nb" -le $((now - 300)) ] ||
+		fail "notBefore $nb is not 300 s before the time it was made ($t0..$now)"
 	# pki init again: nothing changes, and --san cannot change a kept certificate
 	local sums out
 	sums=$(sha256sum "$PKI"/*)
@@ -165,9 +169,11 @@ test_pki_kubeconfig() {
 	expect_contains "groups" "$txt2" "Subject: O = team-a, O = team b, CN = bob"
 	expect_eq "context" "dev dev bob" \
 		"$(kc_field "$T/bob.conf" '{.contexts[0].name} {.current-context} {.contexts[0].context.user}')"
-	expect_eq "--ttl 90d (whole days left)" 89 "$(cert_days "$txt2")"
-	expect_eq "default TTL (whole days left)" 364 "$(cert_days "$txt")"
-	ctl kubeconfig carol --ttl 1h30m | grep -q client-key-data
+	expect_eq "--ttl 90d" $((90 * 86400 + 300)) "$(cert_span "$txt2")"
+	expect_eq "default TTL" $((365 * 86400 + 300)) "$(cert_span "$txt")"
+	ctl kubeconfig carol --ttl 1h30m >"$T/carol.conf"
+	kc_pair "$T/carol.conf" "$T/carol"
+	expect_eq "--ttl 1h30m" $((5400 + 300)) "$(cert_span "$(cert_text "$T/carol.crt")")"
 	local s1 s2
 	s1=$(sed -n 's/^serial=//p' <<<"$txt")
 	s2=$(sed -n 's/^serial=//p' <<<"$txt2")
@@ -192,6 +198,11 @@ test_pki_kubeconfig() {
 	sed -i '/^listen = 6443$/d' "$T/secretfs.ini"
 	expect_errno "other client CA" "[api] client_ca is '/etc/other-ca.crt', not secretctl's CA" \
 		ctl kubeconfig a
+	sed -i '/^client_ca = /d' "$T/secretfs.ini"
+	printf 'tls_cert = /etc/s.crt\ntls_key = /etc/s.key\n' >>"$T/secretfs.ini"
+	ctl kubeconfig a 2>"$T/err" >/dev/null
+	expect_contains "other server certificate" "$(cat "$T/err")" \
+		"warning: [api] tls_cert is '/etc/s.crt': the kubeconfig trusts only secretctl's CA"
 	"$BIN/secretctl" kubeconfig --help | grep -q "secretctl kubeconfig admin --group system:masters > admin.conf" ||
 		fail "kubeconfig --help lacks its example"
 	"$BIN/secretctl" pki init --help | grep -q "Examples:" || fail "pki init --help lacks examples"

@@ -341,6 +341,10 @@ static void test_api(void **state)
 	assert_string_equal(p.server_crt, "/etc/sfs/pki/server.crt");
 	assert_string_equal(p.server_key, "/etc/sfs/pki/server.key");
 	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[store]\nkey_file = /master.key\n", 0644), err), 0);
+	assert_int_equal(pki_paths(&c.conf, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.ca_key, "/pki/ca.key");
+	config_release(&c);
 	assert_int_equal(config_load(&c, write_ini("[api]\nlisten = 10.0.0.1:443\n", 0644), err), 0);
 	config_release(&c);
 	assert_int_equal(config_load(&c, write_ini("[api]\nlisten = node-1.example:6443\n", 0644), err), 0);

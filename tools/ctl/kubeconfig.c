@@ -122,7 +122,9 @@ int cmd_kubeconfig(struct ctx *c)
 		if (pki_name_check(c->groups[i]))
 			return die_msg("--group \"%s\": must be 1 to 64 bytes without control characters (it is an O of the certificate)",
 				       c->groups[i]);
-	e = pki_duration(c->ttl ? c->ttl : DEFAULT_TTL, &ttl);
+	if (!c->ttl)
+		c->ttl = DEFAULT_TTL;
+	e = pki_duration(c->ttl, &ttl);
 	if (e)
 		return die_msg("--ttl '%s': %s", c->ttl,
 			       e == -ERANGE ? "longer than 100 years" :
@@ -140,6 +142,9 @@ int cmd_kubeconfig(struct ctx *c)
 	if (c->cfg.api.client_ca && strcmp(c->cfg.api.client_ca, p.ca_crt) != 0)
 		return die_msg("[api] client_ca is '%s', not secretctl's CA '%s': secretfs-apiserver would refuse the certificates secretctl issues",
 			       c->cfg.api.client_ca, p.ca_crt);
+	if (c->cfg.api.tls_cert && strcmp(c->cfg.api.tls_cert, p.server_crt) != 0)
+		fprintf(stderr, "warning: [api] tls_cert is '%s': the kubeconfig trusts only secretctl's CA '%s', which may not have signed it\n",
+			c->cfg.api.tls_cert, p.ca_crt);
 	if (c->context_name && pki_name_check(c->context_name))
 		return die_msg("--context \"%s\": must be 1 to 64 bytes without control characters",
 			       c->context_name);

@@ -42,7 +42,7 @@
 #define PKI_MAX_SANS     64
 #define DAY              (24 * 3600)
 
-/* OpenSSL's reason for the last failure, for a message ("" if none). */
+/* OpenSSL's reason for the last failure, for a message. */
 static const char *ssl_reason(void)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -60,17 +60,19 @@ int pki_duration(const char *text, int64_t *seconds)
 
 	if (!*p)
 		return -EINVAL;
+	/* NUMBER[.FRACTION]UNIT...: no sign, exponent or hex, as Go's */
 	while (*p) {
-		double n, unit;
-		char *end;
+		double n = 0, scale = 1, unit;
+		bool digits = false;
 
-		if (!(*p >= '0' && *p <= '9') && *p != '.')
+		for (; *p >= '0' && *p <= '9'; p++, digits = true)
+			n = n * 10 + (*p - '0');
+		if (*p == '.')
+			for (p++; *p >= '0' && *p <= '9'; p++, digits = true)
+				n += (*p - '0') * (scale /= 10);
+		if (!digits)
 			return -EINVAL;
-		errno = 0;
-		n = strtod(p, &end);
-		if (end == p || errno || !(n >= 0))
-			return -EINVAL;
-		switch (*end) {
+		switch (*p++) {
 		case 's': unit = 1; break;
 		case 'm': unit = 60; break;
 		case 'h': unit = 3600; break;
@@ -80,7 +82,6 @@ int pki_duration(const char *text, int64_t *seconds)
 		total += n * unit;
 		if (total > 100.0 * 365 * DAY)
 			return -ERANGE;
-		p = end + 1;
 	}
 	if (total < 1)
 		return -EINVAL;
@@ -709,8 +710,13 @@ int pki_client_issue(const struct pki_paths *p, const char *user, const char *co
 		goto out;
 	/* a certificate outliving its CA would stop working early anyway */
 	if (X509_cmp_time(X509_get0_notAfter(ca), &end) < 0) {
-		snprintf(err, errlen, "a certificate valid that long would outlive the CA '%s' (see its notAfter): give a shorter --ttl",
-			 p->ca_crt);
+		struct tm tm = { 0 };
+		char when[32] = "?";
+
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(ca), &tm) == 1)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		snprintf(err, errlen, "a certificate valid that long would outlive the CA '%s' (valid until %s): give a shorter --ttl",
+			 p->ca_crt, when);
 		ret = -EINVAL;
 		goto out;
 	}

@@ -189,7 +189,8 @@ test_pki_kubeconfig() {
 		"$(ctl kubeconfig a --server https://node1:443 >"$T/a.conf" && kc_field "$T/a.conf" '{.clusters[0].cluster.server}')"
 	expect_errno "http" "--server 'http://x:1': must be an https:// URL" ctl kubeconfig a --server http://x:1
 	expect_errno "ttl" "--ttl '5': not a duration" ctl kubeconfig a --ttl 5
-	expect_errno "ttl past the CA" "would outlive the CA '$PKI/ca.crt'" ctl kubeconfig a --ttl 3660d
+	expect_errno "ttl in hex" "--ttl '0x10h': not a duration" ctl kubeconfig a --ttl 0x10h
+	expect_errno "ttl past the CA" "would outlive the CA '$PKI/ca.crt' (valid until 20" ctl kubeconfig a --ttl 3660d
 	expect_errno "user" "user \"\": must be 1 to 64 bytes" ctl kubeconfig ''
 	expect_errno "no user" "exactly one NAME is required" ctl kubeconfig
 	sed -i 's/^listen = .*/listen = 6443/' "$T/secretfs.ini"

@@ -151,7 +151,7 @@ test_pki_refuses() {
 # a kubeconfig real kubectl reads, naming the user, groups and server; the
 # client key only in it
 test_pki_kubeconfig() {
-	command -v kubectl >/dev/null || fail "kubectl is missing (make deps installs it)"
+	command -v kubectl >/dev/null || fail "kubectl is missing: these tests need a real kubectl (1.32) on PATH"
 	pki_store
 	ctl kubeconfig admin --group system:masters >"$T/admin.conf"
 	# user, server; cluster, context and current-context; the context's
@@ -223,6 +223,7 @@ test_pki_kubeconfig() {
 # foreign CA's client certificate and none at all are refused
 test_pki_tls_handshake() {
 	command -v curl >/dev/null || fail "curl is missing (make deps installs it)"
+	command -v kubectl >/dev/null || fail "kubectl is missing: these tests need a real kubectl (1.32) on PATH"
 	pki_store
 	openssl s_server -accept 0 -cert "$PKI/server.crt" -key "$PKI/server.key" \
 		-CAfile "$PKI/ca.crt" -Verify 1 -verify_return_error -www >"$T/s_server.out" 2>&1 &

@@ -51,12 +51,16 @@ STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c stor
 # cgroup patterns, private folders, where the API's certificates are (conf/)
 CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c conf/pki.c
 FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
-CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/manifest.c tools/kinds.c tools/select.c \
-             tools/scratch.c tools/pki.c
+# the Kubernetes objects, selectors, JSONPath and manifests every front end
+# shares (kube/)
+KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c
+CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c \
+             tools/pki.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)
 FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
+KUBE_OBJ  := $(KUBE_SRC:%.c=$(BUILD)/%.o)
 CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := test_validate test_store test_config test_seal
@@ -76,7 +80,7 @@ $(BIN)/secretfs: $(FS_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(FS_LIBS) $(STORE_LIBS)
 
-$(BIN)/secretctl: $(CTL_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
+$(BIN)/secretctl: $(CTL_OBJ) $(KUBE_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(STORE_LIBS)
 
@@ -189,8 +193,8 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(FUZZ_BUILD)/fuzz_manifest: $(FUZZ_BUILD)/tests/fuzz/fuzz_manifest.o $(FUZZ_BUILD)/tools/manifest.o $(FUZZ_STORE)
-$(FUZZ_BUILD)/fuzz_validate: $(FUZZ_BUILD)/tests/fuzz/fuzz_validate.o $(FUZZ_BUILD)/tools/select.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_manifest: $(FUZZ_BUILD)/tests/fuzz/fuzz_manifest.o $(FUZZ_BUILD)/kube/manifest.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_validate: $(FUZZ_BUILD)/tests/fuzz/fuzz_validate.o $(FUZZ_BUILD)/kube/select.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_envfile: $(FUZZ_BUILD)/tests/fuzz/fuzz_envfile.o $(FUZZ_BUILD)/tools/input.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/fs/config.o $(FUZZ_BUILD)/conf/conf.o \
 	$(FUZZ_BUILD)/conf/match.o $(FUZZ_STORE)

@@ -1,10 +1,10 @@
 /*
  * ctl.h - secretctl's libraries, the files beside this header: kubectl-shaped
  * output, data from the command line, the edit's private folder, what the
- * create secret kinds compute, selectors and JSONPath, manifests, the API's
- * certificates.  They know
- * nothing of the command line; the commands (tools/ctl/, declared in
- * tools/ctl/cmd.h) call them.  The fuzzers link some of them alone.
+ * create secret kinds compute, the API's certificates (the Kubernetes
+ * objects, selectors, JSONPath and manifests are kube/'s, shared with the
+ * API server).  They know nothing of the command line; the commands
+ * (tools/ctl/, declared in tools/ctl/cmd.h) call them.  The fuzzers link some of them alone.
  */
 #ifndef SECRETFS_CTL_H
 #define SECRETFS_CTL_H
@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "conf/pki.h"
+#include "kube/kube.h"
 #include "store/store.h"
 
 /* --- output.c: kubectl-shaped printing --- */
@@ -38,18 +39,6 @@ void table_release(struct table *t);
 
 /* kubectl's AGE column (HumanDuration): "45s", "3m20s", "5h", "12d". */
 void human_age(char *buf, size_t len, int64_t then, int64_t now);
-/* RFC 3339 UTC, as Kubernetes prints creationTimestamp. */
-void rfc3339(char *buf, size_t len, int64_t t);
-
-/* The Kubernetes object for a secret (values base64 when present).
- * Returns a new reference, or NULL on allocation failure. */
-json_t *secret_to_json(const struct store_secret *s);
-/* Its data alone: key -> base64 (values must have been read). */
-json_t *secret_data_json(const struct store_secret *s);
-json_t *namespace_to_json(const char *name, int64_t created);
-/* A "kind: List" of items (steals the references). */
-json_t *list_to_json(json_t *items);
-
 /* Print an object as kubectl -o json (4-space indent, sorted keys) or
  * -o yaml.  Return 0, or -EIO on a write or emitter failure. */
 int print_json(const json_t *obj);
@@ -104,37 +93,6 @@ int tls_check_pair(const uint8_t *cert, size_t certlen, const uint8_t *key, size
 		   char *why, size_t whylen);
 int secret_hash(char out[11], const struct store_secret *s, const char *type, bool immutable);
 json_t *dry_run_object(const struct store_secret *s, bool ns_given, const char *type);
-
-/* --- select.c: label selectors and JSONPath --- */
-
-struct selector;
-int selector_parse(struct selector **out, const char *text, char *err, size_t errlen);
-bool selector_match(const struct selector *sel, const struct store_secret *s);
-void selector_free(struct selector *sel);
-/* Print tmpl (kubectl's -o jsonpath= template) applied to obj. */
-int jsonpath_print(const json_t *obj, const char *tmpl, char *err, size_t errlen);
-
-/* --- manifest.c: Kubernetes manifests --- */
-
-/* What a plain (unquoted) YAML scalar reads as: null, a boolean, a number
- * or a string (a new reference). */
-json_t *yaml_plain_scalar(const char *s);
-/* A whole file ("-": stdin) in sodium memory, NUL-terminated; free with
- * sodium_free. */
-int read_whole(const char *path, unsigned char **out, size_t *len, char *err, size_t errlen);
-/* Append every document of buf (len bytes, NUL-terminated), YAML or JSON,
- * to docs; name is for messages.  A key given twice in a map, or a Secret
- * (or List) whose apiVersion is not v1, fails the whole file. */
-int manifest_parse(const unsigned char *buf, size_t len, const char *name, json_t *docs,
-		   char *err, size_t errlen);
-/* Append every document of a YAML or JSON file ("-": stdin) to docs. */
-int manifest_load(const char *path, json_t *docs, char *err, size_t errlen);
-/* Is doc's kind exactly kind (a kind with a NUL byte is none)? */
-bool manifest_kind_is(const json_t *doc, const char *kind);
-/* A Secret object as a store secret in ns (the object's own namespace wins
- * unless ns_given names another: an error). */
-int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
-		    struct store_secret **out, char *err, size_t errlen);
 
 /* --- pki.c: the API's CA, the server's certificate, client certificates --- */
 

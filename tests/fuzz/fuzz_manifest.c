@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "tools/ctl.h"
+#include "kube/kube.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

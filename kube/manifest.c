@@ -22,7 +22,7 @@
 #include <sodium.h>
 #include <yaml.h>
 
-#include "ctl.h"
+#include "kube/kube.h"
 
 #define MAX_DEPTH 256
 #define MAX_NODES 4000000

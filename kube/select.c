@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "kube/kube.h"
 
 enum req_op { R_EQ, R_NE, R_EXISTS, R_NOT_EXISTS, R_IN, R_NOTIN };
 

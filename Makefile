@@ -48,13 +48,14 @@ TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
 # what more than one program reads: the shared .ini sections, passphrases,
-# cgroup patterns, private folders (conf/)
-CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c
+# cgroup patterns, private folders, where the API's certificates are (conf/)
+CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c conf/pki.c
 FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
 # the Kubernetes objects, selectors, JSONPath and manifests every front end
 # shares (kube/)
 KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c
-CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c
+CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c \
+             tools/pki.c
 
 # the API server's decoder of kubectl's protobuf bodies (issue 17): its C
 # from api/k8s.proto is made by protoc-c into the build tree, never committed

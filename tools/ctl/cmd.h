@@ -6,7 +6,7 @@
  * Layout, as git's builtin/: main.c dispatches, flags.c declares every
  * flag once, common.c holds the helpers below, and each command family
  * has its file (create.c, get.c, delete.c, namespace.c, label.c, apply.c,
- * edit.c, exec.c, keys.c, status.c, watch.c).  The libraries they call
+ * edit.c, exec.c, keys.c, status.c, watch.c, kubeconfig.c).  The libraries they call
  * (output, input, manifests, selectors) are declared in ../ctl.h.
  */
 #ifndef SECRETFS_CTL_CMD_H
@@ -51,7 +51,9 @@ enum {
 	CMD_DELETE_KEYS = 1u << 23,
 	CMD_GET_EVENTS = 1u << 24,
 	CMD_WATCH = 1u << 25,
-	CMD_ANY = (1u << 26) - 1,
+	CMD_KUBECONFIG = 1u << 26,
+	CMD_PKI_INIT = 1u << 27,
+	CMD_ANY = (1u << 28) - 1,
 	/* families, for the flag table */
 	CMD_CREATE_SECRET = CMD_CREATE_GENERIC | CMD_CREATE_TLS | CMD_CREATE_DOCKER,
 	CMD_PAIRS = CMD_LABEL | CMD_ANNOTATE,
@@ -94,6 +96,9 @@ struct ctx {
 	struct store_writer *w; /* every write: to the store, or to etcd */
 	struct cluster *cl;  /* [cluster]: w's, for reading etcd */
 	bool no_sync;        /* cluster mode: show the node's copy as it is */
+	const char **groups, **sans; /* kubeconfig --group, init --san */
+	size_t ngroups, nsans;
+	const char *server, *ttl, *context_name; /* kubeconfig */
 };
 
 struct command {
@@ -190,5 +195,10 @@ int cmd_exec(struct ctx *c);			/* exec.c */
 int cmd_env(struct ctx *c);
 int cmd_status(struct ctx *c);			/* status.c */
 int cmd_watch(struct ctx *c);			/* watch.c */
+int cmd_kubeconfig(struct ctx *c);		/* kubeconfig.c */
+int cmd_pki_init(struct ctx *c);
+/* init's part: the PKI beside the new store's key file (0, or 1 after
+ * printing why). */
+int pki_init_for_store(struct ctx *c);
 
 #endif

@@ -174,6 +174,25 @@ static const struct command commands[] = {
 	  "Print each change to secrets (and namespaces) as it is committed, one line\n"
 	  "each: revision, ADDED/MODIFIED/DELETED, namespace, secret, generation.\n"
 	  "Runs until interrupted.  An app can reload on each line about its secret." },
+	{ "kubeconfig", cmd_kubeconfig, CMD_KUBECONFIG, ARGS_ONE,
+	  "secretctl kubeconfig USER [--group G]... [--server URL] [--ttl DURATION] [--context NAME]",
+	  "Issue a client certificate for USER (CN USER, an O per --group) signed by the\n"
+	  "API's CA, and print a kubeconfig holding it, its key and the CA for\n"
+	  "secretfs-apiserver.  The key exists nowhere else: keep the output private.\n"
+	  "Creates the CA and the server's certificate first if 'init' has not.\n\n"
+	  "Examples:\n"
+	  "  secretctl kubeconfig admin --group system:masters > admin.conf\n"
+	  "  secretctl kubeconfig bob --group team-a --ttl 90d --server https://node1:6443 > bob.conf\n"
+	  "  kubectl --kubeconfig admin.conf get secrets" },
+	{ "pki init", cmd_pki_init, CMD_PKI_INIT, ARGS_NONE, "secretctl pki init [--san NAME|IP]...",
+	  "Create what is missing of the API's certificates in pki/ beside the master key\n"
+	  "file (mode 0700): the CA (ca.crt, ca.key) and the server's certificate\n"
+	  "(server.crt, server.key; SANs localhost, 127.0.0.1, ::1, the host name and\n"
+	  "each --san).  Never overwrites a file; refuses a folder or key file looser\n"
+	  "than 0700/0400.  'init' does this for a new store.\n\n"
+	  "Examples:\n"
+	  "  secretctl pki init --san node1.example.com --san 10.0.0.5\n"
+	  "  rm /etc/secretfs/pki/server.*; secretctl pki init --san new-name   # new SANs" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -136,8 +136,11 @@ static const struct command commands[] = {
 	  "with a warning and an InvalidEnvironmentVariableNames event." },
 	{ "env", cmd_env, CMD_ENV, ARGS_NONE,
 	  "secretctl env [-n NS] --from SECRET... [--prefix P]",
-	  "Print the secrets' keys as 'export NAME=VALUE' lines for a shell:\n"
-	  "  eval \"$(secretctl env --from db)\"" },
+	  "Print the secrets' keys as 'export NAME='VALUE'' lines for a shell to eval;\n"
+	  "every value is single-quoted, so any bytes but NUL come back as they are,\n"
+	  "in bash and dash alike.  Keys that are not shell variable names\n"
+	  "([A-Za-z_][A-Za-z0-9_]*: not api-url, not with.dot) are skipped with the\n"
+	  "warning and event exec gives." },
 	{ "edit secrets", cmd_edit_secret, CMD_EDIT, ARGS_ONE,
 	  "secretctl edit secret NAME [-n NS]",
 	  "Edit a secret in $VISUAL or $EDITOR (values in base64, or add stringData).\n"

@@ -1,8 +1,9 @@
 # secretfs - one Makefile for the library, the driver, the CLI and the tests.
 #
 #   make            build bin/secretfs and bin/secretctl
-#   make run        install what is missing, build, mount a demo store (foreground)
-#   make check      install what is missing, build, run every test (twice:
+#   make run        install what building and running need, build, mount a
+#                   demo store (foreground); no test tools
+#   make check      install what is missing (test tools too), build, run every test (twice:
 #                   release, then an ASan+UBSan build)
 #   make check-asan only the ASan+UBSan run
 #   make install    PREFIX=/usr/local SYSCONFDIR=/etc LOCALSTATEDIR=/var DESTDIR=
@@ -150,10 +151,14 @@ $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(BUILD)/fs/config
 
 # --- set-up, demo and tests --------------------------------------------
 
+# what building and running need (deps-run), and the test tools too (deps)
 deps:
 	@tools/install-deps.sh
 
-run: deps
+deps-run:
+	@tools/install-deps.sh --run
+
+run: deps-run
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh
 
@@ -277,6 +282,6 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run unit e2e e2e-threads check check-asan bench fuzz install uninstall clean FORCE
+.PHONY: all deps deps-run run unit e2e e2e-threads check check-asan bench fuzz install uninstall clean FORCE
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -81,6 +81,34 @@ test_built_default_config_follows_sysconfdir() {
 	[ -f "$T/store/master.key" ] || fail "no key file where SYSCONFDIR's configuration says"
 }
 
+# make run installs what building and running need, and no test tool;
+# make check installs those too.  Every library the Makefile builds against
+# comes from a package of the --run list.
+test_make_run_installs_no_test_tools() {
+	local run all pkg pc owner
+	expect_contains "make run" "$(make -s -n -C "$ROOT" run)" "tools/install-deps.sh --run"
+	case $(make -s -n -C "$ROOT" check) in
+	*"install-deps.sh --run"*) fail "make check installs only the run list" ;;
+	*install-deps.sh*) ;;
+	*) fail "make check installs nothing" ;;
+	esac
+	run=$'\n'$("$ROOT/tools/install-deps.sh" --run --list)$'\n'
+	all=$'\n'$("$ROOT/tools/install-deps.sh" --list)$'\n'
+	for pkg in clang valgrind etcd-server etcd-client runc busybox-static libcmocka-dev \
+		python3 man-db systemd dash; do
+		case $run in *$'\n'"$pkg"$'\n'*) fail "make run installs the test tool $pkg" ;; esac
+		case $all in *$'\n'"$pkg"$'\n'*) ;; *) fail "make check does not install $pkg" ;; esac
+	done
+	for pkg in gcc make pkg-config fuse3; do
+		case $run in *$'\n'"$pkg"$'\n'*) ;; *) fail "make run does not install $pkg" ;; esac
+	done
+	for pc in fuse3 libsodium sqlite3 inih yaml-0.1 jansson libcrypto libcurl; do
+		owner=$(dpkg -S "$(pkg-config --variable=pcfiledir "$pc")/$pc.pc" | cut -d: -f1)
+		[ -n "$owner" ] || fail "no package owns $pc.pc"
+		case $run in *$'\n'"$owner"$'\n'*) ;; *) fail "make run does not install $owner ($pc)" ;; esac
+	done
+}
+
 test_installed_programs_serve_a_store() {
 	local p=$T/prefix
 	install_to "$p" SYSCONFDIR="$p/etc"

@@ -1,16 +1,18 @@
 # secretfs - one Makefile for the library, the driver, the CLI and the tests.
 #
 #   make            build bin/secretfs and bin/secretctl
-#   make run        install what is missing, build, mount a demo store (foreground)
-#   make check      install what is missing, build, run every test (twice:
+#   make run        install what building and running need, build, mount a
+#                   demo store (foreground); no test tools
+#   make check      install what is missing (test tools too), build, run every test (twice:
 #                   release, then an ASan+UBSan build)
 #   make check-asan only the ASan+UBSan run
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local SYSCONFDIR=/etc LOCALSTATEDIR=/var DESTDIR=
 #   make clean
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
 CC      ?= cc
 VERSION := 0.1.0
 
@@ -37,7 +39,10 @@ PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson libcrypto libcurl
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
 CFLAGS  ?= $(OPT) -g
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" $(CFLAGS) $(WARN) $(SANFLAGS) -fstack-protector-strong \
+# the paths make install puts things at, compiled in as the defaults (the
+# configuration's path, the store's, the key file's, the audit log's)
+PATH_DEFS := -DSECRETFS_SYSCONFDIR=\"$(SYSCONFDIR)\" -DSECRETFS_LOCALSTATEDIR=\"$(LOCALSTATEDIR)\"
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" $(PATH_DEFS) $(CFLAGS) $(WARN) $(SANFLAGS) -fstack-protector-strong \
            -fPIE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
@@ -89,6 +94,16 @@ $(BUILD)/api/k8s.pb-c.o: $(BUILD)/api/k8s.pb-c.c
 $(BUILD)/api/pb.o $(BUILD)/tests/unit/test_pb.o: $(BUILD)/%.o: %.c $(BUILD)/api/k8s.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD)/api -MMD -MP -c -o $@ $<
+
+# The objects that compile PATH_DEFS in are rebuilt when they change
+# ('make SYSCONFDIR=/opt/etc install' after a plain 'make'): the stamp is
+# rewritten only then, and make looks at its time after the recipe.
+$(BUILD)/paths.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PATH_DEFS)' | cmp -s - $@ || echo '$(PATH_DEFS)' >$@
+$(BUILD)/conf/conf.o $(BUILD)/fs/config.o $(BUILD)/fs/main.o $(BUILD)/tools/ctl/flags.o \
+	$(BUILD)/tests/unit/test_config.o: $(BUILD)/paths.stamp
+FORCE:
 
 $(BUILD)/libstore.a: $(STORE_OBJ)
 	@rm -f $@ # a fresh archive: no member of a source moved or removed since
@@ -165,10 +180,14 @@ $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(BUILD)/fs/config
 
 # --- set-up, demo and tests --------------------------------------------
 
+# what building and running need (deps-run), and the test tools too (deps)
 deps:
 	@tools/install-deps.sh
 
-run: deps
+deps-run:
+	@tools/install-deps.sh --run
+
+run: deps-run
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh
 
@@ -259,14 +278,21 @@ fuzz: deps $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 # --- install ------------------------------------------------------------
 
-# Programs, man pages, bash completion, systemd units (ExecStart pointed at
-# PREFIX) and the sample configuration. The configuration itself is put in
-# SYSCONFDIR only when none is there, and 'make uninstall' leaves it (and
-# the store) alone, as removing a package does.
+# Programs, man pages, bash completion, systemd units, the OCI hook's JSON
+# files and the sample configuration, each text file with the paths of this
+# install (INSTALL_PATHS: PREFIX for /usr/local, SYSCONFDIR for /etc,
+# LOCALSTATEDIR for /var). The configuration itself is put in SYSCONFDIR
+# only when none is there, and 'make uninstall' leaves it (and the store)
+# alone, as removing a package does.
 MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 DOCDIR     ?= $(PREFIX)/share/doc/secretfs
+INSTALL_PATHS := sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/usr/local\b|$(PREFIX)|g' \
+	-e 's|/etc/secretfs|$(SYSCONFDIR)/secretfs|g' -e 's|/var/lib/secretfs|$(LOCALSTATEDIR)/lib/secretfs|g' \
+	-e 's|/var/log/secretfs|$(LOCALSTATEDIR)/log/secretfs|g'
+# install_text SOURCE DEST MODE
+install_text = $(INSTALL_PATHS) $(1) >$(2).tmp && chmod $(3) $(2).tmp && mv $(2).tmp $(2)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(DOCDIR) \
@@ -275,19 +301,18 @@ install: all
 	install -m 0755 $(BIN)/secretctl $(DESTDIR)$(PREFIX)/bin/secretctl
 	install -m 0755 $(BIN)/secretfs $(DESTDIR)$(PREFIX)/sbin/secretfs
 	install -m 0755 $(BIN)/secretfs-oci-hook $(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook
-	install -m 0644 etc/man/secretctl.1 $(DESTDIR)$(MANDIR)/man1/secretctl.1
-	install -m 0644 etc/man/secretfs.ini.5 $(DESTDIR)$(MANDIR)/man5/secretfs.ini.5
-	install -m 0644 etc/man/secretfs.8 $(DESTDIR)$(MANDIR)/man8/secretfs.8
-	install -m 0644 etc/secretctl.bash-completion $(DESTDIR)$(COMPDIR)/secretctl
-	for u in secretfs.service secretfs@.service; do \
-		sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|; s|/etc/secretfs/|$(SYSCONFDIR)/secretfs/|' \
-			etc/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
-	done
-	install -m 0644 etc/secretfs.ini $(DESTDIR)$(DOCDIR)/secretfs.ini.sample
-	install -m 0644 etc/secretfs-oci-hook.json etc/runc-hooks.json $(DESTDIR)$(DOCDIR)/
-	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
-	test -e $(DESTDIR)$(SYSCONFDIR)/secretfs/secretfs.ini || \
-		install -m 0640 etc/secretfs.ini $(DESTDIR)$(SYSCONFDIR)/secretfs/secretfs.ini
+	$(call install_text,etc/man/secretctl.1,$(DESTDIR)$(MANDIR)/man1/secretctl.1,0644)
+	$(call install_text,etc/man/secretfs.ini.5,$(DESTDIR)$(MANDIR)/man5/secretfs.ini.5,0644)
+	$(call install_text,etc/man/secretfs.8,$(DESTDIR)$(MANDIR)/man8/secretfs.8,0644)
+	$(call install_text,etc/secretctl.bash-completion,$(DESTDIR)$(COMPDIR)/secretctl,0644)
+	$(call install_text,etc/secretfs.service,$(DESTDIR)$(UNITDIR)/secretfs.service,0644)
+	$(call install_text,etc/secretfs@.service,$(DESTDIR)$(UNITDIR)/secretfs@.service,0644)
+	$(call install_text,etc/secretfs.ini,$(DESTDIR)$(DOCDIR)/secretfs.ini.sample,0644)
+	$(call install_text,etc/secretfs-oci-hook.json,$(DESTDIR)$(DOCDIR)/secretfs-oci-hook.json,0644)
+	$(call install_text,etc/runc-hooks.json,$(DESTDIR)$(DOCDIR)/runc-hooks.json,0644)
+	$(call install_text,README.md,$(DESTDIR)$(DOCDIR)/README.md,0644)
+	test -e $(DESTDIR)$(SYSCONFDIR)/secretfs/secretfs.ini || { \
+		$(call install_text,etc/secretfs.ini,$(DESTDIR)$(SYSCONFDIR)/secretfs/secretfs.ini,0640); }
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/secretctl $(DESTDIR)$(PREFIX)/sbin/secretfs \
@@ -300,6 +325,6 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps run unit e2e e2e-threads check check-asan bench fuzz install uninstall clean
+.PHONY: all deps deps-run run unit e2e e2e-threads check check-asan bench fuzz install uninstall clean FORCE
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -3,7 +3,7 @@
  * sections they share: [store], [limits], [cluster] and [api].
  *
  * Where it comes from: -c/--config FILE, else $SECRETFS_CONFIG, else
- * /etc/secretfs/secretfs.ini.  A file named explicitly must exist; the
+ * SYSCONFDIR/secretfs/secretfs.ini (/etc unless built otherwise).  A file named explicitly must exist; the
  * default one may be absent, and then the built-in defaults hold.  The file
  * must be a regular file, not a symbolic link, owned by the current user or
  * root and writable by nobody else; it holds text (no NUL byte) in lines of
@@ -20,9 +20,17 @@
 
 #include "store/cluster.h"
 
-#define CONF_DEFAULT_PATH  "/etc/secretfs/secretfs.ini"
-#define CONF_DEFAULT_STORE "/var/lib/secretfs/store.db"
-#define CONF_DEFAULT_KEY   "/etc/secretfs/master.key"
+/* make install's SYSCONFDIR and LOCALSTATEDIR, compiled in by the Makefile
+ * (which rebuilds what uses them when they change) */
+#ifndef SECRETFS_SYSCONFDIR
+#define SECRETFS_SYSCONFDIR "/etc"
+#endif
+#ifndef SECRETFS_LOCALSTATEDIR
+#define SECRETFS_LOCALSTATEDIR "/var"
+#endif
+#define CONF_DEFAULT_PATH  SECRETFS_SYSCONFDIR "/secretfs/secretfs.ini"
+#define CONF_DEFAULT_STORE SECRETFS_LOCALSTATEDIR "/lib/secretfs/store.db"
+#define CONF_DEFAULT_KEY   SECRETFS_SYSCONFDIR "/secretfs/master.key"
 #define CONF_ERR_MAX       512
 #define CONF_DEFAULT_LISTEN "127.0.0.1:6443"
 

@@ -14,7 +14,7 @@
 #include "conf/conf.h"
 #include "conf/match.h"
 
-#define CONFIG_DEFAULT_AUDIT "/var/log/secretfs/audit.log"
+#define CONFIG_DEFAULT_AUDIT SECRETFS_LOCALSTATEDIR "/log/secretfs/audit.log"
 #define CONFIG_DEFAULT_AUDIT_SIZE  (100ULL << 20) /* rotated at 100 MiB, */
 #define CONFIG_DEFAULT_AUDIT_FILES 5              /* 5 old files kept */
 #define VIEW_NAME_MAX        63

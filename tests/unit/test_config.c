@@ -3,6 +3,7 @@
  * name the file and line for unknown sections, unknown keys and bad values.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <sodium.h>
 
 #include "conf/conf.h"
+#include "conf/pki.h"
 #include "fs/config.h"
 #include "kube/kube.h"
 
@@ -311,6 +313,96 @@ static void test_cluster(void **state)
 	expect_error("[cluster]\nendpoint = http://e\n", "unknown key 'endpoint' in section [cluster]");
 }
 
+/* [api]: shared, so that secretctl reads listen as the server does */
+static void test_api(void **state)
+{
+	struct config c;
+	struct pki_paths p;
+	char err[CONF_ERR_MAX], want[160];
+
+	(void)state;
+	assert_int_equal(config_load(&c, write_ini("[store]\n", 0644), err), 0);
+	assert_string_equal(c.conf.api.listen, CONF_DEFAULT_LISTEN);
+	assert_null(c.conf.api.tls_cert);
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[store]\nkey_file = /etc/sfs/master.key\n"
+						   "[api]\nlisten = [::]:8443\ntls_cert = s.crt\n"
+						   "tls_key = /k/s.key\nclient_ca = ca.pem\n"
+						   "token_file = tokens.csv\naudit_path = /var/log/a.log\n",
+						   0644), err), 0);
+	assert_string_equal(c.conf.api.listen, "[::]:8443");
+	snprintf(want, sizeof(want), "%s/s.crt", dir);
+	assert_string_equal(c.conf.api.tls_cert, want); /* relative to the file */
+	assert_string_equal(c.conf.api.tls_key, "/k/s.key");
+	assert_string_equal(c.conf.api.audit_path, "/var/log/a.log");
+	/* pki/ beside the key file, whatever [api] says */
+	assert_int_equal(pki_paths(&c.conf, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.dir, "/etc/sfs/pki");
+	assert_string_equal(p.ca_crt, "/etc/sfs/pki/ca.crt");
+	assert_string_equal(p.ca_key, "/etc/sfs/pki/ca.key");
+	assert_string_equal(p.server_crt, "/etc/sfs/pki/server.crt");
+	assert_string_equal(p.server_key, "/etc/sfs/pki/server.key");
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[store]\nkey_file = /master.key\n", 0644), err), 0);
+	assert_int_equal(pki_paths(&c.conf, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.ca_key, "/pki/ca.key");
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[api]\nlisten = 10.0.0.1:443\n", 0644), err), 0);
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[api]\nlisten = node-1.example:6443\n", 0644), err), 0);
+	config_release(&c);
+	expect_error("[api]\nlisten = 6443\n", "t.ini:2: [api] listen: '6443' is not ADDRESS:PORT");
+	expect_error("[api]\nlisten = :6443\n", "[api] listen: ':6443'");
+	expect_error("[api]\nlisten = ::1:6443\n", "[api] listen: '::1:6443'");
+	expect_error("[api]\nlisten = 127.0.0.1:0\n", "[api] listen");
+	expect_error("[api]\nlisten = 127.0.0.1:65536\n", "[api] listen");
+	expect_error("[api]\nlisten = [::1]6443\n", "[api] listen");
+	expect_error("[api]\nlisten = h:64x\n", "[api] listen");
+	expect_error("[api]\ntls_cert = /c\n", "[api] tls_cert and tls_key go together");
+	expect_error("[api]\nport = 1\n", "unknown key 'port' in section [api]");
+}
+
+/* pki_check_key_file and pki_check_dir: the server's checks too */
+static void test_pki_checks(void **state)
+{
+	char err[256], key[128], link[128];
+	int fd;
+
+	(void)state;
+	snprintf(key, sizeof(key), "%s/k.key", dir);
+	snprintf(link, sizeof(link), "%s/l.key", dir);
+	unlink(key);
+	unlink(link);
+	assert_int_equal(pki_check_key_file(key, err, sizeof(err)), -ENOENT);
+	fd = open(key, O_WRONLY | O_CREAT, 0400);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pki_check_key_file(key, err, sizeof(err)), 0);
+	assert_int_equal(chmod(key, 0000), 0);
+	assert_int_equal(pki_check_key_file(key, err, sizeof(err)), 0);
+	static const mode_t loose[] = { 0600, 0440, 0404, 0500, 04400, 0444 };
+	for (size_t i = 0; i < sizeof(loose) / sizeof(*loose); i++) {
+		assert_int_equal(chmod(key, loose[i]), 0);
+		assert_int_equal(pki_check_key_file(key, err, sizeof(err)), -EPERM);
+		assert_non_null(strstr(err, "looser than 0400"));
+	}
+	assert_int_equal(chmod(key, 0400), 0);
+	assert_int_equal(symlink(key, link), 0);
+	assert_int_equal(pki_check_key_file(link, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	assert_int_equal(pki_check_key_file(dir, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(pki_check_dir(dir, err, sizeof(err)), 0);
+	assert_int_equal(chmod(dir, 0710), 0);
+	assert_int_equal(pki_check_dir(dir, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "open to group or others"));
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(pki_check_dir(key, err, sizeof(err)), -ENOTDIR);
+	unlink(link);
+	unlink(key);
+}
+
 static void test_audit(void **state)
 {
 	struct config c;
@@ -499,6 +591,8 @@ int main(void)
 		cmocka_unit_test(test_file_checks),
 		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_api),
+		cmocka_unit_test(test_pki_checks),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_sample_config),
 		cmocka_unit_test(test_pod_view),

@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # the README's examples that cannot run here, each marked with its reason:
 # make run/check, docker/podman, two cluster nodes (2), systemctl
-README_SKIPPED=5
+README_SKIPPED=6
 
 test_readme_examples_run() {
 	local r=$T/root out

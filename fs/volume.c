@@ -199,7 +199,7 @@ static const struct kube_pod *pod_of(const struct mount *m)
 }
 
 /* The node for ino, copied out (its path duplicated); -ENOENT if none. */
-static int node_copy(struct volume_tree *t, fuse_ino_t ino, struct vnode *out)
+static int vtree_copy(struct volume_tree *t, fuse_ino_t ino, struct vnode *out)
 {
 	int ret = -ENOENT;
 
@@ -214,7 +214,7 @@ static int node_copy(struct volume_tree *t, fuse_ino_t ino, struct vnode *out)
 }
 
 /* Find or add the node, taking one kernel reference; its ino, or 0. */
-static fuse_ino_t node_ref(struct volume_tree *t, enum vkind kind, size_t vol, int64_t rev,
+static fuse_ino_t vtree_ref(struct volume_tree *t, enum vkind kind, size_t vol, int64_t rev,
 			   const char *path)
 {
 	size_t free_slot = SIZE_MAX;
@@ -439,7 +439,7 @@ static void vol_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	char link[VOL_LINK_MAX];
 	int err;
 
-	if ((err = node_copy(tree_of(m), parent, &p)) || (err = vnode_child(m, &p, name, &c)))
+	if ((err = vtree_copy(tree_of(m), parent, &p)) || (err = vnode_child(m, &p, name, &c)))
 		goto out;
 	pthread_mutex_lock(&m->fs->lock);
 	err = vnode_stat(m, &c, &e.attr, link);
@@ -450,7 +450,7 @@ static void vol_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	pthread_mutex_unlock(&m->fs->lock);
 	if (err)
 		goto out;
-	e.ino = node_ref(tree_of(m), c.kind, c.vol, c.rev, c.path);
+	e.ino = vtree_ref(tree_of(m), c.kind, c.vol, c.rev, c.path);
 	if (!e.ino) {
 		err = -ENOMEM;
 		goto out;
@@ -504,7 +504,7 @@ static void vol_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 	int err;
 
 	(void)fi;
-	if ((err = node_copy(tree_of(m), ino, &n))) {
+	if ((err = vtree_copy(tree_of(m), ino, &n))) {
 		fuse_reply_err(req, -err);
 		return;
 	}
@@ -527,7 +527,7 @@ static void vol_readlink(fuse_req_t req, fuse_ino_t ino)
 	char link[VOL_LINK_MAX];
 	int err;
 
-	if ((err = node_copy(tree_of(m), ino, &n))) {
+	if ((err = vtree_copy(tree_of(m), ino, &n))) {
 		fuse_reply_err(req, -err);
 		return;
 	}
@@ -633,7 +633,7 @@ static void vol_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	err = node_copy(tree_of(m), ino, &n);
+	err = vtree_copy(tree_of(m), ino, &n);
 	if (!err && n.kind != V_ROOT && n.kind != V_DIR)
 		err = -ENOTDIR;
 	if (!err)
@@ -697,7 +697,7 @@ static void vol_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if ((err = node_copy(tree_of(m), ino, &n)))
+	if ((err = vtree_copy(tree_of(m), ino, &n)))
 		goto out;
 	if (n.kind != V_FILE) {
 		err = -EISDIR;

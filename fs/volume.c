@@ -422,7 +422,7 @@ static int vnode_child(struct mount *m, const struct vnode *parent, const char *
 	if (asprintf(&path, "%s%s%s", parent->path, parent->path[0] ? "/" : "", name) < 0)
 		return -ENOMEM;
 	child->path = path;
-	child->kind = V_FILE; /* or V_DIR: vnode_lookup decides */
+	child->kind = V_FILE; /* or V_DIR: vol_lookup decides */
 	return 0;
 }
 

@@ -53,7 +53,7 @@ CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c
 FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
 # the Kubernetes objects, selectors, JSONPath and manifests every front end
 # shares (kube/)
-KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c
+KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c kube/jsonpath.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)

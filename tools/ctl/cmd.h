@@ -51,7 +51,8 @@ enum {
 	CMD_DELETE_KEYS = 1u << 23,
 	CMD_GET_EVENTS = 1u << 24,
 	CMD_WATCH = 1u << 25,
-	CMD_ANY = (1u << 26) - 1,
+	CMD_VERSION = 1u << 26,
+	CMD_ANY = (1u << 27) - 1,
 	/* families, for the flag table */
 	CMD_CREATE_SECRET = CMD_CREATE_GENERIC | CMD_CREATE_TLS | CMD_CREATE_DOCKER,
 	CMD_PAIRS = CMD_LABEL | CMD_ANNOTATE,
@@ -81,6 +82,10 @@ struct ctx {
 	const char **label_cols; /* -L KEY,KEY: each key */
 	size_t nlabel_cols;
 	const char *resource_version;
+	const char *sort_by, *field_selector; /* get: --sort-by, --field-selector */
+	bool no_headers, ignore_not_found;
+	bool watch, watch_only, watch_events; /* get -w, --watch-only, --output-watch-events */
+	bool client_only;    /* version --client */
 	char *passphrase;
 	const char **literals, **files, **env_files, **manifests;
 	size_t nliterals, nfiles, nenv_files, nmanifests;
@@ -148,6 +153,46 @@ int print_object(const struct ctx *c, json_t *obj);
  * store_secret_list_free(). */
 int load_secrets(struct ctx *c, struct store_secret ***out, size_t *n, int *missing);
 
+/* --- printer.c: kubectl get's printers ---------------------------------------- */
+
+enum printer_kind {
+	PRINT_TABLE, PRINT_WIDE, PRINT_JSON, PRINT_YAML, PRINT_NAME, PRINT_JSONPATH,
+	PRINT_JSONPATH_JSON, PRINT_COLUMNS,
+};
+
+/* -o and --sort-by, parsed once before anything is read. */
+struct printer {
+	enum printer_kind kind;
+	struct jsonpath *jp;       /* jsonpath=, jsonpath-as-json=, jsonpath-file= */
+	char **heads;              /* custom-columns: headers and their paths */
+	struct jsonpath **cols;
+	size_t ncols;
+	struct jsonpath *sort;     /* --sort-by, or NULL */
+	const char *sort_spec;
+};
+
+/* 0, or 1 after saying what is wrong with -o or --sort-by. */
+int printer_init(struct printer *p, const struct ctx *c);
+void printer_release(struct printer *p);
+/* Does printing (or sorting) need the objects, values included? */
+bool printer_needs_objects(const struct printer *p);
+/* order[0..n): objs' indexes as --sort-by sorts them (stable).  0, or 1
+ * after saying why (no object has the field; values that do not sort). */
+int printer_sort(const struct printer *p, json_t *const *objs, size_t n, size_t *order);
+void printer_columns_head(const struct printer *p, struct table *t);
+int printer_columns_row(const struct printer *p, const json_t *obj, struct table *t);
+/* -o json, yaml, jsonpath...: one object (or a List). */
+int printer_object(const struct printer *p, const json_t *obj);
+
+/* kubectl's tabwriter: columns as wide as their widest cell plus 3 (at
+ * least 6), remembered from one print to the next (a watch's rows). */
+#define TW_MAX_COLS 32
+struct tw {
+	size_t width[TW_MAX_COLS];
+};
+/* Print t from row `from` on (0: with its header). */
+void tw_print(struct tw *tw, const struct table *t, size_t from);
+
 /* label and annotate: the same command on one of the two maps. */
 struct pair_kind {
 	const char *noun;  /* "label" */
@@ -190,5 +235,9 @@ int cmd_exec(struct ctx *c);			/* exec.c */
 int cmd_env(struct ctx *c);
 int cmd_status(struct ctx *c);			/* status.c */
 int cmd_watch(struct ctx *c);			/* watch.c */
+/* Call fn for each change after revision since as it is committed, until
+ * fn returns nonzero (returned); 1 after saying why if the store fails. */
+int watch_follow(struct ctx *c, int64_t since, store_change_fn fn, void *arg);
+int cmd_version(struct ctx *c);			/* version.c */
 
 #endif

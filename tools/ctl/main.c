@@ -174,6 +174,14 @@ static const struct command commands[] = {
 	  "Print each change to secrets (and namespaces) as it is committed, one line\n"
 	  "each: revision, ADDED/MODIFIED/DELETED, namespace, secret, generation.\n"
 	  "Runs until interrupted.  An app can reload on each line about its secret." },
+	{ "version", cmd_version, CMD_VERSION, ARGS_NONE,
+	  "secretctl version [--client] [-o json|yaml]",
+	  "Print secretctl's version and the store's schema version (kubectl's\n"
+	  "\"Client Version\" and \"Server Version\"); --client leaves the store\n"
+	  "alone.\n\n"
+	  "Examples:\n"
+	  "  secretctl version\n"
+	  "  secretctl version --client -o json" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

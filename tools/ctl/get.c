@@ -310,10 +310,25 @@ int cmd_get_secrets(struct ctx *c)
 			ret = die_msg("out of memory");
 			goto out;
 		}
+		if (!c->watch_only && n && (p.kind == PRINT_TABLE || p.kind == PRINT_WIDE ||
+					    p.kind == PRINT_COLUMNS)) {
+			/* the listing as one table; the changes' rows keep its widths */
+			struct table t;
+
+			table_init(&t, secret_ncols(c, &p));
+			if (!c->no_headers)
+				secret_head(c, &p, &t);
+			for (size_t i = 0; i < n && !ret; i++)
+				ret = secret_row(c, &p, &t, v[order[i]], objs[order[i]], "ADDED");
+			if (!ret)
+				tw_print(&w.tw, &t, 0);
+			table_release(&t);
+			w.printed = n;
+		}
 		for (size_t i = 0; i < n && !ret; i++) {
 			size_t k = order[i];
 
-			if (!c->watch_only)
+			if (!c->watch_only && !w.printed)
 				ret = watch_emit(&w, v[k], objs[k], "ADDED");
 			w.seen[w.nseen++] = (struct seen){ v[k], objs[k] };
 			v[k] = NULL;

@@ -654,17 +654,18 @@ static int parse_filter(struct parser *p, struct jp_node *cur)
 
 		for (size_t i = 0; i < sizeof(ops) / sizeof(*ops); i++)
 			known |= strlen(ops[i]) == oplen && !memcmp(ops[i], text + left_end, oplen);
-		if (!known) {
-			p->pos = at - p->base + left_end;
-			node_free(n);
-			return perr(p, "filter operator \"%.*s\" is not supported (==, !=, <, <=, >, >=)",
-				    (int)oplen, text + left_end);
-		}
-		memcpy(n->op, text + left_end, oplen);
+		memcpy(n->op, text + left_end, oplen < 3 ? oplen : 3);
 		ret = parse_action(p, text, left_end, at, &n->left);
 		if (!ret)
 			ret = parse_action(p, text + left_end + oplen, tlen - left_end - oplen,
 					   at + left_end + oplen, &n->right);
+		/* client-go fails on it only once it compares: refuse it now */
+		if (!ret && !known) {
+			p->pos = at - p->base + left_end + 1;
+			node_free(n);
+			return perr(p, "unrecognized filter operator %.*s (there are ==; !=; <; <=; >; >=)",
+				    (int)oplen, text + left_end);
+		}
 	}
 	if (ret) {
 		node_free(n);

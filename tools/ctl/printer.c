@@ -7,9 +7,10 @@
  * The JSONPath engine is kube/jsonpath.c; these are kubectl's rules around
  * it (printers/customcolumn.go, get/sorter.go): custom-columns headers as
  * given, a column with no result is <none>, several are joined by commas
- * and printed as Go's %v; --sort-by sorts by the first result, an object
- * without one first, numbers numerically, strings in natural order
- * ("a2" < "a10"), and refuses a path that no object has.
+ * and printed as Go's %v; --sort-by sorts by the first result, objects
+ * without one first, numbers numerically, strings bytewise (kubectl's
+ * objects are unstructured: "s10" < "s9"), and refuses a path that no
+ * object has.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -207,46 +208,6 @@ bool printer_needs_objects(const struct printer *p)
 
 /* --- --sort-by ------------------------------------------------------------------- */
 
-/* github.com/fvbommel/sortorder's NaturalLess, which kubectl sorts strings by. */
-static bool natural_less(const char *a, size_t la, const char *b, size_t lb)
-{
-	size_t i = 0, j = 0;
-
-#define DIGIT(c) ((c) >= '0' && (c) <= '9')
-	while (i < la && j < lb) {
-		bool da = DIGIT(a[i]), db = DIGIT(b[j]);
-
-		if (da != db)
-			return da;
-		if (!da) {
-			if (a[i] != b[j])
-				return (unsigned char)a[i] < (unsigned char)b[j];
-			i++, j++;
-			continue;
-		}
-		while (i < la && a[i] == '0')
-			i++;
-		while (j < lb && b[j] == '0')
-			j++;
-		size_t ni = i, nj = j;
-
-		while (i < la && DIGIT(a[i]))
-			i++;
-		while (j < lb && DIGIT(b[j]))
-			j++;
-		if (i - ni != j - nj)
-			return i - ni < j - nj;
-		int c = memcmp(a + ni, b + nj, i - ni);
-
-		if (c)
-			return c < 0;
-		if (ni != nj)
-			return ni < nj;
-	}
-#undef DIGIT
-	return la < lb;
-}
-
 struct sort_key {
 	json_t *v;   /* the first result, or NULL */
 	size_t at;   /* the object's place before sorting */
@@ -254,14 +215,21 @@ struct sort_key {
 
 static const char *sort_err;
 
-/* kubectl's RuntimeSort.Less: an object without the field first, then
- * isLess on the two values. */
+/*
+ * kubectl's RuntimeSort.Less is true whenever its left object lacks the
+ * field, so Go's insertion sort (what sort.Sort runs on up to 12 objects)
+ * moves each such object in front of all before it: they come first, in
+ * reverse order.  We keep that order for any number; the others are
+ * sorted stably by isLess.
+ */
 static int sort_cmp(const void *x, const void *y)
 {
 	const struct sort_key *a = x, *b = y;
 	const json_t *u = a->v, *v = b->v;
 	bool lt = false, gt = false;
 
+	if (!u && !v)
+		return a->at > b->at ? -1 : a->at < b->at;
 	if (!u || !v) {
 		lt = !u && v;
 		gt = u && !v;
@@ -275,10 +243,13 @@ static int sort_cmp(const void *x, const void *y)
 		lt = json_real_value(u) < json_real_value(v);
 		gt = json_real_value(u) > json_real_value(v);
 	} else if (json_is_string(u) && json_is_string(v)) {
-		lt = natural_less(json_string_value(u), json_string_length(u), json_string_value(v),
-				  json_string_length(v));
-		gt = natural_less(json_string_value(v), json_string_length(v), json_string_value(u),
-				  json_string_length(u));
+		/* kubectl's objects are unstructured: their strings compare as
+		 * Go's <, bytewise (not sortorder's natural order of typed ones) */
+		size_t lu = json_string_length(u), lv = json_string_length(v);
+		int c = memcmp(json_string_value(u), json_string_value(v), lu < lv ? lu : lv);
+
+		lt = c < 0 || (c == 0 && lu < lv);
+		gt = c > 0 || (c == 0 && lu > lv);
 	} else if (json_is_boolean(u) && json_is_boolean(v)) {
 		lt = !json_is_true(u) && json_is_true(v);
 		gt = json_is_true(u) && !json_is_true(v);
@@ -287,8 +258,7 @@ static int sort_cmp(const void *x, const void *y)
 			   json_is_array(u) || json_is_array(v) ? "a list is not sortable" :
 			   "its values are of different types";
 	}
-	/* ties keep the store's order: a stable sort (kubectl's is stable
-	 * for up to 12 objects, and in no promised order beyond) */
+	/* ties keep the store's order (kubectl's, up to 12 objects) */
 	return lt ? -1 : gt ? 1 : a->at < b->at ? -1 : a->at > b->at;
 }
 

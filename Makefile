@@ -185,7 +185,7 @@ FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" -g -O
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIBS    := $(shell pkg-config --libs libsodium sqlite3 jansson yaml-0.1 inih 2>/dev/null)
-FUZZ_TARGETS := manifest validate envfile config seal mirror
+FUZZ_TARGETS := manifest validate envfile config seal mirror jsonpath
 FUZZ_STORE   := $(STORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/%.o: %.c
@@ -197,6 +197,8 @@ $(FUZZ_BUILD)/fuzz_validate: $(FUZZ_BUILD)/tests/fuzz/fuzz_validate.o $(FUZZ_BUI
 $(FUZZ_BUILD)/fuzz_envfile: $(FUZZ_BUILD)/tests/fuzz/fuzz_envfile.o $(FUZZ_BUILD)/tools/input.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/fs/config.o $(FUZZ_BUILD)/conf/conf.o \
 	$(FUZZ_BUILD)/conf/match.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_jsonpath: $(FUZZ_BUILD)/tests/fuzz/fuzz_jsonpath.o $(FUZZ_BUILD)/kube/jsonpath.o \
+	$(FUZZ_BUILD)/kube/select.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_seal: $(FUZZ_BUILD)/tests/fuzz/fuzz_seal.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_mirror: $(FUZZ_BUILD)/tests/fuzz/fuzz_mirror.o $(FUZZ_STORE)
 

@@ -220,20 +220,27 @@ static int parse_action(struct parser *p, const char *text, size_t len, size_t a
 	return 0;
 }
 
+/* Text up to each '{', then the action up to its '}', to the end.  Every
+ * parse_* below consumes one token and returns: loops, not recursion, so
+ * that a long template cannot exhaust the stack. */
 static int parse_text(struct parser *p, struct jp_node *cur)
 {
 	for (;;) {
 		if (has_prefix(p, "{")) {
+			struct jp_node *action;
+			int ret;
+
 			if (p->pos > p->start &&
 			    node_append(cur, node_text(JP_TEXT, p->in + p->start, p->pos - p->start)))
 				return -ENOMEM;
-			struct jp_node *action = node_new(JP_LIST);
-
+			action = node_new(JP_LIST);
 			p->pos++;
 			p->start = p->pos;
 			if (node_append(cur, action))
 				return -ENOMEM;
-			return parse_inside(p, action);
+			if ((ret = parse_inside(p, action)))
+				return ret;
+			continue;
 		}
 		if (nextc(p) == -1)
 			break;
@@ -265,7 +272,7 @@ static int parse_identifier(struct parser *p, struct jp_node *cur)
 	p->start = p->pos;
 	if (node_append(cur, n))
 		return -ENOMEM;
-	return parse_inside(p, cur);
+	return 0;
 }
 
 static int parse_number(struct parser *p, struct jp_node *cur)
@@ -303,7 +310,7 @@ static int parse_number(struct parser *p, struct jp_node *cur)
 	}
 	if (node_append(cur, n))
 		return -ENOMEM;
-	return parse_inside(p, cur);
+	return 0;
 }
 
 /* Go's strconv.UnquoteChar loop over a quoted string (quotes included). */
@@ -428,7 +435,7 @@ static int parse_quote(struct parser *p, struct jp_node *cur, int end)
 	p->start = p->pos;
 	if (node_append(cur, n))
 		return -ENOMEM;
-	return parse_inside(p, cur);
+	return 0;
 }
 
 /* client-go's sliceOperatorRex ^(-?\d*)(:-?\d*)?(:-?\d*)?$ and what it
@@ -544,7 +551,7 @@ static int parse_array(struct parser *p, struct jp_node *cur)
 		}
 		if (node_append(cur, n))
 			return -ENOMEM;
-		return parse_inside(p, cur);
+		return 0;
 	}
 	if (tlen >= 2 && text[0] == '\'' && text[tlen - 1] == '\'' &&
 	    !memchr(text + 1, '\'', tlen - 2)) { /* ['name']: the path .name */
@@ -568,7 +575,7 @@ static int parse_array(struct parser *p, struct jp_node *cur)
 			list->nodes[i] = NULL;
 		}
 		node_free(list);
-		return parse_inside(p, cur);
+		return 0;
 	}
 	n = node_new(JP_ARRAY);
 	if (!n)
@@ -579,7 +586,7 @@ static int parse_array(struct parser *p, struct jp_node *cur)
 	}
 	if (node_append(cur, n))
 		return -ENOMEM;
-	return parse_inside(p, cur);
+	return 0;
 }
 
 static bool is_op_char(char c)
@@ -673,7 +680,7 @@ static int parse_filter(struct parser *p, struct jp_node *cur)
 	}
 	if (node_append(cur, n))
 		return -ENOMEM;
-	return parse_inside(p, cur);
+	return 0;
 }
 
 static int parse_recursive(struct parser *p, struct jp_node *cur)
@@ -686,7 +693,7 @@ static int parse_recursive(struct parser *p, struct jp_node *cur)
 		return -ENOMEM;
 	if (is_alnum(peekc(p)))
 		return parse_field(p, cur);
-	return parse_inside(p, cur);
+	return 0;
 }
 
 /* .name (a backslash escapes the next byte, and is dropped) or .* */
@@ -722,48 +729,52 @@ static int parse_field(struct parser *p, struct jp_node *cur)
 	p->start = p->pos;
 	if (node_append(cur, n))
 		return -ENOMEM;
-	return parse_inside(p, cur);
+	return 0;
 }
 
+/* The tokens of one action, up to and with its '}'. */
 static int parse_inside(struct parser *p, struct jp_node *cur)
 {
-	int c;
+	int c, ret = 0;
 
-	for (;;) {
+	while (!ret) {
 		if (has_prefix(p, "}")) {
 			p->pos++;
 			p->start = p->pos;
-			return parse_text(p, p->root);
+			return 0;
 		}
-		if (has_prefix(p, "[?("))
-			return parse_filter(p, cur);
-		if (has_prefix(p, ".."))
-			return parse_recursive(p, cur);
+		if (has_prefix(p, "[?(")) {
+			ret = parse_filter(p, cur);
+			continue;
+		}
+		if (has_prefix(p, "..")) {
+			ret = parse_recursive(p, cur);
+			continue;
+		}
 		c = nextc(p);
 		if (c == -1 || c == '\r' || c == '\n')
 			return perr(p, "unclosed action");
 		if (c == ' ' || c == '@' || c == '$') { /* @ and $: the current object */
 			p->start = p->pos;
-			continue;
-		}
-		if (c == '[')
-			return parse_array(p, cur);
-		if (c == '"' || c == '\'')
-			return parse_quote(p, cur, c);
-		if (c == '.')
-			return parse_field(p, cur);
-		if (c == '+' || c == '-' || (c >= '0' && c <= '9')) {
+		} else if (c == '[') {
+			ret = parse_array(p, cur);
+		} else if (c == '"' || c == '\'') {
+			ret = parse_quote(p, cur, c);
+		} else if (c == '.') {
+			ret = parse_field(p, cur);
+		} else if (c == '+' || c == '-' || (c >= '0' && c <= '9')) {
 			p->pos--;
-			return parse_number(p, cur);
-		}
-		if (is_alnum(c)) {
+			ret = parse_number(p, cur);
+		} else if (is_alnum(c)) {
 			p->pos--;
-			return parse_identifier(p, cur);
-		}
-		if (c >= 0x20 && c < 0x7f)
+			ret = parse_identifier(p, cur);
+		} else if (c >= 0x20 && c < 0x7f) {
 			return perr(p, "unrecognized character in action: U+%04X '%c'", c, c);
-		return perr(p, "unrecognized character in action: byte 0x%02X", c);
+		} else {
+			return perr(p, "unrecognized character in action: byte 0x%02X", c);
+		}
 	}
+	return ret;
 }
 
 int jsonpath_parse(struct jsonpath **out, const char *tmpl, char *err, size_t errlen)

@@ -276,6 +276,8 @@ int cmd_get_secrets(struct ctx *c)
 		goto out;
 	if (c->ignore_not_found)
 		missing = 0;
+	if (watching && missing)
+		goto out; /* kubectl does not watch what is not there */
 	for (size_t i = 0; i < n; i++) {
 		if (field_selector_match(fs, v[i]->namespace, v[i]->name, v[i]->type))
 			v[kept++] = v[i];

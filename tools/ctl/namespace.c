@@ -200,6 +200,8 @@ int cmd_get_namespaces(struct ctx *c)
 	}
 	if (c->ignore_not_found)
 		missing = 0;
+	if (watching && missing)
+		goto out; /* kubectl does not watch what is not there */
 	objs = calloc(l.n + 1, sizeof(*objs));
 	order = calloc(l.n + 1, sizeof(*order));
 	if (!objs || !order) {

@@ -108,39 +108,42 @@ static int parse_columns(struct printer *p, const char *spec)
 	}
 }
 
-/* custom-columns-file: the headers on the first line, the paths on the
- * second, split at white space. */
+/* custom-columns-file: a line of headers and a line of paths, split at
+ * white space (kubectl reads these two lines and no more). */
 static int parse_columns_file(struct printer *p, const char *path)
 {
-	char *text = slurp(path), *nl, *save1, *save2, *h, *f;
+	char *text = slurp(path), *line2, *end, *save1, *save2, *h, *f;
 	size_t nh = 0, nf = 0;
 	int ret = 0;
 
 	if (!text)
 		return 1;
-	nl = strchr(text, '\n');
-	if (!nl) {
+	line2 = strchr(text, '\n');
+	if (!line2) {
 		free(text);
-		return die_msg("'%s': expected a line of headers and a line of field specifications", path);
+		return die_msg("invalid template, missing spec line. Expected format is one line of space separated headers, one line of space separated column specs.");
 	}
-	*nl = '\0';
-	for (char *s = nl + 1; *s; s++)
-		if (*s == '\n')
-			*s = *(s + strspn(s, " \t\r\n")) ? ' ' : '\0';
-	h = strtok_r(text, " \t\r", &save1);
-	f = strtok_r(nl + 1, " \t\r", &save2);
-	while (h && f && !ret) {
-		ret = add_column(p, h, strlen(h), f);
-		nh++, nf++;
-		h = strtok_r(NULL, " \t\r", &save1);
-		f = strtok_r(NULL, " \t\r", &save2);
-	}
-	for (; h; h = strtok_r(NULL, " \t\r", &save1))
+	*line2++ = '\0';
+	if ((end = strchr(line2, '\n')))
+		*end = '\0';
+	for (h = strtok_r(text, " \t\r", &save1); h; h = strtok_r(NULL, " \t\r", &save1))
 		nh++;
-	for (; f; f = strtok_r(NULL, " \t\r", &save2))
+	for (f = strtok_r(line2, " \t\r", &save2); f; f = strtok_r(NULL, " \t\r", &save2))
 		nf++;
-	if (!ret && nh != nf)
-		ret = die_msg("number of headers (%zu) and field specifications (%zu) don't match", nh, nf);
+	if (nh != nf) {
+		free(text);
+		return die_msg("number of headers (%zu) and field specifications (%zu) don't match", nh, nf);
+	}
+	/* strtok_r left a NUL after each word: walk them again */
+	h = text;
+	f = line2;
+	for (size_t i = 0; i < nh && !ret; i++) {
+		h += strspn(h, " \t\r");
+		f += strspn(f, " \t\r");
+		ret = add_column(p, h, strlen(h), f);
+		h += strlen(h) + 1;
+		f += strlen(f) + 1;
+	}
 	free(text);
 	return ret;
 }

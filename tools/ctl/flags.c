@@ -125,7 +125,8 @@ static const struct flag flags[] = {
 		     CMD_GET_SECRETS, "a column for each label key"),
 	OPT_STRING(0, "sort-by", "JSONPATH", sort_by, CMD_GET_SECRETS | CMD_GET_NAMESPACES,
 		   "sort by this field ('{.metadata.name}', '.type'):\n"
-		   "numbers numerically, strings in natural order"),
+		   "numbers numerically, strings bytewise, objects\n"
+		   "without it first"),
 	OPT_BOOL(0, "no-headers", no_headers, CMD_GET_SECRETS | CMD_GET_NAMESPACES,
 		 "no header row (tables and custom-columns)"),
 	OPT_STRING(0, "field-selector", "SELECTOR", field_selector, CMD_GET_SECRETS | CMD_DELETE_SECRETS,

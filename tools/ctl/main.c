@@ -84,13 +84,27 @@ static const struct command commands[] = {
 	  "https://index.docker.io/v1/.  The password is visible in the process list:\n"
 	  "prefer --from-file." },
 	{ "get namespaces", cmd_get_namespaces, CMD_GET_NAMESPACES, ARGS_ANY,
-	  "secretctl get namespaces [NAME...] [-o json|yaml|name]", "List namespaces." },
+	  "secretctl get namespaces [NAME...] [-o FORMAT] [--sort-by=PATH] [--no-headers] [-w]",
+	  "List namespaces, with the printers of get secrets.\n\n"
+	  "Examples:\n"
+	  "  secretctl get namespaces -o custom-columns=NAME:.metadata.name,CREATED:.metadata.creationTimestamp\n"
+	  "  secretctl get namespaces --watch-only --output-watch-events" },
 	{ "get secrets", cmd_get_secrets, CMD_GET_SECRETS, ARGS_ANY,
-	  "secretctl get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o json|yaml|name|wide|jsonpath=TEMPLATE]\n"
+	  "secretctl get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [--field-selector F] [-o FORMAT]\n"
+	  "        [--sort-by=PATH] [--no-headers] [--ignore-not-found] [-w | --watch-only [--output-watch-events]]\n"
 	  "        [--show-labels] [-L KEY,...]",
 	  "List secrets (NAME TYPE DATA AGE), or print them as Kubernetes objects with\n"
 	  "base64 values (-o json, -o yaml).  --show-labels adds a LABELS column, -L a\n"
-	  "column for each label key given." },
+	  "column for each label key given.  -o jsonpath= is kubectl's JSONPath, and\n"
+	  "-w prints each change after the listing, as kubectl get does.\n\n"
+	  "Examples:\n"
+	  "  secretctl get secret db -o jsonpath='{.data.password}' | base64 -d\n"
+	  "  secretctl get secrets -o jsonpath='{.items[?(@.type==\"kubernetes.io/tls\")].metadata.name}'\n"
+	  "  secretctl get secret tls -o jsonpath='{.data.tls\\.crt}'\n"
+	  "  secretctl get secrets -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.type}{\"\\n\"}{end}'\n"
+	  "  secretctl get secrets -o custom-columns=NAME:.metadata.name,TEAM:.metadata.labels.team\n"
+	  "  secretctl get secrets -A --sort-by=.metadata.creationTimestamp --field-selector type=Opaque\n"
+	  "  secretctl get secrets -w --output-watch-events" },
 	{ "describe secrets", cmd_describe_secret, CMD_DESCRIBE, ARGS_ANY,
 	  "secretctl describe secret [NAME...] [-n NS]",
 	  "Show secrets' metadata and the size of each value, never the values." },
@@ -98,7 +112,14 @@ static const struct command commands[] = {
 	  "secretctl delete namespace NAME...",
 	  "Delete namespaces and every secret in them (\"default\" cannot be deleted)." },
 	{ "delete secrets", cmd_delete_secret, CMD_DELETE_SECRETS, ARGS_ANY,
-	  "secretctl delete secret NAME... [-n NS] | -l SELECTOR", "Delete secrets, by name or by label." },
+	  "secretctl delete secret NAME... [-n NS] [--ignore-not-found] | -l SELECTOR | --field-selector F | --all [-A]",
+	  "Delete secrets, by name, by label, by field, or all of a namespace (of all\n"
+	  "with -A); prints secret \"NAME\" deleted for each, as kubectl.\n\n"
+	  "Examples:\n"
+	  "  secretctl delete secret db api -n shop\n"
+	  "  secretctl delete secret old --ignore-not-found\n"
+	  "  secretctl delete secrets --all -n staging\n"
+	  "  secretctl delete secrets -A --field-selector type=kubernetes.io/tls -l env=test" },
 	{ "label secrets", cmd_label, CMD_LABEL, ARGS_ANY,
 	  "secretctl label secret NAME... KEY=VALUE... KEY-... [--overwrite] [-n NS]\n"
 	  "        | -l SELECTOR | --all [-A]   [--list] [--resource-version=V] [--dry-run=client] [-o json|yaml|name]",

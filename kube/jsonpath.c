@@ -1354,7 +1354,10 @@ static void go_float_fmt(FILE *f, double d, char fmt)
 		return;
 	}
 	if (exp10 <= 0) {
-		fprintf(f, "0.%0*d%s", -exp10, 0, digits);
+		fputs("0.", f);
+		for (int i = 0; i < -exp10; i++)
+			fputc('0', f);
+		fputs(digits, f);
 		return;
 	}
 	for (int i = 0; i < exp10; i++)
@@ -1363,7 +1366,8 @@ static void go_float_fmt(FILE *f, double d, char fmt)
 		fprintf(f, ".%s", digits + exp10);
 }
 
-/* fmt.Print of a float64 (%v): %e below 1e-4 and from 1e21 on. */
+/* fmt.Print of a float64 (%v, strconv's shortest 'g'): %e below 1e-4 and
+ * from 1e6 on ("1e+06", "1.5e-05"). */
 static void go_float_v(FILE *f, double d)
 {
 	char digits[32];
@@ -1371,7 +1375,7 @@ static void go_float_v(FILE *f, double d)
 
 	if (d != 0)
 		shortest(fabs(d), digits, sizeof(digits), &exp10);
-	go_float_fmt(f, d, d != 0 && (exp10 - 1 < -4 || exp10 - 1 >= 21) ? 'e' : 'f');
+	go_float_fmt(f, d, d != 0 && (exp10 - 1 < -4 || exp10 - 1 >= 6) ? 'e' : 'f');
 }
 
 /* encoding/json's float64: %e below 1e-6 and from 1e21 on, "e-07" as "e-7". */

@@ -155,7 +155,7 @@ test_jsonpath_matches_kubectl() {
 	elif [[ $BIN != *san* ]]; then
 		fail "kubectl is missing (make deps installs it)"
 	fi
-	jsonpath_cases 2 all ctl >"$T/secretctl.txt"
+	jsonpath_cases 4 all ctl >"$T/secretctl.txt"
 	diff -u "$golden" "$T/secretctl.txt" >"$T/diff" || fail "secretctl differs from kubectl: $(cat "$T/diff")"
 	[ "$(grep -c '^===' "$golden")" -ge 80 ] || fail "too few cases ran"
 }

@@ -374,11 +374,14 @@ Store Version: schema 4, revision 1 ('$T/store/store.db')" "$(ctl version)"
 test_get_watch_formats() {
 	new_store
 	ctl create secret generic a --from-literal=k=v >/dev/null
-	ctl get secrets -w --output-watch-events >"$T/table" 2>&1 &
+	# secretctl itself in the background (not ctl's subshell), so that
+	# track can end it whatever happens
+	"$BIN/secretctl" -c "$T/secretfs.ini" get secrets -w --output-watch-events >"$T/table" 2>&1 &
 	track $! secretctl
-	ctl get secrets -l app=web --watch-only -o json --output-watch-events >"$T/json" 2>&1 &
+	"$BIN/secretctl" -c "$T/secretfs.ini" get secrets -l app=web --watch-only -o json \
+		--output-watch-events >"$T/json" 2>&1 &
 	track $! secretctl
-	ctl get namespaces --watch-only -o name >"$T/ns" 2>&1 &
+	"$BIN/secretctl" -c "$T/secretfs.ini" get namespaces --watch-only -o name >"$T/ns" 2>&1 &
 	track $! secretctl
 	eventually 5 '[ -s "$T/table" ]'
 	sleep 0.2 # the others read the store's revision too

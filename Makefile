@@ -58,7 +58,7 @@ CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c conf/pki.
 FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c fs/volume.c
 # the Kubernetes objects, selectors, JSONPath and manifests every front end
 # shares (kube/)
-KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c kube/pod.c
+KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c kube/pod.c kube/jsonpath.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c \
              tools/pki.c
 
@@ -242,7 +242,7 @@ FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" -g -O
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIBS    := $(shell pkg-config --libs libsodium sqlite3 jansson yaml-0.1 inih libprotobuf-c 2>/dev/null)
-FUZZ_TARGETS := manifest validate envfile config seal mirror pb
+FUZZ_TARGETS := manifest validate envfile config seal mirror pb jsonpath
 FUZZ_STORE   := $(STORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/%.o: %.c
@@ -254,6 +254,8 @@ $(FUZZ_BUILD)/fuzz_validate: $(FUZZ_BUILD)/tests/fuzz/fuzz_validate.o $(FUZZ_BUI
 $(FUZZ_BUILD)/fuzz_envfile: $(FUZZ_BUILD)/tests/fuzz/fuzz_envfile.o $(FUZZ_BUILD)/tools/input.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/fs/config.o $(FUZZ_BUILD)/conf/conf.o \
 	$(FUZZ_BUILD)/conf/match.o $(FUZZ_BUILD)/kube/pod.o $(FUZZ_BUILD)/kube/manifest.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_jsonpath: $(FUZZ_BUILD)/tests/fuzz/fuzz_jsonpath.o $(FUZZ_BUILD)/kube/jsonpath.o \
+	$(FUZZ_BUILD)/kube/select.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_seal: $(FUZZ_BUILD)/tests/fuzz/fuzz_seal.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_mirror: $(FUZZ_BUILD)/tests/fuzz/fuzz_mirror.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_pb: $(FUZZ_BUILD)/tests/fuzz/fuzz_pb.o $(FUZZ_BUILD)/api/pb.o $(FUZZ_BUILD)/api/k8s.pb-c.o

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -29,14 +30,49 @@ json_t *namespace_to_json(const char *name, int64_t created);
 /* A "kind: List" of items (steals the references). */
 json_t *list_to_json(json_t *items);
 
-/* --- select.c: label selectors and JSONPath --- */
+/* --- select.c: label and field selectors --- */
 
 struct selector;
 int selector_parse(struct selector **out, const char *text, char *err, size_t errlen);
 bool selector_match(const struct selector *sel, const struct store_secret *s);
 void selector_free(struct selector *sel);
-/* Print tmpl (kubectl's -o jsonpath= template) applied to obj. */
+
+/* kubectl's --field-selector over a secret's metadata.name,
+ * metadata.namespace and type (=, ==, !=, comma-joined; an empty selector
+ * matches all).  Any other field: -EINVAL, err "field label not supported:
+ * X".  Free with field_selector_free (NULL is fine). */
+struct field_selector;
+int field_selector_parse(struct field_selector **out, const char *text, char *err,
+			 size_t errlen);
+bool field_selector_match(const struct field_selector *fs, const char *ns, const char *name,
+			  const char *type);
+void field_selector_free(struct field_selector *fs);
+
+/* --- jsonpath.c: kubectl's JSONPath (client-go's util/jsonpath) --- */
+
+struct jsonpath;
+/* Parse a template; -EINVAL with err "error parsing jsonpath T, WHY at
+ * column N" (what we do not implement is refused so, never guessed). */
+int jsonpath_parse(struct jsonpath **out, const char *tmpl, char *err, size_t errlen);
+void jsonpath_free(struct jsonpath *jp);
+/* Evaluate over obj, missing keys allowed (kubectl get's default): a new
+ * array with one array of results per text or action of the template. */
+int jsonpath_find(const struct jsonpath *jp, const json_t *obj, json_t **groups, char *err,
+		  size_t errlen);
+/* Write the evaluation to out as kubectl -o jsonpath (results of an action
+ * joined by a space, strings raw, maps and arrays as compact JSON) or, with
+ * as_json, -o jsonpath-as-json.  Nothing is written on an error; messages
+ * never hold a value. */
+int jsonpath_exec(const struct jsonpath *jp, const json_t *obj, FILE *out, bool as_json,
+		  char *err, size_t errlen);
+/* One result as kubectl prints it: as_go_v, as custom-columns does (Go's
+ * %v: map[k:v], [a b]), else as -o jsonpath does. */
+int jsonpath_value_print(FILE *f, const json_t *v, bool as_go_v);
+/* Parse and print tmpl applied to obj on stdout. */
 int jsonpath_print(const json_t *obj, const char *tmpl, char *err, size_t errlen);
+/* kubectl's relaxed form for custom-columns and --sort-by: "a.b", ".a.b",
+ * "{a.b}" or "{.a.b}" as "{.a.b}" (a new string). */
+int jsonpath_relaxed(char **out, const char *expr, char *err, size_t errlen);
 
 /* --- manifest.c: Kubernetes manifests --- */
 

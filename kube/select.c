@@ -1,14 +1,14 @@
 /*
- * select.c - kubectl's label selectors (-l) and the JSONPath subset of
- * -o jsonpath= that people use with secrets.
+ * select.c - kubectl's label selectors (-l) and field selectors
+ * (--field-selector), for secretctl and the API server alike.
  *
- * Selectors: requirements joined by commas, all of which must hold:
+ * Label selectors: requirements joined by commas, all of which must hold:
  *   key=value  key==value  key!=value  key  !key  key in (a,b)  key notin (a,b)
  *
- * JSONPath: text outside braces is printed as it is; inside braces either a
- * quoted string ({"\n"}) or a path: .field, .field\.with\.dots, ['field'],
- * .* (every value of an object), [*] (every element), [N].  Several results
- * are separated by spaces; strings print raw, other values as JSON.
+ * Field selectors: field=value, field==value, field!=value joined by
+ * commas, over the fields the API server indexes for secrets
+ * (metadata.name, metadata.namespace, type); any other field is refused
+ * with the API server's "field label not supported".
  */
 #include <ctype.h>
 #include <errno.h>
@@ -220,112 +220,142 @@ bool selector_match(const struct selector *sel, const struct store_secret *s)
 	return true;
 }
 
-/* --- JSONPath -------------------------------------------------------------- */
+/* --- field selectors ----------------------------------------------------------- */
 
-static void emit_value(const json_t *v, bool *first)
+enum field { F_NAME, F_NAMESPACE, F_TYPE };
+
+struct field_req {
+	enum field field;
+	bool negate;
+	char *value;
+};
+
+struct field_selector {
+	struct field_req *reqs;
+	size_t n;
+};
+
+void field_selector_free(struct field_selector *fs)
 {
-	if (!*first)
-		putchar(' ');
-	*first = false;
-	if (json_is_string(v)) {
-		fwrite(json_string_value(v), 1, json_string_length(v), stdout);
-	} else {
-		json_dumpf(v, stdout, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	}
+	if (!fs)
+		return;
+	for (size_t i = 0; i < fs->n; i++)
+		free(fs->reqs[i].value);
+	free(fs->reqs);
+	free(fs);
 }
 
-/* Walk path (at p, up to end) from v, emitting every match. */
-static int walk(const json_t *v, const char *p, const char *end, bool *first)
+/* One term of n bytes at s ("lhs=rhs", "lhs==rhs", "lhs!=rhs"), its
+ * backslash escapes (\, \= \\) undone, as the API server's fields package
+ * reads it. */
+static int field_term(struct field_selector *fs, const char *s, size_t n, char *err,
+		      size_t errlen)
 {
-	char name[512];
-	size_t n = 0;
+	char *lhs = NULL, *rhs = NULL;
+	size_t op = n, oplen = 0, l = 0, r = 0;
+	bool negate = false;
+	struct field_req *v;
+	int ret = -EINVAL;
 
-	while (p < end && isspace((unsigned char)*p))
-		p++;
-	if (p >= end) {
-		emit_value(v, first);
-		return 0;
-	}
-	if (*p == '.' && p + 1 < end && p[1] == '*') {
-		const char *k;
-		json_t *x;
-
-		json_object_foreach((json_t *)v, k, x)
-			walk(x, p + 2, end, first);
-		return 0;
-	}
-	if (*p == '[') {
-		const char *close = memchr(p, ']', (size_t)(end - p));
-		size_t i;
-		json_t *x;
-
-		if (!close)
-			return -EINVAL;
-		if (p[1] == '*') {
-			json_array_foreach(v, i, x)
-				walk(x, close + 1, end, first);
-			return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\') {
+			i++;
+			continue;
 		}
-		if (p[1] == '\'' || p[1] == '"') {
-			size_t len = (size_t)(close - p) - 3;
-
-			if (len >= sizeof(name) || close[-1] != p[1])
-				return -EINVAL;
-			memcpy(name, p + 2, len);
-			name[len] = '\0';
-			x = json_object_get(v, name);
-			return x ? walk(x, close + 1, end, first) : 0;
-		}
-		x = json_array_get(v, (size_t)strtoul(p + 1, NULL, 10));
-		return x ? walk(x, close + 1, end, first) : 0;
-	}
-	if (*p != '.')
-		return -EINVAL;
-	for (p++; p < end && *p != '.' && *p != '['; p++) {
-		if (*p == '\\' && p + 1 < end)
-			p++; /* \. is a dot inside the name */
-		if (n + 1 >= sizeof(name))
-			return -EINVAL;
-		name[n++] = *p;
-	}
-	name[n] = '\0';
-	if (n == 0)
-		return walk(v, p, end, first); /* "{.}" */
-	v = json_object_get(v, name);
-	return v ? walk(v, p, end, first) : 0;
-}
-
-int jsonpath_print(const json_t *obj, const char *tmpl, char *err, size_t errlen)
-{
-	for (const char *p = tmpl; *p;) {
-		const char *open = strchr(p, '{'), *close;
-		bool first = true;
-
-		if (!open) {
-			fputs(p, stdout);
+		if (s[i] == '!' && i + 1 < n && s[i + 1] == '=') {
+			op = i, oplen = 2, negate = true;
 			break;
 		}
-		fwrite(p, 1, (size_t)(open - p), stdout);
-		close = strchr(open, '}');
-		if (!close) {
-			snprintf(err, errlen, "jsonpath: unclosed '{' in %s", tmpl);
-			return -EINVAL;
+		if (s[i] == '=') {
+			op = i, oplen = i + 1 < n && s[i + 1] == '=' ? 2 : 1;
+			break;
 		}
-		if (open[1] == '"') { /* {"text"}, with \n and \t */
-			for (const char *q = open + 2; q < close - 1; q++) {
-				if (*q == '\\' && q + 1 < close - 1) {
-					q++;
-					putchar(*q == 'n' ? '\n' : *q == 't' ? '\t' : *q);
-				} else {
-					putchar(*q);
-				}
-			}
-		} else if (walk(obj, open + 1, close, &first)) {
-			snprintf(err, errlen, "jsonpath: cannot read the expression '%.*s'",
-				 (int)(close - open - 1), open + 1);
-			return -EINVAL;
-		}
-		p = close + 1;
 	}
+	if (op == n) {
+		snprintf(err, errlen, "invalid selector: '%.*s'; can't understand '%.*s'", (int)n, s,
+			 (int)n, s);
+		return -EINVAL;
+	}
+	lhs = malloc(op + 1);
+	rhs = malloc(n - op - oplen + 1);
+	if (!lhs || !rhs) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < op; i++)
+		lhs[l++] = s[i] == '\\' && i + 1 < op ? s[++i] : s[i];
+	lhs[l] = '\0';
+	for (size_t i = op + oplen; i < n; i++)
+		rhs[r++] = s[i] == '\\' && i + 1 < n ? s[++i] : s[i];
+	rhs[r] = '\0';
+	enum field f;
+
+	if (!strcmp(lhs, "metadata.name")) {
+		f = F_NAME;
+	} else if (!strcmp(lhs, "metadata.namespace")) {
+		f = F_NAMESPACE;
+	} else if (!strcmp(lhs, "type")) {
+		f = F_TYPE;
+	} else {
+		snprintf(err, errlen, "field label not supported: %s", lhs);
+		goto out;
+	}
+	v = realloc(fs->reqs, (fs->n + 1) * sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	fs->reqs = v;
+	v[fs->n++] = (struct field_req){ f, negate, rhs };
+	rhs = NULL;
+	ret = 0;
+out:
+	free(lhs);
+	free(rhs);
+	return ret;
+}
+
+int field_selector_parse(struct field_selector **out, const char *text, char *err,
+			 size_t errlen)
+{
+	struct field_selector *fs = calloc(1, sizeof(*fs));
+	const char *start = text;
+	int ret = 0;
+
+	if (!fs)
+		return -ENOMEM;
+	for (const char *p = text;; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p != ',' && *p)
+			continue;
+		if (p > start && (ret = field_term(fs, start, (size_t)(p - start), err, errlen)))
+			break;
+		if (!*p)
+			break;
+		start = p + 1;
+	}
+	if (ret) {
+		if (ret == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		field_selector_free(fs);
+		return ret;
+	}
+	*out = fs;
 	return 0;
+}
+
+bool field_selector_match(const struct field_selector *fs, const char *ns, const char *name,
+			  const char *type)
+{
+	for (size_t i = 0; fs && i < fs->n; i++) {
+		const struct field_req *r = &fs->reqs[i];
+		const char *v = r->field == F_NAME ? name : r->field == F_NAMESPACE ? ns : type;
+
+		if ((strcmp(v ? v : "", r->value) == 0) == r->negate)
+			return false;
+	}
+	return true;
 }

@@ -430,6 +430,11 @@ int store_check_identity(struct store *st)
 	return err;
 }
 
+int store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
 /* Bring the schema to SCHEMA_VERSION, all in one transaction. */
 static int db_migrate(struct store *st, const char *path)
 {

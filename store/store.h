@@ -198,6 +198,9 @@ int store_check_integrity(struct store *st);
 
 /* The store-wide revision: increases on every committed write. */
 int store_revision(struct store *st, int64_t *out);
+/* The schema version of every store this library opens (opening migrates
+ * an older one, and refuses a newer one). */
+int store_schema_version(void);
 
 /* Refuse (-EDQUOT) to create a secret in a namespace holding max secrets
  * already; 0 lifts the limit.  For this handle's writes. */

@@ -352,3 +352,129 @@ secret/k=v" "$(ctl label secret a --list)"
 	# a command's own arguments are left alone
 	expect_eq "exec" "secret/x 1" "$(ctl exec --from a -- sh -c 'echo secret/x $k')"
 }
+
+# issue 16: a JSONPath filter, slice or quoted name never answers with
+# another secret's value (the old reader took [?(...)] for [0], printed one
+# item for [0:2] and nothing for [-1:] and ['tls\.crt'])
+test_jsonpath_never_answers_wrong() {
+	new_store
+	ctl create secret generic a-db --from-literal=password=first >/dev/null
+	ctl create secret generic b-db --from-literal=password=second >/dev/null
+	ctl create secret tls c-tls --cert="$(dirname "${BASH_SOURCE[0]}")/data/test-cert.pem" \
+		--key="$(dirname "${BASH_SOURCE[0]}")/data/test-key.pem" >/dev/null
+	expect_eq "filter" "c-tls" \
+		"$(ctl get secrets -o 'jsonpath={.items[?(@.type=="kubernetes.io/tls")].metadata.name}')"
+	expect_eq "filter on a value" "$(printf second | base64)" \
+		"$(ctl get secrets -o 'jsonpath={.items[?(@.metadata.name=="b-db")].data.password}')"
+	expect_eq "no match, no answer" "" \
+		"$(ctl get secrets -o 'jsonpath={.items[?(@.metadata.name=="z")].data.password}')"
+	expect_eq "slice" "a-db b-db" "$(ctl get secrets -o 'jsonpath={.items[0:2].metadata.name}')"
+	expect_eq "negative slice" "c-tls" "$(ctl get secrets -o 'jsonpath={.items[-1:].metadata.name}')"
+	expect_eq "quoted name" "$(base64 -w0 <"$(dirname "${BASH_SOURCE[0]}")/data/test-cert.pem")" \
+		"$(ctl get secret c-tls -o "jsonpath={.data['tls\\.crt']}")"
+	expect_eq "range" "$(printf 'a-db\tOpaque\nb-db\tOpaque\nc-tls\tkubernetes.io/tls\n')" \
+		"$(ctl get secrets -o 'jsonpath={range .items[*]}{.metadata.name}{"\t"}{.type}{"\n"}{end}')"
+	expect_eq "@" "Secret" "$(ctl get secret a-db -o 'jsonpath={@.kind}')"
+	# what kubectl refuses is refused, with the place, and prints nothing
+	expect_errno "bad operator" 'unrecognized filter operator = (there are ==; !=; <; <=; >; >=) at column 17' \
+		ctl get secrets -o 'jsonpath={.items[?(@.type="x")].metadata.name}'
+	expect_errno "past the end" 'array index out of bounds: index 7, length 3' \
+		ctl get secrets -o 'jsonpath={.items[7].data.password}'
+	expect_eq "an error prints nothing" "" \
+		"$(ctl get secrets -o 'jsonpath={.items[0].metadata.name}{.items[7]}' 2>/dev/null)"
+}
+
+test_get_columns_sort_selectors() {
+	new_store
+	ctl create namespace prod >/dev/null
+	ctl create secret generic s10 --from-literal=a=1 --from-literal=b=2 >/dev/null
+	ctl create secret generic s9 --from-literal=a=1 >/dev/null
+	ctl create secret generic t1 --type=example.com/x --from-literal=a=1 -n prod >/dev/null
+	ctl label secret s9 tier=web >/dev/null
+	expect_eq "custom-columns" "$(printf 'NAME   KEYS        TIER\ns10    MQ==,Mg==   <none>\ns9     MQ==        web')" \
+		"$(ctl get secrets -o 'custom-columns=NAME:.metadata.name,KEYS:{.data.*},TIER:.metadata.labels.tier')"
+	printf 'NAME  TYPE\n.metadata.name  .type\n' >"$T/cols"
+	expect_eq "custom-columns-file" "$(printf 'NAME   TYPE\ns10    Opaque\ns9     Opaque')" \
+		"$(ctl get secrets -o custom-columns-file="$T/cols")"
+	expect_eq "no headers" "s10 Opaque 2 s9 Opaque 1" "$(ctl get secrets --no-headers | awk '{print $1, $2, $3}' | xargs)"
+	expect_eq "sort by data size" "s9 s10" \
+		"$(ctl get secrets --sort-by='{.data.b}' -o jsonpath='{.items[*].metadata.name}')"
+	expect_eq "sort the table" "s9 s10" "$(ctl get secrets --sort-by=.data.b --no-headers | awk '{print $1}' | xargs)"
+	expect_errno "sort by nothing" "couldn't find any field with path \"{.nope}\" in the list of objects" \
+		ctl get secrets --sort-by=.nope
+	expect_eq "field selector" "secret/s9" "$(ctl get secrets --field-selector metadata.name=s9 -o name)"
+	expect_eq "field selectors" "prod/t1" \
+		"$(ctl get secrets -A --field-selector 'type!=Opaque,metadata.namespace==prod' -o jsonpath='{.items[*].metadata.namespace}/{.items[*].metadata.name}')"
+	expect_errno "other fields" "field label not supported: data.a" ctl get secrets --field-selector data.a=1
+	expect_errno "not found" 'secret "nope" in namespace "default" not found' ctl get secret nope
+	expect_eq "ignore not found" "" "$(ctl get secret nope --ignore-not-found 2>&1)"
+	expect_eq "ignore not found, one found" "secret/s9" "$(ctl get secret nope s9 --ignore-not-found -o name 2>&1)"
+}
+
+test_delete_all_and_ignore_not_found() {
+	new_store
+	ctl create namespace prod >/dev/null
+	for s in a b; do ctl create secret generic $s --from-literal=k=v >/dev/null; done
+	ctl create secret generic c --from-literal=k=v -n prod >/dev/null
+	ctl create secret generic keep --type=example.com/x --from-literal=k=v -n prod >/dev/null
+	expect_errno "missing" 'secret "nope" in namespace "default" not found' ctl delete secret nope
+	expect_eq "ignore-not-found" "" "$(ctl delete secret nope --ignore-not-found 2>&1)"
+	expect_errno "--all and names" "--all cannot be combined with NAMEs" ctl delete secret a --all
+	expect_errno "--all and -l" "cannot set --all and --selector at the same time" ctl delete secret --all -l x=y
+	expect_eq "--all" "$(printf 'secret "a" deleted\nsecret "b" deleted')" "$(ctl delete secret --all)"
+	expect_eq "the namespace only" "c keep" "$(ctl get secrets -n prod -o jsonpath='{.items[*].metadata.name}')"
+	expect_eq "-A with a field selector" 'secret "c" deleted' "$(ctl delete secrets -A --field-selector type=Opaque)"
+	expect_eq "--all again" "No resources found" "$(ctl delete secret --all 2>&1)"
+	expect_eq "what is left" "prod/keep" "$(ctl get secrets -A --no-headers | awk '{print $1 "/" $2}')"
+	expect_eq "delete ns ignore" "" "$(ctl delete namespace nope --ignore-not-found 2>&1)"
+}
+
+test_version() {
+	new_store
+	expect_eq "client" "Client Version: v0.1.0" "$(ctl version --client)"
+	expect_eq "with the store" "Client Version: v0.1.0
+Store Version: schema 4, revision 1 ('$T/store/store.db')" "$(ctl version)"
+	expect_eq "json" '"v0.1.0" 4' \
+		"$(ctl version -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(d["clientVersion"]["gitVersion"]), d["storeVersion"]["schemaVersion"])')"
+	expect_contains "help" "$(ctl version --help)" "Examples:"
+	expect_errno "no store" "Client Version: v0.1.0" bash -c "'$BIN/secretctl' -c /nonexistent version"
+}
+
+# get -w as kubectl prints it: the listing, then a row per change (a
+# selector's secret that stops matching is DELETED), EVENT with
+# --output-watch-events, objects or {"type","object"} with -o json
+test_get_watch_formats() {
+	new_store
+	ctl create secret generic a --from-literal=k=v >/dev/null
+	# secretctl itself in the background (not ctl's subshell), so that
+	# track can end it whatever happens
+	"$BIN/secretctl" -c "$T/secretfs.ini" get secrets -w --output-watch-events >"$T/table" 2>&1 &
+	track $! secretctl
+	"$BIN/secretctl" -c "$T/secretfs.ini" get secrets -l app=web --watch-only -o json \
+		--output-watch-events >"$T/json" 2>&1 &
+	track $! secretctl
+	"$BIN/secretctl" -c "$T/secretfs.ini" get namespaces --watch-only -o name >"$T/ns" 2>&1 &
+	track $! secretctl
+	eventually 5 '[ -s "$T/table" ]'
+	sleep 0.2 # the others read the store's revision too
+	ctl create secret generic web --from-literal=k=v >/dev/null
+	ctl label secret web app=web >/dev/null
+	ctl label secret web app- >/dev/null
+	ctl delete secret web >/dev/null
+	ctl create namespace n1 >/dev/null
+	eventually 5 '[ "$(wc -l <"$T/table")" -ge 6 ] && grep -q n1 "$T/ns"'
+	expect_eq "table" "EVENT   NAME   TYPE     DATA   AGE
+ADDED   a      Opaque   1
+ADDED   web    Opaque   1
+MODIFIED   web    Opaque   1
+MODIFIED   web    Opaque   1
+DELETED    web    Opaque   1" "$(sed -E 's/ +[0-9]+s$//; s/( +)AGE$/\1AGE/' "$T/table" | head -6)"
+	eventually 5 '[ "$(grep -c "\"type\"" "$T/json")" -ge 2 ]'
+	expect_eq "json events" "ADDED web
+DELETED web" "$(python3 -c 'import json,sys
+d = json.JSONDecoder(); s = open(sys.argv[1]).read(); i = 0
+while i < len(s.rstrip()):
+    o, i = d.raw_decode(s, i); i += 1
+    print(o["type"], o["object"]["metadata"]["name"])' "$T/json")"
+	expect_eq "namespaces" "namespace/n1" "$(cat "$T/ns")"
+}

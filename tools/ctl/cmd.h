@@ -23,45 +23,48 @@
 #include "conf/conf.h"
 #include "store/cluster.h"
 
-/* The commands, as bits, so that a flag's row can say which take it. */
-enum {
-	CMD_INIT = 1u << 0,
-	CMD_CREATE_NAMESPACE = 1u << 1,
-	CMD_CREATE_GENERIC = 1u << 2,
-	CMD_CREATE_TLS = 1u << 3,
-	CMD_CREATE_DOCKER = 1u << 4,
-	CMD_GET_NAMESPACES = 1u << 5,
-	CMD_GET_SECRETS = 1u << 6,
-	CMD_DESCRIBE = 1u << 7,
-	CMD_DELETE_NAMESPACES = 1u << 8,
-	CMD_DELETE_SECRETS = 1u << 9,
-	CMD_LABEL = 1u << 10,
-	CMD_ANNOTATE = 1u << 11,
-	CMD_APPLY = 1u << 12,
-	CMD_CREATE_F = 1u << 13,
-	CMD_REPLACE = 1u << 14,
-	CMD_DELETE_F = 1u << 15,
-	CMD_EXEC = 1u << 16,
-	CMD_ENV = 1u << 17,
-	CMD_EDIT = 1u << 18,
-	CMD_STATUS = 1u << 19,
-	CMD_ROTATE_KEY = 1u << 20,
-	CMD_REKEY = 1u << 21,
-	CMD_GET_KEYS = 1u << 22,
-	CMD_DELETE_KEYS = 1u << 23,
-	CMD_GET_EVENTS = 1u << 24,
-	CMD_WATCH = 1u << 25,
-	CMD_KUBECONFIG = 1u << 26,
-	CMD_PKI_INIT = 1u << 27,
-	CMD_API_RESOURCES = 1u << 28,
-	CMD_PODMAN = 1u << 29,
-	CMD_ANY = (1u << 30) - 1,
-	/* families, for the flag table */
-	CMD_CREATE_SECRET = CMD_CREATE_GENERIC | CMD_CREATE_TLS | CMD_CREATE_DOCKER,
-	CMD_PAIRS = CMD_LABEL | CMD_ANNOTATE,
-	CMD_MANIFESTS = CMD_APPLY | CMD_CREATE_F | CMD_REPLACE | CMD_DELETE_F,
-	CMD_ENVIRONMENT = CMD_EXEC | CMD_ENV,
-};
+/* The commands, as bits, so that a flag's row can say which take it (64 of
+ * them at most: cmd_mask). */
+typedef uint64_t cmd_mask;
+#define CMD_BIT(n) ((cmd_mask)1 << (n))
+#define CMD_INIT              CMD_BIT(0)
+#define CMD_CREATE_NAMESPACE  CMD_BIT(1)
+#define CMD_CREATE_GENERIC    CMD_BIT(2)
+#define CMD_CREATE_TLS        CMD_BIT(3)
+#define CMD_CREATE_DOCKER     CMD_BIT(4)
+#define CMD_GET_NAMESPACES    CMD_BIT(5)
+#define CMD_GET_SECRETS       CMD_BIT(6)
+#define CMD_DESCRIBE          CMD_BIT(7)
+#define CMD_DELETE_NAMESPACES CMD_BIT(8)
+#define CMD_DELETE_SECRETS    CMD_BIT(9)
+#define CMD_LABEL             CMD_BIT(10)
+#define CMD_ANNOTATE          CMD_BIT(11)
+#define CMD_APPLY             CMD_BIT(12)
+#define CMD_CREATE_F          CMD_BIT(13)
+#define CMD_REPLACE           CMD_BIT(14)
+#define CMD_DELETE_F          CMD_BIT(15)
+#define CMD_EXEC              CMD_BIT(16)
+#define CMD_ENV               CMD_BIT(17)
+#define CMD_EDIT              CMD_BIT(18)
+#define CMD_STATUS            CMD_BIT(19)
+#define CMD_ROTATE_KEY        CMD_BIT(20)
+#define CMD_REKEY             CMD_BIT(21)
+#define CMD_GET_KEYS          CMD_BIT(22)
+#define CMD_DELETE_KEYS       CMD_BIT(23)
+#define CMD_GET_EVENTS        CMD_BIT(24)
+#define CMD_WATCH             CMD_BIT(25)
+#define CMD_KUBECONFIG        CMD_BIT(26)
+#define CMD_PKI_INIT          CMD_BIT(27)
+#define CMD_API_RESOURCES     CMD_BIT(28)
+#define CMD_PODMAN            CMD_BIT(29)
+#define CMD_VERSION           CMD_BIT(30)
+/* every command's bit: the next free one, less one */
+#define CMD_ANY (CMD_BIT(31) - 1)
+/* families, for the flag table */
+#define CMD_CREATE_SECRET (CMD_CREATE_GENERIC | CMD_CREATE_TLS | CMD_CREATE_DOCKER)
+#define CMD_PAIRS (CMD_LABEL | CMD_ANNOTATE)
+#define CMD_MANIFESTS (CMD_APPLY | CMD_CREATE_F | CMD_REPLACE | CMD_DELETE_F)
+#define CMD_ENVIRONMENT (CMD_EXEC | CMD_ENV)
 
 /* The command line, parsed: what every flag set, and the store once a
  * command has opened it. */
@@ -85,6 +88,10 @@ struct ctx {
 	const char **label_cols; /* -L KEY,KEY: each key */
 	size_t nlabel_cols;
 	const char *resource_version;
+	const char *sort_by, *field_selector; /* get: --sort-by, --field-selector */
+	bool no_headers, ignore_not_found;
+	bool watch, watch_only, watch_events; /* get -w, --watch-only, --output-watch-events */
+	bool client_only;    /* version --client */
 	char *passphrase;
 	const char **literals, **files, **env_files, **manifests;
 	size_t nliterals, nfiles, nenv_files, nmanifests;
@@ -107,7 +114,7 @@ struct ctx {
 struct command {
 	const char *words;   /* "create secret generic" */
 	int (*fn)(struct ctx *);
-	unsigned id;         /* its CMD_* bit */
+	cmd_mask id;         /* its CMD_* bit */
 	enum { ARGS_ANY, ARGS_NONE, ARGS_ONE } args; /* positional arguments */
 	const char *usage;
 	const char *help;    /* what it does; its flags come from flags.c */
@@ -162,6 +169,46 @@ int print_object(const struct ctx *c, json_t *obj);
  * store_secret_list_free(). */
 int load_secrets(struct ctx *c, struct store_secret ***out, size_t *n, int *missing);
 
+/* --- printer.c: kubectl get's printers ---------------------------------------- */
+
+enum printer_kind {
+	PRINT_TABLE, PRINT_WIDE, PRINT_JSON, PRINT_YAML, PRINT_NAME, PRINT_JSONPATH,
+	PRINT_JSONPATH_JSON, PRINT_COLUMNS,
+};
+
+/* -o and --sort-by, parsed once before anything is read. */
+struct printer {
+	enum printer_kind kind;
+	struct jsonpath *jp;       /* jsonpath=, jsonpath-as-json=, jsonpath-file= */
+	char **heads;              /* custom-columns: headers and their paths */
+	struct jsonpath **cols;
+	size_t ncols;
+	struct jsonpath *sort;     /* --sort-by, or NULL */
+	const char *sort_spec;
+};
+
+/* 0, or 1 after saying what is wrong with -o or --sort-by. */
+int printer_init(struct printer *p, const struct ctx *c);
+void printer_release(struct printer *p);
+/* Does printing (or sorting) need the objects, values included? */
+bool printer_needs_objects(const struct printer *p);
+/* order[0..n): objs' indexes as --sort-by sorts them (stable).  0, or 1
+ * after saying why (no object has the field; values that do not sort). */
+int printer_sort(const struct printer *p, json_t *const *objs, size_t n, size_t *order);
+void printer_columns_head(const struct printer *p, struct table *t);
+int printer_columns_row(const struct printer *p, const json_t *obj, struct table *t);
+/* -o json, yaml, jsonpath...: one object (or a List). */
+int printer_object(const struct printer *p, const json_t *obj);
+
+/* kubectl's tabwriter: columns as wide as their widest cell plus 3 (at
+ * least 6), remembered from one print to the next (a watch's rows). */
+#define TW_MAX_COLS 32
+struct tw {
+	size_t width[TW_MAX_COLS];
+};
+/* Print t from row `from` on (0: with its header). */
+void tw_print(struct tw *tw, const struct table *t, size_t from);
+
 /* label and annotate: the same command on one of the two maps. */
 struct pair_kind {
 	const char *noun;  /* "label" */
@@ -214,5 +261,9 @@ int cmd_pki_init(struct ctx *c);
 int pki_init_for_store(struct ctx *c);
 int cmd_api_resources(struct ctx *c);		/* main.c: the resource table is there */
 int cmd_podman_driver(struct ctx *c);		/* podman.c */
+/* Call fn for each change after revision since as it is committed, until
+ * fn returns nonzero (returned); 1 after saying why if the store fails. */
+int watch_follow(struct ctx *c, int64_t since, store_change_fn fn, void *arg);
+int cmd_version(struct ctx *c);			/* version.c */
 
 #endif

@@ -216,7 +216,8 @@ static int load_secrets_all(struct ctx *c, struct store_secret ***out, size_t *n
 		int err = store_secret_get(c->st, ns_of(c), c->args[i], 0, &v[*n]);
 
 		if (err == -ENOENT) {
-			die_msg("%s", store_errmsg(c->st));
+			if (!c->ignore_not_found)
+				die_msg("%s", store_errmsg(c->st));
 			(*missing)++;
 		} else if (err) {
 			store_secret_list_free(v, *n);

@@ -33,7 +33,7 @@ struct flag {
 	int short_name;     /* 'n', or 0 */
 	const char *arg;    /* the argument in help ("NS"), NULL: takes none */
 	int has_arg;        /* getopt's no_argument, required_argument, ... */
-	unsigned cmds;      /* the CMD_* that take it */
+	cmd_mask cmds;      /* the CMD_* that take it */
 	bool global;        /* listed under 'secretctl --help's global flags */
 	enum flag_kind kind;
 	size_t off, count_off; /* the field of struct ctx (and its count) */
@@ -65,11 +65,13 @@ static const struct flag flags[] = {
 	  CMD_MANIFESTS | CMD_ENVIRONMENT | CMD_EDIT | CMD_GET_EVENTS | CMD_WATCH | CMD_PODMAN,
 	  true, FLAG_STRING, FIELD(ns), 0, NULL, "namespace (default \"default\")" },
 	OPT_BOOL('A', "all-namespaces", all_ns,
-		 CMD_GET_SECRETS | CMD_PAIRS | CMD_GET_EVENTS | CMD_WATCH,
+		 CMD_GET_SECRETS | CMD_PAIRS | CMD_GET_EVENTS | CMD_WATCH | CMD_DELETE_SECRETS,
 		 "every namespace"),
 	OPT_STRING('o', "output", "FORMAT", output,
-		   CMD_CREATE_SECRET | CMD_GET_NAMESPACES | CMD_GET_SECRETS | CMD_PAIRS,
-		   "json, yaml or name (get secrets: also wide, jsonpath=TEMPLATE)"),
+		   CMD_CREATE_SECRET | CMD_GET_NAMESPACES | CMD_GET_SECRETS | CMD_PAIRS | CMD_VERSION,
+		   "json, yaml or name (get: also wide, jsonpath=TEMPLATE,\n"
+		   "jsonpath-as-json=TEMPLATE, jsonpath-file=FILE,\n"
+		   "custom-columns=HEADER:PATH,..., custom-columns-file=FILE)"),
 	OPT_LIST(0, "from-literal", "KEY=VALUE", literals, CMD_CREATE_GENERIC,
 		 "a literal value (beware: visible in the process list\n"
 		 "and shell history; prefer --from-file)"),
@@ -115,7 +117,8 @@ static const struct flag flags[] = {
 		 "a master key derived from a passphrase instead of a key file"),
 	OPT_BOOL(0, "overwrite", overwrite, CMD_PAIRS, "change values already set"),
 	OPT_BOOL(0, "list", list, CMD_PAIRS, "print them instead of changing them"),
-	OPT_BOOL(0, "all", all, CMD_PAIRS, "every secret of the namespace (with -A: of all)"),
+	OPT_BOOL(0, "all", all, CMD_PAIRS | CMD_DELETE_SECRETS,
+		 "every secret of the namespace (with -A: of all)"),
 	OPT_STRING(0, "resource-version", "V", resource_version, CMD_PAIRS,
 		   "change only if the secret is still at this version"),
 	OPT_BOOL(0, "show-labels", show_labels, CMD_GET_SECRETS, "add a LABELS column"),
@@ -131,6 +134,26 @@ static const struct flag flags[] = {
 		   "the context's name (default USER@secretfs)"),
 	OPT_LIST(0, "san", "NAME|IP", sans, CMD_INIT | CMD_PKI_INIT,
 		 "another name or address for a new server certificate\n(repeatable)"),
+	OPT_STRING(0, "sort-by", "JSONPATH", sort_by, CMD_GET_SECRETS | CMD_GET_NAMESPACES,
+		   "sort by this field ('{.metadata.name}', '.type'):\n"
+		   "numbers numerically, strings bytewise, objects\n"
+		   "without it first"),
+	OPT_BOOL(0, "no-headers", no_headers, CMD_GET_SECRETS | CMD_GET_NAMESPACES,
+		 "no header row (tables and custom-columns)"),
+	OPT_STRING(0, "field-selector", "SELECTOR", field_selector, CMD_GET_SECRETS | CMD_DELETE_SECRETS,
+		   "only the secrets whose fields match: metadata.name,\n"
+		   "metadata.namespace or type with =, == or !=, comma-joined"),
+	OPT_BOOL(0, "ignore-not-found", ignore_not_found,
+		 CMD_GET_SECRETS | CMD_GET_NAMESPACES | CMD_DELETE_SECRETS | CMD_DELETE_NAMESPACES,
+		 "a NAME that does not exist is no error"),
+	OPT_BOOL('w', "watch", watch, CMD_GET_SECRETS | CMD_GET_NAMESPACES,
+		 "after the listing, print each change as it is committed"),
+	OPT_BOOL(0, "watch-only", watch_only, CMD_GET_SECRETS | CMD_GET_NAMESPACES,
+		 "print each change, without the listing first"),
+	OPT_BOOL(0, "output-watch-events", watch_events, CMD_GET_SECRETS | CMD_GET_NAMESPACES,
+		 "with -w: an EVENT column (ADDED, MODIFIED, DELETED),\n"
+		 "or {\"type\":...,\"object\":...} with -o json|yaml"),
+	OPT_BOOL(0, "client", client_only, CMD_VERSION, "the client version alone"),
 	{ "help", 'h', NULL, no_argument, CMD_ANY, true, FLAG_BOOL, FIELD(help), 0, NULL,
 	  "help for any command, e.g. 'secretctl get secrets --help'" },
 };

@@ -108,26 +108,42 @@ static const struct command commands[] = {
 	  "  secretctl create secret docker-registry my-secret --docker-server=registry.example.com \\\n"
 	  "      --docker-username=user --docker-password=pass --docker-email=user@example.com" },
 	{ "get namespaces", cmd_get_namespaces, CMD_GET_NAMESPACES, ARGS_ANY,
-	  "secretctl get namespaces [NAME...] [-o json|yaml|name]", "List namespaces.",
+	  "secretctl get namespaces [NAME...] [-o FORMAT] [--sort-by=PATH] [--no-headers] [-w]",
+	  "List namespaces, with the printers of get secrets.",
 	  "  # List all namespaces\n"
 	  "  secretctl get namespaces\n\n"
 	  "  # Their names only\n"
-	  "  secretctl get ns -o name" },
+	  "  secretctl get ns -o name\n\n"
+	  "  # Chosen columns\n"
+	  "  secretctl get namespaces -o custom-columns=NAME:.metadata.name,CREATED:.metadata.creationTimestamp\n\n"
+	  "  # Each change as it happens, with its event\n"
+	  "  secretctl get namespaces --watch-only --output-watch-events" },
 	{ "get secrets", cmd_get_secrets, CMD_GET_SECRETS, ARGS_ANY,
-	  "secretctl get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [-o json|yaml|name|wide|jsonpath=TEMPLATE]\n"
+	  "secretctl get secrets [NAME...] [-n NS | -A] [-l SELECTOR] [--field-selector F] [-o FORMAT]\n"
+	  "        [--sort-by=PATH] [--no-headers] [--ignore-not-found] [-w | --watch-only [--output-watch-events]]\n"
 	  "        [--show-labels] [-L KEY,...]",
 	  "List secrets (NAME TYPE DATA AGE), or print them as Kubernetes objects with\n"
 	  "base64 values (-o json, -o yaml).  --show-labels adds a LABELS column, -L a\n"
-	  "column for each label key given.",
+	  "column for each label key given.  -o jsonpath= is kubectl's JSONPath, and\n"
+	  "-w prints each change after the listing, as kubectl get does.",
 	  "  # List the secrets of the default namespace, and of every namespace\n"
 	  "  secretctl get secrets\n"
 	  "  secretctl get secrets -A\n\n"
 	  "  # One secret as YAML, values in base64\n"
 	  "  secretctl get secret db -n shop -o yaml\n\n"
 	  "  # One value, decoded\n"
-	  "  secretctl get secret db -o jsonpath='{.data.password}' | base64 -d\n\n"
+	  "  secretctl get secret db -o jsonpath='{.data.password}' | base64 -d\n"
+	  "  secretctl get secret tls -o jsonpath='{.data.tls\\.crt}'\n\n"
+	  "  # The names of the TLS secrets; a name and type per line\n"
+	  "  secretctl get secrets -o jsonpath='{.items[?(@.type==\"kubernetes.io/tls\")].metadata.name}'\n"
+	  "  secretctl get secrets -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.type}{\"\\n\"}{end}'\n\n"
+	  "  # Chosen columns; sorted and filtered\n"
+	  "  secretctl get secrets -o custom-columns=NAME:.metadata.name,TEAM:.metadata.labels.team\n"
+	  "  secretctl get secrets -A --sort-by=.metadata.creationTimestamp --field-selector type=Opaque\n\n"
 	  "  # The secrets labelled app=web, with their labels\n"
-	  "  secretctl get secrets -l app=web --show-labels" },
+	  "  secretctl get secrets -l app=web --show-labels\n\n"
+	  "  # Each change after the listing, with its event\n"
+	  "  secretctl get secrets -w --output-watch-events" },
 	{ "describe secrets", cmd_describe_secret, CMD_DESCRIBE, ARGS_ANY,
 	  "secretctl describe secret [NAME...] [-n NS]",
 	  "Show secrets' metadata and the size of each value, never the values.",
@@ -141,11 +157,18 @@ static const struct command commands[] = {
 	  "  # Delete namespace shop and every secret in it\n"
 	  "  secretctl delete namespace shop" },
 	{ "delete secrets", cmd_delete_secret, CMD_DELETE_SECRETS, ARGS_ANY,
-	  "secretctl delete secret NAME... [-n NS] | -l SELECTOR", "Delete secrets, by name or by label.",
+	  "secretctl delete secret NAME... [-n NS] [--ignore-not-found] | -l SELECTOR | --field-selector F | --all [-A]",
+	  "Delete secrets, by name, by label, by field, or all of a namespace (of all\n"
+	  "with -A); prints secret \"NAME\" deleted for each, as kubectl.",
 	  "  # Delete secrets by name\n"
 	  "  secretctl delete secret db api -n shop\n\n"
-	  "  # Delete the secrets labelled app=web\n"
-	  "  secretctl delete secrets -l app=web" },
+	  "  # No error if it is gone already\n"
+	  "  secretctl delete secret old --ignore-not-found\n\n"
+	  "  # Delete the secrets labelled app=web; every secret of a namespace\n"
+	  "  secretctl delete secrets -l app=web\n"
+	  "  secretctl delete secrets --all -n staging\n\n"
+	  "  # By field and label, in every namespace\n"
+	  "  secretctl delete secrets -A --field-selector type=kubernetes.io/tls -l env=test" },
 	{ "label secrets", cmd_label, CMD_LABEL, ARGS_ANY,
 	  "secretctl label secret NAME... KEY=VALUE... KEY-... [--overwrite] [-n NS]\n"
 	  "        | -l SELECTOR | --all [-A]   [--list] [--resource-version=V] [--dry-run=client] [-o json|yaml|name]",
@@ -320,6 +343,15 @@ static const struct command commands[] = {
 	  "  CONTAINERS_CONF=/etc/containers/secretfs.conf podman secret create db ./pw.txt\n\n"
 	  "  # What Podman's driver runs to read one\n"
 	  "  SECRET_ID=0123456789abcdef012345678 secretctl podman-driver lookup" },
+	{ "version", cmd_version, CMD_VERSION, ARGS_NONE,
+	  "secretctl version [--client] [-o json|yaml]",
+	  "Print secretctl's version and the store's schema version (kubectl's\n"
+	  "\"Client Version\" and \"Server Version\"); --client leaves the store\n"
+	  "alone.",
+	  "  # secretctl's version and the store's\n"
+	  "  secretctl version\n\n"
+	  "  # secretctl's alone, as JSON\n"
+	  "  secretctl version --client -o json" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -328,7 +360,7 @@ static const struct command commands[] = {
  * flag table's "which commands take it" relies on both. */
 static void commands_check(void)
 {
-	unsigned seen = 0;
+	cmd_mask seen = 0;
 
 	for (size_t i = 0; i < NCOMMANDS; i++) {
 		assert(commands[i].id && !(commands[i].id & (commands[i].id - 1)));

@@ -1,6 +1,7 @@
 /*
  * watch.c - watch: each committed change, printed as it lands (inotify on
- * the store's folder, a one-second timer where inotify is not to be had).
+ * the store's folder, a one-second timer where inotify is not to be had);
+ * the loop that follows the change log, shared with get -w.
  */
 #include <errno.h>
 #include <poll.h>
@@ -44,24 +45,34 @@ static int watch_print(void *arg, const struct store_change *ch)
 	return 0;
 }
 
-/*
- * Print every change as it is committed.  inotify on the store's folder
- * wakes us when a commit writes the WAL; as the WAL index may be published
- * a moment after that write, an empty wake-up looks again shortly, and a
- * one-second timer covers file systems without inotify.
- */
-int cmd_watch(struct ctx *c)
-{
-	struct watch_ctx w = { .c = c };
-	char *dir;
-	int fd, backoff = 0;
+struct follow {
+	store_change_fn fn;
+	void *arg;
+	int64_t last;
+};
 
-	if (c->nargs > 1)
-		return die_msg("watch takes at most one secret NAME");
-	if (open_store(c))
-		return 1;
-	if (store_revision(c->st, &w.last))
-		return die_msg("%s", store_errmsg(c->st));
+static int follow_one(void *arg, const struct store_change *ch)
+{
+	struct follow *f = arg;
+
+	f->last = ch->revision;
+	return f->fn(f->arg, ch);
+}
+
+/*
+ * Call fn for every change after revision since, oldest first, as it is
+ * committed, until fn returns nonzero (returned) or the store fails (1,
+ * after saying why).  inotify on the store's folder wakes us when a commit
+ * writes the WAL; as the WAL index may be published a moment after that
+ * write, an empty wake-up looks again shortly, and a one-second timer
+ * covers file systems without inotify.
+ */
+int watch_follow(struct ctx *c, int64_t since, store_change_fn fn, void *arg)
+{
+	struct follow f = { fn, arg, since };
+	char *dir;
+	int fd, backoff = 0, ret = 0;
+
 	dir = strdup(c->cfg.store_path);
 	if (!dir)
 		return die_msg("out of memory");
@@ -73,12 +84,9 @@ int cmd_watch(struct ctx *c)
 		fd = -1;
 	}
 	free(dir);
-	printf("%-10s %-10s %-16s %-31s %s\n", "REVISION", "EVENT", "NAMESPACE", "OBJECT",
-	       "GENERATION");
-	fflush(stdout);
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int64_t before = w.last;
+		int64_t before = f.last;
 		char buf[4096];
 		int n = poll(&p, fd >= 0 ? 1 : 0, backoff ? backoff : 1000);
 
@@ -86,14 +94,36 @@ int cmd_watch(struct ctx *c)
 			break;
 		if (n > 0 && read(fd, buf, sizeof(buf)) < 0)
 			break;
-		if (store_changes(c->st, w.last, watch_print, &w))
-			return die_msg("%s", store_errmsg(c->st));
-		if (w.last != before || (n <= 0 && backoff >= 64))
+		ret = store_changes(c->st, f.last, follow_one, &f);
+		if (ret < 0) {
+			ret = die_msg("%s", store_errmsg(c->st));
+			break;
+		}
+		if (ret)
+			break;
+		if (f.last != before || (n <= 0 && backoff >= 64))
 			backoff = 0;
 		else if (n > 0 || backoff)
 			backoff = backoff ? backoff * 2 : 1;
 	}
 	if (fd >= 0)
 		close(fd);
-	return 0;
+	return ret;
+}
+
+/* Print every change as it is committed, one line each. */
+int cmd_watch(struct ctx *c)
+{
+	struct watch_ctx w = { .c = c };
+
+	if (c->nargs > 1)
+		return die_msg("watch takes at most one secret NAME");
+	if (open_store(c))
+		return 1;
+	if (store_revision(c->st, &w.last))
+		return die_msg("%s", store_errmsg(c->st));
+	printf("%-10s %-10s %-16s %-31s %s\n", "REVISION", "EVENT", "NAMESPACE", "OBJECT",
+	       "GENERATION");
+	fflush(stdout);
+	return watch_follow(c, w.last, watch_print, &w);
 }

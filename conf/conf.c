@@ -50,7 +50,7 @@ static bool daemon_section(const char *name)
 static bool shared_section(const char *name)
 {
 	return strcmp(name, "store") == 0 || strcmp(name, "limits") == 0 ||
-	       strcmp(name, "cluster") == 0;
+	       strcmp(name, "cluster") == 0 || strcmp(name, "api") == 0;
 }
 
 int conf_bad(struct conf_parse *p, const char *fmt, ...)
@@ -159,6 +159,42 @@ static int cluster_value(struct conf_parse *p, const char *name, const char *val
 	return 0;
 }
 
+static int api_value(struct conf_parse *p, const char *name, const char *value)
+{
+	struct conf_api *a = &p->c->api;
+	char **paths[] = { &a->tls_cert, &a->tls_key, &a->client_ca, &a->token_file,
+			   &a->audit_path };
+	static const char *const path_names[] = { "tls_cert", "tls_key", "client_ca",
+						  "token_file", "audit_path" };
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+		if (strcmp(name, path_names[i]) != 0)
+			continue;
+		if (conf_set_path(p, paths[i], value))
+			return conf_bad(p, "[api] %s: must be a file path", name);
+		return 0;
+	}
+	if (strcmp(name, "listen") != 0)
+		return conf_bad(p, "unknown key '%s' in section [api]", name);
+	/* the port is checked here; the address when the server binds it */
+	{
+		const char *colon = strrchr(value, ':');
+		char *end;
+		unsigned long port;
+
+		errno = 0;
+		port = colon ? strtoul(colon + 1, &end, 10) : 0;
+		if (!colon || colon == value || !colon[1] || *end || errno || port == 0 ||
+		    port > 65535)
+			return conf_bad(p, "[api] listen: '%s' is not ADDRESS:PORT (a port from 1 to 65535)",
+					value);
+	}
+	free(a->listen);
+	if (!(a->listen = strdup(value)))
+		return conf_bad(p, "out of memory");
+	return 0;
+}
+
 /* inih's handler: nonzero on success. */
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -170,6 +206,8 @@ static int handler(void *user, const char *section, const char *name, const char
 		return limits_value(p, name, value) == 0;
 	if (strcmp(section, "cluster") == 0)
 		return cluster_value(p, name, value) == 0;
+	if (strcmp(section, "api") == 0)
+		return api_value(p, name, value) == 0;
 	if (!section[0])
 		return conf_bad(p, "'%s' is outside any section", name), 0;
 	/* the reader let only the program's sections (or, without any, the
@@ -367,8 +405,9 @@ int conf_load(struct conf *c, const char *path, const struct conf_sections *s, c
 	*c = (struct conf){
 		.store_path = strdup(CONF_DEFAULT_STORE),
 		.key_file = strdup(CONF_DEFAULT_KEY),
+		.api.listen = strdup(CONF_DEFAULT_LISTEN),
 	};
-	if (!c->store_path || !c->key_file) {
+	if (!c->store_path || !c->key_file || !c->api.listen) {
 		ret = -ENOMEM;
 		snprintf(err, CONF_ERR_MAX, "out of memory");
 		goto fail;
@@ -454,5 +493,11 @@ void conf_release(struct conf *c)
 	free(c->cluster.key);
 	free(c->cluster.username);
 	free(c->cluster.password_file);
+	free(c->api.listen);
+	free(c->api.tls_cert);
+	free(c->api.tls_key);
+	free(c->api.client_ca);
+	free(c->api.token_file);
+	free(c->api.audit_path);
 	*c = (struct conf){ 0 };
 }

@@ -1,6 +1,7 @@
 /*
  * conf.h - the configuration file every program reads (inih .ini), and the
- * sections they share: [store], [limits] and [cluster].
+ * sections they share: [store], [limits], [cluster] and [api] (the API
+ * server's, shared because secretctl kubeconfig reads it too).
  *
  * Where it comes from: -c/--config FILE, else $SECRETFS_CONFIG, else
  * /etc/secretfs/secretfs.ini.  A file named explicitly must exist; the
@@ -24,6 +25,18 @@
 #define CONF_DEFAULT_STORE "/var/lib/secretfs/store.db"
 #define CONF_DEFAULT_KEY   "/etc/secretfs/master.key"
 #define CONF_ERR_MAX       512
+#define CONF_DEFAULT_LISTEN "127.0.0.1:6443"
+
+/* [api]: secretfs-apiserver.  Paths absolute; NULL when not set (the
+ * server then uses the CA and certificates beside the master key). */
+struct conf_api {
+	char *listen;     /* ADDRESS:PORT, never NULL after conf_load */
+	char *tls_cert;
+	char *tls_key;
+	char *client_ca;
+	char *token_file; /* kube-apiserver's --token-auth-file CSV */
+	char *audit_path;
+};
 
 struct conf {
 	char *path;       /* the file read (absolute), or NULL if none was */
@@ -31,6 +44,7 @@ struct conf {
 	char *key_file;   /* [store] key_file */
 	unsigned long max_secrets_per_namespace; /* [limits], 0: none */
 	struct cluster_opts cluster; /* [cluster]: endpoints NULL without one */
+	struct conf_api api;         /* [api] */
 };
 
 /* The parse in progress, handed to a program's own sections. */

@@ -19,6 +19,8 @@
 
 /* RFC 3339 UTC, as Kubernetes prints creationTimestamp. */
 void rfc3339(char *buf, size_t len, int64_t t);
+/* now - then as kubectl prints an AGE: 5s, 3m20s, 4h, 12d, <invalid>. */
+void human_age(char *buf, size_t len, int64_t then, int64_t now);
 
 /* The Kubernetes object for a secret (values base64 when present).
  * Returns a new reference, or NULL on allocation failure. */

@@ -33,7 +33,7 @@ SANFLAGS :=
 OPT     := -O2 -D_FORTIFY_SOURCE=2
 endif
 
-PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson libcrypto libcurl
+PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson libcrypto libcurl libmicrohttpd gnutls
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
 CFLAGS  ?= $(OPT) -g
@@ -44,6 +44,7 @@ LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 jansson 2>/dev/null)
 FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthread
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
+API_LIBS   := $(shell pkg-config --libs libmicrohttpd gnutls inih yaml-0.1 jansson 2>/dev/null) -lpthread
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
@@ -54,6 +55,9 @@ FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/call
 # the Kubernetes objects, selectors, JSONPath and manifests every front end
 # shares (kube/)
 KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c
+# the API server (api/)
+API_SRC   := api/main.c api/http.c api/authn.c api/status.c api/db.c api/discovery.c \
+	     api/body.c api/secrets.c api/namespaces.c api/table.c api/watch.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
@@ -61,11 +65,12 @@ CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)
 FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
 KUBE_OBJ  := $(KUBE_SRC:%.c=$(BUILD)/%.o)
 CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
+API_OBJ   := $(API_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := test_validate test_store test_config test_seal
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook
+all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook $(BIN)/secretfs-apiserver
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,6 +87,10 @@ $(BIN)/secretfs: $(FS_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 $(BIN)/secretctl: $(CTL_OBJ) $(KUBE_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(STORE_LIBS)
+
+$(BIN)/secretfs-apiserver: $(API_OBJ) $(KUBE_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(API_LIBS) $(STORE_LIBS)
 
 $(BIN)/secretfs-oci-hook: $(BUILD)/tools/oci-hook.o $(BUILD)/fs/caller.o $(BUILD)/fs/config.o $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
@@ -232,11 +241,13 @@ install: all
 	install -m 0755 $(BIN)/secretctl $(DESTDIR)$(PREFIX)/bin/secretctl
 	install -m 0755 $(BIN)/secretfs $(DESTDIR)$(PREFIX)/sbin/secretfs
 	install -m 0755 $(BIN)/secretfs-oci-hook $(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook
+	install -m 0755 $(BIN)/secretfs-apiserver $(DESTDIR)$(PREFIX)/sbin/secretfs-apiserver
+	install -m 0644 etc/man/secretfs-apiserver.8 $(DESTDIR)$(MANDIR)/man8/secretfs-apiserver.8
 	install -m 0644 etc/man/secretctl.1 $(DESTDIR)$(MANDIR)/man1/secretctl.1
 	install -m 0644 etc/man/secretfs.ini.5 $(DESTDIR)$(MANDIR)/man5/secretfs.ini.5
 	install -m 0644 etc/man/secretfs.8 $(DESTDIR)$(MANDIR)/man8/secretfs.8
 	install -m 0644 etc/secretctl.bash-completion $(DESTDIR)$(COMPDIR)/secretctl
-	for u in secretfs.service secretfs@.service; do \
+	for u in secretfs.service secretfs@.service secretfs-apiserver.service; do \
 		sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|; s|/etc/secretfs/|$(SYSCONFDIR)/secretfs/|' \
 			etc/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
@@ -248,7 +259,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/secretctl $(DESTDIR)$(PREFIX)/sbin/secretfs \
-		$(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook \
+		$(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook $(DESTDIR)$(PREFIX)/sbin/secretfs-apiserver \
+		$(DESTDIR)$(MANDIR)/man8/secretfs-apiserver.8 $(DESTDIR)$(UNITDIR)/secretfs-apiserver.service \
 		$(DESTDIR)$(MANDIR)/man1/secretctl.1 $(DESTDIR)$(MANDIR)/man5/secretfs.ini.5 \
 		$(DESTDIR)$(MANDIR)/man8/secretfs.8 $(DESTDIR)$(COMPDIR)/secretctl \
 		$(DESTDIR)$(UNITDIR)/secretfs.service $(DESTDIR)$(UNITDIR)/secretfs@.service

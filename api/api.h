@@ -160,7 +160,10 @@ json_t *api_table_namespaces(const json_t *objs, const char *rv, int64_t now);
 /* --- watch.c: watch=true ----------------------------------------------------- */
 
 int api_hub_start(struct api_server *srv, char *err, size_t errlen);
+/* End every watch and the hub thread (before MHD stops: no connection may
+ * stay suspended); api_hub_free() after MHD stopped. */
 void api_hub_stop(struct api_server *srv);
+void api_hub_free(struct api_server *srv);
 /* Answer a watch on resource ("secrets"/"namespaces") in ns (NULL: all). */
 enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns,
 			  const char *name);

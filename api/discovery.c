@@ -55,8 +55,8 @@ static json_t *resource(const char *name, const char *singular, bool namespaced,
 
 /* The verbs each resource serves now (PATCH and deletecollection come
  * with the patch engine). */
-#define SECRET_VERBS    "create,delete,get,list,update"
-#define NAMESPACE_VERBS "create,delete,get,list"
+#define SECRET_VERBS    "create,delete,get,list,update,watch"
+#define NAMESPACE_VERBS "create,delete,get,list,watch"
 
 bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret)
 {

@@ -218,6 +218,7 @@ int main(int argc, char **argv)
 	    api_http_start(&srv, (struct sockaddr *)&ss, cert, key, 4, err, sizeof(err))) {
 		fprintf(stderr, "secretfs-apiserver: %s\n", err);
 		api_hub_stop(&srv);
+		api_hub_free(&srv);
 		goto out;
 	}
 	fprintf(stderr, "secretfs-apiserver: listening on https://%s\n", srv.cfg.api.listen);
@@ -243,6 +244,7 @@ int main(int argc, char **argv)
 stop:
 	api_hub_stop(&srv);
 	MHD_stop_daemon(srv.daemon);
+	api_hub_free(&srv);
 	api_db_close_all();
 	fprintf(stderr, "secretfs-apiserver: stopped\n");
 out:

@@ -6,6 +6,7 @@
  * PartialObjectMetadata, from which kubectl prints -A's NAMESPACE and
  * --show-labels.  A Table never carries a value.
  */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,6 +24,10 @@ static json_t *column(const char *name, const char *format, const char *desc)
 			 "format", format, "description", desc, "priority", 0);
 }
 
+/* The Age cell: "<unknown>" without a creationTimestamp (a deleted
+ * secret's watch event), as the apiserver's translateTimestampSince. */
+static void age_of(char *buf, size_t len, const json_t *obj, int64_t now);
+
 static int64_t created_of(const json_t *obj)
 {
 	const char *ts = json_string_value(json_object_get(json_object_get(obj, "metadata"),
@@ -32,6 +37,16 @@ static int64_t created_of(const json_t *obj)
 	if (!ts || !strptime(ts, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		return 0;
 	return (int64_t)timegm(&tm);
+}
+
+static void age_of(char *buf, size_t len, const json_t *obj, int64_t now)
+{
+	int64_t t = created_of(obj);
+
+	if (!t)
+		snprintf(buf, len, "<unknown>");
+	else
+		human_age(buf, len, t, now);
 }
 
 /* A row: cells (stolen) and obj's metadata as PartialObjectMetadata. */
@@ -59,11 +74,11 @@ json_t *api_table_secrets(const json_t *objs, const char *rv, int64_t now)
 	json_array_foreach(objs, i, obj) {
 		const json_t *meta = json_object_get(obj, "metadata");
 		char age[32];
+		const char *type = json_string_value(json_object_get(obj, "type"));
 
-		human_age(age, sizeof(age), created_of(obj), now);
+		age_of(age, sizeof(age), obj, now);
 		json_array_append_new(rows, row(json_pack("[s, s, I, s]",
-			json_string_value(json_object_get(meta, "name")),
-			json_string_value(json_object_get(obj, "type")),
+			json_string_value(json_object_get(meta, "name")), type ? type : "",
 			(json_int_t)json_object_size(json_object_get(obj, "data")), age), obj));
 	}
 	return table(json_pack("[o, o, o, o]", column("Name", "name", DESC_NAME),
@@ -82,7 +97,7 @@ json_t *api_table_namespaces(const json_t *objs, const char *rv, int64_t now)
 								      "phase"));
 		char age[32];
 
-		human_age(age, sizeof(age), created_of(obj), now);
+		age_of(age, sizeof(age), obj, now);
 		json_array_append_new(rows, row(json_pack("[s, s, s]",
 			json_string_value(json_object_get(meta, "name")), phase ? phase : "Active",
 			age), obj));

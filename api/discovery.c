@@ -58,6 +58,15 @@ static json_t *resource(const char *name, const char *singular, bool namespaced,
 #define SECRET_VERBS    "create,delete,get,list,update,watch"
 #define NAMESPACE_VERBS "create,delete,get,list,watch"
 
+/* An operation that says: kind takes fieldValidation (and so the server
+ * checks fields itself). */
+static json_t *openapi_op(const char *kind)
+{
+	return json_pack("{s:{s:s, s:s, s:s}, s:[{s:s, s:s}]}",
+			 "x-kubernetes-group-version-kind", "group", "", "version", "v1", "kind", kind,
+			 "parameters", "name", "fieldValidation", "in", "query");
+}
+
 bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret)
 {
 	bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
@@ -102,11 +111,9 @@ bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret)
 	} else if (!strcmp(path, "/openapi/v3/api/v1")) {
 		/* only what makes kubectl leave field validation to us: no
 		 * schemas, so it looks for none */
-		json_t *op = json_pack("{s:{s:s, s:s, s:s}, s:[{s:s, s:s}]}",
-			"x-kubernetes-group-version-kind", "group", "", "version", "v1", "kind", "Secret",
-			"parameters", "name", "fieldValidation", "in", "query");
-		*ret = api_reply(r, 200, json_pack("{s:{s:{s:o}}}", "paths",
-			"/api/v1/namespaces/{namespace}/secrets/{name}", "patch", op));
+		*ret = api_reply(r, 200, json_pack("{s:{s:{s:o}, s:{s:o}}}", "paths",
+			"/api/v1/namespaces/{namespace}/secrets/{name}", "patch", openapi_op("Secret"),
+			"/api/v1/namespaces/{name}", "patch", openapi_op("Namespace")));
 	} else {
 		*ret = api_status(r, 404, "NotFound", NULL, "the server could not find the requested resource");
 	}

@@ -53,7 +53,7 @@ struct watcher {
 	struct api_filter f;
 	bool table;
 	bool bookmarks;
-	int64_t deadline;
+	int64_t deadline;           /* monotonic ms */
 	int64_t since;              /* protected by hub->lock: delivered through */
 	int64_t bookmark_at;        /* protected by hub->lock */
 	pthread_mutex_t lock;
@@ -74,6 +74,10 @@ struct api_hub {
 	pthread_mutex_t lock;
 	struct watcher *list;       /* protected by lock */
 	int64_t last;               /* protected by lock: log read through */
+	/* protected by lock: "ns/name" -> {"obj": the secret without data,
+	 * "n": its number of keys}, for every secret, so that a DELETED event
+	 * carries the object as it last was (the store has it no more) */
+	json_t *known;
 };
 
 /* --- a watcher's queue ------------------------------------------------------ */
@@ -186,7 +190,7 @@ static void watcher_free(void *cls)
  * a secret, the secret itself for the filters (*sec, may stay NULL for a
  * deletion); NULL when there is nothing to send (a later change covers it). */
 static json_t *change_object(struct store *st, const struct store_change *ch, bool secrets,
-			     struct store_secret **sec)
+			     const json_t *gone, struct store_secret **sec)
 {
 	char rv[32];
 	json_t *obj;
@@ -196,6 +200,13 @@ static json_t *change_object(struct store *st, const struct store_change *ch, bo
 	if (secrets) {
 		if (!ch->name)
 			return NULL;
+		if (ch->op == STORE_OP_DELETE && gone) {
+			obj = json_deep_copy(json_object_get(gone, "obj"));
+			if (obj)
+				json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
+						    json_string(rv));
+			return obj;
+		}
 		if (ch->op == STORE_OP_DELETE)
 			return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind",
 					 "Secret", "metadata", "name", ch->name, "namespace",
@@ -242,7 +253,7 @@ static bool watcher_matches(const struct watcher *w, const char *ns, const char 
 }
 
 /* Queue {"type":type,"object":obj} (obj as a Table row when asked). */
-static void send_event(struct watcher *w, const char *type, const json_t *obj)
+static void send_event(struct watcher *w, const char *type, const json_t *obj, json_int_t ndata)
 {
 	json_t *ev, *o = NULL;
 	char *line;
@@ -255,6 +266,10 @@ static void send_event(struct watcher *w, const char *type, const json_t *obj)
 		o = one ? (w->secrets ? api_table_secrets(one, rv, time(NULL)) :
 			   api_table_namespaces(one, rv, time(NULL))) : NULL;
 		json_decref(one);
+		/* a deleted secret's row: its DATA as it last was */
+		if (o && ndata >= 0)
+			json_array_set_new(json_object_get(json_array_get(json_object_get(o, "rows"), 0),
+							   "cells"), 2, json_integer(ndata));
 	}
 	ev = json_pack("{s:s, s:O}", "type", type, "object", o ? o : obj);
 	json_decref(o);
@@ -284,8 +299,10 @@ static const char *event_type(enum store_op op)
  * Called with hub->lock held (or, for a watcher not yet listed, by its
  * own request). */
 static void deliver(struct store *st, struct watcher *list, bool only_one,
-		    const struct store_change *ch)
+		    const struct store_change *ch, const json_t *gone)
 {
+	json_int_t ndata = gone ? json_integer_value(json_object_get(gone, "n")) : -1;
+
 	json_t *obj[2] = { NULL, NULL };
 	struct store_secret *sec[2] = { NULL, NULL };
 	bool made[2] = { false, false };
@@ -297,17 +314,55 @@ static void deliver(struct store *st, struct watcher *list, bool only_one,
 			continue;
 		w->since = ch->revision;
 		if (!made[k]) {
-			obj[k] = change_object(st, ch, w->secrets, &sec[k]);
+			obj[k] = change_object(st, ch, w->secrets, gone, &sec[k]);
 			made[k] = true;
 		}
 		if (obj[k] && watcher_matches(w, ch->namespace, ch->name ? ch->name : ch->namespace,
 					      sec[k]))
-			send_event(w, event_type(ch->op), obj[k]);
+			send_event(w, event_type(ch->op), obj[k],
+				   w->secrets && ch->op == STORE_OP_DELETE ? ndata : -1);
 	}
 	for (int k = 0; k < 2; k++) {
 		json_decref(obj[k]);
 		store_secret_free(sec[k]);
 	}
+}
+
+/* Remember s (metadata only) in hub->known. */
+static void known_put(struct api_hub *hub, const struct store_secret *s)
+{
+	json_t *obj = secret_to_json(s), *e;
+	char key[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
+
+	if (!obj)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", s->namespace, s->name);
+	e = json_pack("{s:o, s:I}", "obj", obj, "n", (json_int_t)s->nitems);
+	json_object_del(obj, "data");
+	if (e)
+		json_object_set_new(hub->known, key, e);
+}
+
+/* Follow one change in hub->known; for a deletion, hand back what was
+ * known (a new reference, or NULL). */
+static json_t *known_follow(struct api_hub *hub, const struct store_change *ch)
+{
+	char key[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
+	struct store_secret *s = NULL;
+	json_t *gone;
+
+	if (!ch->name)
+		return NULL;
+	snprintf(key, sizeof(key), "%s/%s", ch->namespace, ch->name);
+	if (ch->op == STORE_OP_DELETE) {
+		gone = json_incref(json_object_get(hub->known, key));
+		json_object_del(hub->known, key);
+		return gone;
+	}
+	if (store_secret_get(hub->st, ch->namespace, ch->name, 0, &s) == 0)
+		known_put(hub, s);
+	store_secret_free(s);
+	return NULL;
 }
 
 /* --- the hub thread ------------------------------------------------------------- */
@@ -342,14 +397,23 @@ static void collected_free(struct collected *c)
 	*c = (struct collected){ 0 };
 }
 
-/* Once a second: end the watchers past their time, bookmark the others. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* About once a second: end the watchers past their time, bookmark the
+ * others. */
 static void tick(struct api_hub *hub)
 {
-	int64_t now = time(NULL);
+	int64_t now = time(NULL), ms = now_ms();
 
 	pthread_mutex_lock(&hub->lock);
 	for (struct watcher *w = hub->list; w; w = w->next) {
-		if (now >= w->deadline) {
+		if (ms >= w->deadline) {
 			end_watcher(w);
 		} else if (w->bookmarks && now >= w->bookmark_at) {
 			char rv[32];
@@ -361,7 +425,7 @@ static void tick(struct api_hub *hub)
 			o = json_pack("{s:s, s:s, s:{s:s}}", "kind", w->secrets ? "Secret" : "Namespace",
 				      "apiVersion", "v1", "metadata", "resourceVersion", rv);
 			if (o)
-				send_event(w, "BOOKMARK", o);
+				send_event(w, "BOOKMARK", o, -1);
 			json_decref(o);
 		}
 	}
@@ -392,8 +456,12 @@ static void *hub_main(void *arg)
 		/* read outside the lock; deliver under it (see the top) */
 		if (store_changes(hub->st, since, collect, &c) == 0 && c.n) {
 			pthread_mutex_lock(&hub->lock);
-			for (size_t i = 0; i < c.n; i++)
-				deliver(hub->st, hub->list, false, &c.v[i]);
+			for (size_t i = 0; i < c.n; i++) {
+				json_t *gone = known_follow(hub, &c.v[i]);
+
+				deliver(hub->st, hub->list, false, &c.v[i], gone);
+				json_decref(gone);
+			}
 			if (c.v[c.n - 1].revision > hub->last)
 				hub->last = c.v[c.n - 1].revision;
 			pthread_mutex_unlock(&hub->lock);
@@ -429,8 +497,26 @@ int api_hub_start(struct api_server *srv, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why);
 		return -EIO;
 	}
-	if (store_revision(hub->st, &hub->last) || pipe2(hub->wake, O_CLOEXEC)) {
+	hub->known = json_object();
+	/* the revision before the list: a change racing it is followed */
+	if (store_revision(hub->st, &hub->last)) {
 		snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
+		return -EIO;
+	}
+	{
+		struct store_secret **v = NULL;
+		size_t n = 0;
+
+		if (!hub->known || store_secret_list(hub->st, NULL, &v, &n)) {
+			snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
+			return -EIO;
+		}
+		for (size_t i = 0; i < n; i++)
+			known_put(hub, v[i]);
+		store_secret_list_free(v, n);
+	}
+	if (pipe2(hub->wake, O_CLOEXEC)) {
+		snprintf(err, errlen, "cannot start the watch hub: %s", strerror(errno));
 		return -EIO;
 	}
 	dir = strdup(srv->cfg.store_path);
@@ -478,6 +564,7 @@ void api_hub_free(struct api_server *srv)
 		return;
 	assert(!hub->running && !hub->list);
 	store_close(hub->st);
+	json_decref(hub->known);
 	if (hub->inotify >= 0)
 		close(hub->inotify);
 	if (hub->wake[0] >= 0)
@@ -500,7 +587,7 @@ static int catch_up_one(void *ctx, const struct store_change *ch)
 {
 	struct catch_up *c = ctx;
 
-	deliver(c->st, c->w, true, ch);
+	deliver(c->st, c->w, true, ch, NULL);
 	return 0;
 }
 
@@ -518,7 +605,7 @@ static int initial_ns(void *ctx, const char *name, const struct store_stat *st)
 		return 0;
 	obj = namespace_to_json(name, st->created);
 	if (obj)
-		send_event(in->w, "ADDED", obj);
+		send_event(in->w, "ADDED", obj, -1);
 	json_decref(obj);
 	return 0;
 }
@@ -546,7 +633,7 @@ static int initial_events(struct store *st, struct watcher *w)
 			continue;
 		obj = secret_to_json(s);
 		if (obj)
-			send_event(w, "ADDED", obj);
+			send_event(w, "ADDED", obj, -1);
 		json_decref(obj);
 		store_secret_free(s);
 	}
@@ -597,7 +684,7 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	w->secrets = !strcmp(resource, "secrets");
 	w->table = r->table;
 	w->bookmarks = api_arg_true(r, "allowWatchBookmarks") && !r->table;
-	w->deadline = time(NULL) + timeout;
+	w->deadline = now_ms() + timeout * 1000;
 	w->bookmark_at = time(NULL) + WATCH_BOOKMARK_SECONDS;
 	if ((ns && !(w->ns = strdup(ns))) || api_filter_parse(r, &w->f, resource, &ret)) {
 		if (ns && !w->ns)
@@ -630,7 +717,7 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 		st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status",
 			       "apiVersion", "v1", "metadata", "status", "Failure", "message", msg,
 			       "reason", "Expired", "code", 410);
-		send_event(w, "ERROR", st);
+		send_event(w, "ERROR", st, -1);
 		json_decref(st);
 		w->ended = true;
 	} else if (!err && rv > 0) {

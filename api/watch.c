@@ -15,9 +15,9 @@
  * come twice (ADDED, then MODIFIED with the same object).
  *
  * Bounds: a watcher's queue holds at most WATCH_QUEUE_MAX bytes (always at
- * least one event); a client that does not read meets that bound and its
- * stream ends, as the apiserver ends a watcher that lags, and the client
- * watches again from its last resourceVersion.  A watch lasts
+ * least one event); a client that does not read meets that bound, its queue
+ * is dropped and its stream ends, as the apiserver ends a watcher that
+ * lags, and the client watches again from its last resourceVersion.  A watch lasts
  * timeoutSeconds, or at most WATCH_MAX_SECONDS.  Queued events may hold
  * values (base64): wiped once sent or dropped.
  *
@@ -82,14 +82,31 @@ struct api_hub {
 
 /* --- a watcher's queue ------------------------------------------------------ */
 
-/* Queue one event (a whole line); past the bound, end the stream. */
+/* Drop what is queued (wiped): with lock held. */
+static void drop_queue(struct watcher *w)
+{
+	if (w->buf) {
+		sodium_memzero(w->buf, w->cap);
+		free(w->buf);
+	}
+	w->buf = NULL;
+	w->len = w->off = w->cap = 0;
+}
+
+/*
+ * Queue one event (a whole line).  Past the bound the watcher lags: what
+ * is queued is dropped and the stream ends at once, so its memory goes
+ * now; the client watches again from the last resourceVersion it read and
+ * is sent the dropped events again from the log.
+ */
 static void queue_line(struct watcher *w, const char *line, size_t n)
 {
 	pthread_mutex_lock(&w->lock);
 	if (w->ended)
 		goto out;
 	if (w->len - w->off && w->len + n > WATCH_QUEUE_MAX) {
-		w->ended = true; /* the client lags: it watches again */
+		drop_queue(w);
+		w->ended = true;
 		goto resume;
 	}
 	if (w->len + n > w->cap) {
@@ -100,6 +117,7 @@ static void queue_line(struct watcher *w, const char *line, size_t n)
 			cap *= 2;
 		nb = malloc(cap);
 		if (!nb) {
+			drop_queue(w);
 			w->ended = true;
 			goto resume;
 		}
@@ -174,10 +192,7 @@ static void watcher_free(void *cls)
 			break;
 		}
 	pthread_mutex_unlock(&hub->lock);
-	if (w->buf) {
-		sodium_memzero(w->buf, w->cap);
-		free(w->buf);
-	}
+	drop_queue(w);
 	api_filter_release(&w->f);
 	free(w->ns);
 	pthread_mutex_destroy(&w->lock);
@@ -740,8 +755,9 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 		w->ended = true; /* the stream ends at once: the client retries */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
-	/* MHD's idle timeout is for requests; a watch ends by its own clock */
-	MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
+	/* MHD's idle timeout stays: a suspended watch (nothing to send) never
+	 * times out, a streaming one is active, and one whose client stopped
+	 * reading is closed 60 s after its last byte went out */
 	ret = MHD_queue_response(r->conn, 200, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -375,3 +375,55 @@ test_hostile_requests() {
 	! grep -q canary "$T/api.log" || fail "a value reached the log"
 	stop_api
 }
+
+# a watcher that never reads: its queue is bounded (4 MiB) and its stream
+# ends, rather than the server holding every event for it
+test_watch_never_read() {
+	start_api
+	head -c 921600 /dev/urandom >"$T/blob"
+	PORT=$API_PORT PKI=$T/pki /usr/bin/python3 - "$T" <<'EOF' &
+import os, socket, ssl, sys, time
+t = sys.argv[1]
+ctx = ssl.create_default_context(cafile=os.environ["PKI"] + "/ca.crt")
+ctx.load_cert_chain(os.environ["PKI"] + "/admin.crt", os.environ["PKI"] + "/admin.key")
+raw = socket.socket()
+raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+raw.connect(("127.0.0.1", int(os.environ["PORT"])))
+s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+s.sendall(b"GET /api/v1/namespaces/default/secrets?watch=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+open(t + "/asked", "w").close()
+while not os.path.exists(t + "/written"):   # reads nothing meanwhile
+    time.sleep(0.05)
+s.settimeout(5)
+data = b""
+try:
+    while not data.endswith(b"\r\n0\r\n\r\n"):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+except socket.timeout:
+    pass
+ended = data.endswith(b"\r\n0\r\n\r\n")
+events = data.count(b'{"type":"ADDED"')
+open(t + "/result", "w").write("%s %d\n" % ("ended" if ended else "open", events))
+EOF
+	local py=$!
+	for _ in $(seq 100); do
+		[ -e "$T/asked" ] && break
+		sleep 0.05
+	done
+	sleep 0.2
+	for i in $(seq 12); do
+		ctl create secret generic big$i --from-file=v="$T/blob" >/dev/null
+	done
+	touch "$T/written"
+	wait "$py" || fail "the never-reading client failed"
+	local ended events
+	read -r ended events <"$T/result"
+	expect_eq "the lagging stream ended" "ended" "$ended"
+	[ "$events" -lt 12 ] || fail "all 12 events were held for a client that did not read"
+	# and the server still serves, the values out of its log
+	expect_eq "still serving" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/readyz")"
+	stop_api
+}

@@ -309,6 +309,34 @@ static void test_cluster(void **state)
 	expect_error("[cluster]\nendpoint = http://e\n", "unknown key 'endpoint' in section [cluster]");
 }
 
+static void test_api(void **state)
+{
+	struct config c;
+	char err[CONF_ERR_MAX], want[160];
+
+	(void)state;
+	assert_int_equal(config_load(&c, write_ini("[store]\n", 0644), err), 0);
+	assert_string_equal(c.conf.api.listen, "127.0.0.1:6443"); /* the default */
+	assert_null(c.conf.api.tls_cert);
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[api]\nlisten = [::1]:8443\n"
+						   "tls_cert = pki/s.crt\ntls_key = /k\n"
+						   "client_ca = /ca\ntoken_file = t.csv\n"
+						   "audit_path = /a.log\n", 0644), err), 0);
+	assert_string_equal(c.conf.api.listen, "[::1]:8443");
+	snprintf(want, sizeof(want), "%s/pki/s.crt", dir);
+	assert_string_equal(c.conf.api.tls_cert, want); /* relative to the file */
+	assert_string_equal(c.conf.api.tls_key, "/k");
+	assert_string_equal(c.conf.api.client_ca, "/ca");
+	assert_string_equal(c.conf.api.audit_path, "/a.log");
+	config_release(&c);
+	expect_error("[api]\nlisten = 6443\n", "t.ini:2: [api] listen: '6443' is not ADDRESS:PORT");
+	expect_error("[api]\nlisten = h:0\n", "[api] listen");
+	expect_error("[api]\nlisten = h:65536\n", "[api] listen");
+	expect_error("[api]\nlisten = h:\n", "[api] listen");
+	expect_error("[api]\nport = 1\n", "unknown key 'port' in section [api]");
+}
+
 static void test_audit(void **state)
 {
 	struct config c;
@@ -441,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_matching),
 		cmocka_unit_test(test_file_checks),
 		cmocka_unit_test(test_cluster),
+		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_sample_config),

@@ -258,7 +258,7 @@ test_kubectl_watch() {
 		'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 99999'
 	# SIGTERM with watches open (their connections suspended in MHD):
 	# a clean exit 0, no sanitizer report (stop_api checks both)
-	curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+	curl -skN --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
 		"https://127.0.0.1:$API_PORT/api/v1/namespaces?watch=1" >"$T/open-watch.out" &
 	for _ in $(seq 100); do
 		grep -q ADDED "$T/open-watch.out" && break

@@ -78,10 +78,14 @@ static bool allowed_field(const char *path, const char *const *allowed)
 	return false;
 }
 
-/* Append "unknown field "x"" for each key of obj under prefix not allowed;
- * an allowed object is walked into when its children are listed. */
+/* Append each key of obj under prefix that is not allowed to out as
+ * fmt (with %s the field's path) joined by sep; an allowed object is
+ * walked into when its children are listed.  For a header, a path's
+ * control bytes, quotes and backslashes become '?': a key is the
+ * client's text, and must not end a header or its quoted string. */
 static void unknown_fields(const json_t *obj, const char *prefix, const char *const *allowed,
-			   char *out, size_t len, size_t *count)
+			   const char *fmt, const char *sep, bool header, char *out, size_t len,
+			   size_t *count)
 {
 	const char *k;
 	json_t *v;
@@ -93,9 +97,16 @@ static void unknown_fields(const json_t *obj, const char *prefix, const char *co
 		if (!allowed_field(path, allowed)) {
 			size_t used = strlen(out);
 
-			if (*count < 16)
-				snprintf(out + used, len - used, "%sunknown field \"%s\"",
-					 *count ? ", " : "", path);
+			if (header)
+				for (char *c = path; *c; c++)
+					if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+						*c = '?';
+			if (*count < 16) {
+				if (*count)
+					used += (size_t)snprintf(out + used, len - used, "%s", sep);
+				if (used < len)
+					snprintf(out + used, len - used, fmt, path);
+			}
 			(*count)++;
 			continue;
 		}
@@ -107,7 +118,7 @@ static void unknown_fields(const json_t *obj, const char *prefix, const char *co
 				if (!strncmp(*a, child, strlen(child)))
 					walk = true;
 			if (walk)
-				unknown_fields(v, path, allowed, out, len, count);
+				unknown_fields(v, path, allowed, fmt, sep, header, out, len, count);
 		}
 	}
 }
@@ -128,17 +139,20 @@ bool api_check_fields(struct api_req *r, const json_t *obj, const char *const *a
 	/* the apiserver's default, when a client names none, is Warn */
 	if (mode && !strcmp(mode, "Ignore"))
 		return true;
-	unknown_fields(obj, "", allowed, found, sizeof(found), &count);
-	if (!count)
-		return true;
 	if (mode && !strcmp(mode, "Strict")) {
+		unknown_fields(obj, "", allowed, "unknown field \"%s\"", ", ", false, found, sizeof(found),
+			       &count);
+		if (!count)
+			return true;
 		*ret = api_status(r, 400, "BadRequest", NULL, "strict decoding error: %s", found);
 		return false;
 	}
-	/* Warn: a Warning header per field, as the apiserver sends; one
-	 * header carrying them all is what kubectl prints the same way */
-	if (asprintf(warning, "299 - \"%s\"", found) < 0)
-		*warning = NULL;
+	/* Warn: one Warning header per field, as the apiserver sends them
+	 * (RFC 7234's quoted text; api_reply_warn splits the lines) */
+	unknown_fields(obj, "", allowed, "299 - \"unknown field \\\"%s\\\"\"", "\n", true, found,
+		       sizeof(found), &count);
+	if (count && !(*warning = strdup(found)))
+		return true; /* the write goes on without its warning */
 	return true;
 }
 

@@ -61,8 +61,16 @@ enum MHD_Result api_reply_warn(struct api_req *r, unsigned code, json_t *obj,
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
-	if (warning)
-		MHD_add_response_header(resp, "Warning", warning);
+	/* warning: one header per line */
+	for (const char *w = warning; w && *w;) {
+		size_t n = strcspn(w, "\n");
+		char *one = strndup(w, n);
+
+		if (one)
+			MHD_add_response_header(resp, "Warning", one);
+		free(one);
+		w += n + (w[n] == '\n');
+	}
 	ret = MHD_queue_response(r->conn, code, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -187,6 +187,11 @@ EOF
 	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"dataa":{}}' >"$T/bad.json"
 	expect_errno "strict" 'Error from server (BadRequest): error when creating "'"$T"'/bad.json": strict decoding error: unknown field "dataa"' \
 		k $v admin create -f "$T/bad.json"
+	# --validate=warn: created, with the apiserver's Warning header
+	sed 's/"x"/"w"/' "$T/bad.json" >"$T/warn.json"
+	expect_eq "warn" 'Warning: unknown field "dataa"
+secret/w created' "$(k $v admin create -f "$T/warn.json" --validate=warn 2>&1)"
+	k $v admin delete secret w >/dev/null
 	# the store's rules, as 422 Invalid built from details.causes
 	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"t"},"type":"kubernetes.io/tls","data":{"tls.crt":"eA=="}}' >"$T/tls.json"
 	expect_errno "invalid" 'The Secret "t" is invalid: data[tls.key]: Required value' \

@@ -80,7 +80,12 @@ void api_db_close_all(void);
  * mode, as secretctl prints it, else the store's. */
 int api_db_revision(struct api_db *db, int64_t *out);
 
-/* --- http.c: replies ------------------------------------------------------ */
+/* --- http.c: the listener and replies -------------------------------------- */
+
+/* Listen on addr with TLS (cert and key: PEM text) and threads pool
+ * threads: 0, or -EIO with err. */
+int api_http_start(struct api_server *srv, const struct sockaddr *addr, const char *cert,
+		   const char *key, unsigned threads, char *err, size_t errlen);
 
 /* Reply obj (stolen) as JSON with code.  Returns MHD's result. */
 enum MHD_Result api_reply(struct api_req *r, unsigned code, json_t *obj);
@@ -131,8 +136,9 @@ bool api_authorize(const struct api_user *u, const char *verb, const char *resou
 /* --- discovery.c ------------------------------------------------------------ */
 
 /* Serve path if it is a discovery, health or OpenAPI path: true if it
- * was (*ret set).  needs_auth says whether it is open to anyone. */
+ * was (*ret set). */
 bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret);
+/* Is path open to anyone, before authentication (/version, health)? */
 bool api_discovery_public(const char *path);
 
 /* --- secrets.c, namespaces.c ------------------------------------------------ */

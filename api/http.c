@@ -14,6 +14,8 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,9 +246,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	fputs("secretfs-apiserver: ", stderr);
 	vfprintf(stderr, fmt, ap);
 }
-
-int api_http_start(struct api_server *srv, const struct sockaddr *addr, const char *cert,
-		   const char *key, unsigned threads, char *err, size_t errlen);
 
 /*
  * Listen on addr with TLS (cert and key PEM text): a thread pool, at most

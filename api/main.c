@@ -30,9 +30,6 @@
 
 #include "api/api.h"
 
-int api_http_start(struct api_server *srv, const struct sockaddr *addr, const char *cert,
-		   const char *key, unsigned threads, char *err, size_t errlen);
-
 static volatile sig_atomic_t stopping;
 
 static void on_signal(int sig)

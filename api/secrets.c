@@ -326,7 +326,6 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 	const char *m = r->method;
 	const char *verb;
 	char why[STORE_ERRMSG_MAX];
-	enum MHD_Result ret;
 
 	if (ns && store_check_namespace(ns, why))
 		return api_not_found(r, "namespaces", ns);
@@ -357,6 +356,5 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 	if (!strcmp(verb, "delete"))
 		return delete(r, ns, name);
 	/* PATCH comes with the patch engine (kube/patch.c) */
-	ret = api_method_not_allowed(r);
-	return ret;
+	return api_method_not_allowed(r);
 }

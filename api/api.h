@@ -92,6 +92,10 @@ enum MHD_Result api_reply(struct api_req *r, unsigned code, json_t *obj);
 /* Same, with a Warning header ("299 - text") unless warning is NULL. */
 enum MHD_Result api_reply_warn(struct api_req *r, unsigned code, json_t *obj,
 			       const char *warning);
+/* Append n bytes at p to *buf (*len used of *cap), growing it; the old
+ * buffer is wiped when it moves (bodies and watch queues hold values).
+ * 0 or -ENOMEM (then *buf is as it was). */
+int api_buf_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n);
 /* A query argument, or NULL. */
 const char *api_arg(const struct api_req *r, const char *name);
 /* Is argument name one of "true", "1", "True" (Go's strconv.ParseBool)? */

@@ -83,6 +83,30 @@ enum MHD_Result api_reply(struct api_req *r, unsigned code, json_t *obj)
 	return api_reply_warn(r, code, obj, NULL);
 }
 
+int api_buf_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		char *nb;
+
+		while (c < *len + n)
+			c *= 2;
+		nb = malloc(c);
+		if (!nb)
+			return -ENOMEM;
+		if (*buf) {
+			memcpy(nb, *buf, *len);
+			sodium_memzero(*buf, *cap);
+			free(*buf);
+		}
+		*buf = nb;
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return 0;
+}
+
 /* Accept: application/json;as=Table;v=v1;g=meta.k8s.io,... */
 static bool wants_table(const char *accept)
 {
@@ -195,26 +219,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 			r->too_big = true; /* read and dropped, then 413 */
 			return MHD_YES;
 		}
-		if (r->len + n + 1 > r->cap) {
-			size_t cap = r->cap ? r->cap : 4096;
-			char *nb;
-
-			while (cap < r->len + n + 1)
-				cap *= 2;
-			nb = malloc(cap);
-			if (!nb)
-				return MHD_NO;
-			if (r->body) {
-				memcpy(nb, r->body, r->len);
-				sodium_memzero(r->body, r->cap);
-				free(r->body);
-			}
-			r->body = nb;
-			r->cap = cap;
-		}
-		memcpy(r->body + r->len, upload, n);
-		r->len += n;
-		r->body[r->len] = '\0';
+		/* NUL-terminated for the JSON reader's messages */
+		if (api_buf_append(&r->body, &r->len, &r->cap, upload, n) ||
+		    api_buf_append(&r->body, &r->len, &r->cap, "", 1))
+			return MHD_NO;
+		r->len--;
 		return MHD_YES;
 	}
 	return serve(r);

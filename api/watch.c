@@ -109,28 +109,10 @@ static void queue_line(struct watcher *w, const char *line, size_t n)
 		w->ended = true;
 		goto resume;
 	}
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap : 4096;
-		char *nb;
-
-		while (cap < w->len + n)
-			cap *= 2;
-		nb = malloc(cap);
-		if (!nb) {
-			drop_queue(w);
-			w->ended = true;
-			goto resume;
-		}
-		if (w->buf) {
-			memcpy(nb, w->buf, w->len);
-			sodium_memzero(w->buf, w->cap);
-			free(w->buf);
-		}
-		w->buf = nb;
-		w->cap = cap;
+	if (api_buf_append(&w->buf, &w->len, &w->cap, line, n)) {
+		drop_queue(w);
+		w->ended = true;
 	}
-	memcpy(w->buf + w->len, line, n);
-	w->len += n;
 resume:
 	if (w->suspended) {
 		w->suspended = false;
@@ -482,11 +464,12 @@ static void *hub_main(void *arg)
 			pthread_mutex_unlock(&hub->lock);
 		}
 		/* the WAL index may be published a moment after the write
-		 * that woke us: look again shortly */
+		 * that woke us: look again after 1, 2, 4 ... 64 ms, then
+		 * back to the one-second timer */
 		if (c.n || (n <= 0 && backoff >= 64))
 			backoff = 0;
 		else if (n > 0 || backoff)
-			backoff = backoff ? backoff * 2 : 1;
+			backoff = !backoff ? 1 : backoff < 64 ? backoff * 2 : 64;
 		collected_free(&c);
 		if (time(NULL) != last_tick) {
 			last_tick = time(NULL);

@@ -158,13 +158,21 @@ enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
 				  "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please apply your changes to the latest version and try again",
 				  resource, name);
 	case -EINVAL:
-	case -EDQUOT:
+	case -EDQUOT: {
+		/* the store names the object first ("secret "x" in namespace
+		 * "y": type: ..."); the apiserver's message names it once */
+		const char *in = strstr(msg, "\" in namespace \""), *rest;
+
+		rest = in ? strstr(in + 16, "\": ") : NULL;
+		if (rest && !strstr(msg, " is invalid: "))
+			msg = rest + 3;
 		d = details(name, kind);
 		if (d)
 			json_object_set_new(d, "causes", causes_of(msg));
 		if (strstr(msg, " is invalid: "))
 			return api_status(r, 422, "Invalid", d, "%s", msg);
 		return api_status(r, 422, "Invalid", d, "%s \"%s\" is invalid: %s", kind, name, msg);
+	}
 	case -EBUSY:
 		return api_status(r, 409, "Conflict", details(name, resource), "%s", msg);
 	case -EBADMSG:

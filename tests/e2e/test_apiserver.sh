@@ -199,6 +199,23 @@ secret/w created' "$(k $v admin create -f "$T/warn.json" --validate=warn 2>&1)"
 	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"t"},"type":"kubernetes.io/tls","data":{"tls.crt":"eA=="}}' >"$T/tls.json"
 	expect_errno "invalid" 'The Secret "t" is invalid: data[tls.key]: Required value' \
 		k $v admin create -f "$T/tls.json"
+	# type never changes; an immutable secret's data never does either
+	sed 's/"resourceVersion": "[0-9]*",//; s/"type": "Opaque"/"type": "example.com\/x"/' \
+		"$T/db.json" >"$T/type.json"
+	expect_errno "type immutable" 'The Secret "db" is invalid: type: Invalid value: "example.com/x": field is immutable' \
+		k $v admin replace -f "$T/type.json"
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"frozen"},"immutable":true,"data":{"k":"MQ=="}}' >"$T/frozen.json"
+	k $v admin create -f "$T/frozen.json" >/dev/null
+	sed 's/MQ==/Mg==/' "$T/frozen.json" >"$T/frozen2.json"
+	expect_errno "immutable" 'The Secret "frozen" is invalid: data: Forbidden: field is immutable when `immutable` is set' \
+		k $v admin replace -f "$T/frozen2.json"
+	k $v admin delete secret frozen >/dev/null
+	# generateName: the apiserver's five characters after the prefix
+	expect_contains "generateName" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		-H 'Content-Type: application/json' --data-binary '{"metadata":{"generateName":"gen-"}}' \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets" |
+		python3 -c 'import json,sys; n=json.load(sys.stdin)["metadata"]["name"]; print(len(n), n[:4])')" "9 gen-"
+	k $v admin delete secret "$(ctl get secrets -o name | grep gen- | cut -d/ -f2)" >/dev/null
 	# --dry-run=server: checked, nothing written
 	sed 's/"db"/"dry"/' "$T/s.json" >"$T/dry.json"
 	expect_eq "dry run" "secret/dry created (server dry run)" \

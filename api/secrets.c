@@ -176,6 +176,25 @@ static int generate_name(json_t *obj, char *out, size_t len)
 	return json_object_set_new(meta, "name", json_string(out)) ? -ENOMEM : 1;
 }
 
+/*
+ * Until the placeholder form of kubectl's last-applied annotation lands
+ * (kube/apply.c), it is dropped: it holds every value in clear, and
+ * annotations are stored in clear.  The client is told in a Warning.
+ */
+static void drop_last_applied(struct store_secret *s, char **warning)
+{
+	static const char line[] = "299 - \"annotation " KUBE_LAST_APPLIED
+				   " dropped: it holds the secret's values\"";
+	char *w;
+
+	if (!store_secret_remove_annotation(s, KUBE_LAST_APPLIED))
+		return;
+	if (asprintf(&w, "%s%s%s", *warning ? *warning : "", *warning ? "\n" : "", line) < 0)
+		return;
+	free(*warning);
+	*warning = w;
+}
+
 /* Parse body obj as a secret for ns (URL) and name (URL, or NULL on
  * create): NULL after a reply. */
 static struct store_secret *secret_of(struct api_req *r, json_t *obj, const char *ns,
@@ -245,6 +264,10 @@ static enum MHD_Result create(struct api_req *r, const char *ns)
 		store_secret_free(s);
 		if (!(s = secret_of(r, obj, ns, NULL, &ret)))
 			goto out;
+		if (!tries)
+			drop_last_applied(s, &warning);
+		else
+			store_secret_remove_annotation(s, KUBE_LAST_APPLIED);
 		err = write_secret(r, s, STORE_PUT_CREATE, dry == 1, &msg);
 		if (err != -EEXIST || !generated)
 			break;
@@ -282,6 +305,7 @@ static enum MHD_Result replace(struct api_req *r, const char *ns, const char *na
 	}
 	if (!(s = secret_of(r, obj, ns, name, &ret)))
 		goto out;
+	drop_last_applied(s, &warning);
 	err = write_secret(r, s, STORE_PUT_REPLACE, dry == 1, &msg);
 	if (err)
 		ret = api_store_error(r, err, msg, "secrets", "Secret", name);

@@ -15,6 +15,10 @@
 
 #include "store/store.h"
 
+/* kubectl's copy of the whole object it applied: for a Secret, every
+ * value in clear.  No front end stores it as sent. */
+#define KUBE_LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+
 /* --- object.c: the objects --- */
 
 /* RFC 3339 UTC, as Kubernetes prints creationTimestamp. */

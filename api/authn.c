@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -82,11 +83,19 @@ int api_tokens_load(struct api_tokens **out, const char *path, char *err, size_t
 	struct api_tokens *t = calloc(1, sizeof(*t));
 	unsigned char *text = NULL;
 	size_t len = 0, lineno = 0;
+	struct stat st;
 	char *line, *save = NULL;
 	int ret = 0;
 
 	if (!t)
 		return -ENOMEM;
+	/* tokens are credentials: as a key file, for its owner alone */
+	if (stat(path, &st) == 0 && (st.st_mode & 077)) {
+		snprintf(err, errlen, "token file '%s' is readable or writable by others (mode %03o): refusing it",
+			 path, st.st_mode & 0777);
+		ret = -EPERM;
+		goto out;
+	}
 	if ((ret = read_whole(path, &text, &len, err, errlen)))
 		goto out;
 	for (line = strtok_r((char *)text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {

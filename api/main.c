@@ -171,6 +171,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secretfs-apiserver: %s\n", err);
 		return 1;
 	}
+	/* conf_load sets the default; this holds if a merge leaves it unset */
+	if (!srv.cfg.api.listen && !(srv.cfg.api.listen = strdup(CONF_DEFAULT_LISTEN))) {
+		fprintf(stderr, "secretfs-apiserver: out of memory\n");
+		goto out;
+	}
 	cert_path = pki_path(&srv.cfg, srv.cfg.api.tls_cert, "server.crt");
 	key_path = pki_path(&srv.cfg, srv.cfg.api.tls_key, "server.key");
 	ca_path = pki_path(&srv.cfg, srv.cfg.api.client_ca, "ca.crt");

@@ -71,6 +71,7 @@ start_api() {
 	api_pki
 	API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	printf '%s\n' 'admintoken,tina,1001,"system:masters,ops"' 'devtoken,dan,1002,dev' >"$T/tokens.csv"
+	chmod 0600 "$T/tokens.csv"
 	cat >>"$T/secretfs.ini" <<EOF
 [api]
 listen = 127.0.0.1:$API_PORT
@@ -332,6 +333,11 @@ test_authn() {
 	expect_eq "foreign certificate" "401" "$(curl -sk -o /dev/null -w '%{http_code}' \
 		--cert "$T/pki/mallory.crt" --key "$T/pki/mallory.key" \
 		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets")"
+	# a token file others may read is refused, naming it
+	chmod 0644 "$T/tokens.csv"
+	expect_errno "loose token file" "token file '$T/tokens.csv' is readable or writable by others (mode 644): refusing it" \
+		"$BIN/secretfs-apiserver" -c "$T/secretfs.ini" -f
+	chmod 0600 "$T/tokens.csv"
 	# anonymous: /version and /healthz only
 	expect_contains "version" "$(curl -sk "https://127.0.0.1:$API_PORT/version")" '"minor":"32"'
 	expect_eq "anonymous" "403" "$(curl -sk -o /dev/null -w '%{http_code}' \

@@ -39,7 +39,6 @@ struct api_server {
 	struct api_tokens *tokens; /* NULL without a token_file */
 	struct api_hub *hub;       /* the watchers */
 	char *ca_pem;              /* the client CA, or NULL: no certificates */
-	int64_t started;
 };
 
 /* Who is asking. */
@@ -59,7 +58,6 @@ struct api_req {
 	char *body;             /* ordinary memory, wiped when freed */
 	size_t len, cap;
 	bool too_big;
-	bool protobuf;          /* Content-Type: application/vnd.kubernetes.protobuf */
 	bool table;             /* Accept asks for a meta.k8s.io/v1 Table */
 	struct api_user user;
 	struct api_db *db;      /* this thread's store handle */
@@ -119,7 +117,8 @@ enum MHD_Result api_forbidden(struct api_req *r, const char *verb, const char *r
 enum MHD_Result api_unauthorized(struct api_req *r);
 /* 405: the verb is not served on this path. */
 enum MHD_Result api_method_not_allowed(struct api_req *r);
-/* 415: the body's content type is not one we read. */
+/* 415: the body's content type is not one we read; more (may be "")
+ * follows the list of accepted types. */
 enum MHD_Result api_unsupported_media(struct api_req *r, const char *type);
 
 /* --- authn.c: who is asking ------------------------------------------------- */

@@ -20,8 +20,7 @@
  */
 static json_t *protobuf_object(struct api_req *r, enum MHD_Result *ret)
 {
-	*ret = api_status(r, 415, "UnsupportedMediaType", NULL,
-			  "the body of the request was in an unknown format - accepted media types include: application/json (the protobuf decoder, api/pb.c, is not built into this server yet)");
+	*ret = api_unsupported_media(r, " (the protobuf decoder, api/pb.c, is not built into this server yet)");
 	return NULL;
 }
 
@@ -35,12 +34,10 @@ json_t *api_body_object(struct api_req *r, enum MHD_Result *ret)
 	if (type && !strncmp(type, PROTOBUF_TYPE, strlen(PROTOBUF_TYPE)))
 		return protobuf_object(r, ret);
 	if (type && strncmp(type, "application/json", 16) != 0) {
-		char t[128];
+		char t[160];
 
-		snprintf(t, sizeof(t), "%.*s", (int)strcspn(type, ";"), type);
-		*ret = api_status(r, 415, "UnsupportedMediaType", NULL,
-				  "the body of the request was in an unknown format - accepted media types include: application/json (not %s)",
-				  t);
+		snprintf(t, sizeof(t), " (not %.*s)", (int)strcspn(type, ";"), type);
+		*ret = api_unsupported_media(r, t);
 		return NULL;
 	}
 	if (!r->body || !r->len) {

@@ -202,7 +202,6 @@ int main(int argc, char **argv)
 		}
 		store_close(st);
 	}
-	srv.started = time(NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);

@@ -430,7 +430,12 @@ test_hostile_requests() {
 # ends, rather than the server holding every event for it
 test_watch_never_read() {
 	start_api
-	head -c 921600 /dev/urandom >"$T/blob"
+	# twelve 900 KiB secrets, written by one secretctl apply
+	python3 -c 'import base64, json, os
+v = base64.b64encode(os.urandom(921600)).decode()
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+    {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "big%d" % i}, "data": {"v": v}}
+    for i in range(12)]}))' >"$T/big.json"
 	PORT=$API_PORT PKI=$T/pki /usr/bin/python3 - "$T" <<'EOF' &
 import os, socket, ssl, sys, time
 t = sys.argv[1]
@@ -464,9 +469,7 @@ EOF
 		sleep 0.05
 	done
 	sleep 0.2
-	for i in $(seq 12); do
-		ctl create secret generic big$i --from-file=v="$T/blob" >/dev/null
-	done
+	ctl apply -f "$T/big.json" >/dev/null
 	touch "$T/written"
 	wait "$py" || fail "the never-reading client failed"
 	local ended events

@@ -16,7 +16,11 @@
 /*
  * A protobuf body (kubectl 1.32+ sends them for create secret/namespace).
  * The decoder is api/pb.c's api_pb_decode(), built in parallel; until it
- * lands this one function answers 415, naming what is missing.
+ * lands this one function answers 415, naming what is missing.  With it,
+ * the body becomes
+ *	obj = api_pb_decode(r->body, r->len, err, sizeof(err));
+ * and a NULL is a 400 BadRequest carrying err; everything after (fields,
+ * dry run, the store's rules) is the JSON path's.
  */
 static json_t *protobuf_object(struct api_req *r, enum MHD_Result *ret)
 {

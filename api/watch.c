@@ -14,10 +14,13 @@
  * after w->since.  So no change is missed; one that races the start may
  * come twice (ADDED, then MODIFIED with the same object).
  *
- * Bounds: a watcher's queue holds at most WATCH_QUEUE_MAX bytes (always at
- * least one event); a client that does not read meets that bound, its queue
- * is dropped and its stream ends, as the apiserver ends a watcher that
- * lags, and the client watches again from its last resourceVersion.  A watch lasts
+ * Bounds: a watcher starts with what exists (without a resourceVersion) or
+ * with one event per secret changed since (a secret changed many times
+ * comes once, at its last change), as large as a list; past that at most
+ * WATCH_QUEUE_MAX more bytes wait (always at least one event).  A client
+ * that does not read meets that bound, its queue is dropped and its stream
+ * ends, as the apiserver ends a watcher that lags, and the client watches
+ * again from its last resourceVersion.  A watch lasts
  * timeoutSeconds, or at most WATCH_MAX_SECONDS.  Queued events may hold
  * values (base64): wiped once sent or dropped.
  *
@@ -59,7 +62,8 @@ struct watcher {
 	pthread_mutex_t lock;
 	/* protected by lock */
 	char *buf;
-	size_t len, off, cap;
+	size_t len, off, cap;       /* buf[off..len) waits to be sent */
+	size_t limit;               /* bytes that may wait; 0 while it starts */
 	bool ended;                 /* nothing more will be queued */
 	bool suspended;
 };
@@ -104,10 +108,17 @@ static void queue_line(struct watcher *w, const char *line, size_t n)
 	pthread_mutex_lock(&w->lock);
 	if (w->ended)
 		goto out;
-	if (w->len - w->off && w->len + n > WATCH_QUEUE_MAX) {
+	if (w->limit && w->len - w->off && w->len - w->off + n > w->limit) {
 		drop_queue(w);
 		w->ended = true;
 		goto resume;
+	}
+	if (w->off) {
+		/* what was sent goes, so the buffer holds only what waits */
+		memmove(w->buf, w->buf + w->off, w->len - w->off);
+		sodium_memzero(w->buf + w->len - w->off, w->off);
+		w->len -= w->off;
+		w->off = 0;
 	}
 	if (api_buf_append(&w->buf, &w->len, &w->cap, line, n)) {
 		drop_queue(w);
@@ -210,6 +221,13 @@ static json_t *change_object(struct store *st, const struct store_change *ch, bo
 					 ch->namespace, "resourceVersion", rv);
 		if (store_secret_get(st, ch->namespace, ch->name, STORE_WITH_VALUES, sec))
 			return NULL; /* gone since: its DELETED follows */
+		if ((*sec)->revision > ch->revision) {
+			/* changed again since: that later change, further in
+			 * the log, sends it (once, however often it changed) */
+			store_secret_free(*sec);
+			*sec = NULL;
+			return NULL;
+		}
 		return secret_to_json(*sec);
 	}
 	if (ch->name || (ch->op != STORE_OP_NS_CREATE && ch->op != STORE_OP_NS_DELETE))
@@ -730,6 +748,11 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 		err = initial_events(r->db->st, w);
 	}
 	if (!err && !w->ended) {
+		/* what it starts with may be as large as a list is; from now
+		 * on at most WATCH_QUEUE_MAX more may wait */
+		pthread_mutex_lock(&w->lock);
+		w->limit = w->len - w->off + WATCH_QUEUE_MAX;
+		pthread_mutex_unlock(&w->lock);
 		w->next = hub->list;
 		hub->list = w;
 	}

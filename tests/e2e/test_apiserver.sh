@@ -476,6 +476,11 @@ EOF
 	read -r ended events <"$T/result"
 	expect_eq "the lagging stream ended" "ended" "$ended"
 	[ "$events" -lt 12 ] || fail "all 12 events were held for a client that did not read"
+	# a watch that starts with more than the bound (11 MiB of ADDED
+	# events, as a list would carry them) is sent it all
+	expect_eq "a large start" "12" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets?watch=1&timeoutSeconds=1" |
+		grep -c '^{"type":"ADDED"')"
 	# and the server still serves, the values out of its log
 	expect_eq "still serving" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/readyz")"
 	stop_api

@@ -49,6 +49,16 @@ struct api_user {
 	bool authenticated;
 };
 
+/* One TLS connection: its client certificate is checked once (an ECDSA
+ * verification costs more than the rest of a request), not per request.
+ * Made and freed by http.c's connection callback; used by one request at
+ * a time (HTTP/1.1). */
+struct api_conn {
+	bool checked;         /* cert_ret and cert_user hold the result */
+	int cert_ret;         /* from_certificate()'s: 1 none, 0 ok, -EACCES */
+	struct api_user cert_user;
+};
+
 /* One request: what the access handler keeps between its calls. */
 struct api_req {
 	struct api_server *srv;
@@ -131,6 +141,8 @@ void api_tokens_free(struct api_tokens *t);
  * authenticate (401). */
 int api_authenticate(struct api_req *r);
 void api_user_release(struct api_user *u);
+/* Free a connection's state (NULL accepted). */
+void api_conn_free(struct api_conn *c);
 /* May the user do verb on resource (in ns, may be NULL; name may be NULL)?
  * Until RBAC: group system:masters only. */
 bool api_authorize(const struct api_user *u, const char *verb, const char *resource,

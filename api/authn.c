@@ -171,9 +171,9 @@ static int add_group(struct api_user *u, const char *g, size_t n)
 	return 0;
 }
 
-/* The client certificate: 1 if there is none, 0 with r->user filled, or
+/* The client certificate: 1 if there is none, 0 with u filled, or
  * -EACCES if it does not verify against the client CA (or has no CN). */
-static int from_certificate(struct api_req *r)
+static int check_certificate(struct api_req *r, struct api_user *u)
 {
 	const union MHD_ConnectionInfo *ci;
 	const gnutls_datum_t *peers;
@@ -201,19 +201,60 @@ static int from_certificate(struct api_req *r)
 	if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &size) < 0 ||
 	    !*buf)
 		goto out;
-	snprintf(r->user.name, sizeof(r->user.name), "%s", buf);
+	snprintf(u->name, sizeof(u->name), "%s", buf);
 	for (unsigned i = 0;; i++) {
 		size = sizeof(buf);
 		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, i, 0, buf,
 						  &size) < 0)
 			break;
-		if (add_group(&r->user, buf, strlen(buf)))
+		if (add_group(u, buf, strlen(buf)))
 			goto out;
 	}
 	ret = 0;
 out:
 	gnutls_x509_crt_deinit(crt);
 	return ret;
+}
+
+void api_conn_free(struct api_conn *c)
+{
+	if (!c)
+		return;
+	api_user_release(&c->cert_user);
+	free(c);
+}
+
+/* check_certificate() once per connection; r->user filled on 0. */
+static int from_certificate(struct api_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct api_conn *c = ci ? ci->socket_context : NULL;
+	struct api_user u = { 0 };
+	int ret;
+
+	if (!c) {
+		ret = check_certificate(r, &r->user);
+		return ret;
+	}
+	if (!c->checked) {
+		c->cert_ret = check_certificate(r, &c->cert_user);
+		if (c->cert_ret < 0)
+			api_user_release(&c->cert_user);
+		c->checked = c->cert_ret != -ENOMEM;
+		if (!c->checked)
+			return -ENOMEM;
+	}
+	if (c->cert_ret)
+		return c->cert_ret;
+	snprintf(u.name, sizeof(u.name), "%s", c->cert_user.name);
+	for (size_t i = 0; i < c->cert_user.ngroups; i++)
+		if (add_group(&u, c->cert_user.groups[i], strlen(c->cert_user.groups[i]))) {
+			api_user_release(&u);
+			return -ENOMEM;
+		}
+	r->user = u;
+	return 0;
 }
 
 /* Authorization: Bearer TOKEN: 1 if none, 0 with r->user, -EACCES. */

@@ -247,6 +247,20 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* MHD's connection callback: each connection's state (api_conn) lives
+ * from its start to its close. */
+static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls, (void)conn;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct api_conn));
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		api_conn_free(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
 /* libmicrohttpd's own messages (bad TLS handshakes and the like): they
  * never hold a body or a header value. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -283,8 +297,10 @@ int api_http_start(struct api_server *srv, const struct sockaddr *addr, const ch
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, 1024, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL };
-	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection_notify,
+					     NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	assert(n <= sizeof(opts) / sizeof(*opts));
 	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, srv,

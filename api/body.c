@@ -1,6 +1,6 @@
 /*
  * body.c - what every write reads from its request: the object in the body
- * (JSON; protobuf once api/pb.c lands), fieldValidation's unknown-field
+ * (JSON, or protobuf through api/pb.c), fieldValidation's unknown-field
  * check, dryRun, and the list filters (labelSelector, fieldSelector).
  * A body that fails here has changed nothing.
  */
@@ -10,22 +10,36 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/pb.h"
 
 #define PROTOBUF_TYPE "application/vnd.kubernetes.protobuf"
 
 /*
- * A protobuf body (kubectl 1.32+ sends them for create secret/namespace).
- * The decoder is api/pb.c's api_pb_decode(), built in parallel; until it
- * lands this one function answers 415, naming what is missing.  With it,
- * the body becomes
- *	obj = api_pb_decode(r->body, r->len, err, sizeof(err));
- * and a NULL is a 400 BadRequest carrying err; everything after (fields,
- * dry run, the store's rules) is the JSON path's.
+ * A protobuf body (kubectl 1.32+ sends them for create secret/namespace):
+ * api/pb.c makes it the JSON object the same request carries, and from
+ * here on it goes the JSON path (fields, dry run, the store's rules).  A
+ * body it cannot read is 400 with its reason (never a value).
  */
 static json_t *protobuf_object(struct api_req *r, enum MHD_Result *ret)
 {
-	*ret = api_unsupported_media(r, " (the protobuf decoder, api/pb.c, is not built into this server yet)");
-	return NULL;
+	char err[256];
+	json_t *obj;
+
+	if (!r->body || !r->len) {
+		*ret = api_status(r, 400, "BadRequest", NULL, "the request has no body");
+		return NULL;
+	}
+	obj = api_pb_decode(r->body, r->len, err, sizeof(err));
+	if (!obj) {
+		*ret = api_status(r, 400, "BadRequest", NULL, "%s", err);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		*ret = api_status(r, 400, "BadRequest", NULL, "the body of the request is not an object");
+		return NULL;
+	}
+	return obj;
 }
 
 json_t *api_body_object(struct api_req *r, enum MHD_Result *ret)

@@ -6,22 +6,20 @@
  * listener closes, the store handles are wiped and closed.
  *
  * Certificates: [api] tls_cert, tls_key and client_ca, or, when not set,
- * the ones kept beside the master key file: <dir of key_file>/pki/
- * {server.crt,server.key,ca.crt}.  Key files must not be readable by
- * group or others.
+ * the ones secretctl keeps beside the master key file (conf/pki.h:
+ * pki/server.crt, server.key, ca.crt).  Key files must pass
+ * pki_check_key_file(): mode 0400, refused when looser.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +27,7 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "conf/pki.h"
 
 static volatile sig_atomic_t stopping;
 
@@ -48,40 +47,20 @@ static void usage(FILE *f)
 	      "  -h, --help         this help\n", f);
 }
 
-/* The PEM file at path, NUL-terminated, in sodium memory; a key must be
- * readable by its owner alone. */
+/* The PEM file at path, NUL-terminated, in sodium memory; a key must
+ * pass pki_check_key_file() (0400, ours, a regular file). */
 static int read_pem(const char *path, bool key, char **out, char *err, size_t errlen)
 {
 	unsigned char *buf = NULL;
-	struct stat st;
 	size_t len;
 	int ret;
 
-	if (key && stat(path, &st) == 0 && (st.st_mode & 077)) {
-		snprintf(err, errlen, "key file '%s' is readable or writable by others (mode %03o): refusing it",
-			 path, st.st_mode & 0777);
-		return -EPERM;
-	}
+	if (key && (ret = pki_check_key_file(path, err, errlen)))
+		return ret;
 	if ((ret = read_whole(path, &buf, &len, err, errlen)))
 		return ret;
 	*out = (char *)buf;
 	return 0;
-}
-
-/* [api] path, or <dir of the key file>/pki/name when it is not set. */
-static char *pki_path(const struct conf *c, const char *set, const char *name)
-{
-	char *dir, *p = NULL;
-
-	if (set)
-		return strdup(set);
-	dir = strdup(c->key_file);
-	if (!dir)
-		return NULL;
-	if (asprintf(&p, "%s/pki/%s", dirname(dir), name) < 0)
-		p = NULL;
-	free(dir);
-	return p;
 }
 
 static int resolve(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -144,7 +123,8 @@ int main(int argc, char **argv)
 	struct api_server srv = { 0 };
 	struct sockaddr_storage ss;
 	char err[CONF_ERR_MAX + STORE_ERRMSG_MAX], *cert = NULL, *key = NULL;
-	char *cert_path = NULL, *key_path = NULL, *ca_path = NULL;
+	const char *cert_path, *key_path, *ca_path;
+	struct pki_paths pki;
 	const char *config = NULL;
 	bool foreground = false;
 	int opt, notify = -1, status = 1;
@@ -176,13 +156,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secretfs-apiserver: out of memory\n");
 		goto out;
 	}
-	cert_path = pki_path(&srv.cfg, srv.cfg.api.tls_cert, "server.crt");
-	key_path = pki_path(&srv.cfg, srv.cfg.api.tls_key, "server.key");
-	ca_path = pki_path(&srv.cfg, srv.cfg.api.client_ca, "ca.crt");
-	if (!cert_path || !key_path || !ca_path) {
-		fprintf(stderr, "secretfs-apiserver: out of memory\n");
+	/* [api]'s files, else the pki/ ones beside the master key */
+	if (pki_paths(&srv.cfg, &pki, err, sizeof(err))) {
+		fprintf(stderr, "secretfs-apiserver: %s\n", err);
 		goto out;
 	}
+	cert_path = srv.cfg.api.tls_cert ? srv.cfg.api.tls_cert : pki.server_crt;
+	key_path = srv.cfg.api.tls_key ? srv.cfg.api.tls_key : pki.server_key;
+	ca_path = srv.cfg.api.client_ca ? srv.cfg.api.client_ca : pki.ca_crt;
 	if (read_pem(cert_path, false, &cert, err, sizeof(err)) ||
 	    read_pem(key_path, true, &key, err, sizeof(err)) ||
 	    read_pem(ca_path, false, &srv.ca_pem, err, sizeof(err)) ||
@@ -257,9 +238,6 @@ out:
 		sodium_free(key);
 	if (srv.ca_pem)
 		sodium_free(srv.ca_pem);
-	free(cert_path);
-	free(key_path);
-	free(ca_path);
 	api_tokens_free(srv.tokens);
 	conf_release(&srv.cfg);
 	gnutls_global_deinit();

@@ -159,6 +159,37 @@ static int cluster_value(struct conf_parse *p, const char *name, const char *val
 	return 0;
 }
 
+/*
+ * Is text HOST:PORT?  HOST a name or IPv4 address, or an IPv6 address in
+ * brackets; PORT 1 to 65535.  Checked here so that every program (the
+ * server listening, secretctl naming it in a kubeconfig) reads it alike.
+ */
+static bool listen_valid(const char *text)
+{
+	const char *colon, *host_end;
+	char *end;
+	long port;
+
+	if (text[0] == '[') {
+		host_end = strchr(text, ']');
+		if (!host_end || host_end == text + 1 || host_end[1] != ':')
+			return false;
+		colon = host_end + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || colon == text || memchr(text, ':', (size_t)(colon - text)))
+			return false;
+		for (const char *q = text; q < colon; q++)
+			if (!(*q == '-' || *q == '.' || (*q >= '0' && *q <= '9') ||
+			      (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')))
+				return false;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	return colon[1] >= '0' && colon[1] <= '9' && !*end && !errno && port >= 1 &&
+	       port <= 65535;
+}
+
 static int api_value(struct conf_parse *p, const char *name, const char *value)
 {
 	struct conf_api *a = &p->c->api;
@@ -176,19 +207,9 @@ static int api_value(struct conf_parse *p, const char *name, const char *value)
 	}
 	if (strcmp(name, "listen") != 0)
 		return conf_bad(p, "unknown key '%s' in section [api]", name);
-	/* the port is checked here; the address when the server binds it */
-	{
-		const char *colon = strrchr(value, ':');
-		char *end;
-		unsigned long port;
-
-		errno = 0;
-		port = colon ? strtoul(colon + 1, &end, 10) : 0;
-		if (!colon || colon == value || !colon[1] || *end || errno || port == 0 ||
-		    port > 65535)
-			return conf_bad(p, "[api] listen: '%s' is not ADDRESS:PORT (a port from 1 to 65535)",
-					value);
-	}
+	if (!listen_valid(value))
+		return conf_bad(p, "[api] listen: '%s' is not ADDRESS:PORT (e.g. 127.0.0.1:6443, [::1]:6443, 0.0.0.0:6443)",
+				value);
 	free(a->listen);
 	if (!(a->listen = strdup(value)))
 		return conf_bad(p, "out of memory");
@@ -464,6 +485,11 @@ int conf_load(struct conf *c, const char *path, const struct conf_sections *s, c
 	}
 	if ((ret = check_cluster(&c->cluster, path, err)))
 		goto fail;
+	if (!c->api.tls_cert != !c->api.tls_key) {
+		snprintf(err, CONF_ERR_MAX, "%s: [api] tls_cert and tls_key go together", path);
+		ret = -EINVAL;
+		goto fail;
+	}
 done:
 	if (s && s->finish && (ret = s->finish(s->ctx, path, err)))
 		goto fail;

@@ -1,10 +1,9 @@
 /*
  * conf.h - the configuration file every program reads (inih .ini), and the
- * sections they share: [store], [limits], [cluster] and [api] (the API
- * server's, shared because secretctl kubeconfig reads it too).
+ * sections they share: [store], [limits], [cluster] and [api].
  *
  * Where it comes from: -c/--config FILE, else $SECRETFS_CONFIG, else
- * /etc/secretfs/secretfs.ini.  A file named explicitly must exist; the
+ * SYSCONFDIR/secretfs/secretfs.ini (/etc unless built otherwise).  A file named explicitly must exist; the
  * default one may be absent, and then the built-in defaults hold.  The file
  * must be a regular file, not a symbolic link, owned by the current user or
  * root and writable by nobody else; it holds text (no NUL byte) in lines of
@@ -21,21 +20,33 @@
 
 #include "store/cluster.h"
 
-#define CONF_DEFAULT_PATH  "/etc/secretfs/secretfs.ini"
-#define CONF_DEFAULT_STORE "/var/lib/secretfs/store.db"
-#define CONF_DEFAULT_KEY   "/etc/secretfs/master.key"
+/* make install's SYSCONFDIR and LOCALSTATEDIR, compiled in by the Makefile
+ * (which rebuilds what uses them when they change) */
+#ifndef SECRETFS_SYSCONFDIR
+#define SECRETFS_SYSCONFDIR "/etc"
+#endif
+#ifndef SECRETFS_LOCALSTATEDIR
+#define SECRETFS_LOCALSTATEDIR "/var"
+#endif
+#define CONF_DEFAULT_PATH  SECRETFS_SYSCONFDIR "/secretfs/secretfs.ini"
+#define CONF_DEFAULT_STORE SECRETFS_LOCALSTATEDIR "/lib/secretfs/store.db"
+#define CONF_DEFAULT_KEY   SECRETFS_SYSCONFDIR "/secretfs/master.key"
 #define CONF_ERR_MAX       512
 #define CONF_DEFAULT_LISTEN "127.0.0.1:6443"
 
-/* [api]: secretfs-apiserver.  Paths absolute; NULL when not set (the
- * server then uses the CA and certificates beside the master key). */
+/*
+ * [api]: secretfs-apiserver's, shared because secretctl reads listen (the
+ * server a kubeconfig names) and the certificate paths (conf/pki.h).
+ * Paths are NULL when not set: the server then uses the pki/ folder beside
+ * the key file.
+ */
 struct conf_api {
-	char *listen;     /* ADDRESS:PORT, never NULL after conf_load */
-	char *tls_cert;
-	char *tls_key;
-	char *client_ca;
-	char *token_file; /* kube-apiserver's --token-auth-file CSV */
-	char *audit_path;
+	char *listen;     /* HOST:PORT or [IPV6]:PORT; CONF_DEFAULT_LISTEN unset */
+	char *tls_cert;   /* the server's certificate (default pki/server.crt) */
+	char *tls_key;    /* its key (default pki/server.key) */
+	char *client_ca;  /* CA for client certificates (default pki/ca.crt) */
+	char *token_file; /* kube-apiserver's --token-auth-file format, or NULL */
+	char *audit_path; /* one JSON line per request, or NULL */
 };
 
 struct conf {

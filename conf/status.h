@@ -25,11 +25,19 @@
 #define STATUS_MOUNTS    "mounts"    /* array of the objects below */
 #define STATUS_AUDIT     "audit"     /* object, with an audit log */
 #define STATUS_ETCD      "etcd"      /* object, in cluster mode */
+#define STATUS_VIEWS     "views"     /* array: every view it serves, below */
 
 /* each of "mounts" */
 #define STATUS_MOUNTPOINT "mountpoint" /* string */
 #define STATUS_VIEW       "view"       /* string, or absent for the full tree */
 #define STATUS_MODE       "mode"       /* "view", "per-caller" or "full" */
+
+/* each of "views" */
+#define STATUS_VIEW_NAME     "name"     /* string */
+#define STATUS_VIEW_REQUIRES "requires" /* array of "NS/NAME": the secrets it
+					 * requires (not its optional ones) */
+#define STATUS_VIEW_PENDING  "pending"  /* boolean: waiting for what it requires */
+#define STATUS_VIEW_MISSING  "missing"  /* string, while pending: "NS/NAME, NS/NAME/KEY, NS/ *" */
 
 /* "audit" */
 #define STATUS_AUDIT_LOST    "lost"    /* records that could not be written */

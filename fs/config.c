@@ -21,6 +21,7 @@
 #include <ini.h>
 
 #include "fs/config.h"
+#include "kube/kube.h"
 #include "store/store.h"
 
 /* Parse a decimal id or a user/group name. */
@@ -388,10 +389,84 @@ out:
 	return ret;
 }
 
+int config_pod_view(struct view *v, const char *path, char *err, size_t len)
+{
+	struct kube_pod *pod = NULL;
+	int ret;
+
+	if ((ret = kube_pod_load(path, &pod, err, len)))
+		return ret;
+	v->pod = pod;
+	v->pod_path = strdup(path);
+	if (!v->pod_path)
+		goto nomem;
+	for (size_t i = 0; i < pod->nvolumes; i++) {
+		const struct kube_volume *vol = &pod->volumes[i];
+
+		for (size_t j = 0; j < vol->nsources; j++) {
+			const struct kube_source *src = &vol->sources[j];
+			struct view_grant *g = realloc(v->grants, (v->ngrants + 1) * sizeof(*g));
+
+			if (!g)
+				goto nomem;
+			v->grants = g;
+			g += v->ngrants;
+			*g = (struct view_grant){ .ns = strdup(pod->namespace), .name = strdup(src->secret),
+						  .optional = src->optional };
+			v->ngrants++;
+			if (!g->ns || !g->name)
+				goto nomem;
+			/* an optional secret's listed keys may be missing too
+			 * (the kubelet skips them); a required one's may not */
+			if (!src->nitems)
+				continue;
+			g->items = calloc(src->nitems, sizeof(*g->items));
+			if (!g->items)
+				goto nomem;
+			for (size_t k = 0; k < src->nitems; k++) {
+				const struct kube_item *it = &src->items[k];
+				struct view_item *vi = &g->items[g->nitems];
+
+				*vi = (struct view_item){ .key = strdup(it->key), .file = strdup(it->path),
+							  .mode = (mode_t)(it->mode >= 0 ? it->mode :
+									   vol->default_mode),
+							  .has_mode = true };
+				g->nitems++;
+				if (!vi->key || !vi->file)
+					goto nomem;
+			}
+		}
+	}
+	return 0;
+nomem:
+	snprintf(err, len, "out of memory");
+	return -ENOMEM;
+}
+
 static int view_handler(struct conf_parse *p, struct view *v, const char *name,
 			const char *value)
 {
 	unsigned id;
+
+	if (!strcmp(name, "pod")) {
+		char *path = NULL, err[CONF_ERR_MAX];
+		int ret;
+
+		if (v->pod || v->ngrants)
+			return conf_bad(p, "[view %s] pod: a view is one pod's volumes, or secret, optional and item lines, not both",
+				   v->name);
+		if (conf_set_path(p, &path, value))
+			return conf_bad(p, "[view %s] pod: must be a file path", v->name);
+		ret = config_pod_view(v, path, err, sizeof(err));
+		free(path);
+		if (ret)
+			return conf_bad(p, "[view %s] pod = %s: %s", v->name, value, err);
+		return 0;
+	}
+	if (v->pod && (!strcmp(name, "secret") || !strcmp(name, "optional") || !strcmp(name, "item") ||
+		       !strcmp(name, "audit")))
+		return conf_bad(p, "[view %s] %s: not with pod = (the pod's volumes say what it sees%s)",
+			   v->name, name, !strcmp(name, "audit") ? "; a pod view is not audited" : "");
 
 	if (!strcmp(name, "secret") || !strcmp(name, "optional")) {
 		char *copy = strdup(value), *ns, *sname;
@@ -655,7 +730,7 @@ int config_load(struct config *c, const char *path, char *err)
 	return ret;
 }
 
-static void view_release(struct view *v)
+void config_view_release(struct view *v)
 {
 	for (size_t i = 0; i < v->ngrants; i++) {
 		struct view_grant *g = &v->grants[i];
@@ -673,6 +748,8 @@ static void view_release(struct view *v)
 		match_release(&v->matches[i]);
 	free(v->matches);
 	free(v->name);
+	kube_pod_free(v->pod);
+	free(v->pod_path);
 }
 
 void config_release(struct config *c)
@@ -680,7 +757,7 @@ void config_release(struct config *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->nviews; i++)
-		view_release(&c->views[i]);
+		config_view_release(&c->views[i]);
 	free(c->views);
 	conf_release(&c->conf);
 	free(c->audit_path);

@@ -14,7 +14,7 @@
 #include "conf/conf.h"
 #include "conf/match.h"
 
-#define CONFIG_DEFAULT_AUDIT "/var/log/secretfs/audit.log"
+#define CONFIG_DEFAULT_AUDIT SECRETFS_LOCALSTATEDIR "/log/secretfs/audit.log"
 #define CONFIG_DEFAULT_AUDIT_SIZE  (100ULL << 20) /* rotated at 100 MiB, */
 #define CONFIG_DEFAULT_AUDIT_FILES 5              /* 5 old files kept */
 #define VIEW_NAME_MAX        63
@@ -54,9 +54,17 @@ struct view_grant {
 	int line;
 };
 
+struct kube_pod;
+
 /* A [view NAME] section: what one container may see. */
 struct view {
 	char *name;
+	/* pod = FILE (or secretfs --pod): the pod's secret volumes, served as
+	 * MOUNTPOINT/VOLUME/PATH (fs/volume.c); grants then lists each source
+	 * secret (optional, items) so that what it requires is checked as for
+	 * any view, and no secret/optional/item line may be given */
+	struct kube_pod *pod;
+	char *pod_path;
 	struct view_grant *grants;
 	size_t ngrants;
 	struct match_pattern *matches; /* match = cgroup:/..., see match.h */
@@ -109,6 +117,17 @@ const struct view *config_view(const struct config *c, const char *name);
  * the other, so the answer never depends on the order of the file.
  */
 const struct view *config_view_for_cgroup(const struct config *c, const char *cgroup);
+
+/*
+ * A view serving the Pod of the manifest at path (secretfs --pod, and
+ * 'pod = FILE' in a view): v->pod, and a grant per source secret in the
+ * pod's namespace.  v's other fields are left as they are.  0, or -EINVAL
+ * with err saying why (file and field), -ENOMEM.
+ */
+int config_pod_view(struct view *v, const char *path, char *err, size_t len);
+/* Free what a view holds (not v itself): for a view made outside
+ * config_load, e.g. by config_pod_view. */
+void config_view_release(struct view *v);
 
 /* Parse "error", "warning", "info" or "debug". */
 int config_parse_level(const char *s, enum log_level *out);

@@ -144,10 +144,27 @@ struct mount {
 	 * the kubelet layout without audit, whose files never change. */
 	bool kernel_only;
 	bool direct_io;           /* plaintext never enters the page cache */
+	struct volume_tree *vtree; /* a pod view's mount: its inodes (volume.c) */
 	pthread_t thread;         /* runs this session's loop */
 	bool running;             /* thread to join (the main thread's) */
 	bool alive;               /* thread not yet returned (loops_lock) */
 	int loop_result;
+};
+
+/*
+ * A view that waits, as a pod does, for what it requires (a secret, a
+ * projected key, a namespace) to exist: --views mounts it, the per-caller
+ * mount lets its callers see it, as soon as all of it exists (main.c,
+ * fs_pending_check, called by the watcher after each catch-up).  Once up
+ * it stays up.  Changed by the watcher thread alone after start.
+ */
+struct pending_view {
+	const struct view *view;
+	struct mount *mount;  /* --views: its mount (se NULL until mounted) */
+	size_t index;         /* --views: mount's in fs->mounts; per caller:
+			       * its slot in fs->disabled */
+	bool waiting;         /* something is still missing */
+	char missing[512];    /* what: "shop/hmac, shop/tls/tls.pem, ns/ *" */
 };
 
 /* The daemon: every mount it serves, and the one store behind them. */
@@ -159,8 +176,13 @@ struct fs {
 	time_t started;
 	struct mount *mounts;
 	size_t nmounts;
-	const struct view **disabled; /* per-caller: views that did not come up */
+	/* per-caller: views still pending (a slot is set to NULL, with
+	 * __atomic_store_n, when its view comes up; read without fs->lock) */
+	const struct view **disabled;
 	size_t ndisabled;
+	const struct view *pod_view;  /* --pod: the view made of the pod */
+	struct pending_view *pending; /* views waiting, or that waited */
+	size_t npending;
 	struct open_file *pollers;    /* handles waiting in poll(); under lock */
 	struct watcher *watcher;
 	/* for the status file, written by the watcher thread alone: the
@@ -217,6 +239,14 @@ void node_path(const struct node *n, const char **ns, const char **secret,
 /* ops.c */
 extern const struct fuse_lowlevel_ops fs_ops;
 
+/* volume.c: a pod view's mount (view->pod), MOUNTPOINT/VOLUME/PATH as the
+ * kubelet lays its secret and projected volumes out; its own inode table,
+ * made by volume_tree_init and freed by volume_tree_free (accepts none). */
+struct volume_tree;
+extern const struct fuse_lowlevel_ops volume_ops;
+int volume_tree_init(struct mount *m);
+void volume_tree_free(struct mount *m);
+
 /* value.c: one reference-counted copy of a value per (namespace, secret,
  * key, revision), shared by every open of it in the daemon. */
 struct fs_value;
@@ -253,6 +283,13 @@ mode_t view_folder_mode(const struct view *v, const char *ns, const char *name,
 			mode_t dflt);
 int view_check_required(const struct view *v, struct store *st, char *err,
 			size_t len);
+/* What v requires that st lacks, as "NS/NAME, NS/NAME/KEY, NS/ *" in out
+ * (cut short to len); how many.  0: v can come up. */
+size_t view_missing(const struct view *v, struct store *st, char *out, size_t len);
+
+/* main.c: bring up the pending views whose requirements now exist in st
+ * (the watcher's handle); the watcher thread calls it after a catch-up. */
+void fs_pending_check(struct fs *fs, struct store *st);
 
 /* caller.c: the cgroup of the process behind thread tid, checked against
  * pid reuse through a pidfd.  0, or a negative errno. */

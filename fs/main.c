@@ -7,6 +7,7 @@
  *   secretfs [OPTIONS] --view NAME MOUNTPOINT     one view
  *   secretfs [OPTIONS] --views DIR                every view, at DIR/NAME
  *   secretfs [OPTIONS] --per-caller MOUNTPOINT    one mount, view per caller
+ *   secretfs [OPTIONS] --pod FILE MOUNTPOINT      a Pod's secret volumes
  *
  * Each mount is its own FUSE session with its own loop thread.  Signals
  * (INT, TERM, HUP) are taken by one thread with sigwait(); it stops every
@@ -18,6 +19,7 @@
  * connection crosses a fork; it is opened before as well, so that a bad
  * store, key or view is reported on the terminal and nothing is mounted.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -35,6 +37,7 @@
 #include "fs.h"
 #include "conf/passphrase.h"
 #include "conf/privdir.h"
+#include "kube/kube.h"
 
 /* How long the kernel may trust a name or an attribute: under the watch
  * strategy, until told otherwise (a day, then it asks anyway). */
@@ -44,6 +47,7 @@ struct options {
 	const char *config_path;
 	const char *view;
 	const char *views_dir;
+	const char *pod;            /* --pod FILE */
 	bool per_caller;
 	bool foreground;
 	bool debug;
@@ -58,7 +62,8 @@ static void usage(FILE *f)
 	fputs("Usage: secretfs [OPTIONS] MOUNTPOINT\n"
 	      "       secretfs [OPTIONS] --view NAME MOUNTPOINT\n"
 	      "       secretfs [OPTIONS] --views DIR\n"
-	      "       secretfs [OPTIONS] --per-caller MOUNTPOINT\n\n"
+	      "       secretfs [OPTIONS] --per-caller MOUNTPOINT\n"
+	      "       secretfs [OPTIONS] --pod POD.yaml MOUNTPOINT\n\n"
 	      "Serve the secrets of a secretfs store as a read-only file tree,\n"
 	      "MOUNTPOINT/<namespace>/<secret>/<key>: the whole store (for the user who\n"
 	      "mounts it), one view, every view, or the view of each caller's cgroup.\n\n"
@@ -68,6 +73,8 @@ static void usage(FILE *f)
 	      "      --views DIR     serve every configured view at DIR/NAME, one daemon\n"
 	      "      --per-caller    one shared mount (allow_other); each request sees the\n"
 	      "                      view whose 'match = cgroup:PATH' selects the caller's cgroup\n"
+	      "      --pod FILE      serve the secret and projected volumes of the Pod in FILE\n"
+	      "                      as MOUNTPOINT/VOLUME/PATH, as the kubelet lays them out\n"
 	      "      --passphrase-fd N  read the passphrase of a store locked with one from\n"
 	      "                      file descriptor N (a store with a key file needs none)\n"
 	      "  -f, --foreground    stay in the foreground and log to stderr\n"
@@ -147,6 +154,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "view", required_argument, NULL, 'v' },
 		{ "views", required_argument, NULL, 'W' },
 		{ "per-caller", no_argument, NULL, 'P' },
+		{ "pod", required_argument, NULL, 'p' },
 		{ "passphrase-fd", required_argument, NULL, 'F' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -162,6 +170,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'v': o->view = optarg; break;
 		case 'W': o->views_dir = optarg; break;
 		case 'P': o->per_caller = true; break;
+		case 'p': o->pod = optarg; break;
 		case 'F': {
 			char *end;
 			long fd = strtol(optarg, &end, 10);
@@ -191,9 +200,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return 2;
 		}
 	}
-	modes = !!o->view + !!o->views_dir + o->per_caller;
+	modes = !!o->view + !!o->views_dir + o->per_caller + !!o->pod;
 	if (modes > 1) {
-		fprintf(stderr, "secretfs: --view, --views and --per-caller exclude each other\n");
+		fprintf(stderr, "secretfs: --view, --views, --per-caller and --pod exclude each other\n");
 		return 2;
 	}
 	if (o->views_dir) {
@@ -240,12 +249,36 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 	}
 	m->direct_io = v ? v->direct_io : fs->cfg->direct_io; /* per caller: the view's */
 	m->kernel_only = m->layout == LAYOUT_KUBELET && !m->audit && !per_caller &&
-			 !m->direct_io && fs->cfg->strategy != UPDATE_POLL;
+			 !m->direct_io && fs->cfg->strategy != UPDATE_POLL && !(v && v->pod);
 	if (node_table_init(&m->nodes, &fs->lock)) {
 		free(m->mountpoint);
 		return -ENOMEM;
 	}
+	if (v && v->pod && volume_tree_init(m)) {
+		volume_tree_free(m);
+		node_table_release(&m->nodes);
+		free(m->mountpoint);
+		return -ENOMEM;
+	}
 	fs->nmounts++;
+	return 0;
+}
+
+/*
+ * Note a view that waits for what it requires: index is its mount's in
+ * fs->mounts (--views: the pointer is set once fs->mounts stops moving) or
+ * its slot in fs->disabled (per caller).
+ */
+static int pending_add(struct fs *fs, const struct view *v, size_t index, struct store *st)
+{
+	struct pending_view *p = realloc(fs->pending, (fs->npending + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	fs->pending = p;
+	p += fs->npending++;
+	*p = (struct pending_view){ .view = v, .index = index, .waiting = true };
+	view_missing(v, st, p->missing, sizeof(p->missing));
 	return 0;
 }
 
@@ -279,7 +312,26 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 		store_close(st);
 		return -EXIT_DAMAGED;
 	}
-	if (o->view) {
+	if (o->pod) {
+		const struct view *v = fs->pod_view;
+
+		assert(v && v->pod);
+		for (size_t i = 0; i < v->pod->nignored; i++)
+			fprintf(stderr, "secretfs: pod \"%s\": volume \"%s\" is not a secret or projected volume: the container runtime mounts it, not secretfs\n",
+				v->pod->name, v->pod->ignored[i]);
+		for (size_t i = 0; i < v->pod->nvolumes; i++)
+			if (v->pod->volumes[i].ignored_sources)
+				fprintf(stderr, "secretfs: pod \"%s\": volume \"%s\": %zu projected source%s not a secret: not served\n",
+					v->pod->name, v->pod->volumes[i].name, v->pod->volumes[i].ignored_sources,
+					v->pod->volumes[i].ignored_sources == 1 ? " is" : "s are");
+		ret = add_mount(fs, v, false, o->mountpoint);
+		if (!ret && view_check_required(v, st, err, sizeof(err))) {
+			fprintf(stderr, "secretfs: %s: pending, mounted once it exists\n", err);
+			ret = pending_add(fs, v, 0, st);
+			if (!ret)
+				fs->pending[0].mount = &fs->mounts[0];
+		}
+	} else if (o->view) {
 		const struct view *v = config_view(fs->cfg, o->view);
 
 		if (!v) {
@@ -308,11 +360,10 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 		}
 		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
 			const struct view *v = &fs->cfg->views[i];
+			bool waits = view_check_required(v, st, err, sizeof(err)) != 0;
 
-			if (view_check_required(v, st, err, sizeof(err))) {
-				fprintf(stderr, "secretfs: %s: not mounting it\n", err);
-				continue;
-			}
+			if (waits)
+				fprintf(stderr, "secretfs: %s: pending, mounted once it exists\n", err);
 			snprintf(path, sizeof(path), "%s/%s", o->views_dir, v->name);
 			if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 				fprintf(stderr, "secretfs: cannot create '%s': %s\n", path,
@@ -320,7 +371,12 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 				continue;
 			}
 			ret = add_mount(fs, v, false, path);
+			if (!ret && waits)
+				ret = pending_add(fs, v, fs->nmounts - 1, st);
 		}
+		/* fs->mounts moves no more: point the pending views at theirs */
+		for (size_t i = 0; !ret && i < fs->npending; i++)
+			fs->pending[i].mount = &fs->mounts[fs->pending[i].index];
 		if (!ret && fs->nmounts == 0)
 			ret = -1;
 	} else if (o->per_caller) {
@@ -328,12 +384,19 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 			const struct view *v = &fs->cfg->views[i];
 			const struct view **d;
 
+			if (v->pod) {
+				fprintf(stderr, "secretfs: view \"%s\": a pod's volumes are served by --view or --views, not --per-caller\n",
+					v->name);
+				ret = -1;
+				break;
+			}
 			if (v->layout == LAYOUT_KUBELET)
 				fprintf(stderr, "secretfs: view \"%s\": layout = kubelet is served as plain through --per-caller\n",
 					v->name);
 			if (!view_check_required(v, st, err, sizeof(err)))
 				continue;
-			fprintf(stderr, "secretfs: %s: its callers will see nothing\n", err);
+			fprintf(stderr, "secretfs: %s: pending, its callers see nothing until it exists\n",
+				err);
 			d = realloc(fs->disabled, (fs->ndisabled + 1) * sizeof(*d));
 			if (!d) {
 				ret = -ENOMEM;
@@ -341,6 +404,8 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 			}
 			fs->disabled = d;
 			d[fs->ndisabled++] = v;
+			if ((ret = pending_add(fs, v, fs->ndisabled - 1, st)))
+				break;
 		}
 		if (!ret)
 			ret = add_mount(fs, NULL, true, o->mountpoint);
@@ -372,7 +437,7 @@ static int mount_one(struct mount *m, const struct options *o)
 	for (int i = 0; i < o->user_opts.argc; i++)
 		if (fuse_opt_add_arg(&args, o->user_opts.argv[i]))
 			goto out;
-	m->se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), m);
+	m->se = fuse_session_new(&args, m->vtree ? &volume_ops : &fs_ops, sizeof(fs_ops), m);
 	if (!m->se)
 		goto out;
 	if (fuse_session_mount(m->se, m->mountpoint)) {
@@ -386,9 +451,18 @@ out:
 	return ret;
 }
 
-/* Guards each mount's alive: the signal thread wakes a loop thread only
- * while it has not returned, so never one already joined. */
+/*
+ * Guards each mount's se, running and alive, and stopping: the signal
+ * thread wakes a loop thread only while it has not returned (never one
+ * already joined), and a pending view is mounted only while the daemon is
+ * not stopping.  loops_cond tells serve() that a loop ended, started, or
+ * the daemon is stopping.
+ */
 static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t loops_cond = PTHREAD_COND_INITIALIZER;
+static bool stopping;
+/* for mounting pending views later (fs_pending_check) */
+static const struct options *mount_options;
 
 static void *loop_thread(void *arg)
 {
@@ -405,8 +479,26 @@ static void *loop_thread(void *arg)
 	}
 	pthread_mutex_lock(&loops_lock);
 	m->alive = false;
+	pthread_cond_broadcast(&loops_cond);
 	pthread_mutex_unlock(&loops_lock);
 	return NULL;
+}
+
+/* Start m's loop thread, under loops_lock.  It takes SIGUSR1 (to notice
+ * the signal thread's fuse_session_exit), nothing else: every other thread
+ * blocks it, so it is unblocked here for the new thread to inherit. */
+static int loop_start(struct mount *m)
+{
+	sigset_t usr1, mask;
+
+	assert(fs_lock_held(&loops_lock));
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &usr1, &mask);
+	m->running = m->alive = pthread_create(&m->thread, NULL, loop_thread, m) == 0;
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	pthread_cond_broadcast(&loops_cond);
+	return m->running ? 0 : -1;
 }
 
 /* Waits for INT, TERM or HUP and stops every loop. */
@@ -424,13 +516,52 @@ static void *signal_thread(void *arg)
 		return NULL;
 	log_msg(LOG_LEVEL_INFO, "stopping on signal %d", sig);
 	pthread_mutex_lock(&loops_lock);
+	stopping = true;
 	for (size_t i = 0; i < fs->nmounts; i++) {
+		if (!fs->mounts[i].se) /* a pending view, never mounted */
+			continue;
 		fuse_session_exit(fs->mounts[i].se);
 		if (fs->mounts[i].alive)
 			pthread_kill(fs->mounts[i].thread, SIGUSR1);
 	}
+	pthread_cond_broadcast(&loops_cond);
 	pthread_mutex_unlock(&loops_lock);
 	return NULL;
+}
+
+void fs_pending_check(struct fs *fs, struct store *st)
+{
+	for (size_t i = 0; i < fs->npending; i++) {
+		struct pending_view *p = &fs->pending[i];
+		size_t missing;
+
+		if (!p->waiting)
+			continue;
+		pthread_mutex_lock(&fs->lock);
+		missing = view_missing(p->view, st, p->missing, sizeof(p->missing));
+		pthread_mutex_unlock(&fs->lock);
+		if (missing)
+			continue;
+		if (!p->mount) {
+			/* per caller: its callers see it from their next request */
+			__atomic_store_n(&fs->disabled[p->index], NULL, __ATOMIC_RELEASE);
+			p->waiting = false;
+			log_msg(LOG_LEVEL_INFO, "view \"%s\": what it requires exists: its callers see it",
+				p->view->name);
+			continue;
+		}
+		pthread_mutex_lock(&loops_lock);
+		if (!stopping) {
+			if (mount_one(p->mount, mount_options) || loop_start(p->mount))
+				log_msg(LOG_LEVEL_ERROR, "view \"%s\": cannot mount it at '%s'",
+					p->view->name, p->mount->mountpoint);
+			else
+				log_msg(LOG_LEVEL_INFO, "view \"%s\": what it requires exists: serving it at '%s'",
+					p->view->name, p->mount->mountpoint);
+			p->waiting = false; /* mounted, or given up on (logged) */
+		}
+		pthread_mutex_unlock(&loops_lock);
+	}
 }
 
 /*
@@ -454,29 +585,33 @@ static void block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 }
 
-/* Run every mount's loop until all have ended. */
+/* Run every mount's loop until all have ended, and no pending view is
+ * left to mount (unless the daemon is stopping). */
 static int serve(struct fs *fs)
 {
-	sigset_t usr1;
 	pthread_t sigthread;
 	int ret = 0;
 
 	if (pthread_create(&sigthread, NULL, signal_thread, fs) != 0)
 		return -1;
-	/* loop threads take SIGUSR1, nothing else */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
-	for (size_t i = 0; i < fs->nmounts; i++) {
-		struct mount *m = &fs->mounts[i];
-
-		pthread_mutex_lock(&loops_lock);
-		m->running = m->alive = pthread_create(&m->thread, NULL, loop_thread, m) == 0;
-		pthread_mutex_unlock(&loops_lock);
-		if (!m->running)
+	pthread_mutex_lock(&loops_lock);
+	for (size_t i = 0; i < fs->nmounts; i++)
+		/* (the watcher may have mounted a pending view already) */
+		if (fs->mounts[i].se && !fs->mounts[i].running && loop_start(&fs->mounts[i]))
 			ret = -1;
+	for (;;) {
+		size_t alive = 0, waiting = 0;
+
+		for (size_t i = 0; i < fs->nmounts; i++)
+			alive += fs->mounts[i].alive;
+		for (size_t i = 0; i < fs->npending; i++)
+			waiting += fs->pending[i].mount && fs->pending[i].waiting;
+		if (!alive && (stopping || !waiting))
+			break;
+		pthread_cond_wait(&loops_cond, &loops_lock);
 	}
-	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	stopping = true; /* no pending view mounts from now on */
+	pthread_mutex_unlock(&loops_lock);
 	for (size_t i = 0; i < fs->nmounts; i++) {
 		struct mount *m = &fs->mounts[i];
 
@@ -501,7 +636,8 @@ int main(int argc, char **argv)
 	struct fs fs = { 0 };
 	char err[CONF_ERR_MAX];
 	struct config cfg;
-	bool have_cfg = false, locked = false;
+	struct view pod_view = { 0 };
+	bool have_cfg = false, have_pod = false, locked = false;
 	int ret;
 
 	ret = parse_args(argc, argv, &o);
@@ -541,14 +677,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secretfs: %s\n", err);
 		goto out;
 	}
+	if (o.pod) {
+		/* the pod's volumes, owned and mode as [mount] says */
+		pod_view = (struct view){ .uid = cfg.uid, .gid = cfg.gid, .mode = cfg.mode,
+					  .layout = cfg.layout };
+		have_pod = true;
+		if (config_pod_view(&pod_view, o.pod, err, sizeof(err)) ||
+		    !(pod_view.name = strdup(pod_view.pod->name))) {
+			fprintf(stderr, "secretfs: %s\n", pod_view.pod ? "out of memory" : err);
+			goto out;
+		}
+		fs.pod_view = &pod_view;
+	}
 	if ((ret = plan_mounts(&fs, &o))) {
 		ret = ret < -1 ? -ret : 1;
 		goto out;
 	}
 	ret = 1;
-	for (size_t i = 0; i < fs.nmounts; i++)
-		if (mount_one(&fs.mounts[i], &o))
+	mount_options = &o;
+	for (size_t i = 0; i < fs.nmounts; i++) {
+		bool waits = false;
+
+		for (size_t j = 0; j < fs.npending; j++)
+			waits |= fs.pending[j].mount == &fs.mounts[i];
+		if (!waits && mount_one(&fs.mounts[i], &o))
 			goto out;
+	}
 	if (fuse_daemonize(o.foreground))
 		goto out;
 	if (!o.foreground)
@@ -563,17 +717,19 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	/* before the watcher starts: it may mount a pending view (se) */
+	for (size_t i = 0; i < fs.nmounts; i++)
+		if (fs.mounts[i].se)
+			log_msg(LOG_LEVEL_INFO, "serving %s%s%s at '%s'",
+				fs.mounts[i].per_caller ? "each caller's view" :
+				fs.mounts[i].view ? "view \"" : "the whole store",
+				fs.mounts[i].view ? fs.mounts[i].view->name : "",
+				fs.mounts[i].view ? "\"" : "", fs.mounts[i].mountpoint);
 	block_signals();
 	if (watcher_start(&fs, err, sizeof(err)) || follow_start(err, sizeof(err))) {
 		log_msg(LOG_LEVEL_ERROR, "%s", err);
 		goto out;
 	}
-	for (size_t i = 0; i < fs.nmounts; i++)
-		log_msg(LOG_LEVEL_INFO, "serving %s%s%s at '%s'",
-			fs.mounts[i].per_caller ? "each caller's view" :
-			fs.mounts[i].view ? "view \"" : "the whole store",
-			fs.mounts[i].view ? fs.mounts[i].view->name : "",
-			fs.mounts[i].view ? "\"" : "", fs.mounts[i].mountpoint);
 	ret = serve(&fs) ? 1 : 0;
 out:
 	watcher_stop(&fs); /* first: it reads the follower's state for the status */
@@ -586,10 +742,12 @@ out:
 			fuse_session_destroy(m->se);
 		}
 		node_table_release(&m->nodes);
+		volume_tree_free(m);
 		free(m->mountpoint);
 	}
 	free(fs.mounts);
 	free(fs.disabled);
+	free(fs.pending);
 	audit_close();
 	store_close(fs.st);
 	store_close(fs.events);
@@ -597,6 +755,8 @@ out:
 		pthread_mutex_destroy(&fs.lock);
 	fuse_opt_free_args(&o.user_opts);
 	passphrase_free(passphrase);
+	if (have_pod)
+		config_view_release(&pod_view);
 	if (have_cfg)
 		config_release(&cfg);
 	return ret;

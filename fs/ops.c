@@ -132,8 +132,9 @@ static struct mount *mount_of(fuse_req_t req)
 
 static bool view_disabled(const struct fs *fs, const struct view *v)
 {
+	/* the watcher clears a slot when its view comes up (main.c) */
 	for (size_t i = 0; i < fs->ndisabled; i++)
-		if (fs->disabled[i] == v)
+		if (__atomic_load_n(&fs->disabled[i], __ATOMIC_ACQUIRE) == v)
 			return true;
 	return false;
 }

@@ -9,6 +9,11 @@
  *    "started": 1795929781, "mounts": [{"mountpoint": "/run/secretfs/views/a",
  *    "view": "a", "mode": "view"}, ...], "uuid": "<the store served>"}
  *
+ * "views": [{"name": "a", "requires": ["shop/hmac"], "pending": false}, ...]:
+ * each view it serves (a per-caller mount: every view), the secrets it
+ * requires (for 'secretctl delete's warning), and while it waits for them
+ * "pending": true, "missing": "shop/hmac, ..." (see struct pending_view);
+ *
  * and "error": "..." while a replaced store file cannot be served (watch.c);
  * with an audit log, "audit": {"lost": N, "refused": M}: records that could
  * not be written, and opens refused for it (audit.c).
@@ -56,6 +61,56 @@ static void sweep_dead(void)
 	closedir(d);
 }
 
+/* One view's entry in "views": what it requires, and whether it waits. */
+static json_t *view_status(const struct fs *fs, const struct view *v)
+{
+	json_t *o = json_object(), *req = json_array();
+
+	if (!o || !req) {
+		json_decref(o);
+		json_decref(req);
+		return NULL;
+	}
+	for (size_t i = 0; i < v->ngrants; i++) {
+		const struct view_grant *g = &v->grants[i];
+		char ref[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
+
+		if (g->optional || !g->name)
+			continue;
+		snprintf(ref, sizeof(ref), "%s/%s", g->ns, g->name);
+		json_array_append_new(req, json_string(ref));
+	}
+	json_object_set_new(o, STATUS_VIEW_NAME, json_string(v->name));
+	json_object_set_new(o, STATUS_VIEW_REQUIRES, req);
+	for (size_t i = 0; i < fs->npending; i++) {
+		const struct pending_view *p = &fs->pending[i];
+
+		if (p->view != v || !p->waiting)
+			continue;
+		json_object_set_new(o, STATUS_VIEW_PENDING, json_true());
+		json_object_set_new(o, STATUS_VIEW_MISSING, json_string(p->missing));
+		return o;
+	}
+	json_object_set_new(o, STATUS_VIEW_PENDING, json_false());
+	return o;
+}
+
+/* Every view this daemon serves: a per-caller mount's are all of them. */
+static json_t *views_status(const struct fs *fs)
+{
+	json_t *views = json_array();
+	bool all = false;
+
+	for (size_t i = 0; i < fs->nmounts; i++)
+		all |= fs->mounts[i].per_caller;
+	for (size_t i = 0; views && all && i < fs->cfg->nviews; i++)
+		json_array_append_new(views, view_status(fs, &fs->cfg->views[i]));
+	for (size_t i = 0; views && !all && i < fs->nmounts; i++)
+		if (fs->mounts[i].view)
+			json_array_append_new(views, view_status(fs, fs->mounts[i].view));
+	return views;
+}
+
 void status_write(const struct fs *fs, int64_t revision)
 {
 	static bool swept;
@@ -72,6 +127,8 @@ void status_write(const struct fs *fs, int64_t revision)
 	for (size_t i = 0; mounts && i < fs->nmounts; i++) {
 		const struct mount *m = &fs->mounts[i];
 
+		if (!m->se) /* a pending view's: under "views" */
+			continue;
 		json_array_append_new(mounts, json_pack("{s:s, s:s?, s:s}",
 			STATUS_MOUNTPOINT, m->mountpoint, STATUS_VIEW, m->view ? m->view->name : NULL,
 			STATUS_MODE, m->per_caller ? "per-caller" : m->view ? "view" : "full"));
@@ -82,6 +139,7 @@ void status_write(const struct fs *fs, int64_t revision)
 	if (!doc)
 		return;
 	json_object_set_new(doc, STATUS_UUID, json_string(fs->uuid));
+	json_object_set_new(doc, STATUS_VIEWS, views_status(fs));
 	if (audit_enabled()) {
 		unsigned long lost, refused;
 

@@ -8,7 +8,9 @@
  * over a namespace grant (NS/ *) for the same secret.  Anything not granted
  * does not exist for the view.
  */
+#include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -150,4 +152,63 @@ int view_check_required(const struct view *v, struct store *st, char *err,
 		}
 	}
 	return 0;
+}
+
+/* Append an item to out's comma-separated list; stops once out is full. */
+static void missing_add(char *out, size_t len, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void missing_add(char *out, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*used >= len)
+		return;
+	if (*used) {
+		n = snprintf(out + *used, len - *used, ", ");
+		*used += n > 0 ? (size_t)n : 0;
+		if (*used >= len)
+			return;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(out + *used, len - *used, fmt, ap);
+	va_end(ap);
+	*used += n > 0 ? (size_t)n : 0;
+}
+
+size_t view_missing(const struct view *v, struct store *st, char *out, size_t len)
+{
+	struct store_stat s;
+	size_t n = 0, used = 0;
+
+	assert(len > 0);
+	out[0] = '\0';
+	for (size_t i = 0; i < v->ngrants; i++) {
+		const struct view_grant *g = &v->grants[i];
+
+		if (g->optional)
+			continue;
+		if (!g->name) {
+			if (store_ns_stat(st, g->ns, &s) != 0) {
+				missing_add(out, len, &used, "%s/*", g->ns);
+				n++;
+			}
+			continue;
+		}
+		if (store_secret_stat(st, g->ns, g->name, &s) != 0) {
+			missing_add(out, len, &used, "%s/%s", g->ns, g->name);
+			n++;
+			continue;
+		}
+		for (size_t j = 0; j < g->nitems; j++) {
+			if (store_key_stat(st, g->ns, g->name, g->items[j].key, &s) == 0)
+				continue;
+			missing_add(out, len, &used, "%s/%s/%s", g->ns, g->name, g->items[j].key);
+			n++;
+		}
+	}
+	if (used >= len && len > 4)
+		memcpy(out + len - 4, "...", 4);
+	return n;
 }

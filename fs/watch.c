@@ -597,8 +597,10 @@ static bool catch_up(struct watcher *w)
 	batch_run(fs, &b);
 	/* after the invalidations, outside the lock: a file write must not
 	 * hold up readers or the change reaching them */
-	if (moved)
+	if (moved) {
+		fs_pending_check(fs, w->st); /* a view's secret may be there now */
 		status_write(fs, rev);
+	}
 	/* the other signs of a replaced file cost a stat() and a query: after
 	 * the invalidations, so that they do not delay an ordinary commit */
 	if (replaced(w, rev, &now, why, sizeof(why)))
@@ -793,6 +795,9 @@ int watcher_start(struct fs *fs, char *err, size_t len)
 	free(dir);
 	dir = NULL;
 	fs->watcher = w;
+	/* what was created since the views were checked has no change left
+	 * for catch_up() to see */
+	fs_pending_check(fs, w->st);
 	status_write(fs, w->revision);
 	if (pthread_create(&w->thread, NULL, watcher_thread, w) != 0) {
 		fs->watcher = NULL;

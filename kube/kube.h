@@ -66,4 +66,65 @@ bool manifest_kind_is(const json_t *doc, const char *kind);
 int manifest_secret(const json_t *obj, const char *ns, bool ns_given,
 		    struct store_secret **out, char *err, size_t errlen);
 
+/* --- pod.c: a Pod's secret volumes, as the kubelet mounts them --- */
+
+struct kube_item {
+	char *key;   /* the secret's key */
+	char *path;  /* where in the volume, cleaned (kube_volume_path) */
+	int mode;    /* 0 to 0777, or -1: the volume's defaultMode */
+};
+
+/* A secret volume's secret, or one secret source of a projected volume. */
+struct kube_source {
+	char *secret;
+	bool optional;
+	struct kube_item *items; /* none: every key, at its own name */
+	size_t nitems;
+};
+
+/* A `secret` volume (one source) or a `projected` one. */
+struct kube_volume {
+	char *name;
+	struct kube_source *sources;
+	size_t nsources;
+	int default_mode;        /* 0644 unless given */
+	size_t ignored_sources;  /* projected sources not secrets (not ours) */
+};
+
+struct kube_mount {           /* a container's volumeMounts[] */
+	char *volume;
+	char *path;               /* mountPath, absolute */
+	char *sub_path;           /* subPath, or NULL */
+	bool read_only;
+};
+
+struct kube_container {
+	char *name;
+	struct kube_mount *mounts;
+	size_t nmounts;
+};
+
+struct kube_pod {
+	char *name;
+	char *namespace;          /* metadata.namespace, default "default" */
+	struct kube_volume *volumes; /* its secret and projected volumes */
+	size_t nvolumes;
+	char **ignored;           /* the names of its other volumes */
+	size_t nignored;
+	struct kube_container *containers; /* containers, then initContainers */
+	size_t ncontainers;
+};
+
+/* Read the first Pod of a YAML or JSON file, checked as the API server and
+ * the kubelet check its volumes (see pod.c).  0 and *out (free with
+ * kube_pod_free), or -EINVAL with err naming the file and the field, or
+ * -ENOMEM. */
+int kube_pod_load(const char *path, struct kube_pod **out, char *err, size_t len);
+void kube_pod_free(struct kube_pod *p);
+/* The volume of that name, or NULL (also for a volume not ours). */
+const struct kube_volume *kube_pod_volume(const struct kube_pod *p, const char *name);
+/* Check an item's path by the kubelet's rules and write it cleaned
+ * ("a//./b" -> "a/b") to clean (len bytes); -EINVAL with why. */
+int kube_volume_path(const char *path, char *clean, size_t len, char *why, size_t whylen);
+
 #endif

@@ -155,6 +155,29 @@ int selector_parse(struct selector **out, const char *text, char *err, size_t er
 		selector_free(sel);
 		return ret;
 	}
+	/* keys and values are labels' (kubectl's messages): 'a=b=c' would
+	 * otherwise look for the value "b=c", which no label can hold, and
+	 * answer "No resources found" to a typo */
+	for (size_t i = 0; !ret && i < sel->n; i++) {
+		char why[STORE_ERRMSG_MAX];
+
+		if (store_check_label_key(sel->reqs[i].key, why)) {
+			snprintf(err, errlen, "unable to parse requirement: key: Invalid value: \"%s\": %s",
+				 sel->reqs[i].key, why);
+			ret = -EINVAL;
+		}
+		for (size_t j = 0; !ret && j < sel->reqs[i].nvalues; j++) {
+			if (store_check_label_value(sel->reqs[i].values[j], why)) {
+				snprintf(err, errlen, "unable to parse requirement: values[%zu][%s]: Invalid value: \"%s\": %s",
+					 j, sel->reqs[i].key, sel->reqs[i].values[j], why);
+				ret = -EINVAL;
+			}
+		}
+	}
+	if (ret) {
+		selector_free(sel);
+		return ret;
+	}
 	*out = sel;
 	return 0;
 }

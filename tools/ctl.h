@@ -1,10 +1,10 @@
 /*
  * ctl.h - secretctl's libraries, the files beside this header: kubectl-shaped
  * output, data from the command line, the edit's private folder, what the
- * create secret kinds compute (the Kubernetes objects, selectors, JSONPath and
- * manifests are kube/'s, shared with the API server).  They know
- * nothing of the command line; the commands (tools/ctl/, declared in
- * tools/ctl/cmd.h) call them.  The fuzzers link some of them alone.
+ * create secret kinds compute, the API's certificates (the Kubernetes
+ * objects, selectors, JSONPath and manifests are kube/'s, shared with the
+ * API server).  They know nothing of the command line; the commands
+ * (tools/ctl/, declared in tools/ctl/cmd.h) call them.  The fuzzers link some of them alone.
  */
 #ifndef SECRETFS_CTL_H
 #define SECRETFS_CTL_H
@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "conf/pki.h"
 #include "kube/kube.h"
 #include "store/store.h"
 
@@ -91,5 +92,50 @@ int tls_check_pair(const uint8_t *cert, size_t certlen, const uint8_t *key, size
 		   char *why, size_t whylen);
 int secret_hash(char out[11], const struct store_secret *s, const char *type, bool immutable);
 json_t *dry_run_object(const struct store_secret *s, bool ns_given, const char *type);
+
+/* --- pki.c: the API's CA, the server's certificate, client certificates --- */
+
+#define PKI_MADE_CA     1u
+#define PKI_MADE_SERVER 2u
+
+/*
+ * Create what is missing of p's folder (conf/pki.h): the folder (0700),
+ * the CA (10 years, CN secretfs-ca), the server's certificate (1 year, CN
+ * secretfs-apiserver, SANs localhost, 127.0.0.1, ::1, the host name and
+ * sans).  Never replaces a file; checks what exists (modes, owners, each
+ * key its certificate's, the server's signed by the CA) and refuses a half
+ * pair.  *made says what was created (PKI_MADE_*).  0, or a negative errno
+ * with err (errlen bytes) naming the file and the reason; then nothing
+ * new is left behind.
+ */
+int pki_ensure(const struct pki_paths *p, const char *const *sans, size_t nsans,
+	       unsigned *made, char *err, size_t errlen);
+
+/* A client's certificate (malloc'd PEM), its key (sodium_malloc'd PEM),
+ * and the CA's certificate, each NUL-terminated.  Release with
+ * pki_client_free (NULL-safe), which wipes the key. */
+struct pki_client {
+	char *ca_pem, *cert_pem, *key_pem;
+	size_t ca_len, cert_len, key_len;
+};
+
+/*
+ * Issue a client certificate signed by p's CA: CN user, an O per group,
+ * extendedKeyUsage clientAuth, valid ttl seconds (not past the CA's end),
+ * with a new key that exists only in memory.  0, or a negative errno with
+ * err.
+ */
+int pki_client_issue(const struct pki_paths *p, const char *user, const char *const *groups,
+		     size_t ngroups, int64_t ttl, struct pki_client *out, char *err, size_t errlen);
+void pki_client_free(struct pki_client *cl);
+
+/* A Go-style duration, sums of NUMBER and a unit s, m, h or d (24h):
+ * "8760h", "90d", "1h30m".  0 (at least 1 s), -EINVAL, -ERANGE (over 100
+ * years). */
+int pki_duration(const char *text, int64_t *seconds);
+/* 0 when name may be a SAN (a DNS name, "*." allowed first, or an IP). */
+int pki_san_check(const char *name);
+/* 0 when name may be a CN or O: 1 to 64 bytes, no control character. */
+int pki_name_check(const char *name);
 
 #endif

@@ -48,9 +48,9 @@ int input_literal(struct store_secret *s, const char *arg, char *err, size_t err
 	int ret;
 
 	if (!eq || eq == arg) {
-		/* the argument may be a value: do not echo it */
-		snprintf(err, errlen,
-			 "invalid literal source: expected --from-literal=KEY=VALUE");
+		/* kubectl's words, naming the argument: without '=' it holds no
+		 * value that could be stored, and it is on the command line */
+		snprintf(err, errlen, "invalid literal source %s, expected key=value", arg);
 		return -EINVAL;
 	}
 	key = strndup(arg, (size_t)(eq - arg));
@@ -154,8 +154,8 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* Every regular file of a folder whose name is a valid key, as kubectl
- * does; other entries are passed over. */
+/* Every regular file of a folder, as kubectl does: other entries are
+ * passed over, and a file whose name is not a valid key is an error. */
 static int add_dir(struct store_secret *s, const char *dir, char *err,
 		   size_t errlen)
 {
@@ -178,11 +178,19 @@ static int add_dir(struct store_secret *s, const char *dir, char *err,
 
 		if (!ret && asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0)
 			ret = -ENOMEM;
-		if (ret || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-		    store_check_key(list[i]->d_name, why) != 0)
+		if (ret || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 			list[i]->d_name[0] = '\0'; /* passed over */
-		else
+		} else if (store_check_key(list[i]->d_name, why) != 0) {
+			/* kubectl refuses the lot rather than drop a file unseen */
+			snprintf(err, errlen, "\"%s\" is not valid key name for a Secret %s",
+				 list[i]->d_name, strncmp(why, "must consist", 12) ? why :
+				 "a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
+				 "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for "
+				 "validation is '[-._a-zA-Z0-9]+')");
+			ret = -EINVAL;
+		} else {
 			count++;
+		}
 		free(path);
 	}
 	if (!ret && s->nitems + count > STORE_MAX_KEYS) {

@@ -1,14 +1,45 @@
 #!/bin/sh
-# install-deps.sh - install the Debian packages secretfs needs to build, run
-# and test, when they are missing.  As root it runs apt-get; otherwise it
-# prints the command to run.  Called by 'make run' and 'make check'.
+# install-deps.sh - install the Debian packages secretfs needs, when they are
+# missing.  As root it runs apt-get; otherwise it prints the command to run.
+#
+#   install-deps.sh --run   what building and running need ('make run',
+#                           'make', 'make install'): the compiler, the -dev
+#                           headers, FUSE and the libraries' runtimes
+#   install-deps.sh         that, and what the tests, benchmarks and fuzzing
+#                           use ('make check', 'make bench', 'make fuzz')
+#   --list                  print the packages instead, one a line
 set -eu
 
-PACKAGES="gcc make pkg-config libfuse3-dev fuse3 libsodium-dev libsqlite3-dev
-libinih-dev libyaml-dev libjansson-dev libcmocka-dev libssl-dev openssl sqlite3 python3 procps
-runc busybox-static valgrind clang libclang-rt-14-dev man-db bash-completion systemd
-libcurl4-openssl-dev etcd-server etcd-client curl
-libmicrohttpd-dev libgnutls28-dev python3-kubernetes"
+# build: compiler, pkg-config and the -dev packages, whose dependencies are
+# the runtimes (libfuse3-3, libsodium23, libsqlite3-0, libinih1, libyaml-0-2,
+# libjansson4, libssl3, libcurl4, libmicrohttpd12, libgnutls30); run:
+# fusermount3 and mountpoint
+RUN_PACKAGES="gcc make pkg-config libc6-dev libfuse3-dev fuse3 libsodium-dev libsqlite3-dev
+libinih-dev libyaml-dev libjansson-dev libssl-dev libcurl4-openssl-dev util-linux
+protobuf-c-compiler libprotobuf-c-dev libmicrohttpd-dev libgnutls28-dev"
+
+# the tests: unit tests (cmocka), sanitizers and fuzzing (clang), the tools
+# the end-to-end tests drive (sqlite3, openssl, python3 and its kubernetes
+# client, containers, etcd,
+# valgrind, man pages, completion, systemd units, dash for env's eval)
+TEST_PACKAGES="libcmocka-dev sqlite3 openssl python3 procps runc busybox-static valgrind clang
+libclang-rt-14-dev man-db bash-completion systemd etcd-server etcd-client curl dash podman
+python3-kubernetes"
+
+PACKAGES="$RUN_PACKAGES $TEST_PACKAGES"
+list=0
+for arg in "$@"; do
+	case $arg in
+	--run) PACKAGES=$RUN_PACKAGES ;;
+	--list) list=1 ;;
+	*) echo "usage: $0 [--run] [--list]" >&2; exit 2 ;;
+	esac
+done
+if [ $list = 1 ]; then
+	# shellcheck disable=SC2086
+	printf '%s\n' $PACKAGES
+	exit 0
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -23,6 +23,13 @@
  * configuration says.  So the view follows whoever chooses the container's
  * cgroup (root running runc, podman's --cgroup-parent, a systemd unit).
  *
+ * A Pod's volumes instead (io.secretfs.pod = the Pod manifest's path, and
+ * io.secretfs.container = which of its containers, unless it has one):
+ * the view the container's cgroup selects must be that pod's ('pod = FILE'
+ * naming the same file), and each of the container's volumeMounts naming
+ * a secret or projected volume gets that volume at its mountPath, as the
+ * kubelet would mount it (its other volumes are the runtime's).
+ *
  * As a poststop hook it unmounts the host folder, which ends that daemon.
  * The OCI state arrives on standard input as JSON (id, pid, bundle, status,
  * annotations).
@@ -44,10 +51,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "fs/config.h"
 #include "fs/fs.h"
 #include "conf/privdir.h"
+#include "kube/kube.h"
 
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
@@ -76,6 +85,11 @@ struct hook {
 	const char *status;
 	const char *view;
 	const char *target;
+	const char *pod;       /* io.secretfs.pod: a Pod manifest's path */
+	const char *container; /* io.secretfs.container: which of its containers */
+	char pod_view[VIEW_NAME_MAX + 1]; /* the view serving that pod */
+	struct { char *volume, *path; } *mounts; /* the container's volumeMounts */
+	size_t nmounts;
 	int pid;
 	char hostdir[PATH_MAX];
 };
@@ -101,7 +115,9 @@ static void usage(FILE *f)
 	      "An OCI runtime hook: reads the container state (JSON) on stdin and, if the\n"
 	      "container has the annotation io.secretfs.view=NAME, mounts that view at\n"
 	      "io.secretfs.target (default " DEFAULT_TARGET ") inside it (stage createRuntime),\n"
-	      "or unmounts it again (stage poststop).  Without STAGE the state's status\n"
+	      "or unmounts it again (stage poststop).  With io.secretfs.pod=FILE (and\n"
+	      "io.secretfs.container=NAME) instead, it mounts the Pod's secret volumes at\n"
+	      "that container's volumeMounts.  Without STAGE the state's status\n"
 	      "decides: \"stopped\" means poststop.  The view must be the one the\n"
 	      "container's cgroup selects by the views' 'match = cgroup:...' lines.\n\n"
 	      "  -c, --config FILE    secretfs configuration (default: secretfs's default)\n"
@@ -281,6 +297,144 @@ out:
 	return ret;
 }
 
+/*
+ * io.secretfs.pod: the view the container's cgroup selects must serve that
+ * very manifest; note its name, and the container's volumeMounts of the
+ * pod's secret and projected volumes.  0, or 1 having said why.
+ */
+static int check_pod(struct hook *h)
+{
+	char err[CONF_ERR_MAX], cgroup[4096], want[PATH_MAX], have[PATH_MAX];
+	const struct kube_container *c = NULL;
+	const struct view *sel;
+	struct config cfg;
+	int ret = 1;
+
+	if (config_load(&cfg, h->config, err))
+		return fail(h, "%s", err);
+	if (caller_cgroup(h->pid, cgroup, sizeof(cgroup), NULL)) {
+		fail(h, "cannot read the cgroup of the container's process %d", h->pid);
+		goto out;
+	}
+	sel = config_view_for_cgroup(&cfg, cgroup);
+	if (!realpath(h->pod, want)) {
+		fail(h, "io.secretfs.pod '%s': %s", h->pod, strerror(errno));
+		goto out;
+	}
+	if (!sel || !sel->pod || !realpath(sel->pod_path, have) || strcmp(want, have) != 0) {
+		fail(h, "pod '%s' is not for this container: its cgroup '%s' selects %s%s%s%s (a view with 'pod = FILE' and 'match = cgroup:...' names the containers a pod's volumes may be given to)",
+		     h->pod, cgroup, sel ? "view \"" : "no view", sel ? sel->name : "",
+		     sel ? "\"" : "", sel && !sel->pod ? ", which is no pod's" : "");
+		goto out;
+	}
+	snprintf(h->pod_view, sizeof(h->pod_view), "%s", sel->name);
+	h->view = h->pod_view;
+	for (size_t i = 0; i < sel->pod->ncontainers; i++) {
+		const struct kube_container *k = &sel->pod->containers[i];
+
+		if (h->container ? !strcmp(k->name, h->container) : sel->pod->ncontainers == 1)
+			c = k;
+	}
+	if (!c) {
+		fail(h, h->container ? "pod \"%s\" has no container \"%s\"" :
+		     "pod \"%s\" has several containers: say which with io.secretfs.container%s",
+		     sel->pod->name, h->container ? h->container : "");
+		goto out;
+	}
+	h->mounts = calloc(c->nmounts ? c->nmounts : 1, sizeof(*h->mounts));
+	if (!h->mounts) {
+		fail(h, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < c->nmounts; i++) {
+		const struct kube_mount *m = &c->mounts[i];
+
+		if (!kube_pod_volume(sel->pod, m->volume))
+			continue; /* not a secret volume: the runtime's */
+		if (m->sub_path) {
+			fail(h, "container \"%s\": volumeMounts[%zu]: subPath is not supported (the kubelet never updates a subPath either: mount the volume)",
+			     c->name, i);
+			goto out;
+		}
+		h->mounts[h->nmounts].volume = strdup(m->volume);
+		h->mounts[h->nmounts].path = strdup(m->path);
+		if (!h->mounts[h->nmounts].volume || !h->mounts[h->nmounts].path) {
+			fail(h, "out of memory");
+			goto out;
+		}
+		h->nmounts++;
+	}
+	ret = 0;
+out:
+	config_release(&cfg);
+	return ret;
+}
+
+/* Attach a clone of the mount at source (host side, opened before we
+ * entered the container's namespace: tree) at target below rootfd. */
+static int attach(const struct hook *h, int tree, int rootfd, const char *target, const char *what)
+{
+	int fd = open_target(h, rootfd, target), ret = 0;
+
+	if (fd < 0)
+		return -1;
+	if (syscall(SYS_move_mount, tree, "", fd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		ret = -fail(h, "cannot mount %s at '%s': %s", what, target, strerror(errno));
+	close(fd);
+	return ret;
+}
+
+/* The pod's volumes at the container's mountPaths: each a clone of
+ * HOSTDIR/VOLUME, taken on the host before entering the container. */
+static int stage_create_pod(struct hook *h, const char *rootfs)
+{
+	char src[PATH_MAX], nspath[64], what[128];
+	int *trees = calloc(h->nmounts ? h->nmounts : 1, sizeof(*trees));
+	int ns = -1, rootfd = -1, ret = 1;
+	size_t i;
+
+	if (!trees)
+		return fail(h, "out of memory");
+	for (i = 0; i < h->nmounts; i++) {
+		snprintf(src, sizeof(src), "%s/%s", h->hostdir, h->mounts[i].volume);
+		trees[i] = (int)syscall(SYS_open_tree, AT_FDCWD, src,
+					OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+		if (trees[i] < 0) {
+			fail(h, "cannot clone volume \"%s\" at '%s': %s", h->mounts[i].volume, src,
+			     strerror(errno));
+			goto out;
+		}
+	}
+	snprintf(nspath, sizeof(nspath), "/proc/%d/ns/mnt", h->pid);
+	ns = open(nspath, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || setns(ns, CLONE_NEWNS) < 0) {
+		fail(h, "cannot enter the mount namespace of pid %d: %s", h->pid, strerror(errno));
+		goto out;
+	}
+	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		fail(h, "cannot open the root file system '%s': %s", rootfs, strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < h->nmounts; i++) {
+		snprintf(what, sizeof(what), "volume \"%s\"", h->mounts[i].volume);
+		if (attach(h, trees[i], rootfd, h->mounts[i].path, what))
+			goto out;
+	}
+	ret = 0;
+out:
+	for (size_t j = 0; j < h->nmounts; j++) /* calloc'd: 0 for none opened */
+		if (trees[j] > 0)
+			close(trees[j]);
+	free(trees);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (ns >= 0)
+		close(ns);
+	return ret;
+}
+
 static int stage_create(struct hook *h)
 {
 	char rootfs[PATH_MAX], nspath[64];
@@ -290,7 +444,7 @@ static int stage_create(struct hook *h)
 		return fail(h, "io.secretfs.target '%s' must be an absolute path", h->target);
 	if (h->pid <= 0)
 		return fail(h, "the state has no pid: run this hook at createRuntime");
-	if (check_view(h))
+	if (h->pod ? check_pod(h) : check_view(h))
 		return 1;
 	if (rootfs_path(h, rootfs, sizeof(rootfs)))
 		return 1;
@@ -301,6 +455,10 @@ static int stage_create(struct hook *h)
 	if (start_secretfs(h) < 0) {
 		rmdir(h->hostdir);
 		return fail(h, "cannot mount view \"%s\" (see above)", h->view);
+	}
+	if (h->pod) {
+		ret = stage_create_pod(h, rootfs);
+		goto out;
 	}
 	tree = (int)syscall(SYS_open_tree, AT_FDCWD, h->hostdir,
 			    OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
@@ -393,6 +551,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		h.stage = argv[optind];
+	if (sodium_init() < 0) /* a pod manifest is read into sodium memory */
+		return fail(&h, "cannot initialise libsodium");
 	if (!h.secretfs)
 		h.secretfs = default_secretfs();
 	state = json_loadf(stdin, JSON_DISABLE_EOF_CHECK, &jerr);
@@ -402,7 +562,13 @@ int main(int argc, char **argv)
 	}
 	ann = json_object_get(state, "annotations");
 	h.view = json_string_value(json_object_get(ann, "io.secretfs.view"));
-	if (!h.view) {
+	h.pod = json_string_value(json_object_get(ann, "io.secretfs.pod"));
+	h.container = json_string_value(json_object_get(ann, "io.secretfs.container"));
+	if (h.view && h.pod) {
+		fail(&h, "io.secretfs.view and io.secretfs.pod exclude each other");
+		goto out;
+	}
+	if (!h.view && !h.pod) {
 		ret = 0; /* not ours */
 		goto out;
 	}
@@ -427,6 +593,11 @@ int main(int argc, char **argv)
 	else
 		ret = fail(&h, "unknown stage '%s' (createRuntime or poststop)", h.stage);
 out:
+	for (size_t i = 0; i < h.nmounts; i++) {
+		free(h.mounts[i].volume);
+		free(h.mounts[i].path);
+	}
+	free(h.mounts);
 	json_decref(state);
 	return ret;
 }

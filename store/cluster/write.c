@@ -30,6 +30,46 @@ json_t *cl_cmp_mod(const char *key, int64_t rev)
 			 "result", "EQUAL", "mod_revision", cl_int_str(rev));
 }
 
+/*
+ * Did a transaction whose compares failed land all the same?  A request
+ * that times out (a loaded member, a slow disk) is sent again to the next
+ * endpoint, and the first may have committed: its retry then finds the
+ * keys already moved and fails its compares, and the writer would report a
+ * conflict with itself.  When every operation is a put and every key holds
+ * exactly the bytes we put (a secret's record carries fresh nonces, so no
+ * other writer produces them), the transaction was ours: *rev is its
+ * revision.  Deletes cannot be told apart this way and are left as they are.
+ */
+static bool landed(struct cluster *c, json_t *success, int64_t *rev)
+{
+	size_t i;
+	json_t *op;
+	int64_t at = 0;
+
+	json_array_foreach(success, i, op) {
+		json_t *put = json_object_get(op, "request_put"), *resp = NULL, *kv;
+		const char *key = json_string_value(json_object_get(put, "key"));
+		const char *want = json_string_value(json_object_get(put, "value"));
+		const char *have;
+		bool same;
+
+		if (!key || !want)
+			return false;
+		if (cl_call(c, "/v3/kv/range", json_pack("{s:s}", "key", key), &resp))
+			return false;
+		kv = json_array_get(json_object_get(resp, "kvs"), 0);
+		have = json_string_value(json_object_get(kv, "value"));
+		same = have && strcmp(have, want) == 0 && (!at || etcd_int(kv, "mod_revision") == at);
+		if (same)
+			at = etcd_int(kv, "mod_revision");
+		json_decref(resp);
+		if (!same)
+			return false;
+	}
+	*rev = at;
+	return at != 0;
+}
+
 /* Run a transaction; *ok: whether its compares held, *rev: its revision. */
 int cl_txn(struct cluster *c, json_t *compare, json_t *success, bool *ok, int64_t *rev)
 {
@@ -41,14 +81,18 @@ int cl_txn(struct cluster *c, json_t *compare, json_t *success, bool *ok, int64_
 		json_decref(success);
 		return cl_fail(c, -ENOMEM, "out of memory");
 	}
+	json_incref(success); /* kept for landed() */
 	err = cl_call(c, "/v3/kv/txn", json_pack("{s:o, s:o}", "compare", compare,
 					       "success", success), &resp);
-	if (err)
-		return err;
-	*ok = json_is_true(json_object_get(resp, "succeeded"));
-	*rev = etcd_int(json_object_get(resp, "header"), "revision");
+	if (!err) {
+		*ok = json_is_true(json_object_get(resp, "succeeded"));
+		*rev = etcd_int(json_object_get(resp, "header"), "revision");
+		if (!*ok && landed(c, success, rev))
+			*ok = true;
+	}
 	json_decref(resp);
-	return 0;
+	json_decref(success);
+	return err;
 }
 
 json_t *cl_put_op(const char *key, json_t *rec)

@@ -732,3 +732,26 @@ test_cluster_metadata_changed_in_etcd_fails_when_read() {
 	expect_eq "legacy record" "old-1" "$(file c default/old/k)"
 	expect_eq "node b keeps its own" "meta-1" "$(file b default/m/k)"
 }
+
+# A member that commits a write but answers too late: the client sends the
+# transaction again to the next endpoint, whose compares then fail on the
+# write's own result.  That must read as the success it was, not as
+# "Operation cannot be fulfilled" with the write in place.
+test_cluster_a_write_whose_reply_was_lost_is_not_a_conflict() {
+	local here
+	here=$(dirname "${BASH_SOURCE[0]}")
+	etcd_up
+	cleanup_extra() { for i in 1 2 3; do etcd_stop $i; done; }
+	python3 "$here/etcd_drop_proxy.py" 23805 127.0.0.1:23791 "$T/arm" 2>"$T/proxy.err" {ETCD_LOCK}>&- &
+	track $! python3
+	eventually 5 'curl -s -o /dev/null http://127.0.0.1:23805/ -d x' || fail "the proxy did not start: $(cat "$T/proxy.err")"
+	ETCD_CLIENTS=http://127.0.0.1:23805,http://127.0.0.1:23792 node_init a
+	nctl a create secret generic s --from-literal=k=v1 >/dev/null
+	touch "$T/arm"
+	out=$(nctl a create secret generic s --from-literal=k=v2 --dry-run=client -o yaml | nctl a apply -f - 2>&1) ||
+		fail "the write whose reply was lost failed: $out"
+	[ -e "$T/arm" ] && fail "the proxy never dropped a reply: the test tested nothing"
+	expect_eq "applied" "secret/s configured" "$out"
+	expect_eq "the value" "v2" "$(nctl a get secret s -o jsonpath='{.data.k}' | base64 -d)"
+	expect_eq "in etcd once" "1" "$(etcdctl_ get --prefix --keys-only "$PREFIX" | grep -c 'secrets/default/s$')"
+}

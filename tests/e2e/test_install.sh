@@ -31,6 +31,8 @@ test_install_layout_and_uninstall() {
 	expect_eq "units point at PREFIX" \
 		"ExecStart=/usr/sbin/secretfs -c /etc/secretfs/secretfs.ini --views /run/secretfs/views" \
 		"$(grep ^ExecStart= "$d/usr/lib/systemd/system/secretfs.service")"
+	expect_eq "podman's driver points at PREFIX" 'lookup = "/usr/bin/secretctl podman-driver lookup"' \
+		"$(grep '^lookup =' "$d/etc/containers/secretfs.conf")"
 
 	# an operator's configuration survives a reinstall and an uninstall
 	echo "; edited" >>"$d/etc/secretfs/secretfs.ini"
@@ -38,6 +40,85 @@ test_install_layout_and_uninstall() {
 	expect_eq "config kept on reinstall" "; edited" "$(tail -1 "$d/etc/secretfs/secretfs.ini")"
 	make -s -C "$ROOT" uninstall PREFIX=/usr DESTDIR="$d" >/dev/null || fail "make uninstall failed"
 	expect_eq "left after uninstall" "$d/etc/secretfs/secretfs.ini" "$(find "$d" -type f)"
+}
+
+# PREFIX and SYSCONFDIR hold everywhere: no installed text file names
+# /usr/local or /etc/secretfs (the units, the configuration's key_file, the
+# OCI hook's JSON, the man pages, the completion, the README).
+test_install_honours_prefix_and_sysconfdir() {
+	local d=$T/dest stray
+	install_to /opt/sfs DESTDIR="$d" SYSCONFDIR=/opt/sfs/etc
+	stray=$(grep -rIlP '/usr/local|(?<!/opt/sfs)/etc/secretfs' "$d") || true
+	[ -z "$stray" ] || fail "installed files name /usr/local or /etc/secretfs: $stray: $(grep -rInP '/usr/local|(?<!/opt/sfs)/etc/secretfs' "$d" | head -5)"
+	expect_eq "key_file" "key_file = /opt/sfs/etc/secretfs/master.key" \
+		"$(grep '^key_file' "$d/opt/sfs/etc/secretfs/secretfs.ini")"
+	expect_eq "the OCI hook's program" '"path": "/opt/sfs/sbin/secretfs-oci-hook",' \
+		"$(grep -o '"path": .*' "$d/opt/sfs/share/doc/secretfs/secretfs-oci-hook.json")"
+	expect_contains "the OCI hook's config" "$(cat "$d/opt/sfs/share/doc/secretfs/runc-hooks.json")" \
+		'"--config", "/opt/sfs/etc/secretfs/secretfs.ini", "createRuntime"'
+	expect_eq "the unit" "ExecStart=/opt/sfs/sbin/secretfs -c /opt/sfs/etc/secretfs/secretfs.ini --views /run/secretfs/views" \
+		"$(grep ^ExecStart= "$d/opt/sfs/lib/systemd/system/secretfs.service")"
+	expect_contains "the man page" "$(cat "$d/opt/sfs/share/man/man8/secretfs.8")" "/opt/sfs/etc/secretfs/secretfs.ini"
+}
+
+# The programs' default configuration follows SYSCONFDIR: a build with
+# another one (only what compiles the paths in is rebuilt, from a copy of
+# the build under test) reads its file there without -c.
+test_built_default_config_follows_sysconfdir() {
+	local build san= out
+	case $BIN in
+	"$ROOT/bin") build=release ;;
+	"$ROOT/bin/asan") build=asan san=1 ;;
+	"$ROOT/bin/tsan") build=tsan san=thread ;;
+	*) fail "BIN=$BIN is none of $ROOT/bin, bin/asan, bin/tsan: no build tree to rebuild from" ;;
+	esac
+	cp -a "$ROOT/build/$build" "$T/build"
+	# secretctl alone: secretfs and the hook read the path through the same
+	# conf/conf.o
+	make -s -C "$ROOT" SAN=$san BUILD="$T/build" BIN="$T/bin" SYSCONFDIR="$T/etc" \
+		"$T/bin/secretctl" >"$T/make.log" 2>&1 || fail "rebuild failed: $(cat "$T/make.log")"
+	expect_contains "secretctl's help" "$("$T/bin/secretctl" --help)" "else $T/etc/secretfs/secretfs.ini)"
+	mkdir -p "$T/etc/secretfs"
+	printf '[store]\npath = %s/store/store.db\nkey_file = %s/store/master.key\n' "$T" "$T" \
+		>"$T/etc/secretfs/secretfs.ini"
+	out=$(env -u SECRETFS_CONFIG "$T/bin/secretctl" init) || fail "init with the built-in path failed"
+	expect_contains "the store of SYSCONFDIR's configuration" "$out" "$T/store/store.db"
+	[ -f "$T/store/master.key" ] || fail "no key file where SYSCONFDIR's configuration says"
+}
+
+# make run installs what building and running need, and no test tool;
+# make check installs those too.  Every library the Makefile builds against
+# comes from a package of the --run list.
+test_make_run_installs_no_test_tools() {
+	local run all pkg pc pcs owner owners pcfiles=()
+	# MAKE=true: the recipes' own make calls are printed, not run
+	expect_contains "make run" "$(make -s -n -C "$ROOT" run MAKE=true)" "tools/install-deps.sh --run"
+	case $(make -s -n -C "$ROOT" check MAKE=true) in
+	*"install-deps.sh --run"*) fail "make check installs only the run list" ;;
+	*install-deps.sh*) ;;
+	*) fail "make check installs nothing" ;;
+	esac
+	run=$'\n'$("$ROOT/tools/install-deps.sh" --run --list)$'\n'
+	all=$'\n'$("$ROOT/tools/install-deps.sh" --list)$'\n'
+	for pkg in clang valgrind etcd-server etcd-client runc busybox-static libcmocka-dev \
+		python3 man-db systemd dash; do
+		case $run in *$'\n'"$pkg"$'\n'*) fail "make run installs the test tool $pkg" ;; esac
+		case $all in *$'\n'"$pkg"$'\n'*) ;; *) fail "make check does not install $pkg" ;; esac
+	done
+	for pkg in gcc make pkg-config fuse3; do
+		case $run in *$'\n'"$pkg"$'\n'*) ;; *) fail "make run does not install $pkg" ;; esac
+	done
+	# the Makefile's PKGS, each .pc file's package (one dpkg -S: it is slow)
+	pcs=$(sed -n 's/^PKGS *:= *//p' "$ROOT/Makefile")
+	[ -n "$pcs" ] || fail "no PKGS line in the Makefile"
+	for pc in $pcs; do
+		pcfiles+=("$(pkg-config --variable=pcfiledir "$pc")/$pc.pc")
+	done
+	owners=$(dpkg -S "${pcfiles[@]}" | cut -d: -f1 | sort -u)
+	[ "$(echo "$owners" | wc -l)" -ge 8 ] || fail "packages of $pcs: $owners"
+	for owner in $owners; do
+		case $run in *$'\n'"$owner"$'\n'*) ;; *) fail "make run does not install $owner" ;; esac
+	done
 }
 
 test_installed_programs_serve_a_store() {

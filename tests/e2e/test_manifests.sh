@@ -315,6 +315,26 @@ SH
 	return 0
 }
 
+# A change made while the editor is open wins; the edit is refused with
+# the reason, and says that the edited copy (values in clear) is gone.
+test_edit_conflict_says_the_copy_was_discarded() {
+	new_store
+	ctl create secret generic e --from-literal=user=admin >/dev/null
+	cat >"$T/racer.sh" <<SH
+#!/bin/sh
+"$BIN/secretctl" -c "$T/secretfs.ini" annotate secret e meanwhile=yes >/dev/null || exit 3
+sed -i 's/$(b64 admin)/$(b64 root)/' "\$1"
+SH
+	chmod +x "$T/racer.sh"
+	local out
+	out=$(EDITOR="$T/racer.sh" ctl edit secret e 2>&1) && fail "the edit overwrote a newer change: $out"
+	expect_contains "why" "$out" "the object has been modified"
+	expect_contains "the copy" "$out" "your edited copy was discarded: it held the secret's values"
+	expect_contains "how to go on" "$out" "run 'secretctl edit secret e -n default' again"
+	expect_eq "the other change kept" "admin" "$(value e user)"
+	return 0
+}
+
 # edit_leftovers WHAT PID DEEP CANARY...: no edit tmpfs is mounted, the edit
 # folder of secretctl PID (/dev/shm or /tmp/secretctl-edit-PID-*) holds no
 # file, no file on /dev/shm holds a CANARY; with DEEP = deep, no file under

@@ -91,6 +91,10 @@ test_from_file_env_file_and_types() {
 		"$(echo "$j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["type"])')"
 	expect_eq "immutable" "True" \
 		"$(echo "$j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["immutable"])')"
+	# a file whose name is no key is refused, as kubectl refuses it
+	expect_errno "folder with a bad name" "\"bad name\" is not valid key name for a Secret a valid config key must consist of alphanumeric characters" \
+		ctl create secret generic folder --from-file="$T/dir"
+	rm "$T/dir/bad name"
 	ctl create secret generic folder --from-file="$T/dir" >/dev/null
 	expect_eq "folder keys" ".b a.txt" \
 		"$(ctl get secret folder -o json | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["data"])))')"
@@ -118,7 +122,7 @@ test_refusals_leave_store_unchanged() {
 	head -c 1000 /dev/zero >"$T/half2"
 	expect_errno "sum too big" "data: Too long: must have at most 1048576 bytes" \
 		ctl create secret generic x --from-file="$T/half1" --from-file="$T/half2"
-	expect_errno "no value echoed" "expected --from-literal=KEY=VALUE" \
+	expect_errno "literal without =" "invalid literal source hunter2, expected key=value" \
 		ctl create secret generic x --from-literal=hunter2
 	expect_errno "bad env name" '"1BAD" is not a valid key name' \
 		ctl create secret generic x --from-env-file=<(echo 1BAD=x)
@@ -157,13 +161,81 @@ test_flags_come_from_one_table() {
 	*Flags:*) fail "status takes no flag of its own, yet its help lists some" ;;
 	esac
 	new_store
-	expect_errno "the flag given" 'unknown flag: --key for "secretctl get secrets"' \
-		ctl get secrets --key=x
-	expect_errno "docker flag" 'unknown flag: --docker-email for "secretctl create secret generic"' \
-		ctl create secret generic x --docker-email=e
+	expect_errno "the flag given" "unknown flag: --key
+See 'secretctl get secrets --help' for usage." ctl get secrets --key=x
+	expect_errno "docker flag" "unknown flag: --docker-email
+See 'secretctl create secret generic --help' for usage." ctl create secret generic x --docker-email=e
 	expect_errno "no arguments" "get events takes no arguments" ctl get events x
 	expect_errno "one name" "exactly one NAME is required, got 2" \
 		ctl create secret generic a b --from-literal=k=v
+}
+
+# What kubectl says where secretctl used to mislead: resource types it does
+# not serve, a verb without its resource, a command group without its
+# subcommand, unknown flags (with the one a single edit away), a literal
+# without '=', a selector no label can match, apply without -f.
+test_messages_as_kubectl() {
+	local out
+	new_store
+	expect_errno "typo" "error: the server doesn't have a resource type \"secert\"" ctl get secert
+	expect_errno "not served" "error: the server doesn't have a resource type \"pods\"" ctl get pods
+	expect_errno "delete typo" "the server doesn't have a resource type \"secert\"" ctl delete secert x
+	out=$(ctl get 2>&1) && fail "bare get succeeded"
+	expect_contains "bare get" "$out" 'You must specify the type of resource to get. Use "secretctl api-resources" for a complete list of supported resources.'
+	expect_contains "what get serves" "$out" "secretctl get serves: namespaces secrets keys events"
+	expect_contains "bare get's error" "$out" "error: Required resource not specified."
+	out=$(ctl api-resources) || fail "api-resources failed"
+	expect_contains "api-resources" "$out" "namespaces   ns           v1            false       Namespace"
+	expect_contains "api-resources verbs" "$out" "[get,describe,delete,label,annotate,edit]"
+	out=$(ctl create secret 2>&1) && fail "create secret without a type succeeded"
+	expect_contains "create secret lists its types" "$out" "secretctl create secret (generic | tls | docker-registry)"
+	expect_contains "with what each makes" "$out" "  tls               Create a kubernetes.io/tls secret"
+	out=$(ctl create secret --help) || fail "create secret --help failed"
+	expect_contains "create secret --help is the group's" "$out" "Available Commands:"
+	case $out in *"create -f"*) fail "create secret --help shows create -f's help: $out" ;; esac
+	expect_errno "subcommand typo" "unknown command \"generc\" for \"secretctl create secret\"
+
+Did you mean this?
+	generic" ctl create secret generc x
+	expect_errno "command typo" "unknown command \"aply\" for \"secretctl\"" ctl aply -f x
+	for verb in apply create delete; do
+		out=$(ctl $verb 2>&1) && fail "bare $verb succeeded"
+		case $out in *-k*) fail "$verb without arguments mentions -k: $out" ;; esac
+	done
+	expect_contains "apply wants -f" "$(ctl apply 2>&1)" "error: must specify -f"
+	expect_errno "unknown flag" "error: unknown flag: --form-literal
+did you mean --from-literal?
+See 'secretctl create secret generic --help' for usage." ctl create secret generic x --form-literal=a=hunter2
+	case $(ctl create secret generic x --form-literal=a=hunter2 2>&1) in
+	*hunter2*) fail "the refused flag's value was echoed" ;; esac
+	expect_errno "two edits: no suggestion" "error: unknown flag: --frm-litrl
+See" ctl create secret generic x --frm-litrl=a=b
+	expect_errno "shorthand" "error: unknown shorthand flag: 'z' in -z" ctl get secrets -z
+	expect_errno "missing argument" "error: flag needs an argument: 'n' in -n" ctl get secrets -n
+	expect_errno "literal" "error: secret \"x\": invalid literal source a, expected key=value" \
+		ctl create secret generic x --from-literal=a
+	expect_errno "selector a=b=c" 'unable to parse requirement: values[0][a]: Invalid value: "b=c"' \
+		ctl get secrets -l a=b=c
+	expect_errno "selector key" 'unable to parse requirement: key: Invalid value: "a b"' \
+		ctl get secrets -l 'a b=c'
+}
+
+# Every command's --help has kubectl's Examples section, each example a
+# secretctl (or shell) line under a "# why" comment.
+test_every_command_has_examples() {
+	local words out n=0
+	while read -r words; do
+		# shellcheck disable=SC2086
+		out=$("$BIN/secretctl" $words --help) || fail "secretctl $words --help failed"
+		case $out in
+		*$'\nExamples:\n  # '*) ;;
+		*) fail "secretctl $words --help has no Examples section: $out" ;;
+		esac
+		n=$((n + 1))
+	done < <("$BIN/secretctl" --help | awk '/^  secretctl / {
+		w = ""; for (i = 2; i <= NF && $i ~ /^[a-z][a-z-]*$/; i++) w = w (w ? " " : "") $i
+		print w }')
+	[ "$n" -ge 27 ] || fail "only $n commands in secretctl --help"
 }
 
 test_config_errors_name_file_and_line() {

@@ -339,7 +339,12 @@ INI
 	# --views mounts the good views and names the bad ones
 	mkdir -p "$T/views"
 	"$BIN/secretfs" -c "$T/secretfs.ini" --views "$T/views" 2>"$T/views.err" || fail "--views failed"
-	cleanup_extra() { for v in "$T"/views/*; do mountpoint -q "$v" && fusermount3 -u "$v"; done; return 0; }
+	# needs-missing keeps that daemon waiting (a pending view): stop it too
+	cleanup_extra() {
+		for v in "$T"/views/*; do mountpoint -q "$v" && fusermount3 -u "$v"; done
+		pid=$(pgrep -f "secretfs -c $T/secretfs.ini --views") && kill "$pid"
+		return 0
+	}
 	mountpoint -q "$T/views/signer" || fail "signer not mounted"
 	mountpoint -q "$T/views/needs-missing" && fail "needs-missing mounted"
 	expect_contains "named" "$(cat "$T/views.err")" 'view "needs-missing": secret "not-there"'
@@ -540,4 +545,80 @@ INI
 	done
 	fusermount3 -u "$T/mixed"
 	wait "$pid1" || fail "the view's daemon exited with status $?"
+}
+
+# A view whose required secret or key is missing waits, as a pod does:
+# --views mounts it and the per-caller mount shows it to its callers once
+# everything it requires exists; 'secretctl status' lists it meanwhile, and
+# deleting a secret a running view requires warns.
+test_pending_views_come_up_when_their_secrets_appear() {
+	views_store
+	cat >>"$T/secretfs.ini" <<INI
+[view waits]
+secret = shop/later
+item = shop/later2/k
+match = cgroup:/secretfs-test/waits-*
+INI
+	local out t0 t1 pc
+	mkdir -p "$T/views" "$T/shared"
+	start_fs "$T/views/signer" --views "$T/views"
+	M=$T/views/signer
+	# in the foreground, so that its log (and any sanitizer report) stays ours
+	"$BIN/secretfs" -c "$T/secretfs.ini" -f --per-caller "$T/shared" 2>"$T/pc.log" &
+	pc=$!
+	eventually 5 'mountpoint -q "$T/shared"' || fail "the per-caller mount did not come up: $(cat "$T/pc.log")"
+	cleanup_extra() {
+		cleanup_views
+		for v in "$T/views/waits" "$T/shared"; do mountpoint -q "$v" && fusermount3 -u "$v"; done
+		kill "$FS_PID" # still waiting, if the test failed before waits came up
+		return 0
+	}
+	mountpoint -q "$T/views/waits" && fail "waits was mounted before its secret exists"
+	expect_contains "log says pending" "$(cat "$T/fs.log")" \
+		'view "waits": secret "later" in namespace "shop" not found (required; use '"'"'optional = shop/later'"'"' to come up without it): pending'
+	out=$(ctl status)
+	expect_contains "status: pending" "$out" "Pending views"
+	# a missing secret is named, not each key wanted of it
+	expect_eq "status: both daemons, both missing" 2 "$(echo "$out" | grep -c "waits .*shop/later, shop/later2$")"
+	out=$(container waits-a --mount "$T/shared:/s" -- cat /s/shop/later/v 2>&1) &&
+		fail "a pending view's caller read [$out]"
+	# one of two: still pending, the rest named (the key, the secret there)
+	ctl create secret generic later -n shop --from-literal=v=later-value >/dev/null
+	ctl create secret generic later2 -n shop --from-literal=other=x >/dev/null
+	eventually 2 'ctl status | grep -q "waits .* shop/later2/k$"' || fail "status: $(ctl status)"
+	mountpoint -q "$T/views/waits" && fail "waits was mounted with shop/later2/k missing"
+	# both: up within the propagation time
+	t0=${EPOCHREALTIME/./}
+	ctl apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: later2, namespace: shop}
+stringData: {k: key-value}
+YAML
+	eventually 2 'mountpoint -q "$T/views/waits"' || fail "waits not mounted 2 s after its secrets: $(cat "$T/fs.log")"
+	t1=${EPOCHREALTIME/./}
+	[ $(((t1 - t0) / 1000)) -lt 1000 ] || fail "waits took $(((t1 - t0) / 1000)) ms to mount"
+	echo "    pending view mounted $(((t1 - t0) / 1000)) ms after its secret was created"
+	expect_eq "the view's value" later-value "$(cat "$T/views/waits/shop/later/v")"
+	expect_eq "its projected key" key-value "$(cat "$T/views/waits/shop/later2/k")"
+	eventually 2 '! ctl status | grep -q "Pending views"' || fail "still pending: $(ctl status)"
+	expect_contains "status: mounted" "$(ctl status)" "$T/views/waits"
+	out=$(container waits-b --mount "$T/shared:/s" -- cat /s/shop/later/v) ||
+		fail "the per-caller mount still hides the view"
+	expect_eq "per-caller value" later-value "$out"
+	# deleting what running views require: done, with a warning naming them
+	out=$(ctl delete secret later -n shop 2>&1) || fail "delete failed: $out"
+	expect_contains "delete warns" "$out" \
+		"Warning: secret \"later\" in namespace \"shop\" was required by running views \"waits\""
+	expect_contains "per-caller daemon named" "$out" "(secretfs $pc)"
+	expect_contains "deleted" "$out" 'secret "later" deleted'
+	out=$(ctl delete secret db -n billing 2>&1)
+	case $out in *Warning*) fail "a secret no view names by name warned: $out" ;; esac
+	fusermount3 -u "$T/views/waits"
+	fusermount3 -u "$T/shared"
+	wait "$pc" || fail "the per-caller daemon exited with status $?: $(tail -5 "$T/pc.log")"
+	if grep -q "Sanitizer\|runtime error" "$T/pc.log"; then
+		fail "sanitizer report from the per-caller daemon: $(head -40 "$T/pc.log")"
+	fi
+	return 0
 }

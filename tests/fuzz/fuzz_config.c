@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "conf/conf.h"
 #include "fs/config.h"
 
@@ -20,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct conf shared;
 	int fd;
 
+	if (!path[0] && sodium_init() < 0) /* a 'pod = FILE' is read into sodium memory */
+		abort();
 	if (!path[0])
 		snprintf(path, sizeof(path), "/dev/shm/secretfs-fuzz-%d.ini", (int)getpid());
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

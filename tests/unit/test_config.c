@@ -3,6 +3,7 @@
  * name the file and line for unknown sections, unknown keys and bad values.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,9 +15,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "conf/conf.h"
+#include "conf/pki.h"
 #include "fs/config.h"
+#include "kube/kube.h"
 
 static char dir[64];
 
@@ -309,32 +313,94 @@ static void test_cluster(void **state)
 	expect_error("[cluster]\nendpoint = http://e\n", "unknown key 'endpoint' in section [cluster]");
 }
 
+/* [api]: shared, so that secretctl reads listen as the server does */
 static void test_api(void **state)
 {
 	struct config c;
+	struct pki_paths p;
 	char err[CONF_ERR_MAX], want[160];
 
 	(void)state;
 	assert_int_equal(config_load(&c, write_ini("[store]\n", 0644), err), 0);
-	assert_string_equal(c.conf.api.listen, "127.0.0.1:6443"); /* the default */
+	assert_string_equal(c.conf.api.listen, CONF_DEFAULT_LISTEN);
 	assert_null(c.conf.api.tls_cert);
 	config_release(&c);
-	assert_int_equal(config_load(&c, write_ini("[api]\nlisten = [::1]:8443\n"
-						   "tls_cert = pki/s.crt\ntls_key = /k\n"
-						   "client_ca = /ca\ntoken_file = t.csv\n"
-						   "audit_path = /a.log\n", 0644), err), 0);
-	assert_string_equal(c.conf.api.listen, "[::1]:8443");
-	snprintf(want, sizeof(want), "%s/pki/s.crt", dir);
+	assert_int_equal(config_load(&c, write_ini("[store]\nkey_file = /etc/sfs/master.key\n"
+						   "[api]\nlisten = [::]:8443\ntls_cert = s.crt\n"
+						   "tls_key = /k/s.key\nclient_ca = ca.pem\n"
+						   "token_file = tokens.csv\naudit_path = /var/log/a.log\n",
+						   0644), err), 0);
+	assert_string_equal(c.conf.api.listen, "[::]:8443");
+	snprintf(want, sizeof(want), "%s/s.crt", dir);
 	assert_string_equal(c.conf.api.tls_cert, want); /* relative to the file */
-	assert_string_equal(c.conf.api.tls_key, "/k");
-	assert_string_equal(c.conf.api.client_ca, "/ca");
-	assert_string_equal(c.conf.api.audit_path, "/a.log");
+	assert_string_equal(c.conf.api.tls_key, "/k/s.key");
+	assert_string_equal(c.conf.api.audit_path, "/var/log/a.log");
+	/* pki/ beside the key file, whatever [api] says */
+	assert_int_equal(pki_paths(&c.conf, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.dir, "/etc/sfs/pki");
+	assert_string_equal(p.ca_crt, "/etc/sfs/pki/ca.crt");
+	assert_string_equal(p.ca_key, "/etc/sfs/pki/ca.key");
+	assert_string_equal(p.server_crt, "/etc/sfs/pki/server.crt");
+	assert_string_equal(p.server_key, "/etc/sfs/pki/server.key");
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[store]\nkey_file = /master.key\n", 0644), err), 0);
+	assert_int_equal(pki_paths(&c.conf, &p, err, sizeof(err)), 0);
+	assert_string_equal(p.ca_key, "/pki/ca.key");
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[api]\nlisten = 10.0.0.1:443\n", 0644), err), 0);
+	config_release(&c);
+	assert_int_equal(config_load(&c, write_ini("[api]\nlisten = node-1.example:6443\n", 0644), err), 0);
 	config_release(&c);
 	expect_error("[api]\nlisten = 6443\n", "t.ini:2: [api] listen: '6443' is not ADDRESS:PORT");
-	expect_error("[api]\nlisten = h:0\n", "[api] listen");
-	expect_error("[api]\nlisten = h:65536\n", "[api] listen");
-	expect_error("[api]\nlisten = h:\n", "[api] listen");
+	expect_error("[api]\nlisten = :6443\n", "[api] listen: ':6443'");
+	expect_error("[api]\nlisten = ::1:6443\n", "[api] listen: '::1:6443'");
+	expect_error("[api]\nlisten = 127.0.0.1:0\n", "[api] listen");
+	expect_error("[api]\nlisten = 127.0.0.1:65536\n", "[api] listen");
+	expect_error("[api]\nlisten = [::1]6443\n", "[api] listen");
+	expect_error("[api]\nlisten = h:64x\n", "[api] listen");
+	expect_error("[api]\ntls_cert = /c\n", "[api] tls_cert and tls_key go together");
 	expect_error("[api]\nport = 1\n", "unknown key 'port' in section [api]");
+}
+
+/* pki_check_key_file and pki_check_dir: the server's checks too */
+static void test_pki_checks(void **state)
+{
+	char err[256], key[128], link[128];
+	int fd;
+
+	(void)state;
+	snprintf(key, sizeof(key), "%s/k.key", dir);
+	snprintf(link, sizeof(link), "%s/l.key", dir);
+	unlink(key);
+	unlink(link);
+	assert_int_equal(pki_check_key_file(key, err, sizeof(err)), -ENOENT);
+	fd = open(key, O_WRONLY | O_CREAT, 0400);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(pki_check_key_file(key, err, sizeof(err)), 0);
+	assert_int_equal(chmod(key, 0000), 0);
+	assert_int_equal(pki_check_key_file(key, err, sizeof(err)), 0);
+	static const mode_t loose[] = { 0600, 0440, 0404, 0500, 04400, 0444 };
+	for (size_t i = 0; i < sizeof(loose) / sizeof(*loose); i++) {
+		assert_int_equal(chmod(key, loose[i]), 0);
+		assert_int_equal(pki_check_key_file(key, err, sizeof(err)), -EPERM);
+		assert_non_null(strstr(err, "looser than 0400"));
+	}
+	assert_int_equal(chmod(key, 0400), 0);
+	assert_int_equal(symlink(key, link), 0);
+	assert_int_equal(pki_check_key_file(link, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	assert_int_equal(pki_check_key_file(dir, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(pki_check_dir(dir, err, sizeof(err)), 0);
+	assert_int_equal(chmod(dir, 0710), 0);
+	assert_int_equal(pki_check_dir(dir, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "open to group or others"));
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(pki_check_dir(key, err, sizeof(err)), -ENOTDIR);
+	unlink(link);
+	unlink(key);
 }
 
 static void test_audit(void **state)
@@ -459,6 +525,61 @@ static void test_sample_config(void **state)
 	config_release(&c);
 }
 
+/* 'pod = FILE': the pod's volumes as grants, with the kubelet's paths and
+ * modes; and the kubelet's path rules themselves */
+static void test_pod_view(void **state)
+{
+	char err[CONF_ERR_MAX], pod[256], ini[512], clean[64], why[128];
+	const struct view *v;
+	struct config c;
+	FILE *f;
+
+	(void)state;
+	snprintf(pod, sizeof(pod), "%s/pod.yaml", dir);
+	f = fopen(pod, "w");
+	assert_non_null(f);
+	fputs("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n"
+	      "  volumes:\n  - name: a\n    secret: {secretName: s, defaultMode: 0440,\n"
+	      "      items: [{key: k, path: 'x//./y'}, {key: j, path: z, mode: 0777}]}\n"
+	      "  - name: b\n    projected: {sources: [{secret: {name: t, optional: true}}, {configMap: {name: m}}]}\n"
+	      "  - name: c\n    emptyDir: {}\n", f);
+	fclose(f);
+	snprintf(ini, sizeof(ini), "[view v]\npod = pod.yaml\nmatch = cgroup:/p\n");
+	assert_load(config_load(&c, write_ini(ini, 0644), err), 0, err);
+	v = config_view(&c, "v");
+	assert_non_null(v);
+	assert_non_null(v->pod);
+	assert_int_equal(v->pod->nvolumes, 2);
+	assert_int_equal(v->pod->nignored, 1);
+	assert_string_equal(v->pod->ignored[0], "c");
+	assert_int_equal(v->pod->volumes[1].ignored_sources, 1);
+	assert_int_equal(v->ngrants, 2);
+	assert_string_equal(v->grants[0].ns, "shop");
+	assert_string_equal(v->grants[0].name, "s");
+	assert_false(v->grants[0].optional);
+	assert_int_equal(v->grants[0].nitems, 2);
+	assert_string_equal(v->grants[0].items[0].file, "x/y");
+	assert_int_equal(v->grants[0].items[0].mode, 0440);
+	assert_int_equal(v->grants[0].items[1].mode, 0777);
+	assert_string_equal(v->grants[1].name, "t");
+	assert_true(v->grants[1].optional);
+	assert_int_equal(v->grants[1].nitems, 0);
+	assert_int_equal(v->pod->volumes[1].default_mode, 0644);
+	config_release(&c);
+	/* with a secret line: refused, naming both */
+	snprintf(ini, sizeof(ini), "[view v]\npod = pod.yaml\nsecret = shop/s\n");
+	expect_error_in(write_ini(ini, 0644), "[view v] secret: not with pod =");
+
+	assert_int_equal(kube_volume_path("./a//b/", clean, sizeof(clean), why, sizeof(why)), 0);
+	assert_string_equal(clean, "a/b");
+	assert_int_equal(kube_volume_path("..data", clean, sizeof(clean), why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "must not start with '..'");
+	assert_int_equal(kube_volume_path("a/../b", clean, sizeof(clean), why, sizeof(why)), -EINVAL);
+	assert_int_equal(kube_volume_path("a/..b", clean, sizeof(clean), why, sizeof(why)), 0);
+	assert_int_equal(kube_volume_path("/a", clean, sizeof(clean), why, sizeof(why)), -EINVAL);
+	assert_int_equal(kube_volume_path("", clean, sizeof(clean), why, sizeof(why)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,13 +590,17 @@ int main(void)
 		cmocka_unit_test(test_cgroup_matching),
 		cmocka_unit_test(test_file_checks),
 		cmocka_unit_test(test_cluster),
-		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_api),
+		cmocka_unit_test(test_pki_checks),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_sample_config),
+		cmocka_unit_test(test_pod_view),
 	};
 	int ret;
 
+	if (sodium_init() < 0) /* 'pod = FILE' is read into sodium memory */
+		return 1;
 	snprintf(dir, sizeof(dir), "/tmp/secretfs-conf-XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;

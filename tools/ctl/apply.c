@@ -183,7 +183,7 @@ static int run_manifests(struct ctx *c, enum manifest_mode mode)
 	if (c->nargs)
 		return die_msg("unexpected argument \"%s\": objects come from -f", c->args[0]);
 	if (!c->nmanifests)
-		return die_msg("must specify one of -f and -k");
+		return die_msg("must specify -f FILE|DIR|- (the manifests to read)");
 	if (!docs || !report || load_manifests(c, docs) || open_store(c))
 		goto out;
 	/* one transaction for the lot; in cluster mode, one per batch of

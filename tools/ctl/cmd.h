@@ -6,7 +6,7 @@
  * Layout, as git's builtin/: main.c dispatches, flags.c declares every
  * flag once, common.c holds the helpers below, and each command family
  * has its file (create.c, get.c, delete.c, namespace.c, label.c, apply.c,
- * edit.c, exec.c, keys.c, status.c, watch.c).  The libraries they call
+ * edit.c, exec.c, keys.c, status.c, watch.c, kubeconfig.c).  The libraries they call
  * (output, input, manifests, selectors) are declared in ../ctl.h.
  */
 #ifndef SECRETFS_CTL_CMD_H
@@ -51,7 +51,11 @@ enum {
 	CMD_DELETE_KEYS = 1u << 23,
 	CMD_GET_EVENTS = 1u << 24,
 	CMD_WATCH = 1u << 25,
-	CMD_ANY = (1u << 26) - 1,
+	CMD_KUBECONFIG = 1u << 26,
+	CMD_PKI_INIT = 1u << 27,
+	CMD_API_RESOURCES = 1u << 28,
+	CMD_PODMAN = 1u << 29,
+	CMD_ANY = (1u << 30) - 1,
 	/* families, for the flag table */
 	CMD_CREATE_SECRET = CMD_CREATE_GENERIC | CMD_CREATE_TLS | CMD_CREATE_DOCKER,
 	CMD_PAIRS = CMD_LABEL | CMD_ANNOTATE,
@@ -85,6 +89,7 @@ struct ctx {
 	const char **literals, **files, **env_files, **manifests;
 	size_t nliterals, nfiles, nenv_files, nmanifests;
 	bool help;
+	char bad_flag[96];   /* "unknown flag: --x": the first refused, reported by flags_check */
 	uint64_t given;      /* bit i: flags[i] (flags.c) is on the command line */
 	char **args;         /* positional arguments after the command words */
 	int nargs;
@@ -94,6 +99,9 @@ struct ctx {
 	struct store_writer *w; /* every write: to the store, or to etcd */
 	struct cluster *cl;  /* [cluster]: w's, for reading etcd */
 	bool no_sync;        /* cluster mode: show the node's copy as it is */
+	const char **groups, **sans; /* kubeconfig --group, init --san */
+	size_t ngroups, nsans;
+	const char *server, *ttl, *context_name; /* kubeconfig */
 };
 
 struct command {
@@ -103,6 +111,7 @@ struct command {
 	enum { ARGS_ANY, ARGS_NONE, ARGS_ONE } args; /* positional arguments */
 	const char *usage;
 	const char *help;    /* what it does; its flags come from flags.c */
+	const char *examples; /* kubectl's "Examples:" section: "# why\ncommand\n\n..." */
 };
 
 /* --- flags.c: every flag, declared once ------------------------------------ */
@@ -111,9 +120,14 @@ struct command {
  * to the end from optind on, as getopt_long leaves them).  0, or 1 after
  * printing why. */
 int flags_parse(struct ctx *c, int argc, char **argv);
-/* 0 if cmd takes every flag given, else 1 after naming the first that it
- * does not take. */
+/* 0 if cmd takes every flag given and getopt refused none, else 1 after
+ * naming the first bad one as kubectl does ("unknown flag: --x", "See
+ * 'secretctl CMD --help' for usage.", and a flag one edit away if cmd takes
+ * one).  cmd NULL: only the refused ones, pointing at 'secretctl --help'. */
 int flags_check(const struct ctx *c, const struct command *cmd);
+/* The optimal-string-alignment (Damerau-Levenshtein) distance of a and b;
+ * SIZE_MAX for words over 64 bytes. */
+size_t edit_distance(const char *a, const char *b);
 /* The "Flags:" section of cmd's help (nothing if it takes none), or with
  * cmd NULL the global flags of 'secretctl --help'. */
 void flags_help(FILE *f, const struct command *cmd);
@@ -189,6 +203,16 @@ int cmd_edit_secret(struct ctx *c);		/* edit.c */
 int cmd_exec(struct ctx *c);			/* exec.c */
 int cmd_env(struct ctx *c);
 int cmd_status(struct ctx *c);			/* status.c */
+/* The views of running daemons (of c's store) that require ns/name, as
+ * '"view" (secretfs PID), ...' (malloc'd), or NULL if none. */
+char *status_views_requiring(const struct ctx *c, const char *ns, const char *name);
 int cmd_watch(struct ctx *c);			/* watch.c */
+int cmd_kubeconfig(struct ctx *c);		/* kubeconfig.c */
+int cmd_pki_init(struct ctx *c);
+/* init's part: the PKI beside the new store's key file (0, or 1 after
+ * printing why). */
+int pki_init_for_store(struct ctx *c);
+int cmd_api_resources(struct ctx *c);		/* main.c: the resource table is there */
+int cmd_podman_driver(struct ctx *c);		/* podman.c */
 
 #endif

@@ -7,6 +7,21 @@
 
 #include "cmd.h"
 
+/*
+ * As kubectl lets a secret a running pod uses be deleted, so do we; but say
+ * which running views require it (from the daemons' status files): they
+ * keep running without it.  On stderr, once it is deleted.
+ */
+static void warn_required(const struct ctx *c, const char *ns, const char *name)
+{
+	char *views = status_views_requiring(c, ns, name);
+
+	if (views)
+		fprintf(stderr, "Warning: secret \"%s\" in namespace \"%s\" was required by running view%s %s\n",
+			name, ns, strchr(views, ',') ? "s" : "", views);
+	free(views);
+}
+
 int cmd_delete_secret(struct ctx *c)
 {
 	int ret = 0;
@@ -21,10 +36,12 @@ int cmd_delete_secret(struct ctx *c)
 		if (n == 0)
 			fprintf(stderr, "No resources found\n");
 		for (size_t i = 0; i < n; i++) {
-			if (write_delete(c, v[i]->namespace, v[i]->name))
+			if (write_delete(c, v[i]->namespace, v[i]->name)) {
 				ret = die_msg("%s", write_errmsg(c));
-			else
-				printf("secret \"%s\" deleted\n", v[i]->name);
+				continue;
+			}
+			warn_required(c, v[i]->namespace, v[i]->name);
+			printf("secret \"%s\" deleted\n", v[i]->name);
 		}
 		store_secret_list_free(v, n);
 		return ret;
@@ -34,10 +51,12 @@ int cmd_delete_secret(struct ctx *c)
 	if (open_store(c))
 		return 1;
 	for (int i = 0; i < c->nargs; i++) {
-		if (write_delete(c, ns_of(c), c->args[i]))
+		if (write_delete(c, ns_of(c), c->args[i])) {
 			ret = die_msg("%s", write_errmsg(c));
-		else
-			printf("secret \"%s\" deleted\n", c->args[i]);
+			continue;
+		}
+		warn_required(c, ns_of(c), c->args[i]);
+		printf("secret \"%s\" deleted\n", c->args[i]);
 	}
 	return ret;
 }

@@ -196,7 +196,12 @@ int cmd_edit_secret(struct ctx *c)
 				goto out;
 			}
 			if (werr == -EAGAIN) { /* editing again would not help */
+				/* kubectl keeps a copy in /tmp; ours holds every
+				 * value in clear, so it goes with the tmpfs */
 				die_msg("%s", write_errmsg(c));
+				fprintf(stderr, "your edited copy was discarded: it held the secret's values, which "
+					"secretctl never leaves on disk; run 'secretctl edit secret %s -n %s' "
+					"again to edit the latest version\n", old->name, old->namespace);
 				goto out;
 			}
 			snprintf(err, sizeof(err), "%s", write_errmsg(c));

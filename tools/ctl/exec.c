@@ -13,7 +13,7 @@
 #include "cmd.h"
 
 /* Kubernetes' IsEnvVarName: [-._a-zA-Z][-._a-zA-Z0-9]*, not '.', '..' or
- * starting with '..' */
+ * starting with '..' (what exec passes on, as the kubelet would) */
 static bool env_name_ok(const char *k)
 {
 	if (!*k || (*k >= '0' && *k <= '9') || !strcmp(k, ".") || !strncmp(k, "..", 2))
@@ -25,13 +25,31 @@ static bool env_name_ok(const char *k)
 	return true;
 }
 
+/* POSIX's shell variable names, [A-Za-z_][A-Za-z0-9_]*: what env may print,
+ * since 'export api-url=...' is an error in bash and aborts dash, and an
+ * eval that stops half-way leaves a script with half of its variables. */
+static bool shell_name_ok(const char *k)
+{
+	if (!*k || (*k >= '0' && *k <= '9'))
+		return false;
+	for (; *k; k++)
+		if (*k != '_' && !(*k >= 'a' && *k <= 'z') && !(*k >= 'A' && *k <= 'Z') &&
+		    !(*k >= '0' && *k <= '9'))
+			return false;
+	return true;
+}
+
+typedef int env_fn(struct ctx *c, const char *name, const uint8_t *v, size_t len);
+
 /*
  * Visit the variables the --from secrets give, in order (a later secret
  * wins on a shared name, as with envFrom).  Keys that are not valid
  * variable names are skipped with a warning and an event, as the kubelet
  * does; values holding a NUL byte cannot be variables and are skipped too.
+ * name_ok says which names are variables: the kubelet's for exec, the
+ * shell's for env (one warning and event for both).
  */
-static int env_each(struct ctx *c, int (*fn)(struct ctx *, const char *, const uint8_t *, size_t))
+static int env_each(struct ctx *c, bool (*name_ok)(const char *), env_fn *fn)
 {
 	if (!c->nfrom)
 		return die_msg("at least one --from SECRET is required");
@@ -52,7 +70,7 @@ static int env_each(struct ctx *c, int (*fn)(struct ctx *, const char *, const u
 				store_secret_free(s);
 				return die_msg("out of memory");
 			}
-			if (!env_name_ok(name)) {
+			if (!name_ok(name)) {
 				/* once the list is full, it stays cut where it was */
 				if (used < sizeof(skipped))
 					used += (size_t)snprintf(skipped + used, sizeof(skipped) - used,
@@ -93,6 +111,10 @@ static int env_set(struct ctx *c, const char *name, const uint8_t *v, size_t len
 	return setenv(name, (const char *)v, 1) ? die_msg("cannot set %s: %s", name, strerror(errno)) : 0;
 }
 
+/* One 'export NAME='VALUE'' line.  Inside single quotes every byte but the
+ * quote itself stands for itself in bash and dash alike (newlines, $, `,
+ * backslashes, non-UTF-8), so the value round-trips through eval; a quote
+ * closes, is escaped and reopens: '\''. */
 static int env_print(struct ctx *c, const char *name, const uint8_t *v, size_t len)
 {
 	(void)c;
@@ -113,7 +135,7 @@ int cmd_exec(struct ctx *c)
 
 	if (c->nargs < 1)
 		return die_msg("a command is required: secretctl exec --from SECRET -- COMMAND [ARGS...]");
-	if ((ret = env_each(c, env_set)))
+	if ((ret = env_each(c, env_name_ok, env_set)))
 		return ret;
 	store_close(c->st);
 	c->st = NULL;
@@ -123,5 +145,10 @@ int cmd_exec(struct ctx *c)
 
 int cmd_env(struct ctx *c)
 {
-	return env_each(c, env_print);
+	int ret = env_each(c, shell_name_ok, env_print);
+
+	/* a cut-off output would eval to fewer variables without a word */
+	if (!ret && (fflush(stdout) || ferror(stdout)))
+		return die_msg("cannot write the variables: %s", strerror(errno));
+	return ret;
 }

@@ -62,7 +62,7 @@ static const struct flag flags[] = {
 	  "configuration (default $SECRETFS_CONFIG, else " CONF_DEFAULT_PATH ")" },
 	{ "namespace", 'n', "NS", required_argument,
 	  CMD_CREATE_SECRET | CMD_GET_SECRETS | CMD_DESCRIBE | CMD_DELETE_SECRETS | CMD_PAIRS |
-	  CMD_MANIFESTS | CMD_ENVIRONMENT | CMD_EDIT | CMD_GET_EVENTS | CMD_WATCH,
+	  CMD_MANIFESTS | CMD_ENVIRONMENT | CMD_EDIT | CMD_GET_EVENTS | CMD_WATCH | CMD_PODMAN,
 	  true, FLAG_STRING, FIELD(ns), 0, NULL, "namespace (default \"default\")" },
 	OPT_BOOL('A', "all-namespaces", all_ns,
 		 CMD_GET_SECRETS | CMD_PAIRS | CMD_GET_EVENTS | CMD_WATCH,
@@ -75,7 +75,8 @@ static const struct flag flags[] = {
 		 "and shell history; prefer --from-file)"),
 	OPT_LIST(0, "from-file", "[KEY=]PATH", files, CMD_CREATE_GENERIC | CMD_CREATE_DOCKER,
 		 "a file's content as KEY (default: the file's name);\n"
-		 "a folder adds each regular file with a valid key name"),
+		 "a folder adds each regular file (a name that is no valid\n"
+		 "key is an error, as with kubectl)"),
 	OPT_LIST(0, "from-env-file", "PATH", env_files, CMD_CREATE_GENERIC,
 		 "KEY=VALUE lines, as kubectl reads them"),
 	OPT_STRING(0, "type", "TYPE", type, CMD_CREATE_GENERIC,
@@ -120,6 +121,16 @@ static const struct flag flags[] = {
 	OPT_BOOL(0, "show-labels", show_labels, CMD_GET_SECRETS, "add a LABELS column"),
 	OPT_CALLBACK('L', "label-columns", "KEY,...", required_argument, parse_label_columns,
 		     CMD_GET_SECRETS, "a column for each label key"),
+	OPT_LIST(0, "group", "G", groups, CMD_KUBECONFIG,
+		 "a group the user is in (an O of the certificate; repeatable)"),
+	OPT_STRING(0, "server", "URL", server, CMD_KUBECONFIG,
+		   "the API server (default https:// and [api] listen)"),
+	OPT_STRING(0, "ttl", "DURATION", ttl, CMD_KUBECONFIG,
+		   "how long the certificate is valid: 8760h, 90d, 1h30m\n(default 365d)"),
+	OPT_STRING(0, "context", "NAME", context_name, CMD_KUBECONFIG,
+		   "the context's name (default USER@secretfs)"),
+	OPT_LIST(0, "san", "NAME|IP", sans, CMD_INIT | CMD_PKI_INIT,
+		 "another name or address for a new server certificate\n(repeatable)"),
 	{ "help", 'h', NULL, no_argument, CMD_ANY, true, FLAG_BOOL, FIELD(help), 0, NULL,
 	  "help for any command, e.g. 'secretctl get secrets --help'" },
 };
@@ -202,13 +213,38 @@ static int flag_set(struct ctx *c, const struct flag *f, const char *arg)
 	return die_msg("--%s: unknown kind of flag", f->name);
 }
 
+/* Remember the first flag getopt refused, as the user wrote it up to any
+ * '=' (what follows may be a value); it is reported once the command is
+ * known, for its "See 'secretctl CMD --help'" line. */
+static void flag_refused(struct ctx *c, char **argv, int opt)
+{
+	const char *word = argv[optind - 1];
+
+	if (c->bad_flag[0])
+		return;
+	if (opt == ':' && word[0] == '-' && word[1] == '-')
+		snprintf(c->bad_flag, sizeof(c->bad_flag), "flag needs an argument: %.*s",
+			 (int)strcspn(word, "="), word);
+	else if (opt == ':')
+		snprintf(c->bad_flag, sizeof(c->bad_flag), "flag needs an argument: '%c' in -%c",
+			 optopt, optopt);
+	else if (optopt)
+		snprintf(c->bad_flag, sizeof(c->bad_flag), "unknown shorthand flag: '%c' in -%c",
+			 optopt, optopt);
+	else
+		snprintf(c->bad_flag, sizeof(c->bad_flag), "unknown flag: %.*s",
+			 (int)strcspn(word, "="), word);
+}
+
 int flags_parse(struct ctx *c, int argc, char **argv)
 {
 	struct option longs[NFLAGS + 1];
-	char shorts[3 * NFLAGS + 1];
+	char shorts[3 * NFLAGS + 2];
 	size_t ns = 0;
 	int opt;
 
+	/* ':' first: a missing argument is ':' apart from an unknown flag */
+	shorts[ns++] = ':';
 	for (size_t i = 0; i < NFLAGS; i++) {
 		longs[i] = (struct option){ flags[i].name, flags[i].has_arg, NULL, flag_val(i) };
 		if (!flags[i].short_name)
@@ -221,14 +257,15 @@ int flags_parse(struct ctx *c, int argc, char **argv)
 	}
 	longs[NFLAGS] = (struct option){ NULL, 0, NULL, 0 };
 	shorts[ns] = '\0';
+	opterr = 0; /* refusals are ours, worded as kubectl's */
 	while ((opt = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		size_t i = 0;
 
 		while (i < NFLAGS && flag_val(i) != opt)
 			i++;
 		if (i == NFLAGS) {
-			fputs("Run 'secretctl --help' for usage.\n", stderr);
-			return 1;
+			flag_refused(c, argv, opt);
+			continue;
 		}
 		if (flag_set(c, &flags[i], optarg))
 			return 1;
@@ -237,12 +274,84 @@ int flags_parse(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Optimal string alignment distance (Damerau-Levenshtein with adjacent
+ * transpositions, each substring edited once): "form" is one edit from
+ * "from".  Long words are not compared (SIZE_MAX).
+ */
+size_t edit_distance(const char *a, const char *b)
+{
+	enum { MAX = 64 };
+	size_t la = strlen(a), lb = strlen(b), d[MAX + 1][MAX + 1];
+
+	if (la > MAX || lb > MAX)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The flag cmd takes that is one edit from "--name" (kubectl suggests no
+ * flags; cobra suggests commands within 2 edits, too loose for flags such
+ * as --key/--type), or NULL. */
+static const char *flag_suggestion(const char *word, const struct command *cmd)
+{
+	const char *name = word + strspn(word, "-");
+
+	if (strncmp(word, "--", 2) != 0)
+		return NULL;
+	for (size_t i = 0; cmd && i < NFLAGS; i++)
+		if ((flags[i].cmds & cmd->id) && edit_distance(name, flags[i].name) == 1)
+			return flags[i].name;
+	return NULL;
+}
+
+/* "error: unknown flag: --x", the usage line, and a suggestion. */
+static int flag_error(const char *msg, const char *word, const struct command *cmd)
+{
+	const char *near = flag_suggestion(word, cmd);
+
+	die_msg("%s", msg);
+	if (near)
+		fprintf(stderr, "did you mean --%s?\n", near);
+	if (cmd)
+		fprintf(stderr, "See 'secretctl %s --help' for usage.\n", cmd->words);
+	else
+		fputs("See 'secretctl --help' for usage.\n", stderr);
+	return 1;
+}
+
 int flags_check(const struct ctx *c, const struct command *cmd)
 {
-	for (size_t i = 0; i < NFLAGS; i++)
-		if ((c->given >> i & 1) && !(flags[i].cmds & cmd->id))
-			return die_msg("unknown flag: --%s for \"secretctl %s\"", flags[i].name,
-				       cmd->words);
+	char msg[sizeof(c->bad_flag) + 8];
+
+	if (c->bad_flag[0]) {
+		const char *word = strstr(c->bad_flag, ": ") + 2;
+
+		return flag_error(c->bad_flag, word, cmd);
+	}
+	for (size_t i = 0; cmd && i < NFLAGS; i++) {
+		if ((c->given >> i & 1) && !(flags[i].cmds & cmd->id)) {
+			snprintf(msg, sizeof(msg), "unknown flag: --%s", flags[i].name);
+			return flag_error(msg, msg + strlen("unknown flag: "), cmd);
+		}
+	}
 	return 0;
 }
 

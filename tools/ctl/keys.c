@@ -32,7 +32,7 @@ int cmd_init(struct ctx *c)
 		return die_msg("%s", err);
 	printf("store '%s' created, master key in '%s' (mode 0400): keep a copy of it somewhere safe\n",
 	       c->cfg.store_path, c->cfg.key_file);
-	return 0;
+	return pki_init_for_store(c);
 }
 
 /* Remove a store init just made (and its key, if init made that too). */
@@ -89,7 +89,9 @@ static int init_cluster(struct ctx *c)
 		       c->cfg.store_path, cluster_endpoint(c->cl),
 		       c->cfg.cluster.prefix ? c->cfg.cluster.prefix : CLUSTER_DEFAULT_PREFIX,
 		       (long long)rev);
-	return 0;
+	/* each node its own server certificate; the CA too, unless the
+	 * founder's ca.crt and ca.key were copied here first */
+	return pki_init_for_store(c);
 }
 /* --- the key ring ----------------------------------------------------------- */
 

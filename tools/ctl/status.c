@@ -96,12 +96,75 @@ static char *add_daemon_error(char *list, int pid, const char *msg)
 	return l;
 }
 
+/*
+ * The status file STATUS_DIR/name of a live secretfs serving c's store, or
+ * NULL (not a status file, a daemon that is gone, another store's); its
+ * pid in *pid.  The caller drops the reference.
+ */
+static json_t *status_load(const struct ctx *c, const char *name, int *pid)
+{
+	char path[512];
+	json_error_t jerr;
+	json_t *doc;
+
+	if (!strstr(name, STATUS_SUFFIX) || strstr(name, ".tmp"))
+		return NULL;
+	snprintf(path, sizeof(path), STATUS_DIR "/%s", name);
+	doc = json_load_file(path, 0, &jerr);
+	*pid = (int)json_integer_value(json_object_get(doc, STATUS_PID));
+	if (!doc || *pid <= 0 || !is_secretfs(*pid) ||
+	    strcmp(json_string_value(json_object_get(doc, STATUS_STORE)) ?: "", c->cfg.store_path) != 0) {
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+char *status_views_requiring(const struct ctx *c, const char *ns, const char *name)
+{
+	char ref[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2], *list = NULL;
+	size_t used = 0;
+	struct dirent **files;
+	int n = scandir(STATUS_DIR, &files, NULL, alphasort);
+
+	snprintf(ref, sizeof(ref), "%s/%s", ns, name);
+	for (int i = 0; i < n; i++) {
+		json_t *doc, *v, *r;
+		size_t j, k;
+		int pid;
+
+		doc = status_load(c, files[i]->d_name, &pid);
+		free(files[i]);
+		json_array_foreach(json_object_get(doc, STATUS_VIEWS), j, v) {
+			json_array_foreach(json_object_get(v, STATUS_VIEW_REQUIRES), k, r) {
+				const char *view = json_string_value(json_object_get(v, STATUS_VIEW_NAME));
+				size_t more = (view ? strlen(view) : 1) + 48;
+				char *l;
+
+				if (strcmp(json_string_value(r) ?: "", ref) != 0)
+					continue;
+				l = realloc(list, used + more);
+				if (!l)
+					break;
+				list = l;
+				used += (size_t)snprintf(list + used, more, "%s\"%s\" (secretfs %d)",
+							 used ? ", " : "", view ? view : "?", pid);
+			}
+		}
+		json_decref(doc);
+	}
+	if (n > 0)
+		free(files);
+	return list;
+}
+
 int cmd_status(struct ctx *c)
 {
 	uint64_t counts[2] = { 0, 0 };
 	uint32_t ring[2] = { 0, 0 };
 	struct dirent **list;
-	struct table t;
+	struct table t, pending;
+	size_t npending = 0;
 	char uuid[37], *errors = NULL;
 	const char *served_uuid;
 	bool broken = false;
@@ -143,28 +206,26 @@ int cmd_status(struct ctx *c)
 	table_add(&t, "REVISION");
 	table_add(&t, "LAG");
 	n = scandir(STATUS_DIR, &list, NULL, alphasort);
+	table_init(&pending, 3);
+	table_add(&pending, "  VIEW");
+	table_add(&pending, "PID");
+	table_add(&pending, "MISSING");
 	for (int i = 0; i < n; i++) {
-		char path[512];
-		json_error_t jerr;
 		json_t *doc, *m, *audit;
 		size_t j;
 		int pid;
 
-		if (!strstr(list[i]->d_name, STATUS_SUFFIX) || strstr(list[i]->d_name, ".tmp")) {
-			free(list[i]);
-			continue;
-		}
-		snprintf(path, sizeof(path), STATUS_DIR "/%s", list[i]->d_name);
+		doc = status_load(c, list[i]->d_name, &pid);
 		free(list[i]);
-		doc = json_load_file(path, 0, &jerr);
-		pid = (int)json_integer_value(json_object_get(doc, STATUS_PID));
-		if (!doc || pid <= 0 || !is_secretfs(pid)) {
-			json_decref(doc); /* a daemon that is gone */
+		if (!doc)
 			continue;
-		}
-		if (strcmp(json_string_value(json_object_get(doc, STATUS_STORE)) ?: "", c->cfg.store_path) != 0) {
-			json_decref(doc); /* another store's */
-			continue;
+		json_array_foreach(json_object_get(doc, STATUS_VIEWS), j, m) {
+			if (!json_is_true(json_object_get(m, STATUS_VIEW_PENDING)))
+				continue;
+			table_addf(&pending, "  %s", json_string_value(json_object_get(m, STATUS_VIEW_NAME)) ?: "?");
+			table_addf(&pending, "%d", pid);
+			table_add(&pending, json_string_value(json_object_get(m, STATUS_VIEW_MISSING)) ?: "?");
+			npending++;
 		}
 		if (json_object_get(doc, STATUS_ETCD))
 			daemon_etcd(pid, json_object_get(doc, STATUS_ETCD));
@@ -209,6 +270,12 @@ int cmd_status(struct ctx *c)
 	else
 		printf("  none running\n");
 	table_release(&t);
+	if (npending) {
+		/* as a pod waits for its secrets: mounted once they exist */
+		printf("\nPending views (waiting for the secrets they require):\n");
+		table_print(&pending);
+	}
+	table_release(&pending);
 	if (errors) {
 		fputs(errors, stdout);
 		free(errors);

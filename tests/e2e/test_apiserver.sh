@@ -1,10 +1,12 @@
 # test_apiserver.sh - secretfs-apiserver against real clients: kubectl 1.32
 # and 1.33 (the google-cloud-sdk builds on this machine), the python
 # kubernetes client, curl for what no client sends (oversized and broken
-# bodies).  Each test starts its own server on a free port with a CA,
-# server and client certificates made here by openssl.  What kubectl prints
-# is compared with golden/apiserver/, which holds what kubectl prints
-# against a real apiserver for the same objects (AGE written as <age>).
+# bodies).  Each test starts its own server on a free port, as the README
+# sets one up: 'secretctl init' makes the CA and the server's certificate
+# in pki/, 'secretctl kubeconfig' the clients' kubeconfigs, and [api] names
+# only listen and token_file.  What kubectl prints is compared with
+# golden/apiserver/, which holds what kubectl prints against a real
+# apiserver for the same objects (AGE written as <age>).
 
 KUBECTL_DIR=${KUBECTL_DIR:-/usr/lib/google-cloud-sdk/bin}
 GOLDEN=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/golden/apiserver
@@ -16,7 +18,8 @@ kubectl_bin() {
 	echo "$k"
 }
 
-# api_cert NAME SUBJECT: a client certificate signed by the test CA
+# api_cert NAME SUBJECT: a client certificate signed by $T/pki/ca.key
+# (a CA of the test's own: the server must refuse what it signs)
 api_cert() {
 	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pki/$1.key" \
 		-out "$T/pki/$1.csr" -subj "$2" 2>/dev/null || fail "openssl: cannot make $1's key"
@@ -24,60 +27,32 @@ api_cert() {
 		-CAcreateserial -out "$T/pki/$1.crt" -days 1 2>/dev/null || fail "openssl: cannot sign $1"
 }
 
-# api_pki: a CA, the server's certificate (SAN 127.0.0.1), admin (group
-# system:masters) and bob (group dev)
-api_pki() {
-	command -v openssl >/dev/null || fail "openssl is missing (make deps installs it)"
-	mkdir -p "$T/pki"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pki/ca.key" \
-		-out "$T/pki/ca.crt" -days 1 -subj /CN=test-ca 2>/dev/null || fail "openssl: no CA"
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pki/server.key" \
-		-out "$T/pki/server.csr" -subj /CN=secretfs-apiserver 2>/dev/null || fail "openssl: no server key"
-	printf 'subjectAltName=IP:127.0.0.1\n' >"$T/pki/san.ext"
-	openssl x509 -req -in "$T/pki/server.csr" -CA "$T/pki/ca.crt" -CAkey "$T/pki/ca.key" \
-		-CAcreateserial -out "$T/pki/server.crt" -days 1 -extfile "$T/pki/san.ext" 2>/dev/null ||
-		fail "openssl: cannot sign the server's certificate"
-	chmod 0400 "$T/pki/server.key"
-	api_cert admin "/O=system:masters/CN=admin"
-	api_cert bob "/O=dev/CN=bob"
-}
-
-# kubeconfig USER: $T/USER.conf, a client certificate's kubeconfig
+# kubeconfig USER GROUP: $T/USER.conf from 'secretctl kubeconfig', and its
+# certificate and key in $T/pki/USER.crt and .key for curl and python
 kubeconfig() {
-	cat >"$T/$1.conf" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster:
-    server: https://127.0.0.1:$API_PORT
-    certificate-authority: $T/pki/ca.crt
-users:
-- name: $1
-  user:
-    client-certificate: $T/pki/$1.crt
-    client-key: $T/pki/$1.key
-contexts:
-- name: test
-  context: {cluster: test, user: $1}
-current-context: test
-EOF
+	(umask 077; ctl kubeconfig "$1" --group "$2" --server "https://127.0.0.1:$API_PORT" >"$T/$1.conf") ||
+		fail "secretctl kubeconfig $1 failed"
+	"$(kubectl_bin 1.32)" --kubeconfig "$T/$1.conf" config view --raw \
+		-o jsonpath='{.users[0].user.client-certificate-data}' | base64 -d >"$T/pki/$1.crt"
+	(umask 077; "$(kubectl_bin 1.32)" --kubeconfig "$T/$1.conf" config view --raw \
+		-o jsonpath='{.users[0].user.client-key-data}' | base64 -d >"$T/pki/$1.key")
 }
 
-# start_api: a store, certificates, a token file and the server on a free
-# port (API_PORT), logging to $T/api.log
+# start_api: a store with its pki/ (secretctl init), a token file and the
+# server on a free port (API_PORT), logging to $T/api.log; kubeconfigs for
+# admin (group system:masters) and bob (group dev)
 start_api() {
 	new_store
-	api_pki
+	command -v openssl >/dev/null || fail "openssl is missing (make deps installs it)"
+	[ -f "$T/store/pki/server.crt" ] || fail "secretctl init made no pki/"
+	mkdir -p "$T/pki"
+	cp "$T/store/pki/ca.crt" "$T/pki/ca.crt"
 	API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	printf '%s\n' 'admintoken,tina,1001,"system:masters,ops"' 'devtoken,dan,1002,dev' >"$T/tokens.csv"
 	chmod 0600 "$T/tokens.csv"
 	cat >>"$T/secretfs.ini" <<EOF
 [api]
 listen = 127.0.0.1:$API_PORT
-tls_cert = $T/pki/server.crt
-tls_key = $T/pki/server.key
-client_ca = $T/pki/ca.crt
 token_file = $T/tokens.csv
 EOF
 	# the subshell keeps the server's exit status for stop_api
@@ -96,8 +71,8 @@ EOF
 		sleep 0.05
 	done
 	expect_eq "healthz" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/healthz")"
-	kubeconfig admin
-	kubeconfig bob
+	kubeconfig admin system:masters
+	kubeconfig bob dev
 	cleanup_extra() { stop_api; }
 }
 
@@ -326,13 +301,13 @@ test_authn() {
 		--certificate-authority "$T/pki/ca.crt" --token devtoken get secrets
 	# a certificate from another CA is 401, not anonymous
 	mv "$T/pki/ca.crt" "$T/pki/real-ca.crt"
-	mv "$T/pki/ca.key" "$T/pki/real-ca.key"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pki/ca.key" \
 		-out "$T/pki/ca.crt" -days 1 -subj /CN=other-ca 2>/dev/null
 	api_cert mallory "/O=system:masters/CN=mallory"
 	expect_eq "foreign certificate" "401" "$(curl -sk -o /dev/null -w '%{http_code}' \
 		--cert "$T/pki/mallory.crt" --key "$T/pki/mallory.key" \
 		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets")"
+	mv "$T/pki/real-ca.crt" "$T/pki/ca.crt"
 	# a token file others may read is refused, naming it
 	chmod 0644 "$T/tokens.csv"
 	expect_errno "loose token file" "token file '$T/tokens.csv' is readable or writable by others (mode 644): refusing it" \

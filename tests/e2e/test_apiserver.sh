@@ -389,6 +389,8 @@ test_hostile_requests() {
 	expect_eq "a value that is not base64" "422" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
 		-H 'Content-Type: application/json' \
 		--data-binary '{"metadata":{"name":"x"},"data":{"k":"canary8!"}}' "$url")"
+	expect_eq "broken protobuf" "400" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/vnd.kubernetes.protobuf' --data-binary 'k8s garbage' "$url")"
 	expect_eq "yaml body" "415" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
 		-H 'Content-Type: application/yaml' --data-binary 'a: b' "$url")"
 	expect_eq "PATCH (not served yet)" "405" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \

@@ -35,7 +35,7 @@ SANFLAGS :=
 OPT     := -O2 -D_FORTIFY_SOURCE=2
 endif
 
-PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson libcrypto libcurl
+PKGS    := fuse3 libsodium sqlite3 inih yaml-0.1 jansson libcrypto libcurl libmicrohttpd gnutls
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
 CFLAGS  ?= $(OPT) -g
@@ -49,6 +49,7 @@ LDFLAGS_ALL := $(SANFLAGS) -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 STORE_LIBS := $(shell pkg-config --libs libsodium sqlite3 jansson 2>/dev/null)
 FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson yaml-0.1 2>/dev/null) -lpthread
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
+API_LIBS   := $(shell pkg-config --libs libmicrohttpd gnutls inih yaml-0.1 jansson 2>/dev/null) -lpthread
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
@@ -67,6 +68,9 @@ CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.
 PB_SRC    := api/pb.c
 PB_OBJ    := $(PB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/api/k8s.pb-c.o
 PB_LIBS   := $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
+# the API server (api/), with that decoder
+API_SRC   := api/main.c api/http.c api/authn.c api/status.c api/db.c api/discovery.c \
+	     api/body.c api/secrets.c api/namespaces.c api/table.c api/watch.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)
@@ -76,11 +80,12 @@ KUBE_OBJ  := $(KUBE_SRC:%.c=$(BUILD)/%.o)
 POD_OBJ   := $(BUILD)/kube/pod.o $(BUILD)/kube/manifest.o
 POD_LIBS  := $(shell pkg-config --libs yaml-0.1 jansson 2>/dev/null)
 CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
+API_OBJ   := $(API_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := test_validate test_store test_config test_seal test_pb
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
-all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook
+all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook $(BIN)/secretfs-apiserver
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -119,6 +124,10 @@ $(BIN)/secretfs: $(FS_OBJ) $(POD_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 $(BIN)/secretctl: $(CTL_OBJ) $(KUBE_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CTL_LIBS) $(STORE_LIBS)
+
+$(BIN)/secretfs-apiserver: $(API_OBJ) $(PB_OBJ) $(KUBE_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(API_LIBS) $(PB_LIBS) $(CTL_LIBS) $(STORE_LIBS)
 
 $(BIN)/secretfs-oci-hook: $(BUILD)/tools/oci-hook.o $(BUILD)/fs/caller.o $(BUILD)/fs/config.o $(POD_OBJ) $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
@@ -307,12 +316,15 @@ install: all
 	install -m 0755 $(BIN)/secretctl $(DESTDIR)$(PREFIX)/bin/secretctl
 	install -m 0755 $(BIN)/secretfs $(DESTDIR)$(PREFIX)/sbin/secretfs
 	install -m 0755 $(BIN)/secretfs-oci-hook $(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook
+	install -m 0755 $(BIN)/secretfs-apiserver $(DESTDIR)$(PREFIX)/sbin/secretfs-apiserver
 	$(call install_text,etc/man/secretctl.1,$(DESTDIR)$(MANDIR)/man1/secretctl.1,0644)
 	$(call install_text,etc/man/secretfs.ini.5,$(DESTDIR)$(MANDIR)/man5/secretfs.ini.5,0644)
 	$(call install_text,etc/man/secretfs.8,$(DESTDIR)$(MANDIR)/man8/secretfs.8,0644)
+	$(call install_text,etc/man/secretfs-apiserver.8,$(DESTDIR)$(MANDIR)/man8/secretfs-apiserver.8,0644)
 	$(call install_text,etc/secretctl.bash-completion,$(DESTDIR)$(COMPDIR)/secretctl,0644)
 	$(call install_text,etc/secretfs.service,$(DESTDIR)$(UNITDIR)/secretfs.service,0644)
 	$(call install_text,etc/secretfs@.service,$(DESTDIR)$(UNITDIR)/secretfs@.service,0644)
+	$(call install_text,etc/secretfs-apiserver.service,$(DESTDIR)$(UNITDIR)/secretfs-apiserver.service,0644)
 	$(call install_text,etc/secretfs.ini,$(DESTDIR)$(DOCDIR)/secretfs.ini.sample,0644)
 	$(call install_text,etc/secretfs-oci-hook.json,$(DESTDIR)$(DOCDIR)/secretfs-oci-hook.json,0644)
 	$(call install_text,etc/runc-hooks.json,$(DESTDIR)$(DOCDIR)/runc-hooks.json,0644)
@@ -325,7 +337,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/secretctl $(DESTDIR)$(PREFIX)/sbin/secretfs \
-		$(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook \
+		$(DESTDIR)$(PREFIX)/sbin/secretfs-oci-hook $(DESTDIR)$(PREFIX)/sbin/secretfs-apiserver \
+		$(DESTDIR)$(MANDIR)/man8/secretfs-apiserver.8 $(DESTDIR)$(UNITDIR)/secretfs-apiserver.service \
 		$(DESTDIR)$(MANDIR)/man1/secretctl.1 $(DESTDIR)$(MANDIR)/man5/secretfs.ini.5 \
 		$(DESTDIR)$(MANDIR)/man8/secretfs.8 $(DESTDIR)$(COMPDIR)/secretctl \
 		$(DESTDIR)$(UNITDIR)/secretfs.service $(DESTDIR)$(UNITDIR)/secretfs@.service \

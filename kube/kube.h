@@ -16,10 +16,16 @@
 
 #include "store/store.h"
 
+/* kubectl's copy of the whole object it applied: for a Secret, every
+ * value in clear.  No front end stores it as sent. */
+#define KUBE_LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+
 /* --- object.c: the objects --- */
 
 /* RFC 3339 UTC, as Kubernetes prints creationTimestamp. */
 void rfc3339(char *buf, size_t len, int64_t t);
+/* now - then as kubectl prints an AGE: 5s, 3m20s, 4h, 12d, <invalid>. */
+void human_age(char *buf, size_t len, int64_t then, int64_t now);
 
 /* The Kubernetes object for a secret (values base64 when present).
  * Returns a new reference, or NULL on allocation failure. */

@@ -20,6 +20,40 @@ void rfc3339(char *buf, size_t len, int64_t t)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The age of a thing created at then, as kubectl and the API server print
+ * it (apimachinery's duration.HumanDuration). */
+void human_age(char *buf, size_t len, int64_t then, int64_t now)
+{
+	int64_t s = now - then, m = s / 60, h = s / 3600, d = h / 24;
+
+	if (s < -1)
+		snprintf(buf, len, "<invalid>");
+	else if (s < 0)
+		snprintf(buf, len, "0s");
+	else if (s < 120)
+		snprintf(buf, len, "%llds", (long long)s);
+	else if (m < 10)
+		snprintf(buf, len, s % 60 ? "%lldm%llds" : "%lldm", (long long)m,
+			 (long long)(s % 60));
+	else if (m < 180)
+		snprintf(buf, len, "%lldm", (long long)m);
+	else if (h < 8)
+		snprintf(buf, len, m % 60 ? "%lldh%lldm" : "%lldh", (long long)h,
+			 (long long)(m % 60));
+	else if (h < 48)
+		snprintf(buf, len, "%lldh", (long long)h);
+	else if (h < 24 * 8)
+		snprintf(buf, len, h % 24 ? "%lldd%lldh" : "%lldd", (long long)d,
+			 (long long)(h % 24));
+	else if (h < 24 * 365 * 2)
+		snprintf(buf, len, "%lldd", (long long)d);
+	else if (h < 24 * 365 * 8)
+		snprintf(buf, len, d % 365 ? "%lldy%lldd" : "%lldy",
+			 (long long)(d / 365), (long long)(d % 365));
+	else
+		snprintf(buf, len, "%lldy", (long long)(d / 365));
+}
+
 /* --- objects ------------------------------------------------------------ */
 
 static json_t *pairs_to_json(const struct store_pair *p, size_t n)

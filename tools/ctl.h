@@ -38,7 +38,6 @@ void table_print(const struct table *t);
 void table_release(struct table *t);
 
 /* kubectl's AGE column (HumanDuration): "45s", "3m20s", "5h", "12d". */
-void human_age(char *buf, size_t len, int64_t then, int64_t now);
 /* Print an object as kubectl -o json (4-space indent, sorted keys) or
  * -o yaml.  Return 0, or -EIO on a write or emitter failure. */
 int print_json(const json_t *obj);

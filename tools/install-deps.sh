@@ -12,16 +12,19 @@ set -eu
 
 # build: compiler, pkg-config and the -dev packages, whose dependencies are
 # the runtimes (libfuse3-3, libsodium23, libsqlite3-0, libinih1, libyaml-0-2,
-# libjansson4, libssl3, libcurl4); run: fusermount3 and mountpoint
+# libjansson4, libssl3, libcurl4, libmicrohttpd12, libgnutls30); run:
+# fusermount3 and mountpoint
 RUN_PACKAGES="gcc make pkg-config libc6-dev libfuse3-dev fuse3 libsodium-dev libsqlite3-dev
 libinih-dev libyaml-dev libjansson-dev libssl-dev libcurl4-openssl-dev util-linux
-protobuf-c-compiler libprotobuf-c-dev"
+protobuf-c-compiler libprotobuf-c-dev libmicrohttpd-dev libgnutls28-dev"
 
 # the tests: unit tests (cmocka), sanitizers and fuzzing (clang), the tools
-# the end-to-end tests drive (sqlite3, openssl, python3, containers, etcd,
+# the end-to-end tests drive (sqlite3, openssl, python3 and its kubernetes
+# client, containers, etcd,
 # valgrind, man pages, completion, systemd units, dash for env's eval)
 TEST_PACKAGES="libcmocka-dev sqlite3 openssl python3 procps runc busybox-static valgrind clang
-libclang-rt-14-dev man-db bash-completion systemd etcd-server etcd-client curl dash podman"
+libclang-rt-14-dev man-db bash-completion systemd etcd-server etcd-client curl dash podman
+python3-kubernetes"
 
 PACKAGES="$RUN_PACKAGES $TEST_PACKAGES"
 list=0

@@ -16,12 +16,14 @@ install_to() {
 test_install_layout_and_uninstall() {
 	local d=$T/dest f
 	install_to /usr DESTDIR="$d"
-	for f in usr/bin/secretctl usr/sbin/secretfs usr/sbin/secretfs-oci-hook; do
+	for f in usr/bin/secretctl usr/sbin/secretfs usr/sbin/secretfs-oci-hook \
+		usr/sbin/secretfs-apiserver; do
 		[ -x "$d/$f" ] || fail "$f is not installed executable"
 	done
 	for f in usr/share/man/man1/secretctl.1 usr/share/man/man5/secretfs.ini.5 \
 		usr/share/man/man8/secretfs.8 usr/share/bash-completion/completions/secretctl \
 		usr/lib/systemd/system/secretfs.service usr/lib/systemd/system/secretfs@.service \
+		usr/share/man/man8/secretfs-apiserver.8 usr/lib/systemd/system/secretfs-apiserver.service \
 		usr/share/doc/secretfs/secretfs.ini.sample etc/secretfs/secretfs.ini; do
 		[ -f "$d/$f" ] || fail "$f is not installed"
 	done
@@ -135,7 +137,7 @@ test_installed_programs_serve_a_store() {
 test_man_pages_render_without_warnings() {
 	local p=$T/prefix page out
 	install_to "$p" SYSCONFDIR="$p/etc"
-	for page in man1/secretctl.1 man5/secretfs.ini.5 man8/secretfs.8; do
+	for page in man1/secretctl.1 man5/secretfs.ini.5 man8/secretfs.8 man8/secretfs-apiserver.8; do
 		out=$(MANWIDTH=80 man --warnings -l "$p/share/man/$page" 2>"$T/man.err") ||
 			fail "man -l $page failed: $(cat "$T/man.err")"
 		[ -s "$T/man.err" ] && fail "man -l $page warns: $(cat "$T/man.err")"
@@ -230,7 +232,8 @@ test_systemd_units_verify_and_start_a_view() {
 	install_to "$p" SYSCONFDIR="$p/etc"
 	command -v systemd-analyze >/dev/null || fail "systemd-analyze is missing (make deps installs systemd)"
 	MANPATH=$p/share/man systemd-analyze verify "$p/lib/systemd/system/secretfs.service" \
-		"$p/lib/systemd/system/secretfs@.service" >"$T/verify.log" 2>&1 ||
+		"$p/lib/systemd/system/secretfs@.service" \
+		"$p/lib/systemd/system/secretfs-apiserver.service" >"$T/verify.log" 2>&1 ||
 		fail "systemd-analyze verify: $(cat "$T/verify.log")"
 	[ -s "$T/verify.log" ] && fail "systemd-analyze verify warns: $(cat "$T/verify.log")"
 

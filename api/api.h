@@ -1,0 +1,208 @@
+/*
+ * api.h - secretfs-apiserver: the Kubernetes core/v1 API for Secrets and
+ * Namespaces, over HTTPS (libmicrohttpd with GnuTLS), for real kubectl and
+ * the client libraries.
+ *
+ * A request goes: http.c (limits, body, routing) -> authn.c (client
+ * certificate, bearer token or anonymous) -> the authorizer (until RBAC:
+ * group system:masters only) -> discovery.c, secrets.c, namespaces.c or
+ * watch.c, which read through this thread's store handle (db.c) and write
+ * through its store writer, the one secretctl uses.  Replies are JSON;
+ * errors are the apiserver's Status objects (status.c).  No value and no
+ * token is ever logged.
+ */
+#ifndef SECRETFS_API_H
+#define SECRETFS_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "conf/conf.h"
+#include "kube/kube.h"
+#include "store/store.h"
+
+#define API_MAX_BODY      (3u << 20) /* the apiserver's request body limit */
+#define API_MAX_GROUPS    64
+#define API_NAME_MAX      256
+
+struct api_tokens;
+struct api_hub;
+
+/* The server: read-only once listening, shared by every thread. */
+struct api_server {
+	struct conf cfg;
+	struct MHD_Daemon *daemon;
+	struct api_tokens *tokens; /* NULL without a token_file */
+	struct api_hub *hub;       /* the watchers */
+	char *ca_pem;              /* the client CA, or NULL: no certificates */
+};
+
+/* Who is asking. */
+struct api_user {
+	char name[API_NAME_MAX];
+	char *groups[API_MAX_GROUPS];
+	size_t ngroups;
+	bool authenticated;
+};
+
+/* One TLS connection: its client certificate is checked once (an ECDSA
+ * verification costs more than the rest of a request), not per request.
+ * Made and freed by http.c's connection callback; used by one request at
+ * a time (HTTP/1.1). */
+struct api_conn {
+	bool checked;         /* cert_ret and cert_user hold the result */
+	int cert_ret;         /* from_certificate()'s: 1 none, 0 ok, -EACCES */
+	struct api_user cert_user;
+};
+
+/* One request: what the access handler keeps between its calls. */
+struct api_req {
+	struct api_server *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	char *body;             /* ordinary memory, wiped when freed */
+	size_t len, cap;
+	bool too_big;
+	bool table;             /* Accept asks for a meta.k8s.io/v1 Table */
+	struct api_user user;
+	struct api_db *db;      /* this thread's store handle */
+};
+
+/* --- db.c: a store handle and writer per thread -------------------------- */
+
+struct api_db {
+	struct store *st;
+	struct store_writer *w;
+};
+
+/* This thread's handle (opened on first use): 0, or -errno with err. */
+int api_db_get(struct api_server *srv, struct api_db **out, char *err, size_t errlen);
+/* Close every handle opened (after the daemon stopped). */
+void api_db_close_all(void);
+/* The resourceVersion of the whole store: etcd's revision in cluster
+ * mode, as secretctl prints it, else the store's. */
+int api_db_revision(struct api_db *db, int64_t *out);
+
+/* --- http.c: the listener and replies -------------------------------------- */
+
+/* Listen on addr with TLS (cert and key: PEM text) and threads pool
+ * threads: 0, or -EIO with err. */
+int api_http_start(struct api_server *srv, const struct sockaddr *addr, const char *cert,
+		   const char *key, unsigned threads, char *err, size_t errlen);
+
+/* Reply obj (stolen) as JSON with code.  Returns MHD's result. */
+enum MHD_Result api_reply(struct api_req *r, unsigned code, json_t *obj);
+/* Same, with a Warning header ("299 - text") unless warning is NULL. */
+enum MHD_Result api_reply_warn(struct api_req *r, unsigned code, json_t *obj,
+			       const char *warning);
+/* Append n bytes at p to *buf (*len used of *cap), growing it; the old
+ * buffer is wiped when it moves (bodies and watch queues hold values).
+ * 0 or -ENOMEM (then *buf is as it was). */
+int api_buf_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n);
+/* A query argument, or NULL. */
+const char *api_arg(const struct api_req *r, const char *name);
+/* Is argument name one of "true", "1", "True" (Go's strconv.ParseBool)? */
+bool api_arg_true(const struct api_req *r, const char *name);
+
+/* --- status.c: Status errors ------------------------------------------------ */
+
+/* A Status reply: code, reason (NotFound...), message; details (stolen,
+ * may be NULL). */
+enum MHD_Result api_status(struct api_req *r, unsigned code, const char *reason,
+			   json_t *details, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* The Status for a failed store or writer call (ret a negative errno and
+ * msg its message) on resource ("secrets"/"namespaces") named name. */
+enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
+				const char *resource, const char *kind, const char *name);
+enum MHD_Result api_not_found(struct api_req *r, const char *resource, const char *name);
+/* 403, the apiserver's words. */
+enum MHD_Result api_forbidden(struct api_req *r, const char *verb, const char *resource,
+			      const char *ns, const char *name);
+enum MHD_Result api_unauthorized(struct api_req *r);
+/* 405: the verb is not served on this path. */
+enum MHD_Result api_method_not_allowed(struct api_req *r);
+/* 415: the body's content type is not one we read; more (may be "")
+ * follows the list of accepted types. */
+enum MHD_Result api_unsupported_media(struct api_req *r, const char *type);
+
+/* --- authn.c: who is asking ------------------------------------------------- */
+
+/* Load the token file (kube-apiserver's --token-auth-file CSV). */
+int api_tokens_load(struct api_tokens **out, const char *path, char *err, size_t errlen);
+void api_tokens_free(struct api_tokens *t);
+/* Fill r->user from the client certificate, else the bearer token, else
+ * anonymous: 0, or -EACCES for a certificate or token that does not
+ * authenticate (401). */
+int api_authenticate(struct api_req *r);
+void api_user_release(struct api_user *u);
+/* Free a connection's state (NULL accepted). */
+void api_conn_free(struct api_conn *c);
+/* May the user do verb on resource (in ns, may be NULL; name may be NULL)?
+ * Until RBAC: group system:masters only. */
+bool api_authorize(const struct api_user *u, const char *verb, const char *resource,
+		   const char *ns, const char *name);
+
+/* --- discovery.c ------------------------------------------------------------ */
+
+/* Serve path if it is a discovery, health or OpenAPI path: true if it
+ * was (*ret set). */
+bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret);
+/* Is path open to anyone, before authentication (/version, health)? */
+bool api_discovery_public(const char *path);
+
+/* --- secrets.c, namespaces.c ------------------------------------------------ */
+
+enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name);
+enum MHD_Result api_namespaces(struct api_req *r, const char *name);
+/* The JSON object of a request body (or its protobuf decoding): NULL
+ * after replying a Status (*ret set). */
+json_t *api_body_object(struct api_req *r, enum MHD_Result *ret);
+/* fieldValidation: unknown fields of obj against allowed (NULL-ended
+ * dotted paths); Strict: 400 (returns false, *ret set); Warn: *warning
+ * (malloc'd) names them; Ignore: nothing. */
+bool api_check_fields(struct api_req *r, const json_t *obj, const char *const *allowed,
+		      char **warning, enum MHD_Result *ret);
+/* dryRun=All asked (any other dryRun value: 400, returns -1, *ret set). */
+int api_dry_run(struct api_req *r, enum MHD_Result *ret);
+
+/* --- table.c: server-side printing ------------------------------------------ */
+
+/* A meta.k8s.io/v1 Table of secrets (objs: their JSON objects) or
+ * namespaces; steals nothing. */
+json_t *api_table_secrets(const json_t *objs, const char *rv, int64_t now);
+json_t *api_table_namespaces(const json_t *objs, const char *rv, int64_t now);
+
+/* --- watch.c: watch=true ----------------------------------------------------- */
+
+int api_hub_start(struct api_server *srv, char *err, size_t errlen);
+/* End every watch and the hub thread (before MHD stops: no connection may
+ * stay suspended); api_hub_free() after MHD stopped. */
+void api_hub_stop(struct api_server *srv);
+void api_hub_free(struct api_server *srv);
+/* Answer a watch on resource ("secrets"/"namespaces") in ns (NULL: all). */
+enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns,
+			  const char *name);
+
+/* --- select: list filters --------------------------------------------------- */
+
+struct api_filter {
+	struct selector *labels;
+	/* fieldSelector: metadata.name, metadata.namespace, type; = or == or != */
+	struct { char *field; char *value; bool neg; } fields[8];
+	size_t nfields;
+};
+
+/* Parse labelSelector and fieldSelector: 0, or a 400 replied (-1, *ret). */
+int api_filter_parse(struct api_req *r, struct api_filter *f, const char *resource,
+		     enum MHD_Result *ret);
+bool api_filter_match(const struct api_filter *f, const struct store_secret *s);
+bool api_filter_match_ns(const struct api_filter *f, const char *name);
+void api_filter_release(struct api_filter *f);
+
+#endif

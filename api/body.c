@@ -1,0 +1,303 @@
+/*
+ * body.c - what every write reads from its request: the object in the body
+ * (JSON, or protobuf through api/pb.c), fieldValidation's unknown-field
+ * check, dryRun, and the list filters (labelSelector, fieldSelector).
+ * A body that fails here has changed nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/pb.h"
+
+#define PROTOBUF_TYPE "application/vnd.kubernetes.protobuf"
+
+/*
+ * A protobuf body (kubectl 1.32+ sends them for create secret/namespace):
+ * api/pb.c makes it the JSON object the same request carries, and from
+ * here on it goes the JSON path (fields, dry run, the store's rules).  A
+ * body it cannot read is 400 with its reason (never a value).
+ */
+static json_t *protobuf_object(struct api_req *r, enum MHD_Result *ret)
+{
+	char err[256];
+	json_t *obj;
+
+	if (!r->body || !r->len) {
+		*ret = api_status(r, 400, "BadRequest", NULL, "the request has no body");
+		return NULL;
+	}
+	obj = api_pb_decode(r->body, r->len, err, sizeof(err));
+	if (!obj) {
+		*ret = api_status(r, 400, "BadRequest", NULL, "%s", err);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		*ret = api_status(r, 400, "BadRequest", NULL, "the body of the request is not an object");
+		return NULL;
+	}
+	return obj;
+}
+
+json_t *api_body_object(struct api_req *r, enum MHD_Result *ret)
+{
+	const char *type = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_CONTENT_TYPE);
+	json_error_t jerr;
+	json_t *obj;
+
+	if (type && !strncmp(type, PROTOBUF_TYPE, strlen(PROTOBUF_TYPE)))
+		return protobuf_object(r, ret);
+	if (type && strncmp(type, "application/json", 16) != 0) {
+		char t[160];
+
+		snprintf(t, sizeof(t), " (not %.*s)", (int)strcspn(type, ";"), type);
+		*ret = api_unsupported_media(r, t);
+		return NULL;
+	}
+	if (!r->body || !r->len) {
+		*ret = api_status(r, 400, "BadRequest", NULL, "the request has no body");
+		return NULL;
+	}
+	/* jerr.text quotes no input, only where it failed */
+	obj = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!obj) {
+		*ret = api_status(r, 400, "BadRequest", NULL,
+				  "the body of the request is not valid JSON: line %d column %d: %s",
+				  jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		*ret = api_status(r, 400, "BadRequest", NULL,
+				  "the body of the request is not a JSON object");
+		return NULL;
+	}
+	return obj;
+}
+
+/* Is path (dotted) or a prefix ending in ".*" in allowed? */
+static bool allowed_field(const char *path, const char *const *allowed)
+{
+	for (; *allowed; allowed++) {
+		size_t n = strlen(*allowed);
+
+		if (!strcmp(path, *allowed))
+			return true;
+		if (n > 2 && !strcmp(*allowed + n - 2, ".*") && !strncmp(path, *allowed, n - 1))
+			return true;
+	}
+	return false;
+}
+
+/* Append each key of obj under prefix that is not allowed to out as
+ * fmt (with %s the field's path) joined by sep; an allowed object is
+ * walked into when its children are listed.  For a header, a path's
+ * control bytes, quotes and backslashes become '?': a key is the
+ * client's text, and must not end a header or its quoted string. */
+static void unknown_fields(const json_t *obj, const char *prefix, const char *const *allowed,
+			   const char *fmt, const char *sep, bool header, char *out, size_t len,
+			   size_t *count)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, k, v) {
+		char path[512], child[520];
+
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", k);
+		if (!allowed_field(path, allowed)) {
+			size_t used = strlen(out);
+
+			if (header)
+				for (char *c = path; *c; c++)
+					if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+						*c = '?';
+			if (*count < 16) {
+				if (*count)
+					used += (size_t)snprintf(out + used, len - used, "%s", sep);
+				if (used < len)
+					snprintf(out + used, len - used, fmt, path);
+			}
+			(*count)++;
+			continue;
+		}
+		snprintf(child, sizeof(child), "%s.", path);
+		if (json_is_object(v)) {
+			bool walk = false;
+
+			for (const char *const *a = allowed; *a; a++)
+				if (!strncmp(*a, child, strlen(child)))
+					walk = true;
+			if (walk)
+				unknown_fields(v, path, allowed, fmt, sep, header, out, len, count);
+		}
+	}
+}
+
+bool api_check_fields(struct api_req *r, const json_t *obj, const char *const *allowed,
+		      char **warning, enum MHD_Result *ret)
+{
+	const char *mode = api_arg(r, "fieldValidation");
+	char found[2048] = "";
+	size_t count = 0;
+
+	*warning = NULL;
+	if (mode && strcmp(mode, "Strict") && strcmp(mode, "Warn") && strcmp(mode, "Ignore")) {
+		*ret = api_status(r, 400, "BadRequest", NULL,
+				  "fieldValidation must be one of \"Ignore\", \"Warn\" or \"Strict\"");
+		return false;
+	}
+	/* the apiserver's default, when a client names none, is Warn */
+	if (mode && !strcmp(mode, "Ignore"))
+		return true;
+	if (mode && !strcmp(mode, "Strict")) {
+		unknown_fields(obj, "", allowed, "unknown field \"%s\"", ", ", false, found, sizeof(found),
+			       &count);
+		if (!count)
+			return true;
+		*ret = api_status(r, 400, "BadRequest", NULL, "strict decoding error: %s", found);
+		return false;
+	}
+	/* Warn: one Warning header per field, as the apiserver sends them
+	 * (RFC 7234's quoted text; api_reply_warn splits the lines) */
+	unknown_fields(obj, "", allowed, "299 - \"unknown field \\\"%s\\\"\"", "\n", true, found,
+		       sizeof(found), &count);
+	if (count && !(*warning = strdup(found)))
+		return true; /* the write goes on without its warning */
+	return true;
+}
+
+int api_dry_run(struct api_req *r, enum MHD_Result *ret)
+{
+	const char *v = api_arg(r, "dryRun");
+
+	if (!v)
+		return 0;
+	if (!strcmp(v, "All"))
+		return 1;
+	*ret = api_status(r, 400, "BadRequest", NULL,
+			  "dryRun: Unsupported value: \"%s\": supported values: \"All\"", v);
+	return -1;
+}
+
+/* --- list filters ------------------------------------------------------------ */
+
+void api_filter_release(struct api_filter *f)
+{
+	selector_free(f->labels);
+	for (size_t i = 0; i < f->nfields; i++) {
+		free(f->fields[i].field);
+		free(f->fields[i].value);
+	}
+	*f = (struct api_filter){ 0 };
+}
+
+/*
+ * fieldSelector, as the apiserver reads it for these resources:
+ * comma-separated field=value, field==value or field!=value terms over
+ * metadata.name and metadata.namespace (and, for secrets, type).  Kept in
+ * this one function so kube/select.c's field_selector_parse can take its
+ * place when it lands.
+ */
+static int fields_parse(struct api_filter *f, const char *text, const char *resource,
+			char *err, size_t errlen)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t n = strcspn(p, ","), op, vlen;
+		const char *eq;
+		char term[512];
+
+		snprintf(term, sizeof(term), "%.*s", (int)n, p);
+		p += n + (p[n] == ',');
+		if (!*term)
+			continue;
+		eq = strchr(term, '=');
+		if (!eq || eq == term || f->nfields == sizeof(f->fields) / sizeof(*f->fields)) {
+			snprintf(err, errlen, "invalid selector: '%s'; can't understand '%s'", text, term);
+			return -EINVAL;
+		}
+		op = (size_t)(eq - term);
+		f->fields[f->nfields].neg = op > 0 && term[op - 1] == '!';
+		if (f->fields[f->nfields].neg)
+			op--;
+		vlen = strlen(eq + 1 + (eq[1] == '=' && !f->fields[f->nfields].neg));
+		f->fields[f->nfields].field = strndup(term, op);
+		f->fields[f->nfields].value = strndup(eq + 1 + (eq[1] == '=' &&
+								 !f->fields[f->nfields].neg), vlen);
+		if (!f->fields[f->nfields].field || !f->fields[f->nfields].value) {
+			f->nfields++;
+			return -ENOMEM;
+		}
+		if (strcmp(f->fields[f->nfields].field, "metadata.name") &&
+		    strcmp(f->fields[f->nfields].field, "metadata.namespace") &&
+		    (strcmp(resource, "secrets") || strcmp(f->fields[f->nfields].field, "type"))) {
+			snprintf(err, errlen, "\"%s\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"%s",
+				 f->fields[f->nfields].field,
+				 strcmp(resource, "secrets") ? "" : ", \"type\"");
+			f->nfields++;
+			return -EINVAL;
+		}
+		f->nfields++;
+	}
+	return 0;
+}
+
+int api_filter_parse(struct api_req *r, struct api_filter *f, const char *resource,
+		     enum MHD_Result *ret)
+{
+	const char *labels = api_arg(r, "labelSelector"), *fields = api_arg(r, "fieldSelector");
+	char err[STORE_ERRMSG_MAX];
+
+	*f = (struct api_filter){ 0 };
+	if (labels && *labels && selector_parse(&f->labels, labels, err, sizeof(err)))
+		goto bad;
+	if (fields && fields_parse(f, fields, resource, err, sizeof(err)))
+		goto bad;
+	return 0;
+bad:
+	api_filter_release(f);
+	*ret = api_status(r, 400, "BadRequest", NULL, "%s", err);
+	return -1;
+}
+
+static bool field_match(const struct api_filter *f, const char *ns, const char *name,
+			const char *type)
+{
+	for (size_t i = 0; i < f->nfields; i++) {
+		const char *have = !strcmp(f->fields[i].field, "metadata.name") ? name :
+				   !strcmp(f->fields[i].field, "metadata.namespace") ? ns : type;
+		bool eq = have && !strcmp(have, f->fields[i].value);
+
+		if (eq == f->fields[i].neg)
+			return false;
+	}
+	return true;
+}
+
+bool api_filter_match(const struct api_filter *f, const struct store_secret *s)
+{
+	return (!f->labels || selector_match(f->labels, s)) &&
+	       field_match(f, s->namespace, s->name, s->type);
+}
+
+bool api_filter_match_ns(const struct api_filter *f, const char *name)
+{
+	/* a namespace has no labels in the store: a selector that needs
+	 * one matches none, as it would match no unlabelled namespace */
+	if (f->labels) {
+		struct store_secret *s = store_secret_new(name, name, "");
+		bool m = s && selector_match(f->labels, s);
+
+		store_secret_free(s);
+		if (!m)
+			return false;
+	}
+	/* a namespace's metadata.namespace is "" */
+	return field_match(f, "", name, NULL);
+}

@@ -1,0 +1,314 @@
+/*
+ * http.c - the access handler libmicrohttpd calls for every request: it
+ * gathers the body (at most API_MAX_BODY bytes, the apiserver's limit),
+ * authenticates, routes the path to its handler and replies.  Every
+ * request gets exactly one reply; a request that fails a check changes
+ * nothing.
+ *
+ * Paths served:
+ *   /version /healthz /livez /readyz          anyone (as clusters do)
+ *   /api /api/v1 /apis /openapi/v3...         authenticated users
+ *   /api/v1/secrets                           list and watch, all namespaces
+ *   /api/v1/namespaces[/NS]                   namespaces
+ *   /api/v1/namespaces/NS/secrets[/NAME]      secrets
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "api/api.h"
+
+const char *api_arg(const struct api_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool api_arg_true(const struct api_req *r, const char *name)
+{
+	const char *v = api_arg(r, name);
+
+	return v && (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "True") ||
+		     !strcmp(v, "TRUE") || !strcmp(v, "t") || !strcmp(v, "T"));
+}
+
+enum MHD_Result api_reply_warn(struct api_req *r, unsigned code, json_t *obj,
+			       const char *warning)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *text;
+
+	text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	json_decref(obj);
+	if (!text) {
+		static const char oom[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+			"\"status\":\"Failure\",\"message\":\"out of memory\","
+			"\"reason\":\"InternalError\",\"code\":500}";
+
+		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom,
+						       MHD_RESPMEM_PERSISTENT);
+		code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	} else {
+		/* MHD copies: the reply may hold values, so wipe ours now */
+		resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+		sodium_memzero(text, strlen(text));
+		free(text);
+	}
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	/* warning: one header per line */
+	for (const char *w = warning; w && *w;) {
+		size_t n = strcspn(w, "\n");
+		char *one = strndup(w, n);
+
+		if (one)
+			MHD_add_response_header(resp, "Warning", one);
+		free(one);
+		w += n + (w[n] == '\n');
+	}
+	ret = MHD_queue_response(r->conn, code, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result api_reply(struct api_req *r, unsigned code, json_t *obj)
+{
+	return api_reply_warn(r, code, obj, NULL);
+}
+
+int api_buf_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		char *nb;
+
+		while (c < *len + n)
+			c *= 2;
+		nb = malloc(c);
+		if (!nb)
+			return -ENOMEM;
+		if (*buf) {
+			memcpy(nb, *buf, *len);
+			sodium_memzero(*buf, *cap);
+			free(*buf);
+		}
+		*buf = nb;
+		*cap = c;
+	}
+	memcpy(*buf + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+/* Accept: application/json;as=Table;v=v1;g=meta.k8s.io,... */
+static bool wants_table(const char *accept)
+{
+	return accept && strstr(accept, "as=Table") && strstr(accept, "g=meta.k8s.io");
+}
+
+/* Split "/api/v1/namespaces/NS/secrets/NAME" into at most n segments;
+ * returns the count, or -1 for more or for an empty segment. */
+static int split_path(char *path, char **seg, int n)
+{
+	int count = 0;
+	char *p = path;
+
+	if (*p != '/')
+		return -1;
+	p++;
+	if (!*p)
+		return 0;
+	while (p) {
+		char *slash = strchr(p, '/');
+
+		if (slash)
+			*slash = '\0';
+		if (!*p) /* a trailing slash: kube-apiserver ignores it */
+			return slash ? -1 : count;
+		if (count == n)
+			return -1;
+		seg[count++] = p;
+		p = slash ? slash + 1 : NULL;
+	}
+	return count;
+}
+
+static enum MHD_Result route(struct api_req *r)
+{
+	char path[1024], *seg[7];
+	enum MHD_Result ret;
+	int n;
+
+	if (strlen(r->url) >= sizeof(path))
+		return api_status(r, 404, "NotFound", NULL, "the server could not find the requested resource");
+	if (api_discovery(r, r->url, &ret))
+		return ret;
+	snprintf(path, sizeof(path), "%s", r->url);
+	n = split_path(path, seg, 7);
+	if (n < 3 || strcmp(seg[0], "api") || strcmp(seg[1], "v1"))
+		return api_status(r, 404, "NotFound", NULL, "the server could not find the requested resource");
+	if (n == 3 && !strcmp(seg[2], "secrets"))
+		return api_secrets(r, NULL, NULL);
+	if (strcmp(seg[2], "namespaces"))
+		return api_status(r, 404, "NotFound", NULL, "the server could not find the requested resource");
+	if (n == 3)
+		return api_namespaces(r, NULL);
+	if (n == 4)
+		return api_namespaces(r, seg[3]);
+	if (!strcmp(seg[4], "secrets") && n == 5)
+		return api_secrets(r, seg[3], NULL);
+	if (!strcmp(seg[4], "secrets") && n == 6)
+		return api_secrets(r, seg[3], seg[5]);
+	return api_status(r, 404, "NotFound", NULL, "the server could not find the requested resource");
+}
+
+static enum MHD_Result serve(struct api_req *r)
+{
+	char err[STORE_ERRMSG_MAX];
+
+	r->table = wants_table(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+							   MHD_HTTP_HEADER_ACCEPT));
+	if (api_discovery_public(r->url)) {
+		enum MHD_Result ret;
+
+		if (api_discovery(r, r->url, &ret))
+			return ret;
+	}
+	if (api_authenticate(r))
+		return api_unauthorized(r);
+	if (r->too_big)
+		return api_status(r, 413, "RequestEntityTooLarge", NULL,
+				  "Request entity too large: limit is %u", API_MAX_BODY);
+	if (api_db_get(r->srv, &r->db, err, sizeof(err)))
+		return api_status(r, 503, "ServiceUnavailable", NULL, "%s", err);
+	return route(r);
+}
+
+/* MHD's access handler: called first with the headers, then with each
+ * piece of the body, then once more to reply. */
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+				      const char *method, const char *version,
+				      const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct api_req *r = *con_cls;
+
+	(void)version;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->srv = cls;
+		r->conn = conn;
+		r->method = method;
+		r->url = url;
+		*con_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (r->too_big || n > API_MAX_BODY - r->len) {
+			r->too_big = true; /* read and dropped, then 413 */
+			return MHD_YES;
+		}
+		/* NUL-terminated for the JSON reader's messages */
+		if (api_buf_append(&r->body, &r->len, &r->cap, upload, n) ||
+		    api_buf_append(&r->body, &r->len, &r->cap, "", 1))
+			return MHD_NO;
+		r->len--;
+		return MHD_YES;
+	}
+	return serve(r);
+}
+
+/* MHD's request-completed callback: the one place a request is freed. */
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct api_req *r = *con_cls;
+
+	(void)cls, (void)conn, (void)toe;
+	if (!r)
+		return;
+	if (r->body) {
+		sodium_memzero(r->body, r->cap);
+		free(r->body);
+	}
+	api_user_release(&r->user);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* MHD's connection callback: each connection's state (api_conn) lives
+ * from its start to its close. */
+static void connection_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+			      enum MHD_ConnectionNotificationCode code)
+{
+	(void)cls, (void)conn;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct api_conn));
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		api_conn_free(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* libmicrohttpd's own messages (bad TLS handshakes and the like): they
+ * never hold a body or a header value. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("secretfs-apiserver: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+/*
+ * Listen on addr with TLS (cert and key PEM text): a thread pool, at most
+ * 1024 connections (64 per address), a 60 s idle timeout per connection,
+ * 64 KiB of headers.  A client certificate is asked for, never required
+ * (token clients must still get in), and checked by authn.c.
+ */
+int api_http_start(struct api_server *srv, const struct sockaddr *addr, const char *cert,
+		   const char *key, unsigned threads, char *err, size_t errlen)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem opts[16];
+	size_t n = 0;
+
+	if (addr->sa_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* first, or MHD logs the options before it to stderr itself */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)addr };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key };
+	if (srv->ca_pem)
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, srv->ca_pem };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT, 1024, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection_notify,
+					     NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	assert(n <= sizeof(opts) / sizeof(*opts));
+	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, srv,
+				       MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (!srv->daemon) {
+		snprintf(err, errlen, "cannot listen on %s: %s", srv->cfg.api.listen,
+			 errno ? strerror(errno) : "libmicrohttpd refused the settings");
+		return -EIO;
+	}
+	return 0;
+}

@@ -1,0 +1,384 @@
+/*
+ * secrets.c - /api/v1/namespaces/NS/secrets[/NAME] and /api/v1/secrets:
+ * get, list (labelSelector, fieldSelector, Table or JSON), create
+ * (generateName, stringData merged into data), replace (resourceVersion
+ * precondition), delete, and watch (watch.c).  Objects are built by
+ * kube/object.c and parsed by kube/manifest.c, as secretctl's are; every
+ * write goes through this thread's store writer, as secretctl's do.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "api/api.h"
+
+/* The fields a Secret may carry: anything else is an unknown field for
+ * fieldValidation.  ObjectMeta's fields are known even where the store
+ * keeps none of them (the apiserver would not call them unknown). */
+static const char *const secret_fields[] = {
+	"apiVersion", "kind", "data", "data.*", "stringData", "stringData.*", "type", "immutable",
+	"metadata", "metadata.name", "metadata.generateName", "metadata.namespace",
+	"metadata.labels", "metadata.labels.*", "metadata.annotations", "metadata.annotations.*",
+	"metadata.resourceVersion", "metadata.uid", "metadata.creationTimestamp",
+	"metadata.generation", "metadata.managedFields", "metadata.finalizers",
+	"metadata.ownerReferences", "metadata.selfLink", "metadata.deletionTimestamp",
+	"metadata.deletionGracePeriodSeconds", NULL
+};
+
+static char *rv_string(char *buf, size_t len, int64_t rev)
+{
+	snprintf(buf, len, "%lld", (long long)rev);
+	return buf;
+}
+
+static enum MHD_Result reply_object(struct api_req *r, unsigned code, json_t *obj,
+				    const char *warning)
+{
+	if (r->table && obj) {
+		json_t *one = json_pack("[O]", obj);
+		const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+								   "resourceVersion"));
+		json_t *t = one ? api_table_secrets(one, rv, (int64_t)time(NULL)) : NULL;
+
+		json_decref(one);
+		json_decref(obj);
+		obj = t;
+	}
+	return api_reply_warn(r, code, obj, warning);
+}
+
+static enum MHD_Result get_one(struct api_req *r, const char *ns, const char *name)
+{
+	struct store_secret *s = NULL;
+	enum MHD_Result ret;
+	int err;
+
+	err = store_secret_get(r->db->st, ns, name, STORE_WITH_VALUES, &s);
+	if (err)
+		return api_store_error(r, err, store_errmsg(r->db->st), "secrets", "Secret", name);
+	ret = reply_object(r, 200, secret_to_json(s), NULL);
+	store_secret_free(s);
+	return ret;
+}
+
+static enum MHD_Result list(struct api_req *r, const char *ns)
+{
+	struct store_secret **v = NULL;
+	struct api_filter f;
+	enum MHD_Result ret;
+	json_t *items = json_array(), *out;
+	size_t n = 0;
+	int64_t rev;
+	char rv[32];
+	int err;
+
+	if (api_filter_parse(r, &f, "secrets", &ret)) {
+		json_decref(items);
+		return ret;
+	}
+	/* the revision first: a change racing the list is then replayed
+	 * by a watch from rv, never missed */
+	if ((err = api_db_revision(r->db, &rev)) ||
+	    (err = store_secret_list(r->db->st, ns, &v, &n))) {
+		ret = api_store_error(r, err, store_errmsg(r->db->st), "secrets", "Secret", "");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct store_secret *s = NULL;
+
+		if (!api_filter_match(&f, v[i]))
+			continue;
+		/* a Table shows no value: the metadata is enough */
+		if (!r->table) {
+			err = store_secret_get(r->db->st, v[i]->namespace, v[i]->name,
+					       STORE_WITH_VALUES, &s);
+			if (err == -ENOENT)
+				continue; /* deleted since the list: the watch says so */
+			if (err) {
+				ret = api_store_error(r, err, store_errmsg(r->db->st), "secrets",
+						      "Secret", v[i]->name);
+				goto out;
+			}
+		}
+		json_array_append_new(items, secret_to_json(s ? s : v[i]));
+		store_secret_free(s);
+	}
+	rv_string(rv, sizeof(rv), rev);
+	if (r->table)
+		out = api_table_secrets(items, rv, (int64_t)time(NULL));
+	else
+		out = json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", "SecretList", "apiVersion", "v1",
+				"metadata", "resourceVersion", rv, "items", items);
+	ret = api_reply(r, 200, out);
+out:
+	json_decref(items);
+	store_secret_list_free(v, n);
+	api_filter_release(&f);
+	return ret;
+}
+
+/* Does namespace ns exist?  If not, reply its 404 (*ret) and say false. */
+static bool ns_exists(struct api_req *r, const char *ns, enum MHD_Result *ret)
+{
+	struct store_stat st;
+
+	if (store_ns_stat(r->db->st, ns, &st) == 0)
+		return true;
+	*ret = api_not_found(r, "namespaces", ns);
+	return false;
+}
+
+/* Write s (create or replace) through the writer, or with dryRun only
+ * check it: every rule the store applies, in a transaction rolled back. */
+static int write_secret(struct api_req *r, struct store_secret *s, enum store_put_mode mode,
+			bool dry, const char **msg)
+{
+	int err;
+
+	if (!dry) {
+		err = store_writer_put(r->db->w, s, mode, NULL);
+		*msg = store_writer_errmsg(r->db->w);
+		return err;
+	}
+	if ((err = store_batch_begin(r->db->st))) {
+		*msg = store_errmsg(r->db->st);
+		return err;
+	}
+	err = store_secret_put(r->db->st, s, mode, NULL);
+	*msg = store_errmsg(r->db->st);
+	store_batch_rollback(r->db->st);
+	return err;
+}
+
+/* metadata.generateName + 5 characters, as the apiserver's names. */
+static int generate_name(json_t *obj, char *out, size_t len)
+{
+	static const char alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+	json_t *meta = json_object_get(obj, "metadata");
+	const char *prefix = json_string_value(json_object_get(meta, "generateName"));
+	size_t n;
+
+	if (!prefix || json_string_value(json_object_get(meta, "name")))
+		return 0;
+	n = strlen(prefix);
+	if (n > 253 - 5)
+		n = 253 - 5;
+	if (n + 6 > len)
+		return -EINVAL;
+	memcpy(out, prefix, n);
+	for (size_t i = 0; i < 5; i++)
+		out[n + i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+	out[n + 5] = '\0';
+	return json_object_set_new(meta, "name", json_string(out)) ? -ENOMEM : 1;
+}
+
+/*
+ * Until the placeholder form of kubectl's last-applied annotation lands
+ * (kube/apply.c), it is dropped: it holds every value in clear, and
+ * annotations are stored in clear.  The client is told in a Warning.
+ */
+static void drop_last_applied(struct store_secret *s, char **warning)
+{
+	static const char line[] = "299 - \"annotation " KUBE_LAST_APPLIED
+				   " dropped: it holds the secret's values\"";
+	char *w;
+
+	if (!store_secret_remove_annotation(s, KUBE_LAST_APPLIED))
+		return;
+	if (asprintf(&w, "%s%s%s", *warning ? *warning : "", *warning ? "\n" : "", line) < 0)
+		return;
+	free(*warning);
+	*warning = w;
+}
+
+/* Parse body obj as a secret for ns (URL) and name (URL, or NULL on
+ * create): NULL after a reply. */
+static struct store_secret *secret_of(struct api_req *r, json_t *obj, const char *ns,
+				      const char *name, enum MHD_Result *ret)
+{
+	const json_t *meta = json_object_get(obj, "metadata");
+	const char *bns = json_string_value(json_object_get(meta, "namespace"));
+	const char *bname = json_string_value(json_object_get(meta, "name"));
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	const char *version = json_string_value(json_object_get(obj, "apiVersion"));
+	struct store_secret *s = NULL;
+	char err[STORE_ERRMSG_MAX];
+	int rc;
+
+	if ((kind && strcmp(kind, "Secret")) || (version && strcmp(version, "v1"))) {
+		*ret = api_status(r, 400, "BadRequest", NULL,
+				  "the object provided is %s/%s, not v1/Secret",
+				  version ? version : "", kind ? kind : "");
+		return NULL;
+	}
+	if (bns && *bns && strcmp(bns, ns)) {
+		*ret = api_status(r, 400, "BadRequest", NULL,
+				  "the namespace of the provided object does not match the namespace sent on the request");
+		return NULL;
+	}
+	if (name && bname && strcmp(bname, name)) {
+		*ret = api_status(r, 400, "BadRequest", NULL,
+				  "the name of the object (%s) does not match the name on the URL (%s)",
+				  bname, name);
+		return NULL;
+	}
+	rc = manifest_secret(obj, ns, true, &s, err, sizeof(err));
+	if (rc == -EINVAL && !bname && !name) {
+		json_t *d = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "kind", "Secret", "causes",
+				      "reason", "FieldValueRequired", "message",
+				      "name or generateName is required", "field", "metadata.name");
+
+		*ret = api_status(r, 422, "Invalid", d,
+				  "Secret \"\" is invalid: metadata.name: Required value: name or generateName is required");
+		return NULL;
+	}
+	if (rc) {
+		*ret = api_store_error(r, rc, err, "secrets", "Secret", bname ? bname : name);
+		return NULL;
+	}
+	return s;
+}
+
+static enum MHD_Result create(struct api_req *r, const char *ns)
+{
+	struct store_secret *s = NULL;
+	enum MHD_Result ret;
+	char *warning = NULL, gen[256];
+	const char *msg = "";
+	json_t *obj;
+	int dry, err, generated = 0;
+
+	if ((dry = api_dry_run(r, &ret)) < 0 || !(obj = api_body_object(r, &ret)))
+		return ret;
+	if (!api_check_fields(r, obj, secret_fields, &warning, &ret) || !ns_exists(r, ns, &ret))
+		goto out;
+	for (int tries = 0; tries < 5; tries++) {
+		if ((generated = generate_name(obj, gen, sizeof(gen))) < 0) {
+			ret = api_status(r, 500, "InternalError", NULL, "out of memory");
+			goto out;
+		}
+		store_secret_free(s);
+		if (!(s = secret_of(r, obj, ns, NULL, &ret)))
+			goto out;
+		if (!tries)
+			drop_last_applied(s, &warning);
+		else
+			store_secret_remove_annotation(s, KUBE_LAST_APPLIED);
+		err = write_secret(r, s, STORE_PUT_CREATE, dry == 1, &msg);
+		if (err != -EEXIST || !generated)
+			break;
+		json_object_del(json_object_get(obj, "metadata"), "name");
+	}
+	if (err)
+		ret = api_store_error(r, err, msg, "secrets", "Secret", s->name);
+	else
+		ret = reply_object(r, 201, secret_to_json(s), warning);
+out:
+	free(warning);
+	store_secret_free(s);
+	json_decref(obj);
+	return ret;
+}
+
+static enum MHD_Result replace(struct api_req *r, const char *ns, const char *name)
+{
+	struct store_secret *s = NULL;
+	enum MHD_Result ret;
+	char *warning = NULL;
+	const char *msg = "";
+	json_t *obj;
+	int dry, err;
+
+	if ((dry = api_dry_run(r, &ret)) < 0 || !(obj = api_body_object(r, &ret)))
+		return ret;
+	if (!api_check_fields(r, obj, secret_fields, &warning, &ret))
+		goto out;
+	if (!json_object_get(json_object_get(obj, "metadata"), "name")) {
+		json_t *meta = json_object_get(obj, "metadata");
+
+		if (json_is_object(meta))
+			json_object_set_new(meta, "name", json_string(name));
+	}
+	if (!(s = secret_of(r, obj, ns, name, &ret)))
+		goto out;
+	drop_last_applied(s, &warning);
+	err = write_secret(r, s, STORE_PUT_REPLACE, dry == 1, &msg);
+	if (err)
+		ret = api_store_error(r, err, msg, "secrets", "Secret", name);
+	else
+		ret = reply_object(r, 200, secret_to_json(s), warning);
+out:
+	free(warning);
+	store_secret_free(s);
+	json_decref(obj);
+	return ret;
+}
+
+static enum MHD_Result delete(struct api_req *r, const char *ns, const char *name)
+{
+	struct store_secret *s = NULL;
+	enum MHD_Result ret;
+	int dry, err;
+
+	if ((dry = api_dry_run(r, &ret)) < 0)
+		return ret;
+	/* the body is DeleteOptions (propagationPolicy...): nothing in it
+	 * applies to a secret, which owns nothing */
+	err = store_secret_get(r->db->st, ns, name, 0, &s);
+	if (err)
+		return api_store_error(r, err, store_errmsg(r->db->st), "secrets", "Secret", name);
+	if (!dry && (err = store_writer_delete(r->db->w, ns, name))) {
+		ret = api_store_error(r, err, store_writer_errmsg(r->db->w), "secrets", "Secret",
+				      name);
+		goto out;
+	}
+	ret = api_reply(r, 200, json_pack("{s:s, s:s, s:{}, s:s, s:{s:s, s:s, s:s}}",
+					  "kind", "Status", "apiVersion", "v1", "metadata",
+					  "status", "Success", "details", "name", name,
+					  "kind", "secrets", "uid", s->uid));
+out:
+	store_secret_free(s);
+	return ret;
+}
+
+enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
+{
+	const char *m = r->method;
+	const char *verb;
+	char why[STORE_ERRMSG_MAX];
+
+	if (ns && store_check_namespace(ns, why))
+		return api_not_found(r, "namespaces", ns);
+	if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
+		verb = name ? "get" : api_arg_true(r, "watch") ? "watch" : "list";
+	else if (!strcmp(m, "POST") && !name && ns)
+		verb = "create";
+	else if (!strcmp(m, "PUT") && name)
+		verb = "update";
+	else if (!strcmp(m, "DELETE") && name)
+		verb = "delete";
+	else if (!strcmp(m, "PATCH") && name)
+		verb = "patch";
+	else
+		return api_method_not_allowed(r);
+	if (!api_authorize(&r->user, verb, "secrets", ns, name))
+		return api_forbidden(r, verb, "secrets", ns, name);
+	if (!strcmp(verb, "get"))
+		return get_one(r, ns, name);
+	if (!strcmp(verb, "watch"))
+		return api_watch(r, "secrets", ns, name);
+	if (!strcmp(verb, "list"))
+		return list(r, ns);
+	if (!strcmp(verb, "create"))
+		return create(r, ns);
+	if (!strcmp(verb, "update"))
+		return replace(r, ns, name);
+	if (!strcmp(verb, "delete"))
+		return delete(r, ns, name);
+	/* PATCH comes with the patch engine (kube/patch.c) */
+	return api_method_not_allowed(r);
+}

@@ -1,0 +1,770 @@
+/*
+ * watch.c - watch=true: a chunked stream of JSON lines
+ * {"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":...}, one per
+ * change, from the store's change log, so that a change made by secretctl
+ * (or by another API server on the same store) reaches every watcher.
+ *
+ * One hub thread follows the log (inotify on the store's folder, as
+ * secretctl watch does, with a one-second timer besides) and appends each
+ * change to the queue of every watcher it matches; a watcher's connection
+ * is suspended in MHD while its queue is empty and resumed by the hub.
+ * A new watcher catches up on the request's own thread, under the hub's
+ * lock: from its resourceVersion through the log, or, without one, with a
+ * synthetic ADDED per object; from then on the hub delivers every change
+ * after w->since.  So no change is missed; one that races the start may
+ * come twice (ADDED, then MODIFIED with the same object).
+ *
+ * Bounds: a watcher starts with what exists (without a resourceVersion) or
+ * with one event per secret changed since (a secret changed many times
+ * comes once, at its last change), as large as a list; past that at most
+ * WATCH_QUEUE_MAX more bytes wait (always at least one event).  A client
+ * that does not read meets that bound, its queue is dropped and its stream
+ * ends, as the apiserver ends a watcher that lags, and the client watches
+ * again from its last resourceVersion.  A watch lasts
+ * timeoutSeconds, or at most WATCH_MAX_SECONDS.  Queued events may hold
+ * values (base64): wiped once sent or dropped.
+ *
+ * Lock order: hub->lock, then a watcher's lock.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "api/api.h"
+
+#define WATCH_QUEUE_MAX   (4u << 20)
+#define WATCH_MAX_SECONDS 1800
+#define WATCH_BOOKMARK_SECONDS 60
+
+struct watcher {
+	struct watcher *next;       /* protected by hub->lock */
+	struct api_hub *hub;
+	struct MHD_Connection *conn;
+	/* fixed once the watcher is in the hub's list */
+	bool secrets;               /* else namespaces */
+	char *ns;                   /* NULL: every namespace */
+	struct api_filter f;
+	bool table;
+	bool bookmarks;
+	int64_t deadline;           /* monotonic ms */
+	int64_t since;              /* protected by hub->lock: delivered through */
+	int64_t bookmark_at;        /* protected by hub->lock */
+	pthread_mutex_t lock;
+	/* protected by lock */
+	char *buf;
+	size_t len, off, cap;       /* buf[off..len) waits to be sent */
+	size_t limit;               /* bytes that may wait; 0 while it starts */
+	bool ended;                 /* nothing more will be queued */
+	bool suspended;
+};
+
+struct api_hub {
+	struct api_server *srv;
+	struct store *st;           /* the hub thread's own handle */
+	pthread_t thread;
+	bool running;
+	int wake[2];                /* a byte ends the hub thread */
+	int inotify;
+	pthread_mutex_t lock;
+	struct watcher *list;       /* protected by lock */
+	int64_t last;               /* protected by lock: log read through */
+	/* protected by lock: "ns/name" -> {"obj": the secret without data,
+	 * "n": its number of keys}, for every secret, so that a DELETED event
+	 * carries the object as it last was (the store has it no more) */
+	json_t *known;
+};
+
+/* --- a watcher's queue ------------------------------------------------------ */
+
+/* Drop what is queued (wiped): with lock held. */
+static void drop_queue(struct watcher *w)
+{
+	if (w->buf) {
+		sodium_memzero(w->buf, w->cap);
+		free(w->buf);
+	}
+	w->buf = NULL;
+	w->len = w->off = w->cap = 0;
+}
+
+/*
+ * Queue one event (a whole line).  Past the bound the watcher lags: what
+ * is queued is dropped and the stream ends at once, so its memory goes
+ * now; the client watches again from the last resourceVersion it read and
+ * is sent the dropped events again from the log.
+ */
+static void queue_line(struct watcher *w, const char *line, size_t n)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->ended)
+		goto out;
+	if (w->limit && w->len - w->off && w->len - w->off + n > w->limit) {
+		drop_queue(w);
+		w->ended = true;
+		goto resume;
+	}
+	if (w->off) {
+		/* what was sent goes, so the buffer holds only what waits */
+		memmove(w->buf, w->buf + w->off, w->len - w->off);
+		sodium_memzero(w->buf + w->len - w->off, w->off);
+		w->len -= w->off;
+		w->off = 0;
+	}
+	if (api_buf_append(&w->buf, &w->len, &w->cap, line, n)) {
+		drop_queue(w);
+		w->ended = true;
+	}
+resume:
+	if (w->suspended) {
+		w->suspended = false;
+		MHD_resume_connection(w->conn);
+	}
+out:
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void end_watcher(struct watcher *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->ended = true;
+	if (w->suspended) {
+		w->suspended = false;
+		MHD_resume_connection(w->conn);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* MHD's content reader: what is queued, else suspend until the hub has
+ * more (suspending here is what MHD allows). */
+static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct watcher *w = cls;
+	ssize_t n = 0;
+
+	(void)pos;
+	pthread_mutex_lock(&w->lock);
+	if (w->len > w->off) {
+		size_t k = w->len - w->off < max ? w->len - w->off : max;
+
+		memcpy(out, w->buf + w->off, k);
+		sodium_memzero(w->buf + w->off, k);
+		w->off += k;
+		if (w->off == w->len)
+			w->off = w->len = 0;
+		n = (ssize_t)k;
+	} else if (w->ended) {
+		n = MHD_CONTENT_READER_END_OF_STREAM;
+	} else {
+		w->suspended = true;
+		MHD_suspend_connection(w->conn);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
+
+/* MHD frees the response: the stream is over, for whatever reason. */
+static void watcher_free(void *cls)
+{
+	struct watcher *w = cls, **p;
+	struct api_hub *hub = w->hub;
+
+	pthread_mutex_lock(&hub->lock);
+	for (p = &hub->list; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&hub->lock);
+	drop_queue(w);
+	api_filter_release(&w->f);
+	free(w->ns);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+/* --- events ------------------------------------------------------------------- */
+
+/* One change as the object a watcher receives (a new reference) and, for
+ * a secret, the secret itself for the filters (*sec, may stay NULL for a
+ * deletion); NULL when there is nothing to send (a later change covers it). */
+static json_t *change_object(struct store *st, const struct store_change *ch, bool secrets,
+			     const json_t *gone, struct store_secret **sec)
+{
+	char rv[32];
+	json_t *obj;
+
+	*sec = NULL;
+	snprintf(rv, sizeof(rv), "%lld", (long long)ch->revision);
+	if (secrets) {
+		if (!ch->name)
+			return NULL;
+		if (ch->op == STORE_OP_DELETE && gone) {
+			obj = json_deep_copy(json_object_get(gone, "obj"));
+			if (obj)
+				json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
+						    json_string(rv));
+			return obj;
+		}
+		if (ch->op == STORE_OP_DELETE)
+			return json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind",
+					 "Secret", "metadata", "name", ch->name, "namespace",
+					 ch->namespace, "resourceVersion", rv);
+		if (store_secret_get(st, ch->namespace, ch->name, STORE_WITH_VALUES, sec))
+			return NULL; /* gone since: its DELETED follows */
+		if ((*sec)->revision > ch->revision) {
+			/* changed again since: that later change, further in
+			 * the log, sends it (once, however often it changed) */
+			store_secret_free(*sec);
+			*sec = NULL;
+			return NULL;
+		}
+		return secret_to_json(*sec);
+	}
+	if (ch->name || (ch->op != STORE_OP_NS_CREATE && ch->op != STORE_OP_NS_DELETE))
+		return NULL;
+	{
+		struct store_stat s = { 0 };
+
+		if (ch->op == STORE_OP_NS_CREATE && store_ns_stat(st, ch->namespace, &s))
+			return NULL;
+		obj = namespace_to_json(ch->namespace, ch->op == STORE_OP_NS_CREATE ? s.created :
+					ch->time);
+		if (obj)
+			json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
+					    json_string(rv));
+		return obj;
+	}
+}
+
+static bool watcher_matches(const struct watcher *w, const char *ns, const char *name,
+			    const struct store_secret *sec)
+{
+	if (w->ns && strcmp(w->ns, ns))
+		return false;
+	if (!w->secrets)
+		return api_filter_match_ns(&w->f, name);
+	if (sec)
+		return api_filter_match(&w->f, sec);
+	/* a deletion: its labels and type are gone; its name and namespace
+	 * still tell (a label selector cannot: the watcher has it) */
+	for (size_t i = 0; i < w->f.nfields; i++) {
+		const char *have = !strcmp(w->f.fields[i].field, "metadata.name") ? name :
+				   !strcmp(w->f.fields[i].field, "metadata.namespace") ? ns : NULL;
+
+		if (have && (strcmp(have, w->f.fields[i].value) == 0) == w->f.fields[i].neg)
+			return false;
+	}
+	return true;
+}
+
+/* Queue {"type":type,"object":obj} (obj as a Table row when asked). */
+static void send_event(struct watcher *w, const char *type, const json_t *obj, json_int_t ndata)
+{
+	json_t *ev, *o = NULL;
+	char *line;
+
+	if (w->table && strcmp(type, "ERROR") && strcmp(type, "BOOKMARK")) {
+		json_t *one = json_pack("[O]", obj);
+		const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
+								   "resourceVersion"));
+
+		o = one ? (w->secrets ? api_table_secrets(one, rv, time(NULL)) :
+			   api_table_namespaces(one, rv, time(NULL))) : NULL;
+		json_decref(one);
+		/* a deleted secret's row: its DATA as it last was */
+		if (o && ndata >= 0)
+			json_array_set_new(json_object_get(json_array_get(json_object_get(o, "rows"), 0),
+							   "cells"), 2, json_integer(ndata));
+	}
+	ev = json_pack("{s:s, s:O}", "type", type, "object", o ? o : obj);
+	json_decref(o);
+	line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+	json_decref(ev);
+	if (!line) {
+		end_watcher(w);
+		return;
+	}
+	{
+		size_t n = strlen(line);
+
+		line[n] = '\n'; /* json_dumps' NUL: the line's end */
+		queue_line(w, line, n + 1);
+		sodium_memzero(line, n + 1);
+	}
+	free(line);
+}
+
+static const char *event_type(enum store_op op)
+{
+	return op == STORE_OP_CREATE || op == STORE_OP_NS_CREATE ? "ADDED" :
+	       op == STORE_OP_UPDATE ? "MODIFIED" : "DELETED";
+}
+
+/* Deliver one change to the watchers of list that have not had it.
+ * Called with hub->lock held (or, for a watcher not yet listed, by its
+ * own request). */
+static void deliver(struct store *st, struct watcher *list, bool only_one,
+		    const struct store_change *ch, const json_t *gone)
+{
+	json_int_t ndata = gone ? json_integer_value(json_object_get(gone, "n")) : -1;
+
+	json_t *obj[2] = { NULL, NULL };
+	struct store_secret *sec[2] = { NULL, NULL };
+	bool made[2] = { false, false };
+
+	for (struct watcher *w = list; w; w = only_one ? NULL : w->next) {
+		int k = w->secrets ? 1 : 0;
+
+		if (ch->revision <= w->since)
+			continue;
+		w->since = ch->revision;
+		if (!made[k]) {
+			obj[k] = change_object(st, ch, w->secrets, gone, &sec[k]);
+			made[k] = true;
+		}
+		if (obj[k] && watcher_matches(w, ch->namespace, ch->name ? ch->name : ch->namespace,
+					      sec[k]))
+			send_event(w, event_type(ch->op), obj[k],
+				   w->secrets && ch->op == STORE_OP_DELETE ? ndata : -1);
+	}
+	for (int k = 0; k < 2; k++) {
+		json_decref(obj[k]);
+		store_secret_free(sec[k]);
+	}
+}
+
+/* Remember s (metadata only) in hub->known. */
+static void known_put(struct api_hub *hub, const struct store_secret *s)
+{
+	json_t *obj = secret_to_json(s), *e;
+	char key[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
+
+	if (!obj)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", s->namespace, s->name);
+	e = json_pack("{s:o, s:I}", "obj", obj, "n", (json_int_t)s->nitems);
+	json_object_del(obj, "data");
+	if (e)
+		json_object_set_new(hub->known, key, e);
+}
+
+/* Follow one change in hub->known; for a deletion, hand back what was
+ * known (a new reference, or NULL). */
+static json_t *known_follow(struct api_hub *hub, const struct store_change *ch)
+{
+	char key[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
+	struct store_secret *s = NULL;
+	json_t *gone;
+
+	if (!ch->name)
+		return NULL;
+	snprintf(key, sizeof(key), "%s/%s", ch->namespace, ch->name);
+	if (ch->op == STORE_OP_DELETE) {
+		gone = json_incref(json_object_get(hub->known, key));
+		json_object_del(hub->known, key);
+		return gone;
+	}
+	if (store_secret_get(hub->st, ch->namespace, ch->name, 0, &s) == 0)
+		known_put(hub, s);
+	store_secret_free(s);
+	return NULL;
+}
+
+/* --- the hub thread ------------------------------------------------------------- */
+
+struct collected {
+	struct store_change *v;
+	size_t n;
+};
+
+static int collect(void *ctx, const struct store_change *ch)
+{
+	struct collected *c = ctx;
+	struct store_change *v = realloc(c->v, (c->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	c->v = v;
+	v[c->n] = *ch;
+	v[c->n].namespace = strdup(ch->namespace);
+	v[c->n].name = ch->name ? strdup(ch->name) : NULL;
+	c->n++;
+	return 0;
+}
+
+static void collected_free(struct collected *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free((char *)c->v[i].namespace);
+		free((char *)c->v[i].name);
+	}
+	free(c->v);
+	*c = (struct collected){ 0 };
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* About once a second: end the watchers past their time, bookmark the
+ * others. */
+static void tick(struct api_hub *hub)
+{
+	int64_t now = time(NULL), ms = now_ms();
+
+	pthread_mutex_lock(&hub->lock);
+	for (struct watcher *w = hub->list; w; w = w->next) {
+		if (ms >= w->deadline) {
+			end_watcher(w);
+		} else if (w->bookmarks && now >= w->bookmark_at) {
+			char rv[32];
+			json_t *o;
+
+			w->bookmark_at = now + WATCH_BOOKMARK_SECONDS;
+			snprintf(rv, sizeof(rv), "%lld", (long long)(w->since > hub->last ? w->since :
+								     hub->last));
+			o = json_pack("{s:s, s:s, s:{s:s}}", "kind", w->secrets ? "Secret" : "Namespace",
+				      "apiVersion", "v1", "metadata", "resourceVersion", rv);
+			if (o)
+				send_event(w, "BOOKMARK", o, -1);
+			json_decref(o);
+		}
+	}
+	pthread_mutex_unlock(&hub->lock);
+}
+
+static void *hub_main(void *arg)
+{
+	struct api_hub *hub = arg;
+	int backoff = 0;
+	int64_t last_tick = 0;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = hub->wake[0], .events = POLLIN },
+				       { .fd = hub->inotify, .events = POLLIN } };
+		struct collected c = { 0 };
+		char buf[4096];
+		int64_t since;
+		int n = poll(p, hub->inotify >= 0 ? 2 : 1, backoff ? backoff : 1000);
+
+		if (n > 0 && (p[0].revents & POLLIN))
+			break;
+		if (n > 0 && (p[1].revents & POLLIN) && read(hub->inotify, buf, sizeof(buf)) < 0)
+			n = 0;
+		pthread_mutex_lock(&hub->lock);
+		since = hub->last;
+		pthread_mutex_unlock(&hub->lock);
+		/* read outside the lock; deliver under it (see the top) */
+		if (store_changes(hub->st, since, collect, &c) == 0 && c.n) {
+			pthread_mutex_lock(&hub->lock);
+			for (size_t i = 0; i < c.n; i++) {
+				json_t *gone = known_follow(hub, &c.v[i]);
+
+				deliver(hub->st, hub->list, false, &c.v[i], gone);
+				json_decref(gone);
+			}
+			if (c.v[c.n - 1].revision > hub->last)
+				hub->last = c.v[c.n - 1].revision;
+			pthread_mutex_unlock(&hub->lock);
+		}
+		/* the WAL index may be published a moment after the write
+		 * that woke us: look again after 1, 2, 4 ... 64 ms, then
+		 * back to the one-second timer */
+		if (c.n || (n <= 0 && backoff >= 64))
+			backoff = 0;
+		else if (n > 0 || backoff)
+			backoff = !backoff ? 1 : backoff < 64 ? backoff * 2 : 64;
+		collected_free(&c);
+		if (time(NULL) != last_tick) {
+			last_tick = time(NULL);
+			tick(hub);
+		}
+	}
+	return NULL;
+}
+
+int api_hub_start(struct api_server *srv, char *err, size_t errlen)
+{
+	struct api_hub *hub = calloc(1, sizeof(*hub));
+	char why[STORE_ERRMSG_MAX], *dir = NULL;
+
+	if (!hub)
+		return -ENOMEM;
+	hub->srv = srv;
+	hub->inotify = -1;
+	hub->wake[0] = hub->wake[1] = -1;
+	pthread_mutex_init(&hub->lock, NULL);
+	srv->hub = hub;
+	if (store_open(&hub->st, srv->cfg.store_path, srv->cfg.key_file, STORE_RDONLY, why)) {
+		snprintf(err, errlen, "%s", why);
+		return -EIO;
+	}
+	hub->known = json_object();
+	/* the revision before the list: a change racing it is followed */
+	if (store_revision(hub->st, &hub->last)) {
+		snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
+		return -EIO;
+	}
+	{
+		struct store_secret **v = NULL;
+		size_t n = 0;
+
+		if (!hub->known || store_secret_list(hub->st, NULL, &v, &n)) {
+			snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
+			return -EIO;
+		}
+		for (size_t i = 0; i < n; i++)
+			known_put(hub, v[i]);
+		store_secret_list_free(v, n);
+	}
+	if (pipe2(hub->wake, O_CLOEXEC)) {
+		snprintf(err, errlen, "cannot start the watch hub: %s", strerror(errno));
+		return -EIO;
+	}
+	dir = strdup(srv->cfg.store_path);
+	if (dir && strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	hub->inotify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (hub->inotify >= 0 && (!dir || inotify_add_watch(hub->inotify, *dir ? dir : "/",
+							     IN_MODIFY | IN_CLOSE_WRITE) < 0)) {
+		close(hub->inotify);
+		hub->inotify = -1; /* the one-second timer alone */
+	}
+	free(dir);
+	if (pthread_create(&hub->thread, NULL, hub_main, hub)) {
+		snprintf(err, errlen, "cannot start the watch hub thread");
+		return -EAGAIN;
+	}
+	hub->running = true;
+	return 0;
+}
+
+void api_hub_stop(struct api_server *srv)
+{
+	struct api_hub *hub = srv->hub;
+
+	if (!hub)
+		return;
+	if (hub->running) {
+		if (write(hub->wake[1], "", 1) != 1)
+			abort(); /* a pipe of ours: cannot fail */
+		pthread_join(hub->thread, NULL);
+		hub->running = false;
+	}
+	/* every stream ends: MHD must not stop with a connection suspended */
+	pthread_mutex_lock(&hub->lock);
+	for (struct watcher *w = hub->list; w; w = w->next)
+		end_watcher(w);
+	pthread_mutex_unlock(&hub->lock);
+}
+
+void api_hub_free(struct api_server *srv)
+{
+	struct api_hub *hub = srv->hub;
+
+	if (!hub)
+		return;
+	assert(!hub->running && !hub->list);
+	store_close(hub->st);
+	json_decref(hub->known);
+	if (hub->inotify >= 0)
+		close(hub->inotify);
+	if (hub->wake[0] >= 0)
+		close(hub->wake[0]);
+	if (hub->wake[1] >= 0)
+		close(hub->wake[1]);
+	pthread_mutex_destroy(&hub->lock);
+	free(hub);
+	srv->hub = NULL;
+}
+
+/* --- a watch request -------------------------------------------------------------- */
+
+struct catch_up {
+	struct store *st;
+	struct watcher *w;
+};
+
+static int catch_up_one(void *ctx, const struct store_change *ch)
+{
+	struct catch_up *c = ctx;
+
+	deliver(c->st, c->w, true, ch, NULL);
+	return 0;
+}
+
+struct initial {
+	struct watcher *w;
+	struct store *st;
+};
+
+static int initial_ns(void *ctx, const char *name, const struct store_stat *st)
+{
+	struct initial *in = ctx;
+	json_t *obj;
+
+	if (!api_filter_match_ns(&in->w->f, name))
+		return 0;
+	obj = namespace_to_json(name, st->created);
+	if (obj)
+		send_event(in->w, "ADDED", obj, -1);
+	json_decref(obj);
+	return 0;
+}
+
+/* Synthetic ADDED events for what exists now. */
+static int initial_events(struct store *st, struct watcher *w)
+{
+	struct store_secret **v = NULL;
+	size_t n = 0;
+	int err;
+
+	if (!w->secrets) {
+		struct initial in = { w, st };
+
+		return store_ns_each(st, initial_ns, &in);
+	}
+	if ((err = store_secret_list(st, w->ns, &v, &n)))
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		struct store_secret *s = NULL;
+		json_t *obj;
+
+		if (!api_filter_match(&w->f, v[i]) ||
+		    store_secret_get(st, v[i]->namespace, v[i]->name, STORE_WITH_VALUES, &s))
+			continue;
+		obj = secret_to_json(s);
+		if (obj)
+			send_event(w, "ADDED", obj, -1);
+		json_decref(obj);
+		store_secret_free(s);
+	}
+	store_secret_list_free(v, n);
+	return 0;
+}
+
+enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns,
+			  const char *name)
+{
+	struct api_hub *hub = r->srv->hub;
+	const char *rvs = api_arg(r, "resourceVersion"), *ts = api_arg(r, "timeoutSeconds");
+	struct MHD_Response *resp;
+	struct watcher *w;
+	enum MHD_Result ret;
+	int64_t rv = 0, now_rev, timeout = WATCH_MAX_SECONDS;
+	char *end;
+	int err;
+
+	(void)name;
+	if (rvs && *rvs) {
+		errno = 0;
+		rv = strtoll(rvs, &end, 10);
+		if (*end || errno || rv < 0)
+			return api_status(r, 400, "BadRequest", NULL,
+					  "resourceVersion: Invalid value: \"%s\": must be a decimal number",
+					  rvs);
+	}
+	if (ts && *ts) {
+		errno = 0;
+		timeout = strtoll(ts, &end, 10);
+		if (*end || errno || timeout < 0)
+			return api_status(r, 400, "BadRequest", NULL,
+					  "timeoutSeconds: Invalid value: \"%s\": must be a number of seconds",
+					  ts);
+		if (timeout == 0 || timeout > WATCH_MAX_SECONDS)
+			timeout = WATCH_MAX_SECONDS;
+	}
+	if (store_writer_cluster(r->db->w) && rv > 0)
+		return api_status(r, 400, "BadRequest", NULL,
+				  "watching from a resourceVersion is not served in cluster mode yet: watch without one");
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return api_status(r, 500, "InternalError", NULL, "out of memory");
+	pthread_mutex_init(&w->lock, NULL);
+	w->hub = hub;
+	w->conn = r->conn;
+	w->secrets = !strcmp(resource, "secrets");
+	w->table = r->table;
+	w->bookmarks = api_arg_true(r, "allowWatchBookmarks") && !r->table;
+	w->deadline = now_ms() + timeout * 1000;
+	w->bookmark_at = time(NULL) + WATCH_BOOKMARK_SECONDS;
+	if ((ns && !(w->ns = strdup(ns))) || api_filter_parse(r, &w->f, resource, &ret)) {
+		if (ns && !w->ns)
+			ret = api_status(r, 500, "InternalError", NULL, "out of memory");
+		free(w->ns);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return ret;
+	}
+	/* the response owns w from here: watcher_free() on every path */
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, reader, w,
+						 watcher_free);
+	if (!resp) {
+		api_filter_release(&w->f);
+		free(w->ns);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return MHD_NO;
+	}
+	pthread_mutex_lock(&hub->lock);
+	err = store_revision(r->db->st, &now_rev);
+	if (!err && rv > now_rev) {
+		/* a resourceVersion this store never had (another store's, or
+		 * one restored over): the client must list again */
+		char msg[128];
+		json_t *st;
+
+		snprintf(msg, sizeof(msg), "too old resource version: %lld (%lld)", (long long)rv,
+			 (long long)now_rev);
+		st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status",
+			       "apiVersion", "v1", "metadata", "status", "Failure", "message", msg,
+			       "reason", "Expired", "code", 410);
+		send_event(w, "ERROR", st, -1);
+		json_decref(st);
+		w->ended = true;
+	} else if (!err && rv > 0) {
+		struct catch_up c = { r->db->st, w };
+
+		w->since = rv;
+		err = store_changes(r->db->st, rv, catch_up_one, &c);
+		if (w->since < now_rev)
+			w->since = now_rev;
+	} else if (!err) {
+		w->since = now_rev;
+		err = initial_events(r->db->st, w);
+	}
+	if (!err && !w->ended) {
+		/* what it starts with may be as large as a list is; from now
+		 * on at most WATCH_QUEUE_MAX more may wait */
+		pthread_mutex_lock(&w->lock);
+		w->limit = w->len - w->off + WATCH_QUEUE_MAX;
+		pthread_mutex_unlock(&w->lock);
+		w->next = hub->list;
+		hub->list = w;
+	}
+	pthread_mutex_unlock(&hub->lock);
+	if (err)
+		w->ended = true; /* the stream ends at once: the client retries */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	/* MHD's idle timeout stays: a suspended watch (nothing to send) never
+	 * times out, a streaming one is active, and one whose client stopped
+	 * reading is closed 60 s after its last byte went out */
+	ret = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}

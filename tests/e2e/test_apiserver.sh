@@ -1,0 +1,464 @@
+# test_apiserver.sh - secretfs-apiserver against real clients: kubectl 1.32
+# and 1.33 (the google-cloud-sdk builds on this machine), the python
+# kubernetes client, curl for what no client sends (oversized and broken
+# bodies).  Each test starts its own server on a free port, as the README
+# sets one up: 'secretctl init' makes the CA and the server's certificate
+# in pki/, 'secretctl kubeconfig' the clients' kubeconfigs, and [api] names
+# only listen and token_file.  What kubectl prints is compared with
+# golden/apiserver/, which holds what kubectl prints against a real
+# apiserver for the same objects (AGE written as <age>).
+
+KUBECTL_DIR=${KUBECTL_DIR:-/usr/lib/google-cloud-sdk/bin}
+GOLDEN=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/golden/apiserver
+
+# kubectl_bin VERSION: the path of kubectl.VERSION, or fail loudly
+kubectl_bin() {
+	local k="$KUBECTL_DIR/kubectl.$1"
+	[ -x "$k" ] || fail "kubectl $1 is missing: expected $k (the google-cloud-sdk kubectl builds; set KUBECTL_DIR)"
+	echo "$k"
+}
+
+# api_cert NAME SUBJECT: a client certificate signed by $T/pki/ca.key
+# (a CA of the test's own: the server must refuse what it signs)
+api_cert() {
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pki/$1.key" \
+		-out "$T/pki/$1.csr" -subj "$2" 2>/dev/null || fail "openssl: cannot make $1's key"
+	openssl x509 -req -in "$T/pki/$1.csr" -CA "$T/pki/ca.crt" -CAkey "$T/pki/ca.key" \
+		-CAcreateserial -out "$T/pki/$1.crt" -days 1 2>/dev/null || fail "openssl: cannot sign $1"
+}
+
+# kubeconfig USER GROUP: $T/USER.conf from 'secretctl kubeconfig', and its
+# certificate and key in $T/pki/USER.crt and .key for curl and python
+kubeconfig() {
+	(umask 077; ctl kubeconfig "$1" --group "$2" --server "https://127.0.0.1:$API_PORT" >"$T/$1.conf") ||
+		fail "secretctl kubeconfig $1 failed"
+	"$(kubectl_bin 1.32)" --kubeconfig "$T/$1.conf" config view --raw \
+		-o jsonpath='{.users[0].user.client-certificate-data}' | base64 -d >"$T/pki/$1.crt"
+	(umask 077; "$(kubectl_bin 1.32)" --kubeconfig "$T/$1.conf" config view --raw \
+		-o jsonpath='{.users[0].user.client-key-data}' | base64 -d >"$T/pki/$1.key")
+}
+
+# start_api: a store with its pki/ (secretctl init), a token file and the
+# server on a free port (API_PORT), logging to $T/api.log; kubeconfigs for
+# admin (group system:masters) and bob (group dev)
+start_api() {
+	new_store
+	command -v openssl >/dev/null || fail "openssl is missing (make deps installs it)"
+	[ -f "$T/store/pki/server.crt" ] || fail "secretctl init made no pki/"
+	mkdir -p "$T/pki"
+	cp "$T/store/pki/ca.crt" "$T/pki/ca.crt"
+	API_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf '%s\n' 'admintoken,tina,1001,"system:masters,ops"' 'devtoken,dan,1002,dev' >"$T/tokens.csv"
+	chmod 0600 "$T/tokens.csv"
+	cat >>"$T/secretfs.ini" <<EOF
+[api]
+listen = 127.0.0.1:$API_PORT
+token_file = $T/tokens.csv
+EOF
+	# the subshell keeps the server's exit status for stop_api
+	( "$BIN/secretfs-apiserver" -c "$T/secretfs.ini" -f 2>"$T/api.log" &
+	  echo $! >"$T/api.pid"
+	  wait $!
+	  echo $? >"$T/api.rc" ) &
+	for _ in $(seq 100); do
+		[ -s "$T/api.pid" ] && break
+		sleep 0.01
+	done
+	API_PID=$(cat "$T/api.pid")
+	track "$API_PID" secretfs-apiser
+	for _ in $(seq 100); do
+		curl -sk "https://127.0.0.1:$API_PORT/healthz" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	expect_eq "healthz" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/healthz")"
+	kubeconfig admin system:masters
+	kubeconfig bob dev
+	cleanup_extra() { stop_api; }
+}
+
+# stop_api: SIGTERM ends it cleanly (exit 0), with no sanitizer report and
+# no value in its log
+stop_api() {
+	[ -n "${API_PID:-}" ] || return 0
+	kill -TERM "$API_PID" 2>/dev/null
+	for _ in $(seq 200); do
+		[ -s "$T/api.rc" ] && break
+		sleep 0.05
+	done
+	local rc
+	rc=$(cat "$T/api.rc" 2>/dev/null || echo "none: still running 10 s after SIGTERM")
+	API_PID=
+	if grep -q "Sanitizer\|runtime error" "$T/api.log"; then
+		fail "sanitizer report from secretfs-apiserver: $(grep -A30 "Sanitizer\|runtime error" "$T/api.log" | head -40)"
+	fi
+	[ $rc = 0 ] || fail "secretfs-apiserver exited $rc on SIGTERM: $(tail -5 "$T/api.log")"
+	! grep -q "canary" "$T/api.log" || fail "a value reached the server's log"
+}
+
+# k VERSION USER ARGS...: kubectl of that version as USER, its own cache
+k() {
+	local v=$1 u=$2
+	shift 2
+	"$(kubectl_bin "$v")" --kubeconfig "$T/$u.conf" --cache-dir "$T/kcache-$v" "$@"
+}
+
+# ages as <age>, as the golden files write them; a column after AGE
+# starts three spaces after it, whatever the age's width
+ages() {
+	sed -E 's/(^|  )[0-9]{1,2}s( +|$)/\1<age>\2/; s/<age> +([^ ])/<age>   \1/'
+}
+
+test_kubectl_get() {
+	start_api
+	local v
+	ctl create secret generic s1 --from-literal=user=canary1 --from-literal=pass=canary2 >/dev/null
+	ctl label secret s1 app=web >/dev/null
+	ctl create namespace team >/dev/null
+	ctl create secret generic s2 -n team --from-literal=k=canary3 >/dev/null
+	ctl create secret tls web-tls --cert="$(dirname "$GOLDEN")/../data/test-cert.pem" \
+		--key="$(dirname "$GOLDEN")/../data/test-key.pem" >/dev/null
+	for v in 1.32 1.33; do
+		expect_eq "$v get secrets" "$(cat "$GOLDEN/get-secrets.txt")" \
+			"$(k $v admin get secrets | ages)"
+		expect_eq "$v get secrets -A --show-labels" "$(cat "$GOLDEN/get-secrets-all-labels.txt")" \
+			"$(k $v admin get secrets -A --show-labels | ages)"
+		expect_errno "$v not found" 'Error from server (NotFound): secrets "nope" not found' \
+			k $v admin get secret nope
+	done
+	# the rest once: the same requests from either version
+	v=1.32
+	expect_eq "$v get ns" "$(cat "$GOLDEN/get-ns.txt")" "$(k $v admin get ns | ages)"
+	expect_eq "$v -l" "$(cat "$GOLDEN/get-secrets-label.txt")" \
+		"$(k $v admin get secrets -l app=web | ages)"
+	expect_eq "$v --field-selector" "secret/web-tls" \
+		"$(k $v admin get secrets --field-selector type=kubernetes.io/tls -o name)"
+	expect_eq "$v -o name" "$(printf 'secret/s1\nsecret/web-tls')" \
+		"$(k $v admin get secrets -o name)"
+	expect_eq "$v jsonpath" "canary2" \
+		"$(k $v admin get secret s1 -o jsonpath='{.data.pass}' | base64 -d)"
+	expect_eq "$v -o json" "Secret s1 default Opaque web" \
+		"$(k $v admin get secret s1 -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); m=d["metadata"]; print(d["kind"], m["name"], m["namespace"], d["type"], m["labels"]["app"])')"
+	expect_eq "$v -o yaml resourceVersion" "$(ctl get secret s1 -o yaml | grep resourceVersion)" \
+		"$(k $v admin get secret s1 -o yaml | grep resourceVersion)"
+	stop_api
+}
+
+test_kubectl_write() {
+	start_api
+	local v=1.32
+	cat >"$T/s.json" <<EOF
+{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "labels": {"app": "db"}},
+ "stringData": {"password": "canary4"}, "data": {"user": "YWRtaW4="}}
+EOF
+	expect_eq "create -f" "secret/db created" "$(k $v admin create -f "$T/s.json")"
+	expect_eq "stored" "canary4" "$(ctl get secret db -o jsonpath='{.data.password}' | base64 -d)"
+	expect_errno "create again" 'Error from server (AlreadyExists): error when creating "'"$T"'/s.json": secrets "db" already exists' \
+		k $v admin create -f "$T/s.json"
+	# replace carries the resourceVersion it read: a change between is a conflict
+	k $v admin get secret db -o json >"$T/db.json"
+	ctl label secret db tier=x >/dev/null
+	expect_errno "conflict" 'Operation cannot be fulfilled on secrets "db": the object has been modified; please apply your changes to the latest version and try again' \
+		k $v admin replace -f "$T/db.json"
+	sed 's/"resourceVersion": "[0-9]*",//' "$T/db.json" >"$T/db2.json"
+	expect_eq "replace -f" "secret/db replaced" "$(k $v admin replace -f "$T/db2.json")"
+	expect_eq "replaced labels" "app=db" "$(ctl get secret db --show-labels | awk 'NR==2 {print $NF}')"
+	# unknown fields: kubectl asks for Strict
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"},"dataa":{}}' >"$T/bad.json"
+	expect_errno "strict" 'Error from server (BadRequest): error when creating "'"$T"'/bad.json": strict decoding error: unknown field "dataa"' \
+		k $v admin create -f "$T/bad.json"
+	# --validate=warn: created, with the apiserver's Warning header
+	sed 's/"x"/"w"/' "$T/bad.json" >"$T/warn.json"
+	expect_eq "warn" 'Warning: unknown field "dataa"
+secret/w created' "$(k $v admin create -f "$T/warn.json" --validate=warn 2>&1)"
+	k $v admin delete secret w >/dev/null
+	# the store's rules, as 422 Invalid built from details.causes
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"t"},"type":"kubernetes.io/tls","data":{"tls.crt":"eA=="}}' >"$T/tls.json"
+	expect_errno "invalid" 'The Secret "t" is invalid: data[tls.key]: Required value' \
+		k $v admin create -f "$T/tls.json"
+	# type never changes; an immutable secret's data never does either
+	sed 's/"resourceVersion": "[0-9]*",//; s/"type": "Opaque"/"type": "example.com\/x"/' \
+		"$T/db.json" >"$T/type.json"
+	expect_errno "type immutable" 'The Secret "db" is invalid: type: Invalid value: "example.com/x": field is immutable' \
+		k $v admin replace -f "$T/type.json"
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"frozen"},"immutable":true,"data":{"k":"MQ=="}}' >"$T/frozen.json"
+	k $v admin create -f "$T/frozen.json" >/dev/null
+	sed 's/MQ==/Mg==/' "$T/frozen.json" >"$T/frozen2.json"
+	expect_errno "immutable" 'The Secret "frozen" is invalid: data: Forbidden: field is immutable when `immutable` is set' \
+		k $v admin replace -f "$T/frozen2.json"
+	k $v admin delete secret frozen >/dev/null
+	# generateName: the apiserver's five characters after the prefix
+	expect_contains "generateName" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		-H 'Content-Type: application/json' --data-binary '{"metadata":{"generateName":"gen-"}}' \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets" |
+		python3 -c 'import json,sys; n=json.load(sys.stdin)["metadata"]["name"]; print(len(n), n[:4])')" "9 gen-"
+	k $v admin delete secret "$(ctl get secrets -o name | grep gen- | cut -d/ -f2)" >/dev/null
+	# --dry-run=server: checked, nothing written
+	sed 's/"db"/"dry"/' "$T/s.json" >"$T/dry.json"
+	expect_eq "dry run" "secret/dry created (server dry run)" \
+		"$(k $v admin create -f "$T/dry.json" --dry-run=server)"
+	expect_errno "dry run wrote nothing" 'secrets "dry" not found' k $v admin get secret dry
+	# kubectl apply's first POST carries its last-applied annotation, every
+	# value in clear: dropped (with a warning) until its placeholder form lands
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"ap"},"stringData":{"k":"canary9"}}' >"$T/ap.json"
+	expect_contains "apply warns" "$(k $v admin apply -f "$T/ap.json" 2>&1)" \
+		'Warning: annotation kubectl.kubernetes.io/last-applied-configuration dropped'
+	expect_eq "no annotation" "" "$(k $v admin get secret ap -o jsonpath='{.metadata.annotations}')"
+	! sqlite3 "$T/store/store.db" .dump | grep -q canary9 || fail "a value reached an annotation"
+	k $v admin delete secret ap >/dev/null
+	expect_eq "delete" 'secret "db" deleted' "$(k $v admin delete secret db)"
+	expect_errno "deleted" 'not found' ctl get secret db
+	expect_eq "nothing left" "No resources found in default namespace." "$(ctl get secrets 2>&1)"
+	stop_api
+}
+
+# kubectl 1.32+ sends protobuf bodies for these: they pass once api/pb.c
+# (the protobuf decoder) is built into the server
+test_kubectl_protobuf_bodies() {
+	start_api
+	local out
+	out=$(k 1.32 admin create secret generic pb1 --from-literal=k=canary5 2>&1) ||
+		fail "create secret generic (a protobuf body): $out"
+	expect_eq "created" "secret/pb1 created" "$out"
+	expect_eq "stored" "canary5" "$(ctl get secret pb1 -o jsonpath='{.data.k}' | base64 -d)"
+	out=$(k 1.33 admin create namespace pbns 2>&1) || fail "create namespace (a protobuf body): $out"
+	expect_eq "namespace" "namespace/pbns created" "$out"
+	expect_eq "get ns" "pbns" "$(k 1.33 admin get ns pbns -o name | cut -d/ -f2)"
+	stop_api
+}
+
+test_kubectl_namespaces_json() {
+	start_api
+	printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"blue"}}' >"$T/ns.json"
+	expect_eq "create -f" "namespace/blue created" "$(k 1.33 admin create -f "$T/ns.json")"
+	ctl create secret generic s -n blue --from-literal=k=v >/dev/null
+	expect_eq "get ns blue" "blue   Active   <age>" "$(k 1.33 admin get ns blue --no-headers | ages)"
+	expect_eq "delete ns" 'namespace "blue" deleted' "$(k 1.33 admin delete ns blue)"
+	expect_errno "gone" 'namespaces "blue" not found' k 1.33 admin get ns blue
+	expect_errno "its secrets too" 'not found' ctl get secret s -n blue
+	expect_errno "default stays" 'namespaces "default" is forbidden: this namespace may not be deleted' \
+		k 1.33 admin delete ns default
+	stop_api
+}
+
+test_kubectl_watch() {
+	start_api
+	ctl create secret generic before --from-literal=k=v >/dev/null
+	local v
+	for v in 1.32 1.33; do
+		k $v admin get secrets -w --request-timeout=3s >"$T/watch-$v.out" 2>&1 &
+		local wp=$!
+		for _ in $(seq 100); do
+			grep -q before "$T/watch-$v.out" && break
+			sleep 0.05
+		done
+		ctl create secret generic w$v --from-literal=k=canary6 >/dev/null
+		ctl delete secret w$v >/dev/null
+		for _ in $(seq 100); do
+			[ "$(grep -c "^w$v " "$T/watch-$v.out")" = 2 ] && break
+			sleep 0.05
+		done
+		kill "$wp" 2>/dev/null || true
+		wait "$wp" 2>/dev/null || true
+		expect_eq "$v watch" "$(sed "s/VERSION/$v/" "$GOLDEN/watch.txt")" "$(ages <"$T/watch-$v.out")"
+	done
+	# a resourceVersion the store never reached: 410 Expired, as an ERROR event
+	expect_contains "410" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/secrets?watch=1&resourceVersion=99999")" \
+		'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 99999'
+	# SIGTERM with watches open (their connections suspended in MHD):
+	# a clean exit 0, no sanitizer report (stop_api checks both)
+	curl -skN --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces?watch=1" >"$T/open-watch.out" &
+	for _ in $(seq 100); do
+		grep -q ADDED "$T/open-watch.out" && break
+		sleep 0.05
+	done
+	expect_contains "namespace watch" "$(cat "$T/open-watch.out")" '{"type":"ADDED","object":{"apiVersion":"v1","kind":"Namespace"'
+	stop_api
+}
+
+test_authn() {
+	start_api
+	ctl create secret generic s --from-literal=k=v >/dev/null
+	expect_errno "not in system:masters" 'Error from server (Forbidden): secrets "s" is forbidden: User "bob" cannot get resource "secrets" in API group "" in the namespace "default"' \
+		k 1.32 bob get secret s
+	expect_errno "list" 'Error from server (Forbidden): secrets is forbidden: User "bob" cannot list resource "secrets" in API group "" in the namespace "default"' \
+		k 1.32 bob get secrets
+	# a bad token: with nothing cached, discovery meets the 401 first
+	# (what kubectl prints against any apiserver then); with discovery
+	# cached, the request itself
+	expect_errno "bad token, cold" 'error: You must be logged in to the server (the server has asked for the client to provide credentials)' \
+		"$(kubectl_bin 1.32)" --cache-dir "$T/kc" --server "https://127.0.0.1:$API_PORT" \
+		--certificate-authority "$T/pki/ca.crt" --token wrongtoken get secrets
+	expect_eq "token in system:masters" "secret/s" \
+		"$("$(kubectl_bin 1.32)" --cache-dir "$T/kc" --server "https://127.0.0.1:$API_PORT" \
+		--certificate-authority "$T/pki/ca.crt" --token admintoken get secrets -o name)"
+	expect_errno "bad token" 'error: You must be logged in to the server (Unauthorized)' \
+		"$(kubectl_bin 1.32)" --cache-dir "$T/kc" --server "https://127.0.0.1:$API_PORT" \
+		--certificate-authority "$T/pki/ca.crt" --token wrongtoken get secrets
+	expect_errno "token not in system:masters" 'User "dan" cannot list resource "secrets"' \
+		"$(kubectl_bin 1.33)" --cache-dir "$T/kc" --server "https://127.0.0.1:$API_PORT" \
+		--certificate-authority "$T/pki/ca.crt" --token devtoken get secrets
+	# a certificate from another CA is 401, not anonymous
+	mv "$T/pki/ca.crt" "$T/pki/real-ca.crt"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pki/ca.key" \
+		-out "$T/pki/ca.crt" -days 1 -subj /CN=other-ca 2>/dev/null
+	api_cert mallory "/O=system:masters/CN=mallory"
+	expect_eq "foreign certificate" "401" "$(curl -sk -o /dev/null -w '%{http_code}' \
+		--cert "$T/pki/mallory.crt" --key "$T/pki/mallory.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets")"
+	mv "$T/pki/real-ca.crt" "$T/pki/ca.crt"
+	# a token file others may read is refused, naming it
+	chmod 0644 "$T/tokens.csv"
+	expect_errno "loose token file" "token file '$T/tokens.csv' is readable or writable by others (mode 644): refusing it" \
+		"$BIN/secretfs-apiserver" -c "$T/secretfs.ini" -f
+	chmod 0600 "$T/tokens.csv"
+	# anonymous: /version and /healthz only
+	expect_contains "version" "$(curl -sk "https://127.0.0.1:$API_PORT/version")" '"minor":"32"'
+	expect_eq "anonymous" "403" "$(curl -sk -o /dev/null -w '%{http_code}' \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets/s")"
+	stop_api
+}
+
+test_python_client() {
+	start_api
+	# Debian's python, where python3-kubernetes is (not a pyenv's first on PATH)
+	/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || fail "python3-kubernetes is missing (make deps installs it)"
+	PORT=$API_PORT PKI=$T/pki /usr/bin/python3 - <<'EOF' || fail "the python client failed"
+import base64, os, threading
+from kubernetes import client, watch
+
+c = client.Configuration()
+c.host = "https://127.0.0.1:%s" % os.environ["PORT"]
+c.ssl_ca_cert = os.environ["PKI"] + "/ca.crt"
+c.cert_file = os.environ["PKI"] + "/admin.crt"
+c.key_file = os.environ["PKI"] + "/admin.key"
+api = client.CoreV1Api(client.ApiClient(c))
+
+api.create_namespaced_secret("default", client.V1Secret(
+    metadata=client.V1ObjectMeta(name="py1", labels={"via": "python"}),
+    string_data={"k": "canary7"}))
+s = api.read_namespaced_secret("py1", "default")
+assert base64.b64decode(s.data["k"]) == b"canary7", s.data
+names = [i.metadata.name for i in api.list_namespaced_secret("default", label_selector="via=python").items]
+assert names == ["py1"], names
+assert [i.metadata.name for i in api.list_secret_for_all_namespaces().items] == ["py1"]
+
+seen = []
+def follow():
+    w = watch.Watch()
+    for ev in w.stream(api.list_namespaced_secret, "default", timeout_seconds=5):
+        seen.append((ev["type"], ev["object"].metadata.name))
+        if ev["object"].metadata.name == "py2":
+            break  # closes the stream now
+t = threading.Thread(target=follow)
+t.start()
+import time
+time.sleep(0.3)
+api.create_namespaced_secret("default", client.V1Secret(
+    metadata=client.V1ObjectMeta(name="py2"), data={"k": base64.b64encode(b"x").decode()}))
+t.join(10)
+assert ("ADDED", "py1") in seen and ("ADDED", "py2") in seen, seen
+
+st = api.delete_namespaced_secret("py1", "default")
+assert st.status == "Success" and st.details.name == "py1", st
+try:
+    api.read_namespaced_secret("py1", "default")
+    raise SystemExit("py1 still there")
+except client.exceptions.ApiException as e:
+    assert e.status == 404, e
+EOF
+	expect_eq "store" "py2" "$(ctl get secrets -o name | cut -d/ -f2)"
+	stop_api
+}
+
+# what no client sends: an oversized body, broken JSON, a wrong type:
+# each refused with the apiserver's code, nothing written, no crash
+test_hostile_requests() {
+	start_api
+	local url="https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets" rev
+	local auth=(--cert "$T/pki/admin.crt" --key "$T/pki/admin.key")
+	rev=$(revision)
+	head -c $((3 * 1024 * 1024 + 10)) /dev/zero | tr '\0' 'a' >"$T/big"
+	expect_eq "3 MiB" "413" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary @"$T/big" "$url")"
+	expect_eq "broken JSON" "400" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary '{"metadata":' "$url")"
+	expect_eq "not an object" "400" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary '[1]' "$url")"
+	expect_eq "a value that is not base64" "422" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/json' \
+		--data-binary '{"metadata":{"name":"x"},"data":{"k":"canary8!"}}' "$url")"
+	expect_eq "broken protobuf" "400" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/vnd.kubernetes.protobuf' --data-binary 'k8s garbage' "$url")"
+	expect_eq "yaml body" "415" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/yaml' --data-binary 'a: b' "$url")"
+	expect_eq "PATCH (not served yet)" "405" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		-X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary '{}' "$url/x")"
+	expect_eq "unknown path" "404" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		"https://127.0.0.1:$API_PORT/api/v1/configmaps")"
+	expect_eq "nothing written" "$rev" "$(revision)"
+	expect_eq "still serving" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/livez")"
+	! grep -q canary "$T/api.log" || fail "a value reached the log"
+	stop_api
+}
+
+# a watcher that never reads: its queue is bounded (4 MiB) and its stream
+# ends, rather than the server holding every event for it
+test_watch_never_read() {
+	start_api
+	# twelve 900 KiB secrets, written by one secretctl apply
+	python3 -c 'import base64, json, os
+v = base64.b64encode(os.urandom(921600)).decode()
+print(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+    {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "big%d" % i}, "data": {"v": v}}
+    for i in range(12)]}))' >"$T/big.json"
+	PORT=$API_PORT PKI=$T/pki /usr/bin/python3 - "$T" <<'EOF' &
+import os, socket, ssl, sys, time
+t = sys.argv[1]
+ctx = ssl.create_default_context(cafile=os.environ["PKI"] + "/ca.crt")
+ctx.load_cert_chain(os.environ["PKI"] + "/admin.crt", os.environ["PKI"] + "/admin.key")
+raw = socket.socket()
+raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+raw.connect(("127.0.0.1", int(os.environ["PORT"])))
+s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+s.sendall(b"GET /api/v1/namespaces/default/secrets?watch=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+open(t + "/asked", "w").close()
+while not os.path.exists(t + "/written"):   # reads nothing meanwhile
+    time.sleep(0.05)
+s.settimeout(5)
+data = b""
+try:
+    while not data.endswith(b"\r\n0\r\n\r\n"):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+except socket.timeout:
+    pass
+ended = data.endswith(b"\r\n0\r\n\r\n")
+events = data.count(b'{"type":"ADDED"')
+open(t + "/result", "w").write("%s %d\n" % ("ended" if ended else "open", events))
+EOF
+	local py=$!
+	for _ in $(seq 100); do
+		[ -e "$T/asked" ] && break
+		sleep 0.05
+	done
+	sleep 0.2
+	ctl apply -f "$T/big.json" >/dev/null
+	touch "$T/written"
+	wait "$py" || fail "the never-reading client failed"
+	local ended events
+	read -r ended events <"$T/result"
+	expect_eq "the lagging stream ended" "ended" "$ended"
+	[ "$events" -lt 12 ] || fail "all 12 events were held for a client that did not read"
+	# a watch that starts with more than the bound (11 MiB of ADDED
+	# events, as a list would carry them) is sent it all
+	expect_eq "a large start" "12" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets?watch=1&timeoutSeconds=1" |
+		grep -c '^{"type":"ADDED"')"
+	# and the server still serves, the values out of its log
+	expect_eq "still serving" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/readyz")"
+	stop_api
+}

@@ -124,6 +124,9 @@ enum MHD_Result api_not_found(struct api_req *r, const char *resource, const cha
 /* 403, the apiserver's words. */
 enum MHD_Result api_forbidden(struct api_req *r, const char *verb, const char *resource,
 			      const char *ns, const char *name);
+/* Same for a resource of an API group ("" is core). */
+enum MHD_Result api_forbidden_group(struct api_req *r, const char *verb, const char *group,
+				    const char *resource, const char *ns, const char *name);
 enum MHD_Result api_unauthorized(struct api_req *r);
 /* 405: the verb is not served on this path. */
 enum MHD_Result api_method_not_allowed(struct api_req *r);
@@ -147,6 +150,18 @@ void api_conn_free(struct api_conn *c);
  * Until RBAC: group system:masters only. */
 bool api_authorize(const struct api_user *u, const char *verb, const char *resource,
 		   const char *ns, const char *name);
+/* May the user do verb ("get"...) on a non-resource path (/api, /version)? */
+bool api_authorize_path(const struct api_user *u, const char *verb, const char *path);
+/* A SelfSubjectRulesReview's status for the user in namespace ns: a new
+ * object (resourceRules, nonResourceRules, incomplete). */
+json_t *api_rules_review(const struct api_user *u, const char *ns);
+
+/* --- reviews.c: whoami and can-i -------------------------------------------- */
+
+/* POST of a SelfSubjectReview (group authentication.k8s.io) or a
+ * SelfSubjectAccessReview or SelfSubjectRulesReview (authorization.k8s.io):
+ * the object back with its status, 201. */
+enum MHD_Result api_review(struct api_req *r, const char *group, const char *resource);
 
 /* --- discovery.c ------------------------------------------------------------ */
 

@@ -307,14 +307,91 @@ int api_authenticate(struct api_req *r)
 	return add_group(&r->user, "system:authenticated", 20) ? -EACCES : 0;
 }
 
+/* The review resources every authenticated user may create: Kubernetes'
+ * system:basic-user ClusterRole, bound to system:authenticated. */
+static bool basic_user_resource(const char *verb, const char *resource)
+{
+	return !strcmp(verb, "create") && (!strcmp(resource, "selfsubjectreviews") ||
+					   !strcmp(resource, "selfsubjectaccessreviews") ||
+					   !strcmp(resource, "selfsubjectrulesreviews"));
+}
+
+static bool in_group(const struct api_user *u, const char *group)
+{
+	for (size_t i = 0; i < u->ngroups; i++)
+		if (!strcmp(u->groups[i], group))
+			return true;
+	return false;
+}
+
 bool api_authorize(const struct api_user *u, const char *verb, const char *resource,
 		   const char *ns, const char *name)
 {
-	(void)verb, (void)resource, (void)ns, (void)name;
+	(void)ns, (void)name;
 	if (!u->authenticated)
 		return false;
-	for (size_t i = 0; i < u->ngroups; i++)
-		if (!strcmp(u->groups[i], "system:masters"))
+	return in_group(u, "system:masters") || basic_user_resource(verb, resource);
+}
+
+/* The discovery paths (system:discovery and system:public-info-viewer):
+ * public ones for anyone, the rest for authenticated users. */
+static const char *const public_paths[] = { "/healthz", "/livez", "/readyz", "/version",
+					    "/version/", NULL };
+static const char *const discovery_paths[] = { "/api", "/api/*", "/apis", "/apis/*",
+					       "/openapi/*", NULL };
+
+static bool path_in(const char *path, const char *const *list)
+{
+	for (; *list; list++) {
+		size_t n = strlen(*list);
+
+		if ((*list)[n - 1] == '*' ? !strncmp(path, *list, n - 1) : !strcmp(path, *list))
 			return true;
+	}
 	return false;
+}
+
+bool api_authorize_path(const struct api_user *u, const char *verb, const char *path)
+{
+	if (u->authenticated && in_group(u, "system:masters"))
+		return true;
+	if (strcmp(verb, "get") && strcmp(verb, "head"))
+		return false;
+	return path_in(path, public_paths) || (u->authenticated && path_in(path, discovery_paths));
+}
+
+static json_t *string_array(const char *const *list)
+{
+	json_t *a = json_array();
+
+	for (; a && *list; list++)
+		json_array_append_new(a, json_string(*list));
+	return a;
+}
+
+json_t *api_rules_review(const struct api_user *u, const char *ns)
+{
+	json_t *res, *nonres, *all;
+
+	(void)ns; /* the interim policy is the same in every namespace */
+	if (u->authenticated && in_group(u, "system:masters"))
+		return json_pack("{s:[{s:[s], s:[s], s:[s]}], s:[{s:[s], s:[s]}], s:b}",
+				 "resourceRules", "verbs", "*", "apiGroups", "*", "resources", "*",
+				 "nonResourceRules", "verbs", "*", "nonResourceURLs", "*",
+				 "incomplete", 0);
+	res = json_array();
+	if (u->authenticated) {
+		json_array_append_new(res, json_pack("{s:[s], s:[s], s:[s]}", "verbs", "create",
+			"apiGroups", "authentication.k8s.io", "resources", "selfsubjectreviews"));
+		json_array_append_new(res, json_pack("{s:[s], s:[s], s:[s, s]}", "verbs", "create",
+			"apiGroups", "authorization.k8s.io", "resources", "selfsubjectaccessreviews",
+			"selfsubjectrulesreviews"));
+	}
+	all = string_array(public_paths);
+	if (u->authenticated)
+		for (const char *const *p = discovery_paths; *p; p++)
+			json_array_append_new(all, json_string(*p));
+	nonres = json_pack("[{s:[s], s:o}]", "verbs", "get", "nonResourceURLs", all);
+	return json_pack("{s:o, s:o, s:b}", "resourceRules", res, "nonResourceRules", nonres,
+			 "incomplete", 0);
 }

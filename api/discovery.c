@@ -58,6 +58,74 @@ static json_t *resource(const char *name, const char *singular, bool namespaced,
 #define SECRET_VERBS    "create,delete,get,list,update,watch"
 #define NAMESPACE_VERBS "create,delete,get,list,watch"
 
+/* The API groups served, besides core: each with version v1 and its
+ * resources (name, kind, namespaced, verbs). */
+static const struct api_group {
+	const char *name;
+	struct { const char *name, *kind; bool namespaced; const char *verbs; } res[4];
+} api_groups[] = {
+	{ "authentication.k8s.io", {
+		{ "selfsubjectreviews", "SelfSubjectReview", false, "create" } } },
+	{ "authorization.k8s.io", {
+		{ "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, "create" },
+		{ "selfsubjectrulesreviews", "SelfSubjectRulesReview", false, "create" } } },
+};
+
+static json_t *group_version(const char *group)
+{
+	char gv[128];
+
+	snprintf(gv, sizeof(gv), "%s/v1", group);
+	return json_pack("{s:s, s:s}", "groupVersion", gv, "version", "v1");
+}
+
+static json_t *group_object(const struct api_group *g)
+{
+	return json_pack("{s:s, s:[o], s:o}", "name", g->name, "versions", group_version(g->name),
+			 "preferredVersion", group_version(g->name));
+}
+
+/* /apis/GROUP or /apis/GROUP/v1: its group, or NULL (*v1 says which) */
+static const struct api_group *group_path(const char *path, bool *v1)
+{
+	if (strncmp(path, "/apis/", 6))
+		return NULL;
+	path += 6;
+	for (size_t i = 0; i < sizeof(api_groups) / sizeof(*api_groups); i++) {
+		size_t n = strlen(api_groups[i].name);
+
+		if (strncmp(path, api_groups[i].name, n))
+			continue;
+		*v1 = !strcmp(path + n, "/v1") || !strcmp(path + n, "/v1/");
+		if (*v1 || !strcmp(path + n, "") || !strcmp(path + n, "/"))
+			return &api_groups[i];
+	}
+	return NULL;
+}
+
+static json_t *group_list(void)
+{
+	json_t *groups = json_array();
+
+	for (size_t i = 0; groups && i < sizeof(api_groups) / sizeof(*api_groups); i++)
+		json_array_append_new(groups, group_object(&api_groups[i]));
+	return json_pack("{s:s, s:s, s:o}", "kind", "APIGroupList", "apiVersion", "v1",
+			 "groups", groups);
+}
+
+static json_t *group_resources(const struct api_group *g)
+{
+	json_t *res = json_array();
+	char gv[128];
+
+	for (size_t i = 0; res && i < sizeof(g->res) / sizeof(*g->res) && g->res[i].name; i++)
+		json_array_append_new(res, resource(g->res[i].name, "", g->res[i].namespaced,
+						    g->res[i].kind, g->res[i].verbs, NULL));
+	snprintf(gv, sizeof(gv), "%s/v1", g->name);
+	return json_pack("{s:s, s:s, s:s, s:o}", "kind", "APIResourceList", "apiVersion", "v1",
+			 "groupVersion", gv, "resources", res);
+}
+
 /* An operation that says: kind takes fieldValidation (and so the server
  * checks fields itself). */
 static json_t *openapi_op(const char *kind)
@@ -69,13 +137,14 @@ static json_t *openapi_op(const char *kind)
 
 bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret)
 {
-	bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+	bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"), v1 = false;
+	const struct api_group *g = group_path(path, &v1);
 
 	if (!api_discovery_public(path) && strcmp(path, "/api") && strcmp(path, "/api/") &&
 	    strcmp(path, "/api/v1") && strcmp(path, "/api/v1/") && strcmp(path, "/apis") &&
-	    strcmp(path, "/apis/") && strncmp(path, "/openapi/", 9))
+	    strcmp(path, "/apis/") && strncmp(path, "/openapi/", 9) && !g)
 		return false;
-	if (!api_discovery_public(path) && !r->user.authenticated) {
+	if (!api_authorize_path(&r->user, "get", path)) {
 		/* as the apiserver: discovery is for authenticated users */
 		*ret = api_status(r, 403, "Forbidden", json_object(),
 				  "forbidden: User \"%s\" cannot get path \"%s\"", r->user.name, path);
@@ -98,8 +167,15 @@ bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret)
 			"versions", "v1", "serverAddressByClientCIDRs", "clientCIDR", "0.0.0.0/0",
 			"serverAddress", r->srv->cfg.api.listen));
 	} else if (!strcmp(path, "/apis") || !strcmp(path, "/apis/")) {
-		*ret = api_reply(r, 200, json_pack("{s:s, s:s, s:[]}", "kind", "APIGroupList",
-						   "apiVersion", "v1", "groups"));
+		*ret = api_reply(r, 200, group_list());
+	} else if (g) {
+		json_t *o = v1 ? group_resources(g) : group_object(g);
+
+		if (o && !v1) {
+			json_object_set_new(o, "kind", json_string("APIGroup"));
+			json_object_set_new(o, "apiVersion", json_string("v1"));
+		}
+		*ret = api_reply(r, 200, o);
 	} else if (!strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) {
 		*ret = api_reply(r, 200, json_pack("{s:s, s:s, s:[o, o]}", "kind", "APIResourceList",
 			"groupVersion", "v1", "resources",

@@ -152,6 +152,8 @@ static enum MHD_Result route(struct api_req *r)
 		return ret;
 	snprintf(path, sizeof(path), "%s", r->url);
 	n = split_path(path, seg, 7);
+	if (n == 4 && !strcmp(seg[0], "apis") && !strcmp(seg[2], "v1"))
+		return api_review(r, seg[1], seg[3]);
 	if (n < 3 || strcmp(seg[0], "api") || strcmp(seg[1], "v1"))
 		return api_status(r, 404, "NotFound", NULL, "the server could not find the requested resource");
 	if (n == 3 && !strcmp(seg[2], "secrets"))

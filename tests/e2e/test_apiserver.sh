@@ -462,3 +462,40 @@ EOF
 	expect_eq "still serving" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/readyz")"
 	stop_api
 }
+
+# kubectl auth whoami / can-i / can-i --list (protobuf bodies in 1.32+),
+# answered by the authorizer every request meets; the review groups in
+# discovery
+test_auth_reviews() {
+	start_api
+	local v out
+	for v in 1.32 1.33; do
+		expect_eq "$v whoami" "$(printf 'ATTRIBUTE   VALUE\nUsername    admin\nGroups      [system:masters system:authenticated]')" \
+			"$(k $v admin auth whoami 2>&1)"
+		expect_eq "$v whoami bob" "$(printf 'ATTRIBUTE   VALUE\nUsername    bob\nGroups      [dev system:authenticated]')" \
+			"$(k $v bob auth whoami 2>&1)"
+		expect_eq "$v can-i admin" "yes" "$(k $v admin auth can-i delete secrets -n foo 2>&1)"
+		out=$(k $v bob auth can-i get secrets 2>&1) && fail "$v can-i bob: exit 0 for no"
+		expect_eq "$v can-i bob" "no" "$out"
+		expect_eq "$v can-i review" "yes" \
+			"$(k $v bob auth can-i create selfsubjectaccessreviews.authorization.k8s.io 2>/dev/null)"
+		expect_eq "$v can-i path" "yes" "$(k $v bob auth can-i get /apis/foo 2>&1)"
+		out=$(k $v bob auth can-i get /metrics 2>&1) && fail "$v can-i bob /metrics: exit 0 for no"
+	done
+	out=$(k 1.33 admin auth can-i --list -n foo 2>&1) || fail "can-i --list: $out"
+	expect_eq "admin --list" "$(printf '%s\n' 'Resources   Non-Resource URLs   Resource Names   Verbs' \
+		'*.*         []                  []               [*]' \
+		'            [*]                 []               [*]')" "$out"
+	out=$(k 1.32 bob auth can-i --list 2>&1) || fail "can-i --list bob: $out"
+	expect_contains "bob --list" "$out" 'selfsubjectaccessreviews.authorization.k8s.io   []                  []               [create]'
+	expect_contains "bob --list paths" "$out" '[/apis/*]'
+	! grep -q '^secrets' <<<"$out" || fail "bob may list secrets: $out"
+	# discovery names both groups; anonymous may not ask
+	expect_contains "/apis" "$(curl -sk --cert "$T/pki/bob.crt" --key "$T/pki/bob.key" \
+		"https://127.0.0.1:$API_PORT/apis")" '"name":"authentication.k8s.io"'
+	expect_contains "anonymous review" "$(curl -sk -X POST -H 'Content-Type: application/json' \
+		-d '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}' \
+		"https://127.0.0.1:$API_PORT/apis/authentication.k8s.io/v1/selfsubjectreviews")" \
+		'"message":"selfsubjectreviews.authentication.k8s.io is forbidden: User \"system:anonymous\" cannot create resource \"selfsubjectreviews\" in API group \"authentication.k8s.io\" at the cluster scope"'
+	stop_api
+}

@@ -58,7 +58,7 @@ CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c conf/pki.
 FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
 # the Kubernetes objects, selectors, JSONPath and manifests every front end
 # shares (kube/)
-KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c
+KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c kube/rbac.c kube/rbac_valid.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c \
              tools/pki.c
 
@@ -74,7 +74,7 @@ FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
 KUBE_OBJ  := $(KUBE_SRC:%.c=$(BUILD)/%.o)
 CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := test_validate test_store test_config test_seal test_pb
+UNIT_TESTS := test_validate test_store test_config test_seal test_pb test_rbac
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook
@@ -169,6 +169,10 @@ $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 
+$(BUILD)/tests/test_rbac: $(BUILD)/tests/unit/test_rbac.o $(BUILD)/kube/rbac.o $(BUILD)/kube/rbac_valid.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
+
 # free() wrapped: the test looks for values in what the decoder frees
 $(BUILD)/tests/test_pb: $(BUILD)/tests/unit/test_pb.o $(PB_OBJ)
 	@mkdir -p $(dir $@)
@@ -239,7 +243,7 @@ FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" -g -O
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIBS    := $(shell pkg-config --libs libsodium sqlite3 jansson yaml-0.1 inih libprotobuf-c 2>/dev/null)
-FUZZ_TARGETS := manifest validate envfile config seal mirror pb
+FUZZ_TARGETS := manifest validate envfile config seal mirror pb rbac
 FUZZ_STORE   := $(STORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/%.o: %.c
@@ -253,6 +257,7 @@ $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/
 	$(FUZZ_BUILD)/conf/match.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_seal: $(FUZZ_BUILD)/tests/fuzz/fuzz_seal.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_mirror: $(FUZZ_BUILD)/tests/fuzz/fuzz_mirror.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_rbac: $(FUZZ_BUILD)/tests/fuzz/fuzz_rbac.o $(FUZZ_BUILD)/kube/rbac.o $(FUZZ_BUILD)/kube/rbac_valid.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_pb: $(FUZZ_BUILD)/tests/fuzz/fuzz_pb.o $(FUZZ_BUILD)/api/pb.o $(FUZZ_BUILD)/api/k8s.pb-c.o
 
 $(FUZZ_BUILD)/api/k8s.pb-c.o: $(FUZZ_BUILD)/api/k8s.pb-c.c

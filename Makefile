@@ -51,7 +51,7 @@ FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthrea
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
+STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/cluster/objects.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c store/objects.c
 # what more than one program reads: the shared .ini sections, passphrases,
 # cgroup patterns, private folders, where the API's certificates are (conf/)
 CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c conf/pki.c
@@ -74,7 +74,7 @@ FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
 KUBE_OBJ  := $(KUBE_SRC:%.c=$(BUILD)/%.o)
 CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := test_validate test_store test_config test_seal test_pb test_rbac
+UNIT_TESTS := test_validate test_store test_config test_seal test_pb test_rbac test_objects
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook
@@ -166,6 +166,10 @@ $(BUILD)/tests/test_seal: $(BUILD)/tests/unit/test_seal.o $(BUILD)/libstore.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 
 $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
+
+$(BUILD)/tests/test_objects: $(BUILD)/tests/unit/test_objects.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 

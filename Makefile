@@ -130,6 +130,12 @@ $(BIN)/test/populate: $(BUILD)/tests/tools/populate.o $(CONF_OBJ) $(BUILD)/libst
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
 
+# the RBAC objects through the writer, for the cluster tests (the API
+# server's path, without it)
+$(BIN)/test/rbacobj: $(BUILD)/tests/tools/rbacobj.o $(CONF_OBJ) $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
+
 $(BIN)/test/latency: $(BUILD)/tests/bench/latency.o $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
@@ -155,7 +161,7 @@ $(BIN)/test/pb-bench: $(BUILD)/tests/tools/pb-bench.o $(PB_OBJ)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PB_LIBS) $(shell pkg-config --libs libsodium jansson 2>/dev/null)
 
 TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
-	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread
+	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread $(BIN)/test/rbacobj
 
 $(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)

@@ -582,7 +582,7 @@ static void test_scale(void **state)
 	}
 	assert_int_equal(rbac_policy_new(&p, objs), 0);
 	json_decref(objs);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0); /* CPU time: the machine may be shared */
 	for (long i = 0; i < n; i++) {
 		struct rbac_attrs a = { .user = "u7", .groups = groups, .ngroups = 2, .verb = "get",
 					.api_group = "", .resource = "secrets", .namespace = ns,
@@ -592,12 +592,12 @@ static void test_scale(void **state)
 		snprintf(name, sizeof(name), "s%ld", i % 100);
 		allowed += rbac_authorize(p, &a, why, sizeof(why));
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 	/* u7 holds s7 everywhere (cr7); team-7 holds cr(i%100) in ns(i%100)
 	 * for i%50 == 7: cr7 in ns7, cr57 in ns57 */
 	if (n % 100 == 0)
 		assert_int_equal(allowed, n / 100 * 2);
-	printf("rbac: %.0f ns per decision (1,000 RoleBindings, 100 ClusterRoles, %ld decisions)\n",
+	printf("rbac: %.0f ns (CPU) per decision (1,000 RoleBindings, 100 ClusterRoles, %ld decisions)\n",
 	       ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / (double)n, n);
 	rbac_policy_free(p);
 }

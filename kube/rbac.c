@@ -386,7 +386,7 @@ static int policy_aggregate(struct rbac_policy *p)
 
 static int policy_add_roles(struct rbac_policy *p)
 {
-	size_t i, n = json_array_size(p->objects), count = 0;
+	size_t i, count = 0;
 	const json_t *o;
 
 	json_array_foreach(p->objects, i, o) {
@@ -398,7 +398,6 @@ static int policy_add_roles(struct rbac_policy *p)
 	p->roles = calloc(count ? count : 1, sizeof(*p->roles));
 	if (!p->roles)
 		return -ENOMEM;
-	(void)n;
 	json_array_foreach(p->objects, i, o) {
 		const char *kind = jstr(o, "kind"), *name = meta_str(o, "name");
 		const char *ns = meta_str(o, "namespace");
@@ -1162,11 +1161,8 @@ static int confirm_covers(const struct rbac_policy *p, const struct rbac_attrs *
 		const struct rule *r = rules[i];
 		/* BreakdownRule: every group x resource x verb (x name), then
 		 * every URL x verb */
-		size_t total = r->groups.n * r->resources.n * r->verbs.n * (r->names.n ? r->names.n : 1) +
-			       r->urls.n * r->verbs.n;
 		struct subrule s;
 
-		(void)total;
 		for (size_t g = 0; g < r->groups.n; g++)
 			for (size_t k = 0; k < r->resources.n; k++)
 				for (size_t v = 0; v < r->verbs.n; v++)

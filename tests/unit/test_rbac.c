@@ -268,6 +268,86 @@ static void test_table(void **state)
 	}
 }
 
+/* A policy of its own and requests against it: "+" must pass, "-" fail.
+ * A request is "user|groups|verb|group|resource|sub|ns" or "user|groups|verb|/path". */
+static void check_case(const char *objects, const char *const *reqs)
+{
+	json_t *objs = load(objects);
+	struct rbac_policy *p;
+
+	assert_int_equal(rbac_policy_new(&p, objs), 0);
+	json_decref(objs);
+	for (size_t i = 0; reqs[i]; i++) {
+		char buf[256], gbuf[128], why[RBAC_MSG_MAX], *f[8] = { 0 };
+		const char *groups[8];
+		size_t n = 0;
+		struct rbac_attrs a = { 0 };
+		char *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", reqs[i] + 1);
+		for (char *t = buf, *bar; n < 8; t = bar + 1) {
+			f[n++] = t;
+			if (!(bar = strchr(t, '|')))
+				break;
+			*bar = '\0';
+		}
+		a.user = f[0];
+		snprintf(gbuf, sizeof(gbuf), "%s", f[1] ? f[1] : "");
+		for (char *g = strtok_r(gbuf, ",", &save); g && a.ngroups < 8; g = strtok_r(NULL, ",", &save))
+			groups[a.ngroups++] = g;
+		a.groups = groups;
+		a.verb = f[2];
+		if (f[3] && f[3][0] == '/') {
+			a.path = f[3];
+		} else {
+			a.resource_request = true;
+			a.api_group = f[3];
+			a.resource = f[4];
+			a.subresource = f[5];
+			a.namespace = f[6];
+		}
+		if (rbac_authorize(p, &a, why, sizeof(why)) != (reqs[i][0] == '+'))
+			fail_msg("%s: expected %s", reqs[i], reqs[i][0] == '+' ? "allowed" : "denied");
+	}
+	rbac_policy_free(p);
+}
+
+/* Kubernetes' own cases (plugin/pkg/auth/authorizer/rbac/rbac_test.go,
+ * TestAuthorizer and TestRuleMatches), written as our objects. */
+static void test_kubernetes_cases(void **state)
+{
+	(void)state;
+	check_case("[{'kind':'ClusterRole','metadata':{'name':'admin'},'rules':[{'verbs':['*'],'apiGroups':['*'],'resources':['*']}]},"
+		   RB("ns1", "b", "ClusterRole", "admin", USER("admin") "," GROUP("admins")) "]",
+		   (const char *const[]){ "+admin||get||Pods||ns1", "+admin||watch||Pods||ns1",
+					  "+admin|group1|watch||Foobar||ns1", "+joe|admins|watch||Foobar||ns1",
+					  "+joe|group1,admins|watch||Foobar||ns1",
+					  "-admin||GET||Pods||ns2", "-admin||GET||Nodes||",
+					  "-admin|admins|GET||Pods||ns2", "-admin|admins|GET||Nodes||", NULL });
+	check_case("[{'kind':'ClusterRole','metadata':{'name':'getter'},'rules':[{'verbs':['get'],'nonResourceURLs':['/apis']}]},"
+		   "{'kind':'ClusterRole','metadata':{'name':'any'},'rules':[{'verbs':['*'],'nonResourceURLs':['/apis']}]},"
+		   "{'kind':'ClusterRole','metadata':{'name':'prefix'},'rules':[{'verbs':['get'],'nonResourceURLs':['/apis/*']}]},"
+		   CRB("1", "getter", USER("foo") "," GROUP("bar")) "," CRB("2", "any", USER("admin") "," GROUP("admin")) ","
+		   CRB("3", "prefix", USER("prefixed") "," GROUP("prefixed")) "]",
+		   (const char *const[]){ "+foo||get|/apis", "+|bar|get|/apis", "+admin||get|/apis", "+|admin|get|/apis",
+					  "+admin||watch|/apis", "+|admin|watch|/apis", "+prefixed||get|/apis/v1",
+					  "+|prefixed|get|/apis/v1", "+prefixed||get|/apis/v1/foobar",
+					  "-foo||watch|/apis", "-|bar|watch|/apis", "-foo||get|/api/v1", "-|bar|get|/api/v1",
+					  "-admin||get|/api/v1", "-|admin|get|/api/v1", "-prefixed||get|/api/v1",
+					  "-|prefixed|get|/api/v1", NULL });
+	check_case("[{'kind':'ClusterRole','metadata':{'name':'admin'},'rules':[{'verbs':['*'],'apiGroups':['*'],'resources':['pods']}]},"
+		   RB("ns1", "b", "ClusterRole", "admin", USER("admin")) "]",
+		   (const char *const[]){ "+admin||get||pods||ns1", "-admin||get||pods|status|ns1", NULL });
+	check_case("[{'kind':'ClusterRole','metadata':{'name':'admin'},'rules':[{'verbs':['*'],'apiGroups':['*'],'resources':['pods/status']}]},"
+		   RB("ns1", "b", "ClusterRole", "admin", USER("admin")) "]",
+		   (const char *const[]){ "+admin||get||pods|status|ns1", "-admin||get||pods||ns1", NULL });
+	/* TestRuleMatches: tuple expansion, star nonresource */
+	check_case("[{'kind':'ClusterRole','metadata':{'name':'r'},'rules':[{'verbs':['verb1','verb2'],'apiGroups':['group1','group2'],'resources':['resource1','resource2']},"
+		   "{'verbs':['verb1'],'nonResourceURLs':['*']}]}," CRB("b", "r", USER("u")) "]",
+		   (const char *const[]){ "+u||verb1|group1|resource1||", "+u||verb2|group2|resource2||ns",
+					  "-u||verb3|group1|resource1||", "+u||verb1|/foo/bar/one", "-u||verb2|/foo", NULL });
+}
+
 /* no objects at all: only system:masters */
 static void test_empty_policy(void **state)
 {
@@ -606,6 +686,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_kubernetes_cases),
 		cmocka_unit_test(test_empty_policy),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_forbidden_texts),

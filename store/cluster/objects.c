@@ -108,12 +108,17 @@ int cl_object_apply(struct store *st, const char *rel, json_t *rec, int64_t etcd
 		return rec ? db_errorf(st, -EPROTO, "etcd key '%s' is not an RBAC object's", rel) : 0;
 	if (objects_kind_namespaced(kind)) {
 		slash = strchr(rest, '/');
+		char why[STORE_ERRMSG_MAX];
+
 		if (!slash || (size_t)(slash - rest) > STORE_MAX_NAMESPACE)
 			return rec ? db_errorf(st, -EPROTO, "etcd key '%s' names no namespace", rel) : 0;
 		snprintf(ns, sizeof(ns), "%.*s", (int)(slash - rest), rest);
+		if (store_check_namespace(ns, why))
+			return rec ? db_errorf(st, -EPROTO, "etcd key '%s': %s", rel, why) : 0;
 		rest = slash + 1;
 	}
-	if (!*rest || strlen(rest) > STORE_MAX_NAME || strchr(rest, '/'))
+	if (!*rest || strlen(rest) > STORE_MAX_NAME || strchr(rest, '/') || strchr(rest, '%') ||
+	    !strcmp(rest, ".") || !strcmp(rest, ".."))
 		return rec ? db_errorf(st, -EPROTO, "etcd key '%s' names no object", rel) : 0;
 	snprintf(name, sizeof(name), "%s", rest);
 

@@ -125,9 +125,14 @@ bool rbac_kind_namespaced(const char *kind);
  * system:basic-user, system:discovery, system:public-info-viewer, and their
  * ClusterRoleBindings.  A new array, or NULL on allocation failure. */
 json_t *rbac_bootstrap(void);
-/* The bootstrap objects missing from existing (an array of objects): the
- * server writes them at start, so a deleted default comes back on the next
- * start, as kube-apiserver's post-start hook does.  New array or NULL. */
+/* What the server writes at start so that the defaults hold, as
+ * kube-apiserver's post-start hook reconciles them, given the objects that
+ * exist (an array): every bootstrap object missing (a deleted default comes
+ * back on the next start), and every existing default whose
+ * rbac.authorization.kubernetes.io/autoupdate annotation is not "false" but
+ * lacks some of the default's rules, aggregation selectors or subjects, with
+ * those added (nothing removed; its resourceVersion kept, so a change
+ * meanwhile conflicts).  New array, or NULL on allocation failure. */
 json_t *rbac_bootstrap_missing(const json_t *existing);
 
 #endif

@@ -428,28 +428,116 @@ json_t *rbac_bootstrap(void)
 	return json_loads(bootstrap_json, 0, NULL);
 }
 
+/* Append to *arr (of have, made on demand) every item of want it lacks;
+ * 1 if any was added, 0 if none, -1 on allocation failure. */
+static int add_missing(json_t *have, const char *key, const json_t *want)
+{
+	json_t *arr = json_object_get(have, key), *w, *h;
+	size_t i, j;
+	int added = 0;
+
+	if (!json_is_array(arr)) {
+		if (json_object_set_new(have, key, json_array()))
+			return -1;
+		arr = json_object_get(have, key);
+	}
+	json_array_foreach(want, i, w) {
+		bool found = false;
+
+		json_array_foreach(arr, j, h)
+			if (json_equal(h, w)) {
+				found = true;
+				break;
+			}
+		if (!found) {
+			if (json_array_append(arr, w))
+				return -1;
+			added = 1;
+		}
+	}
+	return added;
+}
+
+/* kube-apiserver's reconciliation of one default that exists: unless its
+ * autoupdate annotation is "false", the default's rules (ClusterRoles) or
+ * subjects (bindings) it lacks are added back, nothing is removed.  A new
+ * object to write (keeping its resourceVersion, so that a change meanwhile
+ * conflicts), or NULL when nothing is missing (or on allocation failure:
+ * *oom set). */
+static json_t *reconcile(const json_t *have, const json_t *want, bool *oom)
+{
+	const char *kind = jstr(want, "kind");
+	const char *au = jstr(json_object_get(json_object_get(have, "metadata"), "annotations"),
+			      "rbac.authorization.kubernetes.io/autoupdate");
+	json_t *out;
+	int r;
+
+	if (au && !strcmp(au, "false"))
+		return NULL;
+	if (!(out = json_deep_copy(have))) {
+		*oom = true;
+		return NULL;
+	}
+	if (!strcmp(kind, "ClusterRole")) {
+		json_t *agg = json_object_get(want, "aggregationRule");
+
+		r = add_missing(out, "rules", json_object_get(want, "rules"));
+		if (r >= 0 && agg) {
+			json_t *oagg = json_object_get(out, "aggregationRule");
+
+			if (!json_is_object(oagg)) {
+				if (json_object_set_new(out, "aggregationRule", json_object()))
+					r = -1;
+				oagg = json_object_get(out, "aggregationRule");
+			}
+			if (r >= 0) {
+				int a = add_missing(oagg, "clusterRoleSelectors",
+						    json_object_get(agg, "clusterRoleSelectors"));
+
+				r = a < 0 ? -1 : (r | a);
+			}
+		}
+	} else {
+		r = add_missing(out, "subjects", json_object_get(want, "subjects"));
+	}
+	if (r <= 0) {
+		*oom |= r < 0;
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
 json_t *rbac_bootstrap_missing(const json_t *existing)
 {
 	json_t *all = rbac_bootstrap(), *out = json_array(), *b;
 	size_t i, j;
 	const json_t *e;
+	bool oom = false;
 
 	if (!all || !out)
 		goto fail;
 	json_array_foreach(all, i, b) {
 		const char *kind = jstr(b, "kind");
 		const char *name = jstr(json_object_get(b, "metadata"), "name");
-		bool found = false;
+		const json_t *found = NULL;
+		json_t *fix;
 
 		json_array_foreach(existing, j, e) {
 			const char *ek = jstr(e, "kind"), *en = jstr(json_object_get(e, "metadata"), "name");
 
 			if (ek && en && !strcmp(ek, kind) && !strcmp(en, name)) {
-				found = true;
+				found = e;
 				break;
 			}
 		}
-		if (!found && json_array_append(out, b))
+		if (!found) {
+			if (json_array_append(out, b))
+				goto fail;
+			continue;
+		}
+		fix = reconcile(found, b, &oom);
+		if (oom || (fix && json_array_append_new(out, fix)))
 			goto fail;
 	}
 	json_decref(all);

@@ -627,6 +627,41 @@ static void test_bootstrap_missing(void **state)
 			    "cluster-admin");
 	assert_true(n > 10);
 	json_decref(missing);
+	/* an edited default gets back what it lost, and keeps what it gained,
+	 * unless autoupdate is "false" */
+	json_t *view = NULL, *crb = NULL, *o;
+	size_t i;
+
+	json_array_foreach(all, i, o) {
+		const char *name = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+
+		if (!strcmp(name, "system:aggregate-to-view"))
+			view = o;
+		if (!strcmp(name, "system:basic-user") &&
+		    !strcmp(json_string_value(json_object_get(o, "kind")), "ClusterRoleBinding"))
+			crb = o;
+	}
+	assert_non_null(view);
+	assert_non_null(crb);
+	json_array_clear(json_object_get(view, "rules"));
+	json_array_append_new(json_object_get(view, "rules"),
+			      load("{'apiGroups':[''],'resources':['configmaps'],'verbs':['get']}"));
+	json_object_set_new(json_object_get(view, "metadata"), "resourceVersion", json_string("42"));
+	json_array_clear(json_object_get(crb, "subjects"));
+	missing = rbac_bootstrap_missing(all);
+	assert_int_equal(json_array_size(missing), 3);
+	o = json_array_get(missing, 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "metadata"), "name")),
+			    "system:aggregate-to-view");
+	assert_int_equal(json_array_size(json_object_get(o, "rules")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "metadata"), "resourceVersion")), "42");
+	assert_int_equal(json_array_size(json_object_get(json_array_get(missing, 2), "subjects")), 1);
+	json_decref(missing);
+	json_object_set_new(json_object_get(json_object_get(view, "metadata"), "annotations"),
+			    "rbac.authorization.kubernetes.io/autoupdate", json_string("false"));
+	missing = rbac_bootstrap_missing(all);
+	assert_int_equal(json_array_size(missing), 2);
+	json_decref(missing);
 	json_decref(all);
 }
 

@@ -756,42 +756,84 @@ int rbac_authorize(const struct rbac_policy *p, const struct rbac_attrs *a, char
 	return ret;
 }
 
+static void quote_append(char *out, size_t len, const char *s);
+
+/* out += s, as far as it fits */
+static void str_append(char *out, size_t len, const char *s)
+{
+	size_t off = strlen(out);
+
+	if (off + 1 < len)
+		snprintf(out + off, len - off, "%s", s);
+}
+
+/* forbidden.go's sanitizer: nothing in the message may look like HTML */
+static void html_sanitize(char *out, size_t len, const char *s)
+{
+	size_t off = 0;
+
+	for (; *s && off + 6 < len; s++) {
+		const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
+
+		if (rep) {
+			memcpy(out + off, rep, strlen(rep));
+			off += strlen(rep);
+		} else {
+			out[off++] = *s;
+		}
+	}
+	out[off] = '\0';
+}
+
 void rbac_forbidden_message(char *buf, size_t len, const struct rbac_attrs *a,
 			    const char *reason)
 {
-	const char *user = a->user ? a->user : "", *verb = a->verb ? a->verb : "";
 	const char *group = a->api_group ? a->api_group : "";
 	const char *res = a->resource ? a->resource : "";
-	const char *sub = empty(a->subresource) ? "" : a->subresource;
-	const char *tail = empty(reason) ? "" : reason, *sep = empty(reason) ? "" : ": ";
-	char what[600];
+	char msg[RBAC_MSG_MAX] = "User ", safe[RBAC_MSG_MAX], what[600];
 
+	if (!len)
+		return;
+	/* forbiddenMessage(): every name as Go's %q */
+	quote_append(msg, sizeof(msg), a->user ? a->user : "");
+	str_append(msg, sizeof(msg), " cannot ");
+	str_append(msg, sizeof(msg), a->verb ? a->verb : "");
 	if (!a->resource_request) {
-		/* apierrors.NewForbidden with an empty GroupResource */
-		snprintf(buf, len, "forbidden: User \"%s\" cannot %s path \"%s\"%s%s", user, verb,
-			 a->path ? a->path : "", sep, tail);
-		return;
+		str_append(msg, sizeof(msg), " path ");
+		quote_append(msg, sizeof(msg), a->path ? a->path : "");
+	} else {
+		snprintf(what, sizeof(what), "%s%s%s", res, empty(a->subresource) ? "" : "/",
+			 empty(a->subresource) ? "" : a->subresource);
+		str_append(msg, sizeof(msg), " resource ");
+		quote_append(msg, sizeof(msg), what);
+		str_append(msg, sizeof(msg), " in API group ");
+		quote_append(msg, sizeof(msg), group);
+		if (!empty(a->namespace)) {
+			str_append(msg, sizeof(msg), " in the namespace ");
+			quote_append(msg, sizeof(msg), a->namespace);
+		} else {
+			str_append(msg, sizeof(msg), " at the cluster scope");
+		}
 	}
-	/* GroupResource.String(): resource, or resource.group */
-	snprintf(what, sizeof(what), "%s%s%s", res, *group ? "." : "", group);
-	if (!*res && !*group)
-		snprintf(buf, len, "forbidden: ");
-	else if (empty(a->name))
-		snprintf(buf, len, "%s is forbidden: ", what);
-	else
-		snprintf(buf, len, "%s \"%s\" is forbidden: ", what, a->name);
-	size_t off = strlen(buf);
-
-	if (off >= len)
-		return;
-	if (!empty(a->namespace))
-		snprintf(buf + off, len - off,
-			 "User \"%s\" cannot %s resource \"%s%s%s\" in API group \"%s\" in the namespace \"%s\"%s%s",
-			 user, verb, res, *sub ? "/" : "", sub, group, a->namespace, sep, tail);
-	else
-		snprintf(buf + off, len - off,
-			 "User \"%s\" cannot %s resource \"%s%s%s\" in API group \"%s\" at the cluster scope%s%s",
-			 user, verb, res, *sub ? "/" : "", sub, group, sep, tail);
+	html_sanitize(safe, sizeof(safe), msg);
+	/* apierrors.NewForbidden(GroupResource, name, msg[: reason]) */
+	buf[0] = '\0';
+	if (!a->resource_request || (!*res && !*group)) {
+		str_append(buf, len, "forbidden: ");
+	} else {
+		snprintf(what, sizeof(what), "%s%s%s", res, *group ? "." : "", group);
+		str_append(buf, len, what);
+		if (!empty(a->name)) {
+			str_append(buf, len, " ");
+			quote_append(buf, len, a->name);
+		}
+		str_append(buf, len, " is forbidden: ");
+	}
+	str_append(buf, len, safe);
+	if (!empty(reason)) {
+		str_append(buf, len, ": ");
+		str_append(buf, len, reason);
+	}
 }
 
 /* --- rules of a user (RulesFor) --- */

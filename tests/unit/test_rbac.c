@@ -429,6 +429,13 @@ static void test_forbidden_texts(void **state)
 			"secrets \"s\" is forbidden: User \"system:anonymous\" cannot get resource \"secrets/status\" in API group \"\" in the namespace \"n\"");
 	a = (struct rbac_attrs){ .user = "bob", .verb = "get", .path = "/metrics" };
 	check_forbidden(&a, NULL, "forbidden: User \"bob\" cannot get path \"/metrics\"");
+	/* names as Go's %q, and nothing that looks like HTML (forbidden.go's
+	 * sanitizer) */
+	a = (struct rbac_attrs){ .user = "<b>\"o\"&", .verb = "get", .api_group = "",
+				 .resource = "secrets", .namespace = "n", .name = "x\"y",
+				 .resource_request = true };
+	check_forbidden(&a, NULL,
+			"secrets \"x\\\"y\" is forbidden: User \"&lt;b&gt;\\\"o\\\"&amp;\" cannot get resource \"secrets\" in API group \"\" in the namespace \"n\"");
 }
 
 static void test_rules_review(void **state)

@@ -124,6 +124,31 @@ static void validate_meta(struct verr *v, const json_t *obj, bool namespaced)
 	} else if (ns && *ns) {
 		forbidden(v, "metadata.namespace", "not allowed on this type");
 	}
+	/* labels and annotations, as ValidateObjectMeta (the store's rules are
+	 * Kubernetes') */
+	const char *k;
+	const json_t *val;
+
+	json_object_foreach(json_object_get(meta, "labels"), k, val) {
+		const char *sv = json_string_value(val);
+
+		if (store_check_label_key(k, why)) {
+			quoted(q, sizeof(q), k);
+			invalid(v, "metadata.labels", q, why);
+		} else if (!sv || store_check_label_value(sv, why)) {
+			quoted(q, sizeof(q), sv ? sv : "");
+			invalid(v, "metadata.labels", q, sv ? why : "must be a string");
+		}
+	}
+	json_object_foreach(json_object_get(meta, "annotations"), k, val) {
+		if (store_check_label_key(k, why)) {
+			quoted(q, sizeof(q), k);
+			invalid(v, "metadata.annotations", q, why);
+		} else if (!json_is_string(val)) {
+			quoted(q, sizeof(q), k);
+			invalid(v, "metadata.annotations", q, "must be a string");
+		}
+	}
 }
 
 /* []string{"a", "b"}, as Go's %#v */
@@ -301,6 +326,11 @@ int rbac_validate(const json_t *obj, const json_t *old, json_t **causes, char *m
 			validate_rule(&v, r, i, namespaced);
 		if (json_object_get(obj, "aggregationRule") && strcmp(kind, "ClusterRole"))
 			forbidden(&v, "aggregationRule", "not allowed on this type");
+		else if (json_object_get(obj, "aggregationRule") &&
+			 !json_array_size(json_object_get(json_object_get(obj, "aggregationRule"),
+							  "clusterRoleSelectors")))
+			required(&v, "aggregationRule.clusterRoleSelectors",
+				 "at least one clusterRoleSelector required if aggregationRule is non-nil");
 	} else {
 		validate_binding(&v, obj, old, namespaced);
 	}

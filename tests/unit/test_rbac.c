@@ -603,6 +603,10 @@ static void test_validate(void **state)
 		      "Role.rbac.authorization.k8s.io \"a/b\" is invalid: [metadata.name: Invalid value: \"a/b\": may not contain '/', metadata.namespace: Required value]");
 	check_invalid("{'kind':'ClusterRole','metadata':{'name':'c','namespace':'a'}}", NULL,
 		      "ClusterRole.rbac.authorization.k8s.io \"c\" is invalid: metadata.namespace: Forbidden: not allowed on this type");
+	check_invalid("{'kind':'ClusterRole','metadata':{'name':'c'},'aggregationRule':{'clusterRoleSelectors':[]}}", NULL,
+		      "ClusterRole.rbac.authorization.k8s.io \"c\" is invalid: aggregationRule.clusterRoleSelectors: Required value: at least one clusterRoleSelector required if aggregationRule is non-nil");
+	check_invalid("{'kind':'ClusterRole','metadata':{'name':'c','labels':{'a b':'x','ok':'y z'}}}", NULL,
+		      "ClusterRole.rbac.authorization.k8s.io \"c\" is invalid: [metadata.labels: Invalid value: \"a b\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'), metadata.labels: Invalid value: \"y z\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')]");
 	check_invalid(RB("a", "x", "Role", "r", USER("u")), NULL, NULL);
 	check_invalid(RB("a", "x", "Rolle", "r", USER("u")), NULL,
 		      "RoleBinding.rbac.authorization.k8s.io \"x\" is invalid: roleRef.kind: Unsupported value: \"Rolle\": supported values: \"Role\", \"ClusterRole\"");

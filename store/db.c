@@ -111,6 +111,25 @@ static const char *const migrations[] = {
 	/* 3 -> 4: each secret's metadata tag (meta.c); filled in, once the
 	 * key is at hand, by meta_upgrade() */
 	"ALTER TABLE secrets ADD COLUMN meta_tag BLOB;",
+	/* 4 -> 5: the RBAC objects (objects.c), each with its tag, and their
+	 * changes in the change log (kind set; NULL for secrets and
+	 * namespaces) */
+	"CREATE TABLE objects ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  namespace TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  uid TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  generation INTEGER NOT NULL,"
+	"  revision INTEGER NOT NULL,"
+	"  key_id INTEGER NOT NULL,"
+	"  etcd_rev INTEGER NOT NULL DEFAULT 0,"
+	"  tag BLOB NOT NULL,"
+	"  UNIQUE (kind, namespace, name)"
+	");"
+	"ALTER TABLE changes ADD COLUMN kind TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -311,15 +330,15 @@ int db_next_revision(struct store *st, int64_t *rev)
 	return 0;
 }
 
-int db_log_change(struct store *st, int64_t rev, enum store_op op,
-		  const char *ns, const char *name, int64_t generation)
+static int log_row(struct store *st, int64_t rev, enum store_op op, const char *kind,
+		   const char *ns, const char *name, int64_t generation)
 {
 	sqlite3_stmt *q;
 	int err = 0;
 
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT INTO changes(revision, op, namespace, name,"
-			       " generation, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			       " generation, time, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_fail(st, "cannot record a change");
 	sqlite3_bind_int64(q, 1, rev);
@@ -329,10 +348,25 @@ int db_log_change(struct store *st, int64_t rev, enum store_op op,
 		sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, generation);
 	sqlite3_bind_int64(q, 6, db_now());
+	if (kind)
+		sqlite3_bind_text(q, 7, kind, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		err = db_fail(st, "cannot record a change");
 	sqlite3_finalize(q);
 	return err;
+}
+
+int db_log_change(struct store *st, int64_t rev, enum store_op op,
+		  const char *ns, const char *name, int64_t generation)
+{
+	return log_row(st, rev, op, NULL, ns, name, generation);
+}
+
+int db_log_object(struct store *st, int64_t rev, enum store_op op, const char *kind,
+		  const char *ns, const char *name, int64_t generation)
+{
+	assert(kind);
+	return log_row(st, rev, op, kind, ns, name, generation);
 }
 
 int store_revision(struct store *st, int64_t *out)
@@ -358,7 +392,8 @@ int store_changes(struct store *st, int64_t since, store_change_fn fn,
 
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT revision, op, namespace, name, generation, time"
-			       " FROM changes WHERE revision > ?1 ORDER BY revision",
+			       " FROM changes WHERE revision > ?1 AND kind IS NULL"
+			       " ORDER BY revision",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_fail(st, "cannot read the change log");
 	sqlite3_bind_int64(q, 1, since);

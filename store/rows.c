@@ -68,6 +68,22 @@ int rows_ns_delete(struct store *st, int64_t id, const char *ns)
 	sqlite3_finalize(q);
 	if (err)
 		return err;
+	/* its Roles and RoleBindings go with it, as in Kubernetes */
+	if ((err = db_prep(st, "DELETE FROM objects WHERE namespace = ?1 AND namespace != ''"
+			   " RETURNING kind, name, generation", &q)))
+		return err;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if ((err = db_log_object(st, rev, STORE_OP_DELETE,
+					 (const char *)sqlite3_column_text(q, 0), ns,
+					 (const char *)sqlite3_column_text(q, 1),
+					 sqlite3_column_int64(q, 2) + 1)))
+			break;
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(st, "cannot delete a namespace's RBAC objects");
+	sqlite3_finalize(q);
+	if (err)
+		return err;
 	if ((err = db_exec_id(st, "DELETE FROM secrets WHERE ns_id = ?1", id)) ||
 	    (err = db_exec_id(st, "DELETE FROM namespaces WHERE id = ?1", id)))
 		return err;

@@ -280,7 +280,7 @@ static bool pairs_sorted(const struct store_pair *v, size_t n)
 
 /* --- small helpers ---------------------------------------------------- */
 
-static void uid_new(char out[37])
+void uid_new(char out[37])
 {
 	unsigned char u[16];
 

@@ -755,3 +755,53 @@ test_cluster_a_write_whose_reply_was_lost_is_not_a_conflict() {
 	expect_eq "the value" "v2" "$(nctl a get secret s -o jsonpath='{.data.k}' | base64 -d)"
 	expect_eq "in etcd once" "1" "$(etcdctl_ get --prefix --keys-only "$PREFIX" | grep -c 'secrets/default/s$')"
 }
+
+# RBAC objects (store/objects.c) go through etcd as secrets do: one written
+# through node a is read on node b, with the same uid and etcd's revision as
+# resourceVersion; deletes, and a namespace's deletion, reach every node;
+# an object changed in etcd fails its tag when read.
+test_cluster_rbac_objects_reach_every_node() {
+	local rbac=$BIN/test/rbacobj out
+	[ -x "$rbac" ] || fail "$rbac is missing: make $rbac"
+	cluster_up a b
+	nctl a create namespace team >/dev/null
+	cat >"$T/role.json" <<'JSON'
+{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+ "metadata": {"name": "reader", "namespace": "team"},
+ "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]}
+JSON
+	cat >"$T/crb.json" <<'JSON'
+{"kind": "ClusterRoleBinding", "metadata": {"name": "ops"},
+ "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+ "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "ops"}]}
+JSON
+	expect_eq "put on a" "created" "$("$rbac" "$T/a/secretfs.ini" put "$T/role.json")"
+	expect_eq "put on b" "created" "$("$rbac" "$T/b/secretfs.ini" put "$T/crb.json")"
+	eventually 3 '"$rbac" "$T/b/secretfs.ini" get Role team reader >/dev/null 2>&1' ||
+		fail "node b does not have node a's Role"
+	eventually 3 '"$rbac" "$T/a/secretfs.ini" get ClusterRoleBinding "" ops >/dev/null 2>&1' ||
+		fail "node a does not have node b's ClusterRoleBinding"
+	expect_eq "the same object on both" "$("$rbac" "$T/a/secretfs.ini" get Role team reader)" \
+		"$("$rbac" "$T/b/secretfs.ini" get Role team reader)"
+	expect_eq "resourceVersion is etcd's" \
+		"$(etcdctl_ get "${PREFIX}rbac/roles/team/reader" -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)["kvs"][0]["mod_revision"])')" \
+		"$("$rbac" "$T/b/secretfs.ini" get Role team reader | python3 -c 'import json,sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')"
+	expect_eq "again: unchanged" "unchanged" "$("$rbac" "$T/b/secretfs.ini" put "$T/role.json")"
+	# changed in etcd behind the writers' backs: refused when read
+	etcdctl_ get "${PREFIX}rbac/roles/team/reader" --print-value-only |
+		python3 -c 'import json, sys; r = json.load(sys.stdin); r["body"] = r["body"].replace("\"list\"", "\"list\",\"delete\""); print(json.dumps(r))' \
+		>"$T/forged.json"
+	etcdctl_ put "${PREFIX}rbac/roles/team/reader" <"$T/forged.json" >/dev/null
+	eventually 3 '! "$rbac" "$T/b/secretfs.ini" get Role team reader >/dev/null 2>&1' ||
+		fail "node b serves a Role changed in etcd"
+	out=$("$rbac" "$T/b/secretfs.ini" get Role team reader 2>&1) || true
+	expect_contains "tag" "$out" "fails authentication"
+	# deletes reach every node; a namespace takes its Roles with it
+	"$rbac" "$T/a/secretfs.ini" delete ClusterRoleBinding "" ops || fail "delete on a"
+	eventually 3 '! "$rbac" "$T/b/secretfs.ini" get ClusterRoleBinding "" ops >/dev/null 2>&1' ||
+		fail "node b still has a deleted ClusterRoleBinding"
+	nctl b delete namespace team >/dev/null
+	eventually 3 'test -z "$("$rbac" "$T/a/secretfs.ini" list)"' ||
+		fail "node a still has: $("$rbac" "$T/a/secretfs.ini" list 2>&1)"
+	expect_eq "etcd holds none" "" "$(etcdctl_ get "${PREFIX}rbac/" --prefix --keys-only)"
+}

@@ -75,9 +75,16 @@ struct api_req {
 
 /* --- db.c: a store handle and writer per thread -------------------------- */
 
+struct rbac_policy;
+
 struct api_db {
 	struct store *st;
 	struct store_writer *w;
+	/* authz.c's policy, built from the store at revision policy_rev */
+	struct rbac_policy *policy;
+	json_t *policy_objects; /* the objects policy refers to */
+	int64_t policy_rev;
+	bool policy_loaded;
 };
 
 /* This thread's handle (opened on first use): 0, or -errno with err. */
@@ -146,15 +153,31 @@ int api_authenticate(struct api_req *r);
 void api_user_release(struct api_user *u);
 /* Free a connection's state (NULL accepted). */
 void api_conn_free(struct api_conn *c);
-/* May the user do verb on resource (in ns, may be NULL; name may be NULL)?
- * Until RBAC: group system:masters only. */
-bool api_authorize(const struct api_user *u, const char *verb, const char *resource,
-		   const char *ns, const char *name);
-/* May the user do verb ("get"...) on a non-resource path (/api, /version)? */
-bool api_authorize_path(const struct api_user *u, const char *verb, const char *path);
-/* A SelfSubjectRulesReview's status for the user in namespace ns: a new
- * object (resourceRules, nonResourceRules, incomplete). */
-json_t *api_rules_review(const struct api_user *u, const char *ns);
+
+/* --- authz.c: RBAC on every request ---------------------------------------- */
+
+/* May the request's user do verb on resource of group ("" core) in ns
+ * (NULL: cluster scope) named name (may be NULL)?  If not, the
+ * apiserver's 403 (or 503 when the policy cannot be read) is replied and
+ * *ret set. */
+bool api_allowed(struct api_req *r, const char *verb, const char *group, const char *resource,
+		 const char *ns, const char *name, enum MHD_Result *ret);
+/* Same for a non-resource path (/api, /version): the verb is the method. */
+bool api_allowed_path(struct api_req *r, const char *path, enum MHD_Result *ret);
+/* The decision alone (a resource request, or path's when path is not
+ * NULL): 1 allowed, 0 denied (msg: the 403 text, when msg is not NULL),
+ * -errno when the policy cannot be read. */
+int api_authz_check(struct api_req *r, const char *verb, const char *group, const char *resource,
+		    const char *sub, const char *ns, const char *name, const char *path,
+		    char *msg, size_t len);
+/* A SelfSubjectRulesReview's status for the user in ns (new), or NULL. */
+json_t *api_authz_rules(struct api_req *r, const char *ns);
+/* This thread's policy (for escalation checks), or NULL when unreadable. */
+const struct rbac_policy *api_authz_policy(struct api_req *r);
+/* Free db's policy. */
+void api_authz_release(struct api_db *db);
+/* Write the bootstrap policy's missing defaults: 0, or -errno with err. */
+int api_authz_bootstrap(struct api_db *db, char *err, size_t errlen);
 
 /* --- reviews.c: whoami and can-i -------------------------------------------- */
 

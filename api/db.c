@@ -62,6 +62,7 @@ void api_db_close_all(void)
 		struct api_db_node *n = dbs;
 
 		dbs = n->next;
+		api_authz_release(&n->db);
 		store_writer_free(n->db.w);
 		store_close(n->db.st);
 		free(n);

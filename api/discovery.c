@@ -144,12 +144,10 @@ bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret)
 	    strcmp(path, "/api/v1") && strcmp(path, "/api/v1/") && strcmp(path, "/apis") &&
 	    strcmp(path, "/apis/") && strncmp(path, "/openapi/", 9) && !g)
 		return false;
-	if (!api_authorize_path(&r->user, "get", path)) {
-		/* as the apiserver: discovery is for authenticated users */
-		*ret = api_status(r, 403, "Forbidden", json_object(),
-				  "forbidden: User \"%s\" cannot get path \"%s\"", r->user.name, path);
+	/* the public paths are answered before authentication (as the
+	 * bootstrap policy's system:public-info-viewer allows anyone) */
+	if (!api_discovery_public(path) && !api_allowed_path(r, path, ret))
 		return true;
-	}
 	if (!get) {
 		*ret = api_method_not_allowed(r);
 		return true;

@@ -196,6 +196,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secretfs-apiserver: cannot daemonize: %s\n", strerror(errno));
 		goto out;
 	}
+	{
+		/* the defaults (cluster-admin for system:masters, basic-user,
+		 * discovery...) before the first request, as kube-apiserver's
+		 * post-start hook; this thread's handle is closed with the rest */
+		struct api_db *db;
+
+		if (api_db_get(&srv, &db, err, sizeof(err)) ||
+		    api_authz_bootstrap(db, err, sizeof(err))) {
+			fprintf(stderr, "secretfs-apiserver: %s\n", err);
+			api_db_close_all();
+			goto out;
+		}
+	}
 	if (api_hub_start(&srv, err, sizeof(err)) ||
 	    api_http_start(&srv, (struct sockaddr *)&ss, cert, key, 4, err, sizeof(err))) {
 		fprintf(stderr, "secretfs-apiserver: %s\n", err);

@@ -184,6 +184,7 @@ enum MHD_Result api_namespaces(struct api_req *r, const char *name)
 {
 	const char *m = r->method;
 	const char *verb;
+	enum MHD_Result ret;
 
 	if (!strcmp(m, "GET") || !strcmp(m, "HEAD"))
 		verb = name ? "get" : api_arg_true(r, "watch") ? "watch" : "list";
@@ -193,8 +194,8 @@ enum MHD_Result api_namespaces(struct api_req *r, const char *name)
 		verb = "delete";
 	else
 		return api_method_not_allowed(r);
-	if (!api_authorize(&r->user, verb, "namespaces", NULL, name))
-		return api_forbidden(r, verb, "namespaces", NULL, name);
+	if (!api_allowed(r, verb, "", "namespaces", NULL, name, &ret))
+		return ret;
 	if (!strcmp(verb, "get"))
 		return get_one(r, name);
 	if (!strcmp(verb, "watch"))

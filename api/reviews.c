@@ -6,11 +6,12 @@
  * (JSON, or the protobuf kubectl 1.32+ sends, decoded by api/pb.c) comes
  * back 201 with its status filled in, as from kube-apiserver.
  *
- * The answers come from the same authorizer every request meets
- * (api_authorize, api_authorize_path, api_rules_review), so can-i never
+ * The answers come from the same authorizer every request meets (authz.c,
+ * Kubernetes RBAC on the store's objects), so can-i never
  * says yes to what the request itself would be refused.  A denied review
  * carries no reason: RBAC gives none, and kubectl prints "no" alone.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -32,29 +33,25 @@ static json_t *user_info(const struct api_user *u)
 	return json_pack("{s:s, s:o}", "username", u->name, "groups", groups);
 }
 
-/* spec.resourceAttributes or spec.nonResourceAttributes: allowed? -1 with
- * a 400 replied when the spec names neither. */
+/* spec.resourceAttributes or spec.nonResourceAttributes: 1 allowed, 0
+ * not, -errno when the policy cannot be read; -EINVAL with a 400 replied
+ * when the spec names neither. */
 static int access_allowed(struct api_req *r, const json_t *spec, enum MHD_Result *ret)
 {
 	const json_t *ra = json_object_get(spec, "resourceAttributes");
 	const json_t *na = json_object_get(spec, "nonResourceAttributes");
 
-	if (json_is_object(ra)) {
-		const char *ns = field(ra, "namespace"), *name = field(ra, "name");
-		char resource[API_NAME_MAX];
-
-		/* "secrets/status": RBAC matches a subresource as resource/sub */
-		snprintf(resource, sizeof(resource), "%s%s%s", field(ra, "resource"),
-			 *field(ra, "subresource") ? "/" : "", field(ra, "subresource"));
-		return api_authorize(&r->user, field(ra, "verb"), resource, *ns ? ns : NULL,
-				     *name ? name : NULL);
-	}
+	if (json_is_object(ra))
+		return api_authz_check(r, field(ra, "verb"), field(ra, "group"), field(ra, "resource"),
+				       field(ra, "subresource"), field(ra, "namespace"),
+				       field(ra, "name"), NULL, NULL, 0);
 	if (json_is_object(na))
-		return api_authorize_path(&r->user, field(na, "verb"), field(na, "path"));
+		return api_authz_check(r, field(na, "verb"), NULL, NULL, NULL, NULL, NULL,
+				       field(na, "path"), NULL, 0);
 	*ret = api_status(r, 400, "BadRequest", NULL,
 			  "SelfSubjectAccessReview: spec: Invalid value: exactly one of "
 			  "nonResourceAttributes or resourceAttributes must be specified");
-	return -1;
+	return -EINVAL;
 }
 
 enum MHD_Result api_review(struct api_req *r, const char *group, const char *resource)
@@ -77,8 +74,8 @@ enum MHD_Result api_review(struct api_req *r, const char *group, const char *res
 				  "the server could not find the requested resource");
 	if (strcmp(r->method, "POST"))
 		return api_method_not_allowed(r);
-	if (!api_authorize(&r->user, "create", resource, NULL, NULL))
-		return api_forbidden_group(r, "create", group, resource, NULL, NULL);
+	if (!api_allowed(r, "create", group, resource, NULL, NULL, &ret))
+		return ret;
 	obj = api_body_object(r, &ret);
 	if (!obj)
 		return ret;
@@ -94,13 +91,18 @@ enum MHD_Result api_review(struct api_req *r, const char *group, const char *res
 	} else if (!strcmp(kind, "SelfSubjectAccessReview")) {
 		int allowed = access_allowed(r, spec, &ret);
 
-		if (allowed < 0)
+		if (allowed == -EINVAL)
 			goto out;
+		if (allowed < 0) {
+			ret = api_status(r, 503, "ServiceUnavailable", NULL,
+					 "the RBAC policy cannot be read from the store");
+			goto out;
+		}
 		status = json_pack("{s:b}", "allowed", allowed);
 	} else {
 		const char *ns = field(spec, "namespace");
 
-		status = api_rules_review(&r->user, *ns ? ns : NULL);
+		status = api_authz_rules(r, *ns ? ns : NULL);
 	}
 	if (!status || json_object_set_new(obj, "status", status)) {
 		ret = api_status(r, 500, "InternalError", NULL, "Internal error occurred: out of memory");

@@ -350,6 +350,7 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 	const char *m = r->method;
 	const char *verb;
 	char why[STORE_ERRMSG_MAX];
+	enum MHD_Result ret;
 
 	if (ns && store_check_namespace(ns, why))
 		return api_not_found(r, "namespaces", ns);
@@ -365,8 +366,8 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 		verb = "patch";
 	else
 		return api_method_not_allowed(r);
-	if (!api_authorize(&r->user, verb, "secrets", ns, name))
-		return api_forbidden(r, verb, "secrets", ns, name);
+	if (!api_allowed(r, verb, "", "secrets", ns, name, &ret))
+		return ret;
 	if (!strcmp(verb, "get"))
 		return get_one(r, ns, name);
 	if (!strcmp(verb, "watch"))

@@ -179,6 +179,13 @@ void api_authz_release(struct api_db *db);
 /* Write the bootstrap policy's missing defaults: 0, or -errno with err. */
 int api_authz_bootstrap(struct api_db *db, char *err, size_t errlen);
 
+/* --- roles.c: rbac.authorization.k8s.io/v1 --------------------------------- */
+
+/* Serve resource ("roles", "clusterrolebindings"...) in ns (NULL: cluster
+ * scope, or every namespace for a list), named name (may be NULL). */
+enum MHD_Result api_rbac(struct api_req *r, const char *ns, const char *resource,
+			 const char *name);
+
 /* --- reviews.c: whoami and can-i -------------------------------------------- */
 
 /* POST of a SelfSubjectReview (group authentication.k8s.io) or a
@@ -215,6 +222,8 @@ int api_dry_run(struct api_req *r, enum MHD_Result *ret);
  * namespaces; steals nothing. */
 json_t *api_table_secrets(const json_t *objs, const char *rv, int64_t now);
 json_t *api_table_namespaces(const json_t *objs, const char *rv, int64_t now);
+/* Roles and ClusterRoles, or (bindings) RoleBindings and ClusterRoleBindings */
+json_t *api_table_rbac(const json_t *objs, const char *rv, int64_t now, bool bindings);
 
 /* --- watch.c: watch=true ----------------------------------------------------- */
 

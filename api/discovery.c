@@ -57,6 +57,7 @@ static json_t *resource(const char *name, const char *singular, bool namespaced,
  * with the patch engine). */
 #define SECRET_VERBS    "create,delete,get,list,update,watch"
 #define NAMESPACE_VERBS "create,delete,get,list,watch"
+#define RBAC_VERBS      "create,delete,get,list,update"
 
 /* The API groups served, besides core: each with version v1 and its
  * resources (name, kind, namespaced, verbs). */
@@ -69,6 +70,11 @@ static const struct api_group {
 	{ "authorization.k8s.io", {
 		{ "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, "create" },
 		{ "selfsubjectrulesreviews", "SelfSubjectRulesReview", false, "create" } } },
+	{ "rbac.authorization.k8s.io", {
+		{ "clusterrolebindings", "ClusterRoleBinding", false, RBAC_VERBS },
+		{ "clusterroles", "ClusterRole", false, RBAC_VERBS },
+		{ "rolebindings", "RoleBinding", true, RBAC_VERBS },
+		{ "roles", "Role", true, RBAC_VERBS } } },
 };
 
 static json_t *group_version(const char *group)

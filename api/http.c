@@ -152,6 +152,13 @@ static enum MHD_Result route(struct api_req *r)
 		return ret;
 	snprintf(path, sizeof(path), "%s", r->url);
 	n = split_path(path, seg, 7);
+	if (n >= 4 && !strcmp(seg[0], "apis") && !strcmp(seg[1], "rbac.authorization.k8s.io") &&
+	    !strcmp(seg[2], "v1")) {
+		if (n <= 5)
+			return api_rbac(r, NULL, seg[3], n == 5 ? seg[4] : NULL);
+		if (!strcmp(seg[3], "namespaces"))
+			return api_rbac(r, seg[4], seg[5], n == 7 ? seg[6] : NULL);
+	}
 	if (n == 4 && !strcmp(seg[0], "apis") && !strcmp(seg[2], "v1"))
 		return api_review(r, seg[1], seg[3]);
 	if (n < 3 || strcmp(seg[0], "api") || strcmp(seg[1], "v1"))

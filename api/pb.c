@@ -130,6 +130,12 @@ static const struct pb_rule_entry {
 	{ &k8s__subject_rules_review_status__descriptor, "incomplete", PB_KEEP },
 	{ &k8s__resource_rule__descriptor, "verbs", PB_KEEP },
 	{ &k8s__non_resource_rule__descriptor, "verbs", PB_KEEP },
+	{ &k8s__policy_rule__descriptor, "verbs", PB_KEEP },
+	{ &k8s__subject__descriptor, "kind", PB_KEEP },
+	{ &k8s__subject__descriptor, "name", PB_KEEP },
+	{ &k8s__role_ref__descriptor, "apiGroup", PB_KEEP },
+	{ &k8s__role_ref__descriptor, "kind", PB_KEEP },
+	{ &k8s__role_ref__descriptor, "name", PB_KEEP },
 };
 
 static enum pb_rule pb_rule_of(const ProtobufCMessageDescriptor *msg, const char *field)
@@ -154,6 +160,10 @@ static const struct pb_kind {
 	{ "authorization.k8s.io/v1", "SelfSubjectAccessReview", &k8s__self_subject_access_review__descriptor },
 	{ "authorization.k8s.io/v1", "SelfSubjectRulesReview", &k8s__self_subject_rules_review__descriptor },
 	{ "authentication.k8s.io/v1", "SelfSubjectReview", &k8s__self_subject_review__descriptor },
+	{ "rbac.authorization.k8s.io/v1", "Role", &k8s__role__descriptor },
+	{ "rbac.authorization.k8s.io/v1", "ClusterRole", &k8s__cluster_role__descriptor },
+	{ "rbac.authorization.k8s.io/v1", "RoleBinding", &k8s__role_binding__descriptor },
+	{ "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", &k8s__cluster_role_binding__descriptor },
 };
 
 /* ---- the walk ------------------------------------------------------------- */

@@ -11,7 +11,8 @@
  * Decoded kinds (apiVersion as kubectl writes it): v1 Secret, v1 Namespace,
  * v1 and meta.k8s.io/v1 DeleteOptions, authorization.k8s.io/v1
  * SelfSubjectAccessReview and SelfSubjectRulesReview, authentication.k8s.io/v1
- * SelfSubjectReview.  The messages and their field numbers are in
+ * SelfSubjectReview, rbac.authorization.k8s.io/v1 Role, ClusterRole, RoleBinding
+ * and ClusterRoleBinding.  The messages and their field numbers are in
  * api/k8s.proto.
  */
 #ifndef SECRETFS_API_PB_H

@@ -502,3 +502,67 @@ test_auth_reviews() {
 		'"message":"selfsubjectreviews.authentication.k8s.io is forbidden: User \"system:anonymous\" cannot create resource \"selfsubjectreviews\" in API group \"authentication.k8s.io\" at the cluster scope"'
 	stop_api
 }
+
+# RBAC through the API: kubectl create role / rolebinding / clusterrole
+# (protobuf bodies in 1.32+), a user bound in namespace a only, a
+# resourceNames rule, a group binding, escalation refused, anonymous
+# refused, and the Tables kubectl prints for the four kinds
+test_rbac() {
+	start_api
+	local out
+	ctl create namespace a >/dev/null
+	ctl create namespace b >/dev/null
+	ctl create secret generic s1 -n a --from-literal=k=canary7 >/dev/null
+	ctl create secret generic s1 -n b --from-literal=k=canary8 >/dev/null
+	expect_eq "create role" "role.rbac.authorization.k8s.io/writer created" \
+		"$(k 1.32 admin create role writer -n a --verb=get,list,create --resource=secrets 2>&1)"
+	expect_eq "create rolebinding" "rolebinding.rbac.authorization.k8s.io/bob-writer created" \
+		"$(k 1.33 admin create rolebinding bob-writer -n a --role=writer --user=bob 2>&1)"
+	# bob in a: get, list, create; in b: the apiserver's 403
+	expect_eq "bob get in a" "canary7" "$(k 1.32 bob get secret s1 -n a -o jsonpath='{.data.k}' | base64 -d)"
+	expect_eq "bob list in a" "secret/s1" "$(k 1.32 bob get secrets -n a -o name 2>&1)"
+	expect_eq "bob create in a" "secret/s2 created" \
+		"$(k 1.33 bob create secret generic s2 -n a --from-literal=k=v 2>&1)"
+	expect_errno "bob delete in a" 'Error from server (Forbidden): secrets "s2" is forbidden: User "bob" cannot delete resource "secrets" in API group "" in the namespace "a"' \
+		k 1.32 bob delete secret s2 -n a
+	expect_errno "bob get in b" 'Error from server (Forbidden): secrets "s1" is forbidden: User "bob" cannot get resource "secrets" in API group "" in the namespace "b"' \
+		k 1.32 bob get secret s1 -n b
+	expect_eq "can-i in a" "yes" "$(k 1.33 bob auth can-i create secrets -n a 2>&1)"
+	out=$(k 1.33 bob auth can-i get secrets -n b 2>&1) && fail "can-i in b: exit 0"
+	expect_eq "can-i in b" "no" "$out"
+	expect_contains "can-i --list in a" "$(k 1.32 bob auth can-i --list -n a 2>&1)" \
+		'secrets                                         []                  []               [get list create]'
+	# resourceNames: one secret of b, by name only
+	k 1.32 admin create role one -n b --verb=get --resource=secrets --resource-name=s1 >/dev/null ||
+		fail "create role with resourceNames"
+	k 1.32 admin create rolebinding dev-one -n b --role=one --group=dev >/dev/null ||
+		fail "create rolebinding for a group"
+	expect_eq "bob (group dev) gets b/s1" "secret/s1" "$(k 1.32 bob get secret s1 -n b -o name 2>&1)"
+	expect_errno "not a list" 'cannot list resource "secrets" in API group "" in the namespace "b"' \
+		k 1.32 bob get secrets -n b
+	# bob may make roles in a, but grant only what he holds
+	k 1.32 admin create role role-maker -n a --verb=create --resource=roles.rbac.authorization.k8s.io >/dev/null &&
+		k 1.32 admin create rolebinding bob-maker -n a --role=role-maker --user=bob >/dev/null ||
+		fail "create role-maker"
+	expect_eq "no escalation" "role.rbac.authorization.k8s.io/less created" \
+		"$(k 1.32 bob create role less -n a --verb=get --resource=secrets 2>&1)"
+	expect_errno "escalation" 'is attempting to grant RBAC permissions not currently held' \
+		k 1.32 bob create role more -n a --verb=delete --resource=secrets
+	# the Tables
+	expect_eq "get roles" "$(printf 'NAME         CREATED AT\nless         X\nrole-maker   X\nwriter       X')" \
+		"$(k 1.33 admin get roles -n a | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$/X/')"
+	expect_eq "get rolebindings" "$(printf 'NAME         ROLE              AGE\nbob-maker    Role/role-maker   <age>\nbob-writer   Role/writer       <age>')" \
+		"$(k 1.33 admin get rolebindings -n a | ages)"
+	out=$(k 1.33 admin get rolebindings -n b -o wide)
+	expect_eq "-o wide header" "NAME      ROLE       AGE   USERS   GROUPS   SERVICEACCOUNTS" "$(head -1 <<<"$out")"
+	expect_eq "-o wide row" "dev-one Role/one dev" "$(tail -1 <<<"$out" | awk '{print $1, $2, $4}')"
+	expect_contains "clusterrolebindings" "$(k 1.32 admin get clusterrolebindings cluster-admin 2>&1)" \
+		'ClusterRole/cluster-admin'
+	expect_eq "delete" 'rolebinding.rbac.authorization.k8s.io "bob-writer" deleted' \
+		"$(k 1.32 admin delete rolebinding bob-writer -n a 2>&1)"
+	expect_errno "unbound" 'cannot get resource "secrets"' k 1.32 bob get secret s1 -n a
+	# anonymous: refused
+	expect_eq "anonymous" "403" "$(curl -sk -o /dev/null -w '%{http_code}' \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/a/secrets")"
+	stop_api
+}

@@ -10,7 +10,7 @@ api/k8s.proto: same number, same label (optional/repeated), a compatible
 wire type (our `bytes` for their string or bytes, our `repeated Entry` for
 their map), and no field of theirs missing from ours.  Entry and ExtraEntry
 are our spelling of map entries and are checked as such.  Exits 1 with the
-differences, or when the kubectl or one of the five packages is not found.
+differences, or when the kubectl or one of the six packages is not found.
 """
 import os
 import re
@@ -26,6 +26,7 @@ PACKAGES = [
     "k8s.io/api/core/v1/generated.proto",
     "k8s.io/api/authorization/v1/generated.proto",
     "k8s.io/api/authentication/v1/generated.proto",
+    "k8s.io/api/rbac/v1/generated.proto",
 ]
 # FieldDescriptorProto.type: what each of ours may stand for
 WIRE = {"bytes": {9, 12}, "bool": {8}, "int64": {3}, "int32": {5}}

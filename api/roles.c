@@ -1,0 +1,296 @@
+/*
+ * roles.c - rbac.authorization.k8s.io/v1: Roles and RoleBindings (in a
+ * namespace), ClusterRoles and ClusterRoleBindings: get, list, create,
+ * update (PUT), delete, with kubectl's Tables (NAME CREATED AT; NAME ROLE
+ * AGE, and USERS GROUPS SERVICEACCOUNTS with -o wide).
+ *
+ * Every write is checked as kube-apiserver checks it, before the store
+ * sees it: the apiserver's validation (rbac_validate, 422 with causes),
+ * then escalation prevention (rbac_confirm_no_escalation: a user may grant
+ * only what it holds, or with verb escalate / bind), then the store writer
+ * (local, or etcd in cluster mode), which keeps the object tagged.  The
+ * objects hold names and rules only, never a value.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "kube/rbac.h"
+
+static const struct rbac_kind {
+	const char *resource, *kind, *qualified;
+	bool namespaced, binding;
+} kinds[] = {
+	{ "roles", "Role", "roles.rbac.authorization.k8s.io", true, false },
+	{ "rolebindings", "RoleBinding", "rolebindings.rbac.authorization.k8s.io", true, true },
+	{ "clusterroles", "ClusterRole", "clusterroles.rbac.authorization.k8s.io", false, false },
+	{ "clusterrolebindings", "ClusterRoleBinding",
+	  "clusterrolebindings.rbac.authorization.k8s.io", false, true },
+};
+
+/* the fields of the four kinds (fieldValidation) */
+static const char *const rbac_fields[] = {
+	"apiVersion", "kind", "metadata", "metadata.*", "rules", "aggregationRule",
+	"aggregationRule.*", "subjects", "roleRef", "roleRef.*", NULL,
+};
+
+/* obj's JSON from a stored object (new), or NULL */
+static json_t *object_json(const struct store_object *o)
+{
+	return json_loads(o->body, 0, NULL);
+}
+
+static enum MHD_Result reply_list(struct api_req *r, const struct rbac_kind *k, const char *ns)
+{
+	struct store_object **v = NULL;
+	size_t n = 0;
+	json_t *items = NULL;
+	int64_t rev;
+	char rv[32];
+	int err;
+	enum MHD_Result ret;
+
+	if (api_db_revision(r->db, &rev))
+		rev = 0;
+	snprintf(rv, sizeof(rv), "%lld", (long long)rev);
+	err = store_object_list(r->db->st, k->kind, k->namespaced ? ns : NULL, &v, &n);
+	if (err)
+		return api_store_error(r, err, store_errmsg(r->db->st), k->qualified, k->kind, "");
+	items = json_array();
+	for (size_t i = 0; items && i < n; i++) {
+		json_t *o = object_json(v[i]);
+
+		if (o)
+			json_array_append_new(items, o);
+	}
+	store_object_list_free(v, n);
+	if (!items)
+		return api_status(r, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+	if (r->table) {
+		ret = api_reply(r, 200, api_table_rbac(items, rv, time(NULL), k->binding));
+		json_decref(items);
+		return ret;
+	}
+	{
+		char list_kind[64];
+
+		snprintf(list_kind, sizeof(list_kind), "%sList", k->kind);
+		return api_reply(r, 200, json_pack("{s:s, s:s, s:{s:s}, s:o}", "kind", list_kind,
+						   "apiVersion", RBAC_GROUP "/v1", "metadata",
+						   "resourceVersion", rv, "items", items));
+	}
+}
+
+static enum MHD_Result reply_one(struct api_req *r, const struct rbac_kind *k, const char *ns,
+				 const char *name, unsigned code)
+{
+	struct store_object *o = NULL;
+	json_t *obj;
+	int err = store_object_get(r->db->st, k->kind, ns, name, &o);
+
+	if (err)
+		return api_store_error(r, err, store_errmsg(r->db->st), k->qualified, k->kind, name);
+	obj = object_json(o);
+	store_object_free(o);
+	if (!obj)
+		return api_status(r, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+	if (r->table && code == 200) {
+		json_t *one = json_pack("[o]", obj);
+		enum MHD_Result ret = api_reply(r, 200, api_table_rbac(one, "", time(NULL), k->binding));
+
+		json_decref(one);
+		return ret;
+	}
+	return api_reply(r, code, obj);
+}
+
+/* POST (old NULL) or PUT: check, then write through the writer. */
+static enum MHD_Result write_object(struct api_req *r, const struct rbac_kind *k, const char *ns,
+				    const char *path_name)
+{
+	struct store_object *old_o = NULL;
+	json_t *obj, *meta, *old = NULL, *causes = NULL;
+	const char *name, *kind, *api_version, *obj_ns;
+	char msg[RBAC_MSG_MAX], *warning = NULL, *text = NULL;
+	const struct rbac_policy *p;
+	struct rbac_attrs a;
+	enum MHD_Result ret;
+	int dry, err;
+
+	if ((dry = api_dry_run(r, &ret)) < 0 || !(obj = api_body_object(r, &ret)))
+		return ret;
+	if (!api_check_fields(r, obj, rbac_fields, &warning, &ret))
+		goto out;
+	kind = json_string_value(json_object_get(obj, "kind"));
+	api_version = json_string_value(json_object_get(obj, "apiVersion"));
+	if ((kind && strcmp(kind, k->kind)) ||
+	    (api_version && strcmp(api_version, RBAC_GROUP "/v1"))) {
+		ret = api_status(r, 400, "BadRequest", NULL, "the object provided is not a %s of %s/v1",
+				 k->kind, RBAC_GROUP);
+		goto out;
+	}
+	json_object_set_new(obj, "kind", json_string(k->kind));
+	json_object_set_new(obj, "apiVersion", json_string(RBAC_GROUP "/v1"));
+	meta = json_object_get(obj, "metadata");
+	if (!json_is_object(meta)) {
+		meta = json_object();
+		json_object_set_new(obj, "metadata", meta);
+	}
+	name = json_string_value(json_object_get(meta, "name"));
+	obj_ns = json_string_value(json_object_get(meta, "namespace"));
+	if (k->namespaced && obj_ns && *obj_ns && strcmp(obj_ns, ns)) {
+		ret = api_status(r, 400, "BadRequest", NULL,
+				 "the namespace of the provided object does not match the namespace sent on the request");
+		goto out;
+	}
+	if (k->namespaced)
+		json_object_set_new(meta, "namespace", json_string(ns));
+	if (path_name && (!name || strcmp(name, path_name))) {
+		ret = api_status(r, 400, "BadRequest", NULL,
+				 "the name of the object (%s) does not match the name on the URL (%s)",
+				 name ? name : "", path_name);
+		goto out;
+	}
+	if (path_name) {
+		err = store_object_get(r->db->st, k->kind, ns, path_name, &old_o);
+		if (err) {
+			ret = api_store_error(r, err, store_errmsg(r->db->st), k->qualified, k->kind,
+					      path_name);
+			goto out;
+		}
+		old = object_json(old_o);
+	}
+	err = rbac_validate(obj, old, &causes, msg, sizeof(msg));
+	if (err == -EINVAL) {
+		ret = api_status(r, 422, "Invalid",
+				 json_pack("{s:s, s:s, s:s, s:o}", "name", name ? name : "", "group",
+					   RBAC_GROUP, "kind", k->kind, "causes",
+					   causes ? causes : json_array()),
+				 "%s", msg);
+		causes = NULL;
+		goto out;
+	}
+	if (err) {
+		ret = api_status(r, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+		goto out;
+	}
+	if (!(p = api_authz_policy(r))) {
+		ret = api_status(r, 503, "ServiceUnavailable", NULL,
+				 "the RBAC policy cannot be read from the store");
+		goto out;
+	}
+	memset(&a, 0, sizeof(a));
+	a.user = r->user.name;
+	a.groups = (const char *const *)r->user.groups;
+	a.ngroups = r->user.ngroups;
+	a.namespace = k->namespaced ? ns : "";
+	err = rbac_confirm_no_escalation(p, &a, obj, msg, sizeof(msg));
+	if (err == -EACCES) {
+		ret = api_status(r, 403, "Forbidden",
+				 json_pack("{s:s, s:s, s:s}", "name", name, "group", RBAC_GROUP,
+					   "kind", k->resource),
+				 "%s", msg);
+		goto out;
+	}
+	if (err == -ENOENT) {
+		ret = api_status(r, 404, "NotFound", NULL, "%s", msg);
+		goto out;
+	}
+	if (err) {
+		ret = api_status(r, 500, "InternalError", NULL, "Internal error occurred: out of memory");
+		goto out;
+	}
+	if (dry) {
+		ret = api_reply_warn(r, path_name ? 200 : 201, obj, warning);
+		obj = NULL;
+		goto out;
+	}
+	text = json_dumps(obj, JSON_COMPACT);
+	err = text ? store_writer_object_put(r->db->w, text, path_name ? STORE_PUT_REPLACE :
+					     STORE_PUT_CREATE, NULL) : -ENOMEM;
+	if (err) {
+		ret = api_store_error(r, err, store_writer_errmsg(r->db->w), k->qualified, k->kind,
+				      name);
+		goto out;
+	}
+	ret = reply_one(r, k, ns, name, path_name ? 200 : 201);
+out:
+	free(text);
+	free(warning);
+	json_decref(causes);
+	json_decref(old);
+	json_decref(obj);
+	store_object_free(old_o);
+	return ret;
+}
+
+static enum MHD_Result delete_object(struct api_req *r, const struct rbac_kind *k, const char *ns,
+				     const char *name)
+{
+	struct store_object *o = NULL;
+	enum MHD_Result ret;
+	int dry, err;
+
+	if ((dry = api_dry_run(r, &ret)) < 0)
+		return ret;
+	err = store_object_get(r->db->st, k->kind, ns, name, &o);
+	if (err)
+		return api_store_error(r, err, store_errmsg(r->db->st), k->qualified, k->kind, name);
+	if (!dry && (err = store_writer_object_delete(r->db->w, k->kind, ns, name))) {
+		ret = api_store_error(r, err, store_writer_errmsg(r->db->w), k->qualified, k->kind,
+				      name);
+		goto out;
+	}
+	ret = api_reply(r, 200, json_pack("{s:s, s:s, s:{}, s:s, s:{s:s, s:s, s:s, s:s}}",
+					  "kind", "Status", "apiVersion", "v1", "metadata",
+					  "status", "Success", "details", "name", name,
+					  "group", RBAC_GROUP, "kind", k->resource, "uid", o->uid));
+out:
+	store_object_free(o);
+	return ret;
+}
+
+enum MHD_Result api_rbac(struct api_req *r, const char *ns, const char *resource,
+			 const char *name)
+{
+	const struct rbac_kind *k = NULL;
+	const char *m = r->method, *verb;
+	char why[STORE_ERRMSG_MAX];
+	enum MHD_Result ret;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
+		if (!strcmp(resource, kinds[i].resource))
+			k = &kinds[i];
+	/* a cluster kind under a namespace, or a namespaced one by name
+	 * without one, is no path of the API */
+	if (!k || (ns && !k->namespaced) || (!ns && k->namespaced && name))
+		return api_status(r, 404, "NotFound", NULL,
+				  "the server could not find the requested resource");
+	if (ns && store_check_namespace(ns, why))
+		return api_not_found(r, "namespaces", ns);
+	if ((!strcmp(m, "GET") || !strcmp(m, "HEAD")) && !api_arg_true(r, "watch"))
+		verb = name ? "get" : "list";
+	else if (!strcmp(m, "POST") && !name && (ns || !k->namespaced))
+		verb = "create";
+	else if (!strcmp(m, "PUT") && name)
+		verb = "update";
+	else if (!strcmp(m, "DELETE") && name)
+		verb = "delete";
+	else
+		return api_method_not_allowed(r);
+	if (!api_allowed(r, verb, RBAC_GROUP, k->resource, ns, name, &ret))
+		return ret;
+	if (!ns)
+		ns = k->namespaced ? NULL : "";
+	if (!strcmp(verb, "get"))
+		return reply_one(r, k, ns, name, 200);
+	if (!strcmp(verb, "list"))
+		return reply_list(r, k, ns);
+	if (!strcmp(verb, "create"))
+		return write_object(r, k, ns, NULL);
+	if (!strcmp(verb, "update"))
+		return write_object(r, k, ns, name);
+	return delete_object(r, k, ns, name);
+}

@@ -46,14 +46,14 @@ FS_LIBS    := $(shell pkg-config --libs fuse3 inih jansson 2>/dev/null) -lpthrea
 CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
+STORE_SRC := store/writer.c store/rows.c store/lastapplied.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
 # what more than one program reads: the shared .ini sections, passphrases,
 # cgroup patterns, private folders (conf/)
 CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c
 FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c
 # the Kubernetes objects, selectors, JSONPath and manifests every front end
 # shares (kube/)
-KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c
+KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c kube/patch.c kube/apply.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)

@@ -62,7 +62,7 @@ FS_OBJ    := $(FS_SRC:%.c=$(BUILD)/%.o)
 KUBE_OBJ  := $(KUBE_SRC:%.c=$(BUILD)/%.o)
 CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := test_validate test_store test_config test_seal
+UNIT_TESTS := test_validate test_store test_config test_seal test_patch
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook
@@ -130,6 +130,10 @@ $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 
+$(BUILD)/tests/test_patch: $(BUILD)/tests/unit/test_patch.o $(BUILD)/kube/patch.o $(BUILD)/kube/apply.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
+
 $(BUILD)/tests/test_config: $(BUILD)/tests/unit/test_config.o $(BUILD)/fs/config.o $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
@@ -185,7 +189,7 @@ FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" -g -O
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIBS    := $(shell pkg-config --libs libsodium sqlite3 jansson yaml-0.1 inih 2>/dev/null)
-FUZZ_TARGETS := manifest validate envfile config seal mirror
+FUZZ_TARGETS := manifest validate envfile config seal mirror patch
 FUZZ_STORE   := $(STORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/%.o: %.c
@@ -199,6 +203,7 @@ $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/tests/fuzz/fuzz_config.o $(FUZZ_BUILD)/
 	$(FUZZ_BUILD)/conf/match.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_seal: $(FUZZ_BUILD)/tests/fuzz/fuzz_seal.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_mirror: $(FUZZ_BUILD)/tests/fuzz/fuzz_mirror.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_patch: $(FUZZ_BUILD)/tests/fuzz/fuzz_patch.o $(FUZZ_BUILD)/kube/patch.o $(FUZZ_BUILD)/kube/apply.o $(FUZZ_STORE)
 
 $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%):
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(FUZZ_LIBS)

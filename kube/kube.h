@@ -69,6 +69,9 @@ enum kube_patch_type {
 	KUBE_PATCH_STRATEGIC, /* application/strategic-merge-patch+json, for a Secret */
 };
 
+/* RFC 7386's MergePatch(target, patch) on any JSON values: target's
+ * reference is taken, a new one returned (NULL: out of memory). */
+json_t *kube_merge_patch(json_t *target, const json_t *patch);
 /* "json", "merge" or "strategic" (kubectl patch --type); -EINVAL else. */
 int kube_patch_type_parse(const char *name, enum kube_patch_type *out);
 /* A patch body (JSON; a member given twice is refused, RFC 6902 A.13):

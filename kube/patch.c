@@ -73,14 +73,16 @@ int kube_patch_parse(json_t **out, const char *text, size_t len, enum kube_patch
 		return perr(err, errlen, "invalid JSON in the patch: %s (line %d, column %d)",
 			    je.text, je.line, je.column);
 	if (type == KUBE_PATCH_JSON && !json_is_array(p)) {
+		perr(err, errlen, "json: cannot unmarshal %s into Go value of type jsonpatch.Patch",
+		     json_is_object(p) ? "object" : "value");
 		json_decref(p);
-		return perr(err, errlen, "json: cannot unmarshal %s into Go value of type jsonpatch.Patch",
-			    json_is_object(p) ? "object" : "value");
+		return -EINVAL;
 	}
 	if (type != KUBE_PATCH_JSON && !json_is_object(p)) {
+		perr(err, errlen, "json: cannot unmarshal %s into Go value of type map[string]interface {}",
+		     json_is_array(p) ? "array" : "value");
 		json_decref(p);
-		return perr(err, errlen, "json: cannot unmarshal %s into Go value of type map[string]interface {}",
-			    json_is_array(p) ? "array" : "value");
+		return -EINVAL;
 	}
 	*out = p;
 	return 0;
@@ -88,8 +90,7 @@ int kube_patch_parse(json_t **out, const char *text, size_t len, enum kube_patch
 
 /* --- RFC 7386 ------------------------------------------------------------ */
 
-/* patch applied to target (a new reference; target's is taken). */
-static json_t *merge_patch(json_t *target, const json_t *patch)
+json_t *kube_merge_patch(json_t *target, const json_t *patch)
 {
 	const char *k;
 	json_t *v;
@@ -111,7 +112,7 @@ static json_t *merge_patch(json_t *target, const json_t *patch)
 			json_object_del(target, k);
 			continue;
 		}
-		sub = merge_patch(json_incref(json_object_get(target, k)), v);
+		sub = kube_merge_patch(json_incref(json_object_get(target, k)), v);
 		if (!sub || json_object_set_new(target, k, sub)) {
 			json_decref(target);
 			return NULL;
@@ -898,7 +899,7 @@ int kube_patch(json_t **obj, const json_t *patch, enum kube_patch_type type, cha
 		if (!json_is_object(patch))
 			return perr(err, errlen, "json: cannot unmarshal %s into Go value of type map[string]interface {}",
 				    json_is_array(patch) ? "array" : "value");
-		doc = merge_patch(json_deep_copy(*obj), patch);
+		doc = kube_merge_patch(json_deep_copy(*obj), patch);
 		if (!doc)
 			return -ENOMEM;
 		break;

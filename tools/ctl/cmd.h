@@ -6,7 +6,7 @@
  * Layout, as git's builtin/: main.c dispatches, flags.c declares every
  * flag once, common.c holds the helpers below, and each command family
  * has its file (create.c, get.c, delete.c, namespace.c, label.c, apply.c,
- * edit.c, exec.c, keys.c, status.c, watch.c).  The libraries they call
+ * edit.c, exec.c, keys.c, status.c, watch.c, patch.c, diff.c).  The libraries they call
  * (output, input, manifests, selectors) are declared in ../ctl.h.
  */
 #ifndef SECRETFS_CTL_CMD_H
@@ -51,7 +51,9 @@ enum {
 	CMD_DELETE_KEYS = 1u << 23,
 	CMD_GET_EVENTS = 1u << 24,
 	CMD_WATCH = 1u << 25,
-	CMD_ANY = (1u << 26) - 1,
+	CMD_PATCH = 1u << 26,
+	CMD_DIFF = 1u << 27,
+	CMD_ANY = (1u << 28) - 1,
 	/* families, for the flag table */
 	CMD_CREATE_SECRET = CMD_CREATE_GENERIC | CMD_CREATE_TLS | CMD_CREATE_DOCKER,
 	CMD_PAIRS = CMD_LABEL | CMD_ANNOTATE,
@@ -69,6 +71,8 @@ struct ctx {
 	const char *type;
 	bool immutable;
 	bool dry_run, append_hash;
+	bool dry_run_server; /* --dry-run=server: the store's rules, nothing written */
+	const char *patch, *patch_file; /* patch -p, --patch-file */
 	const char *cert, *key;
 	const char *docker_server, *docker_user, *docker_password, *docker_email;
 	const char **from;
@@ -185,10 +189,17 @@ int cmd_apply(struct ctx *c);			/* apply.c */
 int cmd_create_f(struct ctx *c);
 int cmd_replace(struct ctx *c);
 int cmd_delete_f(struct ctx *c);
+/* What apply would make of each Secret of the -f manifests, for diff:
+ * fn(live or NULL, result, ctx) per object, result checked by the store's
+ * rules and nothing written.  0, or 1 after printing why. */
+int apply_each(struct ctx *c, int (*fn)(const json_t *live, const json_t *result, void *arg),
+	       void *arg);
 int cmd_edit_secret(struct ctx *c);		/* edit.c */
 int cmd_exec(struct ctx *c);			/* exec.c */
 int cmd_env(struct ctx *c);
 int cmd_status(struct ctx *c);			/* status.c */
 int cmd_watch(struct ctx *c);			/* watch.c */
+int cmd_patch(struct ctx *c);			/* patch.c */
+int cmd_diff(struct ctx *c);			/* diff.c */
 
 #endif

@@ -104,6 +104,11 @@ $(BIN)/test/readloop: $(BUILD)/tests/bench/readloop.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
 
+# the patch engine alone, held against kubectl patch --local
+$(BIN)/test/kpatch: $(BUILD)/tests/tools/kpatch.o $(BUILD)/kube/patch.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(STORE_LIBS)
+
 # readloop again, static, to run inside the tests' busybox containers
 $(BIN)/test/readloop-static: tests/bench/readloop.c
 	@mkdir -p $(dir $@)
@@ -116,7 +121,7 @@ $(BIN)/test/loadread: tests/tools/loadread.c
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARN) -pthread -o $@ $<
 
 TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
-	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread
+	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread $(BIN)/test/kpatch
 
 $(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)

@@ -292,7 +292,7 @@ int kube_apply(json_t **result, const json_t *manifest, const json_t *current,
 	last = json_string_value(json_object_get(json_object_get(json_object_get(current, "metadata"),
 								 "annotations"), KUBE_LAST_APPLIED));
 	if (last) /* unreadable: as kubectl, as if never applied */
-		original = json_loads(last, 0, NULL);
+		original = json_loads(last, JSON_ALLOW_NUL, NULL);
 	if ((ret = kube_three_way(&patch, original, modified, current, err, errlen)))
 		goto out;
 	obj = json_deep_copy(current);

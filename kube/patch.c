@@ -68,7 +68,7 @@ int kube_patch_parse(json_t **out, const char *text, size_t len, enum kube_patch
 	json_t *p;
 
 	/* RFC 6902 A.13: a member given twice makes the document invalid */
-	p = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	p = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (!p)
 		return perr(err, errlen, "invalid JSON in the patch: %s (line %d, column %d)",
 			    je.text, je.line, je.column);

@@ -50,7 +50,7 @@ static void json_text_free(char *text)
 int store_last_applied_redact(const char *in, char **out)
 {
 	size_t n = strlen(in);
-	json_t *obj = json_loads(in, JSON_DECODE_ANY, NULL);
+	json_t *obj = json_loads(in, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	char *text = NULL, *res = NULL;
 	int err = 0;
 

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="gcc make pkg-config libfuse3-dev fuse3 libsodium-dev libsqlite3-dev
 libinih-dev libyaml-dev libjansson-dev libcmocka-dev libssl-dev openssl sqlite3 python3 procps
 runc busybox-static valgrind clang libclang-rt-14-dev man-db bash-completion systemd
-libcurl4-openssl-dev etcd-server etcd-client curl"
+libcurl4-openssl-dev etcd-server etcd-client curl jq binutils"
 
 missing=""
 for p in $PACKAGES; do

@@ -65,6 +65,8 @@ test_apply_is_a_three_way_merge() {
 	expect_eq "never applied, kept" "CANARY-edit" "$(value app byedit)"
 	expect_eq "labels" "app=api hand=1" "$(meta app labels)"
 	expect_eq "annotations" "note=kept owner=team" "$(meta app annotations)"
+	expect_eq "describe leaves kubectl's annotation out, as kubectl" \
+		"Annotations:  note=kept" "$(ctl describe secret app | grep -A1 '^Annotations:' | head -1)"
 	expect_eq "unchanged" "secret/app unchanged" "$(ctl apply -f "$T/m.yaml")"
 	# a secret made by create, then applied: its keys were never applied
 	ctl create secret generic made --from-literal=old=CANARY-old >/dev/null

@@ -95,7 +95,7 @@ static const struct flag flags[] = {
 	OPT_CALLBACK(0, "dry-run", "[=client|server]", optional_argument, parse_dry_run,
 		     CMD_CREATE_SECRET | CMD_PAIRS | CMD_APPLY | CMD_PATCH,
 		     "print the object (-o yaml|json) and write nothing; server\n"
-		     "(apply, patch): checked by the store's rules first"),
+		     "(create secret, apply, patch): checked by the store's rules first"),
 	OPT_BOOL(0, "append-hash", append_hash, CMD_CREATE_SECRET,
 		 "append kubectl's hash of the content to NAME"),
 	OPT_STRING(0, "cert", "PATH", cert, CMD_CREATE_TLS, "the PEM certificate"),

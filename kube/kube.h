@@ -83,7 +83,11 @@ int kube_patch_parse(json_t **out, const char *text, size_t len, enum kube_patch
  * Apply patch to *obj, all or nothing: on success *obj is replaced by the
  * patched object (the old reference dropped); on failure it is untouched.
  * 0, -EINVAL (a bad patch, or one that does not apply: err says why in
- * the apiserver's words, never quoting a value), -ENOMEM.
+ * the apiserver's words, never quoting a value), -ENOMEM.  kube-apiserver
+ * answers a body kube_patch_parse() refuses with 400 BadRequest, a JSON
+ * patch that does not apply with 422, a merge or strategic patch that
+ * does not apply with 400; the object the patch leaves is then decoded
+ * and validated as any write (422 Invalid).
  */
 int kube_patch(json_t **obj, const json_t *patch, enum kube_patch_type type, char *err,
 	       size_t errlen);

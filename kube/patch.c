@@ -316,7 +316,8 @@ static int op_remove(json_t *doc, const char *path, json_t **taken, const char *
 		json_t *v = json_object_get(parent, last);
 
 		if (!v) {
-			ret = perr(err, errlen, "Unable to remove nonexistent key: %s: missing value", last);
+			ret = perr(err, errlen, "error in %s for path: '%s': Unable to remove nonexistent key: %s: missing value",
+				   opname, !strcmp(opname, "move") ? last : path, last);
 			goto out;
 		}
 		if (taken)
@@ -386,6 +387,17 @@ static int json_patch_one(json_t **doc, const json_t *op, size_t idx, char *err,
 		v = pointer_get(*doc, from, &ret);
 		if (ret == -ENOMEM)
 			return ret;
+		if (!v && !strcmp(kind, "move")) { /* as evanphx/json-patch words it */
+			json_t *parent;
+			char *last;
+
+			ret = pointer_parent(*doc, from, &parent, &last);
+			free(last);
+			if (ret == -ENOMEM)
+				return ret;
+			if (!ret && json_is_object(parent))
+				return op_remove(*doc, from, NULL, "move", err, errlen);
+		}
 		if (!v)
 			return perr(err, errlen, "%s operation does not apply: doc is missing from path: %s: missing value",
 				    kind, from);

@@ -271,12 +271,20 @@ CASES
 		ours=$("$BIN/test/kpatch" "$type" "$T/o.json" "$p" | jq -S -c .)
 		expect_eq "$type $p" "$theirs" "$ours"
 	done
-	# what kubectl refuses, we refuse
+	# what kubectl refuses, we refuse, in its words
+	n=0
 	for p in '[{"op":"test","path":"/data/k","value":"x"}]' '[{"op":"remove","path":"/nope"}]' \
-		 '[{"op":"add","path":"/a/b","value":1}]'; do
-		kubectl patch --local -f "$T/o.json" --type=json -p "$p" -o json >/dev/null 2>&1 &&
-			fail "kubectl took $p"
-		"$BIN/test/kpatch" json "$T/o.json" "$p" >/dev/null 2>&1 && fail "kpatch took $p"
+		 '[{"op":"add","path":"/a/b","value":1}]' '[{"op":"move","from":"/nope","path":"/x"}]' \
+		 '[{"op":"move","from":"/a/b","path":"/x"}]' '[{"op":"frob","path":"/x"}]'; do
+		n=$((n + 1))
+		echo "$p" >"$T/bad.$n"
+		kubectl patch --local -f "$T/o.json" --type=json -p "$p" -o json >"$T/kbad.$n" 2>&1 &
+	done
+	wait
+	for i in $(seq "$n"); do
+		p=$(cat "$T/bad.$i")
+		if ours=$("$BIN/test/kpatch" json "$T/o.json" "$p" 2>&1); then fail "kpatch took $p"; fi
+		expect_eq "refusal of $p" "$(sed 's/^error: //' "$T/kbad.$i")" "$ours"
 	done
 	return 0
 }

@@ -31,6 +31,8 @@ int main(int argc, char **argv)
 	if (kube_patch_parse(&patch, argv[3], strlen(argv[3]), type, err, sizeof(err)) ||
 	    kube_patch(&doc, patch, type, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
+		json_decref(patch);
+		json_decref(doc);
 		return 1;
 	}
 	json_dumpf(doc, stdout, JSON_COMPACT | JSON_SORT_KEYS);

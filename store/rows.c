@@ -17,6 +17,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -170,6 +171,19 @@ int rows_pair_add(struct store *st, int64_t id, int kind, const char *key, const
 	int err = 0;
 
 	assert(kind == PAIR_LABEL || kind == PAIR_ANNOTATION);
+	/* the last line of defence of lastapplied.c: whatever the writer,
+	 * that annotation never reaches the disk holding a value */
+	if (kind == PAIR_ANNOTATION && !strcmp(key, STORE_LAST_APPLIED)) {
+		char *clean = NULL;
+		int bad = store_last_applied_redact(value, &clean);
+
+		bad = bad ? bad : strcmp(clean, value) != 0;
+		free(clean);
+		if (bad)
+			return db_errorf(st, bad == -ENOMEM ? -ENOMEM : -EINVAL,
+					 "refusing to store annotation %s: it would hold a secret's values",
+					 STORE_LAST_APPLIED);
+	}
 	if (!q)
 		return -EIO;
 	sqlite3_bind_int64(q, 1, id);

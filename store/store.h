@@ -44,6 +44,18 @@
 #define STORE_DEFAULT_NAMESPACE "default"
 #define STORE_TYPE_OPAQUE      "Opaque"
 
+/*
+ * kubectl's copy of the last applied manifest.  The store never holds a
+ * value in it: every value under data and stringData is STORE_REDACTED,
+ * enforced on every write (store_secret_put() redacts, the row writer
+ * refuses anything else).  "***" because it is what kubectl diff shows for
+ * a value, and because it is not base64: a redacted copy fed back as a
+ * manifest fails loudly instead of storing a wrong value.  kubectl's
+ * three-way merge needs only which keys the last apply set.
+ */
+#define STORE_LAST_APPLIED     "kubectl.kubernetes.io/last-applied-configuration"
+#define STORE_REDACTED         "***"
+
 struct store;
 
 /* store_open() flags */
@@ -261,6 +273,15 @@ int store_secret_set_annotation(struct store_secret *s, const char *key,
 /* Remove one; false if s had none by that key. */
 bool store_secret_remove_label(struct store_secret *s, const char *key);
 bool store_secret_remove_annotation(struct store_secret *s, const char *key);
+
+/*
+ * The last-applied annotation's value in, with every value under data and
+ * stringData replaced by STORE_REDACTED, kubectl's format kept (compact
+ * JSON, sorted keys, the trailing newline if in had one).  *out is
+ * malloc'd.  -EINVAL if in is not a JSON object (it cannot be checked to
+ * hold no value), -ENOMEM.
+ */
+int store_last_applied_redact(const char *in, char **out);
 
 /*
  * Write a secret, validating it first as the Kubernetes API server does:

@@ -55,7 +55,7 @@ static json_t *resource(const char *name, const char *singular, bool namespaced,
 
 /* The verbs each resource serves now (PATCH and deletecollection come
  * with the patch engine). */
-#define SECRET_VERBS    "create,delete,get,list,update,watch"
+#define SECRET_VERBS    "create,delete,get,list,patch,update,watch"
 #define NAMESPACE_VERBS "create,delete,get,list,watch"
 #define RBAC_VERBS      "create,delete,get,list,update"
 

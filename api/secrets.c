@@ -2,7 +2,8 @@
  * secrets.c - /api/v1/namespaces/NS/secrets[/NAME] and /api/v1/secrets:
  * get, list (labelSelector, fieldSelector, Table or JSON), create
  * (generateName, stringData merged into data), replace (resourceVersion
- * precondition), delete, and watch (watch.c).  Objects are built by
+ * precondition), patch (the three types of kube/patch.c), delete, and
+ * watch (watch.c).  Objects are built by
  * kube/object.c and parsed by kube/manifest.c, as secretctl's are; every
  * write goes through this thread's store writer, as secretctl's do.
  */
@@ -177,22 +178,28 @@ static int generate_name(json_t *obj, char *out, size_t len)
 }
 
 /*
- * Until the placeholder form of kubectl's last-applied annotation lands
- * (kube/apply.c), it is dropped: it holds every value in clear, and
- * annotations are stored in clear.  The client is told in a Warning.
+ * The reply's copy of kubectl's last-applied annotation as the store keeps
+ * it: the store redacts the one it writes (store_last_applied_redact, on
+ * its one write path), and a reply, dryRun's included, says what was kept.
  */
-static void drop_last_applied(struct store_secret *s, char **warning)
+static int redact_last_applied(struct store_secret *s)
 {
-	static const char line[] = "299 - \"annotation " KUBE_LAST_APPLIED
-				   " dropped: it holds the secret's values\"";
-	char *w;
+	const char *v = NULL;
+	char *clean = NULL;
+	int err;
 
-	if (!store_secret_remove_annotation(s, KUBE_LAST_APPLIED))
-		return;
-	if (asprintf(&w, "%s%s%s", *warning ? *warning : "", *warning ? "\n" : "", line) < 0)
-		return;
-	free(*warning);
-	*warning = w;
+	for (size_t i = 0; i < s->nannotations; i++)
+		if (!strcmp(s->annotations[i].key, KUBE_LAST_APPLIED))
+			v = s->annotations[i].value;
+	if (!v)
+		return 0;
+	err = store_last_applied_redact(v, &clean);
+	if (err == -EINVAL) /* the store refuses it: the write fails first */
+		return 0;
+	if (!err)
+		err = store_secret_set_annotation(s, KUBE_LAST_APPLIED, clean);
+	free(clean);
+	return err;
 }
 
 /* Parse body obj as a secret for ns (URL) and name (URL, or NULL on
@@ -264,15 +271,13 @@ static enum MHD_Result create(struct api_req *r, const char *ns)
 		store_secret_free(s);
 		if (!(s = secret_of(r, obj, ns, NULL, &ret)))
 			goto out;
-		if (!tries)
-			drop_last_applied(s, &warning);
-		else
-			store_secret_remove_annotation(s, KUBE_LAST_APPLIED);
 		err = write_secret(r, s, STORE_PUT_CREATE, dry == 1, &msg);
 		if (err != -EEXIST || !generated)
 			break;
 		json_object_del(json_object_get(obj, "metadata"), "name");
 	}
+	if (!err)
+		err = redact_last_applied(s);
 	if (err)
 		ret = api_store_error(r, err, msg, "secrets", "Secret", s->name);
 	else
@@ -305,8 +310,9 @@ static enum MHD_Result replace(struct api_req *r, const char *ns, const char *na
 	}
 	if (!(s = secret_of(r, obj, ns, name, &ret)))
 		goto out;
-	drop_last_applied(s, &warning);
 	err = write_secret(r, s, STORE_PUT_REPLACE, dry == 1, &msg);
+	if (!err)
+		err = redact_last_applied(s);
 	if (err)
 		ret = api_store_error(r, err, msg, "secrets", "Secret", name);
 	else
@@ -315,6 +321,128 @@ out:
 	free(warning);
 	store_secret_free(s);
 	json_decref(obj);
+	return ret;
+}
+
+/* The patch type of the request's Content-Type: 0, or -1 with a 415
+ * replied (server-side apply among them: kubectl says so). */
+static int patch_type(struct api_req *r, enum kube_patch_type *type, enum MHD_Result *ret)
+{
+	static const struct { const char *media; enum kube_patch_type type; } types[] = {
+		{ "application/json-patch+json", KUBE_PATCH_JSON },
+		{ "application/merge-patch+json", KUBE_PATCH_MERGE },
+		{ "application/strategic-merge-patch+json", KUBE_PATCH_STRATEGIC },
+	};
+	const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = ct ? strcspn(ct, ";") : 0;
+
+	for (size_t i = 0; ct && i < sizeof(types) / sizeof(*types); i++)
+		if (strlen(types[i].media) == n && !strncmp(ct, types[i].media, n)) {
+			*type = types[i].type;
+			return 0;
+		}
+	/* kube-apiserver's words for a patch type it does not take */
+	*ret = api_status(r, 415, "UnsupportedMediaType", NULL,
+			  "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json%s",
+			  ct && !strncmp(ct, "application/apply-patch", 23) ?
+			  " (server-side apply is not served: use kubectl apply without --server-side)" : "");
+	return -1;
+}
+
+/* Does the patch itself carry metadata.resourceVersion (a precondition:
+ * no retry on conflict)? */
+static bool patch_sets_rv(const json_t *patch, enum kube_patch_type type)
+{
+	const json_t *op;
+	size_t i;
+
+	if (type != KUBE_PATCH_JSON)
+		return json_object_get(json_object_get(patch, "metadata"), "resourceVersion");
+	json_array_foreach(patch, i, op) {
+		const char *path = json_string_value(json_object_get(op, "path"));
+
+		if (path && !strcmp(path, "/metadata/resourceVersion"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * PATCH: the three types of kube/patch.c on the secret as stored, then
+ * the same checks and write as a PUT.  As kube-apiserver, a patch that
+ * sets no resourceVersion is applied again to the new object when another
+ * write came between (up to 5 times); one that sets it is a precondition
+ * (409 Conflict when it is not the current one).
+ */
+static enum MHD_Result patch(struct api_req *r, const char *ns, const char *name)
+{
+	struct store_secret *cur = NULL, *s = NULL;
+	enum kube_patch_type type;
+	enum MHD_Result ret;
+	json_t *p = NULL, *obj = NULL;
+	char *warning = NULL, err_text[STORE_ERRMSG_MAX];
+	const char *msg = "";
+	int dry, err = 0;
+	bool precondition;
+
+	if ((dry = api_dry_run(r, &ret)) < 0 || patch_type(r, &type, &ret))
+		return ret;
+	if (kube_patch_parse(&p, r->body ? r->body : "", r->len, type, err_text, sizeof(err_text)))
+		return api_status(r, 400, "BadRequest", NULL, "%s", err_text);
+	precondition = patch_sets_rv(p, type);
+	for (int tries = 0; tries < 5; tries++) {
+		store_secret_free(cur);
+		store_secret_free(s);
+		cur = s = NULL;
+		json_decref(obj);
+		free(warning);
+		warning = NULL;
+		err = store_secret_get(r->db->st, ns, name, STORE_WITH_VALUES, &cur);
+		if (err) {
+			ret = api_store_error(r, err, store_errmsg(r->db->st), "secrets", "Secret", name);
+			goto out;
+		}
+		obj = secret_to_json(cur);
+		if (!obj) {
+			ret = api_status(r, 500, "InternalError", NULL, "out of memory");
+			goto out;
+		}
+		err = kube_patch(&obj, p, type, err_text, sizeof(err_text));
+		if (err == -EINVAL) {
+			ret = type == KUBE_PATCH_JSON ?
+			      api_status(r, 422, "Invalid",
+					 json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "name", name, "kind",
+						   "Secret", "causes", "reason", "FieldValueInvalid",
+						   "message", err_text, "field", "patch"),
+					 "Secret \"%s\" is invalid: patch: %s", name, err_text) :
+			      api_status(r, 400, "BadRequest", NULL, "%s", err_text);
+			goto out;
+		}
+		if (err) {
+			ret = api_status(r, 500, "InternalError", NULL, "out of memory");
+			goto out;
+		}
+		if (!api_check_fields(r, obj, secret_fields, &warning, &ret))
+			goto out;
+		if (!(s = secret_of(r, obj, ns, name, &ret)))
+			goto out;
+		err = write_secret(r, s, STORE_PUT_REPLACE, dry == 1, &msg);
+		if (err != -EAGAIN || precondition)
+			break;
+	}
+	if (!err)
+		err = redact_last_applied(s);
+	if (err)
+		ret = api_store_error(r, err, msg, "secrets", "Secret", name);
+	else
+		ret = reply_object(r, 200, secret_to_json(s), warning);
+out:
+	free(warning);
+	json_decref(p);
+	json_decref(obj);
+	store_secret_free(cur);
+	store_secret_free(s);
 	return ret;
 }
 
@@ -380,6 +508,5 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 		return replace(r, ns, name);
 	if (!strcmp(verb, "delete"))
 		return delete(r, ns, name);
-	/* PATCH comes with the patch engine (kube/patch.c) */
-	return api_method_not_allowed(r);
+	return patch(r, ns, name);
 }

@@ -198,11 +198,12 @@ secret/w created' "$(k $v admin create -f "$T/warn.json" --validate=warn 2>&1)"
 		"$(k $v admin create -f "$T/dry.json" --dry-run=server)"
 	expect_errno "dry run wrote nothing" 'secrets "dry" not found' k $v admin get secret dry
 	# kubectl apply's first POST carries its last-applied annotation, every
-	# value in clear: dropped (with a warning) until its placeholder form lands
+	# value in clear: the store keeps it with each value a placeholder
 	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"ap"},"stringData":{"k":"canary9"}}' >"$T/ap.json"
-	expect_contains "apply warns" "$(k $v admin apply -f "$T/ap.json" 2>&1)" \
-		'Warning: annotation kubectl.kubernetes.io/last-applied-configuration dropped'
-	expect_eq "no annotation" "" "$(k $v admin get secret ap -o jsonpath='{.metadata.annotations}')"
+	expect_eq "apply" "secret/ap created" "$(k $v admin apply -f "$T/ap.json" 2>&1)"
+	expect_contains "placeholder" \
+		"$(k $v admin get secret ap -o jsonpath='{.metadata.annotations.kubectl\.kubernetes\.io/last-applied-configuration}')" \
+		'"stringData":{"k":"***"}'
 	! sqlite3 "$T/store/store.db" .dump | grep -q canary9 || fail "a value reached an annotation"
 	k $v admin delete secret ap >/dev/null
 	expect_eq "delete" 'secret "db" deleted' "$(k $v admin delete secret db)"
@@ -564,5 +565,91 @@ test_rbac() {
 	# anonymous: refused
 	expect_eq "anonymous" "403" "$(curl -sk -o /dev/null -w '%{http_code}' \
 		"https://127.0.0.1:$API_PORT/api/v1/namespaces/a/secrets")"
+	stop_api
+}
+
+# PATCH, as kubectl and the python client send it: apply twice (kubectl's
+# three-way merge on the placeholder last-applied), edit with a scripted
+# EDITOR, label/annotate (merge patch), patch --type=strategic|merge|json,
+# diff (dryRun=All), a resourceVersion precondition, server-side apply's
+# 415; no value ever in the annotation (canaries in the database and WAL)
+test_kubectl_patch() {
+	start_api
+	local v=1.32 out rv
+	local b64
+	b64=$(printf canary11 | base64)
+	printf '%s\n' 'apiVersion: v1' 'kind: Secret' 'metadata: {name: ap}' \
+		'stringData: {a: canary10}' "data: {b: $b64}" >"$T/ap.yaml"
+	expect_eq "apply 1" "secret/ap created" "$(k $v admin apply -f "$T/ap.yaml" 2>&1)"
+	# by hand: a key added, a label; then b removed from the manifest, a changed
+	k $v admin patch secret ap --type=merge -p '{"data":{"h":"aGFuZA=="}}' >/dev/null ||
+		fail "patch --type=merge"
+	expect_eq "label" "secret/ap labeled" "$(k $v admin label secret ap team=blue 2>&1)"
+	# (data kept in the manifest: a manifest without it sends "data": null,
+	# which drops every key, as against any apiserver)
+	printf '%s\n' 'apiVersion: v1' 'kind: Secret' 'metadata: {name: ap}' \
+		'stringData: {a: canary12}' "data: {c: $(printf canary14 | base64)}" >"$T/ap.yaml"
+	# diff: a dryRun=All PATCH (exit 1: there are differences)
+	out=$(k $v admin diff -f "$T/ap.yaml" 2>&1) && fail "diff: exit 0"
+	expect_contains "diff" "$out" "-  b: '***'"
+	expect_eq "apply 2" "secret/ap configured" "$(k 1.33 admin apply -f "$T/ap.yaml" 2>&1)"
+	# kubectl's three-way merge: b gone (the last apply set it), h kept
+	# (never applied), c added, a changed, the label kept
+	expect_eq "keys" "a c h" "$(ctl get secret ap -o json | python3 -c 'import json,sys; print(*sorted(json.load(sys.stdin)["data"]))')"
+	expect_eq "a" "canary12" "$(ctl get secret ap -o jsonpath='{.data.a}' | base64 -d)"
+	expect_eq "label kept" "blue" "$(k $v admin get secret ap -o jsonpath='{.metadata.labels.team}')"
+	expect_eq "unlabel" "secret/ap unlabeled" "$(k $v admin label secret ap team- 2>&1)"
+	expect_eq "annotate" "secret/ap annotated" "$(k $v admin annotate secret ap note=x 2>&1)"
+	# edit: a scripted EDITOR changes one value
+	printf '#!/bin/sh\nsed -i "s/^  h: .*/  h: ZWRpdGVk/" "$1"\n' >"$T/editor.sh"
+	chmod +x "$T/editor.sh"
+	expect_eq "edit" "secret/ap edited" "$(EDITOR="$T/editor.sh" k $v admin edit secret ap 2>&1)"
+	expect_eq "edited" "edited" "$(ctl get secret ap -o jsonpath='{.data.h}' | base64 -d)"
+	# the three types
+	expect_eq "strategic" "secret/ap patched" \
+		"$(k $v admin patch secret ap -p '{"stringData":{"s":"canary13"}}' 2>&1)"
+	expect_eq "json" "secret/ap patched" \
+		"$(k 1.33 admin patch secret ap --type=json -p '[{"op":"remove","path":"/data/s"}]' 2>&1)"
+	expect_errno "json test fails" 'The Secret "ap" is invalid: patch: ' \
+		k $v admin patch secret ap --type=json -p '[{"op":"test","path":"/data/h","value":"eA=="}]'
+	# resourceVersion in the patch: a precondition
+	rv=$(k $v admin get secret ap -o jsonpath='{.metadata.resourceVersion}')
+	expect_errno "stale rv" 'Operation cannot be fulfilled on secrets "ap": the object has been modified' \
+		k $v admin patch secret ap --type=merge -p "{\"metadata\":{\"resourceVersion\":\"$((rv - 1))\"},\"data\":{\"x\":\"eA==\"}}"
+	# dryRun: checked, nothing written
+	# (kubectl patch prints no "(server dry run)", against any apiserver)
+	expect_eq "dry run" "secret/ap patched" \
+		"$(k $v admin patch secret ap --type=merge -p '{"data":{"d":"ZA=="}}' --dry-run=server 2>&1)"
+	expect_eq "not written" "" "$(ctl get secret ap -o jsonpath='{.data.d}')"
+	# fieldValidation=Strict on the patched object
+	# fieldValidation: kubectl patch sends none, so the default, Warn (as
+	# kube-apiserver); Strict refuses
+	expect_eq "unknown field warns" "$(printf 'Warning: unknown field "dataa"\nsecret/ap patched (no change)')" \
+		"$(k $v admin patch secret ap --type=merge -p '{"dataa":{"d":"ZA=="}}' 2>&1)"
+	expect_contains "strict" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" -X PATCH \
+		-H 'Content-Type: application/merge-patch+json' -d '{"dataa":{}}' \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets/ap?fieldValidation=Strict")" \
+		'"message":"strict decoding error: unknown field \"dataa\"'
+	# server-side apply: 415, which kubectl prints as it comes
+	expect_errno "server-side" 'the body of the request was in an unknown format' \
+		k $v admin apply --server-side -f "$T/ap.yaml"
+	# the python client: a dict is a strategic merge patch, a list a JSON patch
+	/usr/bin/python3 - "$T/admin.conf" <<'PY' || fail "python client patch"
+import sys
+from kubernetes import client, config
+config.load_kube_config(sys.argv[1])
+v1 = client.CoreV1Api()
+v1.patch_namespaced_secret("ap", "default", {"metadata": {"labels": {"py": "dict"}}})
+v1.patch_namespaced_secret("ap", "default", [{"op": "add", "path": "/metadata/labels/pl", "value": "list"}])
+s = v1.read_namespaced_secret("ap", "default")
+assert s.metadata.labels == {"py": "dict", "pl": "list"}, s.metadata.labels
+PY
+	# no value in the annotation, the database or its WAL
+	expect_contains "placeholder" "$(ctl get secret ap -o jsonpath='{.metadata.annotations.kubectl\.kubernetes\.io/last-applied-configuration}')" \
+		'"stringData":{"a":"***"}'
+	for f in "$T/store/store.db" "$T/store/store.db-wal"; do
+		[ -f "$f" ] || continue
+		! grep -aq "canary1[0-4]\|$b64" "$f" || fail "a value in clear in $f"
+	done
 	stop_api
 }

@@ -53,9 +53,8 @@ static json_t *resource(const char *name, const char *singular, bool namespaced,
 	return res;
 }
 
-/* The verbs each resource serves now (PATCH and deletecollection come
- * with the patch engine). */
-#define SECRET_VERBS    "create,delete,get,list,patch,update,watch"
+/* The verbs each resource serves. */
+#define SECRET_VERBS    "create,delete,deletecollection,get,list,patch,update,watch"
 #define NAMESPACE_VERBS "create,delete,get,list,watch"
 #define RBAC_VERBS      "create,delete,get,list,update"
 

@@ -66,20 +66,99 @@ static enum MHD_Result get_one(struct api_req *r, const char *ns, const char *na
 	return ret;
 }
 
-static enum MHD_Result list(struct api_req *r, const char *ns)
+/* A continue token: base64 of ["NS","NAME"], the last item served.
+ * malloc'd, or NULL. */
+static char *continue_token(const struct store_secret *last)
+{
+	json_t *k = json_pack("[s, s]", last->namespace, last->name);
+	char *text = k ? json_dumps(k, JSON_COMPACT) : NULL, *out = NULL;
+	size_t n;
+
+	json_decref(k);
+	if (text) {
+		n = sodium_base64_encoded_len(strlen(text), sodium_base64_VARIANT_URLSAFE);
+		out = malloc(n);
+		if (out)
+			sodium_bin2base64(out, n, (const unsigned char *)text, strlen(text),
+					  sodium_base64_VARIANT_URLSAFE);
+	}
+	free(text);
+	return out;
+}
+
+/* Parse a continue token into ns and name: 0, or -EINVAL. */
+static int continue_parse(const char *token, char *ns, size_t nslen, char *name, size_t namelen)
+{
+	unsigned char bin[1024];
+	size_t n;
+	json_t *k;
+	int ret = -EINVAL;
+
+	if (sodium_base642bin(bin, sizeof(bin) - 1, token, strlen(token), NULL, &n, NULL,
+			      sodium_base64_VARIANT_URLSAFE))
+		return -EINVAL;
+	k = json_loadb((const char *)bin, n, 0, NULL);
+	if (json_is_array(k) && json_array_size(k) == 2 &&
+	    json_is_string(json_array_get(k, 0)) && json_is_string(json_array_get(k, 1))) {
+		snprintf(ns, nslen, "%s", json_string_value(json_array_get(k, 0)));
+		snprintf(name, namelen, "%s", json_string_value(json_array_get(k, 1)));
+		ret = 0;
+	}
+	json_decref(k);
+	return ret;
+}
+
+/* Is s after (ns, name) in the store's list order (namespace, then name)? */
+static bool after_key(const struct store_secret *s, const char *ns, const char *name)
+{
+	int c = strcmp(s->namespace, ns);
+
+	return c > 0 || (c == 0 && strcmp(s->name, name) > 0);
+}
+
+/*
+ * A list, or with `limit` one page of it: metadata.continue (and
+ * remainingItemCount) when more follow.  Each page is read when asked, at
+ * the store's revision then (no snapshot across pages): an item added or
+ * removed meanwhile before the page's start is not seen, one after it is.
+ * deletecollection (delete) lists the same way and deletes what matched.
+ */
+static enum MHD_Result list(struct api_req *r, const char *ns, bool delete)
 {
 	struct store_secret **v = NULL;
 	struct api_filter f;
 	enum MHD_Result ret;
 	json_t *items = json_array(), *out;
-	size_t n = 0;
+	const char *limit_arg = api_arg(r, "limit"), *cont = api_arg(r, "continue");
+	char cont_ns[256] = "", cont_name[256] = "", *token = NULL, *end;
+	size_t n = 0, served = 0, remaining = 0, last = 0;
+	unsigned long long limit = 0;
 	int64_t rev;
 	char rv[32];
-	int err;
+	int err, dry = 0;
 
 	if (api_filter_parse(r, &f, "secrets", &ret)) {
 		json_decref(items);
 		return ret;
+	}
+	if (limit_arg && *limit_arg) {
+		errno = 0;
+		limit = strtoull(limit_arg, &end, 10);
+		if (errno || *end || limit_arg[0] == '-') {
+			ret = api_status(r, 400, "BadRequest", NULL, "limit: invalid value \"%s\"",
+					 limit_arg);
+			goto out;
+		}
+	}
+	if (delete && (dry = api_dry_run(r, &ret)) < 0)
+		goto out;
+	if (delete)
+		limit = 0;
+	if (cont && *cont && continue_parse(cont, cont_ns, sizeof(cont_ns), cont_name,
+					    sizeof(cont_name))) {
+		ret = api_status(r, 400, "BadRequest", NULL,
+				 "continue key is not valid: it was not made by this server");
+		goto out;
 	}
 	/* the revision first: a change racing the list is then replayed
 	 * by a watch from rv, never missed */
@@ -91,10 +170,24 @@ static enum MHD_Result list(struct api_req *r, const char *ns)
 	for (size_t i = 0; i < n; i++) {
 		struct store_secret *s = NULL;
 
-		if (!api_filter_match(&f, v[i]))
+		if (!api_filter_match(&f, v[i]) || (*cont_ns && !after_key(v[i], cont_ns, cont_name)))
 			continue;
-		/* a Table shows no value: the metadata is enough */
-		if (!r->table) {
+		if (limit && served == limit) {
+			remaining++;
+			continue;
+		}
+		if (delete && !dry) {
+			err = store_writer_delete(r->db->w, v[i]->namespace, v[i]->name);
+			if (err == -ENOENT)
+				continue; /* deleted meanwhile */
+			if (err) {
+				ret = api_store_error(r, err, store_writer_errmsg(r->db->w), "secrets",
+						      "Secret", v[i]->name);
+				goto out;
+			}
+		} else if (!r->table && !delete) {
+			/* a Table shows no value: the metadata is enough; a
+			 * deletecollection's reply carries none either */
 			err = store_secret_get(r->db->st, v[i]->namespace, v[i]->name,
 					       STORE_WITH_VALUES, &s);
 			if (err == -ENOENT)
@@ -105,8 +198,21 @@ static enum MHD_Result list(struct api_req *r, const char *ns)
 				goto out;
 			}
 		}
-		json_array_append_new(items, secret_to_json(s ? s : v[i]));
+		{
+			json_t *o = secret_to_json(s ? s : v[i]);
+
+			/* read without values: say none, not empty ones */
+			if (o && delete)
+				json_object_del(o, "data");
+			json_array_append_new(items, o);
+		}
 		store_secret_free(s);
+		served++;
+		last = i;
+	}
+	if (remaining && !(token = continue_token(v[last]))) {
+		ret = api_status(r, 500, "InternalError", NULL, "out of memory");
+		goto out;
 	}
 	rv_string(rv, sizeof(rv), rev);
 	if (r->table)
@@ -114,8 +220,15 @@ static enum MHD_Result list(struct api_req *r, const char *ns)
 	else
 		out = json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", "SecretList", "apiVersion", "v1",
 				"metadata", "resourceVersion", rv, "items", items);
+	if (out && token) {
+		json_t *meta = json_object_get(out, "metadata");
+
+		json_object_set_new(meta, "continue", json_string(token));
+		json_object_set_new(meta, "remainingItemCount", json_integer((json_int_t)remaining));
+	}
 	ret = api_reply(r, 200, out);
 out:
+	free(token);
 	json_decref(items);
 	store_secret_list_free(v, n);
 	api_filter_release(&f);
@@ -490,6 +603,8 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 		verb = "update";
 	else if (!strcmp(m, "DELETE") && name)
 		verb = "delete";
+	else if (!strcmp(m, "DELETE") && ns)
+		verb = "deletecollection";
 	else if (!strcmp(m, "PATCH") && name)
 		verb = "patch";
 	else
@@ -501,7 +616,9 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 	if (!strcmp(verb, "watch"))
 		return api_watch(r, "secrets", ns, name);
 	if (!strcmp(verb, "list"))
-		return list(r, ns);
+		return list(r, ns, false);
+	if (!strcmp(verb, "deletecollection"))
+		return list(r, ns, true);
 	if (!strcmp(verb, "create"))
 		return create(r, ns);
 	if (!strcmp(verb, "update"))

@@ -653,3 +653,48 @@ PY
 	done
 	stop_api
 }
+
+# deletecollection (labelSelector; the reply names what went, without
+# values) and limit/continue paging, with curl and the python client
+test_list_paging_deletecollection() {
+	start_api
+	local i
+	for i in 1 2 3 4 5; do
+		ctl create secret generic p$i --from-literal=k=canary15 >/dev/null
+		ctl label secret p$i batch=$((i % 2)) >/dev/null
+	done
+	PORT=$API_PORT PKI=$T/pki /usr/bin/python3 - <<'PY' || fail "the python client failed"
+import os
+from kubernetes import client
+c = client.Configuration()
+c.host = "https://127.0.0.1:%s" % os.environ["PORT"]
+c.ssl_ca_cert = os.environ["PKI"] + "/ca.crt"
+c.cert_file = os.environ["PKI"] + "/admin.crt"
+c.key_file = os.environ["PKI"] + "/admin.key"
+api = client.CoreV1Api(client.ApiClient(c))
+pages, cont = [], None
+while True:
+    l = api.list_namespaced_secret("default", limit=2, _continue=cont)
+    pages.append([s.metadata.name for s in l.items])
+    cont = l.metadata._continue
+    if not cont:
+        break
+    assert l.metadata.remaining_item_count == 5 - sum(map(len, pages)), l.metadata
+assert pages == [["p1", "p2"], ["p3", "p4"], ["p5"]], pages
+gone = api.delete_collection_namespaced_secret("default", label_selector="batch=1",
+                                              _preload_content=False)
+import json
+body = json.loads(gone.data)
+assert sorted(s["metadata"]["name"] for s in body["items"]) == ["p1", "p3", "p5"], body
+assert all("data" not in s for s in body["items"]), body
+left = [s.metadata.name for s in api.list_namespaced_secret("default").items]
+assert left == ["p2", "p4"], left
+PY
+	expect_contains "bad continue" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets?limit=1&continue=xx")" \
+		'"code":400'
+	expect_eq "kubectl delete --all" "$(printf 'secret "p2" deleted\nsecret "p4" deleted')" \
+		"$(k 1.32 admin delete secrets --all 2>&1)"
+	expect_eq "empty" "No resources found in default namespace." "$(ctl get secrets 2>&1)"
+	stop_api
+}

@@ -205,6 +205,8 @@ bool api_discovery_public(const char *path);
 
 enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name);
 enum MHD_Result api_namespaces(struct api_req *r, const char *name);
+/* events.c: core/v1 Events of ns (NULL: all), one by name (may be NULL) */
+enum MHD_Result api_events(struct api_req *r, const char *ns, const char *name);
 /* The JSON object of a request body (or its protobuf decoding): NULL
  * after replying a Status (*ret set). */
 json_t *api_body_object(struct api_req *r, enum MHD_Result *ret);

@@ -180,8 +180,9 @@ bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret)
 		}
 		*ret = api_reply(r, 200, o);
 	} else if (!strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) {
-		*ret = api_reply(r, 200, json_pack("{s:s, s:s, s:[o, o]}", "kind", "APIResourceList",
+		*ret = api_reply(r, 200, json_pack("{s:s, s:s, s:[o, o, o]}", "kind", "APIResourceList",
 			"groupVersion", "v1", "resources",
+			resource("events", "event", true, "Event", "get,list", "ev"),
 			resource("namespaces", "namespace", false, "Namespace", NAMESPACE_VERBS, "ns"),
 			resource("secrets", "secret", true, "Secret", SECRET_VERBS, NULL)));
 	} else if (!strcmp(path, "/openapi/v3")) {

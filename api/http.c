@@ -165,6 +165,10 @@ static enum MHD_Result route(struct api_req *r)
 		return api_status(r, 404, "NotFound", NULL, "the server could not find the requested resource");
 	if (n == 3 && !strcmp(seg[2], "secrets"))
 		return api_secrets(r, NULL, NULL);
+	if (n == 3 && !strcmp(seg[2], "events"))
+		return api_events(r, NULL, NULL);
+	if (n >= 5 && n <= 6 && !strcmp(seg[2], "namespaces") && !strcmp(seg[4], "events"))
+		return api_events(r, seg[3], n == 6 ? seg[5] : NULL);
 	if (strcmp(seg[2], "namespaces"))
 		return api_status(r, 404, "NotFound", NULL, "the server could not find the requested resource");
 	if (n == 3)

@@ -698,3 +698,22 @@ PY
 	expect_eq "empty" "No resources found in default namespace." "$(ctl get secrets 2>&1)"
 	stop_api
 }
+
+# core/v1 Events: the store's events (secretctl get events) listed with
+# kubectl's Table, read by name, across namespaces; RBAC on them
+test_kubectl_events() {
+	start_api
+	local out name
+	ctl create secret generic db --from-literal=1BAD=canary16 --from-literal=OK=v >/dev/null
+	ctl exec --from db -- true 2>/dev/null
+	out=$(k 1.32 admin get events 2>&1)
+	expect_eq "header" "LAST SEEN   TYPE      REASON                            OBJECT      MESSAGE" "$(head -1 <<<"$out")"
+	expect_contains "row" "$(tail -1 <<<"$out")" "   Warning   InvalidEnvironmentVariableNames   secret/db   Keys [1BAD] from the EnvFrom secret default/db were skipped"
+	expect_contains "-A" "$(k 1.33 admin get events -A 2>&1)" "default     "
+	name=$(k 1.32 admin get events -o jsonpath='{.items[0].metadata.name}')
+	expect_contains "by name" "$(k 1.32 admin get event "$name" -o json)" '"reason": "InvalidEnvironmentVariableNames"'
+	expect_errno "forbidden" 'events is forbidden: User "bob" cannot list resource "events" in API group "" in the namespace "default"' \
+		k 1.32 bob get events
+	case "$out" in *canary16*) fail "an event holds a value: $out" ;; esac
+	stop_api
+}

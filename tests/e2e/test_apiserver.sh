@@ -394,7 +394,9 @@ test_hostile_requests() {
 		-H 'Content-Type: application/vnd.kubernetes.protobuf' --data-binary 'k8s garbage' "$url")"
 	expect_eq "yaml body" "415" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
 		-H 'Content-Type: application/yaml' --data-binary 'a: b' "$url")"
-	expect_eq "PATCH (not served yet)" "405" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+	expect_eq "broken patch" "400" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
+		-X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary '{"data":' "$url/x")"
+	expect_eq "patch of nothing" "404" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
 		-X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary '{}' "$url/x")"
 	expect_eq "unknown path" "404" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
 		"https://127.0.0.1:$API_PORT/api/v1/configmaps")"

@@ -215,6 +215,9 @@ json_t *api_body_object(struct api_req *r, enum MHD_Result *ret);
  * (malloc'd) names them; Ignore: nothing. */
 bool api_check_fields(struct api_req *r, const json_t *obj, const char *const *allowed,
 		      char **warning, enum MHD_Result *ret);
+/* The patch type of a PATCH's Content-Type (secrets.c): 0, or -1 with a
+ * 415 replied (server-side apply among them: kubectl prints it). */
+int api_patch_type(struct api_req *r, enum kube_patch_type *type, enum MHD_Result *ret);
 /* dryRun=All asked (any other dryRun value: 400, returns -1, *ret set). */
 int api_dry_run(struct api_req *r, enum MHD_Result *ret);
 

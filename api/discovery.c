@@ -56,7 +56,7 @@ static json_t *resource(const char *name, const char *singular, bool namespaced,
 /* The verbs each resource serves. */
 #define SECRET_VERBS    "create,delete,deletecollection,get,list,patch,update,watch"
 #define NAMESPACE_VERBS "create,delete,get,list,watch"
-#define RBAC_VERBS      "create,delete,get,list,update"
+#define RBAC_VERBS      "create,delete,get,list,patch,update"
 
 /* The API groups served, besides core: each with version v1 and its
  * resources (name, kind, namespaced, verbs). */
@@ -133,12 +133,19 @@ static json_t *group_resources(const struct api_group *g)
 
 /* An operation that says: kind takes fieldValidation (and so the server
  * checks fields itself). */
-static json_t *openapi_op(const char *kind)
+static json_t *openapi_op_group(const char *group, const char *kind)
 {
 	return json_pack("{s:{s:s, s:s, s:s}, s:[{s:s, s:s}]}",
-			 "x-kubernetes-group-version-kind", "group", "", "version", "v1", "kind", kind,
+			 "x-kubernetes-group-version-kind", "group", group, "version", "v1", "kind", kind,
 			 "parameters", "name", "fieldValidation", "in", "query");
 }
+
+static json_t *openapi_op(const char *kind)
+{
+	return openapi_op_group("", kind);
+}
+
+#define RBAC_V1 "/apis/rbac.authorization.k8s.io/v1"
 
 bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret)
 {
@@ -186,8 +193,20 @@ bool api_discovery(struct api_req *r, const char *path, enum MHD_Result *ret)
 			resource("namespaces", "namespace", false, "Namespace", NAMESPACE_VERBS, "ns"),
 			resource("secrets", "secret", true, "Secret", SECRET_VERBS, NULL)));
 	} else if (!strcmp(path, "/openapi/v3")) {
-		*ret = api_reply(r, 200, json_pack("{s:{s:{s:s}}}", "paths", "api/v1",
-						   "serverRelativeURL", "/openapi/v3/api/v1"));
+		*ret = api_reply(r, 200, json_pack("{s:{s:{s:s}, s:{s:s}}}", "paths", "api/v1",
+						   "serverRelativeURL", "/openapi/v3/api/v1",
+						   "apis/rbac.authorization.k8s.io/v1", "serverRelativeURL",
+						   "/openapi/v3" RBAC_V1));
+	} else if (!strcmp(path, "/openapi/v3" RBAC_V1)) {
+		const char *rg = "rbac.authorization.k8s.io";
+
+		*ret = api_reply(r, 200, json_pack("{s:{s:{s:o}, s:{s:o}, s:{s:o}, s:{s:o}}}", "paths",
+			RBAC_V1 "/namespaces/{namespace}/roles/{name}", "patch", openapi_op_group(rg, "Role"),
+			RBAC_V1 "/namespaces/{namespace}/rolebindings/{name}", "patch",
+			openapi_op_group(rg, "RoleBinding"),
+			RBAC_V1 "/clusterroles/{name}", "patch", openapi_op_group(rg, "ClusterRole"),
+			RBAC_V1 "/clusterrolebindings/{name}", "patch",
+			openapi_op_group(rg, "ClusterRoleBinding")));
 	} else if (!strcmp(path, "/openapi/v3/api/v1")) {
 		/* only what makes kubectl leave field validation to us: no
 		 * schemas, so it looks for none */

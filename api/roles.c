@@ -1,7 +1,8 @@
 /*
  * roles.c - rbac.authorization.k8s.io/v1: Roles and RoleBindings (in a
  * namespace), ClusterRoles and ClusterRoleBindings: get, list, create,
- * update (PUT), delete, with kubectl's Tables (NAME CREATED AT; NAME ROLE
+ * update (PUT), patch (kube/patch.c's three types: kubectl apply, edit),
+ * delete, with kubectl's Tables (NAME CREATED AT; NAME ROLE
  * AGE, and USERS GROUPS SERVICEACCOUNTS with -o wide).
  *
  * Every write is checked as kube-apiserver checks it, before the store
@@ -106,9 +107,51 @@ static enum MHD_Result reply_one(struct api_req *r, const struct rbac_kind *k, c
 	return api_reply(r, code, obj);
 }
 
-/* POST (old NULL) or PUT: check, then write through the writer. */
+/* The stored object path_name with the request's patch applied (new), or
+ * NULL after a reply.  The stored resourceVersion stays in it: a write
+ * between the read and ours is then a 409 Conflict. */
+static json_t *patched(struct api_req *r, const struct rbac_kind *k, const char *ns,
+		       const char *path_name, enum kube_patch_type type, enum MHD_Result *ret)
+{
+	struct store_object *o = NULL;
+	json_t *p = NULL, *obj = NULL;
+	char err_text[RBAC_MSG_MAX];
+	int err;
+
+	if (kube_patch_parse(&p, r->body ? r->body : "", r->len, type, err_text, sizeof(err_text))) {
+		*ret = api_status(r, 400, "BadRequest", NULL, "%s", err_text);
+		return NULL;
+	}
+	err = store_object_get(r->db->st, k->kind, ns, path_name, &o);
+	if (err) {
+		*ret = api_store_error(r, err, store_errmsg(r->db->st), k->qualified, k->kind,
+				       path_name);
+		goto out;
+	}
+	obj = object_json(o);
+	if (!obj) {
+		*ret = api_status(r, 500, "InternalError", NULL, "out of memory");
+		goto out;
+	}
+	err = kube_patch(&obj, p, type, err_text, sizeof(err_text));
+	if (err) {
+		json_decref(obj);
+		obj = NULL;
+		*ret = err == -EINVAL ?
+		       api_status(r, type == KUBE_PATCH_JSON ? 422 : 400,
+				  type == KUBE_PATCH_JSON ? "Invalid" : "BadRequest", NULL, "%s", err_text) :
+		       api_status(r, 500, "InternalError", NULL, "out of memory");
+	}
+out:
+	json_decref(p);
+	store_object_free(o);
+	return obj;
+}
+
+/* POST (path_name NULL), PUT, or PATCH (patch_type not NULL): check, then
+ * write through the writer. */
 static enum MHD_Result write_object(struct api_req *r, const struct rbac_kind *k, const char *ns,
-				    const char *path_name)
+				    const char *path_name, const enum kube_patch_type *patch_type)
 {
 	struct store_object *old_o = NULL;
 	json_t *obj, *meta, *old = NULL, *causes = NULL;
@@ -119,8 +162,14 @@ static enum MHD_Result write_object(struct api_req *r, const struct rbac_kind *k
 	enum MHD_Result ret;
 	int dry, err;
 
-	if ((dry = api_dry_run(r, &ret)) < 0 || !(obj = api_body_object(r, &ret)))
+	if ((dry = api_dry_run(r, &ret)) < 0)
 		return ret;
+	if (patch_type) {
+		if (!(obj = patched(r, k, ns, path_name, *patch_type, &ret)))
+			return ret;
+	} else if (!(obj = api_body_object(r, &ret))) {
+		return ret;
+	}
 	if (!api_check_fields(r, obj, rbac_fields, &warning, &ret))
 		goto out;
 	kind = json_string_value(json_object_get(obj, "kind"));
@@ -278,6 +327,8 @@ enum MHD_Result api_rbac(struct api_req *r, const char *ns, const char *resource
 		verb = "update";
 	else if (!strcmp(m, "DELETE") && name)
 		verb = "delete";
+	else if (!strcmp(m, "PATCH") && name)
+		verb = "patch";
 	else
 		return api_method_not_allowed(r);
 	if (!api_allowed(r, verb, RBAC_GROUP, k->resource, ns, name, &ret))
@@ -289,8 +340,15 @@ enum MHD_Result api_rbac(struct api_req *r, const char *ns, const char *resource
 	if (!strcmp(verb, "list"))
 		return reply_list(r, k, ns);
 	if (!strcmp(verb, "create"))
-		return write_object(r, k, ns, NULL);
+		return write_object(r, k, ns, NULL, NULL);
 	if (!strcmp(verb, "update"))
-		return write_object(r, k, ns, name);
+		return write_object(r, k, ns, name, NULL);
+	if (!strcmp(verb, "patch")) {
+		enum kube_patch_type type;
+
+		if (api_patch_type(r, &type, &ret))
+			return ret;
+		return write_object(r, k, ns, name, &type);
+	}
 	return delete_object(r, k, ns, name);
 }

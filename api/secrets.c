@@ -437,9 +437,7 @@ out:
 	return ret;
 }
 
-/* The patch type of the request's Content-Type: 0, or -1 with a 415
- * replied (server-side apply among them: kubectl says so). */
-static int patch_type(struct api_req *r, enum kube_patch_type *type, enum MHD_Result *ret)
+int api_patch_type(struct api_req *r, enum kube_patch_type *type, enum MHD_Result *ret)
 {
 	static const struct { const char *media; enum kube_patch_type type; } types[] = {
 		{ "application/json-patch+json", KUBE_PATCH_JSON },
@@ -499,7 +497,7 @@ static enum MHD_Result patch(struct api_req *r, const char *ns, const char *name
 	int dry, err = 0;
 	bool precondition;
 
-	if ((dry = api_dry_run(r, &ret)) < 0 || patch_type(r, &type, &ret))
+	if ((dry = api_dry_run(r, &ret)) < 0 || api_patch_type(r, &type, &ret))
 		return ret;
 	if (kube_patch_parse(&p, r->body ? r->body : "", r->len, type, err_text, sizeof(err_text)))
 		return api_status(r, 400, "BadRequest", NULL, "%s", err_text);

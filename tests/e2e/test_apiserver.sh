@@ -561,6 +561,17 @@ test_rbac() {
 	expect_eq "-o wide row" "dev-one Role/one dev" "$(tail -1 <<<"$out" | awk '{print $1, $2, $4}')"
 	expect_contains "clusterrolebindings" "$(k 1.32 admin get clusterrolebindings cluster-admin 2>&1)" \
 		'ClusterRole/cluster-admin'
+	# apply twice (a strategic merge PATCH the second time), label (merge)
+	printf '%s\n' 'apiVersion: rbac.authorization.k8s.io/v1' 'kind: Role' \
+		'metadata: {name: applied, namespace: a}' \
+		'rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]' >"$T/role.yaml"
+	expect_eq "apply role" "role.rbac.authorization.k8s.io/applied created" "$(k 1.32 admin apply -f "$T/role.yaml" 2>&1)"
+	sed -i 's/verbs: \[get\]/verbs: [get, list]/' "$T/role.yaml"
+	expect_eq "apply role again" "role.rbac.authorization.k8s.io/applied configured" \
+		"$(k 1.33 admin apply -f "$T/role.yaml" 2>&1)"
+	expect_eq "its rules" '["get","list"]' "$(k 1.32 admin get role applied -n a -o jsonpath='{.rules[0].verbs}')"
+	expect_eq "label role" "role.rbac.authorization.k8s.io/applied labeled" \
+		"$(k 1.32 admin label role applied -n a team=blue 2>&1)"
 	expect_eq "delete" 'rolebinding.rbac.authorization.k8s.io "bob-writer" deleted' \
 		"$(k 1.32 admin delete rolebinding bob-writer -n a 2>&1)"
 	expect_errno "unbound" 'cannot get resource "secrets"' k 1.32 bob get secret s1 -n a

@@ -1,13 +1,15 @@
 /*
- * api.h - secretfs-apiserver: the Kubernetes core/v1 API for Secrets and
- * Namespaces, over HTTPS (libmicrohttpd with GnuTLS), for real kubectl and
- * the client libraries.
+ * api.h - secretfs-apiserver: the Kubernetes core/v1 API for Secrets,
+ * Namespaces and Events, rbac.authorization.k8s.io/v1 and the self-reviews,
+ * over HTTPS (libmicrohttpd with GnuTLS), for real kubectl and the client
+ * libraries.
  *
  * A request goes: http.c (limits, body, routing) -> authn.c (client
- * certificate, bearer token or anonymous) -> the authorizer (until RBAC:
- * group system:masters only) -> discovery.c, secrets.c, namespaces.c or
- * watch.c, which read through this thread's store handle (db.c) and write
- * through its store writer, the one secretctl uses.  Replies are JSON;
+ * certificate, bearer token or anonymous) -> discovery.c, secrets.c,
+ * namespaces.c, events.c, roles.c, reviews.c or watch.c, each of which
+ * asks authz.c (RBAC, kube/rbac.h) before anything else, and which read
+ * through this thread's store handle (db.c) and write through its store
+ * writer, the one secretctl uses.  Replies are JSON;
  * errors are the apiserver's Status objects (status.c).  No value and no
  * token is ever logged.
  */
@@ -128,12 +130,6 @@ enum MHD_Result api_status(struct api_req *r, unsigned code, const char *reason,
 enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
 				const char *resource, const char *kind, const char *name);
 enum MHD_Result api_not_found(struct api_req *r, const char *resource, const char *name);
-/* 403, the apiserver's words. */
-enum MHD_Result api_forbidden(struct api_req *r, const char *verb, const char *resource,
-			      const char *ns, const char *name);
-/* Same for a resource of an API group ("" is core). */
-enum MHD_Result api_forbidden_group(struct api_req *r, const char *verb, const char *group,
-				    const char *resource, const char *ns, const char *name);
 enum MHD_Result api_unauthorized(struct api_req *r);
 /* 405: the verb is not served on this path. */
 enum MHD_Result api_method_not_allowed(struct api_req *r);

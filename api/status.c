@@ -48,32 +48,6 @@ enum MHD_Result api_not_found(struct api_req *r, const char *resource, const cha
 			  resource, name);
 }
 
-enum MHD_Result api_forbidden(struct api_req *r, const char *verb, const char *resource,
-			      const char *ns, const char *name)
-{
-	return api_forbidden_group(r, verb, "", resource, ns, name);
-}
-
-/* The apiserver names a resource of a group as "resource.group" */
-enum MHD_Result api_forbidden_group(struct api_req *r, const char *verb, const char *group,
-				    const char *resource, const char *ns, const char *name)
-{
-	char what[512], where[256], res[300];
-
-	snprintf(res, sizeof(res), "%s%s%s", resource, *group ? "." : "", group);
-	if (name)
-		snprintf(what, sizeof(what), "%s \"%s\"", res, name);
-	else
-		snprintf(what, sizeof(what), "%s", res);
-	if (ns)
-		snprintf(where, sizeof(where), "in the namespace \"%s\"", ns);
-	else
-		snprintf(where, sizeof(where), "at the cluster scope");
-	return api_status(r, 403, "Forbidden", details(name, resource),
-			  "%s is forbidden: User \"%s\" cannot %s resource \"%s\" in API group \"%s\" %s",
-			  what, r->user.name, verb, resource, group, where);
-}
-
 enum MHD_Result api_unauthorized(struct api_req *r)
 {
 	return api_status(r, 401, "Unauthorized", NULL, "Unauthorized");

@@ -1283,9 +1283,9 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (!err)
 			err = value_share(&of->value, ns, secret, t.key, s.revision,
 					  plain, len);
-		pthread_mutex_lock(&fs->lock);
 		if (!err) /* before the page-cache bookkeeping: it may refuse */
 			unaudited = (err = audit(m, &rv, ns, secret, t.key, s.generation, true)) != 0;
+		pthread_mutex_lock(&fs->lock);
 		if (!err) {
 			of->data = value_data(of->value, &of->len);
 			of->generation = s.generation;

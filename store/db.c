@@ -851,6 +851,13 @@ int store_open_reader(struct store **out, struct store *from, char *err)
 	}
 	if ((ret = db_connect(st, path, st->flags)))
 		goto fail;
+	/* a process holds several: each with an eighth of SQLite's default
+	 * page cache (2 MiB), the kernel's page cache doing the rest */
+	if (db_exec(st, "PRAGMA cache_size = -256")) {
+		ret = db_errorf(st, -EIO, "cannot open store '%s': %s", path,
+				sqlite3_errmsg(st->db));
+		goto fail;
+	}
 	st->master = sodium_malloc(STORE_MASTER_KEY_BYTES);
 	st->key_path = from->key_path ? strdup(from->key_path) : NULL;
 	if (!st->master || (from->key_path && !st->key_path)) {

@@ -191,7 +191,8 @@ int store_open_with(struct store **out, const char *db_path, const struct store_
  * Another read-only handle on the store from is open on (the same file,
  * the same flags), unlocked with from's master key: no key file read, no
  * passphrase derived again.  For a process that reads from several threads
- * at once, one handle each (a handle is not thread-safe).  from must not be
+ * at once, one handle each (a handle is not thread-safe), with a smaller
+ * page cache than store_open()'s (256 KiB).  from must not be
  * in use by another thread meanwhile.  On success *out owns the handle
  * (store_close); on failure err says why.
  */

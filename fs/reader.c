@@ -4,9 +4,8 @@
  * A store handle is not thread-safe, and one handle behind one lock made
  * every FUSE worker queue behind whichever was reading SQLite or
  * decrypting.  So handlers read through a small pool of read-only handles
- * (FS_READERS), each behind a lock of its own: a worker takes a free one
- * (its usual one first, so handles stay warm in one thread's cache), or
- * waits for its usual one when all are busy.  A handle is opened when first
+ * (FS_READERS), each behind a lock of its own: a worker takes the first
+ * free one, or waits for one when all are busy.  A handle is opened when first
  * needed, from fs->st (store_open_reader: the master key is not read or
  * derived again), and closed by the watcher when the store is replaced
  * (reader_suspend), to be opened again from the new fs->st.
@@ -22,7 +21,8 @@
 
 #include "fs.h"
 
-/* The reader this thread tries first: spread over the pool as threads come. */
+/* The reader this thread waits for when all are busy: spread over the
+ * pool as threads come. */
 static __thread int usual = -1;
 static atomic_uint next_usual;
 
@@ -53,15 +53,15 @@ int reader_get(struct fs *fs, struct fs_reader **out, char *err)
 	struct fs_reader *r = NULL;
 	int ret = 0;
 
-	if (usual < 0)
-		usual = (int)(atomic_fetch_add(&next_usual, 1) % FS_READERS);
-	for (int i = 0; i < FS_READERS && !r; i++) {
-		struct fs_reader *c = &fs->readers[(usual + i) % FS_READERS];
-
-		if (pthread_mutex_trylock(&c->lock) == 0)
-			r = c;
-	}
+	/* the first free one: handles open in index order, so that is an
+	 * open one unless all open ones are busy, and as many open as
+	 * requests have read at once, no more */
+	for (int i = 0; i < FS_READERS && !r; i++)
+		if (pthread_mutex_trylock(&fs->readers[i].lock) == 0)
+			r = &fs->readers[i];
 	if (!r) {
+		if (usual < 0)
+			usual = (int)(atomic_fetch_add(&next_usual, 1) % FS_READERS);
 		r = &fs->readers[usual];
 		pthread_mutex_lock(&r->lock);
 	}

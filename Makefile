@@ -56,7 +56,7 @@ STORE_SRC := store/writer.c store/rows.c store/lastapplied.c store/db.c store/cl
 # what more than one program reads: the shared .ini sections, passphrases,
 # cgroup patterns, private folders, where the API's certificates are (conf/)
 CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c conf/pki.c
-FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c fs/volume.c
+FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c fs/volume.c fs/reader.c
 # the Kubernetes objects, selectors, JSONPath and manifests every front end
 # shares (kube/)
 KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c kube/pod.c kube/jsonpath.c kube/rbac.c kube/rbac_valid.c kube/patch.c kube/apply.c

@@ -870,6 +870,55 @@ fail:
 	return ret;
 }
 
+int store_open_reader(struct store **out, struct store *from, char *err)
+{
+	/* the file from has open, whatever path it was opened by */
+	const char *path = sqlite3_db_filename(from->db, "main");
+	struct store *st;
+	int ret;
+
+	assert(from->master);
+	st = store_alloc();
+	if (!st) {
+		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	st->flags = from->flags | STORE_RDONLY;
+	st->passphrase = from->passphrase;
+	if (!path || !*path) {
+		ret = db_errorf(st, -EINVAL, "the store handle has no file to open again");
+		goto fail;
+	}
+	if ((ret = db_connect(st, path, st->flags)))
+		goto fail;
+	/* a process holds several: each with an eighth of SQLite's default
+	 * page cache (2 MiB), the kernel's page cache doing the rest */
+	if (db_exec(st, "PRAGMA cache_size = -256")) {
+		ret = db_errorf(st, -EIO, "cannot open store '%s': %s", path,
+				sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	st->master = sodium_malloc(STORE_MASTER_KEY_BYTES);
+	st->key_path = from->key_path ? strdup(from->key_path) : NULL;
+	if (!st->master || (from->key_path && !st->key_path)) {
+		ret = db_errorf(st, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	sodium_mprotect_readonly(from->master);
+	memcpy(st->master, from->master, STORE_MASTER_KEY_BYTES);
+	sodium_mprotect_noaccess(from->master);
+	sodium_mprotect_noaccess(st->master);
+	/* the ring as the file holds it now, unwrapped again for this handle */
+	if ((ret = keyring_load(st)))
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	snprintf(err, STORE_ERRMSG_MAX, "%s", st->err);
+	store_close(st);
+	return ret;
+}
+
 void store_close(struct store *st)
 {
 	if (!st)

@@ -199,6 +199,18 @@ struct store_unlock {
 int store_open_with(struct store **out, const char *db_path, const struct store_unlock *u,
 		    int flags, char *err) __attribute__((warn_unused_result));
 
+/*
+ * Another read-only handle on the store from is open on (the same file,
+ * the same flags), unlocked with from's master key: no key file read, no
+ * passphrase derived again.  For a process that reads from several threads
+ * at once, one handle each (a handle is not thread-safe), with a smaller
+ * page cache than store_open()'s (256 KiB).  from must not be
+ * in use by another thread meanwhile.  On success *out owns the handle
+ * (store_close); on failure err says why.
+ */
+int store_open_reader(struct store **out, struct store *from, char *err)
+	__attribute__((warn_unused_result));
+
 /* Close a handle and wipe its keys.  Accepts NULL. */
 void store_close(struct store *st);
 

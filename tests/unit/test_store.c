@@ -560,6 +560,30 @@ static void test_tamper_moved(void **state)
 	check_value(f->st, "default", "a", "k", "alpha");
 }
 
+/* A reader opened from a handle: its file and master key, its own
+ * connection; sees later commits and keys, checks every value, never writes. */
+static void test_open_reader(void **state)
+{
+	struct fixture *f = *state;
+	char err[STORE_ERRMSG_MAX];
+	struct store *r = NULL;
+	uint32_t id = 0;
+
+	assert_int_equal(put(f->st, "default", "a", "", STORE_PUT_CREATE, "k", "alpha", NULL), 0);
+	assert_int_equal(store_open_reader(&r, f->st, err), 0);
+	check_value(r, "default", "a", "k", "alpha");
+	/* a key rotated and used after the reader opened is unwrapped on use */
+	assert_int_equal(store_key_rotate(f->st, &id), 0);
+	assert_int_equal(put(f->st, "default", "b", "", STORE_PUT_CREATE, "k", "bravo", NULL), 0);
+	check_value(r, "default", "b", "k", "bravo");
+	assert_int_equal(revision(r), revision(f->st));
+	flip(f, "b", "30");
+	expect_bad(r, "default", "b", "k");
+	assert_int_not_equal(put(r, "default", "c", "", STORE_PUT_CREATE, "k", "c", NULL), 0);
+	store_close(r);
+	check_value(f->st, "default", "a", "k", "alpha"); /* the original is untouched */
+}
+
 static void test_tamper_rollback(void **state)
 {
 	struct fixture *f = *state;
@@ -899,6 +923,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crud_and_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cluster_writer_opts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_applied_redacted, setup, teardown),

@@ -110,6 +110,8 @@ struct open_file {
 	char *key;               /* the store key (plain layout) */
 	struct fuse_pollhandle *ph; /* protected by fs->lock */
 	struct open_file *next_poller, *prev_poller; /* in fs->pollers */
+	struct open_file *next_file, *prev_file;     /* every open file (ops.c) */
+	bool listed;                                 /* in that list */
 };
 
 struct node_table {
@@ -256,6 +258,9 @@ void node_path(const struct node *n, const char **ns, const char **secret,
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops fs_ops;
+/* Free the open files the kernel never released (their mount went away
+ * under them); at exit, once every session has ended. */
+void ops_free_open_files(void);
 
 /* volume.c: a pod view's mount (view->pod), MOUNTPOINT/VOLUME/PATH as the
  * kubelet lays its secret and projected volumes out; its own inode table,

@@ -754,6 +754,7 @@ out:
 		volume_tree_free(m);
 		free(m->mountpoint);
 	}
+	ops_free_open_files(); /* after the sessions: no request runs */
 	free(fs.mounts);
 	free(fs.disabled);
 	free(fs.pending);

@@ -122,15 +122,64 @@ static void dir_buf_put(struct dir_buf *db)
 	}
 }
 
+/*
+ * Every open file the kernel holds.  A RELEASE the kernel had queued when
+ * a mount went away under an open file (a lazy unmount, a killed reader at
+ * shutdown) never comes: ops_free_open_files() frees what is left at exit,
+ * so that no handle (and no plaintext it shares) outlives the daemon's
+ * teardown unnoticed.
+ */
+static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct open_file *files;
+
+static void file_listed(struct open_file *of)
+{
+	pthread_mutex_lock(&files_lock);
+	of->prev_file = NULL;
+	of->next_file = files;
+	if (files)
+		files->prev_file = of;
+	files = of;
+	of->listed = true;
+	pthread_mutex_unlock(&files_lock);
+}
+
+static void file_free(struct open_file *of)
+{
+	value_put(of->value); /* the last handle wipes the plaintext */
+	free(of->ns);
+	free(of->secret);
+	free(of->key);
+	free(of);
+}
+
 static void open_file_put(struct open_file *of)
 {
-	if (atomic_fetch_sub(&of->refs, 1) == 1) {
-		value_put(of->value); /* the last handle wipes the plaintext */
-		free(of->ns);
-		free(of->secret);
-		free(of->key);
-		free(of);
+	if (atomic_fetch_sub(&of->refs, 1) != 1)
+		return;
+	if (of->listed) {
+		pthread_mutex_lock(&files_lock);
+		if (of->prev_file)
+			of->prev_file->next_file = of->next_file;
+		else
+			files = of->next_file;
+		if (of->next_file)
+			of->next_file->prev_file = of->prev_file;
+		pthread_mutex_unlock(&files_lock);
 	}
+	file_free(of);
+}
+
+void ops_free_open_files(void)
+{
+	pthread_mutex_lock(&files_lock);
+	while (files) {
+		struct open_file *of = files;
+
+		files = of->next_file;
+		file_free(of);
+	}
+	pthread_mutex_unlock(&files_lock);
 }
 
 static struct mount *mount_of(fuse_req_t req)
@@ -1314,6 +1363,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->noflush = 1;
+	file_listed(of);
 	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted: no release */
 		pthread_mutex_lock(&fs->lock);
 		if (of->cached && --n->cache_users == 0 &&

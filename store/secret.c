@@ -558,6 +558,11 @@ static int secret_validate(struct store *st, const struct store_secret *s)
 	return 0;
 }
 
+int store_secret_check(struct store *st, const struct store_secret *s)
+{
+	return secret_validate(st, s);
+}
+
 /*
  * A service-account token secret gets its "token" key from the token
  * controller in Kubernetes; here the store fills it in when it is absent:

@@ -295,6 +295,12 @@ bool store_secret_remove_annotation(struct store_secret *s, const char *key);
  */
 int store_last_applied_redact(const char *in, char **out);
 
+/* The rules store_secret_put() checks of s itself (names, keys, sizes,
+ * labels, annotations), without writing or reading anything: 0, or
+ * -EINVAL with store_errmsg() saying why.  For a front end that would
+ * otherwise do costly work (a three-way merge) on an object the store will
+ * refuse anyway. */
+int store_secret_check(struct store *st, const struct store_secret *s);
 /*
  * Write a secret, validating it first as the Kubernetes API server does:
  * names and keys, the 1 MiB data limit, type never changing, an immutable

@@ -123,6 +123,12 @@ static int apply_merge(struct ctx *c, const json_t *doc, struct store_secret **s
 
 	if (!manifest)
 		goto nomem;
+	/* what the manifest says stays in the result: refused by the store's
+	 * rules now, before a merge of a (maybe 100 MiB) object */
+	if (store_secret_check(c->st, s)) {
+		die_msg("%s", store_errmsg(c->st));
+		goto out;
+	}
 	/* kubectl records the namespace it applied to */
 	meta = json_object_get(manifest, "metadata");
 	if (!json_is_object(meta) ||

@@ -70,7 +70,7 @@ PB_OBJ    := $(PB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/api/k8s.pb-c.o
 PB_LIBS   := $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
 # the API server (api/), with that decoder
 API_SRC   := api/main.c api/http.c api/authn.c api/status.c api/db.c api/discovery.c \
-	     api/body.c api/secrets.c api/namespaces.c api/table.c api/watch.c
+	     api/body.c api/secrets.c api/namespaces.c api/table.c api/watch.c api/audit.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)

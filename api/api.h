@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -31,6 +32,7 @@
 
 struct api_tokens;
 struct api_hub;
+struct api_audit;
 
 /* The server: read-only once listening, shared by every thread. */
 struct api_server {
@@ -39,6 +41,7 @@ struct api_server {
 	struct api_tokens *tokens; /* NULL without a token_file */
 	struct api_hub *hub;       /* the watchers */
 	char *ca_pem;              /* the client CA, or NULL: no certificates */
+	struct api_audit *audit;   /* [api] audit_path, or NULL */
 };
 
 /* Who is asking. */
@@ -71,6 +74,8 @@ struct api_req {
 	bool table;             /* Accept asks for a meta.k8s.io/v1 Table */
 	struct api_user user;
 	struct api_db *db;      /* this thread's store handle */
+	struct timespec received; /* when its headers arrived (the audit's) */
+	unsigned code;          /* the status replied, 0 before */
 };
 
 /* --- db.c: a store handle and writer per thread -------------------------- */
@@ -147,6 +152,16 @@ void api_conn_free(struct api_conn *c);
  * Until RBAC: group system:masters only. */
 bool api_authorize(const struct api_user *u, const char *verb, const char *resource,
 		   const char *ns, const char *name);
+
+/* --- audit.c: [api] audit_path ----------------------------------------------- */
+
+/* Open (creating it 0600) the audit log at path: 0, or -errno with err. */
+int api_audit_open(struct api_audit **out, const char *path, char *err, size_t errlen);
+void api_audit_free(struct api_audit *a);
+/* Append r's line (a NULL: nothing); a failure is counted, never waited on. */
+void api_audit_request(struct api_audit *a, const struct api_req *r);
+/* Lines that could not be written since the start. */
+unsigned long api_audit_lost(const struct api_audit *a);
 
 /* --- discovery.c ------------------------------------------------------------ */
 

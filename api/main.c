@@ -169,6 +169,8 @@ int main(int argc, char **argv)
 	    read_pem(ca_path, false, &srv.ca_pem, err, sizeof(err)) ||
 	    (srv.cfg.api.token_file &&
 	     api_tokens_load(&srv.tokens, srv.cfg.api.token_file, err, sizeof(err))) ||
+	    (srv.cfg.api.audit_path &&
+	     api_audit_open(&srv.audit, srv.cfg.api.audit_path, err, sizeof(err))) ||
 	    resolve(srv.cfg.api.listen, &ss, err, sizeof(err))) {
 		fprintf(stderr, "secretfs-apiserver: %s\n", err);
 		goto out;
@@ -239,6 +241,7 @@ out:
 	if (srv.ca_pem)
 		sodium_free(srv.ca_pem);
 	api_tokens_free(srv.tokens);
+	api_audit_free(srv.audit);
 	conf_release(&srv.cfg);
 	gnutls_global_deinit();
 	return status;

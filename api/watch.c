@@ -766,5 +766,6 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	 * reading is closed 60 s after its last byte went out */
 	ret = MHD_queue_response(r->conn, 200, resp);
 	MHD_destroy_response(resp);
+	r->code = 200;
 	return ret;
 }

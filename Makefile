@@ -52,7 +52,7 @@ CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/n
 API_LIBS   := $(shell pkg-config --libs libmicrohttpd gnutls inih yaml-0.1 jansson 2>/dev/null) -lpthread
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
+STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/cluster/follow.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
 # what more than one program reads: the shared .ini sections, passphrases,
 # cgroup patterns, private folders, where the API's certificates are (conf/)
 CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c conf/pki.c
@@ -70,7 +70,7 @@ PB_OBJ    := $(PB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/api/k8s.pb-c.o
 PB_LIBS   := $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
 # the API server (api/), with that decoder
 API_SRC   := api/main.c api/http.c api/authn.c api/status.c api/db.c api/discovery.c \
-	     api/body.c api/secrets.c api/namespaces.c api/table.c api/watch.c api/audit.c
+	     api/body.c api/secrets.c api/namespaces.c api/table.c api/watch.c api/audit.c api/follow.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)

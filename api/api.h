@@ -33,6 +33,7 @@
 struct api_tokens;
 struct api_hub;
 struct api_audit;
+struct cluster_follower;
 
 /* The server: read-only once listening, shared by every thread. */
 struct api_server {
@@ -42,6 +43,7 @@ struct api_server {
 	struct api_hub *hub;       /* the watchers */
 	char *ca_pem;              /* the client CA, or NULL: no certificates */
 	struct api_audit *audit;   /* [api] audit_path, or NULL */
+	struct cluster_follower *follower; /* cluster mode: following etcd */
 };
 
 /* Who is asking. */
@@ -162,6 +164,13 @@ void api_audit_free(struct api_audit *a);
 void api_audit_request(struct api_audit *a, const struct api_req *r);
 /* Lines that could not be written since the start. */
 unsigned long api_audit_lost(const struct api_audit *a);
+
+/* --- follow.c: cluster mode ------------------------------------------------- */
+
+/* In cluster mode, follow etcd into this node's store (after any fork):
+ * 0, or -errno with err; api_follow_stop() stops it. */
+int api_follow_start(struct api_server *srv, char *err, size_t errlen);
+void api_follow_stop(struct api_server *srv);
 
 /* --- discovery.c ------------------------------------------------------------ */
 

@@ -198,11 +198,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secretfs-apiserver: cannot daemonize: %s\n", strerror(errno));
 		goto out;
 	}
-	if (api_hub_start(&srv, err, sizeof(err)) ||
+	if (api_follow_start(&srv, err, sizeof(err)) || api_hub_start(&srv, err, sizeof(err)) ||
 	    api_http_start(&srv, (struct sockaddr *)&ss, cert, key, 4, err, sizeof(err))) {
 		fprintf(stderr, "secretfs-apiserver: %s\n", err);
 		api_hub_stop(&srv);
 		api_hub_free(&srv);
+		api_follow_stop(&srv);
 		goto out;
 	}
 	fprintf(stderr, "secretfs-apiserver: listening on https://%s\n", srv.cfg.api.listen);
@@ -229,6 +230,7 @@ stop:
 	api_hub_stop(&srv);
 	MHD_stop_daemon(srv.daemon);
 	api_hub_free(&srv);
+	api_follow_stop(&srv);
 	api_db_close_all();
 	fprintf(stderr, "secretfs-apiserver: stopped\n");
 out:

@@ -41,6 +41,7 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "store/cluster.h"
 
 #define WATCH_QUEUE_MAX   (4u << 20)
 #define WATCH_MAX_SECONDS 1800
@@ -194,6 +195,24 @@ static void watcher_free(void *cls)
 
 /* --- events ------------------------------------------------------------------- */
 
+/* In cluster mode (set before the hub starts, read-only after) a
+ * resourceVersion is etcd's revision, as secretctl prints it, the same on
+ * every node; watchers still follow this node's change log, and
+ * store_etcd_since()/store_etcd_at() translate. */
+static bool cluster_mode;
+
+/* The resourceVersion of the change at store revision rev. */
+static void event_rv(struct store *st, int64_t rev, char *out, size_t len)
+{
+	int64_t e;
+
+	if (cluster_mode && store_etcd_at(st, rev, &e) == 0)
+		rev = e;
+	else if (cluster_mode && store_etcd_revision(st, &e) == 0 && e > 0)
+		rev = e; /* newer than the last mark: a local write, not applied yet */
+	snprintf(out, len, "%lld", (long long)rev);
+}
+
 /* One change as the object a watcher receives (a new reference) and, for
  * a secret, the secret itself for the filters (*sec, may stay NULL for a
  * deletion); NULL when there is nothing to send (a later change covers it). */
@@ -204,7 +223,7 @@ static json_t *change_object(struct store *st, const struct store_change *ch, bo
 	json_t *obj;
 
 	*sec = NULL;
-	snprintf(rv, sizeof(rv), "%lld", (long long)ch->revision);
+	event_rv(st, ch->revision, rv, sizeof(rv));
 	if (secrets) {
 		if (!ch->name)
 			return NULL;
@@ -435,8 +454,7 @@ static void tick(struct api_hub *hub)
 			json_t *o;
 
 			w->bookmark_at = now + WATCH_BOOKMARK_SECONDS;
-			snprintf(rv, sizeof(rv), "%lld", (long long)(w->since > hub->last ? w->since :
-								     hub->last));
+			event_rv(hub->st, w->since > hub->last ? w->since : hub->last, rv, sizeof(rv));
 			o = json_pack("{s:s, s:s, s:{s:s}}", "kind", w->secrets ? "Secret" : "Namespace",
 				      "apiVersion", "v1", "metadata", "resourceVersion", rv);
 			if (o)
@@ -505,6 +523,7 @@ int api_hub_start(struct api_server *srv, char *err, size_t errlen)
 	if (!hub)
 		return -ENOMEM;
 	hub->srv = srv;
+	cluster_mode = srv->cfg.cluster.endpoints && *srv->cfg.cluster.endpoints;
 	hub->inotify = -1;
 	hub->wake[0] = hub->wake[1] = -1;
 	pthread_mutex_init(&hub->lock, NULL);
@@ -665,7 +684,8 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	struct MHD_Response *resp;
 	struct watcher *w;
 	enum MHD_Result ret;
-	int64_t rv = 0, now_rev, timeout = WATCH_MAX_SECONDS;
+	int64_t rv = 0, now_rev, from, timeout = WATCH_MAX_SECONDS;
+	bool too_old;
 	char *end;
 	int err;
 
@@ -688,9 +708,6 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 		if (timeout == 0 || timeout > WATCH_MAX_SECONDS)
 			timeout = WATCH_MAX_SECONDS;
 	}
-	if (store_writer_cluster(r->db->w) && rv > 0)
-		return api_status(r, 400, "BadRequest", NULL,
-				  "watching from a resourceVersion is not served in cluster mode yet: watch without one");
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return api_status(r, 500, "InternalError", NULL, "out of memory");
@@ -722,9 +739,26 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	}
 	pthread_mutex_lock(&hub->lock);
 	err = store_revision(r->db->st, &now_rev);
-	if (!err && rv > now_rev) {
+	from = rv;
+	too_old = !err && rv > now_rev;
+	if (!err && rv > 0 && cluster_mode) {
+		/* etcd's revision: the change log after the store revision
+		 * that held it; one this node has not applied yet is its
+		 * present (what it has not applied comes when it does) */
+		int64_t head = 0;
+
+		from = now_rev;
+		err = store_etcd_revision(r->db->st, &head);
+		if (!err && rv < head)
+			err = store_etcd_since(r->db->st, rv, &from);
+		too_old = err == -ESTALE;
+		if (too_old)
+			err = 0;
+	}
+	if (too_old) {
 		/* a resourceVersion this store never had (another store's, or
-		 * one restored over): the client must list again */
+		 * one restored over), or in cluster mode one from before this
+		 * node's mirror began: the client must list again */
 		char msg[128];
 		json_t *st;
 
@@ -739,8 +773,8 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	} else if (!err && rv > 0) {
 		struct catch_up c = { r->db->st, w };
 
-		w->since = rv;
-		err = store_changes(r->db->st, rv, catch_up_one, &c);
+		w->since = from;
+		err = store_changes(r->db->st, from, catch_up_one, &c);
 		if (w->since < now_rev)
 			w->since = now_rev;
 	} else if (!err) {

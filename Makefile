@@ -166,6 +166,11 @@ $(BIN)/test/pb-bench: $(BUILD)/tests/tools/pb-bench.o $(PB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PB_LIBS) $(shell pkg-config --libs libsodium jansson 2>/dev/null)
 
+# the API server's load (make bench), never sanitized: it loads the server
+$(BIN)/test/apiload: tests/bench/apiload.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $< $(shell pkg-config --libs libcurl)
+
 TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
 	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread
 
@@ -233,7 +238,7 @@ check: deps
 
 # benchmarks: figures and same-run ratios, written to tests/bench/results.json
 bench: deps
-	@$(MAKE) --no-print-directory all $(TEST_TOOLS)
+	@$(MAKE) --no-print-directory all $(TEST_TOOLS) $(BIN)/test/apiload
 	@BIN=$(abspath $(BIN)) tests/bench/run.sh
 
 check-asan: deps

@@ -15,8 +15,8 @@ ROUNDS=${ROUNDS:-7}
 OPS=${OPS:-5000}
 SCALE=${SCALE:-1000 10000 100000}
 API_OPS=${API_OPS:-2000}         # GETs per figure (the API server)
-API_CREATES=${API_CREATES:-300} # creates
-API_ROUNDS=${API_ROUNDS:-30}    # watch fan-out rounds (100 watchers each)
+API_CREATES=${API_CREATES:-200} # creates
+API_ROUNDS=${API_ROUNDS:-20}    # watch fan-out rounds (100 watchers each)
 W=$(mktemp -d /tmp/secretfs-bench.XXXXXX)
 RESULTS=${RESULTS:-$here/results.json}
 declare -A R   # figure name -> number

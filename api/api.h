@@ -162,8 +162,6 @@ int api_audit_open(struct api_audit **out, const char *path, char *err, size_t e
 void api_audit_free(struct api_audit *a);
 /* Append r's line (a NULL: nothing); a failure is counted, never waited on. */
 void api_audit_request(struct api_audit *a, const struct api_req *r);
-/* Lines that could not be written since the start. */
-unsigned long api_audit_lost(const struct api_audit *a);
 
 /* --- follow.c: cluster mode ------------------------------------------------- */
 

@@ -42,7 +42,6 @@ struct api_audit {
 	char *path;
 	atomic_ulong lost;            /* lines not written, in all */
 	pthread_mutex_t lock;
-	unsigned long reported;       /* protected by lock: lost as last said */
 	time_t reported_at;           /* protected by lock */
 };
 
@@ -83,11 +82,6 @@ void api_audit_free(struct api_audit *a)
 	pthread_mutex_destroy(&a->lock);
 	free(a->path);
 	free(a);
-}
-
-unsigned long api_audit_lost(const struct api_audit *a)
-{
-	return a ? atomic_load(&((struct api_audit *)a)->lost) : 0;
 }
 
 /* "2026-12-02T03:25:16.123456Z", as the apiserver's MicroTime */
@@ -263,7 +257,6 @@ static void lost_one(struct api_audit *a, int err)
 		fprintf(stderr, "secretfs-apiserver: cannot write the audit log '%s': %s "
 			"(%lu request%s not recorded since the start)\n", a->path, strerror(err),
 			lost, lost == 1 ? "" : "s");
-		a->reported = lost;
 		a->reported_at = now;
 	}
 	pthread_mutex_unlock(&a->lock);

@@ -203,6 +203,9 @@ json_t *api_table_namespaces(const json_t *objs, const char *rv, int64_t now);
 /* --- watch.c: watch=true ----------------------------------------------------- */
 
 int api_hub_start(struct api_server *srv, char *err, size_t errlen);
+/* A write this server answered has committed: the hub reads the change
+ * log now rather than at inotify's next retry. */
+void api_hub_poke(struct api_server *srv);
 /* End every watch and the hub thread (before MHD stops: no connection may
  * stay suspended); api_hub_free() after MHD stopped. */
 void api_hub_stop(struct api_server *srv);

@@ -242,6 +242,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!r)
 		return;
 	api_audit_request(r->srv->audit, r);
+	if (r->code >= 200 && r->code < 300 && strcmp(r->method, "GET"))
+		api_hub_poke(r->srv);
 	if (r->body) {
 		sodium_memzero(r->body, r->cap);
 		free(r->body);

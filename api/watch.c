@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +76,7 @@ struct api_hub {
 	pthread_t thread;
 	bool running;
 	int wake[2];                /* a byte ends the hub thread */
+	int poke;                   /* eventfd: this server wrote (api_hub_poke) */
 	int inotify;
 	pthread_mutex_t lock;
 	struct watcher *list;       /* protected by lock */
@@ -479,16 +481,21 @@ static void *hub_main(void *arg)
 	int64_t last_tick = 0;
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = hub->wake[0], .events = POLLIN },
-				       { .fd = hub->inotify, .events = POLLIN } };
+		/* a negative fd (no inotify, no eventfd) is ignored by poll */
+		struct pollfd p[3] = { { .fd = hub->wake[0], .events = POLLIN },
+				       { .fd = hub->inotify, .events = POLLIN },
+				       { .fd = hub->poke, .events = POLLIN } };
 		struct collected c = { 0 };
 		char buf[4096];
+		uint64_t pokes;
 		int64_t since;
-		int n = poll(p, hub->inotify >= 0 ? 2 : 1, backoff ? backoff : 1000);
+		int n = poll(p, 3, backoff ? backoff : 1000);
 
 		if (n > 0 && (p[0].revents & POLLIN))
 			break;
 		if (n > 0 && (p[1].revents & POLLIN) && read(hub->inotify, buf, sizeof(buf)) < 0)
+			n = 0;
+		if (n > 0 && (p[2].revents & POLLIN) && read(hub->poke, &pokes, sizeof(pokes)) < 0)
 			n = 0;
 		pthread_mutex_lock(&hub->lock);
 		since = hub->last;
@@ -533,6 +540,8 @@ int api_hub_start(struct api_server *srv, char *err, size_t errlen)
 	cluster_mode = srv->cfg.cluster.endpoints && *srv->cfg.cluster.endpoints;
 	hub->inotify = -1;
 	hub->wake[0] = hub->wake[1] = -1;
+	/* without one, inotify and the timer still find every change */
+	hub->poke = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&hub->lock, NULL);
 	srv->hub = hub;
 	if (store_open(&hub->st, srv->cfg.store_path, srv->cfg.key_file, STORE_RDONLY, why)) {
@@ -579,6 +588,18 @@ int api_hub_start(struct api_server *srv, char *err, size_t errlen)
 	return 0;
 }
 
+/* inotify wakes the hub when the WAL is written, which may be before the
+ * commit is visible (then it looks again 1, 2, 4 ... ms later); a write
+ * this server answered is committed: look now. */
+void api_hub_poke(struct api_server *srv)
+{
+	uint64_t one = 1;
+
+	if (srv->hub && srv->hub->poke >= 0 && write(srv->hub->poke, &one, sizeof(one)) < 0) {
+		/* the counter is full: the hub has pokes waiting anyway */
+	}
+}
+
 void api_hub_stop(struct api_server *srv)
 {
 	struct api_hub *hub = srv->hub;
@@ -609,6 +630,8 @@ void api_hub_free(struct api_server *srv)
 	json_decref(hub->known);
 	if (hub->inotify >= 0)
 		close(hub->inotify);
+	if (hub->poke >= 0)
+		close(hub->poke);
 	if (hub->wake[0] >= 0)
 		close(hub->wake[0]);
 	if (hub->wake[1] >= 0)

@@ -52,14 +52,14 @@ CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/n
 API_LIBS   := $(shell pkg-config --libs libmicrohttpd gnutls inih yaml-0.1 jansson 2>/dev/null) -lpthread
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-STORE_SRC := store/writer.c store/rows.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/cluster/follow.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c
+STORE_SRC := store/writer.c store/rows.c store/lastapplied.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/cluster/objects.c store/cluster/follow.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c store/objects.c
 # what more than one program reads: the shared .ini sections, passphrases,
 # cgroup patterns, private folders, where the API's certificates are (conf/)
 CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c conf/pki.c
-FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c fs/volume.c
+FS_SRC    := fs/config.c fs/main.c fs/ops.c fs/node.c fs/log.c fs/view.c fs/caller.c fs/audit.c fs/watch.c fs/status.c fs/follow.c fs/value.c fs/volume.c fs/reader.c
 # the Kubernetes objects, selectors, JSONPath and manifests every front end
 # shares (kube/)
-KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c kube/pod.c kube/jsonpath.c
+KUBE_SRC  := kube/object.c kube/manifest.c kube/select.c kube/pod.c kube/jsonpath.c kube/rbac.c kube/rbac_valid.c kube/patch.c kube/apply.c
 CTL_SRC   := $(wildcard tools/ctl/*.c) tools/output.c tools/input.c tools/kinds.c tools/scratch.c \
              tools/pki.c
 
@@ -82,7 +82,7 @@ POD_LIBS  := $(shell pkg-config --libs yaml-0.1 jansson 2>/dev/null)
 CTL_OBJ   := $(CTL_SRC:%.c=$(BUILD)/%.o)
 API_OBJ   := $(API_SRC:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := test_validate test_store test_config test_seal test_pb
+UNIT_TESTS := test_validate test_store test_config test_seal test_pb test_rbac test_objects test_patch
 UNIT_BINS  := $(UNIT_TESTS:%=$(BUILD)/tests/%)
 
 all: $(BIN)/secretfs $(BIN)/secretctl $(BIN)/secretfs-oci-hook $(BIN)/secretfs-apiserver
@@ -142,6 +142,12 @@ $(BIN)/test/populate: $(BUILD)/tests/tools/populate.o $(CONF_OBJ) $(BUILD)/libst
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
 
+# the RBAC objects through the writer, for the cluster tests (the API
+# server's path, without it)
+$(BIN)/test/rbacobj: $(BUILD)/tests/tools/rbacobj.o $(CONF_OBJ) $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
+
 $(BIN)/test/latency: $(BUILD)/tests/bench/latency.o $(CONF_OBJ) $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs inih 2>/dev/null) $(STORE_LIBS)
@@ -149,6 +155,11 @@ $(BIN)/test/latency: $(BUILD)/tests/bench/latency.o $(CONF_OBJ) $(BUILD)/libstor
 $(BIN)/test/readloop: $(BUILD)/tests/bench/readloop.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ -lpthread
+
+# the patch engine alone, held against kubectl patch --local
+$(BIN)/test/kpatch: $(BUILD)/tests/tools/kpatch.o $(BUILD)/kube/patch.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(STORE_LIBS)
 
 # readloop again, static, to run inside the tests' busybox containers
 $(BIN)/test/readloop-static: tests/bench/readloop.c
@@ -172,7 +183,7 @@ $(BIN)/test/apiload: tests/bench/apiload.c
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $< $(shell pkg-config --libs libcurl)
 
 TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
-	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread
+	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread $(BIN)/test/rbacobj $(BIN)/test/kpatch
 
 $(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
@@ -183,6 +194,18 @@ $(BUILD)/tests/test_seal: $(BUILD)/tests/unit/test_seal.o $(BUILD)/libstore.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 
 $(BUILD)/tests/test_store: $(BUILD)/tests/unit/test_store.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
+
+$(BUILD)/tests/test_patch: $(BUILD)/tests/unit/test_patch.o $(BUILD)/kube/patch.o $(BUILD)/kube/apply.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
+
+$(BUILD)/tests/test_objects: $(BUILD)/tests/unit/test_objects.o $(BUILD)/libstore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
+
+$(BUILD)/tests/test_rbac: $(BUILD)/tests/unit/test_rbac.o $(BUILD)/kube/rbac.o $(BUILD)/kube/rbac_valid.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(STORE_LIBS)
 
@@ -256,7 +279,7 @@ FUZZ_CFLAGS  := -std=gnu11 -D_GNU_SOURCE -DSECRETFS_VERSION=\"$(VERSION)\" -g -O
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                 -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIBS    := $(shell pkg-config --libs libsodium sqlite3 jansson yaml-0.1 inih libprotobuf-c 2>/dev/null)
-FUZZ_TARGETS := manifest validate envfile config seal mirror pb jsonpath
+FUZZ_TARGETS := manifest validate envfile config seal mirror pb jsonpath rbac patch
 FUZZ_STORE   := $(STORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/%.o: %.c
@@ -272,6 +295,8 @@ $(FUZZ_BUILD)/fuzz_jsonpath: $(FUZZ_BUILD)/tests/fuzz/fuzz_jsonpath.o $(FUZZ_BUI
 	$(FUZZ_BUILD)/kube/select.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_seal: $(FUZZ_BUILD)/tests/fuzz/fuzz_seal.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_mirror: $(FUZZ_BUILD)/tests/fuzz/fuzz_mirror.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_patch: $(FUZZ_BUILD)/tests/fuzz/fuzz_patch.o $(FUZZ_BUILD)/kube/patch.o $(FUZZ_BUILD)/kube/apply.o $(FUZZ_STORE)
+$(FUZZ_BUILD)/fuzz_rbac: $(FUZZ_BUILD)/tests/fuzz/fuzz_rbac.o $(FUZZ_BUILD)/kube/rbac.o $(FUZZ_BUILD)/kube/rbac_valid.o $(FUZZ_STORE)
 $(FUZZ_BUILD)/fuzz_pb: $(FUZZ_BUILD)/tests/fuzz/fuzz_pb.o $(FUZZ_BUILD)/api/pb.o $(FUZZ_BUILD)/api/k8s.pb-c.o
 
 $(FUZZ_BUILD)/api/k8s.pb-c.o: $(FUZZ_BUILD)/api/k8s.pb-c.c

@@ -125,6 +125,17 @@ struct node_table {
 struct fs;
 
 /*
+ * One read-only store handle for request handlers (reader.c); a handler
+ * holds it, not fs->lock, across its SQLite reads and decryption.
+ */
+#define FS_READERS 8
+struct fs_reader {
+	pthread_mutex_t lock; /* held by the one thread reading through st */
+	struct store *st;     /* under lock; NULL until first needed */
+	uint64_t epoch;       /* fs->st_epoch when st was opened */
+};
+
+/*
  * One FUSE connection: the full tree, one view, or (per_caller) the view of
  * whoever asks.  Its node table is its own; the store handle is shared.
  */
@@ -171,8 +182,15 @@ struct pending_view {
 struct fs {
 	const struct config *cfg;
 	struct store_unlock unlock;   /* the key file, or a passphrase */
-	struct store *st;        /* protected by lock */
-	pthread_mutex_t lock;    /* guards st and every mount's nodes */
+	/* the handle the readers are opened from, swapped by the watcher
+	 * (protected by lock); requests read through readers[] */
+	struct store *st;
+	/* guards st, every mount's node table and page-cache bookkeeping and
+	 * the poll list; held briefly, never across a store read (reader.c) */
+	pthread_mutex_t lock;
+	uint64_t st_epoch;    /* under lock: st replaced this many times */
+	struct fs_reader readers[FS_READERS];
+	pthread_mutex_t events_lock;  /* events, last_event, last_event_of */
 	time_t started;
 	struct mount *mounts;
 	size_t nmounts;
@@ -190,7 +208,7 @@ struct fs {
 	 * not served ("" if nothing is wrong) */
 	char uuid[37];
 	char store_error[512];
-	struct store *events;         /* opened on the first event; under lock */
+	struct store *events;         /* opened on the first event; under events_lock */
 	time_t last_event;            /* at most one a second per secret */
 	char last_event_of[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
 };
@@ -320,8 +338,20 @@ void watcher_stop(struct fs *fs);
 void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino);
 
 /* ops.c: record (once a second at most per secret) that a value of ns/secret failed
- * authentication, as an event in the store.  Under fs->lock. */
+ * authentication, as an event in the store.  Takes fs->events_lock. */
 void fs_tamper_event(struct fs *fs, const char *ns, const char *secret);
+
+/* reader.c: the pool of read-only store handles (see there for the lock
+ * order).  reader_get takes one, opening it from fs->st if need be (a
+ * negative errno, err saying why); reader_put gives it back.
+ * reader_suspend closes them all and holds them until reader_resume: the
+ * watcher's, around replacing fs->st, before it takes fs->lock. */
+int reader_init(struct fs *fs);
+void reader_release_all(struct fs *fs);
+int reader_get(struct fs *fs, struct fs_reader **out, char *err);
+void reader_put(struct fs_reader *r);
+void reader_suspend(struct fs *fs);
+void reader_resume(struct fs *fs);
 
 /* follow.c: cluster mode, this node's store following etcd.  follow_open
  * catches up once (if etcd answers) before the views are checked;

@@ -672,6 +672,15 @@ int main(int argc, char **argv)
 	}
 	if (pthread_mutex_init(&fs.lock, NULL))
 		goto out;
+	if (pthread_mutex_init(&fs.events_lock, NULL)) {
+		pthread_mutex_destroy(&fs.lock);
+		goto out;
+	}
+	if (reader_init(&fs)) {
+		pthread_mutex_destroy(&fs.events_lock);
+		pthread_mutex_destroy(&fs.lock);
+		goto out;
+	}
 	locked = true;
 	if (cfg.conf.cluster.endpoints && follow_open(&fs, err, sizeof(err))) {
 		fprintf(stderr, "secretfs: %s\n", err);
@@ -749,10 +758,13 @@ out:
 	free(fs.disabled);
 	free(fs.pending);
 	audit_close();
+	if (locked) {
+		reader_release_all(&fs); /* the sessions, their only users, are gone */
+		pthread_mutex_destroy(&fs.events_lock);
+		pthread_mutex_destroy(&fs.lock);
+	}
 	store_close(fs.st);
 	store_close(fs.events);
-	if (locked)
-		pthread_mutex_destroy(&fs.lock);
 	fuse_opt_free_args(&o.user_opts);
 	passphrase_free(passphrase);
 	if (have_pod)

@@ -47,9 +47,17 @@
  * transaction) that lives as long as the kernel keeps that folder, so
  * everything read through one resolution of "..data" is of one generation.
  *
- * Locking: fs->lock guards the store handle, the node tables, the page-cache
- * bookkeeping and the poll list; it is held across each handler's store
- * calls and never across a reply.
+ * Locking.  fs->lock guards the node tables, the page-cache bookkeeping
+ * and the poll list; it is held briefly, never across a reply, a store read
+ * or a decryption.  Those go through one of a small pool of read-only store
+ * handles (reader.c), each behind its own lock, so that workers reading
+ * different secrets (or the same) do not queue behind one another.  A
+ * handler holding fs->lock lets it go for a store read (read_unlocked()):
+ * the nodes its request names stay, as the kernel holds them until it is
+ * answered, but anything else about the tables is looked at again after.
+ * Shared plaintext (value.c) has a lock of its own, and the decryption is
+ * done before it is taken: two opens decrypting the same revision at once
+ * keep the first one shared and drop the other.
  */
 #include <assert.h>
 #include <errno.h>
@@ -288,6 +296,45 @@ static int name_check(enum node_kind parent, const char *name)
 	}
 }
 
+/* The message of this thread's last failed store read (read_put()). */
+static __thread char read_errmsg[STORE_ERRMSG_MAX];
+
+/* Take a reader for a store read, fs->lock not held.  0, or a negative
+ * errno with read_errmsg saying why. */
+static int read_get(struct fs *fs, struct fs_reader **r)
+{
+	int err = reader_get(fs, r, read_errmsg);
+
+	return err && err != -ENOMEM ? -EIO : err; /* the store, not the name */
+}
+
+/* Give r back after a read that returned err (returned). */
+static int read_put(struct fs_reader *r, int err)
+{
+	if (err)
+		snprintf(read_errmsg, sizeof(read_errmsg), "%s", store_errmsg(r->st));
+	reader_put(r);
+	return err;
+}
+
+/*
+ * CALL, a store read through the handle ST names, with fs->lock (held)
+ * let go meanwhile and held again after: see "Locking" above.
+ */
+#define read_unlocked(fs, st, call) __extension__ ({			\
+	struct fs_reader *r_;						\
+	int e_;								\
+	assert(fs_lock_held(&(fs)->lock));				\
+	pthread_mutex_unlock(&(fs)->lock);				\
+	e_ = read_get((fs), &r_);					\
+	if (!e_) {							\
+		struct store *st = r_->st;				\
+		e_ = read_put(r_, (call));				\
+	}								\
+	pthread_mutex_lock(&(fs)->lock);				\
+	e_;								\
+})
+
 /*
  * Turn a store error into the errno to reply, logging what is not ENOENT.
  * Readers in a loop repeat a failure thousands of times a second: a message
@@ -306,7 +353,7 @@ static int store_err(struct fs *fs, int err)
 	assert(fs_lock_held(&fs->lock)); /* last, last_time, repeats */
 	if (err == -ENOENT || err == -ENOTDIR || err == -ENAMETOOLONG || err == -EINVAL)
 		return -err;
-	msg = store_errmsg(fs->st);
+	msg = read_errmsg;
 	now = time(NULL);
 	if (strcmp(msg, last) == 0 && now - last_time < STORE_ERR_QUIET) {
 		repeats++;
@@ -334,18 +381,21 @@ void fs_tamper_event(struct fs *fs, const char *ns, const char *secret)
 	time_t now = time(NULL);
 
 	snprintf(which, sizeof(which), "%s/%s", ns, secret);
+	pthread_mutex_lock(&fs->events_lock);
 	if (now == fs->last_event && strcmp(which, fs->last_event_of) == 0)
-		return;
+		goto out;
 	fs->last_event = now;
 	memcpy(fs->last_event_of, which, sizeof(which));
 	if (!fs->events && store_open_with(&fs->events, fs->cfg->conf.store_path, &fs->unlock, 0, err)) {
 		log_msg(LOG_LEVEL_WARNING, "cannot record an event: %s", err);
-		return;
+		goto out;
 	}
 	snprintf(object, sizeof(object), "secret/%s", secret);
 	if (store_event_add(fs->events, "Warning", "AuthenticationFailed", ns, object,
 			    "a value or its metadata failed authentication (tampered or corrupt): not served"))
 		log_msg(LOG_LEVEL_WARNING, "cannot record an event: %s", store_errmsg(fs->events));
+out:
+	pthread_mutex_unlock(&fs->events_lock);
 }
 
 /* err, from reading ns/secret; one that failed authentication (a value,
@@ -438,13 +488,14 @@ static bool snap_ready(struct mount *m, struct node *sn, struct node *data,
 static int resolve(struct mount *m, const struct req_view *rv, struct node *parent,
 		   const char *name, struct target *t)
 {
-	struct store *st = m->fs->st;
+	struct fs *fs = m->fs;
 	const struct view_grant *g;
 	const char *ns, *secret, *unused;
 	struct store_stat s;
 	mode_t mode;
 	int err;
 
+	assert(fs_lock_held(&fs->lock));
 	memset(t, 0, sizeof(*t));
 	if (rv->none)
 		return -ENOENT;
@@ -455,7 +506,7 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 	case NODE_ROOT:
 		if (!view_ns_visible(rv->view, name))
 			return -ENOENT;
-		if ((err = store_ns_stat(st, name, &s)))
+		if ((err = read_unlocked(fs, st, store_ns_stat(st, name, &s))))
 			return err;
 		target_of_stat(t, NODE_NS, S_IFDIR | folder_mode(m, rv, name, NULL), &s);
 		t->size = 0;
@@ -463,7 +514,8 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 	case NODE_NS:
 		if (!view_grant_for(rv->view, ns, name))
 			return -ENOENT;
-		if ((err = tamper_check(m->fs, store_secret_stat(st, ns, name, &s), ns, name)))
+		if ((err = tamper_check(fs, read_unlocked(fs, st, store_secret_stat(st, ns, name, &s)),
+					ns, name)))
 			return err;
 		target_of_stat(t, NODE_SECRET, S_IFDIR | folder_mode(m, rv, ns, name), &s);
 		t->size = 0;
@@ -475,8 +527,8 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 		if (rv->layout == LAYOUT_KUBELET && strcmp(name, DATA_NAME) == 0) {
 			char link[LINK_MAX_LEN];
 
-			if ((err = tamper_check(m->fs, store_secret_stat(st, ns, secret, &s),
-						ns, secret)))
+			if ((err = tamper_check(fs, read_unlocked(fs, st,
+						store_secret_stat(st, ns, secret, &s)), ns, secret)))
 				return err;
 			target_of_stat(t, NODE_DATA, S_IFLNK | 0777, &s);
 			t->immutable = false; /* the link moves, whatever the data */
@@ -493,10 +545,10 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 				/* a snapshot readlink(..data) took, or a new one */
 				data = node_find(&m->nodes, parent, DATA_NAME, rv->view);
 				t->snap = data ? recent_take(data, want) : NULL;
-				if (!t->snap && (err = store_secret_get(st, ns, secret,
-								   STORE_WITH_VALUES, &t->snap))) {
+				if (!t->snap && (err = read_unlocked(fs, st, store_secret_get(st,
+						ns, secret, STORE_WITH_VALUES, &t->snap)))) {
 					if (err == -EBADMSG)
-						fs_tamper_event(m->fs, ns, secret);
+						fs_tamper_event(fs, ns, secret);
 					return err;
 				}
 				if (t->snap->revision != want) {
@@ -520,8 +572,8 @@ static int resolve(struct mount *m, const struct req_view *rv, struct node *pare
 		t->key = view_file_key(rv->view, g, name, m->fs->cfg->mode, &mode);
 		if (!t->key)
 			return -ENOENT;
-		if ((err = tamper_check(m->fs, store_key_stat(st, ns, secret, t->key, &s),
-					ns, secret)))
+		if ((err = tamper_check(fs, read_unlocked(fs, st,
+					store_key_stat(st, ns, secret, t->key, &s)), ns, secret)))
 			return err;
 		if (rv->layout == LAYOUT_KUBELET) {
 			target_of_stat(t, NODE_KEY, S_IFLNK | 0777, &s);
@@ -632,6 +684,7 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
 	const char *ns, *secret, *unused, *file = NULL;
 	const struct view_grant *g;
 	struct store_stat s;
+	struct fs *fs = m->fs;
 	mode_t mode;
 
 	if (!(m->audit || (rv->view && rv->view->audit)))
@@ -640,7 +693,7 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
 	switch (parent->kind) {
 	case NODE_ROOT:
 		if ((!rv->none && view_ns_visible(rv->view, name)) ||
-		    store_ns_stat(m->fs->st, name, &s) != 0)
+		    read_unlocked(fs, st, store_ns_stat(st, name, &s)) != 0)
 			return;
 		(void)audit(m, rv, name, NULL, NULL, 0, false);
 		return;
@@ -656,7 +709,7 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
 	g = rv->none ? NULL : view_grant_for(rv->view, ns, secret);
 	if (g && (!file || view_file_key(rv->view, g, file, 0, &mode)))
 		return; /* granted, merely missing: not a denial */
-	if (store_secret_stat(m->fs->st, ns, secret, &s) != 0)
+	if (read_unlocked(fs, st, store_secret_stat(st, ns, secret, &s)) != 0)
 		return;
 	(void)audit(m, rv, ns, secret, file, s.generation, false);
 }
@@ -861,7 +914,8 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 		struct store_secret *snap;
 
 		node_path(n, &ns, &secret, &unused);
-		err = store_secret_get(m->fs->st, ns, secret, STORE_WITH_VALUES, &snap);
+		err = read_unlocked(m->fs, st, store_secret_get(st, ns, secret,
+							       STORE_WITH_VALUES, &snap));
 		if (err == -EBADMSG)
 			fs_tamper_event(m->fs, ns, secret);
 		if (!err && snap_ready(m, n->parent, n, rv.view, snap->revision)) {
@@ -895,6 +949,7 @@ struct dir_fill {
 	const struct view_grant *grant; /* for a secret's folder */
 	int64_t revision;        /* of the keys listed */
 	struct dir_buf *db;
+	bool unlocked;           /* listing from the store, fs->lock let go */
 };
 
 static int dir_add(struct dir_buf *db, fuse_req_t req, const char *name,
@@ -916,8 +971,14 @@ static int dir_add(struct dir_buf *db, fuse_req_t req, const char *name,
 
 static int dir_child(struct dir_fill *f, const char *name, mode_t type)
 {
-	return dir_add(f->db, f->req, name, type,
-		       node_dirent_ino(&f->m->nodes, f->dir, name, f->rv->view));
+	fuse_ino_t ino;
+
+	if (f->unlocked)
+		pthread_mutex_lock(&f->m->fs->lock);
+	ino = node_dirent_ino(&f->m->nodes, f->dir, name, f->rv->view);
+	if (f->unlocked)
+		pthread_mutex_unlock(&f->m->fs->lock);
+	return dir_add(f->db, f->req, name, type, ino);
 }
 
 static int dir_each(void *ctx, const char *name, const struct store_stat *s)
@@ -939,6 +1000,24 @@ static int dir_each(void *ctx, const char *name, const struct store_stat *s)
 	default:
 		return -ENOTDIR;
 	}
+}
+
+/* A folder's entries from the store: each listing is one statement, so one
+ * snapshot of the store, read with fs->lock let go (its entries take it one
+ * by one, in dir_child()). */
+static int dir_list(struct fs *fs, struct dir_fill *f)
+{
+	int err;
+
+	f->unlocked = true;
+	if (f->dir->kind == NODE_ROOT)
+		err = read_unlocked(fs, st, store_ns_each(st, dir_each, f));
+	else if (f->dir->kind == NODE_NS)
+		err = read_unlocked(fs, st, store_secret_each(st, f->ns, dir_each, f));
+	else
+		err = read_unlocked(fs, st, store_key_each(st, f->ns, f->secret, dir_each, f));
+	f->unlocked = false;
+	return err;
 }
 
 static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -991,19 +1070,17 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 		err = -ENOMEM;
 		goto unlock;
 	}
-	/* each listing is one statement, so one snapshot of the store */
 	switch (n->kind) {
 	case NODE_ROOT:
 		if (!rv.none)
-			err = store_ns_each(fs->st, dir_each, &f);
+			err = dir_list(fs, &f);
 		break;
 	case NODE_NS:
-		err = store_secret_each(fs->st, f.ns, dir_each, &f);
+		err = dir_list(fs, &f);
 		break;
 	case NODE_SECRET:
 		f.revision = t.revision;
-		err = tamper_check(fs, store_key_each(fs->st, f.ns, f.secret, dir_each, &f),
-				   f.ns, f.secret);
+		err = tamper_check(fs, dir_list(fs, &f), f.ns, f.secret);
 		if (!err && rv.layout == LAYOUT_KUBELET) {
 			char gen[32];
 
@@ -1187,12 +1264,21 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			unaudited = err != 0;
 		}
 	} else if (!err) {
+		struct fs_reader *r;
+		uint64_t epoch = 0;
 		uint8_t *plain;
 		size_t len;
 
 		/* authenticated at every open (a tampered row is EIO at once),
-		 * then shared with the opens of the same revision */
-		err = store_value_get(fs->st, ns, secret, t.key, &plain, &len, &s);
+		 * then shared with the opens of the same revision; read and
+		 * decrypted with fs->lock let go (the names are n's and the
+		 * view's, which stay) */
+		pthread_mutex_unlock(&fs->lock);
+		if (!(err = read_get(fs, &r))) {
+			epoch = r->epoch;
+			err = read_put(r, store_value_get(r->st, ns, secret, t.key, &plain,
+							  &len, &s));
+		}
 		if (err == -EBADMSG)
 			fs_tamper_event(fs, ns, secret);
 		if (!err)
@@ -1200,14 +1286,17 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 					  plain, len);
 		if (!err) /* before the page-cache bookkeeping: it may refuse */
 			unaudited = (err = audit(m, &rv, ns, secret, t.key, s.generation, true)) != 0;
+		pthread_mutex_lock(&fs->lock);
 		if (!err) {
 			of->data = value_data(of->value, &of->len);
 			of->generation = s.generation;
 			of->revision = s.revision;
 			/* per caller, each view's tree has its own inodes,
-			 * so its own page cache */
-			cache_policy(m, n, of, m->per_caller ? rv.view->direct_io :
-				     m->direct_io, fi);
+			 * so its own page cache; a value read from a store
+			 * replaced since may share a revision with other bytes
+			 * of the new one: kept out of the cache */
+			cache_policy(m, n, of, epoch != fs->st_epoch ||
+				     (m->per_caller ? rv.view->direct_io : m->direct_io), fi);
 			n->nopen++;
 			of->counted = true;
 			n->open_size = of->len;
@@ -1339,24 +1428,33 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 	struct fs *fs = of->mount->fs;
 	struct node *n = of->node;
+	bool last;
 
 	(void)ino;
 	pthread_mutex_lock(&fs->lock);
 	poller_remove(fs, of);
 	if (of->counted)
 		n->nopen--;
-	if (of->cached && --n->cache_users == 0) {
-		struct store_stat s;
+	last = of->cached && --n->cache_users == 0;
+	pthread_mutex_unlock(&fs->lock);
+	if (last) {
 		/* the key's row, not the secret's (whose sizes are summed
-		 * over all its keys): a release is as cheap as an open */
-		int err = store_key_stat(fs->st, of->ns, of->secret, of->key, &s);
+		 * over all its keys): a release is as cheap as an open; n
+		 * stays, as the kernel holds the inode until we reply */
+		struct store_stat s;
+		struct fs_reader *r;
+		int err = read_get(fs, &r);
 
+		if (!err)
+			err = read_put(r, store_key_stat(r->st, of->ns, of->secret, of->key, &s));
 		/* the size the kernel holds was the old readers'; now the
-		 * newest generation's may show */
+		 * newest generation's may show (should an open have come
+		 * meanwhile, the invalidation waits for its release) */
+		pthread_mutex_lock(&fs->lock);
 		if (err || s.revision != n->cache_gen || n->attr_deferred || n->attr_mixed)
 			watcher_queue_attr(fs, of->mount, n->ino);
+		pthread_mutex_unlock(&fs->lock);
 	}
-	pthread_mutex_unlock(&fs->lock);
 	open_file_put(of);
 	fuse_reply_err(req, 0);
 }
@@ -1370,6 +1468,7 @@ static void fs_op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		       struct fuse_pollhandle *ph)
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct fs_reader *r;
 	struct fs *fs;
 	struct store_stat s;
 	bool moved;
@@ -1384,8 +1483,18 @@ static void fs_op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	fs = of->mount->fs;
+	/* the check and the registration under fs->lock at once, as the
+	 * watcher wakes pollers under it: a commit it has not woken this
+	 * handle for is seen here (the one store read made under fs->lock,
+	 * the reader taken first, as reader.c orders them) */
+	if (read_get(fs, &r)) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_poll(req, POLLIN | POLLRDNORM | POLLPRI); /* as a failed check below */
+		return;
+	}
 	pthread_mutex_lock(&fs->lock);
-	moved = store_secret_stat(fs->st, of->ns, of->secret, &s) != 0 ||
+	moved = read_put(r, store_secret_stat(r->st, of->ns, of->secret, &s)) != 0 ||
 		s.revision != of->revision;
 	if (ph && moved) {
 		fuse_pollhandle_destroy(ph);

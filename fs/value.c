@@ -14,7 +14,9 @@
  *
  * Invariant: an entry is in the table exactly while refs > 0; refs and the
  * table are protected by table.lock (never held across a store call or a
- * reply, and taken under fs->lock, never the other way round).
+ * reply; taken alone or under fs->lock, never the other way round).  The
+ * value is decrypted before the lock is taken: two opens that decrypted the
+ * same revision at once share the first copy in, and the other is wiped.
  */
 #include <assert.h>
 #include <errno.h>

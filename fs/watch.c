@@ -28,8 +28,9 @@
  * inode with the one it opened, the database's UUID with the handle's, and
  * the revision with the last one seen (a revision going back is a restore).
  * Any difference reopens the store at the path: two new handles (ours and
- * the request handlers', swapped under fs->lock, the old ones closed once
- * nothing can use them), checked as at mount; then every name, attribute,
+ * the one the request handlers' readers open from, swapped under fs->lock
+ * with every reader held and closed, the old ones closed once nothing can
+ * use them), checked as at mount; then every name, attribute,
  * page and generation snapshot of every mount is dropped, as revision
  * numbers no longer say what changed.  A replacement that does not open
  * (another key, damaged) is logged as an error and shown by 'secretctl
@@ -441,7 +442,12 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 		return false;
 	}
 	store_uuid(check, uuid);
+	/* the request handlers' readers too: closed before any new handle
+	 * opens (see above), opened again from the new fs->st when next used */
+	reader_suspend(fs);
 	pthread_mutex_lock(&fs->lock);
+	pthread_mutex_lock(&fs->events_lock);
+	fs->st_epoch++; /* what was read before is of another file */
 	if (other_inode) {
 		store_close(fs->st);
 		store_close(fs->events);
@@ -498,8 +504,11 @@ static bool reopen(struct watcher *w, const struct stat *now, const char *why)
 		fs->pollers = NULL;
 		w->nqueued = 0; /* queued attributes are in the batch anyway */
 	}
+	pthread_mutex_unlock(&fs->events_lock);
 	pthread_mutex_unlock(&fs->lock);
-	/* no request handler can reach them now: they used them under the lock */
+	reader_resume(fs);
+	/* no request handler can reach them now: readers open from fs->st,
+	 * under the lock */
 	store_close(old_serve);
 	store_close(old_events);
 	store_close(check);

@@ -16,10 +16,6 @@
 
 #include "store/store.h"
 
-/* kubectl's copy of the whole object it applied: for a Secret, every
- * value in clear.  No front end stores it as sent. */
-#define KUBE_LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
-
 /* --- object.c: the objects --- */
 
 /* RFC 3339 UTC, as Kubernetes prints creationTimestamp. */
@@ -162,5 +158,62 @@ const struct kube_volume *kube_pod_volume(const struct kube_pod *p, const char *
 /* Check an item's path by the kubelet's rules and write it cleaned
  * ("a//./b" -> "a/b") to clean (len bytes); -EINVAL with why. */
 int kube_volume_path(const char *path, char *clean, size_t len, char *why, size_t whylen);
+
+/* --- patch.c: the API's three patch types ---------------------------------- */
+
+enum kube_patch_type {
+	KUBE_PATCH_JSON,      /* RFC 6902, application/json-patch+json */
+	KUBE_PATCH_MERGE,     /* RFC 7386, application/merge-patch+json */
+	KUBE_PATCH_STRATEGIC, /* application/strategic-merge-patch+json, for a Secret */
+};
+
+/* RFC 7386's MergePatch(target, patch) on any JSON values: target's
+ * reference is taken, a new one returned (NULL: out of memory). */
+json_t *kube_merge_patch(json_t *target, const json_t *patch);
+/* "json", "merge" or "strategic" (kubectl patch --type); -EINVAL else. */
+int kube_patch_type_parse(const char *name, enum kube_patch_type *out);
+/* A patch body (JSON; a member given twice is refused, RFC 6902 A.13):
+ * *out a new reference, an array for KUBE_PATCH_JSON, else an object.
+ * -EINVAL with err set. */
+int kube_patch_parse(json_t **out, const char *text, size_t len, enum kube_patch_type type,
+		     char *err, size_t errlen);
+/*
+ * Apply patch to *obj, all or nothing: on success *obj is replaced by the
+ * patched object (the old reference dropped); on failure it is untouched.
+ * 0, -EINVAL (a bad patch, or one that does not apply: err says why in
+ * the apiserver's words, never quoting a value), -ENOMEM.  kube-apiserver
+ * answers a body kube_patch_parse() refuses with 400 BadRequest, a JSON
+ * patch that does not apply with 422, a merge or strategic patch that
+ * does not apply with 400; the object the patch leaves is then decoded
+ * and validated as any write (422 Invalid).
+ */
+int kube_patch(json_t **obj, const json_t *patch, enum kube_patch_type type, char *err,
+	       size_t errlen);
+
+/* --- apply.c: kubectl's client-side apply ------------------------------------ */
+
+/* The annotation (STORE_LAST_APPLIED) and its placeholder for a value. */
+#define KUBE_LAST_APPLIED STORE_LAST_APPLIED
+#define KUBE_REDACTED STORE_REDACTED
+
+/* What apply keeps of manifest in KUBE_LAST_APPLIED: kubectl's encoding of
+ * it (without that annotation) with every data and stringData value
+ * KUBE_REDACTED.  malloc'd, or NULL on allocation failure. */
+char *kube_last_applied(const json_t *manifest);
+/*
+ * kubectl's CreateThreeWayMergePatch for a Secret: *patch (a new reference,
+ * a strategic merge patch) that makes current what modified says, removing
+ * what original (the last apply; NULL if none) set and modified no longer
+ * does, keeping what neither set.  0, -EINVAL, -ENOMEM.
+ */
+int kube_three_way(json_t **patch, const json_t *original, const json_t *modified,
+		   const json_t *current, char *err, size_t errlen);
+/*
+ * kubectl apply of manifest (its metadata.namespace set) onto current (the
+ * live object, NULL if none): *result is the object to write (a new
+ * reference), carrying the new KUBE_LAST_APPLIED.  0, -EINVAL, -ENOMEM.
+ */
+int kube_apply(json_t **result, const json_t *manifest, const json_t *current,
+	       char *err, size_t errlen);
 
 #endif

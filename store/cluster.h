@@ -168,5 +168,12 @@ int cluster_reseal(struct cluster *c, struct store *st, size_t batch, size_t *do
 		   uint64_t *left);
 int cluster_key_retire(struct cluster *c, struct store *st, uint32_t id);
 int cluster_ns_delete(struct cluster *c, struct store *st, const char *ns);
+/* RBAC objects, as store_object_put() and store_object_delete(), through
+ * etcd (store/cluster/objects.c). */
+int cluster_object_put(struct cluster *c, struct store *st, const char *json,
+		       enum store_put_mode mode, enum store_put_result *result)
+	__attribute__((warn_unused_result));
+int cluster_object_delete(struct cluster *c, struct store *st, const char *kind, const char *ns,
+			  const char *name);
 
 #endif

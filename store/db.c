@@ -111,7 +111,26 @@ static const char *const migrations[] = {
 	/* 3 -> 4: each secret's metadata tag (meta.c); filled in, once the
 	 * key is at hand, by meta_upgrade() */
 	"ALTER TABLE secrets ADD COLUMN meta_tag BLOB;",
-	/* 4 -> 5: cluster mode: which store revision held etcd's prefix as of
+	/* 4 -> 5: the RBAC objects (objects.c), each with its tag, and their
+	 * changes in the change log (kind set; NULL for secrets and
+	 * namespaces) */
+	"CREATE TABLE objects ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  namespace TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  uid TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  generation INTEGER NOT NULL,"
+	"  revision INTEGER NOT NULL,"
+	"  key_id INTEGER NOT NULL,"
+	"  etcd_rev INTEGER NOT NULL DEFAULT 0,"
+	"  tag BLOB NOT NULL,"
+	"  UNIQUE (kind, namespace, name)"
+	");"
+	"ALTER TABLE changes ADD COLUMN kind TEXT;",
+	/* 5 -> 6: cluster mode: which store revision held etcd's prefix as of
 	 * each etcd revision applied (a watch from an etcd resourceVersion
 	 * reads the change log after it); a mirror starts at where it is */
 	"CREATE TABLE etcd_marks ("
@@ -322,15 +341,15 @@ int db_next_revision(struct store *st, int64_t *rev)
 	return 0;
 }
 
-int db_log_change(struct store *st, int64_t rev, enum store_op op,
-		  const char *ns, const char *name, int64_t generation)
+static int log_row(struct store *st, int64_t rev, enum store_op op, const char *kind,
+		   const char *ns, const char *name, int64_t generation)
 {
 	sqlite3_stmt *q;
 	int err = 0;
 
 	if (sqlite3_prepare_v2(st->db,
 			       "INSERT INTO changes(revision, op, namespace, name,"
-			       " generation, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			       " generation, time, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_fail(st, "cannot record a change");
 	sqlite3_bind_int64(q, 1, rev);
@@ -340,10 +359,25 @@ int db_log_change(struct store *st, int64_t rev, enum store_op op,
 		sqlite3_bind_text(q, 4, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, generation);
 	sqlite3_bind_int64(q, 6, db_now());
+	if (kind)
+		sqlite3_bind_text(q, 7, kind, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		err = db_fail(st, "cannot record a change");
 	sqlite3_finalize(q);
 	return err;
+}
+
+int db_log_change(struct store *st, int64_t rev, enum store_op op,
+		  const char *ns, const char *name, int64_t generation)
+{
+	return log_row(st, rev, op, NULL, ns, name, generation);
+}
+
+int db_log_object(struct store *st, int64_t rev, enum store_op op, const char *kind,
+		  const char *ns, const char *name, int64_t generation)
+{
+	assert(kind);
+	return log_row(st, rev, op, kind, ns, name, generation);
 }
 
 int store_revision(struct store *st, int64_t *out)
@@ -369,7 +403,8 @@ int store_changes(struct store *st, int64_t since, store_change_fn fn,
 
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT revision, op, namespace, name, generation, time"
-			       " FROM changes WHERE revision > ?1 ORDER BY revision",
+			       " FROM changes WHERE revision > ?1 AND kind IS NULL"
+			       " ORDER BY revision",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_fail(st, "cannot read the change log");
 	sqlite3_bind_int64(q, 1, since);
@@ -838,6 +873,55 @@ int store_open_with(struct store **out, const char *db_path, const struct store_
 				  db_path, key_path);
 		goto fail;
 	}
+	*out = st;
+	return 0;
+fail:
+	snprintf(err, STORE_ERRMSG_MAX, "%s", st->err);
+	store_close(st);
+	return ret;
+}
+
+int store_open_reader(struct store **out, struct store *from, char *err)
+{
+	/* the file from has open, whatever path it was opened by */
+	const char *path = sqlite3_db_filename(from->db, "main");
+	struct store *st;
+	int ret;
+
+	assert(from->master);
+	st = store_alloc();
+	if (!st) {
+		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	st->flags = from->flags | STORE_RDONLY;
+	st->passphrase = from->passphrase;
+	if (!path || !*path) {
+		ret = db_errorf(st, -EINVAL, "the store handle has no file to open again");
+		goto fail;
+	}
+	if ((ret = db_connect(st, path, st->flags)))
+		goto fail;
+	/* a process holds several: each with an eighth of SQLite's default
+	 * page cache (2 MiB), the kernel's page cache doing the rest */
+	if (db_exec(st, "PRAGMA cache_size = -256")) {
+		ret = db_errorf(st, -EIO, "cannot open store '%s': %s", path,
+				sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	st->master = sodium_malloc(STORE_MASTER_KEY_BYTES);
+	st->key_path = from->key_path ? strdup(from->key_path) : NULL;
+	if (!st->master || (from->key_path && !st->key_path)) {
+		ret = db_errorf(st, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	sodium_mprotect_readonly(from->master);
+	memcpy(st->master, from->master, STORE_MASTER_KEY_BYTES);
+	sodium_mprotect_noaccess(from->master);
+	sodium_mprotect_noaccess(st->master);
+	/* the ring as the file holds it now, unwrapped again for this handle */
+	if ((ret = keyring_load(st)))
+		goto fail;
 	*out = st;
 	return 0;
 fail:

@@ -112,6 +112,9 @@ int db_next_revision(struct store *st, int64_t *rev);
 int db_log_change(struct store *st, int64_t rev, enum store_op op,
 		  const char *ns, const char *name, int64_t generation);
 int64_t db_now(void);
+/* a change to an RBAC object (objects.c): kind set in the change log */
+int db_log_object(struct store *st, int64_t rev, enum store_op op, const char *kind,
+		  const char *ns, const char *name, int64_t generation);
 
 /*
  * rows.c: every row write to namespaces, secrets, items and pairs, and the
@@ -167,6 +170,45 @@ int db_prep(struct store *st, const char *sql, sqlite3_stmt **q);
 int db_step_done(struct store *st, sqlite3_stmt *q, const char *what); /* finalizes q */
 int db_exec_id(struct store *st, const char *sql, int64_t id);
 int db_ns_id(struct store *st, const char *ns, int64_t *id);
+
+/* secret.c: a new random (version 4) UUID */
+void uid_new(char out[37]);
+
+/* objects.c: the RBAC objects.  A row as both writers put it (strings
+ * not owned); ns is "" for the cluster kinds. */
+struct objects_row {
+	const char *kind, *ns, *name, *uid, *body;
+	int64_t created, generation, revision, etcd_rev;
+	uint32_t key_id;
+	const void *tag;
+	size_t taglen;
+};
+/* An object a writer gave, parsed and checked (names, namespace, size),
+ * its body canonical without what the store owns (owned strings). */
+struct objects_input {
+	char *kind, *ns, *name, *body;
+	int64_t expect_rev; /* metadata.resourceVersion given, or 0 */
+};
+bool objects_kind_valid(const char *kind);
+bool objects_kind_namespaced(const char *kind);
+const char *objects_resource(const char *kind); /* "roles", ... */
+int objects_prepare(struct store *st, const char *json, struct objects_input *in);
+void objects_input_release(struct objects_input *in);
+/* The local write of a prepared object (its own transaction, or a
+ * savepoint of the batch). */
+int objects_put_prepared(struct store *st, const struct objects_input *in,
+			 enum store_put_mode mode, enum store_put_result *result);
+/* r's tag under its key_id's data key */
+int objects_tag(struct store *st, const struct objects_row *r, unsigned char tag[META_TAG_BYTES]);
+/* Insert or replace an object's row and log op at r->revision (rows of the
+ * caller's transaction, as rows.c's). */
+int rows_object_write(struct store *st, const struct objects_row *r, enum store_op op);
+/* Which etcd revision an object's row mirrors (no change logged). */
+int rows_object_etcd_rev(struct store *st, const char *kind, const char *ns, const char *name,
+			 int64_t etcd_rev);
+/* Delete one (at generation) and log it at a new revision. */
+int rows_object_delete(struct store *st, const char *kind, const char *ns, const char *name,
+		       int64_t generation);
 
 /* secret.c, for keys.c */
 int reseal_one(struct store *st, const char *ns, const char *name,

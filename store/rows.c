@@ -17,6 +17,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -65,6 +66,22 @@ int rows_ns_delete(struct store *st, int64_t id, const char *ns)
 			break;
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(st, "cannot list a namespace's secrets");
+	sqlite3_finalize(q);
+	if (err)
+		return err;
+	/* its Roles and RoleBindings go with it, as in Kubernetes */
+	if ((err = db_prep(st, "DELETE FROM objects WHERE namespace = ?1 AND namespace != ''"
+			   " RETURNING kind, name, generation", &q)))
+		return err;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if ((err = db_log_object(st, rev, STORE_OP_DELETE,
+					 (const char *)sqlite3_column_text(q, 0), ns,
+					 (const char *)sqlite3_column_text(q, 1),
+					 sqlite3_column_int64(q, 2) + 1)))
+			break;
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(st, "cannot delete a namespace's RBAC objects");
 	sqlite3_finalize(q);
 	if (err)
 		return err;
@@ -154,6 +171,19 @@ int rows_pair_add(struct store *st, int64_t id, int kind, const char *key, const
 	int err = 0;
 
 	assert(kind == PAIR_LABEL || kind == PAIR_ANNOTATION);
+	/* the last line of defence of lastapplied.c: whatever the writer,
+	 * that annotation never reaches the disk holding a value */
+	if (kind == PAIR_ANNOTATION && !strcmp(key, STORE_LAST_APPLIED)) {
+		char *clean = NULL;
+		int bad = store_last_applied_redact(value, &clean);
+
+		bad = bad ? bad : strcmp(clean, value) != 0;
+		free(clean);
+		if (bad)
+			return db_errorf(st, bad == -ENOMEM ? -ENOMEM : -EINVAL,
+					 "refusing to store annotation %s: it would hold a secret's values",
+					 STORE_LAST_APPLIED);
+	}
 	if (!q)
 		return -EIO;
 	sqlite3_bind_int64(q, 1, id);

@@ -280,7 +280,7 @@ static bool pairs_sorted(const struct store_pair *v, size_t n)
 
 /* --- small helpers ---------------------------------------------------- */
 
-static void uid_new(char out[37])
+void uid_new(char out[37])
 {
 	unsigned char u[16];
 
@@ -893,6 +893,31 @@ static bool pairs_equal(const struct store_pair *a, size_t na,
 	return true;
 }
 
+/*
+ * kubectl's last-applied annotation, in place, without a value (see
+ * lastapplied.c): whoever wrote it, only the key names stay.
+ */
+static int secret_redact(struct store *st, struct store_secret *s)
+{
+	bool found;
+	size_t i = pairs_find(s->annotations, s->nannotations, STORE_LAST_APPLIED, &found);
+	char *clean = NULL;
+	int err;
+
+	if (!found)
+		return 0;
+	err = store_last_applied_redact(s->annotations[i].value, &clean);
+	if (err == -EINVAL)
+		return db_errorf(st, err,
+				 "Secret \"%s\" is invalid: metadata.annotations[%s]: Invalid value: must be kubectl's JSON object (the store keeps it without values)",
+				 s->name, STORE_LAST_APPLIED);
+	if (err)
+		return db_errorf(st, err, "out of memory");
+	err = store_secret_set_annotation(s, STORE_LAST_APPLIED, clean);
+	free(clean);
+	return err ? db_errorf(st, err, "out of memory") : 0;
+}
+
 /* Write s's sealed items and pairs for secret row id, at s->generation. */
 static int secret_write_data(struct store *st, int64_t id,
 			     const struct store_secret *s)
@@ -985,7 +1010,7 @@ int store_secret_put(struct store *st, struct store_secret *s,
 		qsort(s->labels, s->nlabels, sizeof(*s->labels), pair_cmp);
 	if (s->nannotations > 1)
 		qsort(s->annotations, s->nannotations, sizeof(*s->annotations), pair_cmp);
-	if ((err = secret_validate(st, s)))
+	if ((err = secret_redact(st, s)) || (err = secret_validate(st, s)))
 		return err;
 	if ((err = db_begin(st, true)))
 		return err;

@@ -44,6 +44,18 @@
 #define STORE_DEFAULT_NAMESPACE "default"
 #define STORE_TYPE_OPAQUE      "Opaque"
 
+/*
+ * kubectl's copy of the last applied manifest.  The store never holds a
+ * value in it: every value under data and stringData is STORE_REDACTED,
+ * enforced on every write (store_secret_put() redacts, the row writer
+ * refuses anything else).  "***" because it is what kubectl diff shows for
+ * a value, and because it is not base64: a redacted copy fed back as a
+ * manifest fails loudly instead of storing a wrong value.  kubectl's
+ * three-way merge needs only which keys the last apply set.
+ */
+#define STORE_LAST_APPLIED     "kubectl.kubernetes.io/last-applied-configuration"
+#define STORE_REDACTED         "***"
+
 struct store;
 
 /* store_open() flags */
@@ -187,6 +199,18 @@ struct store_unlock {
 int store_open_with(struct store **out, const char *db_path, const struct store_unlock *u,
 		    int flags, char *err) __attribute__((warn_unused_result));
 
+/*
+ * Another read-only handle on the store from is open on (the same file,
+ * the same flags), unlocked with from's master key: no key file read, no
+ * passphrase derived again.  For a process that reads from several threads
+ * at once, one handle each (a handle is not thread-safe), with a smaller
+ * page cache than store_open()'s (256 KiB).  from must not be
+ * in use by another thread meanwhile.  On success *out owns the handle
+ * (store_close); on failure err says why.
+ */
+int store_open_reader(struct store **out, struct store *from, char *err)
+	__attribute__((warn_unused_result));
+
 /* Close a handle and wipe its keys.  Accepts NULL. */
 void store_close(struct store *st);
 
@@ -261,6 +285,15 @@ int store_secret_set_annotation(struct store_secret *s, const char *key,
 /* Remove one; false if s had none by that key. */
 bool store_secret_remove_label(struct store_secret *s, const char *key);
 bool store_secret_remove_annotation(struct store_secret *s, const char *key);
+
+/*
+ * The last-applied annotation's value in, with every value under data and
+ * stringData replaced by STORE_REDACTED, kubectl's format kept (compact
+ * JSON, sorted keys, the trailing newline if in had one).  *out is
+ * malloc'd.  -EINVAL if in is not a JSON object (it cannot be checked to
+ * hold no value), -ENOMEM.
+ */
+int store_last_applied_redact(const char *in, char **out);
 
 /*
  * Write a secret, validating it first as the Kubernetes API server does:
@@ -410,6 +443,71 @@ int store_writer_key_rotate(struct store_writer *w, uint32_t *new_id);
 /* As store_reseal(); in cluster mode at most CLUSTER_MAX_BATCH a call. */
 int store_writer_reseal(struct store_writer *w, size_t batch, size_t *done, uint64_t *left);
 int store_writer_key_retire(struct store_writer *w, uint32_t id);
+
+/* RBAC objects, through the writer (local, or etcd in cluster mode): as
+ * store_object_put() and store_object_delete() below. */
+int store_writer_object_put(struct store_writer *w, const char *json, enum store_put_mode mode,
+			    enum store_put_result *result) __attribute__((warn_unused_result));
+int store_writer_object_delete(struct store_writer *w, const char *kind, const char *ns,
+			       const char *name);
+
+/* --- RBAC objects ------------------------------------------------------------
+ * Roles, ClusterRoles, RoleBindings and ClusterRoleBindings, kept as JSON for
+ * the API server's authorizer (kube/rbac.h), each authenticated by a tag as a
+ * secret's metadata is (objects.c): a read that meets a row whose tag fails
+ * is -EBADMSG, and a list fails whole.  Front ends write them through the
+ * writer (store_writer_object_put); store_object_put is its local path. */
+
+struct store_object {
+	char *kind;      /* Role, ClusterRole, RoleBinding, ClusterRoleBinding */
+	char *namespace; /* "" for the cluster kinds */
+	char *name;
+	/* the object as JSON text, with metadata.uid, creationTimestamp and
+	 * resourceVersion (the etcd revision in cluster mode, else the store
+	 * revision) filled in by the store */
+	char *body;
+	char uid[37];
+	int64_t created, generation, revision, etcd_rev;
+};
+
+/* One change to an RBAC object (store_object_changes). */
+struct store_object_change {
+	int64_t revision;
+	enum store_op op; /* STORE_OP_CREATE, _UPDATE or _DELETE */
+	const char *kind, *namespace, *name;
+	int64_t generation;
+	int64_t time;
+};
+typedef int (*store_object_change_fn)(void *ctx, const struct store_object_change *change);
+
+/*
+ * Write an object given as JSON text (kind and metadata.name, and
+ * metadata.namespace for Role and RoleBinding, whose namespace must exist;
+ * at most STORE_MAX_OBJECT bytes).  The store checks names and shape only:
+ * RBAC's own rules (kube/rbac.h: rbac_validate, rbac_confirm_no_escalation)
+ * are the caller's, before.  A metadata.resourceVersion given must still be
+ * the object's (else -EAGAIN with kubectl's words).  On success *result
+ * (may be NULL) says what happened and *out (may be NULL) is the object as
+ * now stored (free with store_object_free).
+ */
+int store_object_put(struct store *st, const char *json, enum store_put_mode mode,
+		     enum store_put_result *result, struct store_object **out)
+	__attribute__((warn_unused_result));
+/* ns is ignored for the cluster kinds. */
+int store_object_get(struct store *st, const char *kind, const char *ns, const char *name,
+		     struct store_object **out) __attribute__((warn_unused_result));
+/* Every object of kind (NULL: the four) in ns (NULL: everywhere, the
+ * cluster kinds too), sorted by kind, namespace, name; free with
+ * store_object_list_free. */
+int store_object_list(struct store *st, const char *kind, const char *ns,
+		      struct store_object ***out, size_t *n) __attribute__((warn_unused_result));
+int store_object_delete(struct store *st, const char *kind, const char *ns, const char *name);
+void store_object_free(struct store_object *o);
+void store_object_list_free(struct store_object **v, size_t n);
+/* Visit every change to an RBAC object after revision since, oldest first
+ * (store_changes() visits those of secrets and namespaces only; both share
+ * the store's revisions). */
+int store_object_changes(struct store *st, int64_t since, store_object_change_fn fn, void *ctx);
 
 /* --- events -------------------------------------------------------------- */
 

@@ -27,6 +27,10 @@ struct store_writer_ops {
 	int (*key_rotate)(struct store_writer *w, uint32_t *new_id);
 	int (*reseal)(struct store_writer *w, size_t batch, size_t *done, uint64_t *left);
 	int (*key_retire)(struct store_writer *w, uint32_t id);
+	int (*object_put)(struct store_writer *w, const char *json, enum store_put_mode mode,
+			  enum store_put_result *result);
+	int (*object_delete)(struct store_writer *w, const char *kind, const char *ns,
+			     const char *name);
 };
 
 struct store_writer {
@@ -93,6 +97,18 @@ static int local_key_retire(struct store_writer *w, uint32_t id)
 	return store_key_retire(w->st, id);
 }
 
+static int local_object_put(struct store_writer *w, const char *json, enum store_put_mode mode,
+			    enum store_put_result *result)
+{
+	return store_object_put(w->st, json, mode, result, NULL);
+}
+
+static int local_object_delete(struct store_writer *w, const char *kind, const char *ns,
+			       const char *name)
+{
+	return store_object_delete(w->st, kind, ns, name);
+}
+
 static const struct store_writer_ops local_ops = {
 	.errmsg = local_errmsg,
 	.put = local_put,
@@ -103,6 +119,8 @@ static const struct store_writer_ops local_ops = {
 	.key_rotate = local_key_rotate,
 	.reseal = local_reseal,
 	.key_retire = local_key_retire,
+	.object_put = local_object_put,
+	.object_delete = local_object_delete,
 };
 
 /* --- cluster ---------------------------------------------------------------- */
@@ -154,6 +172,18 @@ static int cl_key_retire(struct store_writer *w, uint32_t id)
 	return cluster_key_retire(w->cl, w->st, id);
 }
 
+static int cl_object_put(struct store_writer *w, const char *json, enum store_put_mode mode,
+			 enum store_put_result *result)
+{
+	return cluster_object_put(w->cl, w->st, json, mode, result);
+}
+
+static int cl_object_delete(struct store_writer *w, const char *kind, const char *ns,
+			    const char *name)
+{
+	return cluster_object_delete(w->cl, w->st, kind, ns, name);
+}
+
 static const struct store_writer_ops cluster_ops = {
 	.errmsg = cl_errmsg,
 	.put = cl_put,
@@ -164,6 +194,8 @@ static const struct store_writer_ops cluster_ops = {
 	.key_rotate = cl_key_rotate,
 	.reseal = cl_reseal,
 	.key_retire = cl_key_retire,
+	.object_put = cl_object_put,
+	.object_delete = cl_object_delete,
 };
 
 /* --- the interface ---------------------------------------------------------- */
@@ -250,4 +282,16 @@ int store_writer_reseal(struct store_writer *w, size_t batch, size_t *done, uint
 int store_writer_key_retire(struct store_writer *w, uint32_t id)
 {
 	return w->ops->key_retire(w, id);
+}
+
+int store_writer_object_put(struct store_writer *w, const char *json, enum store_put_mode mode,
+			    enum store_put_result *result)
+{
+	return w->ops->object_put(w, json, mode, result);
+}
+
+int store_writer_object_delete(struct store_writer *w, const char *kind, const char *ns,
+			       const char *name)
+{
+	return w->ops->object_delete(w, kind, ns, name);
 }

@@ -24,7 +24,7 @@ protobuf-c-compiler libprotobuf-c-dev libmicrohttpd-dev libgnutls28-dev"
 # valgrind, man pages, completion, systemd units, dash for env's eval)
 TEST_PACKAGES="libcmocka-dev sqlite3 openssl python3 procps runc busybox-static valgrind clang
 libclang-rt-14-dev man-db bash-completion systemd etcd-server etcd-client curl dash podman
-python3-kubernetes"
+python3-kubernetes jq binutils"
 
 PACKAGES="$RUN_PACKAGES $TEST_PACKAGES"
 list=0

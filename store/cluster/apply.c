@@ -357,6 +357,8 @@ int cl_apply_one(struct store *st, const char *rel, json_t *rec, int64_t etcd_re
 			return secret_remove(st, ns, name);
 		return secret_apply(st, ns, name, rec, etcd_rev);
 	}
+	if (strncmp(rel, "rbac/", 5) == 0)
+		return cl_object_apply(st, rel, rec, etcd_rev);
 	return 0; /* something else under the prefix: not ours */
 }
 
@@ -380,7 +382,11 @@ static int sweep(struct store *st, char **keys, size_t n)
 	int rc, err = 0;
 
 	if (db_prep(st, "SELECT 'namespaces/' || name FROM namespaces UNION ALL"
-		    " SELECT 'secrets/' || n.name || '/' || s.name" SECRET_JOIN_SQL, &q))
+		    " SELECT 'secrets/' || n.name || '/' || s.name" SECRET_JOIN_SQL " UNION ALL"
+		    " SELECT 'rbac/' || CASE kind WHEN 'Role' THEN 'roles/' || namespace || '/'"
+		    " WHEN 'RoleBinding' THEN 'rolebindings/' || namespace || '/'"
+		    " WHEN 'ClusterRole' THEN 'clusterroles/' ELSE 'clusterrolebindings/' END || name"
+		    " FROM objects", &q))
 		return -EIO;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *rel = (const char *)sqlite3_column_text(q, 0);
@@ -401,9 +407,9 @@ static int sweep(struct store *st, char **keys, size_t n)
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(st, "cannot list the store");
 	sqlite3_finalize(q);
-	/* secrets first: a namespace's removal logs its secrets' */
+	/* secrets and RBAC objects first: a namespace's removal logs theirs */
 	for (size_t i = ngone; !err && i-- > 0;)
-		if (strncmp(gone[i], "secrets/", 8) == 0)
+		if (strncmp(gone[i], "namespaces/", 11) != 0)
 			err = cl_apply_one(st, gone[i], NULL, 0);
 	for (size_t i = 0; !err && i < ngone; i++)
 		if (strncmp(gone[i], "namespaces/", 11) == 0)

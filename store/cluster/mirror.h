@@ -20,6 +20,7 @@
  *              write), sync and follow
  *   write.c    writes through etcd: compare-and-put transactions
  *   keyring.c  the key ring through etcd (rotate, retire) and joining
+ *   objects.c  the RBAC objects: records, writes, applying them
  *   etcd.c     etcd's v3 JSON gateway over libcurl
  */
 #ifndef SECRETFS_CLUSTER_MIRROR_H
@@ -73,6 +74,9 @@ int cl_apply_one(struct store *st, const char *rel, json_t *rec, int64_t etcd_re
 int cl_catch_up_n(struct cluster *c, struct store *st, int64_t rev, char **rels,
 		  json_t **recs, size_t n);
 int cl_catch_up(struct cluster *c, struct store *st, int64_t rev, char *rel, json_t *rec);
+
+/* objects.c: apply an RBAC object's key (rel starts "rbac/") */
+int cl_object_apply(struct store *st, const char *rel, json_t *rec, int64_t etcd_rev);
 
 /* write.c: etcd transactions */
 json_t *cl_cmp_exists(const char *key, bool exists);

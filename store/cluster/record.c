@@ -110,16 +110,18 @@ out:
 	return rec;
 }
 
-static bool printable(const char *s)
+static bool printable(const char *s, bool text)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+		if (((unsigned char)*s < 0x20 && !(text && (*s == '\n' || *s == '\t'))) || *s == 0x7f)
 			return false;
 	return true;
 }
 
-/* Labels or annotations: strings without control characters. */
-static bool pairs_ok(json_t *o)
+/* Labels or annotations: strings without control characters, but for the
+ * lines and tabs an annotation's value may hold (kubectl's last-applied
+ * configuration ends in a newline). */
+static bool pairs_ok(json_t *o, bool annotations)
 {
 	const char *k;
 	json_t *v;
@@ -127,7 +129,8 @@ static bool pairs_ok(json_t *o)
 	if (o && !json_is_object(o))
 		return false;
 	json_object_foreach(o, k, v)
-		if (!json_is_string(v) || !printable(k) || !printable(json_string_value(v)))
+		if (!json_is_string(v) || !printable(k, false) ||
+		    !printable(json_string_value(v), annotations))
 			return false;
 	return true;
 }
@@ -189,11 +192,11 @@ int cl_record_check(struct store *st, const char *ns, const char *name, json_t *
 	if (store_check_namespace(ns, why) || store_check_name(name, why))
 		return db_errorf(st, -EPROTO, "etcd record for \"%s/%s\": %s", ns, name, why);
 	if (json_integer_value(json_object_get(rec, "format")) != RECORD_FORMAT ||
-	    !uid || strlen(uid) != 36 || !printable(uid) || !type || !*type || !printable(type) ||
+	    !uid || strlen(uid) != 36 || !printable(uid, false) || !type || !*type || !printable(type, false) ||
 	    json_integer_value(json_object_get(rec, "generation")) < 1 ||
 	    !json_is_object(json_object_get(rec, "data")) ||
-	    !pairs_ok(json_object_get(rec, "labels")) ||
-	    !pairs_ok(json_object_get(rec, "annotations")))
+	    !pairs_ok(json_object_get(rec, "labels"), false) ||
+	    !pairs_ok(json_object_get(rec, "annotations"), true))
 		return db_errorf(st, -EPROTO, "etcd record for secret \"%s\" in namespace \"%s\" is malformed",
 				 name, ns);
 	{

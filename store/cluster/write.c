@@ -356,7 +356,7 @@ int cluster_ns_create(struct cluster *c, struct store *st, const char *ns)
 
 int cluster_ns_delete(struct cluster *c, struct store *st, const char *ns)
 {
-	char *nkey, *sprefix, *send, *rel = NULL;
+	char *nkey, *sprefix, *send, *rprefix, *rend, *bprefix, *bend, *rel = NULL;
 	int err;
 
 	if (strcmp(ns, STORE_DEFAULT_NAMESPACE) == 0)
@@ -364,20 +364,30 @@ int cluster_ns_delete(struct cluster *c, struct store *st, const char *ns)
 	nkey = cl_key_of(c, "namespaces/", ns, NULL);
 	sprefix = cl_key_of(c, "secrets/", ns, "/");
 	send = sprefix ? etcd_prefix_end(sprefix) : NULL;
-	if (!nkey || !send || asprintf(&rel, "namespaces/%s", ns) < 0) {
+	rprefix = cl_key_of(c, "rbac/roles/", ns, "/");
+	rend = rprefix ? etcd_prefix_end(rprefix) : NULL;
+	bprefix = cl_key_of(c, "rbac/rolebindings/", ns, "/");
+	bend = bprefix ? etcd_prefix_end(bprefix) : NULL;
+	if (!nkey || !send || !rend || !bend || asprintf(&rel, "namespaces/%s", ns) < 0) {
 		rel = NULL;
 		err = cl_fail(c, -ENOMEM, "out of memory");
 		goto out;
 	}
-	/* the namespace and every secret in it, at one revision */
+	/* the namespace, every secret, Role and RoleBinding in it, at one
+	 * revision */
 	err = write_if(c, st, nkey, true,
-		       json_pack("[o, o]", delete_op(nkey, NULL), delete_op(sprefix, send)), rel, NULL);
+		       json_pack("[o, o, o, o]", delete_op(nkey, NULL), delete_op(sprefix, send),
+				 delete_op(rprefix, rend), delete_op(bprefix, bend)), rel, NULL);
 	if (err == 1)
 		err = cl_fail(c, -ENOENT, "namespaces \"%s\" not found", ns);
 out:
 	free(nkey);
 	free(sprefix);
 	free(send);
+	free(rprefix);
+	free(rend);
+	free(bprefix);
+	free(bend);
 	free(rel);
 	return err;
 }

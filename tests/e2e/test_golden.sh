@@ -4,7 +4,8 @@
 golden_store() {
 	new_store
 	ctl create namespace prod >/dev/null
-	ctl apply -f - >/dev/null <<'YAML'
+	# create, not apply: apply adds kubectl's last-applied annotation
+	ctl create -f - >/dev/null <<'YAML'
 apiVersion: v1
 kind: Secret
 metadata:

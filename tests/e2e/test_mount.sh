@@ -87,6 +87,44 @@ test_tampered_value_gives_eio_and_log() {
 	if grep -q "tamper-canary" "$T/fs.log"; then fail "log holds the value"; fi
 }
 
+# A store read that waits (here: recording the tamper event while another
+# process holds the database's write lock) holds up its own reader only:
+# the daemon reads and decrypts without one lock over every request
+test_a_stalled_read_does_not_hold_up_others() {
+	local t0 ms
+	new_store
+	ctl create secret generic victim --from-literal=k=v >/dev/null
+	ctl create secret generic bystander --from-literal=k=still-fine >/dev/null
+	sqlite3 "$T/store/store.db" "UPDATE items SET blob = substr(blob, 1, 29) ||
+		CASE WHEN substr(blob, 30, 1) = X'00' THEN X'01' ELSE X'00' END || substr(blob, 31)
+		WHERE secret_id = (SELECT id FROM secrets WHERE name = 'victim')"
+	mount_fs
+	expect_eq "bystander" "still-fine" "$(cat "$M/default/bystander/k")"
+	python3 - "$T/store/store.db" "$T/locked" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(4)
+c.execute("ROLLBACK")
+PY
+	local locker=$!
+	eventually 5 'test -e "$T/locked"' || fail "the write lock was not taken"
+	cat "$M/default/victim/k" >"$T/victim.out" 2>&1 &
+	local victim=$!
+	sleep 1 # the victim's open now waits to record its event
+	t0=$(date +%s%N)
+	expect_eq "bystander while the victim waits" "still-fine" "$(cat "$M/default/bystander/k")"
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ "$ms" -lt 2000 ] || fail "a read of another secret waited ${ms} ms for the stalled one"
+	kill -0 "$victim" 2>/dev/null || fail "the victim's read did not wait for the write lock"
+	wait "$locker"
+	wait "$victim" && fail "the tampered read succeeded"
+	expect_contains "tampered read" "$(cat "$T/victim.out")" "Input/output error"
+	eventually 5 'ctl get events | grep -q AuthenticationFailed' ||
+		fail "no event for the tampered secret"
+}
+
 test_updates_become_visible() {
 	new_store
 	ctl create secret generic s --from-literal=k=old >/dev/null

@@ -207,6 +207,22 @@ test_bind_mounted_key_file_sees_updates_in_container() {
 gen=1 key=a " "$(cat "$T/out")"
 }
 
+# Other files in the store's folder keep inotify busy: the watch's look-again
+# delay stays bounded (it once doubled without limit: UBSan's overflow, and a
+# commit seen only at the next wake-up) and the next change prints at once.
+test_secretctl_watch_busy_folder() {
+	new_store
+	"$BIN/secretctl" -c "$T/secretfs.ini" watch -A >"$T/watch.out" 2>"$T/watch.err" &
+	local wpid=$! i
+	sleep 0.3
+	for i in $(seq 80); do echo "$i" >>"$T/store/busy"; sleep 0.01; done
+	ctl create secret generic api --from-literal=t=1 >/dev/null
+	eventually 3 'grep -q "ADDED.*secret/api" "$T/watch.out"' ||
+		fail "watch missed the change: $(cat "$T/watch.out" "$T/watch.err")"
+	kill -0 "$wpid" || fail "the watch died: $(cat "$T/watch.err")"
+	kill "$wpid"
+}
+
 test_secretctl_watch_prints_changes() {
 	new_store
 	"$BIN/secretctl" -c "$T/secretfs.ini" watch -A >"$T/watch.out" 2>&1 &

@@ -463,6 +463,34 @@ static void test_update_rules(void **state)
 	check_value(f->st, "default", "frozen", "k", "v1");
 }
 
+/* kubectl's last-applied annotation, written through the store's own API
+ * (as any front end would): kept with its key names only; not JSON,
+ * refused with nothing written. */
+static void test_last_applied_redacted(void **state)
+{
+	struct fixture *f = *state;
+	struct store_secret *s = store_secret_new("default", "la", NULL), *got = NULL;
+	int64_t rev;
+
+	assert_non_null(s);
+	assert_int_equal(store_secret_add_item(s, "k", "canary", 6), 0);
+	assert_int_equal(store_secret_set_annotation(s, STORE_LAST_APPLIED,
+		"{\"data\":{\"k\":\"Y2FuYXJ5\"},\"stringData\":{\"s\":\"canary\"},\"kind\":\"Secret\"}\n"), 0);
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_CREATE, NULL), 0);
+	assert_int_equal(store_secret_get(f->st, "default", "la", 0, &got), 0);
+	assert_int_equal(got->nannotations, 1);
+	assert_string_equal(got->annotations[0].value,
+		"{\"data\":{\"k\":\"***\"},\"kind\":\"Secret\",\"stringData\":{\"s\":\"***\"}}\n");
+	store_secret_free(got);
+	rev = revision(f->st);
+	assert_int_equal(store_secret_set_annotation(s, STORE_LAST_APPLIED, "canary"), 0);
+	assert_int_equal(store_secret_put(f->st, s, STORE_PUT_APPLY, NULL), -EINVAL);
+	assert_non_null(strstr(store_errmsg(f->st), "must be kubectl's JSON object"));
+	assert_null(strstr(store_errmsg(f->st), "canary"));
+	assert_int_equal(revision(f->st), rev);
+	store_secret_free(s);
+}
+
 static void test_validation_messages(void **state)
 {
 	struct fixture *f = *state;
@@ -588,6 +616,30 @@ static void test_tamper_moved(void **state)
 		   " WHERE key = 'k' AND secret_id = (SELECT id FROM secrets WHERE name = 'b')");
 	expect_bad(f->st, "default", "b", "k");
 	check_value(f->st, "default", "a", "k", "alpha");
+}
+
+/* A reader opened from a handle: its file and master key, its own
+ * connection; sees later commits and keys, checks every value, never writes. */
+static void test_open_reader(void **state)
+{
+	struct fixture *f = *state;
+	char err[STORE_ERRMSG_MAX];
+	struct store *r = NULL;
+	uint32_t id = 0;
+
+	assert_int_equal(put(f->st, "default", "a", "", STORE_PUT_CREATE, "k", "alpha", NULL), 0);
+	assert_int_equal(store_open_reader(&r, f->st, err), 0);
+	check_value(r, "default", "a", "k", "alpha");
+	/* a key rotated and used after the reader opened is unwrapped on use */
+	assert_int_equal(store_key_rotate(f->st, &id), 0);
+	assert_int_equal(put(f->st, "default", "b", "", STORE_PUT_CREATE, "k", "bravo", NULL), 0);
+	check_value(r, "default", "b", "k", "bravo");
+	assert_int_equal(revision(r), revision(f->st));
+	flip(f, "b", "30");
+	expect_bad(r, "default", "b", "k");
+	assert_int_not_equal(put(r, "default", "c", "", STORE_PUT_CREATE, "k", "c", NULL), 0);
+	store_close(r);
+	check_value(f->st, "default", "a", "k", "alpha"); /* the original is untouched */
 }
 
 static void test_tamper_rollback(void **state)
@@ -929,9 +981,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crud_and_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cluster_writer_opts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_etcd_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_applied_redacted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_flip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_nonce_tag_length, setup, teardown),

@@ -6,7 +6,7 @@
  * Layout, as git's builtin/: main.c dispatches, flags.c declares every
  * flag once, common.c holds the helpers below, and each command family
  * has its file (create.c, get.c, delete.c, namespace.c, label.c, apply.c,
- * edit.c, exec.c, keys.c, status.c, watch.c, kubeconfig.c).  The libraries they call
+ * edit.c, exec.c, keys.c, status.c, watch.c, kubeconfig.c, patch.c, diff.c).  The libraries they call
  * (output, input, manifests, selectors) are declared in ../ctl.h.
  */
 #ifndef SECRETFS_CTL_CMD_H
@@ -58,8 +58,10 @@ typedef uint64_t cmd_mask;
 #define CMD_API_RESOURCES     CMD_BIT(28)
 #define CMD_PODMAN            CMD_BIT(29)
 #define CMD_VERSION           CMD_BIT(30)
+#define CMD_PATCH             CMD_BIT(31)
+#define CMD_DIFF              CMD_BIT(32)
 /* every command's bit: the next free one, less one */
-#define CMD_ANY (CMD_BIT(31) - 1)
+#define CMD_ANY (CMD_BIT(33) - 1)
 /* families, for the flag table */
 #define CMD_CREATE_SECRET (CMD_CREATE_GENERIC | CMD_CREATE_TLS | CMD_CREATE_DOCKER)
 #define CMD_PAIRS (CMD_LABEL | CMD_ANNOTATE)
@@ -76,6 +78,8 @@ struct ctx {
 	const char *type;
 	bool immutable;
 	bool dry_run, append_hash;
+	bool dry_run_server; /* --dry-run=server: the store's rules, nothing written */
+	const char *patch, *patch_file; /* patch -p, --patch-file */
 	const char *cert, *key;
 	const char *docker_server, *docker_user, *docker_password, *docker_email;
 	const char **from;
@@ -246,6 +250,11 @@ int cmd_apply(struct ctx *c);			/* apply.c */
 int cmd_create_f(struct ctx *c);
 int cmd_replace(struct ctx *c);
 int cmd_delete_f(struct ctx *c);
+/* What apply would make of each Secret of the -f manifests, for diff:
+ * fn(live or NULL, result, ctx) per object, result checked by the store's
+ * rules and nothing written.  0, or 1 after printing why. */
+int apply_each(struct ctx *c, int (*fn)(const json_t *live, const json_t *result, void *arg),
+	       void *arg);
 int cmd_edit_secret(struct ctx *c);		/* edit.c */
 int cmd_exec(struct ctx *c);			/* exec.c */
 int cmd_env(struct ctx *c);
@@ -265,5 +274,7 @@ int cmd_podman_driver(struct ctx *c);		/* podman.c */
  * fn returns nonzero (returned); 1 after saying why if the store fails. */
 int watch_follow(struct ctx *c, int64_t since, store_change_fn fn, void *arg);
 int cmd_version(struct ctx *c);			/* version.c */
+int cmd_patch(struct ctx *c);			/* patch.c */
+int cmd_diff(struct ctx *c);			/* diff.c */
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * create.c - create secret generic, tls and docker-registry: the data from
- * the command line, --append-hash and --dry-run=client.
+ * the command line, --append-hash, --dry-run=client|server and -o.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +32,7 @@ static int finish_create(struct ctx *c, struct store_secret *s, const char *type
 		free(s->name);
 		s->name = name;
 	}
-	if (c->dry_run) {
+	if (c->dry_run && !c->dry_run_server) {
 		json_t *obj;
 
 		if (store_check_name(s->name, why)) {
@@ -69,11 +69,29 @@ static int finish_create(struct ctx *c, struct store_secret *s, const char *type
 		ret = 1;
 		goto out;
 	}
-	if (write_secret(c, s, STORE_PUT_CREATE, NULL)) {
+	if (c->dry_run_server) { /* the store's rules, in a transaction rolled back */
+		int err = store_batch_begin(c->st);
+
+		if (!err) {
+			err = store_secret_put(c->st, s, STORE_PUT_CREATE, NULL);
+			store_batch_rollback(c->st);
+		}
+		if (err) {
+			ret = die_msg("%s", store_errmsg(c->st));
+			goto out;
+		}
+	} else if (write_secret(c, s, STORE_PUT_CREATE, NULL)) {
 		ret = die_msg("%s", write_errmsg(c));
 		goto out;
 	}
-	printf(output_is(c, "name") ? "secret/%s\n" : "secret/%s created\n", s->name);
+	/* as kubectl: -o json|yaml prints the object as created (the store
+	 * filled in its uid, creation time and version) */
+	if (output_is(c, "json") || output_is(c, "yaml"))
+		ret = print_object(c, secret_to_json(s));
+	else if (output_is(c, "name"))
+		printf("secret/%s\n", s->name);
+	else
+		printf("secret/%s created%s\n", s->name, c->dry_run_server ? " (server dry run)" : "");
 out:
 	store_secret_free(s);
 	return ret;
@@ -97,9 +115,6 @@ static int add_sources(struct ctx *c, struct store_secret *s)
 
 static int check_output_create(const struct ctx *c)
 {
-	if (c->output && !c->dry_run && !output_is(c, "name"))
-		return die_msg("-o %s needs --dry-run=client (a created secret prints only its name)",
-			       c->output);
 	return check_output(c, "json,yaml,name");
 }
 

@@ -62,13 +62,15 @@ static const struct flag flags[] = {
 	  "configuration (default $SECRETFS_CONFIG, else " CONF_DEFAULT_PATH ")" },
 	{ "namespace", 'n', "NS", required_argument,
 	  CMD_CREATE_SECRET | CMD_GET_SECRETS | CMD_DESCRIBE | CMD_DELETE_SECRETS | CMD_PAIRS |
-	  CMD_MANIFESTS | CMD_ENVIRONMENT | CMD_EDIT | CMD_GET_EVENTS | CMD_WATCH | CMD_PODMAN,
+	  CMD_MANIFESTS | CMD_ENVIRONMENT | CMD_EDIT | CMD_GET_EVENTS | CMD_WATCH | CMD_PODMAN |
+	  CMD_PATCH | CMD_DIFF,
 	  true, FLAG_STRING, FIELD(ns), 0, NULL, "namespace (default \"default\")" },
 	OPT_BOOL('A', "all-namespaces", all_ns,
 		 CMD_GET_SECRETS | CMD_PAIRS | CMD_GET_EVENTS | CMD_WATCH | CMD_DELETE_SECRETS,
 		 "every namespace"),
 	OPT_STRING('o', "output", "FORMAT", output,
-		   CMD_CREATE_SECRET | CMD_GET_NAMESPACES | CMD_GET_SECRETS | CMD_PAIRS | CMD_VERSION,
+		   CMD_CREATE_SECRET | CMD_GET_NAMESPACES | CMD_GET_SECRETS | CMD_PAIRS | CMD_VERSION |
+		   CMD_APPLY | CMD_PATCH,
 		   "json, yaml or name (get: also wide, jsonpath=TEMPLATE,\n"
 		   "jsonpath-as-json=TEMPLATE, jsonpath-file=FILE,\n"
 		   "custom-columns=HEADER:PATH,..., custom-columns-file=FILE)"),
@@ -81,15 +83,22 @@ static const struct flag flags[] = {
 		 "key is an error, as with kubectl)"),
 	OPT_LIST(0, "from-env-file", "PATH", env_files, CMD_CREATE_GENERIC,
 		 "KEY=VALUE lines, as kubectl reads them"),
-	OPT_STRING(0, "type", "TYPE", type, CMD_CREATE_GENERIC,
-		   "the secret's type (default Opaque)"),
+	OPT_STRING(0, "type", "TYPE", type, CMD_CREATE_GENERIC | CMD_PATCH,
+		   "create: the secret's type (default Opaque); patch: strategic\n"
+		   "(default), merge (RFC 7386) or json (RFC 6902)"),
+	OPT_STRING('p', "patch", "PATCH", patch, CMD_PATCH,
+		   "the patch, JSON or YAML (beware: visible in the process\n"
+		   "list; prefer --patch-file)"),
+	OPT_STRING(0, "patch-file", "FILE", patch_file, CMD_PATCH,
+		   "the patch, from a file (\"-\": stdin)"),
 	OPT_BOOL(0, "immutable", immutable, CMD_CREATE_SECRET,
 		 "its data can never change afterwards"),
-	OPT_LIST('f', "filename", "FILE|DIR|-", manifests, CMD_MANIFESTS,
+	OPT_LIST('f', "filename", "FILE|DIR|-", manifests, CMD_MANIFESTS | CMD_DIFF,
 		 "manifests: a file, a folder's .yaml, .yml and .json files, or stdin"),
-	OPT_CALLBACK(0, "dry-run", "[=client]", optional_argument, parse_dry_run,
-		     CMD_CREATE_SECRET | CMD_PAIRS,
-		     "print the object (-o yaml|json) and write nothing"),
+	OPT_CALLBACK(0, "dry-run", "[=client|server]", optional_argument, parse_dry_run,
+		     CMD_CREATE_SECRET | CMD_PAIRS | CMD_APPLY | CMD_PATCH,
+		     "print the object (-o yaml|json) and write nothing; server\n"
+		     "(create secret, apply, patch): checked by the store's rules first"),
 	OPT_BOOL(0, "append-hash", append_hash, CMD_CREATE_SECRET,
 		 "append kubectl's hash of the content to NAME"),
 	OPT_STRING(0, "cert", "PATH", cert, CMD_CREATE_TLS, "the PEM certificate"),
@@ -182,9 +191,11 @@ static int push(const char ***v, size_t *n, const char *s)
 static int parse_dry_run(struct ctx *c, const struct flag *f, const char *arg)
 {
 	(void)f;
-	if (arg && strcmp(arg, "client") != 0 && strcmp(arg, "none") != 0)
-		return die_msg("--dry-run=%s: only client or none (there is no server)", arg);
-	c->dry_run = !arg || !strcmp(arg, "client");
+	if (arg && strcmp(arg, "client") != 0 && strcmp(arg, "server") != 0 &&
+	    strcmp(arg, "none") != 0)
+		return die_msg("Invalid dry-run value (%s). Must be \"none\", \"server\", or \"client\".", arg);
+	c->dry_run = !arg || strcmp(arg, "none") != 0;
+	c->dry_run_server = arg && !strcmp(arg, "server");
 	return 0;
 }
 

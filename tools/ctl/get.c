@@ -399,13 +399,21 @@ out:
 	return ret || missing;
 }
 
+/* kubectl describe leaves out its own last-applied annotation (a copy of
+ * the object), and so do we. */
 static void describe_pairs(const char *title, const struct store_pair *p, size_t n)
 {
+	bool first = true;
+
 	printf("%-14s", title);
-	if (!n)
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(p[i].key, KUBE_LAST_APPLIED))
+			continue;
+		printf("%s%s=%s\n", first ? "" : "              ", p[i].key, p[i].value);
+		first = false;
+	}
+	if (first)
 		printf("<none>\n");
-	for (size_t i = 0; i < n; i++)
-		printf("%s%s=%s\n", i ? "              " : "", p[i].key, p[i].value);
 }
 
 int cmd_describe_secret(struct ctx *c)

@@ -217,6 +217,11 @@ static int run_pairs(struct ctx *c, const struct pair_kind *k)
 
 	if (check_output(c, "json,yaml,name") || parse_changes(c, k, &ch, &nch))
 		goto out;
+	if (c->dry_run_server) {
+		die_msg("--dry-run=server: %s checks nothing a client dry run does not; use --dry-run=client",
+			k->noun);
+		goto out;
+	}
 	if (c->all && (c->nargs || c->selector)) {
 		die_msg("--all cannot be combined with NAMEs or a selector");
 		goto out;

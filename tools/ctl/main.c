@@ -197,19 +197,59 @@ static const struct command commands[] = {
 	  "  # Remove the annotation\n"
 	  "  secretctl annotate secret db example.com/owner-" },
 	{ "apply", cmd_apply, CMD_APPLY, ARGS_ANY,
-	  "secretctl apply -f FILE|DIR|- [-n NS]",
+	  "secretctl apply -f FILE|DIR|- [-n NS] [--dry-run=client|server] [-o yaml|json|name]",
 	  "Create or update the Secrets of manifests (YAML or JSON; several documents,\n"
 	  "kind: List; a folder's .yaml, .yml and .json files).  Other kinds are skipped\n"
 	  "with a notice.  As with kubectl, a key given twice, an apiVersion other than\n"
 	  "v1 and a number where a string belongs are refused, and so is a NUL byte in a\n"
 	  "name or key; a secret has at most 4096 keys.  All objects are checked first\n"
 	  "and written in one transaction: one bad object changes nothing.  Prints\n"
-	  "created, configured or unchanged.",
+	  "created, configured or unchanged.\n"
+	  "Updates are kubectl's three-way merge: what the manifest says wins; a key,\n"
+	  "label or annotation the previous apply set and the manifest no longer has\n"
+	  "is removed; what was never applied (create, label, annotate, edit, patch)\n"
+	  "stays.  The previous apply is kept in kubectl's annotation\n"
+	  "kubectl.kubernetes.io/last-applied-configuration, every value under data\n"
+	  "and stringData replaced by ***: the merge needs only the key names.\n"
+	  "--dry-run prints what would result (-o yaml|json) and writes nothing.",
 	  "  # Apply the secrets in secret.yaml\n"
 	  "  secretctl apply -f ./secret.yaml\n\n"
 	  "  # Every manifest of a folder, or from stdin\n"
 	  "  secretctl apply -f ./manifests/\n"
-	  "  kubectl create secret generic db --from-literal=k=v --dry-run=client -o yaml | secretctl apply -f -" },
+	  "  kubectl create secret generic db --from-literal=k=v --dry-run=client -o yaml | secretctl apply -f -\n\n"
+	  "  # What the store would hold, checked by its rules, nothing written\n"
+	  "  secretctl apply -f db.yaml --dry-run=server -o yaml" },
+	{ "patch secrets", cmd_patch, CMD_PATCH, ARGS_ONE,
+	  "secretctl patch secret NAME -p PATCH | --patch-file FILE [--type=strategic|merge|json]\n"
+	  "        [-n NS] [--dry-run=client|server] [-o yaml|json|name]",
+	  "Change a secret with a patch, as kubectl patch: a strategic merge patch (the\n"
+	  "default; for a Secret a JSON merge patch plus the directives $patch,\n"
+	  "$retainKeys, $setElementOrder and $deleteFromPrimitiveList on finalizers and\n"
+	  "ownerReferences), a JSON merge patch (RFC 7386) or a JSON patch (RFC 6902).\n"
+	  "The result is checked by the same rules as any write.  Prints patched, or\n"
+	  "patched (no change).",
+	  "  # Add a key (values are base64, as in a manifest)\n"
+	  "  secretctl patch secret db -p '{\"data\":{\"port\":\"NTQzMg==\"}}'\n\n"
+	  "  # Remove a label\n"
+	  "  secretctl patch secret db --type=merge -p '{\"metadata\":{\"labels\":{\"tier\":null}}}'\n\n"
+	  "  # A JSON patch, guarded by a test\n"
+	  "  secretctl patch secret db --type=json -p '[{\"op\":\"test\",\"path\":\"/type\",\"value\":\"Opaque\"},\n"
+	  "      {\"op\":\"remove\",\"path\":\"/data/old\"}]'\n\n"
+	  "  # A patch holding a value: from a file, not the command line\n"
+	  "  secretctl patch secret db --patch-file new-password.yaml" },
+	{ "diff", cmd_diff, CMD_DIFF, ARGS_NONE,
+	  "secretctl diff -f FILE|DIR|- [-n NS]",
+	  "Show what 'apply -f' would change, as kubectl diff: a unified diff of each\n"
+	  "live Secret and the result of applying its manifest (checked by the store's\n"
+	  "rules, nothing written), values shown as *** (*** (before) and *** (after)\n"
+	  "where a value changes).  $KUBECTL_EXTERNAL_DIFF, if set, is the diff program\n"
+	  "and its flags (default \"diff -u -N\"); it is given two folders, LIVE and\n"
+	  "MERGED, of masked files.  Exit status: 0 no differences, 1 differences,\n"
+	  "above 1 an error.",
+	  "  # What applying db.yaml would change\n"
+	  "  secretctl diff -f db.yaml\n\n"
+	  "  # In a script: apply only if something would change\n"
+	  "  secretctl diff -f manifests/ >/dev/null; [ $? -eq 1 ] && secretctl apply -f manifests/" },
 	{ "create", cmd_create_f, CMD_CREATE_F, ARGS_ANY,
 	  "secretctl create -f FILE|DIR|- [-n NS]", "Create the Secrets of manifests; none may exist.",
 	  "  # Create the secrets of secret.yaml (none may exist)\n"

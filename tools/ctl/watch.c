@@ -101,10 +101,13 @@ int watch_follow(struct ctx *c, int64_t since, store_change_fn fn, void *arg)
 		}
 		if (ret)
 			break;
+		/* look again after 1, 2, 4 ... 64 ms, never longer: other files
+		 * of the folder may keep inotify busy while the commit we were
+		 * woken for is not visible yet */
 		if (f.last != before || (n <= 0 && backoff >= 64))
 			backoff = 0;
 		else if (n > 0 || backoff)
-			backoff = backoff ? backoff * 2 : 1;
+			backoff = backoff ? (backoff < 64 ? backoff * 2 : 64) : 1;
 	}
 	if (fd >= 0)
 		close(fd);

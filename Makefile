@@ -52,7 +52,7 @@ CTL_LIBS   := $(shell pkg-config --libs inih yaml-0.1 jansson libcrypto 2>/dev/n
 API_LIBS   := $(shell pkg-config --libs libmicrohttpd gnutls inih yaml-0.1 jansson 2>/dev/null) -lpthread
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-STORE_SRC := store/writer.c store/rows.c store/lastapplied.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/cluster/objects.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c store/objects.c
+STORE_SRC := store/writer.c store/rows.c store/lastapplied.c store/db.c store/cluster/cluster.c store/cluster/record.c store/cluster/apply.c store/cluster/write.c store/cluster/keyring.c store/cluster/etcd.c store/cluster/objects.c store/cluster/follow.c store/seal.c store/secbuf.c store/secret.c store/validate.c store/types.c store/events.c store/keys.c store/meta.c store/objects.c
 # what more than one program reads: the shared .ini sections, passphrases,
 # cgroup patterns, private folders, where the API's certificates are (conf/)
 CONF_SRC  := conf/conf.c conf/match.c conf/passphrase.c conf/privdir.c conf/pki.c
@@ -71,7 +71,8 @@ PB_LIBS   := $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
 # the API server (api/), with that decoder
 API_SRC   := api/main.c api/http.c api/authn.c api/status.c api/db.c api/discovery.c \
 	     api/body.c api/secrets.c api/namespaces.c api/table.c api/watch.c \
-	     api/reviews.c api/authz.c api/roles.c api/events.c
+	     api/reviews.c api/authz.c api/roles.c api/events.c \
+	     api/audit.c api/follow.c
 
 STORE_OBJ := $(STORE_SRC:%.c=$(BUILD)/%.o)
 CONF_OBJ  := $(CONF_SRC:%.c=$(BUILD)/%.o)
@@ -178,6 +179,11 @@ $(BIN)/test/pb-bench: $(BUILD)/tests/tools/pb-bench.o $(PB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PB_LIBS) $(shell pkg-config --libs libsodium jansson 2>/dev/null)
 
+# the API server's load (make bench), never sanitized: it loads the server
+$(BIN)/test/apiload: tests/bench/apiload.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $< $(shell pkg-config --libs libcurl)
+
 TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
 	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread $(BIN)/test/rbacobj $(BIN)/test/kpatch
 
@@ -257,7 +263,7 @@ check: deps
 
 # benchmarks: figures and same-run ratios, written to tests/bench/results.json
 bench: deps
-	@$(MAKE) --no-print-directory all $(TEST_TOOLS)
+	@$(MAKE) --no-print-directory all $(TEST_TOOLS) $(BIN)/test/apiload
 	@BIN=$(abspath $(BIN)) tests/bench/run.sh
 
 check-asan: deps

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -33,6 +34,8 @@
 
 struct api_tokens;
 struct api_hub;
+struct api_audit;
+struct cluster_follower;
 
 /* The server: read-only once listening, shared by every thread. */
 struct api_server {
@@ -41,6 +44,8 @@ struct api_server {
 	struct api_tokens *tokens; /* NULL without a token_file */
 	struct api_hub *hub;       /* the watchers */
 	char *ca_pem;              /* the client CA, or NULL: no certificates */
+	struct api_audit *audit;   /* [api] audit_path, or NULL */
+	struct cluster_follower *follower; /* cluster mode: following etcd */
 };
 
 /* Who is asking. */
@@ -73,6 +78,8 @@ struct api_req {
 	bool table;             /* Accept asks for a meta.k8s.io/v1 Table */
 	struct api_user user;
 	struct api_db *db;      /* this thread's store handle */
+	struct timespec received; /* when its headers arrived (the audit's) */
+	unsigned code;          /* the status replied, 0 before */
 };
 
 /* --- db.c: a store handle and writer per thread -------------------------- */
@@ -189,6 +196,21 @@ enum MHD_Result api_rbac(struct api_req *r, const char *ns, const char *resource
  * the object back with its status, 201. */
 enum MHD_Result api_review(struct api_req *r, const char *group, const char *resource);
 
+/* --- audit.c: [api] audit_path ----------------------------------------------- */
+
+/* Open (creating it 0600) the audit log at path: 0, or -errno with err. */
+int api_audit_open(struct api_audit **out, const char *path, char *err, size_t errlen);
+void api_audit_free(struct api_audit *a);
+/* Append r's line (a NULL: nothing); a failure is counted, never waited on. */
+void api_audit_request(struct api_audit *a, const struct api_req *r);
+
+/* --- follow.c: cluster mode ------------------------------------------------- */
+
+/* In cluster mode, follow etcd into this node's store (after any fork):
+ * 0, or -errno with err; api_follow_stop() stops it. */
+int api_follow_start(struct api_server *srv, char *err, size_t errlen);
+void api_follow_stop(struct api_server *srv);
+
 /* --- discovery.c ------------------------------------------------------------ */
 
 /* Serve path if it is a discovery, health or OpenAPI path: true if it
@@ -229,6 +251,9 @@ json_t *api_table_rbac(const json_t *objs, const char *rv, int64_t now, bool bin
 /* --- watch.c: watch=true ----------------------------------------------------- */
 
 int api_hub_start(struct api_server *srv, char *err, size_t errlen);
+/* A write this server answered has committed: the hub reads the change
+ * log now rather than at inotify's next retry. */
+void api_hub_poke(struct api_server *srv);
 /* End every watch and the hub thread (before MHD stops: no connection may
  * stay suspended); api_hub_free() after MHD stopped. */
 void api_hub_stop(struct api_server *srv);

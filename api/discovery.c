@@ -34,6 +34,7 @@ static enum MHD_Result reply_text(struct api_req *r, const char *text)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	ret = MHD_queue_response(r->conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
+	r->code = MHD_HTTP_OK;
 	return ret;
 }
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -75,6 +76,7 @@ enum MHD_Result api_reply_warn(struct api_req *r, unsigned code, json_t *obj,
 	}
 	ret = MHD_queue_response(r->conn, code, resp);
 	MHD_destroy_response(resp);
+	r->code = code;
 	return ret;
 }
 
@@ -221,6 +223,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		r->conn = conn;
 		r->method = method;
 		r->url = url;
+		clock_gettime(CLOCK_REALTIME, &r->received);
 		*con_cls = r;
 		return MHD_YES;
 	}
@@ -251,6 +254,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)cls, (void)conn, (void)toe;
 	if (!r)
 		return;
+	api_audit_request(r->srv->audit, r);
+	if (r->code >= 200 && r->code < 300 && strcmp(r->method, "GET"))
+		api_hub_poke(r->srv);
 	if (r->body) {
 		sodium_memzero(r->body, r->cap);
 		free(r->body);

@@ -169,6 +169,8 @@ int main(int argc, char **argv)
 	    read_pem(ca_path, false, &srv.ca_pem, err, sizeof(err)) ||
 	    (srv.cfg.api.token_file &&
 	     api_tokens_load(&srv.tokens, srv.cfg.api.token_file, err, sizeof(err))) ||
+	    (srv.cfg.api.audit_path &&
+	     api_audit_open(&srv.audit, srv.cfg.api.audit_path, err, sizeof(err))) ||
 	    resolve(srv.cfg.api.listen, &ss, err, sizeof(err))) {
 		fprintf(stderr, "secretfs-apiserver: %s\n", err);
 		goto out;
@@ -209,11 +211,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (api_hub_start(&srv, err, sizeof(err)) ||
+	if (api_follow_start(&srv, err, sizeof(err)) || api_hub_start(&srv, err, sizeof(err)) ||
 	    api_http_start(&srv, (struct sockaddr *)&ss, cert, key, 4, err, sizeof(err))) {
 		fprintf(stderr, "secretfs-apiserver: %s\n", err);
 		api_hub_stop(&srv);
 		api_hub_free(&srv);
+		api_follow_stop(&srv);
 		goto out;
 	}
 	fprintf(stderr, "secretfs-apiserver: listening on https://%s\n", srv.cfg.api.listen);
@@ -240,6 +243,7 @@ stop:
 	api_hub_stop(&srv);
 	MHD_stop_daemon(srv.daemon);
 	api_hub_free(&srv);
+	api_follow_stop(&srv);
 	api_db_close_all();
 	fprintf(stderr, "secretfs-apiserver: stopped\n");
 out:
@@ -252,6 +256,7 @@ out:
 	if (srv.ca_pem)
 		sodium_free(srv.ca_pem);
 	api_tokens_free(srv.tokens);
+	api_audit_free(srv.audit);
 	conf_release(&srv.cfg);
 	gnutls_global_deinit();
 	return status;

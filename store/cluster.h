@@ -96,6 +96,33 @@ int cluster_follow(struct cluster *c, struct store *st, const atomic_int *stop,
 int cluster_apply_response(struct cluster *c, struct store *st, const char *text,
 			   size_t len);
 
+/* --- the follower: a thread keeping a node's store current (follow.c) ---- */
+
+enum cluster_log { CLUSTER_LOG_DEBUG, CLUSTER_LOG_INFO, CLUSTER_LOG_WARNING };
+/* How a follower reports: msg never holds a value. */
+typedef void (*cluster_log_fn)(void *ctx, enum cluster_log level, const char *msg);
+struct cluster_follower;
+
+/* A follower of etcd (options o) for st, a read-write handle it owns from
+ * now on (closed by cluster_follower_free(), and on failure by the
+ * caller); log (may be NULL) with ctx hears of outages and their ends.
+ * Nothing is asked of etcd yet.  0, or -errno with err. */
+int cluster_follower_new(struct cluster_follower **out, struct store *st,
+			 const struct cluster_opts *o, cluster_log_fn log, void *ctx, char *err)
+	__attribute__((warn_unused_result));
+/* Catch up once, before the thread starts (so that what is checked against
+ * the store next sees it current): 0, or -1 (etcd away: said, and the
+ * thread retries). */
+int cluster_follower_catch_up(struct cluster_follower *f);
+/* Follow in a thread named thread_name (after any fork): 0 or -EAGAIN. */
+int cluster_follower_start(struct cluster_follower *f, const char *thread_name);
+/* Stop and join the thread, close both handles (NULL accepted). */
+void cluster_follower_free(struct cluster_follower *f);
+/* The etcd revision applied last, and (*up) whether etcd answered last. */
+int64_t cluster_follower_revision(struct cluster_follower *f, bool *up);
+/* The endpoint in use, as the thread last saw it: false if none. */
+bool cluster_follower_endpoint(struct cluster_follower *f, char *out, size_t len);
+
 /* How many records this handle has skipped because they break the rules
  * (names, sealed values, labels, format), and *why the last one was. */
 unsigned long cluster_skipped(const struct cluster *c, const char **why);
@@ -104,6 +131,14 @@ unsigned long cluster_skipped(const struct cluster *c, const char **why);
 int cluster_head(struct cluster *c, int64_t *head);
 /* The etcd revision st has applied (0: none yet). */
 int store_etcd_revision(struct store *st, int64_t *rev);
+/* The store revision after which st's change log holds every change etcd
+ * made after etcd_rev (the store's revision when it had applied the last
+ * etcd revision at or before it): 0, or -ESTALE when st never held so old a
+ * revision (a client must list again). */
+int store_etcd_since(struct store *st, int64_t etcd_rev, int64_t *rev);
+/* The etcd revision of the change at store revision rev (the first etcd
+ * revision applied at or after it): 0, or -ENOENT (a local write). */
+int store_etcd_at(struct store *st, int64_t rev, int64_t *etcd_rev);
 
 /* Writes, as store_secret_put(), store_secret_delete(), store_ns_create()
  * and store_ns_delete(), but to etcd; -EAGAIN if the object changed in etcd

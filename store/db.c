@@ -130,6 +130,17 @@ static const char *const migrations[] = {
 	"  UNIQUE (kind, namespace, name)"
 	");"
 	"ALTER TABLE changes ADD COLUMN kind TEXT;",
+	/* 5 -> 6: cluster mode: which store revision held etcd's prefix as of
+	 * each etcd revision applied (a watch from an etcd resourceVersion
+	 * reads the change log after it); a mirror starts at where it is */
+	"CREATE TABLE etcd_marks ("
+	"  etcd_rev INTEGER PRIMARY KEY,"
+	"  revision INTEGER NOT NULL"
+	");"
+	"CREATE INDEX etcd_marks_by_revision ON etcd_marks(revision);"
+	"INSERT INTO etcd_marks(etcd_rev, revision)"
+	" SELECT e.value, r.value FROM meta e, meta r"
+	" WHERE e.key = 'etcd_revision' AND r.key = 'revision' AND e.value > 0;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -30,14 +30,63 @@ int store_etcd_revision(struct store *st, int64_t *rev)
 	return err;
 }
 
+/* Move W to rev, and mark that the store's revision now holds etcd as of
+ * rev (in the same transaction as what was applied). */
 static int set_etcd_revision(struct store *st, int64_t rev)
 {
 	sqlite3_stmt *q;
+	int err;
 
 	if (db_prep(st, "UPDATE meta SET value = ?1 WHERE key = 'etcd_revision'", &q))
 		return -EIO;
 	sqlite3_bind_int64(q, 1, rev);
+	if ((err = db_step_done(st, q, "cannot record the etcd revision")))
+		return err;
+	if (db_prep(st, "INSERT OR REPLACE INTO etcd_marks(etcd_rev, revision)"
+		    " SELECT ?1, value FROM meta WHERE key = 'revision'", &q))
+		return -EIO;
+	sqlite3_bind_int64(q, 1, rev);
 	return db_step_done(st, q, "cannot record the etcd revision");
+}
+
+int store_etcd_since(struct store *st, int64_t etcd_rev, int64_t *rev)
+{
+	sqlite3_stmt *q;
+	int rc, err = 0;
+
+	if (db_prep(st, "SELECT revision FROM etcd_marks WHERE etcd_rev <= ?1"
+		    " ORDER BY etcd_rev DESC LIMIT 1", &q))
+		return -EIO;
+	sqlite3_bind_int64(q, 1, etcd_rev);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*rev = sqlite3_column_int64(q, 0);
+	else if (rc == SQLITE_DONE)
+		err = -ESTALE;
+	else
+		err = db_fail(st, "cannot read the etcd revisions");
+	sqlite3_finalize(q);
+	return err;
+}
+
+int store_etcd_at(struct store *st, int64_t rev, int64_t *etcd_rev)
+{
+	sqlite3_stmt *q;
+	int rc, err = 0;
+
+	if (db_prep(st, "SELECT etcd_rev FROM etcd_marks WHERE revision >= ?1"
+		    " ORDER BY revision, etcd_rev LIMIT 1", &q))
+		return -EIO;
+	sqlite3_bind_int64(q, 1, rev);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*etcd_rev = sqlite3_column_int64(q, 0);
+	else if (rc == SQLITE_DONE)
+		err = -ENOENT;
+	else
+		err = db_fail(st, "cannot read the etcd revisions");
+	sqlite3_finalize(q);
+	return err;
 }
 
 /* The row id, uid and generation of ns/name; -ENOENT if there is none. */

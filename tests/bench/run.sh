@@ -14,11 +14,15 @@ BIN=${BIN:-$here/../../bin}
 ROUNDS=${ROUNDS:-7}
 OPS=${OPS:-5000}
 SCALE=${SCALE:-1000 10000 100000}
+API_OPS=${API_OPS:-2000}         # GETs per figure (the API server)
+API_CREATES=${API_CREATES:-200} # creates
+API_ROUNDS=${API_ROUNDS:-20}    # watch fan-out rounds (100 watchers each)
 W=$(mktemp -d /tmp/secretfs-bench.XXXXXX)
 RESULTS=${RESULTS:-$here/results.json}
 declare -A R   # figure name -> number
 
 cleanup() {
+	[ -n "${api_pid:-}" ] && kill "$api_pid" 2>/dev/null
 	for m in $(awk -v w="$W" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do
 		fusermount3 -u "$m" 2>/dev/null || umount -l "$m"
 	done
@@ -169,6 +173,46 @@ R[apply_10000_ms]=$(( ($(now_us) - s) / 1000 ))
 s=$(now_us)
 "$BIN/secretctl" -c "$S/secretfs.ini" apply -f "$W/10k.yaml" >/dev/null
 R[apply_10000_unchanged_ms]=$(( ($(now_us) - s) / 1000 ))
+
+echo "== secretfs-apiserver on that store: GET, LIST, create, watch fan-out (libcurl, TLS)"
+# the apiserver's own figures, each on a kept-alive TLS connection; GET's
+# baseline is /healthz on the same kind of connection (TLS, HTTP parsing,
+# MHD's threads: all but the authentication and the store)
+api_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'benchtoken,bench,1,system:masters\n' >"$S/tokens.csv"
+chmod 0600 "$S/tokens.csv"
+printf '[api]\nlisten = 127.0.0.1:%s\ntoken_file = %s\n' "$api_port" "$S/tokens.csv" >>"$S/secretfs.ini"
+"$BIN/secretctl" -c "$S/secretfs.ini" create namespace fan >/dev/null
+"$BIN/secretctl" -c "$S/secretfs.ini" create namespace made >/dev/null
+"$BIN/secretfs-apiserver" -c "$S/secretfs.ini" -f 2>"$W/api.log" &
+api_pid=$!
+api="https://127.0.0.1:$api_port"
+for _ in $(seq 200); do
+	curl -sk "$api/healthz" >/dev/null 2>&1 && break
+	sleep 0.05
+done
+sleep 0.5
+R[api_rss_idle_kib]=$(awk '/VmRSS/ {print $2}' /proc/"$api_pid"/status)
+load() { "$BIN/test/apiload" -t benchtoken -c "$S/pki/ca.crt" "$@"; }
+fig() { echo "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
+j=$(load get "$api/healthz" "$API_OPS")
+R[api_healthz_p50_us]=$(fig "$j" p50_us); R[api_healthz_p99_us]=$(fig "$j" p99_us)
+j=$(load get "$api/api/v1/namespaces/default/secrets/s-1" "$API_OPS")
+R[api_get_p50_us]=$(fig "$j" p50_us); R[api_get_p99_us]=$(fig "$j" p99_us)
+j=$(load create "$api/api/v1/namespaces/made/secrets" "$API_CREATES" c)
+R[api_create_p50_us]=$(fig "$j" p50_us); R[api_create_p99_us]=$(fig "$j" p99_us)
+j=$(load watch "$api/api/v1/namespaces/fan/secrets" 100 "$API_ROUNDS" "$api_pid")
+R[api_watch_p50_us]=$(fig "$j" p50_us); R[api_watch_p99_us]=$(fig "$j" p99_us)
+R[api_watch_each_p99_us]=$(fig "$j" each_p99_us); R[api_watch_create_p50_us]=$(fig "$j" create_p50_us)
+R[api_rss_load_kib]=$(fig "$j" rss_kib)
+# the LIST last: the whole answer is built in memory (values included),
+# which the allocator keeps; its peak is a figure of its own
+j=$(load list "$api/api/v1/namespaces/default/secrets" 3)
+R[api_list_10000_us]=$(fig "$j" median_us); R[api_list_10000_bytes]=$(fig "$j" bytes)
+R[api_rss_peak_kib]=$(awk '/VmHWM/ {print $2}' /proc/"$api_pid"/status)
+kill -TERM "$api_pid"
+wait "$api_pid" || { echo "bench: secretfs-apiserver failed: $(tail -3 "$W/api.log")" >&2; exit 1; }
+api_pid=
 
 echo "== one secret with as many labels as the 1.5 MiB object limit allows"
 S=$W/labels
@@ -340,6 +384,26 @@ print("%-46s %10d" % ("secretctl apply -f, the same again (ms)", r["apply_10000_
 print("%-46s %10d" % ("create -f, one secret, 196,000 labels (ms)", r["labels_apply_ms"]))
 print("%-46s %10d" % ("get secrets -n NS of it (ms)", r["labels_get_ms"]))
 print("%-46s %10d" % ("get secrets -n NS -o json of it (ms)", r["labels_get_json_ms"]))
+if "api_get_p99_us" in r:
+    print()
+    print("%-46s %10s %8s" % ("secretfs-apiserver, kept-alive TLS (libcurl)", "us", "x base"))
+    hz50, hz99 = r["api_healthz_p50_us"], r["api_healthz_p99_us"]
+    for name, v, base in (("GET /healthz p50 (baseline)", hz50, hz50),
+                          ("GET /healthz p99 (baseline)", hz99, hz99),
+                          ("GET one secret p50", r["api_get_p50_us"], hz50),
+                          ("GET one secret p99 (target 5 ms)", r["api_get_p99_us"], hz99),
+                          ("create p50", r["api_create_p50_us"], hz50),
+                          ("create p99", r["api_create_p99_us"], hz99),
+                          ("LIST of 10,000 secrets", r["api_list_10000_us"], hz50)):
+        print("%-46s %10d %8.1f" % (name, v, v / base))
+    print("%-46s %10d" % ("LIST of 10,000 secrets, bytes", r["api_list_10000_bytes"]))
+    print("%-46s %10d" % ("watch fan-out to 100, until all have it, p50", r["api_watch_p50_us"]))
+    print("%-46s %10d" % ("  p99 (target 20 ms)", r["api_watch_p99_us"]))
+    print("%-46s %10d" % ("  each watcher's p99", r["api_watch_each_p99_us"]))
+    print("%-46s %10d" % ("  the create alone, p50", r["api_watch_create_p50_us"]))
+    print("%-46s %10.1f" % ("RSS idle, MiB (target 32)", r["api_rss_idle_kib"] / 1024))
+    print("%-46s %10.1f" % ("RSS, 100 watchers, MiB", r["api_rss_load_kib"] / 1024))
+    print("%-46s %10.1f" % ("RSS peak (LIST of 10,000 included), MiB", r["api_rss_peak_kib"] / 1024))
 print()
 sizes = [1] + [int(x) for x in "$SCALE".split()]
 print("%-9s %9s %8s %8s %8s %11s %13s" % ("secrets", "mount ms", "RSS MiB", "p50 us", "p99 us",

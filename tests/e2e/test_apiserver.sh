@@ -54,6 +54,7 @@ start_api() {
 [api]
 listen = 127.0.0.1:$API_PORT
 token_file = $T/tokens.csv
+${API_EXTRA:-}
 EOF
 	# the subshell keeps the server's exit status for stop_api
 	( "$BIN/secretfs-apiserver" -c "$T/secretfs.ini" -f 2>"$T/api.log" &
@@ -319,6 +320,82 @@ test_authn() {
 	expect_eq "anonymous" "403" "$(curl -sk -o /dev/null -w '%{http_code}' \
 		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets/s")"
 	stop_api
+}
+
+# the audit log: one audit.k8s.io/v1 Event a request, with the verb, user,
+# code and objectRef kube-apiserver would write; never a value or a token
+test_api_audit() {
+	mkdir -p "$T/audit"
+	API_EXTRA="audit_path = $T/audit/api.log" start_api
+	[ "$(stat -c %a "$T/audit/api.log" 2>/dev/null)" = 600 ] ||
+		fail "the audit log is not created 0600: $(ls -l "$T/audit" 2>&1)"
+	local kc=("$(kubectl_bin 1.32)" --cache-dir "$T/kc" --server "https://127.0.0.1:$API_PORT"
+		  --certificate-authority "$T/pki/ca.crt")
+	k 1.32 admin get secrets >/dev/null
+	k 1.32 admin create secret generic au --from-literal=k=canaryaudit1 >/dev/null ||
+		fail "kubectl create secret failed"
+	"${kc[@]}" --token admintoken get secret au -o name >/dev/null || fail "get with a token failed"
+	k 1.32 bob get secret au >/dev/null 2>&1 && fail "bob may read au"
+	"${kc[@]}" --token wrongtoken1 get secrets >/dev/null 2>&1 && fail "a wrong token got in"
+	k 1.32 admin delete secret au >/dev/null || fail "kubectl delete failed"
+	curl -sk "https://127.0.0.1:$API_PORT/healthz" >/dev/null
+	stop_api
+	python3 - "$T/audit/api.log" <<'PY' || fail "audit log: $(tail -3 "$T/audit/api.log")"
+import json, re, sys
+lines = open(sys.argv[1]).read().splitlines()
+ev = [json.loads(l) for l in lines]
+uuid = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$')
+ts = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$')
+for e in ev:
+    assert e['kind'] == 'Event' and e['apiVersion'] == 'audit.k8s.io/v1', e
+    assert e['level'] == 'Metadata' and e['stage'] == 'ResponseComplete', e
+    assert uuid.match(e['auditID']) and e['sourceIPs'] == ['127.0.0.1'], e
+    assert ts.match(e['requestReceivedTimestamp']) and ts.match(e['stageTimestamp']), e
+    assert e['requestReceivedTimestamp'] <= e['stageTimestamp'], e
+assert len({e['auditID'] for e in ev}) == len(ev), 'auditIDs repeat'
+def find(verb, code, user, name=None):
+    for e in ev:
+        ref = e.get('objectRef', {})
+        if (e['verb'], e['responseStatus']['code'], e['user'].get('username')) == (verb, code, user) \
+           and ref.get('resource') == 'secrets' and ref.get('name') == name:
+            return e
+    sys.exit('no %s %s by %s on %s in:\n%s' % (verb, code, user, name, '\n'.join(lines)))
+e = find('list', 200, 'admin')
+assert e['objectRef'] == {'resource': 'secrets', 'namespace': 'default', 'apiGroup': '', 'apiVersion': 'v1'}, e
+assert e['user']['groups'] == ['system:masters', 'system:authenticated'] and e['userAgent'].startswith('kubectl'), e
+assert e['requestURI'].startswith('/api/v1/namespaces/default/secrets?limit=500'), e
+e = find('create', 201, 'admin')
+assert e['requestURI'].startswith('/api/v1/namespaces/default/secrets?'), e
+find('get', 200, 'tina', 'au')
+e = find('get', 403, 'bob', 'au')
+assert e['user']['groups'] == ['dev', 'system:authenticated'], e
+find('delete', 200, 'admin', 'au')
+assert [e for e in ev if e['responseStatus']['code'] == 401 and e['user'] == {}], '401 not audited'
+assert [e for e in ev if e['requestURI'] == '/healthz' and e['verb'] == 'get' and
+        'objectRef' not in e and e['user']['username'] == 'system:anonymous'], 'healthz'
+PY
+	local f
+	for f in "$T/audit/api.log" "$T/api.log"; do
+		! grep -q "canaryaudit1\|$(printf %s canaryaudit1 | base64)\|admintoken\|wrongtoken1\|BEGIN" "$f" ||
+			fail "a value, a token or a certificate reached $f"
+	done
+}
+
+# an audit log that cannot be written: requests go on, the loss is counted
+# and said once in the server's log, not once a request
+test_api_audit_full() {
+	mkdir -p "$T/small"
+	mount -t tmpfs -o size=64k tmpfs "$T/small" || fail "cannot mount a tmpfs"
+	API_EXTRA="audit_path = $T/small/api.log" start_api
+	head -c 64k /dev/zero >"$T/small/fill" 2>/dev/null || true  # fills it
+	local i
+	for i in $(seq 30); do
+		curl -sk -o /dev/null "https://127.0.0.1:$API_PORT/healthz"
+	done
+	expect_eq "served while full" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/healthz")"
+	stop_api
+	umount "$T/small"
+	expect_eq "said once" 1 "$(grep -c "cannot write the audit log '$T/small/api.log': No space left on device" "$T/api.log")"
 }
 
 test_python_client() {

@@ -758,6 +758,96 @@ test_cluster_a_write_whose_reply_was_lost_is_not_a_conflict() {
 	expect_eq "in etcd once" "1" "$(etcdctl_ get --prefix --keys-only "$PREFIX" | grep -c 'secrets/default/s$')"
 }
 
+# node_api NODE: NODE's secretfs-apiserver on a free port (its [api]
+# listen), logging to $T/NODE/api.log; $T/NODE/admin.conf its kubeconfig
+node_api() {
+	local port
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf '[api]\nlisten = 127.0.0.1:%s\n' "$port" >>"$T/$1/secretfs.ini"
+	(umask 077; nctl "$1" kubeconfig admin --group system:masters >"$T/$1/admin.conf") ||
+		fail "secretctl kubeconfig on node $1 failed"
+	"$BIN/secretfs-apiserver" -c "$T/$1/secretfs.ini" -f 2>"$T/$1/api.log" &
+	echo $! >"$T/$1/api.pid"
+	track $! secretfs-apiser
+	eventually 5 "curl -sk https://127.0.0.1:$port/healthz >/dev/null" ||
+		fail "node $1's API server did not come up: $(tail -3 "$T/$1/api.log")"
+}
+
+# node_api_stop NODE: SIGTERM ends it cleanly, with no sanitizer report
+node_api_stop() {
+	local pid
+	pid=$(cat "$T/$1/api.pid")
+	kill -TERM "$pid"
+	eventually 10 "! kill -0 $pid 2>/dev/null" || fail "node $1's API server outlived SIGTERM"
+	! grep -q "Sanitizer\|runtime error\|ThreadSanitizer" "$T/$1/api.log" ||
+		fail "sanitizer report from node $1's API server: $(grep -A20 "Sanitizer\|runtime error" "$T/$1/api.log" | head -30)"
+}
+
+# kc NODE ARGS...: kubectl 1.32 against NODE's API server
+kc() {
+	local n=$1
+	shift
+	"${KUBECTL_DIR:-/usr/lib/google-cloud-sdk/bin}/kubectl.1.32" --kubeconfig "$T/$n/admin.conf" \
+		--cache-dir "$T/$n/kcache" "$@"
+}
+
+# Two nodes, each with an API server and no secretfs (each server follows
+# etcd itself): kubectl's watch on one sees what kubectl or secretctl wrote
+# through the other, with etcd's revisions as resourceVersions
+test_cluster_apiserver_watch_across_nodes() {
+	etcd_up
+	node_init a
+	node_init b
+	cleanup_extra() {
+		for n in a b; do
+			[ -f "$T/$n/api.pid" ] && kill "$(cat "$T/$n/api.pid")" 2>/dev/null
+		done
+		for i in 1 2 3; do etcd_stop $i; done
+	}
+	[ -x "${KUBECTL_DIR:-/usr/lib/google-cloud-sdk/bin}/kubectl.1.32" ] ||
+		fail "kubectl 1.32 is missing (make deps installs the google-cloud-sdk builds)"
+	node_api a
+	node_api b
+	# kubectl lists, then watches from the list's resourceVersion: etcd's
+	kc b get secrets -w -o name >"$T/watch-b" 2>&1 &
+	track $! kubectl
+	kc a get secrets -w -o name >"$T/watch-a" 2>&1 &
+	track $! kubectl
+	local rv0
+	rv0=$(kc a get --raw /api/v1/namespaces/default/secrets |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
+	expect_eq "a list's resourceVersion is etcd's revision" "$(etcd_head)" "$rv0"
+	sleep 0.3 # both watches started
+	kc a create secret generic via-a --from-literal=k=canary-a >/dev/null || fail "create on a failed"
+	eventually 3 'grep -qx secret/via-a "$T/watch-b"' ||
+		fail "b's watch did not see a's write: $(cat "$T/watch-b")"
+	nctl b create secret generic via-b --from-literal=k=canary-b >/dev/null
+	eventually 3 'grep -qx secret/via-b "$T/watch-a"' ||
+		fail "a's watch did not see secretctl's write on b: $(cat "$T/watch-a")"
+	kc b delete secret via-a >/dev/null || fail "delete on b failed"
+	local head
+	head=$(etcd_head)
+	# a watch from an etcd revision: exactly the changes after it, each
+	# with its etcd revision, on a node that made none of them
+	kc a get --raw "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=$rv0&timeoutSeconds=1" |
+		python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin]
+got = [(e["type"], e["object"]["metadata"]["name"], int(e["object"]["metadata"]["resourceVersion"])) for e in ev]
+names = [(t, n) for t, n, _ in got]
+assert names == [("DELETED", "via-a"), ("ADDED", "via-b")] or names == [("ADDED", "via-b"), ("DELETED", "via-a")] or \
+       names == [("ADDED", "via-a"), ("ADDED", "via-b"), ("DELETED", "via-a")], got
+rvs = {n: r for t, n, r in got}
+assert rvs["via-a"] == '"$head"', got
+assert all('"$rv0"' < r <= '"$head"' for _, _, r in got), got
+' || fail "watch from etcd revision $rv0 (head $head)"
+	kc b get --raw "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=$head&timeoutSeconds=1" >"$T/none"
+	expect_eq "nothing after the head" "" "$(cat "$T/none")"
+	node_api_stop a
+	node_api_stop b
+	! grep -q canary "$T/a/api.log" "$T/b/api.log" || fail "a value reached a server's log"
+}
+
 # RBAC objects (store/objects.c) go through etcd as secrets do: one written
 # through node a is read on node b, with the same uid and etcd's revision as
 # resourceVersion; deletes, and a namespace's deletion, reach every node;

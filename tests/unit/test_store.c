@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "store/cluster.h"
@@ -358,6 +359,63 @@ static void test_cluster_writer_opts(void **state)
 	assert_int_equal(store_writer_open(&w, f->st, &o, err), 0);
 	assert_non_null(store_writer_cluster(w));
 	store_writer_free(w);
+}
+
+/* Apply a watch line putting namespace ns at etcd revision rev. */
+static void apply_ns(struct cluster *c, struct store *st, const char *ns, int64_t rev)
+{
+	char key[128], k64[192], line[512];
+	static const char val[] = "eyJjcmVhdGVkIjogMTc2NDQwMDAwMH0="; /* {"created": 1764400000} */
+
+	snprintf(key, sizeof(key), "/secretfs/namespaces/%s", ns);
+	sodium_bin2base64(k64, sizeof(k64), (const unsigned char *)key, strlen(key),
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(line, sizeof(line), "{\"result\": {\"header\": {\"revision\": \"%lld\"}, \"events\":"
+		 " [{\"kv\": {\"key\": \"%s\", \"value\": \"%s\", \"mod_revision\": \"%lld\"}}]}}",
+		 (long long)rev, k64, val, (long long)rev);
+	assert_int_equal(cluster_apply_response(c, st, line, strlen(line)), 0);
+}
+
+/* Cluster mode: each applied etcd revision marks the store revision that
+ * holds it, so that a watch from an etcd resourceVersion reads the change
+ * log from the right place, and a change's etcd revision can be told. */
+static void test_etcd_marks(void **state)
+{
+	struct fixture *f = *state;
+	struct cluster_opts o = { .endpoints = "http://127.0.0.1:1" };
+	struct cluster *c = NULL;
+	char err[STORE_ERRMSG_MAX];
+	struct log got = { 0 };
+	int64_t r10, r12, v;
+
+	assert_int_equal(cluster_open(&c, &o, err), 0);
+	apply_ns(c, f->st, "ten", 10);
+	r10 = revision(f->st);
+	apply_ns(c, f->st, "twelve", 12);
+	r12 = revision(f->st);
+	assert_true(r12 > r10);
+	/* before the mirror began: the client must list again */
+	assert_int_equal(store_etcd_since(f->st, 9, &v), -ESTALE);
+	assert_int_equal(store_etcd_since(f->st, 10, &v), 0);
+	assert_int_equal(v, r10);
+	assert_int_equal(store_etcd_since(f->st, 11, &v), 0); /* no change of ours at 11 */
+	assert_int_equal(v, r10);
+	assert_int_equal(store_etcd_since(f->st, 12, &v), 0);
+	assert_int_equal(v, r12);
+	assert_int_equal(store_etcd_since(f->st, 99, &v), 0);
+	assert_int_equal(v, r12);
+	/* from etcd revision 11: exactly the change made at 12 */
+	assert_int_equal(store_etcd_since(f->st, 11, &v), 0);
+	assert_int_equal(store_changes(f->st, v, collect, &got), 0);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.ops[0], STORE_OP_NS_CREATE);
+	assert_string_equal(got.names[0], "twelve/");
+	assert_int_equal(store_etcd_at(f->st, r10, &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(store_etcd_at(f->st, r12, &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(store_etcd_at(f->st, r12 + 1, &v), -ENOENT);
+	cluster_close(c);
 }
 
 static void test_update_rules(void **state)
@@ -925,6 +983,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_local_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_reader, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cluster_writer_opts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_etcd_marks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_applied_redacted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation_messages, setup, teardown),

@@ -807,3 +807,74 @@ test_kubectl_events() {
 	case "$out" in *canary16*) fail "an event holds a value: $out" ;; esac
 	stop_api
 }
+
+# the rest of what the issue names, with real kubectl: describe (sizes,
+# never a value), api-resources, version, create secret docker-registry and
+# tls (protobuf bodies), -o custom-columns; and an expired certificate of
+# the server's own CA is 401, where the same certificate in date is served
+test_kubectl_describe_resources_version_and_expiry() {
+	start_api
+	local v=1.33 out
+	ctl create secret generic s1 --from-literal=user=canary1 --from-literal=pass=canary22 >/dev/null
+	out=$(k $v admin describe secret s1)
+	expect_contains "describe: name" "$out" "Name:         s1"
+	expect_contains "describe: type" "$out" "Type:  Opaque"
+	expect_contains "describe: a size" "$out" "pass:  8 bytes"
+	[[ $out == *canary* ]] && fail "describe printed a value: $out"
+	out=$(k $v admin api-resources)
+	expect_contains "api-resources: secrets" "$(echo "$out" | awk '$1 == "secrets" {print $2, $3, $4}')" "v1 true Secret"
+	expect_contains "api-resources: namespaces" "$(echo "$out" | awk '$1 == "namespaces" {print $2, $3, $4, $5}')" "ns v1 false Namespace"
+	expect_contains "api-resources: roles" "$(echo "$out" | awk '$1 == "roles" {print $2, $3}')" "rbac.authorization.k8s.io/v1 true"
+	expect_contains "version" "$(k $v admin version)" "Server Version: v1.32"
+	expect_eq "docker-registry" "secret/reg created" \
+		"$(k $v admin create secret docker-registry reg --docker-server=r.example \
+			--docker-username=u --docker-password=canary9)"
+	expect_eq "docker-registry: kubectl's document" \
+		"$(k $v admin create secret docker-registry reg --docker-server=r.example \
+			--docker-username=u --docker-password=canary9 --dry-run=client \
+			-o jsonpath='{.data.\.dockerconfigjson}')" \
+		"$(ctl get secret reg -o jsonpath='{.data.\.dockerconfigjson}')"
+	expect_eq "tls" "secret/t2 created" \
+		"$(k 1.32 admin create secret tls t2 --cert="$(dirname "$GOLDEN")/../data/test-cert.pem" \
+			--key="$(dirname "$GOLDEN")/../data/test-key.pem")"
+	expect_eq "tls stored" "kubernetes.io/tls" "$(ctl get secret t2 -o jsonpath='{.type}')"
+	expect_eq "custom-columns" "$(printf 'NAME   TYPE\ns1     Opaque\nt2     kubernetes.io/tls')" \
+		"$(k $v admin get secrets -o custom-columns=NAME:.metadata.name,TYPE:.type | grep -v '^reg ')"
+	# certificates of the server's own CA, one in date and one expired
+	mkdir -p "$T/ca"
+	: >"$T/ca/index.txt"
+	echo 01 >"$T/ca/serial"
+	cat >"$T/ca/ca.cnf" <<CNF
+[ca]
+default_ca = c
+[c]
+database = $T/ca/index.txt
+serial = $T/ca/serial
+new_certs_dir = $T/ca
+default_md = sha256
+policy = p
+[p]
+commonName = supplied
+organizationName = optional
+CNF
+	local name dates code
+	for name in fresh old; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/pki/$name.key" \
+			-out "$T/pki/$name.csr" -subj "/O=system:masters/CN=$name" 2>/dev/null || fail "openssl req"
+		if [ $name = old ]; then
+			dates="-startdate 20200101000000Z -enddate 20200102000000Z"
+		else
+			dates="-days 1"
+		fi
+		# shellcheck disable=SC2086
+		openssl ca -batch -config "$T/ca/ca.cnf" -cert "$T/store/pki/ca.crt" \
+			-keyfile "$T/store/pki/ca.key" -in "$T/pki/$name.csr" -out "$T/pki/$name.crt" \
+			-notext $dates 2>"$T/ca.err" || fail "openssl ca: $(cat "$T/ca.err")"
+	done
+	for name in fresh old; do
+		code=$(curl -sk -o /dev/null -w '%{http_code}' --cert "$T/pki/$name.crt" --key "$T/pki/$name.key" \
+			"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/secrets")
+		expect_eq "certificate $name" "$([ $name = old ] && echo 401 || echo 200)" "$code"
+	done
+	stop_api
+}

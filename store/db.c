@@ -919,8 +919,13 @@ int store_open_reader(struct store **out, struct store *from, char *err)
 	memcpy(st->master, from->master, STORE_MASTER_KEY_BYTES);
 	sodium_mprotect_noaccess(from->master);
 	sodium_mprotect_noaccess(st->master);
-	/* the ring as the file holds it now, unwrapped again for this handle */
-	if ((ret = keyring_load(st)))
+	/* the ring as the file holds it now, unwrapped again for this handle;
+	 * wrapped by a new master key if another process rekeyed since from
+	 * read its own: then read the key file, as keyring_key() does */
+	ret = keyring_load(st);
+	if (ret == -EKEYREJECTED && st->key_path && !st->passphrase && master_reload(st) == 0)
+		ret = keyring_load(st);
+	if (ret)
 		goto fail;
 	*out = st;
 	return 0;

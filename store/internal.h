@@ -214,6 +214,14 @@ int rows_object_delete(struct store *st, const char *kind, const char *ns, const
 int reseal_one(struct store *st, const char *ns, const char *name,
 	       struct store_secret **out, int64_t *id);
 
+/* meta.c: the keyed-hash encoders every tag uses (the secrets' metadata
+ * tag here, the RBAC objects' in objects.c): integers as 8 big-endian
+ * bytes, strings length-prefixed, so that no two inputs encode alike */
+void tag_hash_bytes(crypto_generichash_state *h, const void *p, size_t n);
+void tag_hash_u64(crypto_generichash_state *h, uint64_t v);
+void tag_hash_str(crypto_generichash_state *h, const char *s, size_t n);
+void tag_hash_cstr(crypto_generichash_state *h, const char *s); /* NULL: "" */
+
 /* meta.c: the metadata tag of a secret */
 struct meta_row {
 	const char *ns, *name, *uid, *type;

@@ -60,31 +60,31 @@ struct meta_seen {
 	struct meta_key_size *keys;           /* sorted by kh */
 };
 
-static void h_bytes(crypto_generichash_state *h, const void *p, size_t n)
+void tag_hash_bytes(crypto_generichash_state *h, const void *p, size_t n)
 {
 	if (n)
 		crypto_generichash_update(h, p, n);
 }
 
-static void h_u64(crypto_generichash_state *h, uint64_t v)
+void tag_hash_u64(crypto_generichash_state *h, uint64_t v)
 {
 	unsigned char b[8];
 
 	for (int i = 7; i >= 0; i--, v >>= 8)
 		b[i] = v & 0xff;
-	h_bytes(h, b, sizeof(b));
+	tag_hash_bytes(h, b, sizeof(b));
 }
 
 /* Length-prefixed, so that no two different lists encode alike. */
-static void h_str(crypto_generichash_state *h, const char *s, size_t n)
+void tag_hash_str(crypto_generichash_state *h, const char *s, size_t n)
 {
-	h_u64(h, n);
-	h_bytes(h, s, n);
+	tag_hash_u64(h, n);
+	tag_hash_bytes(h, s, n);
 }
 
-static void h_cstr(crypto_generichash_state *h, const char *s)
+void tag_hash_cstr(crypto_generichash_state *h, const char *s)
 {
-	h_str(h, s ? s : "", s ? strlen(s) : 0);
+	tag_hash_str(h, s ? s : "", s ? strlen(s) : 0);
 }
 
 static void h_row(crypto_generichash_state *h, const struct store *st,
@@ -93,17 +93,17 @@ static void h_row(crypto_generichash_state *h, const struct store *st,
 	static const char tag[] = "secretfs-meta";
 	unsigned char format = META_FORMAT, imm = r->immutable;
 
-	h_bytes(h, tag, sizeof(tag));
-	h_bytes(h, &format, 1);
-	h_bytes(h, st->uuid, SEAL_UUID_BYTES);
-	h_u64(h, r->key_id);
-	h_cstr(h, r->ns);
-	h_cstr(h, r->name);
-	h_cstr(h, r->uid);
-	h_cstr(h, r->type);
-	h_bytes(h, &imm, 1);
-	h_u64(h, (uint64_t)r->expires);
-	h_u64(h, (uint64_t)r->generation);
+	tag_hash_bytes(h, tag, sizeof(tag));
+	tag_hash_bytes(h, &format, 1);
+	tag_hash_bytes(h, st->uuid, SEAL_UUID_BYTES);
+	tag_hash_u64(h, r->key_id);
+	tag_hash_cstr(h, r->ns);
+	tag_hash_cstr(h, r->name);
+	tag_hash_cstr(h, r->uid);
+	tag_hash_cstr(h, r->type);
+	tag_hash_bytes(h, &imm, 1);
+	tag_hash_u64(h, (uint64_t)r->expires);
+	tag_hash_u64(h, (uint64_t)r->generation);
 }
 
 /* Fill r from 8 columns of q starting at col (META_COLS). */
@@ -239,9 +239,9 @@ static int meta_compute(struct store *st, int64_t id, const struct meta_row *r,
 			err = meta_fail(st, r, "a key's size is negative");
 			break;
 		}
-		h_u64(&h, 1);
-		h_cstr(&h, key);
-		h_u64(&h, (uint64_t)size);
+		tag_hash_u64(&h, 1);
+		tag_hash_cstr(&h, key);
+		tag_hash_u64(&h, (uint64_t)size);
 		total += (uint64_t)size;
 		if (seen) {
 			if (n == cap) {
@@ -263,7 +263,7 @@ static int meta_compute(struct store *st, int64_t id, const struct meta_row *r,
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(st, "cannot read a secret's data");
 	sqlite3_reset(q);
-	h_u64(&h, 0);
+	tag_hash_u64(&h, 0);
 	if (!err && !(q = db_stmt(st, Q_PAIRS)))
 		err = -EIO;
 	if (!err) {
@@ -271,18 +271,18 @@ static int meta_compute(struct store *st, int64_t id, const struct meta_row *r,
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			unsigned char kind = (unsigned char)sqlite3_column_int(q, 0);
 
-			h_u64(&h, 1);
-			h_bytes(&h, &kind, 1);
-			h_str(&h, (const char *)sqlite3_column_text(q, 1),
+			tag_hash_u64(&h, 1);
+			tag_hash_bytes(&h, &kind, 1);
+			tag_hash_str(&h, (const char *)sqlite3_column_text(q, 1),
 			      (size_t)sqlite3_column_bytes(q, 1));
-			h_str(&h, (const char *)sqlite3_column_text(q, 2),
+			tag_hash_str(&h, (const char *)sqlite3_column_text(q, 2),
 			      (size_t)sqlite3_column_bytes(q, 2));
 		}
 		if (rc != SQLITE_DONE)
 			err = db_fail(st, "cannot read a secret's metadata");
 		sqlite3_reset(q);
 	}
-	h_u64(&h, 0);
+	tag_hash_u64(&h, 0);
 	crypto_generichash_final(&h, tag, META_TAG_BYTES);
 	if (err) {
 		free(keys);

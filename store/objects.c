@@ -73,29 +73,6 @@ const char *objects_resource(const char *kind)
 	return k < 0 ? "objects" : resources[k];
 }
 
-static void h_bytes(crypto_generichash_state *h, const void *p, size_t n)
-{
-	if (n)
-		crypto_generichash_update(h, p, n);
-}
-
-static void h_u64(crypto_generichash_state *h, uint64_t v)
-{
-	unsigned char b[8];
-
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		b[i] = v & 0xff;
-	h_bytes(h, b, sizeof(b));
-}
-
-static void h_cstr(crypto_generichash_state *h, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	h_u64(h, n);
-	h_bytes(h, s, n);
-}
-
 int objects_tag(struct store *st, const struct objects_row *r, unsigned char tag[META_TAG_BYTES])
 {
 	static const char what[] = "secretfs-object";
@@ -109,17 +86,17 @@ int objects_tag(struct store *st, const struct objects_row *r, unsigned char tag
 	crypto_kdf_derive_from_key(sub, sizeof(sub), 2, "sfs-meta", dk);
 	crypto_generichash_init(&h, sub, sizeof(sub), META_TAG_BYTES);
 	sodium_memzero(sub, sizeof(sub));
-	h_bytes(&h, what, sizeof(what));
-	h_bytes(&h, &format, 1);
-	h_bytes(&h, st->uuid, SEAL_UUID_BYTES);
-	h_u64(&h, r->key_id);
-	h_cstr(&h, r->kind);
-	h_cstr(&h, r->ns);
-	h_cstr(&h, r->name);
-	h_cstr(&h, r->uid);
-	h_u64(&h, (uint64_t)r->created);
-	h_u64(&h, (uint64_t)r->generation);
-	h_cstr(&h, r->body);
+	tag_hash_bytes(&h, what, sizeof(what));
+	tag_hash_bytes(&h, &format, 1);
+	tag_hash_bytes(&h, st->uuid, SEAL_UUID_BYTES);
+	tag_hash_u64(&h, r->key_id);
+	tag_hash_cstr(&h, r->kind);
+	tag_hash_cstr(&h, r->ns);
+	tag_hash_cstr(&h, r->name);
+	tag_hash_cstr(&h, r->uid);
+	tag_hash_u64(&h, (uint64_t)r->created);
+	tag_hash_u64(&h, (uint64_t)r->generation);
+	tag_hash_cstr(&h, r->body);
 	crypto_generichash_final(&h, tag, META_TAG_BYTES);
 	return 0;
 }

@@ -6,11 +6,12 @@
 #   run.sh [FILTER...]   only the tests whose "file:test" name contains one
 #                        of the FILTERs
 #
-# E2E_APART=PATTERN runs the tests whose "file:test" name contains PATTERN
-# (e.g. "test_cluster:") in a second lane beside the others.  The etcd
-# cluster tests spend most of their time waiting for elections and
-# followers, not on the CPU: beside the rest they cost almost no wall time.
-# Each test keeps its own temporary folder, mounts and ports either way.
+# E2E_APART="PATTERN..." runs the tests whose "file:test" name contains a
+# PATTERN (e.g. "test_cluster:") in a lane of their own, one lane per
+# PATTERN, beside the others.  The etcd cluster tests spend most of their
+# time waiting for elections and followers, not on the CPU: beside the rest
+# they cost almost no wall time.  Each test keeps its own temporary folder,
+# mounts and ports either way.
 #
 # The tests mount real FUSE filesystems: they need root and /dev/fuse, and
 # fail loudly rather than skip when those are missing.
@@ -89,19 +90,33 @@ run_lane() {
 	[ ${#failures[@]} = 0 ] || printf '%s\n' "${failures[@]}" >>"$lane_out"
 }
 
-apart=${E2E_APART:-}
+read -r -a apart <<<"${E2E_APART:-}"
 lanes=$(mktemp -d /tmp/secretfs-e2e-lanes.XXXXXX)
-if [ -n "$apart" ]; then
-	in_lane() { [[ "$1" == *"$apart"* ]]; }
-	lane_out=$lanes/apart run_lane &
-	apart_pid=$!
-	in_lane() { [[ "$1" != *"$apart"* ]]; }
-	lane_out=$lanes/main run_lane
-	wait $apart_pid
-else
-	in_lane() { :; }
-	lane_out=$lanes/main run_lane
-fi
+pids=()
+for ((l = 0; l < ${#apart[@]}; l++)); do
+	# lane l: the tests that contain pattern l (and no earlier one)
+	in_lane() {
+		local j
+		for ((j = 0; j < l; j++)); do
+			[[ "$1" == *"${apart[j]}"* ]] && return 1
+		done
+		[[ "$1" == *"${apart[l]}"* ]]
+	}
+	lane_out=$lanes/apart$l run_lane &
+	pids+=($!)
+done
+# the main lane: the tests no pattern names
+in_lane() {
+	local p
+	for p in "${apart[@]}"; do
+		[[ "$1" == *"$p"* ]] && return 1
+	done
+	return 0
+}
+lane_out=$lanes/main run_lane
+for p in "${pids[@]}"; do
+	wait "$p"
+done
 passed=0
 failed=0
 failures=()

@@ -162,6 +162,13 @@ struct mount {
 	bool running;             /* thread to join (the main thread's) */
 	bool alive;               /* thread not yet returned (loops_lock) */
 	int loop_result;
+	/* Taken down by a reload (its view removed or changed): its loop
+	 * joined and the kernel's mount detached; se moved to gone_se
+	 * (destroyed at exit, as open files may still point at it) so that
+	 * everything testing se skips the mount.  The slot is never reused:
+	 * nodes and open files of the old view keep pointing at it. */
+	bool removed;
+	struct fuse_session *gone_se;
 };
 
 /*
@@ -194,8 +201,17 @@ struct fs {
 	struct fs_reader readers[FS_READERS];
 	pthread_mutex_t events_lock;  /* events, last_event, last_event_of */
 	time_t started;
+	/* --views: slots for the views reloads add are reserved up front
+	 * (mounts_cap), so that a mount never moves under its loop thread;
+	 * nmounts grows under fs->lock and loops_lock, by the watcher */
 	struct mount *mounts;
-	size_t nmounts;
+	size_t nmounts, mounts_cap;
+	/* configurations reloads loaded (SIGHUP, main.c): their views are
+	 * pointed at by mounts, nodes and open files, so all are kept until
+	 * exit; a reload that changes nothing frees its own at once */
+	struct config **reloaded;
+	size_t nreloaded;
+	char config_error[512]; /* why the last reload was refused ("": none) */
 	/* per-caller: views still pending (a slot is set to NULL, with
 	 * __atomic_store_n, when its view comes up; read without fs->lock) */
 	const struct view **disabled;
@@ -313,6 +329,11 @@ size_t view_missing(const struct view *v, struct store *st, char *out, size_t le
 /* main.c: bring up the pending views whose requirements now exist in st
  * (the watcher's handle); the watcher thread calls it after a catch-up. */
 void fs_pending_check(struct fs *fs, struct store *st);
+/* main.c: re-read the configuration (SIGHUP) and apply what changed in
+ * the views; the watcher thread's, like fs_pending_check.  A file that
+ * does not load changes nothing: the error is logged and kept in
+ * fs->config_error for the status file. */
+void fs_reload(struct fs *fs, struct store *st);
 
 /* caller.c: the cgroup of the process behind thread tid, checked against
  * pid reuse through a pidfd.  0, or a negative errno. */
@@ -341,6 +362,10 @@ void watcher_stop(struct fs *fs);
 /* Ask the watcher to invalidate a node's attributes (callable from request
  * handlers, which must not notify the kernel themselves).  Under fs->lock. */
 void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino);
+/* Ask the watcher thread to run fs_reload (the signal thread, on SIGHUP). */
+void watcher_request_reload(struct fs *fs);
+/* Drop what is queued for m (fs->lock held): it is being taken down. */
+void watcher_forget_mount(struct fs *fs, struct mount *m);
 
 /* ops.c: record (once a second at most per secret) that a value of ns/secret failed
  * authentication, as an event in the store.  Takes fs->events_lock. */

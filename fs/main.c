@@ -222,14 +222,37 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/*
+ * Guards each mount's se, running and alive, and stopping: the signal
+ * thread wakes a loop thread only while it has not returned (never one
+ * already joined), and a pending view is mounted only while the daemon is
+ * not stopping.  loops_cond tells serve() that a loop ended, started, or
+ * the daemon is stopping.
+ */
+static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t loops_cond = PTHREAD_COND_INITIALIZER;
+static bool stopping;
+static bool reloading; /* fs_reload between taking down and bringing up */
+/* for mounting pending views later (fs_pending_check) and reloaded
+ * ones (fs_reload) */
+static const struct options *mount_options;
+/* --views: mount slots kept for the views reloads add (see struct fs) */
+#define RELOAD_SPARE_MOUNTS 256
+
 static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		     const char *mountpoint)
 {
-	struct mount *m = realloc(fs->mounts, (fs->nmounts + 1) * sizeof(*m));
+	struct mount *m = fs->mounts;
 
-	if (!m)
-		return -ENOMEM;
-	fs->mounts = m;
+	if (fs->nmounts == fs->mounts_cap) {
+		if (fs->watcher) /* serving: loop threads hold pointers into it */
+			return -ENOSPC;
+		m = realloc(fs->mounts, (fs->nmounts + 1) * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		fs->mounts = m;
+		fs->mounts_cap = fs->nmounts + 1;
+	}
 	m += fs->nmounts;
 	*m = (struct mount){
 		.fs = fs,
@@ -260,7 +283,13 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		free(m->mountpoint);
 		return -ENOMEM;
 	}
+	/* visible to the signal thread and serve() (loops_lock) and to
+	 * request handlers (fs->lock) only once complete */
+	pthread_mutex_lock(&loops_lock);
+	pthread_mutex_lock(&fs->lock);
 	fs->nmounts++;
+	pthread_mutex_unlock(&fs->lock);
+	pthread_mutex_unlock(&loops_lock);
 	return 0;
 }
 
@@ -358,6 +387,13 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 					r > 0 ? "warning: " : "", err);
 			ret = r < 0 ? -1 : 0;
 		}
+		if (!ret) {
+			fs->mounts = calloc(fs->cfg->nviews + RELOAD_SPARE_MOUNTS, sizeof(*fs->mounts));
+			if (!fs->mounts)
+				ret = -ENOMEM;
+			else
+				fs->mounts_cap = fs->cfg->nviews + RELOAD_SPARE_MOUNTS;
+		}
 		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
 			const struct view *v = &fs->cfg->views[i];
 			bool waits = view_check_required(v, st, err, sizeof(err)) != 0;
@@ -451,18 +487,6 @@ out:
 	return ret;
 }
 
-/*
- * Guards each mount's se, running and alive, and stopping: the signal
- * thread wakes a loop thread only while it has not returned (never one
- * already joined), and a pending view is mounted only while the daemon is
- * not stopping.  loops_cond tells serve() that a loop ended, started, or
- * the daemon is stopping.
- */
-static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t loops_cond = PTHREAD_COND_INITIALIZER;
-static bool stopping;
-/* for mounting pending views later (fs_pending_check) */
-static const struct options *mount_options;
 
 static void *loop_thread(void *arg)
 {
@@ -501,7 +525,7 @@ static int loop_start(struct mount *m)
 	return m->running ? 0 : -1;
 }
 
-/* Waits for INT, TERM or HUP and stops every loop. */
+/* Waits for INT or TERM and stops every loop; HUP asks for a reload. */
 static void *signal_thread(void *arg)
 {
 	struct fs *fs = arg;
@@ -512,13 +536,19 @@ static void *signal_thread(void *arg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	if (sigwait(&set, &sig) != 0)
-		return NULL;
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			return NULL;
+		if (sig != SIGHUP)
+			break;
+		log_msg(LOG_LEVEL_INFO, "reloading the configuration on SIGHUP");
+		watcher_request_reload(fs);
+	}
 	log_msg(LOG_LEVEL_INFO, "stopping on signal %d", sig);
 	pthread_mutex_lock(&loops_lock);
 	stopping = true;
 	for (size_t i = 0; i < fs->nmounts; i++) {
-		if (!fs->mounts[i].se) /* a pending view, never mounted */
+		if (!fs->mounts[i].se) /* a pending view, never mounted (or removed) */
 			continue;
 		fuse_session_exit(fs->mounts[i].se);
 		if (fs->mounts[i].alive)
@@ -565,6 +595,184 @@ void fs_pending_check(struct fs *fs, struct store *st)
 }
 
 /*
+ * Reload (SIGHUP).  Views are immutable: a reload loads a whole new
+ * configuration and compares each view with the running one of its name
+ * (config_view_equal).  An unchanged view keeps its mount, its view object
+ * (of the configuration it was first loaded from) and so every inode and
+ * open file: its readers never notice.  A removed view's mount is taken
+ * down as at shutdown; a changed view's mount is taken down and mounted
+ * again from the new view at the same path (its readers see the mount go:
+ * it is not changed in place); a new view is mounted as at start, or
+ * pending if what it requires is missing.
+ *
+ * Lifetime: a view object is never freed before exit.  Nodes and open
+ * files of a taken-down mount still point at its view (the kernel may
+ * never send their FORGET or RELEASE), and the mounts that stay point at
+ * views of older configurations, so every configuration a reload used is
+ * kept in fs->reloaded until exit: a few kilobytes per reload that changed
+ * something.  That is simpler and safer than reference counts on views for
+ * what is a rare, operator-driven event.
+ */
+
+/* Take m down: stop its loop, wait for it (no request of it runs after),
+ * detach the kernel's mount.  The watcher thread's, like every reload. */
+static void take_down(struct fs *fs, struct mount *m)
+{
+	bool running;
+
+	pthread_mutex_lock(&loops_lock);
+	m->removed = true;
+	if (m->se) {
+		fuse_session_exit(m->se);
+		if (m->alive)
+			pthread_kill(m->thread, SIGUSR1);
+	}
+	for (size_t i = 0; i < fs->npending; i++)
+		if (fs->pending[i].mount == m)
+			fs->pending[i].waiting = false; /* nothing to wait for */
+	running = m->running;
+	m->running = false; /* ours to join, not serve()'s */
+	pthread_cond_broadcast(&loops_cond);
+	pthread_mutex_unlock(&loops_lock);
+	if (running)
+		pthread_join(m->thread, NULL);
+	pthread_mutex_lock(&loops_lock);
+	pthread_mutex_lock(&fs->lock);
+	watcher_forget_mount(fs, m);
+	m->gone_se = m->se;
+	m->se = NULL;
+	pthread_mutex_unlock(&fs->lock);
+	pthread_mutex_unlock(&loops_lock);
+	if (m->gone_se)
+		fuse_session_unmount(m->gone_se);
+	/* the folder --views made for it; kept if someone put files there */
+	if (rmdir(m->mountpoint) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+		log_msg(LOG_LEVEL_DEBUG, "reload: cannot remove '%s': %s", m->mountpoint,
+			strerror(errno));
+	log_msg(LOG_LEVEL_INFO, "view \"%s\": unmounted from '%s'", m->view->name,
+		m->mountpoint);
+}
+
+/* Bring up view v at DIR/NAME, as at start: mounted, or pending. */
+static int bring_up(struct fs *fs, const struct view *v, struct store *st)
+{
+	char err[STORE_ERRMSG_MAX], path[4096];
+	struct mount *m;
+	bool waits;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", mount_options->views_dir, v->name);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		log_msg(LOG_LEVEL_ERROR, "view \"%s\": cannot create '%s': %s", v->name, path,
+			strerror(errno));
+		return -errno;
+	}
+	if ((ret = add_mount(fs, v, false, path))) {
+		log_msg(LOG_LEVEL_ERROR, "view \"%s\": cannot add it: %s", v->name,
+			ret == -ENOSPC ? "this daemon added its most views since it started: restart it" :
+			strerror(-ret));
+		return ret;
+	}
+	m = &fs->mounts[fs->nmounts - 1];
+	waits = view_check_required(v, st, err, sizeof(err)) != 0;
+	pthread_mutex_lock(&loops_lock);
+	if (stopping) {
+		ret = -ECANCELED;
+	} else if (waits) {
+		log_msg(LOG_LEVEL_WARNING, "%s: pending, mounted once it exists", err);
+		if (!(ret = pending_add(fs, v, fs->nmounts - 1, st)))
+			fs->pending[fs->npending - 1].mount = m;
+		pthread_cond_broadcast(&loops_cond); /* serve() waits for it now */
+	} else if (mount_one(m, mount_options) || loop_start(m)) {
+		log_msg(LOG_LEVEL_ERROR, "view \"%s\": cannot mount it at '%s'", v->name,
+			m->mountpoint);
+		ret = -EIO;
+	} else {
+		log_msg(LOG_LEVEL_INFO, "serving view \"%s\" at '%s'", v->name, m->mountpoint);
+	}
+	pthread_mutex_unlock(&loops_lock);
+	return ret;
+}
+
+void fs_reload(struct fs *fs, struct store *st)
+{
+	char err[CONF_ERR_MAX];
+	struct config *c = calloc(1, sizeof(*c));
+	struct config **kept;
+	size_t up = 0, down = 0, same = 0;
+
+	if (!c) {
+		log_msg(LOG_LEVEL_ERROR, "reload: out of memory: nothing changed");
+		return;
+	}
+	if (config_load(c, mount_options->config_path, err)) {
+		/* as at start, but the running views stay as they are */
+		log_msg(LOG_LEVEL_ERROR, "reload: %s: nothing changed", err);
+		snprintf(fs->config_error, sizeof(fs->config_error), "%s", err);
+		free(c);
+		return;
+	}
+	fs->config_error[0] = '\0';
+	if (!mount_options->views_dir) {
+		/* --view and --pod serve what the command line named, --per-caller
+		 * and the full tree read the views at start */
+		log_msg(LOG_LEVEL_WARNING, "reload: the configuration loads; only --views applies its views without a restart");
+		config_release(c);
+		free(c);
+		return;
+	}
+	/* serve() must not end while no loop runs between the two phases */
+	pthread_mutex_lock(&loops_lock);
+	reloading = true;
+	pthread_mutex_unlock(&loops_lock);
+	/* first down, so that a changed view's folder is free for its new mount */
+	for (size_t i = 0, n = fs->nmounts; i < n; i++) {
+		struct mount *m = &fs->mounts[i];
+		const struct view *nv;
+
+		if (m->removed || !m->view)
+			continue;
+		nv = config_view(c, m->view->name);
+		if (nv && config_view_equal(m->view, nv)) {
+			same++;
+			continue;
+		}
+		take_down(fs, m);
+		down++;
+	}
+	for (size_t i = 0; i < c->nviews; i++) {
+		const struct view *v = &c->views[i];
+		bool running = false;
+
+		for (size_t j = 0; j < fs->nmounts && !running; j++)
+			running = !fs->mounts[j].removed && fs->mounts[j].view &&
+				  strcmp(fs->mounts[j].view->name, v->name) == 0;
+		if (running)
+			continue;
+		if (bring_up(fs, v, st) == 0)
+			up++;
+	}
+	pthread_mutex_lock(&loops_lock);
+	reloading = false;
+	pthread_cond_broadcast(&loops_cond);
+	pthread_mutex_unlock(&loops_lock);
+	log_msg(LOG_LEVEL_INFO, "reload: %zu view%s unchanged, %zu taken down, %zu brought up",
+		same, same == 1 ? "" : "s", down, up);
+	if (!up) { /* none of its views is used: nothing points into it */
+		config_release(c);
+		free(c);
+		return;
+	}
+	kept = realloc(fs->reloaded, (fs->nreloaded + 1) * sizeof(*kept));
+	if (!kept) { /* used, so it cannot be freed: lose it rather than crash */
+		log_msg(LOG_LEVEL_ERROR, "reload: out of memory");
+		return;
+	}
+	fs->reloaded = kept;
+	kept[fs->nreloaded++] = c;
+}
+
+/*
  * Block the stop signals (and the loops' wake-up) before any thread exists,
  * so that every thread inherits the mask and only signal_thread takes them
  * with sigwait(): a SIGTERM landing on another thread would otherwise kill
@@ -606,7 +814,7 @@ static int serve(struct fs *fs)
 			alive += fs->mounts[i].alive;
 		for (size_t i = 0; i < fs->npending; i++)
 			waiting += fs->pending[i].mount && fs->pending[i].waiting;
-		if (!alive && (stopping || !waiting))
+		if (!alive && !reloading && (stopping || !waiting))
 			break;
 		pthread_cond_wait(&loops_cond, &loops_lock);
 	}
@@ -614,11 +822,16 @@ static int serve(struct fs *fs)
 	pthread_mutex_unlock(&loops_lock);
 	for (size_t i = 0; i < fs->nmounts; i++) {
 		struct mount *m = &fs->mounts[i];
+		bool running;
 
-		if (!m->running)
+		/* a reload may be joining it (take_down): one of us does */
+		pthread_mutex_lock(&loops_lock);
+		running = m->running;
+		m->running = false;
+		pthread_mutex_unlock(&loops_lock);
+		if (!running)
 			continue;
 		pthread_join(m->thread, NULL);
-		m->running = false;
 		if (m->loop_result < 0)
 			ret = -1;
 		log_msg(LOG_LEVEL_INFO, "unmounting '%s'", m->mountpoint);
@@ -750,6 +963,8 @@ out:
 			fuse_session_unmount(m->se);
 			fuse_session_destroy(m->se);
 		}
+		if (m->gone_se) /* unmounted by the reload that removed it */
+			fuse_session_destroy(m->gone_se);
 		node_table_release(&m->nodes);
 		volume_tree_free(m);
 		free(m->mountpoint);
@@ -770,6 +985,11 @@ out:
 	passphrase_free(passphrase);
 	if (have_pod)
 		config_view_release(&pod_view);
+	for (size_t i = 0; i < fs.nreloaded; i++) {
+		config_release(fs.reloaded[i]);
+		free(fs.reloaded[i]);
+	}
+	free(fs.reloaded);
 	if (have_cfg)
 		config_release(&cfg);
 	return ret;

@@ -32,17 +32,15 @@ INI
 }
 
 # rewrite the configuration: keep as it was, gone dropped, grow changed,
-# new added
+# new added by a drop-in file, as a tool would
 reload_config_changed() {
 	new_conf=$(sed '/^\[view gone\]/,/^secret = default\/g/d' "$T/secretfs.ini")
 	printf '%s\n' "$new_conf" | sed 's|^item = default/w/one$|item = default/w/one mode 0440\nitem = default/w/two|' \
 		>"$T/secretfs.ini.new"
-	cat >>"$T/secretfs.ini.new" <<INI
-[view new]
-secret = default/n
-INI
 	chmod 0644 "$T/secretfs.ini.new"
 	mv "$T/secretfs.ini.new" "$T/secretfs.ini"
+	mkdir -p "$T/views.d"
+	printf '[view new]\nsecret = default/n\n' >"$T/views.d/new.ini"
 }
 
 test_reload_applies_the_difference_and_leaves_untouched_views_alone() {
@@ -71,6 +69,7 @@ test_reload_applies_the_difference_and_leaves_untouched_views_alone() {
 	kill -0 "$FS_PID" || fail "secretfs stopped on SIGHUP"
 	# SIGTERM still stops it, cleanly
 	kill -TERM "$FS_PID"
+	M= # SIGTERM unmounts: unmount_fs only waits for it
 	unmount_fs
 }
 
@@ -81,7 +80,7 @@ test_reload_of_a_broken_configuration_changes_nothing() {
 	printf '[view new]\nsecret = default/n\nbogus = 1\n' >>"$T/secretfs.ini"
 	kill -HUP "$FS_PID"
 	eventually 1 'grep -q "reload: .*nothing changed" "$T/fs.log"' || fail "no error logged: $(cat "$T/fs.log")"
-	expect_contains "the log names the file and line" "$(grep 'reload:' "$T/fs.log")" "secretfs.ini"
+	expect_contains "the log names the file and line" "$(grep 'reload:' "$T/fs.log")" "secretfs.ini:"
 	status=$(ctl status 2>&1)
 	expect_contains "secretctl status" "$status" "configuration not reloaded, the running views are unchanged"
 	mountpoint -q "$T/views/new" && fail "a view of the broken configuration was mounted"
@@ -89,12 +88,22 @@ test_reload_of_a_broken_configuration_changes_nothing() {
 		mountpoint -q "$T/views/$v" || fail "view $v went with a broken configuration"
 	done
 	expect_eq "gone still serves" "gone-value" "$(cat "$T/views/gone/default/g/v")"
+	# a drop-in others may write is refused as the main file is
+	printf '%s\n' "$good" >"$T/secretfs.ini"
+	mkdir -p "$T/views.d"
+	printf '[view new]\nsecret = default/n\n' >"$T/views.d/50-new.ini"
+	chmod 0666 "$T/views.d/50-new.ini"
+	kill -HUP "$FS_PID"
+	eventually 1 'grep -q "50-new.ini. is writable by group or others" "$T/fs.log"' ||
+		fail "a drop-in writable by others was not refused: $(tail -3 "$T/fs.log")"
+	mountpoint -q "$T/views/new" && fail "the refused drop-in's view was mounted"
 	# fixed: applied, and the error is gone from the status
-	printf '%s\n[view new]\nsecret = default/n\n' "$good" >"$T/secretfs.ini"
+	chmod 0644 "$T/views.d/50-new.ini"
 	kill -HUP "$FS_PID"
 	eventually 1 'mountpoint -q "$T/views/new"' || fail "the fixed configuration was not applied"
 	eventually 1 '! ctl status 2>&1 | grep -q "not reloaded"' || fail "status still shows the error"
 	kill -TERM "$FS_PID"
+	M= # SIGTERM unmounts: unmount_fs only waits for it
 	unmount_fs
 }
 
@@ -124,5 +133,6 @@ test_reload_many_times_while_reading_an_untouched_view() {
 		fail "grow not back to 0400 after $rounds reloads: $(tail -5 "$T/fs.log")"
 	kill -0 "$FS_PID" || fail "secretfs died: $(tail "$T/fs.log")"
 	kill -TERM "$FS_PID"
+	M= # SIGTERM unmounts: unmount_fs only waits for it
 	unmount_fs
 }

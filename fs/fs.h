@@ -181,10 +181,26 @@ struct mount {
 struct pending_view {
 	const struct view *view;
 	struct mount *mount;  /* --views: its mount (se NULL until mounted) */
-	size_t index;         /* --views: mount's in fs->mounts; per caller:
-			       * its slot in fs->disabled */
+	size_t index;         /* --views: mount's in fs->mounts */
+	const struct view **slot; /* per caller: its slot in a set's disabled[] */
 	bool waiting;         /* something is still missing */
 	char missing[512];    /* what: "shop/hmac, shop/tls/tls.pem, ns/ *" */
+};
+
+/*
+ * The per-caller mount's views: cfg's, matched by their cgroups, where
+ * use[i] is the view object served for cfg->views[i] — the running one's
+ * when a reload found it unchanged, so that its callers keep their tree of
+ * inodes (node->view) — and disabled[] the pending ones (a slot is set to
+ * NULL, with __atomic_store_n, when its view comes up; read without
+ * fs->lock).  Never changed otherwise, never freed before exit: a request
+ * may hold the set it loaded.
+ */
+struct caller_views {
+	const struct config *cfg;
+	const struct view **use;
+	const struct view **disabled;
+	size_t ndisabled;
 };
 
 /* The daemon: every mount it serves, and the one store behind them. */
@@ -212,10 +228,12 @@ struct fs {
 	struct config **reloaded;
 	size_t nreloaded;
 	char config_error[512]; /* why the last reload was refused ("": none) */
-	/* per-caller: views still pending (a slot is set to NULL, with
-	 * __atomic_store_n, when its view comes up; read without fs->lock) */
-	const struct view **disabled;
-	size_t ndisabled;
+	/* per-caller: the views callers are matched against, swapped whole
+	 * by a reload (__atomic_store_n; requests load it once, without
+	 * fs->lock); every set is kept until exit (see struct caller_views) */
+	struct caller_views *callers;
+	struct caller_views **old_callers;
+	size_t nold_callers;
 	const struct view *pod_view;  /* --pod: the view made of the pod */
 	struct pending_view *pending; /* views waiting, or that waited */
 	size_t npending;

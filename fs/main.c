@@ -296,8 +296,17 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 /*
  * Note a view that waits for what it requires: index is its mount's in
  * fs->mounts (--views: the pointer is set once fs->mounts stops moving) or
- * its slot in fs->disabled (per caller).
+ * its slot in a set's disabled[] (per caller, set by the caller).
  */
+static void caller_views_free(struct caller_views *set)
+{
+	if (!set)
+		return;
+	free(set->use);
+	free(set->disabled);
+	free(set);
+}
+
 static int pending_add(struct fs *fs, const struct view *v, size_t index, struct store *st)
 {
 	struct pending_view *p = realloc(fs->pending, (fs->npending + 1) * sizeof(*p));
@@ -308,6 +317,70 @@ static int pending_add(struct fs *fs, const struct view *v, size_t index, struct
 	p += fs->npending++;
 	*p = (struct pending_view){ .view = v, .index = index, .waiting = true };
 	view_missing(v, st, p->missing, sizeof(p->missing));
+	return 0;
+}
+
+/* A line for the log, or for stderr before the daemon serves. */
+#define say(at_start, level, ...) \
+	((at_start) ? (fprintf(stderr, "secretfs: " __VA_ARGS__), fputc('\n', stderr)) : \
+		      (log_msg(level, __VA_ARGS__), 0))
+
+/*
+ * The per-caller set for c (see struct caller_views): each view's object
+ * (prev's when unchanged), and its pending views noted in fs->pending.
+ * 0, -EINVAL (a pod view: not served per caller; said), -ENOMEM.  On
+ * failure nothing is left in fs->pending.
+ */
+static int caller_views_make(struct fs *fs, const struct config *c,
+			     const struct caller_views *prev, struct store *st, bool at_start,
+			     struct caller_views **out)
+{
+	struct caller_views *set = calloc(1, sizeof(*set));
+	char err[STORE_ERRMSG_MAX];
+	size_t npending = fs->npending;
+	int ret = -ENOMEM;
+
+	if (!set || !(set->use = calloc(c->nviews + 1, sizeof(*set->use))) ||
+	    !(set->disabled = calloc(c->nviews + 1, sizeof(*set->disabled))))
+		goto out;
+	set->cfg = c;
+	ret = 0;
+	for (size_t i = 0; !ret && i < c->nviews; i++) {
+		const struct view *v = &c->views[i], *old;
+
+		if (v->pod) {
+			say(at_start, LOG_LEVEL_ERROR, "view \"%s\": a pod's volumes are served by --view or --views, not --per-caller",
+			    v->name);
+			ret = -EINVAL;
+			break;
+		}
+		if (v->layout == LAYOUT_KUBELET)
+			say(at_start, LOG_LEVEL_WARNING, "view \"%s\": layout = kubelet is served as plain through --per-caller",
+			    v->name);
+		/* unchanged: its callers keep their inodes */
+		old = prev ? config_view(prev->cfg, v->name) : NULL;
+		set->use[i] = old && config_view_equal(old, v) ?
+			      prev->use[old - prev->cfg->views] : v;
+		if (!view_check_required(set->use[i], st, err, sizeof(err)))
+			continue;
+		say(at_start, LOG_LEVEL_WARNING, "%s: pending, its callers see nothing until it exists", err);
+		set->disabled[set->ndisabled] = set->use[i];
+		pthread_mutex_lock(&loops_lock);
+		ret = pending_add(fs, set->use[i], 0, st);
+		if (!ret)
+			fs->pending[fs->npending - 1].slot = &set->disabled[set->ndisabled];
+		pthread_mutex_unlock(&loops_lock);
+		set->ndisabled++;
+	}
+out:
+	if (ret) {
+		pthread_mutex_lock(&loops_lock);
+		fs->npending = npending;
+		pthread_mutex_unlock(&loops_lock);
+		caller_views_free(set);
+		return ret;
+	}
+	*out = set;
 	return 0;
 }
 
@@ -416,33 +489,7 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 		if (!ret && fs->nmounts == 0)
 			ret = -1;
 	} else if (o->per_caller) {
-		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
-			const struct view *v = &fs->cfg->views[i];
-			const struct view **d;
-
-			if (v->pod) {
-				fprintf(stderr, "secretfs: view \"%s\": a pod's volumes are served by --view or --views, not --per-caller\n",
-					v->name);
-				ret = -1;
-				break;
-			}
-			if (v->layout == LAYOUT_KUBELET)
-				fprintf(stderr, "secretfs: view \"%s\": layout = kubelet is served as plain through --per-caller\n",
-					v->name);
-			if (!view_check_required(v, st, err, sizeof(err)))
-				continue;
-			fprintf(stderr, "secretfs: %s: pending, its callers see nothing until it exists\n",
-				err);
-			d = realloc(fs->disabled, (fs->ndisabled + 1) * sizeof(*d));
-			if (!d) {
-				ret = -ENOMEM;
-				break;
-			}
-			fs->disabled = d;
-			d[fs->ndisabled++] = v;
-			if ((ret = pending_add(fs, v, fs->ndisabled - 1, st)))
-				break;
-		}
+		ret = caller_views_make(fs, fs->cfg, NULL, st, true, &fs->callers);
 		if (!ret)
 			ret = add_mount(fs, NULL, true, o->mountpoint);
 	} else {
@@ -574,7 +621,7 @@ void fs_pending_check(struct fs *fs, struct store *st)
 			continue;
 		if (!p->mount) {
 			/* per caller: its callers see it from their next request */
-			__atomic_store_n(&fs->disabled[p->index], NULL, __ATOMIC_RELEASE);
+			__atomic_store_n(p->slot, NULL, __ATOMIC_RELEASE);
 			p->waiting = false;
 			log_msg(LOG_LEVEL_INFO, "view \"%s\": what it requires exists: its callers see it",
 				p->view->name);
@@ -694,6 +741,47 @@ static int bring_up(struct fs *fs, const struct view *v, struct store *st)
 	return ret;
 }
 
+/* Reload the per-caller mount: a new set, swapped whole (c taken over). */
+static void reload_callers(struct fs *fs, struct config *c, struct store *st)
+{
+	struct caller_views *set, *old = fs->callers, **kept;
+	struct config **cfgs;
+	size_t npending = fs->npending, same = 0;
+
+	kept = realloc(fs->old_callers, (fs->nold_callers + 1) * sizeof(*kept));
+	if (kept)
+		fs->old_callers = kept;
+	if (!kept || caller_views_make(fs, c, old, st, false, &set)) {
+		log_msg(LOG_LEVEL_ERROR, "reload: the views cannot be served per caller: nothing changed");
+		snprintf(fs->config_error, sizeof(fs->config_error),
+			 "%s: a view cannot be served per caller (see the log)",
+			 c->conf.path ? c->conf.path : "the configuration");
+		config_release(c);
+		free(c);
+		return;
+	}
+	cfgs = realloc(fs->reloaded, (fs->nreloaded + 1) * sizeof(*cfgs));
+	if (!cfgs) { /* set points into c: lose it rather than free it */
+		log_msg(LOG_LEVEL_ERROR, "reload: out of memory");
+	} else {
+		fs->reloaded = cfgs;
+		fs->reloaded[fs->nreloaded++] = c;
+	}
+	/* the old set's pending views are the new set's business now */
+	pthread_mutex_lock(&loops_lock);
+	for (size_t i = 0; i < npending; i++)
+		if (fs->pending[i].slot)
+			fs->pending[i].waiting = false;
+	pthread_mutex_unlock(&loops_lock);
+	/* requests in flight keep the old set they loaded: kept until exit */
+	fs->old_callers[fs->nold_callers++] = old;
+	__atomic_store_n(&fs->callers, set, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < c->nviews; i++)
+		same += set->use[i] != &c->views[i];
+	log_msg(LOG_LEVEL_INFO, "reload: %zu view%s unchanged, %zu new or changed, for each caller from its next request",
+		same, same == 1 ? "" : "s", c->nviews - same);
+}
+
 void fs_reload(struct fs *fs, struct store *st)
 {
 	char err[CONF_ERR_MAX];
@@ -713,9 +801,13 @@ void fs_reload(struct fs *fs, struct store *st)
 		return;
 	}
 	fs->config_error[0] = '\0';
+	if (mount_options->per_caller) {
+		reload_callers(fs, c, st);
+		return;
+	}
 	if (!mount_options->views_dir) {
-		/* --view and --pod serve what the command line named, --per-caller
-		 * and the full tree read the views at start */
+		/* --view and --pod serve what the command line named, the full
+		 * tree has no views */
 		log_msg(LOG_LEVEL_WARNING, "reload: the configuration loads; only --views applies its views without a restart");
 		config_release(c);
 		free(c);
@@ -820,12 +912,18 @@ static int serve(struct fs *fs)
 	}
 	stopping = true; /* no pending view mounts from now on */
 	pthread_mutex_unlock(&loops_lock);
-	for (size_t i = 0; i < fs->nmounts; i++) {
-		struct mount *m = &fs->mounts[i];
+	for (size_t i = 0;; i++) {
+		struct mount *m;
 		bool running;
 
-		/* a reload may be joining it (take_down): one of us does */
+		/* a reload may still be adding a mount (never started now: we
+		 * are stopping) or joining one (take_down): one of us joins */
 		pthread_mutex_lock(&loops_lock);
+		if (i >= fs->nmounts) {
+			pthread_mutex_unlock(&loops_lock);
+			break;
+		}
+		m = &fs->mounts[i];
 		running = m->running;
 		m->running = false;
 		pthread_mutex_unlock(&loops_lock);
@@ -971,7 +1069,10 @@ out:
 	}
 	ops_free_open_files(); /* after the sessions: no request runs */
 	free(fs.mounts);
-	free(fs.disabled);
+	caller_views_free(fs.callers);
+	for (size_t i = 0; i < fs.nold_callers; i++)
+		caller_views_free(fs.old_callers[i]);
+	free(fs.old_callers);
 	free(fs.pending);
 	audit_close();
 	if (locked) {

@@ -103,8 +103,8 @@ static json_t *views_status(const struct fs *fs)
 
 	for (size_t i = 0; i < fs->nmounts; i++)
 		all |= fs->mounts[i].per_caller;
-	for (size_t i = 0; views && all && i < fs->cfg->nviews; i++)
-		json_array_append_new(views, view_status(fs, &fs->cfg->views[i]));
+	for (size_t i = 0; views && all && fs->callers && i < fs->callers->cfg->nviews; i++)
+		json_array_append_new(views, view_status(fs, fs->callers->use[i]));
 	for (size_t i = 0; views && !all && i < fs->nmounts; i++)
 		if (fs->mounts[i].view && !fs->mounts[i].removed)
 			json_array_append_new(views, view_status(fs, fs->mounts[i].view));

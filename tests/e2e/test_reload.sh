@@ -136,3 +136,43 @@ test_reload_many_times_while_reading_an_untouched_view() {
 	M= # SIGTERM unmounts: unmount_fs only waits for it
 	unmount_fs
 }
+
+# the per-caller mount matches callers against the reloaded views; a
+# caller of an unchanged view keeps its inodes
+test_reload_per_caller_picks_up_a_new_match() {
+	new_store
+	cat >>"$T/secretfs.ini" <<INI
+[view keep]
+secret = default/k
+match = cgroup:/secretfs-test/keep-*
+INI
+	ctl create secret generic k --from-literal=v=keep-value >/dev/null
+	ctl create secret generic n --from-literal=v=new-value >/dev/null
+	M=$T/shared
+	mkdir -p "$M"
+	start_fs "$M" --per-caller "$M"
+	local out keeper
+	mkdir -p "$T/sync"
+	# keep's caller holds its file open across the reload
+	container keep --mount "$M:/run/secrets" --mount "$T/sync:/sync" -- sh -c \
+		'exec 3</run/secrets/default/k/v; stat -c %i /run/secrets/default/k/v
+		 while [ ! -e /sync/go ]; do sleep 0.05; done
+		 stat -c %i /run/secrets/default/k/v; cat <&3; echo; ls /run/secrets/default/n 2>&1; true' \
+		>"$T/keep.out" 2>&1 &
+	keeper=$!
+	eventually 5 '[ -s "$T/keep.out" ]' || fail "keep's container did not start: $(cat "$T/keep.out")"
+	expect_eq "a caller of no view" "" "$(container other --mount "$M:/run/secrets" -- ls -A /run/secrets)"
+	printf '[view other]\nsecret = default/n\nmatch = cgroup:/secretfs-test/other-*\n' >>"$T/secretfs.ini"
+	kill -HUP "$FS_PID"
+	eventually 1 'grep -q "reload: 1 view unchanged" "$T/fs.log"' || fail "no reload: $(tail -3 "$T/fs.log")"
+	out=$(container other --mount "$M:/run/secrets" -- cat /run/secrets/default/n/v) ||
+		fail "the new match rule was not applied: $(tail -3 "$T/fs.log")"
+	expect_eq "the new view's caller" "new-value" "$out"
+	touch "$T/sync/go"
+	wait "$keeper" || fail "keep's container failed: $(cat "$T/keep.out")"
+	out=$(cat "$T/keep.out")
+	expect_eq "keep's inode across the reload" "$(sed -n 1p "$T/keep.out")" "$(sed -n 2p "$T/keep.out")"
+	expect_eq "keep's open file" "keep-value" "$(sed -n 3p "$T/keep.out")"
+	expect_contains "keep's caller does not see the other view" "$(sed -n 4p "$T/keep.out")" "No such file"
+	unmount_fs
+}

@@ -787,13 +787,16 @@ void fs_reload(struct fs *fs, struct store *st)
 	char err[CONF_ERR_MAX];
 	struct config *c = calloc(1, sizeof(*c));
 	struct config **kept;
-	size_t up = 0, down = 0, same = 0;
+	size_t up = 0, down = 0, same = 0, tried = 0;
 
 	if (!c) {
 		log_msg(LOG_LEVEL_ERROR, "reload: out of memory: nothing changed");
 		return;
 	}
-	if (config_load(c, mount_options->config_path, err)) {
+	/* the absolute path resolved at start: the daemon has left the
+	 * folder a relative -c was given in (fuse_daemonize chdirs to /) */
+	if (config_load(c, fs->cfg->conf.path ? fs->cfg->conf.path : mount_options->config_path,
+			err)) {
 		/* as at start, but the running views stay as they are */
 		log_msg(LOG_LEVEL_ERROR, "reload: %s: nothing changed", err);
 		snprintf(fs->config_error, sizeof(fs->config_error), "%s", err);
@@ -841,6 +844,7 @@ void fs_reload(struct fs *fs, struct store *st)
 				  strcmp(fs->mounts[j].view->name, v->name) == 0;
 		if (running)
 			continue;
+		tried++; /* a mount may point at v even when it failed */
 		if (bring_up(fs, v, st) == 0)
 			up++;
 	}
@@ -850,7 +854,7 @@ void fs_reload(struct fs *fs, struct store *st)
 	pthread_mutex_unlock(&loops_lock);
 	log_msg(LOG_LEVEL_INFO, "reload: %zu view%s unchanged, %zu taken down, %zu brought up",
 		same, same == 1 ? "" : "s", down, up);
-	if (!up) { /* none of its views is used: nothing points into it */
+	if (!tried) { /* none of its views is used: nothing points into it */
 		config_release(c);
 		free(c);
 		return;

@@ -11,6 +11,7 @@
  * empty or not).  The callbacks of struct conf_sections use our convention
  * (0 or a negative errno); only this file speaks inih's.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -33,6 +34,7 @@ struct conf_parse {
 	char *dir;    /* folder of the file, for relative paths */
 	int line;     /* lines read so far */
 	int bad_line; /* line of an error found by the reader, not inih */
+	bool dropin;  /* a views.d file: [view NAME] sections only */
 	char msg[CONF_ERR_MAX];
 };
 
@@ -243,6 +245,8 @@ static int section_header(struct conf_parse *p, const char *name)
 {
 	int ret;
 
+	if (p->dropin && strncmp(name, "view ", 5) != 0)
+		return conf_bad(p, "[%s] in views.d: a drop-in file holds [view NAME] sections only", name);
 	if (shared_section(name))
 		return 0;
 	if (!p->s)
@@ -409,13 +413,122 @@ static int check_cluster(const struct cluster_opts *o, const char *path, char *e
 	return 0;
 }
 
+/* Parse text, the file at path read whole, through p: 0, or -EINVAL with
+ * err naming the file and line. */
+static int parse_text(struct conf_parse *p, const char *path, const char *text, char *err)
+{
+	int line;
+
+	p->text = text;
+	p->len = strlen(text);
+	p->pos = 0;
+	p->line = 0;
+	p->bad_line = 0;
+	p->msg[0] = '\0';
+	ini_allow_multiline = false; /* an indented line is not a continuation */
+	line = ini_parse_stream(reader, p, handler, p);
+	if (p->bad_line && (line == 0 || line > p->bad_line))
+		line = p->bad_line;
+	if (line == 0)
+		return 0;
+	if (line < 0)
+		snprintf(err, CONF_ERR_MAX, "cannot read config file '%s'", path);
+	else if (p->msg[0])
+		snprintf(err, CONF_ERR_MAX, "%s:%d: %s", path, line, p->msg);
+	else
+		snprintf(err, CONF_ERR_MAX,
+			 "%s:%d: syntax error (expected [section] or name = value)", path, line);
+	return -EINVAL;
+}
+
+static int dropin_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 4 && strcmp(d->d_name + n - 4, ".ini") == 0;
+}
+
+/* Byte order, whatever the locale: 10-x.ini before 9-y.ini, as ls -v does not. */
+static int dropin_order(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/*
+ * views.d/ *.ini beside the file, in name order, each with the main file's
+ * rules (owner, mode, regular file, NUL bytes, line length) and holding
+ * [view NAME] sections only: so that a tool adds a view by writing one
+ * file.  The folder is optional; when there it must be a real folder that
+ * only its owner (root or the current user) can change.
+ */
+static int load_dropins(struct conf_parse *p, char *err)
+{
+	struct dirent **names = NULL;
+	char dir[4096], path[4096 + 256], *text = NULL;
+	int n = 0, ret = 0;
+	struct stat sb;
+
+	snprintf(dir, sizeof(dir), "%s/" CONF_DROPIN_DIR, p->dir);
+	if (lstat(dir, &sb) < 0)
+		return errno == ENOENT ? 0 : (snprintf(err, CONF_ERR_MAX, "cannot read '%s': %s",
+						       dir, strerror(errno)), -errno);
+	if (!S_ISDIR(sb.st_mode) || (sb.st_uid != geteuid() && sb.st_uid != 0) ||
+	    (sb.st_mode & 022)) {
+		snprintf(err, CONF_ERR_MAX,
+			 "'%s' is not a folder owned by root or the current user and closed to writes by group and others",
+			 dir);
+		return -EPERM;
+	}
+	n = scandir(dir, &names, dropin_name, dropin_order);
+	if (n < 0) {
+		snprintf(err, CONF_ERR_MAX, "cannot read '%s': %s", dir, strerror(errno));
+		return -errno;
+	}
+	/* relative paths in a drop-in are relative to views.d */
+	p->dropin = true;
+	for (int i = 0; !ret && i < n; i++) {
+		FILE *f = NULL;
+		int fd;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && !(f = fdopen(fd, "r")))
+			close(fd);
+		if (!f) {
+			ret = -errno;
+			snprintf(err, CONF_ERR_MAX, "cannot open config file '%s': %s", path,
+				 ret == -ELOOP ? "is a symbolic link" : strerror(-ret));
+			break;
+		}
+		ret = check_file(path, f, err);
+		if (!ret)
+			ret = read_text(path, f, &text, &len, err);
+		fclose(f);
+		if (!ret) {
+			char *main_dir = p->dir;
+
+			p->dir = dir;
+			ret = parse_text(p, path, text, err);
+			p->dir = main_dir;
+		}
+		free(text);
+		text = NULL;
+	}
+	p->dropin = false;
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
 int conf_load(struct conf *c, const char *path, const struct conf_sections *s, char *err)
 {
 	struct conf_parse p = { .c = c, .s = s };
 	bool must_exist = true;
 	char *text = NULL;
 	FILE *f = NULL;
-	int fd, ret, line;
+	int fd, ret;
 
 	if (!path)
 		path = getenv("SECRETFS_CONFIG");
@@ -466,23 +579,10 @@ int conf_load(struct conf *c, const char *path, const struct conf_sections *s, c
 	*strrchr(p.dir, '/') = '\0'; /* "" for a file in "/": then "/x" below */
 	if ((ret = read_text(path, f, &text, &p.len, err)))
 		goto fail;
-	p.text = text;
-	ini_allow_multiline = false; /* an indented line is not a continuation */
-	line = ini_parse_stream(reader, &p, handler, &p);
-	if (p.bad_line && (line == 0 || line > p.bad_line))
-		line = p.bad_line;
-	if (line != 0) {
-		ret = -EINVAL;
-		if (line < 0)
-			snprintf(err, CONF_ERR_MAX, "cannot read config file '%s'", path);
-		else if (p.msg[0])
-			snprintf(err, CONF_ERR_MAX, "%s:%d: %s", path, line, p.msg);
-		else
-			snprintf(err, CONF_ERR_MAX,
-				 "%s:%d: syntax error (expected [section] or name = value)",
-				 path, line);
+	if ((ret = parse_text(&p, path, text, err)))
 		goto fail;
-	}
+	if ((ret = load_dropins(&p, err)))
+		goto fail;
 	if ((ret = check_cluster(&c->cluster, path, err)))
 		goto fail;
 	if (!c->api.tls_cert != !c->api.tls_key) {

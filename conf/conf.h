@@ -66,6 +66,10 @@ struct conf_parse;
  * conf_bad() said why (or -ENOMEM); the first error ends the parse and is
  * reported with its file and line.
  */
+/* The drop-in folder beside the configuration file: views.d/ *.ini, read
+ * after the file in name order, [view NAME] sections only. */
+#define CONF_DROPIN_DIR "views.d"
+
 struct conf_sections {
 	/* A section header [name] that is not a shared one: 0 when it is one
 	 * of the program's (it may make state for it: a [view NAME]), 1 when

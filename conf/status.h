@@ -22,6 +22,8 @@
 #define STATUS_STARTED   "started"   /* integer: Unix time it started */
 #define STATUS_UUID      "uuid"      /* string: the store's UUID */
 #define STATUS_ERROR     "error"     /* string, while the store cannot be served */
+#define STATUS_CONFIG_ERROR "config_error" /* string: why the last reload
+					     * (SIGHUP) changed nothing */
 #define STATUS_MOUNTS    "mounts"    /* array of the objects below */
 #define STATUS_AUDIT     "audit"     /* object, with an audit log */
 #define STATUS_ETCD      "etcd"      /* object, in cluster mode */

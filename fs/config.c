@@ -752,6 +752,44 @@ void config_view_release(struct view *v)
 	free(v->pod_path);
 }
 
+static bool str_equal(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool grant_equal(const struct view_grant *a, const struct view_grant *b)
+{
+	if (!str_equal(a->ns, b->ns) || !str_equal(a->name, b->name) ||
+	    a->optional != b->optional || a->nitems != b->nitems)
+		return false;
+	for (size_t i = 0; i < a->nitems; i++) {
+		const struct view_item *x = &a->items[i], *y = &b->items[i];
+
+		if (!str_equal(x->key, y->key) || !str_equal(x->file, y->file) ||
+		    x->has_mode != y->has_mode || (x->has_mode && x->mode != y->mode))
+			return false;
+	}
+	return true;
+}
+
+bool config_view_equal(const struct view *a, const struct view *b)
+{
+	if (!str_equal(a->name, b->name) || !str_equal(a->pod_path, b->pod_path) ||
+	    a->uid != b->uid || a->gid != b->gid || a->mode != b->mode ||
+	    a->audit != b->audit || a->audit_fail_closed != b->audit_fail_closed ||
+	    a->layout != b->layout || a->direct_io != b->direct_io ||
+	    a->ngrants != b->ngrants || a->nmatches != b->nmatches)
+		return false;
+	/* a pod view's grants are made from its manifest: the path decides */
+	for (size_t i = 0; !a->pod && i < a->ngrants; i++)
+		if (!grant_equal(&a->grants[i], &b->grants[i]))
+			return false;
+	for (size_t i = 0; i < a->nmatches; i++)
+		if (!str_equal(a->matches[i].text, b->matches[i].text))
+			return false;
+	return true;
+}
+
 void config_release(struct config *c)
 {
 	if (!c)

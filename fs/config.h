@@ -129,6 +129,14 @@ int config_pod_view(struct view *v, const char *path, char *err, size_t len);
  * config_load, e.g. by config_pod_view. */
 void config_view_release(struct view *v);
 
+/*
+ * Do a and b serve the same thing?  A deep compare of what was parsed
+ * (grants, items, modes, owners, match rules, layout, audit, pod file),
+ * not of where it was written (line numbers).  A pod view compares by its
+ * manifest's path: its content is read again only when the path changes.
+ */
+bool config_view_equal(const struct view *a, const struct view *b);
+
 /* Parse "error", "warning", "info" or "debug". */
 int config_parse_level(const char *s, enum log_level *out);
 

@@ -162,6 +162,13 @@ struct mount {
 	bool running;             /* thread to join (the main thread's) */
 	bool alive;               /* thread not yet returned (loops_lock) */
 	int loop_result;
+	/* Taken down by a reload (its view removed or changed): its loop
+	 * joined and the kernel's mount detached; se moved to gone_se
+	 * (destroyed at exit, as open files may still point at it) so that
+	 * everything testing se skips the mount.  The slot is never reused:
+	 * nodes and open files of the old view keep pointing at it. */
+	bool removed;
+	struct fuse_session *gone_se;
 };
 
 /*
@@ -174,10 +181,26 @@ struct mount {
 struct pending_view {
 	const struct view *view;
 	struct mount *mount;  /* --views: its mount (se NULL until mounted) */
-	size_t index;         /* --views: mount's in fs->mounts; per caller:
-			       * its slot in fs->disabled */
+	size_t index;         /* --views: mount's in fs->mounts */
+	const struct view **slot; /* per caller: its slot in a set's disabled[] */
 	bool waiting;         /* something is still missing */
 	char missing[512];    /* what: "shop/hmac, shop/tls/tls.pem, ns/ *" */
+};
+
+/*
+ * The per-caller mount's views: cfg's, matched by their cgroups, where
+ * use[i] is the view object served for cfg->views[i] — the running one's
+ * when a reload found it unchanged, so that its callers keep their tree of
+ * inodes (node->view) — and disabled[] the pending ones (a slot is set to
+ * NULL, with __atomic_store_n, when its view comes up; read without
+ * fs->lock).  Never changed otherwise, never freed before exit: a request
+ * may hold the set it loaded.
+ */
+struct caller_views {
+	const struct config *cfg;
+	const struct view **use;
+	const struct view **disabled;
+	size_t ndisabled;
 };
 
 /* The daemon: every mount it serves, and the one store behind them. */
@@ -194,12 +217,23 @@ struct fs {
 	struct fs_reader readers[FS_READERS];
 	pthread_mutex_t events_lock;  /* events, last_event, last_event_of */
 	time_t started;
+	/* --views: slots for the views reloads add are reserved up front
+	 * (mounts_cap), so that a mount never moves under its loop thread;
+	 * nmounts grows under fs->lock and loops_lock, by the watcher */
 	struct mount *mounts;
-	size_t nmounts;
-	/* per-caller: views still pending (a slot is set to NULL, with
-	 * __atomic_store_n, when its view comes up; read without fs->lock) */
-	const struct view **disabled;
-	size_t ndisabled;
+	size_t nmounts, mounts_cap;
+	/* configurations reloads loaded (SIGHUP, main.c): their views are
+	 * pointed at by mounts, nodes and open files, so all are kept until
+	 * exit; a reload that changes nothing frees its own at once */
+	struct config **reloaded;
+	size_t nreloaded;
+	char config_error[512]; /* why the last reload was refused ("": none) */
+	/* per-caller: the views callers are matched against, swapped whole
+	 * by a reload (__atomic_store_n; requests load it once, without
+	 * fs->lock); every set is kept until exit (see struct caller_views) */
+	struct caller_views *callers;
+	struct caller_views **old_callers;
+	size_t nold_callers;
 	const struct view *pod_view;  /* --pod: the view made of the pod */
 	struct pending_view *pending; /* views waiting, or that waited */
 	size_t npending;
@@ -313,6 +347,11 @@ size_t view_missing(const struct view *v, struct store *st, char *out, size_t le
 /* main.c: bring up the pending views whose requirements now exist in st
  * (the watcher's handle); the watcher thread calls it after a catch-up. */
 void fs_pending_check(struct fs *fs, struct store *st);
+/* main.c: re-read the configuration (SIGHUP) and apply what changed in
+ * the views; the watcher thread's, like fs_pending_check.  A file that
+ * does not load changes nothing: the error is logged and kept in
+ * fs->config_error for the status file. */
+void fs_reload(struct fs *fs, struct store *st);
 
 /* caller.c: the cgroup of the process behind thread tid, checked against
  * pid reuse through a pidfd.  0, or a negative errno. */
@@ -341,6 +380,10 @@ void watcher_stop(struct fs *fs);
 /* Ask the watcher to invalidate a node's attributes (callable from request
  * handlers, which must not notify the kernel themselves).  Under fs->lock. */
 void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino);
+/* Ask the watcher thread to run fs_reload (the signal thread, on SIGHUP). */
+void watcher_request_reload(struct fs *fs);
+/* Drop what is queued for m (fs->lock held): it is being taken down. */
+void watcher_forget_mount(struct fs *fs, struct mount *m);
 
 /* ops.c: record (once a second at most per secret) that a value of ns/secret failed
  * authentication, as an event in the store.  Takes fs->events_lock. */

@@ -222,14 +222,37 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/*
+ * Guards each mount's se, running and alive, and stopping: the signal
+ * thread wakes a loop thread only while it has not returned (never one
+ * already joined), and a pending view is mounted only while the daemon is
+ * not stopping.  loops_cond tells serve() that a loop ended, started, or
+ * the daemon is stopping.
+ */
+static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t loops_cond = PTHREAD_COND_INITIALIZER;
+static bool stopping;
+static bool reloading; /* fs_reload between taking down and bringing up */
+/* for mounting pending views later (fs_pending_check) and reloaded
+ * ones (fs_reload) */
+static const struct options *mount_options;
+/* --views: mount slots kept for the views reloads add (see struct fs) */
+#define RELOAD_SPARE_MOUNTS 256
+
 static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		     const char *mountpoint)
 {
-	struct mount *m = realloc(fs->mounts, (fs->nmounts + 1) * sizeof(*m));
+	struct mount *m = fs->mounts;
 
-	if (!m)
-		return -ENOMEM;
-	fs->mounts = m;
+	if (fs->nmounts == fs->mounts_cap) {
+		if (fs->watcher) /* serving: loop threads hold pointers into it */
+			return -ENOSPC;
+		m = realloc(fs->mounts, (fs->nmounts + 1) * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		fs->mounts = m;
+		fs->mounts_cap = fs->nmounts + 1;
+	}
 	m += fs->nmounts;
 	*m = (struct mount){
 		.fs = fs,
@@ -260,15 +283,30 @@ static int add_mount(struct fs *fs, const struct view *v, bool per_caller,
 		free(m->mountpoint);
 		return -ENOMEM;
 	}
+	/* visible to the signal thread and serve() (loops_lock) and to
+	 * request handlers (fs->lock) only once complete */
+	pthread_mutex_lock(&loops_lock);
+	pthread_mutex_lock(&fs->lock);
 	fs->nmounts++;
+	pthread_mutex_unlock(&fs->lock);
+	pthread_mutex_unlock(&loops_lock);
 	return 0;
 }
 
 /*
  * Note a view that waits for what it requires: index is its mount's in
  * fs->mounts (--views: the pointer is set once fs->mounts stops moving) or
- * its slot in fs->disabled (per caller).
+ * its slot in a set's disabled[] (per caller, set by the caller).
  */
+static void caller_views_free(struct caller_views *set)
+{
+	if (!set)
+		return;
+	free(set->use);
+	free(set->disabled);
+	free(set);
+}
+
 static int pending_add(struct fs *fs, const struct view *v, size_t index, struct store *st)
 {
 	struct pending_view *p = realloc(fs->pending, (fs->npending + 1) * sizeof(*p));
@@ -279,6 +317,70 @@ static int pending_add(struct fs *fs, const struct view *v, size_t index, struct
 	p += fs->npending++;
 	*p = (struct pending_view){ .view = v, .index = index, .waiting = true };
 	view_missing(v, st, p->missing, sizeof(p->missing));
+	return 0;
+}
+
+/* A line for the log, or for stderr before the daemon serves. */
+#define say(at_start, level, ...) \
+	((at_start) ? (fprintf(stderr, "secretfs: " __VA_ARGS__), fputc('\n', stderr)) : \
+		      (log_msg(level, __VA_ARGS__), 0))
+
+/*
+ * The per-caller set for c (see struct caller_views): each view's object
+ * (prev's when unchanged), and its pending views noted in fs->pending.
+ * 0, -EINVAL (a pod view: not served per caller; said), -ENOMEM.  On
+ * failure nothing is left in fs->pending.
+ */
+static int caller_views_make(struct fs *fs, const struct config *c,
+			     const struct caller_views *prev, struct store *st, bool at_start,
+			     struct caller_views **out)
+{
+	struct caller_views *set = calloc(1, sizeof(*set));
+	char err[STORE_ERRMSG_MAX];
+	size_t npending = fs->npending;
+	int ret = -ENOMEM;
+
+	if (!set || !(set->use = calloc(c->nviews + 1, sizeof(*set->use))) ||
+	    !(set->disabled = calloc(c->nviews + 1, sizeof(*set->disabled))))
+		goto out;
+	set->cfg = c;
+	ret = 0;
+	for (size_t i = 0; !ret && i < c->nviews; i++) {
+		const struct view *v = &c->views[i], *old;
+
+		if (v->pod) {
+			say(at_start, LOG_LEVEL_ERROR, "view \"%s\": a pod's volumes are served by --view or --views, not --per-caller",
+			    v->name);
+			ret = -EINVAL;
+			break;
+		}
+		if (v->layout == LAYOUT_KUBELET)
+			say(at_start, LOG_LEVEL_WARNING, "view \"%s\": layout = kubelet is served as plain through --per-caller",
+			    v->name);
+		/* unchanged: its callers keep their inodes */
+		old = prev ? config_view(prev->cfg, v->name) : NULL;
+		set->use[i] = old && config_view_equal(old, v) ?
+			      prev->use[old - prev->cfg->views] : v;
+		if (!view_check_required(set->use[i], st, err, sizeof(err)))
+			continue;
+		say(at_start, LOG_LEVEL_WARNING, "%s: pending, its callers see nothing until it exists", err);
+		set->disabled[set->ndisabled] = set->use[i];
+		pthread_mutex_lock(&loops_lock);
+		ret = pending_add(fs, set->use[i], 0, st);
+		if (!ret)
+			fs->pending[fs->npending - 1].slot = &set->disabled[set->ndisabled];
+		pthread_mutex_unlock(&loops_lock);
+		set->ndisabled++;
+	}
+out:
+	if (ret) {
+		pthread_mutex_lock(&loops_lock);
+		fs->npending = npending;
+		pthread_mutex_unlock(&loops_lock);
+		caller_views_free(set);
+		return ret;
+	}
+	*out = set;
 	return 0;
 }
 
@@ -358,6 +460,13 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 					r > 0 ? "warning: " : "", err);
 			ret = r < 0 ? -1 : 0;
 		}
+		if (!ret) {
+			fs->mounts = calloc(fs->cfg->nviews + RELOAD_SPARE_MOUNTS, sizeof(*fs->mounts));
+			if (!fs->mounts)
+				ret = -ENOMEM;
+			else
+				fs->mounts_cap = fs->cfg->nviews + RELOAD_SPARE_MOUNTS;
+		}
 		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
 			const struct view *v = &fs->cfg->views[i];
 			bool waits = view_check_required(v, st, err, sizeof(err)) != 0;
@@ -380,33 +489,7 @@ static int plan_mounts(struct fs *fs, const struct options *o)
 		if (!ret && fs->nmounts == 0)
 			ret = -1;
 	} else if (o->per_caller) {
-		for (size_t i = 0; !ret && i < fs->cfg->nviews; i++) {
-			const struct view *v = &fs->cfg->views[i];
-			const struct view **d;
-
-			if (v->pod) {
-				fprintf(stderr, "secretfs: view \"%s\": a pod's volumes are served by --view or --views, not --per-caller\n",
-					v->name);
-				ret = -1;
-				break;
-			}
-			if (v->layout == LAYOUT_KUBELET)
-				fprintf(stderr, "secretfs: view \"%s\": layout = kubelet is served as plain through --per-caller\n",
-					v->name);
-			if (!view_check_required(v, st, err, sizeof(err)))
-				continue;
-			fprintf(stderr, "secretfs: %s: pending, its callers see nothing until it exists\n",
-				err);
-			d = realloc(fs->disabled, (fs->ndisabled + 1) * sizeof(*d));
-			if (!d) {
-				ret = -ENOMEM;
-				break;
-			}
-			fs->disabled = d;
-			d[fs->ndisabled++] = v;
-			if ((ret = pending_add(fs, v, fs->ndisabled - 1, st)))
-				break;
-		}
+		ret = caller_views_make(fs, fs->cfg, NULL, st, true, &fs->callers);
 		if (!ret)
 			ret = add_mount(fs, NULL, true, o->mountpoint);
 	} else {
@@ -451,18 +534,6 @@ out:
 	return ret;
 }
 
-/*
- * Guards each mount's se, running and alive, and stopping: the signal
- * thread wakes a loop thread only while it has not returned (never one
- * already joined), and a pending view is mounted only while the daemon is
- * not stopping.  loops_cond tells serve() that a loop ended, started, or
- * the daemon is stopping.
- */
-static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t loops_cond = PTHREAD_COND_INITIALIZER;
-static bool stopping;
-/* for mounting pending views later (fs_pending_check) */
-static const struct options *mount_options;
 
 static void *loop_thread(void *arg)
 {
@@ -501,7 +572,7 @@ static int loop_start(struct mount *m)
 	return m->running ? 0 : -1;
 }
 
-/* Waits for INT, TERM or HUP and stops every loop. */
+/* Waits for INT or TERM and stops every loop; HUP asks for a reload. */
 static void *signal_thread(void *arg)
 {
 	struct fs *fs = arg;
@@ -512,13 +583,19 @@ static void *signal_thread(void *arg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	if (sigwait(&set, &sig) != 0)
-		return NULL;
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			return NULL;
+		if (sig != SIGHUP)
+			break;
+		log_msg(LOG_LEVEL_INFO, "reloading the configuration on SIGHUP");
+		watcher_request_reload(fs);
+	}
 	log_msg(LOG_LEVEL_INFO, "stopping on signal %d", sig);
 	pthread_mutex_lock(&loops_lock);
 	stopping = true;
 	for (size_t i = 0; i < fs->nmounts; i++) {
-		if (!fs->mounts[i].se) /* a pending view, never mounted */
+		if (!fs->mounts[i].se) /* a pending view, never mounted (or removed) */
 			continue;
 		fuse_session_exit(fs->mounts[i].se);
 		if (fs->mounts[i].alive)
@@ -544,7 +621,7 @@ void fs_pending_check(struct fs *fs, struct store *st)
 			continue;
 		if (!p->mount) {
 			/* per caller: its callers see it from their next request */
-			__atomic_store_n(&fs->disabled[p->index], NULL, __ATOMIC_RELEASE);
+			__atomic_store_n(p->slot, NULL, __ATOMIC_RELEASE);
 			p->waiting = false;
 			log_msg(LOG_LEVEL_INFO, "view \"%s\": what it requires exists: its callers see it",
 				p->view->name);
@@ -562,6 +639,233 @@ void fs_pending_check(struct fs *fs, struct store *st)
 		}
 		pthread_mutex_unlock(&loops_lock);
 	}
+}
+
+/*
+ * Reload (SIGHUP).  Views are immutable: a reload loads a whole new
+ * configuration and compares each view with the running one of its name
+ * (config_view_equal).  An unchanged view keeps its mount, its view object
+ * (of the configuration it was first loaded from) and so every inode and
+ * open file: its readers never notice.  A removed view's mount is taken
+ * down as at shutdown; a changed view's mount is taken down and mounted
+ * again from the new view at the same path (its readers see the mount go:
+ * it is not changed in place); a new view is mounted as at start, or
+ * pending if what it requires is missing.
+ *
+ * Lifetime: a view object is never freed before exit.  Nodes and open
+ * files of a taken-down mount still point at its view (the kernel may
+ * never send their FORGET or RELEASE), and the mounts that stay point at
+ * views of older configurations, so every configuration a reload used is
+ * kept in fs->reloaded until exit: a few kilobytes per reload that changed
+ * something.  That is simpler and safer than reference counts on views for
+ * what is a rare, operator-driven event.
+ */
+
+/* Take m down: stop its loop, wait for it (no request of it runs after),
+ * detach the kernel's mount.  The watcher thread's, like every reload. */
+static void take_down(struct fs *fs, struct mount *m)
+{
+	bool running;
+
+	pthread_mutex_lock(&loops_lock);
+	m->removed = true;
+	if (m->se) {
+		fuse_session_exit(m->se);
+		if (m->alive)
+			pthread_kill(m->thread, SIGUSR1);
+	}
+	for (size_t i = 0; i < fs->npending; i++)
+		if (fs->pending[i].mount == m)
+			fs->pending[i].waiting = false; /* nothing to wait for */
+	running = m->running;
+	m->running = false; /* ours to join, not serve()'s */
+	pthread_cond_broadcast(&loops_cond);
+	pthread_mutex_unlock(&loops_lock);
+	if (running)
+		pthread_join(m->thread, NULL);
+	pthread_mutex_lock(&loops_lock);
+	pthread_mutex_lock(&fs->lock);
+	watcher_forget_mount(fs, m);
+	m->gone_se = m->se;
+	m->se = NULL;
+	pthread_mutex_unlock(&fs->lock);
+	pthread_mutex_unlock(&loops_lock);
+	if (m->gone_se)
+		fuse_session_unmount(m->gone_se);
+	/* the folder --views made for it; kept if someone put files there */
+	if (rmdir(m->mountpoint) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+		log_msg(LOG_LEVEL_DEBUG, "reload: cannot remove '%s': %s", m->mountpoint,
+			strerror(errno));
+	log_msg(LOG_LEVEL_INFO, "view \"%s\": unmounted from '%s'", m->view->name,
+		m->mountpoint);
+}
+
+/* Bring up view v at DIR/NAME, as at start: mounted, or pending. */
+static int bring_up(struct fs *fs, const struct view *v, struct store *st)
+{
+	char err[STORE_ERRMSG_MAX], path[4096];
+	struct mount *m;
+	bool waits;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", mount_options->views_dir, v->name);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		log_msg(LOG_LEVEL_ERROR, "view \"%s\": cannot create '%s': %s", v->name, path,
+			strerror(errno));
+		return -errno;
+	}
+	if ((ret = add_mount(fs, v, false, path))) {
+		log_msg(LOG_LEVEL_ERROR, "view \"%s\": cannot add it: %s", v->name,
+			ret == -ENOSPC ? "this daemon added its most views since it started: restart it" :
+			strerror(-ret));
+		return ret;
+	}
+	m = &fs->mounts[fs->nmounts - 1];
+	waits = view_check_required(v, st, err, sizeof(err)) != 0;
+	pthread_mutex_lock(&loops_lock);
+	if (stopping) {
+		ret = -ECANCELED;
+	} else if (waits) {
+		log_msg(LOG_LEVEL_WARNING, "%s: pending, mounted once it exists", err);
+		if (!(ret = pending_add(fs, v, fs->nmounts - 1, st)))
+			fs->pending[fs->npending - 1].mount = m;
+		pthread_cond_broadcast(&loops_cond); /* serve() waits for it now */
+	} else if (mount_one(m, mount_options) || loop_start(m)) {
+		log_msg(LOG_LEVEL_ERROR, "view \"%s\": cannot mount it at '%s'", v->name,
+			m->mountpoint);
+		ret = -EIO;
+	} else {
+		log_msg(LOG_LEVEL_INFO, "serving view \"%s\" at '%s'", v->name, m->mountpoint);
+	}
+	pthread_mutex_unlock(&loops_lock);
+	return ret;
+}
+
+/* Reload the per-caller mount: a new set, swapped whole (c taken over). */
+static void reload_callers(struct fs *fs, struct config *c, struct store *st)
+{
+	struct caller_views *set, *old = fs->callers, **kept;
+	struct config **cfgs;
+	size_t npending = fs->npending, same = 0;
+
+	kept = realloc(fs->old_callers, (fs->nold_callers + 1) * sizeof(*kept));
+	if (kept)
+		fs->old_callers = kept;
+	if (!kept || caller_views_make(fs, c, old, st, false, &set)) {
+		log_msg(LOG_LEVEL_ERROR, "reload: the views cannot be served per caller: nothing changed");
+		snprintf(fs->config_error, sizeof(fs->config_error),
+			 "%s: a view cannot be served per caller (see the log)",
+			 c->conf.path ? c->conf.path : "the configuration");
+		config_release(c);
+		free(c);
+		return;
+	}
+	cfgs = realloc(fs->reloaded, (fs->nreloaded + 1) * sizeof(*cfgs));
+	if (!cfgs) { /* set points into c: lose it rather than free it */
+		log_msg(LOG_LEVEL_ERROR, "reload: out of memory");
+	} else {
+		fs->reloaded = cfgs;
+		fs->reloaded[fs->nreloaded++] = c;
+	}
+	/* the old set's pending views are the new set's business now */
+	pthread_mutex_lock(&loops_lock);
+	for (size_t i = 0; i < npending; i++)
+		if (fs->pending[i].slot)
+			fs->pending[i].waiting = false;
+	pthread_mutex_unlock(&loops_lock);
+	/* requests in flight keep the old set they loaded: kept until exit */
+	fs->old_callers[fs->nold_callers++] = old;
+	__atomic_store_n(&fs->callers, set, __ATOMIC_RELEASE);
+	for (size_t i = 0; i < c->nviews; i++)
+		same += set->use[i] != &c->views[i];
+	log_msg(LOG_LEVEL_INFO, "reload: %zu view%s unchanged, %zu new or changed, for each caller from its next request",
+		same, same == 1 ? "" : "s", c->nviews - same);
+}
+
+void fs_reload(struct fs *fs, struct store *st)
+{
+	char err[CONF_ERR_MAX];
+	struct config *c = calloc(1, sizeof(*c));
+	struct config **kept;
+	size_t up = 0, down = 0, same = 0, tried = 0;
+
+	if (!c) {
+		log_msg(LOG_LEVEL_ERROR, "reload: out of memory: nothing changed");
+		return;
+	}
+	/* the absolute path resolved at start: the daemon has left the
+	 * folder a relative -c was given in (fuse_daemonize chdirs to /) */
+	if (config_load(c, fs->cfg->conf.path ? fs->cfg->conf.path : mount_options->config_path,
+			err)) {
+		/* as at start, but the running views stay as they are */
+		log_msg(LOG_LEVEL_ERROR, "reload: %s: nothing changed", err);
+		snprintf(fs->config_error, sizeof(fs->config_error), "%s", err);
+		free(c);
+		return;
+	}
+	fs->config_error[0] = '\0';
+	if (mount_options->per_caller) {
+		reload_callers(fs, c, st);
+		return;
+	}
+	if (!mount_options->views_dir) {
+		/* --view and --pod serve what the command line named, the full
+		 * tree has no views */
+		log_msg(LOG_LEVEL_WARNING, "reload: the configuration loads; only --views applies its views without a restart");
+		config_release(c);
+		free(c);
+		return;
+	}
+	/* serve() must not end while no loop runs between the two phases */
+	pthread_mutex_lock(&loops_lock);
+	reloading = true;
+	pthread_mutex_unlock(&loops_lock);
+	/* first down, so that a changed view's folder is free for its new mount */
+	for (size_t i = 0, n = fs->nmounts; i < n; i++) {
+		struct mount *m = &fs->mounts[i];
+		const struct view *nv;
+
+		if (m->removed || !m->view)
+			continue;
+		nv = config_view(c, m->view->name);
+		if (nv && config_view_equal(m->view, nv)) {
+			same++;
+			continue;
+		}
+		take_down(fs, m);
+		down++;
+	}
+	for (size_t i = 0; i < c->nviews; i++) {
+		const struct view *v = &c->views[i];
+		bool running = false;
+
+		for (size_t j = 0; j < fs->nmounts && !running; j++)
+			running = !fs->mounts[j].removed && fs->mounts[j].view &&
+				  strcmp(fs->mounts[j].view->name, v->name) == 0;
+		if (running)
+			continue;
+		tried++; /* a mount may point at v even when it failed */
+		if (bring_up(fs, v, st) == 0)
+			up++;
+	}
+	pthread_mutex_lock(&loops_lock);
+	reloading = false;
+	pthread_cond_broadcast(&loops_cond);
+	pthread_mutex_unlock(&loops_lock);
+	log_msg(LOG_LEVEL_INFO, "reload: %zu view%s unchanged, %zu taken down, %zu brought up",
+		same, same == 1 ? "" : "s", down, up);
+	if (!tried) { /* none of its views is used: nothing points into it */
+		config_release(c);
+		free(c);
+		return;
+	}
+	kept = realloc(fs->reloaded, (fs->nreloaded + 1) * sizeof(*kept));
+	if (!kept) { /* used, so it cannot be freed: lose it rather than crash */
+		log_msg(LOG_LEVEL_ERROR, "reload: out of memory");
+		return;
+	}
+	fs->reloaded = kept;
+	kept[fs->nreloaded++] = c;
 }
 
 /*
@@ -606,19 +910,30 @@ static int serve(struct fs *fs)
 			alive += fs->mounts[i].alive;
 		for (size_t i = 0; i < fs->npending; i++)
 			waiting += fs->pending[i].mount && fs->pending[i].waiting;
-		if (!alive && (stopping || !waiting))
+		if (!alive && !reloading && (stopping || !waiting))
 			break;
 		pthread_cond_wait(&loops_cond, &loops_lock);
 	}
 	stopping = true; /* no pending view mounts from now on */
 	pthread_mutex_unlock(&loops_lock);
-	for (size_t i = 0; i < fs->nmounts; i++) {
-		struct mount *m = &fs->mounts[i];
+	for (size_t i = 0;; i++) {
+		struct mount *m;
+		bool running;
 
-		if (!m->running)
+		/* a reload may still be adding a mount (never started now: we
+		 * are stopping) or joining one (take_down): one of us joins */
+		pthread_mutex_lock(&loops_lock);
+		if (i >= fs->nmounts) {
+			pthread_mutex_unlock(&loops_lock);
+			break;
+		}
+		m = &fs->mounts[i];
+		running = m->running;
+		m->running = false;
+		pthread_mutex_unlock(&loops_lock);
+		if (!running)
 			continue;
 		pthread_join(m->thread, NULL);
-		m->running = false;
 		if (m->loop_result < 0)
 			ret = -1;
 		log_msg(LOG_LEVEL_INFO, "unmounting '%s'", m->mountpoint);
@@ -750,13 +1065,18 @@ out:
 			fuse_session_unmount(m->se);
 			fuse_session_destroy(m->se);
 		}
+		if (m->gone_se) /* unmounted by the reload that removed it */
+			fuse_session_destroy(m->gone_se);
 		node_table_release(&m->nodes);
 		volume_tree_free(m);
 		free(m->mountpoint);
 	}
 	ops_free_open_files(); /* after the sessions: no request runs */
 	free(fs.mounts);
-	free(fs.disabled);
+	caller_views_free(fs.callers);
+	for (size_t i = 0; i < fs.nold_callers; i++)
+		caller_views_free(fs.old_callers[i]);
+	free(fs.old_callers);
 	free(fs.pending);
 	audit_close();
 	if (locked) {
@@ -770,6 +1090,11 @@ out:
 	passphrase_free(passphrase);
 	if (have_pod)
 		config_view_release(&pod_view);
+	for (size_t i = 0; i < fs.nreloaded; i++) {
+		config_release(fs.reloaded[i]);
+		free(fs.reloaded[i]);
+	}
+	free(fs.reloaded);
 	if (have_cfg)
 		config_release(&cfg);
 	return ret;

@@ -187,11 +187,11 @@ static struct mount *mount_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static bool view_disabled(const struct fs *fs, const struct view *v)
+static bool view_disabled(const struct caller_views *set, const struct view *v)
 {
 	/* the watcher clears a slot when its view comes up (main.c) */
-	for (size_t i = 0; i < fs->ndisabled; i++)
-		if (__atomic_load_n(&fs->disabled[i], __ATOMIC_ACQUIRE) == v)
+	for (size_t i = 0; i < set->ndisabled; i++)
+		if (__atomic_load_n(&set->disabled[i], __ATOMIC_ACQUIRE) == v)
 			return true;
 	return false;
 }
@@ -199,6 +199,8 @@ static bool view_disabled(const struct fs *fs, const struct view *v)
 static void req_view(fuse_req_t req, const struct mount *m, struct req_view *rv)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	const struct caller_views *set;
+	const struct view *v;
 
 	rv->view = m->view;
 	rv->none = false;
@@ -212,8 +214,13 @@ static void req_view(fuse_req_t req, const struct mount *m, struct req_view *rv)
 		rv->none = true; /* a caller we cannot pin down sees nothing */
 		return;
 	}
-	rv->view = config_view_for_cgroup(m->fs->cfg, rv->cgroup);
-	rv->none = !rv->view || view_disabled(m->fs, rv->view);
+	/* one set for the whole request: a reload swaps it whole */
+	set = __atomic_load_n(&m->fs->callers, __ATOMIC_ACQUIRE);
+	v = config_view_for_cgroup(set->cfg, rv->cgroup);
+	if (v)
+		v = set->use[v - set->cfg->views];
+	rv->view = v;
+	rv->none = !v || view_disabled(set, v);
 }
 
 /* Folders are listable where files are readable: r implies x. */

@@ -103,10 +103,10 @@ static json_t *views_status(const struct fs *fs)
 
 	for (size_t i = 0; i < fs->nmounts; i++)
 		all |= fs->mounts[i].per_caller;
-	for (size_t i = 0; views && all && i < fs->cfg->nviews; i++)
-		json_array_append_new(views, view_status(fs, &fs->cfg->views[i]));
+	for (size_t i = 0; views && all && fs->callers && i < fs->callers->cfg->nviews; i++)
+		json_array_append_new(views, view_status(fs, fs->callers->use[i]));
 	for (size_t i = 0; views && !all && i < fs->nmounts; i++)
-		if (fs->mounts[i].view)
+		if (fs->mounts[i].view && !fs->mounts[i].removed)
 			json_array_append_new(views, view_status(fs, fs->mounts[i].view));
 	return views;
 }
@@ -150,6 +150,8 @@ void status_write(const struct fs *fs, int64_t revision)
 	}
 	if (fs->store_error[0])
 		json_object_set_new(doc, STATUS_ERROR, json_string(fs->store_error));
+	if (fs->config_error[0])
+		json_object_set_new(doc, STATUS_CONFIG_ERROR, json_string(fs->config_error));
 	if (follow_endpoint(endpoint, sizeof(endpoint))) {
 		bool up;
 		int64_t rev = follow_revision(&up);

@@ -38,6 +38,7 @@
  * data after a rename), and it is tried again when the file changes or
  * after RETRY_SECONDS.
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -79,6 +80,7 @@ struct watcher {
 	time_t refused_at;    /* when (0: none) */
 	unsigned long audit_lost, audit_refused; /* as in the status file */
 	bool stop;         /* under fs->lock */
+	bool reload;       /* SIGHUP came: fs_reload; under fs->lock */
 	struct inval *queued;  /* from request handlers; under fs->lock */
 	size_t nqueued;
 	pthread_t thread;
@@ -639,6 +641,34 @@ void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino)
 		log_msg(LOG_LEVEL_DEBUG, "watch: cannot wake the watcher: %s", strerror(errno));
 }
 
+void watcher_request_reload(struct fs *fs)
+{
+	struct watcher *w = fs->watcher;
+	uint64_t one = 1;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	w->reload = true;
+	pthread_mutex_unlock(&fs->lock);
+	if (write(w->event_fd, &one, sizeof(one)) < 0)
+		log_msg(LOG_LEVEL_WARNING, "reload: cannot wake the watcher: %s", strerror(errno));
+}
+
+void watcher_forget_mount(struct fs *fs, struct mount *m)
+{
+	struct watcher *w = fs->watcher;
+	size_t kept = 0;
+
+	assert(fs_lock_held(&fs->lock));
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->nqueued; i++)
+		if (w->queued[i].m != m)
+			w->queued[kept++] = w->queued[i];
+	w->nqueued = kept;
+}
+
 /* Watch the database and its WAL for writes, those of them that exist
  * (again: a file that appeared anew is another inode). */
 static void watch_files(struct watcher *w)
@@ -697,7 +727,7 @@ static void *watcher_thread(void *arg)
 			{ .fd = w->inotify_fd, .events = POLLIN },
 		};
 		int n = poll(p, w->inotify_fd >= 0 ? 2 : 1, timeout);
-		bool stop, woke = false;
+		bool stop, reload, woke = false;
 		unsigned long lost, refused;
 
 		if (n < 0 && errno != EINTR)
@@ -712,9 +742,17 @@ static void *watcher_thread(void *arg)
 			woke = drain_inotify(w);
 		pthread_mutex_lock(&fs->lock);
 		stop = w->stop;
+		reload = w->reload;
+		w->reload = false;
 		pthread_mutex_unlock(&fs->lock);
 		if (stop)
 			break;
+		if (reload) {
+			/* here, so that pending checks, invalidations and status
+			 * writes never see the mounts change under them */
+			fs_reload(fs, w->st);
+			status_write(fs, w->revision);
+		}
 		audit_counts(&lost, &refused);
 		if (lost != w->audit_lost || refused != w->audit_refused) {
 			w->audit_lost = lost;

@@ -453,6 +453,79 @@ static void test_file_checks(void **state)
 	assert_non_null(strstr(err, "missing.ini"));
 }
 
+/* views.d/NAME.ini beside the file: after it, in byte order, [view NAME]
+ * sections only, each file under the main file's checks */
+static void write_dropin(const char *name, const char *text, size_t len, mode_t mode)
+{
+	char path[192];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/views.d/%s", dir, name);
+	unlink(path);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void remove_dropins(void)
+{
+	static const char *const names[] = { "10-b.ini", "9-a.ini", "bad.ini", "notes.txt" };
+	char path[192];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		snprintf(path, sizeof(path), "%s/views.d/%s", dir, names[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/views.d", dir);
+	rmdir(path);
+}
+
+static void test_dropins(void **state)
+{
+	struct config c, c2;
+	char err[CONF_ERR_MAX], vd[128];
+	const char *main_ini = "[view main]\nsecret = shop/a\n";
+
+	(void)state;
+	snprintf(vd, sizeof(vd), "%s/views.d", dir);
+	assert_int_equal(mkdir(vd, 0755), 0);
+	write_dropin("9-a.ini", "[view a]\nsecret = shop/a\n", 25, 0644);
+	write_dropin("10-b.ini", "[view b]\nsecret = shop/b\n", 25, 0644);
+	write_dropin("notes.txt", "not ini", 7, 0666); /* not *.ini: not read */
+	assert_load(config_load(&c, write_ini(main_ini, 0644), err), 0, err);
+	assert_int_equal(c.nviews, 3);
+	assert_string_equal(c.views[0].name, "main");
+	assert_string_equal(c.views[1].name, "b"); /* "10-b" < "9-a" bytewise */
+	assert_string_equal(c.views[2].name, "a");
+	/* the same views compare equal; another mode does not */
+	assert_load(config_load(&c2, write_ini("\n\n[view main]\nsecret = shop/a\n", 0644), err), 0, err);
+	assert_true(config_view_equal(config_view(&c, "main"), config_view(&c2, "main")));
+	assert_true(config_view_equal(config_view(&c, "a"), config_view(&c2, "a")));
+	config_release(&c2);
+	assert_load(config_load(&c2, write_ini("[view main]\nsecret = shop/a\nmode = 0440\n", 0644), err), 0, err);
+	assert_false(config_view_equal(config_view(&c, "main"), config_view(&c2, "main")));
+	config_release(&c2);
+	config_release(&c);
+	/* the main file's rules, naming the drop-in */
+	write_dropin("bad.ini", "[store]\npath = x\n", 17, 0644);
+	expect_error_in(write_ini(main_ini, 0644), "bad.ini:1: [store] in views.d");
+	write_dropin("bad.ini", "[view c]\nsecret = shop/\0c\n", 26, 0644);
+	expect_error_in(write_ini(main_ini, 0644), "bad.ini:2: a NUL byte");
+	write_dropin("bad.ini", "[view c]\nsecret = shop/c\n", 25, 0666);
+	assert_int_equal(config_load(&c, write_ini(main_ini, 0644), err), -EPERM);
+	assert_non_null(strstr(err, "bad.ini' is writable by group or others"));
+	write_dropin("bad.ini", "[view a]\nsecret = shop/c\n", 25, 0644);
+	assert_int_not_equal(config_load(&c, write_ini(main_ini, 0644), err), 0);
+	assert_non_null(strstr(err, "bad.ini:1:")); /* view a twice */
+	unlink(strcat(strcpy(err, vd), "/bad.ini"));
+	assert_int_equal(chmod(vd, 0777), 0);
+	assert_int_equal(config_load(&c, write_ini(main_ini, 0644), err), -EPERM);
+	assert_non_null(strstr(err, "views.d' is not a folder owned by root"));
+	remove_dropins();
+}
+
 static void test_views(void **state)
 {
 	struct config c;
@@ -594,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_pki_checks),
 		cmocka_unit_test(test_views),
+		cmocka_unit_test(test_dropins),
 		cmocka_unit_test(test_sample_config),
 		cmocka_unit_test(test_pod_view),
 	};

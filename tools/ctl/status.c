@@ -233,6 +233,13 @@ int cmd_status(struct ctx *c)
 		if (json_string_value(json_object_get(doc, STATUS_ERROR)))
 			errors = add_daemon_error(errors, pid,
 						  json_string_value(json_object_get(doc, STATUS_ERROR)));
+		if (json_string_value(json_object_get(doc, STATUS_CONFIG_ERROR))) {
+			char msg[700];
+
+			snprintf(msg, sizeof(msg), "configuration not reloaded, the running views are unchanged: %s",
+				 json_string_value(json_object_get(doc, STATUS_CONFIG_ERROR)));
+			errors = add_daemon_error(errors, pid, msg);
+		}
 		audit = json_object_get(doc, STATUS_AUDIT);
 		if (json_integer_value(json_object_get(audit, STATUS_AUDIT_LOST))) {
 			char msg[128];

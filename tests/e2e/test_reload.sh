@@ -1,0 +1,178 @@
+# test_reload.sh - SIGHUP re-reads the configuration (README "Views",
+# "Reload"): --views mounts the views added, unmounts the views removed,
+# mounts a changed view again from its new section, and leaves the others
+# alone; a configuration that does not load changes nothing.
+
+# three secrets and views keep (untouched), gone (removed), grow (changed)
+reload_store() {
+	new_store
+	cat >>"$T/secretfs.ini" <<INI
+[view keep]
+secret = default/k
+[view gone]
+secret = default/g
+[view grow]
+item = default/w/one
+INI
+	ctl create secret generic k --from-literal=v=keep-value >/dev/null
+	ctl create secret generic g --from-literal=v=gone-value >/dev/null
+	ctl create secret generic w --from-literal=one=1 --from-literal=two=2 >/dev/null
+	ctl create secret generic n --from-literal=v=new-value >/dev/null
+	mkdir -p "$T/views"
+	M=$T/views/keep
+	start_fs "$T/views/keep $T/views/gone $T/views/grow" --views "$T/views"
+	cleanup_extra() {
+		local v
+		for v in keep gone grow new; do
+			mountpoint -q "$T/views/$v" && fusermount3 -u "$T/views/$v"
+		done
+		kill "$FS_PID" 2>/dev/null
+		return 0
+	}
+}
+
+# rewrite the configuration: keep as it was, gone dropped, grow changed,
+# new added by a drop-in file, as a tool would
+reload_config_changed() {
+	new_conf=$(sed '/^\[view gone\]/,/^secret = default\/g/d' "$T/secretfs.ini")
+	printf '%s\n' "$new_conf" | sed 's|^item = default/w/one$|item = default/w/one mode 0440\nitem = default/w/two|' \
+		>"$T/secretfs.ini.new"
+	chmod 0644 "$T/secretfs.ini.new"
+	mv "$T/secretfs.ini.new" "$T/secretfs.ini"
+	mkdir -p "$T/views.d"
+	printf '[view new]\nsecret = default/n\n' >"$T/views.d/new.ini"
+}
+
+test_reload_applies_the_difference_and_leaves_untouched_views_alone() {
+	reload_store
+	local ino_before ino_after got
+	# a reader of the untouched view holds its file open across the reload
+	exec 3<"$T/views/keep/default/k/v"
+	ino_before=$(stat -c %i "$T/views/keep/default/k/v")
+	expect_eq "grow before" "one" "$(ls "$T/views/grow/default/w")"
+	reload_config_changed
+	kill -HUP "$FS_PID"
+	eventually 1 'mountpoint -q "$T/views/new"' || fail "view new not mounted within 1 s: $(cat "$T/fs.log")"
+	expect_eq "new view's value" "new-value" "$(cat "$T/views/new/default/n/v")"
+	eventually 1 '! mountpoint -q "$T/views/gone"' || fail "view gone still mounted"
+	[ -e "$T/views/gone/default/g/v" ] && fail "gone's file still there"
+	eventually 1 '[ "$(ls "$T/views/grow/default/w" | tr "\n" " ")" = "one two " ]' ||
+		fail "grow did not change: $(ls "$T/views/grow/default/w")"
+	expect_eq "grow's changed mode" "440" "$(stat -c %a "$T/views/grow/default/w/one")"
+	# the untouched view: same inode, the open file reads, no error
+	got=$(cat <&3) || fail "reading the file held open in keep failed"
+	expect_eq "keep's open file" "keep-value" "$got"
+	exec 3<&-
+	ino_after=$(stat -c %i "$T/views/keep/default/k/v")
+	expect_eq "keep's inode" "$ino_before" "$ino_after"
+	mountpoint -q "$T/views/keep" || fail "keep was unmounted"
+	kill -0 "$FS_PID" || fail "secretfs stopped on SIGHUP"
+	# SIGTERM still stops it, cleanly
+	kill -TERM "$FS_PID"
+	M= # SIGTERM unmounts: unmount_fs only waits for it
+	unmount_fs
+}
+
+test_reload_of_a_broken_configuration_changes_nothing() {
+	reload_store
+	local good status
+	good=$(cat "$T/secretfs.ini")
+	printf '[view new]\nsecret = default/n\nbogus = 1\n' >>"$T/secretfs.ini"
+	kill -HUP "$FS_PID"
+	eventually 1 'grep -q "reload: .*nothing changed" "$T/fs.log"' || fail "no error logged: $(cat "$T/fs.log")"
+	expect_contains "the log names the file and line" "$(grep 'reload:' "$T/fs.log")" "secretfs.ini:"
+	status=$(ctl status 2>&1)
+	expect_contains "secretctl status" "$status" "configuration not reloaded, the running views are unchanged"
+	mountpoint -q "$T/views/new" && fail "a view of the broken configuration was mounted"
+	for v in keep gone grow; do
+		mountpoint -q "$T/views/$v" || fail "view $v went with a broken configuration"
+	done
+	expect_eq "gone still serves" "gone-value" "$(cat "$T/views/gone/default/g/v")"
+	# a drop-in others may write is refused as the main file is
+	printf '%s\n' "$good" >"$T/secretfs.ini"
+	mkdir -p "$T/views.d"
+	printf '[view new]\nsecret = default/n\n' >"$T/views.d/50-new.ini"
+	chmod 0666 "$T/views.d/50-new.ini"
+	kill -HUP "$FS_PID"
+	eventually 1 'grep -q "50-new.ini. is writable by group or others" "$T/fs.log"' ||
+		fail "a drop-in writable by others was not refused: $(tail -3 "$T/fs.log")"
+	mountpoint -q "$T/views/new" && fail "the refused drop-in's view was mounted"
+	# fixed: applied, and the error is gone from the status
+	chmod 0644 "$T/views.d/50-new.ini"
+	kill -HUP "$FS_PID"
+	eventually 1 'mountpoint -q "$T/views/new"' || fail "the fixed configuration was not applied"
+	eventually 1 '! ctl status 2>&1 | grep -q "not reloaded"' || fail "status still shows the error"
+	kill -TERM "$FS_PID"
+	M= # SIGTERM unmounts: unmount_fs only waits for it
+	unmount_fs
+}
+
+# RELOAD_ROUNDS (default 20) reloads, each changing a view, while a reader
+# loops on a file of the untouched view: never an error, never another value
+test_reload_many_times_while_reading_an_untouched_view() {
+	reload_store
+	local rounds=${RELOAD_ROUNDS:-20} i
+	( while :; do
+		v=$(cat "$T/views/keep/default/k/v") || { echo "read error" >>"$T/reader.err"; exit 1; }
+		[ "$v" = keep-value ] || { echo "read [$v]" >>"$T/reader.err"; exit 1; }
+		[ -e "$T/stop" ] && exit 0
+	done ) &
+	local reader=$!
+	for i in $(seq "$rounds"); do
+		if [ $((i % 2)) = 1 ]; then
+			sed -i 's|^item = default/w/one$|item = default/w/one mode 0440|' "$T/secretfs.ini"
+		else
+			sed -i 's|^item = default/w/one mode 0440$|item = default/w/one|' "$T/secretfs.ini"
+		fi
+		kill -HUP "$FS_PID"
+		sleep 0.05
+	done
+	touch "$T/stop"
+	wait "$reader" || fail "the reader of the untouched view failed: $(cat "$T/reader.err")"
+	eventually 2 'mountpoint -q "$T/views/grow" && [ "$(stat -c %a "$T/views/grow/default/w/one")" = 400 ]' ||
+		fail "grow not back to 0400 after $rounds reloads: $(tail -5 "$T/fs.log")"
+	kill -0 "$FS_PID" || fail "secretfs died: $(tail "$T/fs.log")"
+	kill -TERM "$FS_PID"
+	M= # SIGTERM unmounts: unmount_fs only waits for it
+	unmount_fs
+}
+
+# the per-caller mount matches callers against the reloaded views; a
+# caller of an unchanged view keeps its inodes
+test_reload_per_caller_picks_up_a_new_match() {
+	new_store
+	cat >>"$T/secretfs.ini" <<INI
+[view keep]
+secret = default/k
+match = cgroup:/secretfs-test/keep-*
+INI
+	ctl create secret generic k --from-literal=v=keep-value >/dev/null
+	ctl create secret generic n --from-literal=v=new-value >/dev/null
+	M=$T/shared
+	mkdir -p "$M"
+	start_fs "$M" --per-caller "$M"
+	local out keeper
+	mkdir -p "$T/sync"
+	# keep's caller holds its file open across the reload
+	container keep --mount "$M:/run/secrets" --mount "$T/sync:/sync" -- sh -c \
+		'exec 3</run/secrets/default/k/v; stat -c %i /run/secrets/default/k/v
+		 while [ ! -e /sync/go ]; do sleep 0.05; done
+		 stat -c %i /run/secrets/default/k/v; cat <&3; echo; ls /run/secrets/default/n 2>&1; true' \
+		>"$T/keep.out" 2>&1 &
+	keeper=$!
+	eventually 5 '[ -s "$T/keep.out" ]' || fail "keep's container did not start: $(cat "$T/keep.out")"
+	expect_eq "a caller of no view" "" "$(container other --mount "$M:/run/secrets" -- ls -A /run/secrets)"
+	printf '[view other]\nsecret = default/n\nmatch = cgroup:/secretfs-test/other-*\n' >>"$T/secretfs.ini"
+	kill -HUP "$FS_PID"
+	eventually 1 'grep -q "reload: 1 view unchanged" "$T/fs.log"' || fail "no reload: $(tail -3 "$T/fs.log")"
+	out=$(container other --mount "$M:/run/secrets" -- cat /run/secrets/default/n/v) ||
+		fail "the new match rule was not applied: $(tail -3 "$T/fs.log")"
+	expect_eq "the new view's caller" "new-value" "$out"
+	touch "$T/sync/go"
+	wait "$keeper" || fail "keep's container failed: $(cat "$T/keep.out")"
+	out=$(cat "$T/keep.out")
+	expect_eq "keep's inode across the reload" "$(sed -n 1p "$T/keep.out")" "$(sed -n 2p "$T/keep.out")"
+	expect_eq "keep's open file" "keep-value" "$(sed -n 3p "$T/keep.out")"
+	expect_contains "keep's caller does not see the other view" "$(sed -n 4p "$T/keep.out")" "No such file"
+	unmount_fs
+}

@@ -176,13 +176,22 @@ static int stream_fill(struct api_stream *s)
 			json_decref(item);
 			return -ENOMEM;
 		}
-		need = json_dumpb(item, NULL, 0, JSON_COMPACT);
-		if (!need || buf_reserve(&s->buf, s->len, &s->cap, s->len + need)) {
+		/* into the room there is (most items fit: one dump), else
+		 * again after growing; what a short dump wrote is wiped by
+		 * buf_reserve or overwritten */
+		if (buf_reserve(&s->buf, s->len, &s->cap, s->len + 1)) {
 			json_decref(item);
 			return -ENOMEM;
 		}
-		s->len += json_dumpb(item, s->buf + s->len, s->cap - s->len, JSON_COMPACT);
+		need = json_dumpb(item, s->buf + s->len, s->cap - s->len, JSON_COMPACT);
+		if (need > s->cap - s->len &&
+		    (buf_reserve(&s->buf, s->len, &s->cap, s->len + need) ||
+		     json_dumpb(item, s->buf + s->len, s->cap - s->len, JSON_COMPACT) != need))
+			need = 0;
 		json_decref(item);
+		if (!need)
+			return -ENOMEM;
+		s->len += need;
 		s->first = false;
 		return 1;
 	case 2:

@@ -8,6 +8,7 @@
  * write goes through this thread's store writer, as secretctl's do.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,9 +133,16 @@ static void list_stream_free(void *cls)
 {
 	struct list_stream *ls = cls;
 
+	bool big = ls->n >= 1000;
+
 	store_secret_list_free(ls->v, ls->n);
 	free(ls->pick);
 	free(ls);
+	/* a big list's metadata was freed into this thread's malloc arena,
+	 * which glibc keeps: hand it back, or every pool thread that once
+	 * served a big list holds its peak for good */
+	if (big)
+		malloc_trim(0);
 }
 
 /* The next item (a Secret with its values, or a Table row): a secret

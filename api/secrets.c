@@ -7,8 +7,10 @@
  * kube/object.c and parsed by kube/manifest.c, as secretctl's are; every
  * write goes through this thread's store writer, as secretctl's do.
  */
+#include <assert.h>
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,8 +122,9 @@ static bool after_key(const struct store_secret *s, const char *ns, const char *
 /* A list being streamed: the rows' metadata read at the start (v, the
  * selected ones in pick), each item's values read as its turn comes. */
 struct list_stream {
-	struct store *st;          /* this thread's handle: MHD calls the reader
-				    * on the thread that owns the connection */
+	struct store *st;          /* the handle of the thread that owns the
+				    * connection: MHD calls the reader there */
+	pthread_t thread;
 	struct store_secret **v;
 	size_t n;
 	size_t *pick, npick, next;
@@ -152,6 +155,7 @@ static int list_stream_next(void *cls, json_t **item)
 {
 	struct list_stream *ls = cls;
 
+	assert(pthread_equal(ls->thread, pthread_self()));
 	while (ls->next < ls->npick) {
 		struct store_secret *m = ls->v[ls->pick[ls->next++]], *s = NULL;
 		json_t *o;
@@ -201,6 +205,7 @@ static enum MHD_Result list_streamed(struct api_req *r, const struct api_filter 
 		return api_status(r, 500, "InternalError", NULL, "out of memory");
 	}
 	ls->st = r->db->st;
+	ls->thread = pthread_self();
 	ls->v = *v;
 	ls->n = *n;
 	*v = NULL;

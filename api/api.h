@@ -120,6 +120,15 @@ enum MHD_Result api_reply_warn(struct api_req *r, unsigned code, json_t *obj,
  * buffer is wiped when it moves (bodies and watch queues hold values).
  * 0 or -ENOMEM (then *buf is as it was). */
 int api_buf_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n);
+/* A streamed item: 1 with *item (new, the stream's to free), 0 at the end,
+ * -errno on a failure (the reply is then broken off). */
+typedef int (*api_stream_next_fn)(void *ctx, json_t **item);
+/* Reply 200 with envelope (stolen; its last member an empty array) with
+ * next()'s items streamed into that array, one at a time, chunked; the
+ * reply owns ctx from here (ctx_free, may be NULL, frees it, on every
+ * path). */
+enum MHD_Result api_reply_stream(struct api_req *r, json_t *envelope, api_stream_next_fn next,
+				 void *ctx, void (*ctx_free)(void *ctx));
 /* A query argument, or NULL. */
 const char *api_arg(const struct api_req *r, const char *name);
 /* Is argument name one of "true", "1", "True" (Go's strconv.ParseBool)? */
@@ -246,6 +255,8 @@ int api_dry_run(struct api_req *r, enum MHD_Result *ret);
 json_t *api_table_secrets(const json_t *objs, const char *rv, int64_t now);
 json_t *api_table_namespaces(const json_t *objs, const char *rv, int64_t now);
 /* Roles and ClusterRoles, or (bindings) RoleBindings and ClusterRoleBindings */
+/* One secret's row (obj: its JSON object), for a streamed Table */
+json_t *api_table_secret_row(const json_t *obj, int64_t now);
 json_t *api_table_rbac(const json_t *objs, const char *rv, int64_t now, bool bindings);
 
 /* --- watch.c: watch=true ----------------------------------------------------- */

@@ -85,28 +85,203 @@ enum MHD_Result api_reply(struct api_req *r, unsigned code, json_t *obj)
 	return api_reply_warn(r, code, obj, NULL);
 }
 
+/* Make room for want bytes in *buf (len used of *cap), wiping the old
+ * buffer when it moves: 0 or -ENOMEM (then *buf is as it was). */
+static int buf_reserve(char **buf, size_t len, size_t *cap, size_t want)
+{
+	size_t c = *cap ? *cap : 4096;
+	char *nb;
+
+	if (want <= *cap)
+		return 0;
+	while (c < want)
+		c *= 2;
+	nb = malloc(c);
+	if (!nb)
+		return -ENOMEM;
+	if (*buf) {
+		memcpy(nb, *buf, len);
+		sodium_memzero(*buf, *cap);
+		free(*buf);
+	}
+	*buf = nb;
+	*cap = c;
+	return 0;
+}
+
 int api_buf_append(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
 {
-	if (*len + n > *cap) {
-		size_t c = *cap ? *cap : 4096;
-		char *nb;
-
-		while (c < *len + n)
-			c *= 2;
-		nb = malloc(c);
-		if (!nb)
-			return -ENOMEM;
-		if (*buf) {
-			memcpy(nb, *buf, *len);
-			sodium_memzero(*buf, *cap);
-			free(*buf);
-		}
-		*buf = nb;
-		*cap = c;
-	}
+	if (buf_reserve(buf, *len, cap, *len + n))
+		return -ENOMEM;
 	memcpy(*buf + *len, p, n);
 	*len += n;
 	return 0;
+}
+
+/*
+ * A streamed reply (api_reply_stream): head, the items next() yields
+ * joined by ",", then tail, in chunks as MHD's socket buffer takes them.
+ * The one item held at a time is dumped into buf, which is wiped before
+ * it is reused or freed: items carry values.
+ */
+struct api_stream {
+	char *head;                /* the envelope up to the items' "[" */
+	const char *tail;          /* static: "]}" */
+	api_stream_next_fn next;
+	void (*ctx_free)(void *ctx);
+	void *ctx;
+	char *buf;                 /* the piece being sent: buf[off..len) */
+	size_t len, off, cap;
+	unsigned phase;            /* 0 head, 1 items, 2 tail, 3 done */
+	bool first, failed;
+};
+
+static void stream_free(void *cls)
+{
+	struct api_stream *s = cls;
+
+	if (s->buf) {
+		sodium_memzero(s->buf, s->cap);
+		free(s->buf);
+	}
+	free(s->head);
+	if (s->ctx_free)
+		s->ctx_free(s->ctx);
+	free(s);
+}
+
+/* The next piece into s->buf: 1, 0 at the end, -errno on a failure. */
+static int stream_fill(struct api_stream *s)
+{
+	json_t *item = NULL;
+	size_t need;
+	int err;
+
+	s->len = s->off = 0;
+	switch (s->phase) {
+	case 0:
+		s->phase = 1;
+		return api_buf_append(&s->buf, &s->len, &s->cap, s->head, strlen(s->head)) ?
+		       -ENOMEM : 1;
+	case 1:
+		if ((err = s->next(s->ctx, &item)) < 0)
+			return err;
+		if (!err) {
+			s->phase = 2;
+			return stream_fill(s);
+		}
+		assert(item);
+		/* the "," first, then the item after it in the same buffer */
+		if (!s->first && api_buf_append(&s->buf, &s->len, &s->cap, ",", 1)) {
+			json_decref(item);
+			return -ENOMEM;
+		}
+		/* into the room there is (most items fit: one dump), else
+		 * again after growing; what a short dump wrote is wiped by
+		 * buf_reserve or overwritten */
+		if (buf_reserve(&s->buf, s->len, &s->cap, s->len + 1)) {
+			json_decref(item);
+			return -ENOMEM;
+		}
+		need = json_dumpb(item, s->buf + s->len, s->cap - s->len, JSON_COMPACT);
+		if (need > s->cap - s->len &&
+		    (buf_reserve(&s->buf, s->len, &s->cap, s->len + need) ||
+		     json_dumpb(item, s->buf + s->len, s->cap - s->len, JSON_COMPACT) != need))
+			need = 0;
+		json_decref(item);
+		if (!need)
+			return -ENOMEM;
+		s->len += need;
+		s->first = false;
+		return 1;
+	case 2:
+		s->phase = 3;
+		return api_buf_append(&s->buf, &s->len, &s->cap, s->tail, strlen(s->tail)) ?
+		       -ENOMEM : 1;
+	default:
+		return 0;
+	}
+}
+
+/* MHD's content reader: as much as fits in max.  A failure after the
+ * status went out can only break the reply: END_WITH_ERROR closes the
+ * connection without the terminating chunk, so a client sees a broken
+ * reply, never a short list that looks whole. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct api_stream *s = cls;
+	size_t done = 0;
+	int err;
+
+	(void)pos;
+	if (s->failed)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	while (done < max) {
+		if (s->off == s->len) {
+			if (s->buf)
+				sodium_memzero(s->buf, s->len);
+			err = stream_fill(s);
+			if (err < 0) {
+				fprintf(stderr, "secretfs-apiserver: list reply broken off: %s\n",
+					strerror(-err));
+				s->failed = true;
+				break;
+			}
+			if (!err)
+				break;
+		}
+		{
+			size_t n = s->len - s->off < max - done ? s->len - s->off : max - done;
+
+			memcpy(out + done, s->buf + s->off, n);
+			s->off += n;
+			done += n;
+		}
+	}
+	if (done)
+		return (ssize_t)done;
+	return s->failed ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+enum MHD_Result api_reply_stream(struct api_req *r, json_t *envelope, api_stream_next_fn next,
+				 void *ctx, void (*ctx_free)(void *ctx))
+{
+	struct api_stream *s = calloc(1, sizeof(*s));
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	size_t n;
+
+	if (!s || !envelope || !(s->head = json_dumps(envelope, JSON_COMPACT))) {
+		json_decref(envelope);
+		if (s)
+			free(s);
+		if (ctx_free)
+			ctx_free(ctx);
+		return api_status(r, 500, "InternalError", NULL, "out of memory");
+	}
+	json_decref(envelope);
+	/* the envelope's last member is its empty item array: "...[]}" */
+	n = strlen(s->head);
+	assert(n >= 3 && !strcmp(s->head + n - 3, "[]}"));
+	s->head[n - 2] = '\0';
+	s->tail = "]}";
+	s->next = next;
+	s->ctx = ctx;
+	s->ctx_free = ctx_free;
+	s->first = true;
+	/* the response owns s (and ctx) from here: stream_free() on every path */
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_reader, s,
+						 stream_free);
+	if (!resp) {
+		stream_free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	ret = MHD_queue_response(r->conn, 200, resp);
+	MHD_destroy_response(resp);
+	r->code = 200;
+	return ret;
 }
 
 /* Accept: application/json;as=Table;v=v1;g=meta.k8s.io,... */

@@ -7,7 +7,10 @@
  * kube/object.c and parsed by kube/manifest.c, as secretctl's are; every
  * write goes through this thread's store writer, as secretctl's do.
  */
+#include <assert.h>
 #include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +119,132 @@ static bool after_key(const struct store_secret *s, const char *ns, const char *
 	return c > 0 || (c == 0 && strcmp(s->name, name) > 0);
 }
 
+/* A list being streamed: the rows' metadata read at the start (v, the
+ * selected ones in pick), each item's values read as its turn comes. */
+struct list_stream {
+	struct store *st;          /* the handle of the thread that owns the
+				    * connection: MHD calls the reader there */
+	pthread_t thread;
+	struct store_secret **v;
+	size_t n;
+	size_t *pick, npick, next;
+	bool table;
+	int64_t now;
+};
+
+static void list_stream_free(void *cls)
+{
+	struct list_stream *ls = cls;
+
+	bool big = ls->n >= 1000;
+
+	store_secret_list_free(ls->v, ls->n);
+	free(ls->pick);
+	free(ls);
+	/* a big list's metadata was freed into this thread's malloc arena,
+	 * which glibc keeps: hand it back, or every pool thread that once
+	 * served a big list holds its peak for good */
+	if (big)
+		malloc_trim(0);
+}
+
+/* The next item (a Secret with its values, or a Table row): a secret
+ * deleted since the rows were read is left out (the watch says so); any
+ * other read failure breaks the reply off. */
+static int list_stream_next(void *cls, json_t **item)
+{
+	struct list_stream *ls = cls;
+
+	assert(pthread_equal(ls->thread, pthread_self()));
+	while (ls->next < ls->npick) {
+		struct store_secret *m = ls->v[ls->pick[ls->next++]], *s = NULL;
+		json_t *o;
+		int err;
+
+		if (ls->table) {
+			/* a Table shows no value: the metadata is enough */
+			o = secret_to_json(m);
+			*item = o ? api_table_secret_row(o, ls->now) : NULL;
+			json_decref(o);
+			return *item ? 1 : -ENOMEM;
+		}
+		err = store_secret_get(ls->st, m->namespace, m->name, STORE_WITH_VALUES, &s);
+		if (err == -ENOENT)
+			continue;
+		if (err) {
+			fprintf(stderr, "secretfs-apiserver: list of secrets: cannot read '%s/%s': %s\n",
+				m->namespace, m->name, store_errmsg(ls->st));
+			return err;
+		}
+		*item = secret_to_json(s);
+		store_secret_free(s);
+		return *item ? 1 : -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Reply the list of v's secrets that f selects, after (cont_ns,
+ * cont_name) when not empty, at most limit (0: all), streamed: the
+ * envelope, with metadata.continue and remainingItemCount worked out from
+ * the rows' metadata, goes out first, then one item at a time (the peak is
+ * one secret's values, not the list's).  Takes *v (the reply owns it).
+ */
+static enum MHD_Result list_streamed(struct api_req *r, const struct api_filter *f,
+				     struct store_secret ***v, size_t *n, int64_t rev,
+				     unsigned long long limit, const char *cont_ns,
+				     const char *cont_name)
+{
+	struct list_stream *ls = calloc(1, sizeof(*ls));
+	size_t remaining = 0;
+	char rv[32], *token = NULL;
+	json_t *out;
+
+	if (!ls || (*n && !(ls->pick = malloc(*n * sizeof(*ls->pick))))) {
+		free(ls);
+		return api_status(r, 500, "InternalError", NULL, "out of memory");
+	}
+	ls->st = r->db->st;
+	ls->thread = pthread_self();
+	ls->v = *v;
+	ls->n = *n;
+	*v = NULL;
+	*n = 0;
+	ls->table = r->table;
+	ls->now = (int64_t)time(NULL);
+	for (size_t i = 0; i < ls->n; i++) {
+		if (!api_filter_match(f, ls->v[i]) ||
+		    (*cont_ns && !after_key(ls->v[i], cont_ns, cont_name)))
+			continue;
+		if (limit && ls->npick == limit)
+			remaining++;
+		else
+			ls->pick[ls->npick++] = i;
+	}
+	if (remaining && !(token = continue_token(ls->v[ls->pick[ls->npick - 1]]))) {
+		list_stream_free(ls);
+		return api_status(r, 500, "InternalError", NULL, "out of memory");
+	}
+	rv_string(rv, sizeof(rv), rev);
+	if (r->table) {
+		json_t *none = json_array();
+
+		out = none ? api_table_secrets(none, rv, ls->now) : NULL;
+		json_decref(none);
+	} else {
+		out = json_pack("{s:s, s:s, s:{s:s}, s:[]}", "kind", "SecretList", "apiVersion",
+				"v1", "metadata", "resourceVersion", rv, "items");
+	}
+	if (out && token) {
+		json_t *meta = json_object_get(out, "metadata");
+
+		json_object_set_new(meta, "continue", json_string(token));
+		json_object_set_new(meta, "remainingItemCount", json_integer((json_int_t)remaining));
+	}
+	free(token);
+	return api_reply_stream(r, out, list_stream_next, ls, list_stream_free);
+}
+
 /*
  * A list, or with `limit` one page of it: metadata.continue (and
  * remainingItemCount) when more follow.  Each page is read when asked, at
@@ -130,8 +259,8 @@ static enum MHD_Result list(struct api_req *r, const char *ns, bool delete)
 	enum MHD_Result ret;
 	json_t *items = json_array(), *out;
 	const char *limit_arg = api_arg(r, "limit"), *cont = api_arg(r, "continue");
-	char cont_ns[256] = "", cont_name[256] = "", *token = NULL, *end;
-	size_t n = 0, served = 0, remaining = 0, last = 0;
+	char cont_ns[256] = "", cont_name[256] = "", *end;
+	size_t n = 0;
 	unsigned long long limit = 0;
 	int64_t rev;
 	char rv[32];
@@ -167,16 +296,14 @@ static enum MHD_Result list(struct api_req *r, const char *ns, bool delete)
 		ret = api_store_error(r, err, store_errmsg(r->db->st), "secrets", "Secret", "");
 		goto out;
 	}
+	if (!delete) {
+		ret = list_streamed(r, &f, &v, &n, rev, limit, cont_ns, cont_name);
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
-		struct store_secret *s = NULL;
-
 		if (!api_filter_match(&f, v[i]) || (*cont_ns && !after_key(v[i], cont_ns, cont_name)))
 			continue;
-		if (limit && served == limit) {
-			remaining++;
-			continue;
-		}
-		if (delete && !dry) {
+		if (!dry) {
 			err = store_writer_delete(r->db->w, v[i]->namespace, v[i]->name);
 			if (err == -ENOENT)
 				continue; /* deleted meanwhile */
@@ -185,34 +312,16 @@ static enum MHD_Result list(struct api_req *r, const char *ns, bool delete)
 						      "Secret", v[i]->name);
 				goto out;
 			}
-		} else if (!r->table && !delete) {
-			/* a Table shows no value: the metadata is enough; a
-			 * deletecollection's reply carries none either */
-			err = store_secret_get(r->db->st, v[i]->namespace, v[i]->name,
-					       STORE_WITH_VALUES, &s);
-			if (err == -ENOENT)
-				continue; /* deleted since the list: the watch says so */
-			if (err) {
-				ret = api_store_error(r, err, store_errmsg(r->db->st), "secrets",
-						      "Secret", v[i]->name);
-				goto out;
-			}
 		}
 		{
-			json_t *o = secret_to_json(s ? s : v[i]);
+			/* a deletecollection's reply carries no value: say
+			 * none, not empty ones */
+			json_t *o = secret_to_json(v[i]);
 
-			/* read without values: say none, not empty ones */
-			if (o && delete)
+			if (o)
 				json_object_del(o, "data");
 			json_array_append_new(items, o);
 		}
-		store_secret_free(s);
-		served++;
-		last = i;
-	}
-	if (remaining && !(token = continue_token(v[last]))) {
-		ret = api_status(r, 500, "InternalError", NULL, "out of memory");
-		goto out;
 	}
 	rv_string(rv, sizeof(rv), rev);
 	if (r->table)
@@ -220,15 +329,8 @@ static enum MHD_Result list(struct api_req *r, const char *ns, bool delete)
 	else
 		out = json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", "SecretList", "apiVersion", "v1",
 				"metadata", "resourceVersion", rv, "items", items);
-	if (out && token) {
-		json_t *meta = json_object_get(out, "metadata");
-
-		json_object_set_new(meta, "continue", json_string(token));
-		json_object_set_new(meta, "remainingItemCount", json_integer((json_int_t)remaining));
-	}
 	ret = api_reply(r, 200, out);
 out:
-	free(token);
 	json_decref(items);
 	store_secret_list_free(v, n);
 	api_filter_release(&f);

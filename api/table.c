@@ -71,21 +71,25 @@ static json_t *table(json_t *columns, json_t *rows, const char *rv)
 			 "columnDefinitions", columns, "rows", rows);
 }
 
+json_t *api_table_secret_row(const json_t *obj, int64_t now)
+{
+	const json_t *meta = json_object_get(obj, "metadata");
+	char age[32];
+	const char *type = json_string_value(json_object_get(obj, "type"));
+
+	age_of(age, sizeof(age), obj, now);
+	return row(json_pack("[s, s, I, s]", json_string_value(json_object_get(meta, "name")),
+			     type ? type : "",
+			     (json_int_t)json_object_size(json_object_get(obj, "data")), age), obj);
+}
+
 json_t *api_table_secrets(const json_t *objs, const char *rv, int64_t now)
 {
 	json_t *rows = json_array(), *obj;
 	size_t i;
 
-	json_array_foreach(objs, i, obj) {
-		const json_t *meta = json_object_get(obj, "metadata");
-		char age[32];
-		const char *type = json_string_value(json_object_get(obj, "type"));
-
-		age_of(age, sizeof(age), obj, now);
-		json_array_append_new(rows, row(json_pack("[s, s, I, s]",
-			json_string_value(json_object_get(meta, "name")), type ? type : "",
-			(json_int_t)json_object_size(json_object_get(obj, "data")), age), obj));
-	}
+	json_array_foreach(objs, i, obj)
+		json_array_append_new(rows, api_table_secret_row(obj, now));
 	return table(json_pack("[o, o, o, o]", column("Name", "name", DESC_NAME),
 			       column("Type", "", DESC_TYPE), column("Data", "", DESC_DATA),
 			       column("Age", "", DESC_AGE)), rows, rv);

@@ -238,9 +238,10 @@ unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; \
 	echo "== tests/tools/pb-check-proto.py"; tests/tools/pb-check-proto.py || fail=1; exit $$fail
 
-# the etcd cluster tests mostly wait (elections, followers): they run in a
-# lane of their own beside the rest (tests/e2e/run.sh, E2E_APART)
-E2E_APART ?= test_cluster:
+# the etcd cluster tests mostly wait (elections, followers), the API
+# server's on kubectl and python starting: each runs in a lane of its own
+# beside the rest (tests/e2e/run.sh, E2E_APART)
+E2E_APART ?= test_cluster: test_apiserver:
 
 e2e: all $(TEST_TOOLS)
 	@BIN=$(abspath $(BIN)) E2E_APART=$(E2E_APART) tests/e2e/run.sh

@@ -244,11 +244,11 @@ unit: $(UNIT_BINS)
 E2E_APART ?= test_cluster: test_apiserver:
 
 e2e: all $(TEST_TOOLS)
-	@BIN=$(abspath $(BIN)) E2E_APART=$(E2E_APART) tests/e2e/run.sh
+	@BIN=$(abspath $(BIN)) E2E_APART='$(E2E_APART)' tests/e2e/run.sh
 
 # the suites that exercise the daemon's threads (run with SAN=thread)
 e2e-threads: all $(TEST_TOOLS)
-	@BIN=$(abspath $(BIN)) E2E_APART=$(E2E_APART) tests/e2e/run.sh test_updates: test_views: test_mount: test_cluster: test_reload:
+	@BIN=$(abspath $(BIN)) E2E_APART='$(E2E_APART)' tests/e2e/run.sh test_updates: test_views: test_mount: test_cluster: test_reload:
 
 # every test twice: the release build, then an ASan+UBSan build; the suites
 # that drive the daemon's threads (watcher, cluster follower, FUSE loops,

@@ -12,6 +12,7 @@
  * (0 or a negative errno); only this file speaks inih's.
  */
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -287,7 +288,9 @@ static char *reader(char *buf, int size, void *user)
 	}
 	memcpy(buf, start, n);
 	buf[n] = '\0';
-	for (s = buf; *s == ' ' || *s == '\t'; s++)
+	/* as inih's own lskip() (isspace: a vertical tab or form feed too),
+	 * or a header inih reads would pass unchecked */
+	for (s = buf; isspace((unsigned char)*s); s++)
 		;
 	if (*s != '[')
 		return buf;

@@ -772,6 +772,40 @@ static bool grant_equal(const struct view_grant *a, const struct view_grant *b)
 	return true;
 }
 
+static bool source_equal(const struct kube_source *a, const struct kube_source *b)
+{
+	if (!str_equal(a->secret, b->secret) || a->optional != b->optional ||
+	    a->nitems != b->nitems)
+		return false;
+	for (size_t i = 0; i < a->nitems; i++)
+		if (!str_equal(a->items[i].key, b->items[i].key) ||
+		    !str_equal(a->items[i].path, b->items[i].path) ||
+		    a->items[i].mode != b->items[i].mode)
+			return false;
+	return true;
+}
+
+/* What volume.c serves of a pod: its namespace and its volumes (the other
+ * volumes and the containers are the runtime's and the OCI hook's). */
+static bool pod_equal(const struct kube_pod *a, const struct kube_pod *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (!str_equal(a->namespace, b->namespace) || a->nvolumes != b->nvolumes)
+		return false;
+	for (size_t i = 0; i < a->nvolumes; i++) {
+		const struct kube_volume *x = &a->volumes[i], *y = &b->volumes[i];
+
+		if (!str_equal(x->name, y->name) || x->default_mode != y->default_mode ||
+		    x->nsources != y->nsources)
+			return false;
+		for (size_t j = 0; j < x->nsources; j++)
+			if (!source_equal(&x->sources[j], &y->sources[j]))
+				return false;
+	}
+	return true;
+}
+
 bool config_view_equal(const struct view *a, const struct view *b)
 {
 	if (!str_equal(a->name, b->name) || !str_equal(a->pod_path, b->pod_path) ||
@@ -780,8 +814,11 @@ bool config_view_equal(const struct view *a, const struct view *b)
 	    a->layout != b->layout || a->direct_io != b->direct_io ||
 	    a->ngrants != b->ngrants || a->nmatches != b->nmatches)
 		return false;
-	/* a pod view's grants are made from its manifest: the path decides */
-	for (size_t i = 0; !a->pod && i < a->ngrants; i++)
+	/* a pod view's grants are made from its manifest, read again at
+	 * each reload: an edited manifest at the same path is a change */
+	if (!pod_equal(a->pod, b->pod))
+		return false;
+	for (size_t i = 0; i < a->ngrants; i++)
 		if (!grant_equal(&a->grants[i], &b->grants[i]))
 			return false;
 	for (size_t i = 0; i < a->nmatches; i++)

@@ -604,7 +604,7 @@ static void test_pod_view(void **state)
 {
 	char err[CONF_ERR_MAX], pod[256], ini[512], clean[64], why[128];
 	const struct view *v;
-	struct config c;
+	struct config c, c2;
 	FILE *f;
 
 	(void)state;
@@ -638,6 +638,21 @@ static void test_pod_view(void **state)
 	assert_true(v->grants[1].optional);
 	assert_int_equal(v->grants[1].nitems, 0);
 	assert_int_equal(v->pod->volumes[1].default_mode, 0644);
+	/* a reload reads the manifest again: the same one is no change, an
+	 * edited one at the same path is (a volume's defaultMode) */
+	assert_load(config_load(&c2, write_ini(ini, 0644), err), 0, err);
+	assert_true(config_view_equal(v, config_view(&c2, "v")));
+	config_release(&c2);
+	f = fopen(pod, "w");
+	assert_non_null(f);
+	fputs("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n"
+	      "  volumes:\n  - name: a\n    secret: {secretName: s, defaultMode: 0440,\n"
+	      "      items: [{key: k, path: 'x//./y'}, {key: j, path: z, mode: 0777}]}\n"
+	      "  - name: b\n    projected: {sources: [{secret: {name: t, optional: true}}], defaultMode: 0400}\n", f);
+	fclose(f);
+	assert_load(config_load(&c2, write_ini(ini, 0644), err), 0, err);
+	assert_false(config_view_equal(v, config_view(&c2, "v")));
+	config_release(&c2);
 	config_release(&c);
 	/* with a secret line: refused, naming both */
 	snprintf(ini, sizeof(ini), "[view v]\npod = pod.yaml\nsecret = shop/s\n");

@@ -28,8 +28,11 @@
  * seen at the next open; nothing needs invalidating.
  *
  * Inodes: one per (volume, revision or 0, path, kind) the kernel looked up,
- * counted and freed by forget, guarded by the tree's own lock; the store
- * under fs->lock.  The tree's lock is never held across a reply.
+ * counted and freed by forget, guarded by the tree's own lock.  The store
+ * is read through one of the driver's readers (reader.c), as ops.c reads
+ * it: fs->lock, which every mount's handlers take, is not held across a
+ * store read or a decryption.  The tree's lock is never held across a
+ * reply.
  */
 #include <assert.h>
 #include <errno.h>
@@ -39,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "fs.h"
 #include "kube/kube.h"
@@ -132,26 +136,25 @@ static int key_each(void *ctx, const char *name, const struct store_stat *s)
 	return k->err;
 }
 
-/* What volume vol holds now; under fs->lock. */
-static int volume_files(struct fs *fs, const struct kube_pod *pod, size_t vol, struct vfiles *f)
+/* What volume vol holds now, read through db (a reader's handle). */
+static int volume_files(struct store *db, const struct kube_pod *pod, size_t vol, struct vfiles *f)
 {
 	const struct kube_volume *v = &pod->volumes[vol];
 
-	assert(fs_lock_held(&fs->lock));
 	memset(f, 0, sizeof(*f));
 	for (size_t i = 0; i < v->nsources; i++) {
 		const struct kube_source *s = &v->sources[i];
 		struct store_stat st;
 		int err;
 
-		if (store_secret_stat(fs->st, pod->namespace, s->secret, &st) != 0)
+		if (store_secret_stat(db, pod->namespace, s->secret, &st) != 0)
 			continue; /* missing: absent (required ones were checked) */
 		if (st.revision > f->rev)
 			f->rev = st.revision;
 		if (!s->nitems) {
 			struct key_ctx k = { f, s, (mode_t)v->default_mode, 0 };
 
-			err = store_key_each(fs->st, pod->namespace, s->secret, key_each, &k);
+			err = store_key_each(db, pod->namespace, s->secret, key_each, &k);
 			if (k.err || (err && err != -ENOENT)) {
 				vfiles_free(f);
 				return k.err ? k.err : err;
@@ -161,7 +164,7 @@ static int volume_files(struct fs *fs, const struct kube_pod *pod, size_t vol, s
 		for (size_t j = 0; j < s->nitems; j++) {
 			const struct kube_item *it = &s->items[j];
 
-			if (store_key_stat(fs->st, pod->namespace, s->secret, it->key, &st) != 0)
+			if (store_key_stat(db, pod->namespace, s->secret, it->key, &st) != 0)
 				continue;
 			if ((err = vfiles_add(f, it->path, s, it->key,
 					      (mode_t)(it->mode >= 0 ? it->mode : v->default_mode)))) {
@@ -295,9 +298,10 @@ void volume_tree_free(struct mount *m)
 	m->vtree = NULL;
 }
 
-/* What a node is now: its attributes, or -ENOENT.  link (VOL_LINK_MAX)
- * gets a symlink's target.  Under fs->lock. */
-static int vnode_stat(struct mount *m, const struct vnode *n, struct stat *st, char *link)
+/* What a node is now, read through db: its attributes, or -ENOENT.  link
+ * (VOL_LINK_MAX) gets a symlink's target. */
+static int vnode_stat(struct mount *m, struct store *db, const struct vnode *n, struct stat *st,
+		      char *link)
 {
 	const struct kube_pod *pod = pod_of(m);
 	struct vfiles f;
@@ -314,7 +318,7 @@ static int vnode_stat(struct mount *m, const struct vnode *n, struct stat *st, c
 		st->st_nlink = 2;
 		return 0;
 	}
-	if ((err = volume_files(m->fs, pod, n->vol, &f)))
+	if ((err = volume_files(db, pod, n->vol, &f)))
 		return err;
 	err = -ENOENT;
 	if (n->rev && n->rev != f.rev)
@@ -348,7 +352,7 @@ static int vnode_stat(struct mount *m, const struct vnode *n, struct stat *st, c
 		struct store_stat s;
 
 		file = vfiles_find(&f, n->path, &dir);
-		if (!file || store_key_stat(m->fs->st, pod->namespace, file->src->secret,
+		if (!file || store_key_stat(db, pod->namespace, file->src->secret,
 					    file->key ? file->key : file->path, &s) != 0)
 			goto out;
 		st->st_mode = S_IFREG | file->mode;
@@ -431,23 +435,42 @@ static struct mount *mount_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
+/* A reader for a request's store reads (reader_put it); 0, -ENOMEM or
+ * -EIO, said in the log at most once a second. */
+static int vol_reader(struct fs *fs, struct fs_reader **r)
+{
+	static _Atomic time_t said;
+	char err[STORE_ERRMSG_MAX];
+	time_t now;
+	int ret = reader_get(fs, r, err);
+
+	if (!ret)
+		return 0;
+	now = time(NULL);
+	if (atomic_exchange(&said, now) != now)
+		log_msg(LOG_LEVEL_ERROR, "pod view: %s", err);
+	return ret == -ENOMEM ? ret : -EIO;
+}
+
 static void vol_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct mount *m = mount_of(req);
 	struct fuse_entry_param e = { 0 };
 	struct vnode p = { 0 }, c = { 0 };
+	struct fs_reader *r;
 	char link[VOL_LINK_MAX];
 	int err;
 
 	if ((err = vtree_copy(tree_of(m), parent, &p)) || (err = vnode_child(m, &p, name, &c)))
 		goto out;
-	pthread_mutex_lock(&m->fs->lock);
-	err = vnode_stat(m, &c, &e.attr, link);
+	if ((err = vol_reader(m->fs, &r)))
+		goto out;
+	err = vnode_stat(m, r->st, &c, &e.attr, link);
 	if (err == -ENOENT && c.kind == V_FILE) {
 		c.kind = V_DIR; /* a folder of paths, not a file */
-		err = vnode_stat(m, &c, &e.attr, link);
+		err = vnode_stat(m, r->st, &c, &e.attr, link);
 	}
-	pthread_mutex_unlock(&m->fs->lock);
+	reader_put(r);
 	if (err)
 		goto out;
 	e.ino = vtree_ref(tree_of(m), c.kind, c.vol, c.rev, c.path);
@@ -498,6 +521,7 @@ static void vol_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_da
 static void vol_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mount *m = mount_of(req);
+	struct fs_reader *r;
 	struct vnode n;
 	struct stat st;
 	char link[VOL_LINK_MAX];
@@ -508,9 +532,10 @@ static void vol_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		fuse_reply_err(req, -err);
 		return;
 	}
-	pthread_mutex_lock(&m->fs->lock);
-	err = vnode_stat(m, &n, &st, link);
-	pthread_mutex_unlock(&m->fs->lock);
+	if (!(err = vol_reader(m->fs, &r))) {
+		err = vnode_stat(m, r->st, &n, &st, link);
+		reader_put(r);
+	}
 	free(n.path);
 	st.st_ino = ino;
 	if (err)
@@ -522,6 +547,7 @@ static void vol_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 static void vol_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct mount *m = mount_of(req);
+	struct fs_reader *r;
 	struct vnode n;
 	struct stat st;
 	char link[VOL_LINK_MAX];
@@ -533,10 +559,9 @@ static void vol_readlink(fuse_req_t req, fuse_ino_t ino)
 	}
 	if (n.kind != V_DATA && n.kind != V_LINK)
 		err = -EINVAL;
-	else {
-		pthread_mutex_lock(&m->fs->lock);
-		err = vnode_stat(m, &n, &st, link);
-		pthread_mutex_unlock(&m->fs->lock);
+	else if (!(err = vol_reader(m->fs, &r))) {
+		err = vnode_stat(m, r->st, &n, &st, link);
+		reader_put(r);
 	}
 	free(n.path);
 	if (err)
@@ -569,6 +594,7 @@ static int vdir_add(struct vdir *d, fuse_req_t req, const char *name, mode_t typ
 static int vdir_fill(struct mount *m, fuse_req_t req, const struct vnode *n, struct vdir *d)
 {
 	const struct kube_pod *pod = pod_of(m);
+	struct fs_reader *r;
 	struct vfiles f;
 	size_t len = strlen(n->path);
 	bool dir, top = kubelet(m) && !n->rev && !n->path[0];
@@ -583,9 +609,10 @@ static int vdir_fill(struct mount *m, fuse_req_t req, const struct vnode *n, str
 				return -ENOMEM;
 		return 0;
 	}
-	pthread_mutex_lock(&m->fs->lock);
-	err = volume_files(m->fs, pod, n->vol, &f);
-	pthread_mutex_unlock(&m->fs->lock);
+	if ((err = vol_reader(m->fs, &r)))
+		return err;
+	err = volume_files(r->st, pod, n->vol, &f);
+	reader_put(r);
 	if (err)
 		return err;
 	vfiles_find(&f, n->path, &dir);
@@ -686,6 +713,7 @@ static void vol_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct mount *m = mount_of(req);
 	const struct kube_pod *pod = pod_of(m);
 	struct vopen *o = NULL;
+	struct fs_reader *r;
 	struct vnode n = { 0 };
 	struct vfiles f = { 0 };
 	struct store_stat s;
@@ -708,13 +736,14 @@ static void vol_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = -ENOMEM;
 		goto out;
 	}
-	pthread_mutex_lock(&m->fs->lock);
-	err = volume_files(m->fs, pod, n.vol, &f);
+	if ((err = vol_reader(m->fs, &r)))
+		goto out;
+	err = volume_files(r->st, pod, n.vol, &f);
 	file = err ? NULL : vfiles_find(&f, n.path, &dir);
 	if (!err && (!file || (n.rev && n.rev != f.rev)))
 		err = -ENOENT;
 	if (!err)
-		err = store_value_get(m->fs->st, pod->namespace, file->src->secret,
+		err = store_value_get(r->st, pod->namespace, file->src->secret,
 				      file->key ? file->key : file->path, &o->data, &o->len, &s);
 	/* through ..rev-R: that state only, never a newer value */
 	if (!err && n.rev && s.revision > n.rev) {
@@ -723,7 +752,7 @@ static void vol_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (err == -EBADMSG)
 		fs_tamper_event(m->fs, pod->namespace, file->src->secret);
-	pthread_mutex_unlock(&m->fs->lock);
+	reader_put(r);
 	if (err == -EBADMSG) {
 		log_msg(LOG_LEVEL_ERROR, "pod \"%s\": secret \"%s\" in namespace \"%s\" failed authentication: not served",
 			pod->name, file->src->secret, pod->namespace);

@@ -614,9 +614,9 @@ void fs_pending_check(struct fs *fs, struct store *st)
 
 		if (!p->waiting)
 			continue;
-		pthread_mutex_lock(&fs->lock);
+		/* st and p->missing are the watcher thread's alone (status_write
+		 * reads it there): fs->lock is not held across the store reads */
 		missing = view_missing(p->view, st, p->missing, sizeof(p->missing));
-		pthread_mutex_unlock(&fs->lock);
 		if (missing)
 			continue;
 		if (!p->mount) {

@@ -23,26 +23,32 @@
 #define DIFF_NO_DELETIONS 0x1 /* IgnoreDeletions */
 #define DIFF_NO_CHANGES   0x2 /* IgnoreChangesAndAdditions */
 
+/* obj's metadata.annotations, made (as empty maps) where missing or not a
+ * map; borrowed from obj.  NULL: out of memory. */
+static json_t *annotations_of(json_t *obj)
+{
+	json_t *meta = json_object_get(obj, "metadata"), *ann;
+
+	if (!json_is_object(meta) &&
+	    (!(meta = json_object()) || json_object_set_new(obj, "metadata", meta)))
+		return NULL;
+	ann = json_object_get(meta, "annotations");
+	if (!json_is_object(ann) &&
+	    (!(ann = json_object()) || json_object_set_new(meta, "annotations", ann)))
+		return NULL;
+	return ann;
+}
+
 char *kube_last_applied(const json_t *manifest)
 {
-	json_t *copy = json_deep_copy(manifest), *meta, *ann;
+	json_t *copy = json_deep_copy(manifest), *ann;
 	char *text = NULL, *clean = NULL, *nl = NULL;
 
 	if (!copy)
 		return NULL;
-	meta = json_object_get(copy, "metadata");
-	if (!json_is_object(meta)) {
-		meta = json_object();
-		if (!meta || json_object_set_new(copy, "metadata", meta))
-			goto out;
-	}
 	/* kubectl drops its own annotation and leaves the map, even empty */
-	ann = json_object_get(meta, "annotations");
-	if (!json_is_object(ann)) {
-		ann = json_object();
-		if (!ann || json_object_set_new(meta, "annotations", ann))
-			goto out;
-	}
+	if (!(ann = annotations_of(copy)))
+		goto out;
 	json_object_del(ann, KUBE_LAST_APPLIED);
 	text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!text)
@@ -261,7 +267,7 @@ out:
 int kube_apply(json_t **result, const json_t *manifest, const json_t *current,
 	       char *err, size_t errlen)
 {
-	json_t *modified = json_deep_copy(manifest), *meta, *ann, *original = NULL;
+	json_t *modified = json_deep_copy(manifest), *ann, *original = NULL;
 	json_t *patch = NULL, *obj = NULL;
 	const char *last;
 	char *text = NULL;
@@ -269,19 +275,8 @@ int kube_apply(json_t **result, const json_t *manifest, const json_t *current,
 
 	if (!modified || !(text = kube_last_applied(manifest)))
 		goto out;
-	meta = json_object_get(modified, "metadata");
-	if (!json_is_object(meta)) {
-		meta = json_object();
-		if (!meta || json_object_set_new(modified, "metadata", meta))
-			goto out;
-	}
-	ann = json_object_get(meta, "annotations");
-	if (!json_is_object(ann)) {
-		ann = json_object();
-		if (!ann || json_object_set_new(meta, "annotations", ann))
-			goto out;
-	}
-	if (json_object_set_new(ann, KUBE_LAST_APPLIED, json_string(text)))
+	if (!(ann = annotations_of(modified)) ||
+	    json_object_set_new(ann, KUBE_LAST_APPLIED, json_string(text)))
 		goto out;
 	if (!current) {
 		*result = modified;

@@ -17,7 +17,8 @@
  * Volumes of other kinds (emptyDir, configMap, hostPath...) and the
  * non-secret sources of a projected volume are not ours: the runtime
  * mounts them.  They are listed in pod->ignored so that the daemon can
- * say so, and a volumeMount naming one is left to the runtime.
+ * say so, and a volumeMount naming one is left to the runtime; one naming
+ * no volume at all is refused, as the API server refuses it.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -304,6 +305,15 @@ static int add_volume(struct kube_pod *p, const json_t *vol, size_t index, char 
 	return check_paths(v, where, err, len);
 }
 
+/* Does spec.volumes name vol (a secret volume or one of the runtime's)? */
+static bool pod_declares(const struct kube_pod *p, const char *vol)
+{
+	for (size_t i = 0; i < p->nignored; i++)
+		if (!strcmp(p->ignored[i], vol))
+			return true;
+	return kube_pod_volume(p, vol) != NULL;
+}
+
 static int add_container(struct kube_pod *p, const json_t *c, const char *list, size_t index,
 			 char *err, size_t len)
 {
@@ -352,6 +362,9 @@ static int add_container(struct kube_pod *p, const json_t *c, const char *list, 
 			return ret;
 		if (!vol)
 			return bad(err, len, "%s.name: Required value", at);
+		/* as the API server: a typo would leave the secret unmounted */
+		if (!pod_declares(p, vol))
+			return bad(err, len, "%s.name: Not found: \"%s\"", at, vol);
 		if (!path || path[0] != '/')
 			return bad(err, len, "%s.mountPath: must be an absolute path", at);
 		km->volume = strdup(vol);

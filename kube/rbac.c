@@ -1184,6 +1184,25 @@ out:
 	return ret;
 }
 
+/* s appended to miss (*n of *cap) unless c covers it; 0 or -ENOMEM. */
+static int missing_add(struct subrule **miss, size_t *n, size_t *cap, const struct collect *c,
+		       struct subrule s)
+{
+	if (subrule_covered(c, &s))
+		return 0;
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		struct subrule *x = realloc(*miss, nc * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		*miss = x;
+		*cap = nc;
+	}
+	(*miss)[(*n)++] = s;
+	return 0;
+}
+
 /* Does the user hold every rule of rules (in a->namespace)?  0 yes;
  * -EACCES with msg "user \"bob\" (groups=[...]) is attempting to grant RBAC
  * permissions not currently held:\n..." (after prefix). */
@@ -1201,50 +1220,25 @@ static int confirm_covers(const struct rbac_policy *p, const struct rbac_attrs *
 		goto out;
 	for (size_t i = 0; i < nrules; i++) {
 		const struct rule *r = rules[i];
+
 		/* BreakdownRule: every group x resource x verb (x name), then
 		 * every URL x verb */
-		struct subrule s;
-
 		for (size_t g = 0; g < r->groups.n; g++)
 			for (size_t k = 0; k < r->resources.n; k++)
 				for (size_t v = 0; v < r->verbs.n; v++)
-					for (size_t nm = 0; nm < (r->names.n ? r->names.n : 1); nm++) {
-						s = (struct subrule){ r->verbs.v[v], r->groups.v[g],
-								      r->resources.v[k],
-								      r->names.n ? r->names.v[nm] : NULL, NULL };
-						if (subrule_covered(&c, &s))
-							continue;
-						if (nmiss == cap) {
-							size_t nc = cap ? 2 * cap : 16;
-							struct subrule *x = realloc(miss, nc * sizeof(*x));
-
-							if (!x) {
-								ret = -ENOMEM;
-								goto out;
-							}
-							miss = x;
-							cap = nc;
-						}
-						miss[nmiss++] = s;
-					}
+					for (size_t nm = 0; nm < (r->names.n ? r->names.n : 1); nm++)
+						if ((ret = missing_add(&miss, &nmiss, &cap, &c,
+								       (struct subrule){ r->verbs.v[v], r->groups.v[g],
+											 r->resources.v[k],
+											 r->names.n ? r->names.v[nm] : NULL,
+											 NULL })))
+							goto out;
 		for (size_t u = 0; u < r->urls.n; u++)
-			for (size_t v = 0; v < r->verbs.n; v++) {
-				s = (struct subrule){ r->verbs.v[v], NULL, NULL, NULL, r->urls.v[u] };
-				if (subrule_covered(&c, &s))
-					continue;
-				if (nmiss == cap) {
-					size_t nc = cap ? 2 * cap : 16;
-					struct subrule *x = realloc(miss, nc * sizeof(*x));
-
-					if (!x) {
-						ret = -ENOMEM;
-						goto out;
-					}
-					miss = x;
-					cap = nc;
-				}
-				miss[nmiss++] = s;
-			}
+			for (size_t v = 0; v < r->verbs.n; v++)
+				if ((ret = missing_add(&miss, &nmiss, &cap, &c,
+						       (struct subrule){ r->verbs.v[v], NULL, NULL, NULL,
+									 r->urls.v[u] })))
+					goto out;
 	}
 	if (!nmiss)
 		goto out;

@@ -151,6 +151,70 @@ static void validate_meta(struct verr *v, const json_t *obj, bool namespaced)
 	}
 }
 
+/* ValidateLabelSelector on aggregationRule.clusterRoleSelectors[idx], then
+ * what LabelSelectorAsSelector adds when the selector does not convert (it
+ * fails exactly where the checks above do).  Without it, a selector the
+ * API server refuses would be stored and quietly match no ClusterRole. */
+static void validate_selector(struct verr *v, const json_t *sel, size_t idx)
+{
+	char at[128], f[160], why[STORE_ERRMSG_MAX], q[600];
+	size_t before = json_array_size(v->causes), i, j;
+	const json_t *val, *e;
+	const char *k;
+
+	snprintf(f, sizeof(f), "aggregationRule.clusterRoleSelectors[%zu].matchLabels", idx);
+	json_object_foreach(json_object_get(sel, "matchLabels"), k, val) {
+		const char *sv = json_string_value(val);
+
+		if (store_check_label_key(k, why)) {
+			quoted(q, sizeof(q), k);
+			invalid(v, f, q, why);
+		}
+		if (!sv || store_check_label_value(sv, why)) {
+			quoted(q, sizeof(q), sv ? sv : "");
+			invalid(v, f, q, sv ? why : "must be a string");
+		}
+	}
+	json_array_foreach(json_object_get(sel, "matchExpressions"), i, e) {
+		const char *op = jstr(e, "operator"), *key = jstr(e, "key");
+		const json_t *vals = json_object_get(e, "values");
+		bool in = op && (!strcmp(op, "In") || !strcmp(op, "NotIn"));
+		bool exists = op && (!strcmp(op, "Exists") || !strcmp(op, "DoesNotExist"));
+
+		snprintf(at, sizeof(at), "aggregationRule.clusterRoleSelectors[%zu].matchExpressions[%zu]",
+			 idx, i);
+		if (in && !json_array_size(vals)) {
+			snprintf(f, sizeof(f), "%s.values", at);
+			required(v, f, "must be specified when `operator` is 'In' or 'NotIn'");
+		} else if (exists && json_array_size(vals)) {
+			snprintf(f, sizeof(f), "%s.values", at);
+			forbidden(v, f, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+		} else if (!in && !exists) {
+			snprintf(f, sizeof(f), "%s.operator", at);
+			quoted(q, sizeof(q), op ? op : "");
+			invalid(v, f, q, "not a valid selector operator");
+		}
+		if (!key || store_check_label_key(key, why)) {
+			snprintf(f, sizeof(f), "%s.key", at);
+			quoted(q, sizeof(q), key ? key : "");
+			invalid(v, f, q, key ? why : "must be a string");
+		}
+		json_array_foreach(vals, j, val) {
+			const char *sv = json_string_value(val);
+
+			if (sv && !store_check_label_value(sv, why))
+				continue;
+			snprintf(f, sizeof(f), "%s.values[%zu]", at, j);
+			quoted(q, sizeof(q), sv ? sv : "");
+			invalid(v, f, q, sv ? why : "must be a string");
+		}
+	}
+	if (json_array_size(v->causes) > before) {
+		snprintf(f, sizeof(f), "aggregationRule.clusterRoleSelectors[%zu]", idx);
+		invalid(v, f, "\"null\"", "invalid label selector.");
+	}
+}
+
 /* []string{"a", "b"}, as Go's %#v */
 static void go_strings(char *buf, size_t len, const json_t *arr)
 {
@@ -319,18 +383,22 @@ int rbac_validate(const json_t *obj, const json_t *old, json_t **causes, char *m
 	validate_meta(&v, obj, namespaced);
 	if (role) {
 		const json_t *rules = json_object_get(obj, "rules");
+		const json_t *agg = json_object_get(obj, "aggregationRule");
+		const json_t *sels = json_object_get(agg, "clusterRoleSelectors");
 
 		if (rules && !json_is_array(rules))
 			invalid(&v, "rules", "null", "must be a list of rules");
 		json_array_foreach(rules, i, r)
 			validate_rule(&v, r, i, namespaced);
-		if (json_object_get(obj, "aggregationRule") && strcmp(kind, "ClusterRole"))
+		if (agg && strcmp(kind, "ClusterRole")) {
 			forbidden(&v, "aggregationRule", "not allowed on this type");
-		else if (json_object_get(obj, "aggregationRule") &&
-			 !json_array_size(json_object_get(json_object_get(obj, "aggregationRule"),
-							  "clusterRoleSelectors")))
-			required(&v, "aggregationRule.clusterRoleSelectors",
-				 "at least one clusterRoleSelector required if aggregationRule is non-nil");
+		} else if (agg) {
+			if (!json_array_size(sels))
+				required(&v, "aggregationRule.clusterRoleSelectors",
+					 "at least one clusterRoleSelector required if aggregationRule is non-nil");
+			json_array_foreach(sels, i, r)
+				validate_selector(&v, r, i);
+		}
 	} else {
 		validate_binding(&v, obj, old, namespaced);
 	}

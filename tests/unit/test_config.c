@@ -657,6 +657,17 @@ static void test_pod_view(void **state)
 	/* with a secret line: refused, naming both */
 	snprintf(ini, sizeof(ini), "[view v]\npod = pod.yaml\nsecret = shop/s\n");
 	expect_error_in(write_ini(ini, 0644), "[view v] secret: not with pod =");
+	/* a volumeMount naming no volume (a typo): refused, not skipped */
+	f = fopen(pod, "w");
+	assert_non_null(f);
+	fputs("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+	      "  containers: [{name: app, volumeMounts: [{name: c, mountPath: /c},\n"
+	      "    {name: sceret, mountPath: /etc/s}]}]\n"
+	      "  volumes: [{name: secret, secret: {secretName: s}}, {name: c, emptyDir: {}}]\n", f);
+	fclose(f);
+	snprintf(ini, sizeof(ini), "[view v]\npod = pod.yaml\n");
+	expect_error_in(write_ini(ini, 0644),
+			"spec.containers[0].volumeMounts[1].name: Not found: \"sceret\"");
 
 	assert_int_equal(kube_volume_path("./a//b/", clean, sizeof(clean), why, sizeof(why)), 0);
 	assert_string_equal(clean, "a/b");

@@ -54,6 +54,12 @@ struct seal_ctx {
 	" modified; please apply your changes to the latest version and try again"
 #define MSG_VERSION_ON_CREATE "secret \"%s\" in namespace \"%s\": resourceVersion should" \
 	" not be set on objects to be created"
+/* The same for an RBAC object, given objects_resource() and its name; and
+ * the apiserver's "not found" for one (objects.c, cluster/objects.c). */
+#define MSG_OBJECT_CONFLICT "Operation cannot be fulfilled on %s.rbac.authorization.k8s.io" \
+	" \"%s\": the object has been modified; please apply your changes to the latest" \
+	" version and try again"
+#define MSG_OBJECT_NOT_FOUND "%s.rbac.authorization.k8s.io \"%s\" not found"
 
 /* pairs.kind */
 #define PAIR_LABEL      0

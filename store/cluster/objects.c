@@ -59,7 +59,7 @@ static json_t *object_record(struct store *st, const char *kind, const char *ns,
 	sqlite3_bind_text(q, 2, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_ROW) {
-		db_errorf(st, -ENOENT, "%s.rbac.authorization.k8s.io \"%s\" not found",
+		db_errorf(st, -ENOENT, MSG_OBJECT_NOT_FOUND,
 			  objects_resource(kind), name);
 		goto out;
 	}
@@ -230,7 +230,7 @@ int cluster_object_put(struct cluster *c, struct store *st, const char *json,
 		goto out;
 	if (!ok) {
 		err = cl_fail(c, -EAGAIN,
-			      "Operation cannot be fulfilled on %s.rbac.authorization.k8s.io \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+			      MSG_OBJECT_CONFLICT,
 			      objects_resource(in.kind), in.name);
 		goto out;
 	}
@@ -276,7 +276,7 @@ int cluster_object_delete(struct cluster *c, struct store *st, const char *kind,
 			  &ok, &rev)))
 		goto out;
 	if (!ok) {
-		err = cl_fail(c, -ENOENT, "%s.rbac.authorization.k8s.io \"%s\" not found",
+		err = cl_fail(c, -ENOENT, MSG_OBJECT_NOT_FOUND,
 			      objects_resource(kind), name);
 		goto out;
 	}

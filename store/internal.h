@@ -198,6 +198,9 @@ struct objects_input {
 bool objects_kind_valid(const char *kind);
 bool objects_kind_namespaced(const char *kind);
 const char *objects_resource(const char *kind); /* "roles", ... */
+/* The kind whose resource and a '/' begin path ("roles/ns/x": "Role"), *len
+ * the length of that prefix; NULL (and *len untouched) if none does. */
+const char *objects_kind_of_path(const char *path, size_t *len);
 int objects_prepare(struct store *st, const char *json, struct objects_input *in);
 void objects_input_release(struct objects_input *in);
 /* The local write of a prepared object (its own transaction, or a

@@ -73,6 +73,19 @@ const char *objects_resource(const char *kind)
 	return k < 0 ? "objects" : resources[k];
 }
 
+const char *objects_kind_of_path(const char *path, size_t *len)
+{
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+		size_t l = strlen(resources[i]);
+
+		if (strncmp(path, resources[i], l) == 0 && path[l] == '/') {
+			*len = l + 1;
+			return kinds[i];
+		}
+	}
+	return NULL;
+}
+
 int objects_tag(struct store *st, const struct objects_row *r, unsigned char tag[META_TAG_BYTES])
 {
 	static const char what[] = "secretfs-object";

@@ -23,15 +23,6 @@
 
 #include "mirror.h"
 
-static const struct {
-	const char *kind, *resource;
-} rbac_kinds[] = {
-	{ "Role", "roles" },
-	{ "ClusterRole", "clusterroles" },
-	{ "RoleBinding", "rolebindings" },
-	{ "ClusterRoleBinding", "clusterrolebindings" },
-};
-
 /* "rbac/<resource>/[NS/]NAME", malloc'd */
 static char *object_rel(const char *kind, const char *ns, const char *name)
 {
@@ -95,17 +86,10 @@ int cl_object_apply(struct store *st, const char *rel, json_t *rec, int64_t etcd
 	bool exists, same;
 	int rc, err;
 
-	for (size_t i = 0; i < sizeof(rbac_kinds) / sizeof(rbac_kinds[0]); i++) {
-		size_t l = strlen(rbac_kinds[i].resource);
-
-		if (!strncmp(rest, rbac_kinds[i].resource, l) && rest[l] == '/') {
-			kind = rbac_kinds[i].kind;
-			rest += l + 1;
-			break;
-		}
-	}
+	kind = objects_kind_of_path(rest, &n);
 	if (!kind)
 		return rec ? db_errorf(st, -EPROTO, "etcd key '%s' is not an RBAC object's", rel) : 0;
+	rest += n;
 	if (objects_kind_namespaced(kind)) {
 		slash = strchr(rest, '/');
 		char why[STORE_ERRMSG_MAX];

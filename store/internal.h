@@ -169,6 +169,11 @@ int types_parse_rfc3339(const char *v, size_t n, int64_t *t);
 /* secret.c: s's labels and annotations against Kubernetes' rules: -EINVAL,
  * and the handle's message says why. */
 int secret_pairs_validate(struct store *st, const struct store_secret *s);
+/* 0 if value, kubectl's last-applied annotation, holds no value (is as
+ * store_last_applied_redact() leaves it); -EINVAL if it holds one or is no
+ * JSON object, -ENOMEM.  The one check of rows_pair_add() and of a
+ * cluster record (cl_record_check()). */
+int last_applied_check(const char *value);
 
 /* secret.c: one-off statements inside the caller's transaction, failures
  * recorded on st */

@@ -212,6 +212,19 @@ int cl_record_check(struct store *st, const char *ns, const char *name, json_t *
 			return db_errorf(st, -EPROTO, "etcd record for secret \"%s\" in namespace \"%s\": meta_tag: not a tag",
 					 name, ns);
 	}
+	{
+		const char *la = json_string_value(json_object_get(json_object_get(rec, "annotations"),
+								   STORE_LAST_APPLIED));
+		int bad = la ? last_applied_check(la) : 0;
+
+		if (bad == -ENOMEM)
+			return db_errorf(st, bad, "out of memory");
+		/* rows_pair_add() would refuse it mid-write: skipped here */
+		if (bad)
+			return db_errorf(st, -EPROTO,
+					 "etcd record for secret \"%s\" in namespace \"%s\": annotation %s holds values",
+					 name, ns, STORE_LAST_APPLIED);
+	}
 	if (pairs_invalid(st, ns, name, rec))
 		return db_errorf(st, -EPROTO, "etcd record for secret \"%s\" in namespace \"%s\": %s",
 				 name, ns, store_errmsg(st));

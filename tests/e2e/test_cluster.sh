@@ -590,6 +590,10 @@ test_cluster_records_that_break_the_rules_are_skipped() {
 	# stop the node at that record
 	etcdctl_ put "${PREFIX}secrets/default/leaky" \
 		'{"format":1,"uid":"'$uid'","type":"Opaque","generation":1,"key_id":1,"data":{},"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"k\":\"hunter2\"}}"}}' >/dev/null
+	# a data key the ring does not have (or none): the row's key_id
+	# references the ring
+	etcdctl_ put "${PREFIX}secrets/default/nokey" \
+		'{"format":1,"uid":"'$uid'","type":"Opaque","generation":1,"key_id":99,"data":{}}' >/dev/null
 	etcdctl_ put "${PREFIX}namespaces/UPPER" '{"format":1,"created":1}' >/dev/null
 	nctl b create secret generic after --from-literal=k=2 >/dev/null
 	eventually 2 'test "$(file a default/after/k)" = 2' || fail "node a stopped following"

@@ -54,6 +54,12 @@ struct seal_ctx {
 	" modified; please apply your changes to the latest version and try again"
 #define MSG_VERSION_ON_CREATE "secret \"%s\" in namespace \"%s\": resourceVersion should" \
 	" not be set on objects to be created"
+/* The same for an RBAC object, given objects_resource() and its name; and
+ * the apiserver's "not found" for one (objects.c, cluster/objects.c). */
+#define MSG_OBJECT_CONFLICT "Operation cannot be fulfilled on %s.rbac.authorization.k8s.io" \
+	" \"%s\": the object has been modified; please apply your changes to the latest" \
+	" version and try again"
+#define MSG_OBJECT_NOT_FOUND "%s.rbac.authorization.k8s.io \"%s\" not found"
 
 /* pairs.kind */
 #define PAIR_LABEL      0
@@ -163,6 +169,11 @@ int types_parse_rfc3339(const char *v, size_t n, int64_t *t);
 /* secret.c: s's labels and annotations against Kubernetes' rules: -EINVAL,
  * and the handle's message says why. */
 int secret_pairs_validate(struct store *st, const struct store_secret *s);
+/* 0 if value, kubectl's last-applied annotation, holds no value (is as
+ * store_last_applied_redact() leaves it); -EINVAL if it holds one or is no
+ * JSON object, -ENOMEM.  The one check of rows_pair_add() and of a
+ * cluster record (cl_record_check()). */
+int last_applied_check(const char *value);
 
 /* secret.c: one-off statements inside the caller's transaction, failures
  * recorded on st */
@@ -192,6 +203,9 @@ struct objects_input {
 bool objects_kind_valid(const char *kind);
 bool objects_kind_namespaced(const char *kind);
 const char *objects_resource(const char *kind); /* "roles", ... */
+/* The kind whose resource and a '/' begin path ("roles/ns/x": "Role"), *len
+ * the length of that prefix; NULL (and *len untouched) if none does. */
+const char *objects_kind_of_path(const char *path, size_t *len);
 int objects_prepare(struct store *st, const char *json, struct objects_input *in);
 void objects_input_release(struct objects_input *in);
 /* The local write of a prepared object (its own transaction, or a

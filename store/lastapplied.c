@@ -73,3 +73,14 @@ out:
 	json_decref(obj);
 	return err;
 }
+
+int last_applied_check(const char *value)
+{
+	char *clean = NULL;
+	int err = store_last_applied_redact(value, &clean);
+
+	if (!err && strcmp(clean, value) != 0)
+		err = -EINVAL;
+	free(clean);
+	return err;
+}

@@ -73,6 +73,19 @@ const char *objects_resource(const char *kind)
 	return k < 0 ? "objects" : resources[k];
 }
 
+const char *objects_kind_of_path(const char *path, size_t *len)
+{
+	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
+		size_t l = strlen(resources[i]);
+
+		if (strncmp(path, resources[i], l) == 0 && path[l] == '/') {
+			*len = l + 1;
+			return kinds[i];
+		}
+	}
+	return NULL;
+}
+
 int objects_tag(struct store *st, const struct objects_row *r, unsigned char tag[META_TAG_BYTES])
 {
 	static const char what[] = "secretfs-object";
@@ -300,7 +313,7 @@ static int object_row(struct store *st, const char *kind, const char *ns, const 
 		return 0;
 	}
 	err = rc == SQLITE_DONE ?
-	      db_errorf(st, -ENOENT, "%s." "rbac.authorization.k8s.io \"%s\" not found",
+	      db_errorf(st, -ENOENT, MSG_OBJECT_NOT_FOUND,
 			objects_resource(kind), name) :
 	      db_fail(st, "cannot read an RBAC object");
 	sqlite3_finalize(q);
@@ -535,7 +548,7 @@ static int object_put_locked(struct store *st, const struct objects_input *in,
 		goto out;
 	}
 	if (!exists && mode == STORE_PUT_REPLACE) {
-		err = db_errorf(st, -ENOENT, "%s.rbac.authorization.k8s.io \"%s\" not found",
+		err = db_errorf(st, -ENOENT, MSG_OBJECT_NOT_FOUND,
 				objects_resource(in->kind), in->name);
 		goto out;
 	}
@@ -546,7 +559,7 @@ static int object_put_locked(struct store *st, const struct objects_input *in,
 	}
 	if (in->expect_rev && in->expect_rev != (old.etcd_rev ? old.etcd_rev : old.revision)) {
 		err = db_errorf(st, -EAGAIN,
-				"Operation cannot be fulfilled on %s.rbac.authorization.k8s.io \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+				MSG_OBJECT_CONFLICT,
 				objects_resource(in->kind), in->name);
 		goto out;
 	}

@@ -174,13 +174,10 @@ int rows_pair_add(struct store *st, int64_t id, int kind, const char *key, const
 	/* the last line of defence of lastapplied.c: whatever the writer,
 	 * that annotation never reaches the disk holding a value */
 	if (kind == PAIR_ANNOTATION && !strcmp(key, STORE_LAST_APPLIED)) {
-		char *clean = NULL;
-		int bad = store_last_applied_redact(value, &clean);
+		int bad = last_applied_check(value);
 
-		bad = bad ? bad : strcmp(clean, value) != 0;
-		free(clean);
 		if (bad)
-			return db_errorf(st, bad == -ENOMEM ? -ENOMEM : -EINVAL,
+			return db_errorf(st, bad,
 					 "refusing to store annotation %s: it would hold a secret's values",
 					 STORE_LAST_APPLIED);
 	}

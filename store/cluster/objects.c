@@ -23,15 +23,6 @@
 
 #include "mirror.h"
 
-static const struct {
-	const char *kind, *resource;
-} rbac_kinds[] = {
-	{ "Role", "roles" },
-	{ "ClusterRole", "clusterroles" },
-	{ "RoleBinding", "rolebindings" },
-	{ "ClusterRoleBinding", "clusterrolebindings" },
-};
-
 /* "rbac/<resource>/[NS/]NAME", malloc'd */
 static char *object_rel(const char *kind, const char *ns, const char *name)
 {
@@ -59,7 +50,7 @@ static json_t *object_record(struct store *st, const char *kind, const char *ns,
 	sqlite3_bind_text(q, 2, ns, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_ROW) {
-		db_errorf(st, -ENOENT, "%s.rbac.authorization.k8s.io \"%s\" not found",
+		db_errorf(st, -ENOENT, MSG_OBJECT_NOT_FOUND,
 			  objects_resource(kind), name);
 		goto out;
 	}
@@ -95,17 +86,10 @@ int cl_object_apply(struct store *st, const char *rel, json_t *rec, int64_t etcd
 	bool exists, same;
 	int rc, err;
 
-	for (size_t i = 0; i < sizeof(rbac_kinds) / sizeof(rbac_kinds[0]); i++) {
-		size_t l = strlen(rbac_kinds[i].resource);
-
-		if (!strncmp(rest, rbac_kinds[i].resource, l) && rest[l] == '/') {
-			kind = rbac_kinds[i].kind;
-			rest += l + 1;
-			break;
-		}
-	}
+	kind = objects_kind_of_path(rest, &n);
 	if (!kind)
 		return rec ? db_errorf(st, -EPROTO, "etcd key '%s' is not an RBAC object's", rel) : 0;
+	rest += n;
 	if (objects_kind_namespaced(kind)) {
 		slash = strchr(rest, '/');
 		char why[STORE_ERRMSG_MAX];
@@ -230,7 +214,7 @@ int cluster_object_put(struct cluster *c, struct store *st, const char *json,
 		goto out;
 	if (!ok) {
 		err = cl_fail(c, -EAGAIN,
-			      "Operation cannot be fulfilled on %s.rbac.authorization.k8s.io \"%s\": the object has been modified; please apply your changes to the latest version and try again",
+			      MSG_OBJECT_CONFLICT,
 			      objects_resource(in.kind), in.name);
 		goto out;
 	}
@@ -276,7 +260,7 @@ int cluster_object_delete(struct cluster *c, struct store *st, const char *kind,
 			  &ok, &rev)))
 		goto out;
 	if (!ok) {
-		err = cl_fail(c, -ENOENT, "%s.rbac.authorization.k8s.io \"%s\" not found",
+		err = cl_fail(c, -ENOENT, MSG_OBJECT_NOT_FOUND,
 			      objects_resource(kind), name);
 		goto out;
 	}

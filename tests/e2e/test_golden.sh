@@ -1,8 +1,10 @@
 # test_golden.sh - secretctl's output, line for line, against golden files
 # (tests/e2e/golden/*.txt); ages, times, uids and revisions are masked.
 
+source "$(dirname "${BASH_SOURCE[0]}")/api.sh"
+
+# golden_store: the objects of the golden files, in the store of $T
 golden_store() {
-	new_store
 	ctl create namespace prod >/dev/null
 	# create, not apply: apply adds kubectl's last-applied annotation
 	ctl create -f - >/dev/null <<'YAML'
@@ -43,6 +45,7 @@ golden() { # golden FILE COMMAND...
 }
 
 test_golden_outputs() {
+	new_store
 	golden_store
 	golden get.txt ctl get secrets
 	golden get-all.txt ctl get secrets -A
@@ -55,8 +58,8 @@ test_golden_outputs() {
 #
 # golden/jsonpath/cases.txt lists kubectl get invocations; golden/jsonpath/
 # kubectl.txt holds what kubectl 1.32 printed for each on the objects of
-# jsonpath_store (run by tests/e2e/fake_apiserver.py, which serves
-# secretctl's own get -o json to kubectl).  secretctl must print all of it;
+# jsonpath_store, read from secretfs-apiserver (api.sh's start_api, as
+# test_apiserver.sh runs it).  secretctl must print all of it;
 # kubectl itself runs the cases marked "+ " (in the release pass) beside it.  Times, uids and
 # resourceVersions are masked; errors are reduced to their reason, as
 # kubectl's add a dump of the object (values included) that ours never do.
@@ -122,7 +125,7 @@ jsonpath_cases() { # jsonpath_cases JOBS all|live COMMAND...: the cases, masked
 		i=$((i + 1))
 		jsonpath_case "$line" "$@" >"$T/cases/$(printf %03d $i)" &
 		pids+=($!)
-		# (not a bare wait: the fake API server is a child too)
+		# (not a bare wait: the API server is a child too)
 		[ ${#pids[@]} -lt "$jobs" ] || { wait "${pids[@]}"; pids=(); }
 	done <"$here/golden/jsonpath/cases.txt"
 	[ ${#pids[@]} = 0 ] || wait "${pids[@]}"
@@ -131,30 +134,25 @@ jsonpath_cases() { # jsonpath_cases JOBS all|live COMMAND...: the cases, masked
 }
 
 test_jsonpath_matches_kubectl() {
-	local here golden port pid
+	local here golden
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 	golden=$here/golden/jsonpath/kubectl.txt
-	jsonpath_store
-	ctl get secrets -A -o json >"$T/all.json"
 	# kubectl's answers do not depend on our build: asked in the release
 	# pass (a few seconds), compared with the recorded ones in all
-	if [[ $BIN != *san* ]] && command -v kubectl >/dev/null; then
-		python3 "$here/fake_apiserver.py" "$T/all.json" >"$T/port" &
-		pid=$!
-		track $pid python3
-		eventually 5 '[ -s "$T/port" ]'
-		port=$(cat "$T/port")
+	if [[ $BIN != *san* ]]; then
+		start_api
+		jsonpath_store
 		if [ -n "${REGEN_JSONPATH:-}" ]; then
-			jsonpath_cases 4 all kubectl --server="http://127.0.0.1:$port" >"$golden"
+			jsonpath_cases 4 all k 1.32 admin >"$golden"
 		fi
 		# the cases marked "+ " (kubectl takes 0.1 s of CPU for each)
-		jsonpath_cases 4 live kubectl --server="http://127.0.0.1:$port" >"$T/kubectl.txt"
+		jsonpath_cases 4 live k 1.32 admin >"$T/kubectl.txt"
 		jsonpath_cases 4 live ctl >"$T/secretctl.txt"
-		kill $pid
 		diff -u "$T/kubectl.txt" "$T/secretctl.txt" >"$T/diff" ||
-			fail "secretctl differs from kubectl $(kubectl version --client | head -1): $(cat "$T/diff")"
-	elif [[ $BIN != *san* ]]; then
-		fail "kubectl is missing (make deps installs it)"
+			fail "secretctl differs from kubectl $(k 1.32 admin version --client | head -1): $(cat "$T/diff")"
+	else
+		new_store
+		jsonpath_store
 	fi
 	jsonpath_cases 4 all ctl >"$T/secretctl.txt"
 	diff -u "$golden" "$T/secretctl.txt" >"$T/diff" || fail "secretctl differs from kubectl: $(cat "$T/diff")"

@@ -70,15 +70,18 @@ static void rfc7386_appendix_a(void **state)
 	}
 }
 
-/* one JSON patch: want NULL means it must fail (and leave doc as it was) */
-static void jp(const char *doc, const char *patch, const char *want)
+/*
+ * one patch of TYPE on DOC: want NULL means it must fail with -EINVAL, say
+ * why, and leave doc as it was
+ */
+static void patch_case(enum kube_patch_type type, const char *doc, const char *patch, const char *want)
 {
 	char err[256] = "";
 	json_t *d = J(doc), *p = NULL;
-	int ret = kube_patch_parse(&p, patch, strlen(patch), KUBE_PATCH_JSON, err, sizeof(err));
+	int ret = kube_patch_parse(&p, patch, strlen(patch), type, err, sizeof(err));
 
 	if (!ret)
-		ret = kube_patch(&d, p, KUBE_PATCH_JSON, err, sizeof(err));
+		ret = kube_patch(&d, p, type, err, sizeof(err));
 	if (want) {
 		if (ret)
 			fail_msg("%s on %s: %s", patch, doc, err);
@@ -90,6 +93,11 @@ static void jp(const char *doc, const char *patch, const char *want)
 	}
 	json_decref(d);
 	json_decref(p);
+}
+
+static void jp(const char *doc, const char *patch, const char *want)
+{
+	patch_case(KUBE_PATCH_JSON, doc, patch, want);
 }
 
 /* RFC 6902, Appendix A, A.1 to A.16 */
@@ -140,25 +148,9 @@ static void rfc6902_appendix_a(void **state)
 	jp("{\"a\":1}", "[{\"op\":\"remove\",\"path\":\"/a\"},{\"op\":\"remove\",\"path\":\"/a\"}]", NULL);
 }
 
-/* one strategic merge patch on a Secret */
 static void smp(const char *doc, const char *patch, const char *want)
 {
-	char err[256] = "";
-	json_t *d = J(doc), *p = NULL;
-	int ret = kube_patch_parse(&p, patch, strlen(patch), KUBE_PATCH_STRATEGIC, err, sizeof(err));
-
-	if (!ret)
-		ret = kube_patch(&d, p, KUBE_PATCH_STRATEGIC, err, sizeof(err));
-	if (want) {
-		if (ret)
-			fail_msg("%s on %s: %s", patch, doc, err);
-		expect_json(d, want);
-	} else {
-		assert_int_equal(ret, -EINVAL);
-		expect_json(d, doc);
-	}
-	json_decref(d);
-	json_decref(p);
+	patch_case(KUBE_PATCH_STRATEGIC, doc, patch, want);
 }
 
 static void strategic_directives(void **state)

@@ -25,47 +25,7 @@
 #include "store/cluster.h"
 #include "store/store.h"
 
-struct fixture {
-	char dir[64];
-	char db[128];
-	char key[128];
-	struct store *st;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	char err[STORE_ERRMSG_MAX];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/secretfs-unit-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/store.db", f->dir);
-	snprintf(f->key, sizeof(f->key), "%s/master.key", f->dir);
-	if (store_create(f->db, f->key, err)) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	if (store_open(&f->st, f->db, f->key, 0, err)) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[256];
-
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
+#include "store_fixture.h"
 
 /* Put a secret with the given key=value pairs (NULL-terminated). */
 static int put(struct store *st, const char *ns, const char *name,
@@ -107,18 +67,6 @@ static void check_value(struct store *st, const char *ns, const char *name,
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(v, want, len);
 	store_value_free(v);
-}
-
-/* Run SQL directly against the database file. */
-static void raw_sql(const struct fixture *f, const char *sql)
-{
-	sqlite3 *db;
-	char *msg = NULL;
-
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("sql failed: %s: %s", sql, msg);
-	sqlite3_close(db);
 }
 
 static void test_create_refuses_existing(void **state)

@@ -233,10 +233,13 @@ run: deps-run
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh
 
-# pb-check-proto: api/k8s.proto against the schema compiled into kubectl
+# pb-check-proto: api/k8s.proto against the schema compiled into kubectl;
+# it reads no build, so the sanitizer passes leave it out (PB_CHECK=0)
+PB_CHECK ?= 1
 unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do echo "== $$t"; $$t || fail=1; done; \
-	echo "== tests/tools/pb-check-proto.py"; tests/tools/pb-check-proto.py || fail=1; exit $$fail
+	if [ "$(PB_CHECK)" = 1 ]; then echo "== tests/tools/pb-check-proto.py"; \
+	tests/tools/pb-check-proto.py || fail=1; fi; exit $$fail
 
 # the etcd cluster tests mostly wait (elections, followers), the API
 # server's on kubectl and python starting: each runs in a lane of its own
@@ -257,7 +260,7 @@ check: deps
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory e2e
 	@echo "== the same tests under AddressSanitizer and UndefinedBehaviorSanitizer"
-	@$(MAKE) --no-print-directory SAN=1 all unit e2e
+	@$(MAKE) --no-print-directory SAN=1 PB_CHECK=0 all unit e2e
 	@echo "== the daemon's suites under ThreadSanitizer"
 	@$(MAKE) --no-print-directory SAN=thread e2e-threads
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=4

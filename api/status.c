@@ -139,8 +139,11 @@ enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
 		return api_status(r, 409, "Conflict", details(name, resource),
 				  "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please apply your changes to the latest version and try again",
 				  resource, name);
-	case -EINVAL:
-	case -EDQUOT: {
+	case -EDQUOT:
+		/* the store words it as kube-apiserver's quota admission does
+		 * ("secrets "x" is forbidden: exceeded quota ..."), a 403 */
+		return api_status(r, 403, "Forbidden", details(name, resource), "%s", msg);
+	case -EINVAL: {
 		/* the store names the object first ("secret "x" in namespace
 		 * "y": type: ..."); the apiserver's message names it once */
 		const char *in = strstr(msg, "\" in namespace \""), *rest;

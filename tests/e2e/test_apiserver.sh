@@ -483,6 +483,21 @@ test_hostile_requests() {
 	stop_api
 }
 
+# [limits] max_secrets_per_namespace: kube-apiserver's quota refusal, a 403
+# with the store's words as they are (not a 422 "is invalid")
+test_api_quota() {
+	API_EXTRA=$(printf '[limits]\nmax_secrets_per_namespace = 1') start_api
+	k 1.32 admin create secret generic q1 --from-literal=k=canary10 >/dev/null
+	expect_errno "quota" 'error: failed to create secret secrets "q2" is forbidden: exceeded quota in namespace "default": max_secrets_per_namespace=1, used: 1, requested: 1' \
+		k 1.32 admin create secret generic q2 --from-literal=k=canary11
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"q3"}}' >"$T/q3.json"
+	expect_errno "quota, create -f" 'Error from server (Forbidden): error when creating "'"$T"'/q3.json": secrets "q3" is forbidden: exceeded quota' \
+		k 1.32 admin create -f "$T/q3.json"
+	expect_errno "not written" 'not found' ctl get secret q2
+	expect_errno "not written" 'not found' ctl get secret q3
+	stop_api
+}
+
 # a watcher that never reads: its queue is bounded (4 MiB) and its stream
 # ends, rather than the server holding every event for it
 test_watch_never_read() {

@@ -147,6 +147,9 @@ enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
 				const char *resource, const char *kind, const char *name);
 enum MHD_Result api_not_found(struct api_req *r, const char *resource, const char *name);
 enum MHD_Result api_unauthorized(struct api_req *r);
+/* 422: the body names no metadata.name (nor generateName), for kind
+ * ("Secret", "Namespace"), with its cause as the apiserver gives it. */
+enum MHD_Result api_name_required(struct api_req *r, const char *kind);
 /* 405: the verb is not served on this path. */
 enum MHD_Result api_method_not_allowed(struct api_req *r);
 /* 415: the body's content type is not one we read; more (may be "")

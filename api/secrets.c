@@ -450,12 +450,7 @@ static struct store_secret *secret_of(struct api_req *r, json_t *obj, const char
 	}
 	rc = manifest_secret(obj, ns, true, &s, err, sizeof(err));
 	if (rc == -EINVAL && !bname && !name) {
-		json_t *d = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "kind", "Secret", "causes",
-				      "reason", "FieldValueRequired", "message",
-				      "name or generateName is required", "field", "metadata.name");
-
-		*ret = api_status(r, 422, "Invalid", d,
-				  "Secret \"\" is invalid: metadata.name: Required value: name or generateName is required");
+		*ret = api_name_required(r, "Secret");
 		return NULL;
 	}
 	if (rc) {

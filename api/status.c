@@ -66,6 +66,17 @@ enum MHD_Result api_unsupported_media(struct api_req *r, const char *type)
 			  type ? type : "");
 }
 
+enum MHD_Result api_name_required(struct api_req *r, const char *kind)
+{
+	static const char why[] = "Required value: name or generateName is required";
+
+	return api_status(r, 422, "Invalid",
+			  json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "name", "", "kind", kind,
+				    "causes", "reason", "FieldValueRequired", "message", why,
+				    "field", "metadata.name"),
+			  "%s \"\" is invalid: metadata.name: %s", kind, why);
+}
+
 /*
  * "Secret "x" is invalid: data[k]: Invalid value: ..." (the store's and
  * manifest.c's words, one or "[a, b]" several) as details.causes:

@@ -477,6 +477,16 @@ test_hostile_requests() {
 		-X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary '{}' "$url/x")"
 	expect_eq "unknown path" "404" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
 		"https://127.0.0.1:$API_PORT/api/v1/configmaps")"
+	# no name: the apiserver's cause, "Required value: ..." in its message
+	# (kubectl prints "field: message" from it), for either kind
+	local cause='import json,sys; d=json.load(sys.stdin); c=d["details"]["causes"][0]; print(d["code"], d["details"]["kind"], c["field"] + ": " + c["message"])'
+	expect_eq "no name" '422 Secret metadata.name: Required value: name or generateName is required' \
+		"$(curl -sk "${auth[@]}" -H 'Content-Type: application/json' \
+			--data-binary '{"metadata":{},"data":{"k":"Y2FuYXJ5MTI="}}' "$url" | python3 -c "$cause")"
+	expect_eq "no name (namespace)" '422 Namespace metadata.name: Required value: name or generateName is required' \
+		"$(curl -sk "${auth[@]}" -H 'Content-Type: application/json' \
+			--data-binary '{"metadata":{}}' "https://127.0.0.1:$API_PORT/api/v1/namespaces" |
+			python3 -c "$cause")"
 	expect_eq "nothing written" "$rev" "$(revision)"
 	expect_eq "still serving" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/livez")"
 	! grep -q canary "$T/api.log" || fail "a value reached the log"

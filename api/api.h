@@ -279,16 +279,17 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 /* --- select: list filters --------------------------------------------------- */
 
 struct api_filter {
-	struct selector *labels;
-	/* fieldSelector: metadata.name, metadata.namespace, type; = or == or != */
-	struct { char *field; char *value; bool neg; } fields[8];
-	size_t nfields;
+	struct selector *labels;        /* labelSelector, or NULL */
+	struct field_selector *fields;  /* fieldSelector (kube/select.c), or NULL */
 };
 
 /* Parse labelSelector and fieldSelector: 0, or a 400 replied (-1, *ret). */
 int api_filter_parse(struct api_req *r, struct api_filter *f, const char *resource,
 		     enum MHD_Result *ret);
 bool api_filter_match(const struct api_filter *f, const struct store_secret *s);
+/* The fieldSelector alone, for a deleted secret (its labels are gone). */
+bool api_filter_match_fields(const struct api_filter *f, const char *ns, const char *name,
+			     const char *type);
 bool api_filter_match_ns(const struct api_filter *f, const char *name);
 void api_filter_release(struct api_filter *f);
 

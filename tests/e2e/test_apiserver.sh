@@ -133,6 +133,13 @@ test_kubectl_get() {
 		"$(k $v admin get secrets -l app=web | ages)"
 	expect_eq "$v --field-selector" "secret/web-tls" \
 		"$(k $v admin get secrets --field-selector type=kubernetes.io/tls -o name)"
+	# the apiserver's words for a field it does not index, as secretctl's
+	expect_errno "$v unknown field" 'field selector "data.a=1": field label not supported: data.a' \
+		k $v admin get secrets --field-selector data.a=1
+	expect_errno "$v namespaces have no type" 'field label not supported: type' \
+		k $v admin get ns --field-selector type=x
+	# kube/select.c's escapes: "\," is a comma in the value, not a second term
+	expect_eq "$v escaped comma" "" "$(k $v admin get secrets --field-selector 'metadata.name=s1\,x' -o name 2>&1)"
 	expect_eq "$v -o name" "$(printf 'secret/s1\nsecret/web-tls')" \
 		"$(k $v admin get secrets -o name)"
 	expect_eq "$v jsonpath" "canary2" \

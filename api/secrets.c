@@ -417,6 +417,19 @@ static int redact_last_applied(struct store_secret *s)
 	return err;
 }
 
+/* The reply to a create, replace or patch whose write returned err (msg
+ * its message): the Status, or s as kept (redact_last_applied) with code. */
+static enum MHD_Result reply_written(struct api_req *r, struct store_secret *s, int err,
+				     const char *msg, const char *name, unsigned code,
+				     const char *warning)
+{
+	if (!err && (err = redact_last_applied(s)))
+		msg = "out of memory";
+	if (err)
+		return api_store_error(r, err, msg, "secrets", "Secret", name);
+	return reply_object(r, code, secret_to_json(s), warning);
+}
+
 /* Parse body obj as a secret for ns (URL) and name (URL, or NULL on
  * create): NULL after a reply. */
 static struct store_secret *secret_of(struct api_req *r, json_t *obj, const char *ns,
@@ -486,12 +499,7 @@ static enum MHD_Result create(struct api_req *r, const char *ns)
 			break;
 		json_object_del(json_object_get(obj, "metadata"), "name");
 	}
-	if (!err)
-		err = redact_last_applied(s);
-	if (err)
-		ret = api_store_error(r, err, msg, "secrets", "Secret", s->name);
-	else
-		ret = reply_object(r, 201, secret_to_json(s), warning);
+	ret = reply_written(r, s, err, msg, s->name, 201, warning);
 out:
 	free(warning);
 	store_secret_free(s);
@@ -521,12 +529,7 @@ static enum MHD_Result replace(struct api_req *r, const char *ns, const char *na
 	if (!(s = secret_of(r, obj, ns, name, &ret)))
 		goto out;
 	err = write_secret(r, s, STORE_PUT_REPLACE, dry == 1, &msg);
-	if (!err)
-		err = redact_last_applied(s);
-	if (err)
-		ret = api_store_error(r, err, msg, "secrets", "Secret", name);
-	else
-		ret = reply_object(r, 200, secret_to_json(s), warning);
+	ret = reply_written(r, s, err, msg, name, 200, warning);
 out:
 	free(warning);
 	store_secret_free(s);
@@ -639,12 +642,7 @@ static enum MHD_Result patch(struct api_req *r, const char *ns, const char *name
 		if (err != -EAGAIN || precondition)
 			break;
 	}
-	if (!err)
-		err = redact_last_applied(s);
-	if (err)
-		ret = api_store_error(r, err, msg, "secrets", "Secret", name);
-	else
-		ret = reply_object(r, 200, secret_to_json(s), warning);
+	ret = reply_written(r, s, err, msg, name, 200, warning);
 out:
 	free(warning);
 	json_decref(p);

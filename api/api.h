@@ -272,9 +272,10 @@ void api_hub_poke(struct api_server *srv);
  * stay suspended); api_hub_free() after MHD stopped. */
 void api_hub_stop(struct api_server *srv);
 void api_hub_free(struct api_server *srv);
-/* Answer a watch on resource ("secrets"/"namespaces") in ns (NULL: all). */
-enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns,
-			  const char *name);
+/* Answer a watch on resource ("secrets"/"namespaces") in ns (NULL: all);
+ * one object is watched by fieldSelector=metadata.name=NAME, as kubectl
+ * does (a GET by name with watch=true is a get, as in kube-apiserver). */
+enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns);
 
 /* --- select: list filters --------------------------------------------------- */
 

@@ -194,7 +194,7 @@ enum MHD_Result api_namespaces(struct api_req *r, const char *name)
 	if (!strcmp(verb, "get"))
 		return get_one(r, name);
 	if (!strcmp(verb, "watch"))
-		return api_watch(r, "namespaces", NULL, NULL);
+		return api_watch(r, "namespaces", NULL);
 	if (!strcmp(verb, "list"))
 		return list(r);
 	if (!strcmp(verb, "create"))

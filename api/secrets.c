@@ -707,7 +707,7 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 	if (!strcmp(verb, "get"))
 		return get_one(r, ns, name);
 	if (!strcmp(verb, "watch"))
-		return api_watch(r, "secrets", ns, name);
+		return api_watch(r, "secrets", ns);
 	if (!strcmp(verb, "list"))
 		return list(r, ns, false);
 	if (!strcmp(verb, "deletecollection"))

@@ -171,12 +171,9 @@ enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
 	}
 	case -EBUSY:
 		return api_status(r, 409, "Conflict", details(name, resource), "%s", msg);
-	case -EBADMSG:
-		/* a sealed value or its metadata failed to authenticate: say
-		 * so, never serve it */
-		return api_status(r, 500, "InternalError", details(name, resource),
-				  "Internal error occurred: %s", msg);
 	default:
+		/* -EBADMSG among them: a sealed value or its metadata failed
+		 * to authenticate; say so, never serve it */
 		return api_status(r, 500, "InternalError", details(name, resource),
 				  "Internal error occurred: %s", msg);
 	}

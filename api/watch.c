@@ -702,8 +702,7 @@ static int initial_events(struct store *st, struct watcher *w)
 	return 0;
 }
 
-enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns,
-			  const char *name)
+enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns)
 {
 	struct api_hub *hub = r->srv->hub;
 	const char *rvs = api_arg(r, "resourceVersion"), *ts = api_arg(r, "timeoutSeconds");
@@ -715,7 +714,6 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	char *end;
 	int err;
 
-	(void)name;
 	if (rvs && *rvs) {
 		errno = 0;
 		rv = strtoll(rvs, &end, 10);

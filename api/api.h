@@ -147,6 +147,10 @@ enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
 				const char *resource, const char *kind, const char *name);
 enum MHD_Result api_not_found(struct api_req *r, const char *resource, const char *name);
 enum MHD_Result api_unauthorized(struct api_req *r);
+/* 400: the body's metadata.namespace, or its metadata.name (body_name,
+ * may be NULL), is not the URL's. */
+enum MHD_Result api_namespace_mismatch(struct api_req *r);
+enum MHD_Result api_name_mismatch(struct api_req *r, const char *body_name, const char *url_name);
 /* 422: the body names no metadata.name (nor generateName), for kind
  * ("Secret", "Namespace"), with its cause as the apiserver gives it. */
 enum MHD_Result api_name_required(struct api_req *r, const char *kind);

@@ -451,14 +451,11 @@ static struct store_secret *secret_of(struct api_req *r, json_t *obj, const char
 		return NULL;
 	}
 	if (bns && *bns && strcmp(bns, ns)) {
-		*ret = api_status(r, 400, "BadRequest", NULL,
-				  "the namespace of the provided object does not match the namespace sent on the request");
+		*ret = api_namespace_mismatch(r);
 		return NULL;
 	}
 	if (name && bname && strcmp(bname, name)) {
-		*ret = api_status(r, 400, "BadRequest", NULL,
-				  "the name of the object (%s) does not match the name on the URL (%s)",
-				  bname, name);
+		*ret = api_name_mismatch(r, bname, name);
 		return NULL;
 	}
 	rc = manifest_secret(obj, ns, true, &s, err, sizeof(err));

@@ -66,6 +66,19 @@ enum MHD_Result api_unsupported_media(struct api_req *r, const char *type)
 			  type ? type : "");
 }
 
+enum MHD_Result api_namespace_mismatch(struct api_req *r)
+{
+	return api_status(r, 400, "BadRequest", NULL,
+			  "the namespace of the provided object does not match the namespace sent on the request");
+}
+
+enum MHD_Result api_name_mismatch(struct api_req *r, const char *body_name, const char *url_name)
+{
+	return api_status(r, 400, "BadRequest", NULL,
+			  "the name of the object (%s) does not match the name on the URL (%s)",
+			  body_name ? body_name : "", url_name);
+}
+
 enum MHD_Result api_name_required(struct api_req *r, const char *kind)
 {
 	static const char why[] = "Required value: name or generateName is required";

@@ -147,6 +147,13 @@ enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
 				const char *resource, const char *kind, const char *name);
 enum MHD_Result api_not_found(struct api_req *r, const char *resource, const char *name);
 enum MHD_Result api_unauthorized(struct api_req *r);
+/* 400: the body's metadata.namespace, or its metadata.name (body_name,
+ * may be NULL), is not the URL's. */
+enum MHD_Result api_namespace_mismatch(struct api_req *r);
+enum MHD_Result api_name_mismatch(struct api_req *r, const char *body_name, const char *url_name);
+/* 422: the body names no metadata.name (nor generateName), for kind
+ * ("Secret", "Namespace"), with its cause as the apiserver gives it. */
+enum MHD_Result api_name_required(struct api_req *r, const char *kind);
 /* 405: the verb is not served on this path. */
 enum MHD_Result api_method_not_allowed(struct api_req *r);
 /* 415: the body's content type is not one we read; more (may be "")
@@ -269,23 +276,25 @@ void api_hub_poke(struct api_server *srv);
  * stay suspended); api_hub_free() after MHD stopped. */
 void api_hub_stop(struct api_server *srv);
 void api_hub_free(struct api_server *srv);
-/* Answer a watch on resource ("secrets"/"namespaces") in ns (NULL: all). */
-enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns,
-			  const char *name);
+/* Answer a watch on resource ("secrets"/"namespaces") in ns (NULL: all);
+ * one object is watched by fieldSelector=metadata.name=NAME, as kubectl
+ * does (a GET by name with watch=true is a get, as in kube-apiserver). */
+enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns);
 
 /* --- select: list filters --------------------------------------------------- */
 
 struct api_filter {
-	struct selector *labels;
-	/* fieldSelector: metadata.name, metadata.namespace, type; = or == or != */
-	struct { char *field; char *value; bool neg; } fields[8];
-	size_t nfields;
+	struct selector *labels;        /* labelSelector, or NULL */
+	struct field_selector *fields;  /* fieldSelector (kube/select.c), or NULL */
 };
 
 /* Parse labelSelector and fieldSelector: 0, or a 400 replied (-1, *ret). */
 int api_filter_parse(struct api_req *r, struct api_filter *f, const char *resource,
 		     enum MHD_Result *ret);
 bool api_filter_match(const struct api_filter *f, const struct store_secret *s);
+/* The fieldSelector alone, for a deleted secret (its labels are gone). */
+bool api_filter_match_fields(const struct api_filter *f, const char *ns, const char *name,
+			     const char *type);
 bool api_filter_match_ns(const struct api_filter *f, const char *name);
 void api_filter_release(struct api_filter *f);
 

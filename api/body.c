@@ -1,7 +1,8 @@
 /*
  * body.c - what every write reads from its request: the object in the body
  * (JSON, or protobuf through api/pb.c), fieldValidation's unknown-field
- * check, dryRun, and the list filters (labelSelector, fieldSelector).
+ * check, dryRun, and the list filters (labelSelector, fieldSelector: kube/select.c's,
+ * which secretctl's -l and --field-selector use).
  * A body that fails here has changed nothing.
  */
 #include <errno.h>
@@ -189,65 +190,30 @@ int api_dry_run(struct api_req *r, enum MHD_Result *ret)
 void api_filter_release(struct api_filter *f)
 {
 	selector_free(f->labels);
-	for (size_t i = 0; i < f->nfields; i++) {
-		free(f->fields[i].field);
-		free(f->fields[i].value);
-	}
+	field_selector_free(f->fields);
 	*f = (struct api_filter){ 0 };
 }
 
-/*
- * fieldSelector, as the apiserver reads it for these resources:
- * comma-separated field=value, field==value or field!=value terms over
- * metadata.name and metadata.namespace (and, for secrets, type).  Kept in
- * this one function so kube/select.c's field_selector_parse can take its
- * place when it lands.
- */
-static int fields_parse(struct api_filter *f, const char *text, const char *resource,
-			char *err, size_t errlen)
+/* A namespace has no type: a fieldSelector term on it is refused as the
+ * apiserver refuses a field it does not index.  Terms are split as
+ * kube/select.c splits them; a field name holds no comma or backslash. */
+static bool ns_fields_ok(const char *text, char *err, size_t errlen)
 {
-	const char *p = text;
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, ","), lhs = strcspn(p, "!=");
 
-	while (*p) {
-		size_t n = strcspn(p, ","), op, vlen;
-		const char *eq;
-		char term[512];
-
-		snprintf(term, sizeof(term), "%.*s", (int)n, p);
+		if (lhs < n && lhs == 4 && !strncmp(p, "type", 4)) {
+			snprintf(err, errlen, "field label not supported: type");
+			return false;
+		}
 		p += n + (p[n] == ',');
-		if (!*term)
-			continue;
-		eq = strchr(term, '=');
-		if (!eq || eq == term || f->nfields == sizeof(f->fields) / sizeof(*f->fields)) {
-			snprintf(err, errlen, "invalid selector: '%s'; can't understand '%s'", text, term);
-			return -EINVAL;
-		}
-		op = (size_t)(eq - term);
-		f->fields[f->nfields].neg = op > 0 && term[op - 1] == '!';
-		if (f->fields[f->nfields].neg)
-			op--;
-		vlen = strlen(eq + 1 + (eq[1] == '=' && !f->fields[f->nfields].neg));
-		f->fields[f->nfields].field = strndup(term, op);
-		f->fields[f->nfields].value = strndup(eq + 1 + (eq[1] == '=' &&
-								 !f->fields[f->nfields].neg), vlen);
-		if (!f->fields[f->nfields].field || !f->fields[f->nfields].value) {
-			f->nfields++;
-			return -ENOMEM;
-		}
-		if (strcmp(f->fields[f->nfields].field, "metadata.name") &&
-		    strcmp(f->fields[f->nfields].field, "metadata.namespace") &&
-		    (strcmp(resource, "secrets") || strcmp(f->fields[f->nfields].field, "type"))) {
-			snprintf(err, errlen, "\"%s\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"%s",
-				 f->fields[f->nfields].field,
-				 strcmp(resource, "secrets") ? "" : ", \"type\"");
-			f->nfields++;
-			return -EINVAL;
-		}
-		f->nfields++;
 	}
-	return 0;
+	return true;
 }
 
+/* labelSelector (kube/select.c's selector) and fieldSelector (its
+ * field_selector: metadata.name, metadata.namespace, and for secrets
+ * type), as secretctl's -l and --field-selector read them. */
 int api_filter_parse(struct api_req *r, struct api_filter *f, const char *resource,
 		     enum MHD_Result *ret)
 {
@@ -257,7 +223,10 @@ int api_filter_parse(struct api_req *r, struct api_filter *f, const char *resour
 	*f = (struct api_filter){ 0 };
 	if (labels && *labels && selector_parse(&f->labels, labels, err, sizeof(err)))
 		goto bad;
-	if (fields && fields_parse(f, fields, resource, err, sizeof(err)))
+	if (fields && *fields && strcmp(resource, "secrets") &&
+	    !ns_fields_ok(fields, err, sizeof(err)))
+		goto bad;
+	if (fields && *fields && field_selector_parse(&f->fields, fields, err, sizeof(err)))
 		goto bad;
 	return 0;
 bad:
@@ -266,24 +235,16 @@ bad:
 	return -1;
 }
 
-static bool field_match(const struct api_filter *f, const char *ns, const char *name,
-			const char *type)
+bool api_filter_match_fields(const struct api_filter *f, const char *ns, const char *name,
+			     const char *type)
 {
-	for (size_t i = 0; i < f->nfields; i++) {
-		const char *have = !strcmp(f->fields[i].field, "metadata.name") ? name :
-				   !strcmp(f->fields[i].field, "metadata.namespace") ? ns : type;
-		bool eq = have && !strcmp(have, f->fields[i].value);
-
-		if (eq == f->fields[i].neg)
-			return false;
-	}
-	return true;
+	return field_selector_match(f->fields, ns, name, type);
 }
 
 bool api_filter_match(const struct api_filter *f, const struct store_secret *s)
 {
 	return (!f->labels || selector_match(f->labels, s)) &&
-	       field_match(f, s->namespace, s->name, s->type);
+	       field_selector_match(f->fields, s->namespace, s->name, s->type);
 }
 
 bool api_filter_match_ns(const struct api_filter *f, const char *name)
@@ -299,5 +260,5 @@ bool api_filter_match_ns(const struct api_filter *f, const char *name)
 			return false;
 	}
 	/* a namespace's metadata.namespace is "" */
-	return field_match(f, "", name, NULL);
+	return field_selector_match(f->fields, "", name, NULL);
 }

@@ -150,8 +150,6 @@ enum MHD_Result api_events(struct api_req *r, const char *ns, const char *name)
 		json_decref(c.index);
 		return api_status(r, 500, "InternalError", NULL, "out of memory");
 	}
-	if (0)
-		return api_status(r, 500, "InternalError", NULL, "out of memory");
 	if ((err = api_db_revision(r->db, &rev)) ||
 	    (err = store_events(r->db->st, ns, collect_one, &c)) || (err = c.err)) {
 		ret = api_store_error(r, err, store_errmsg(r->db->st), "events", "Event", name ? name : "");

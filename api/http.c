@@ -466,7 +466,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /*
  * Listen on addr with TLS (cert and key PEM text): a thread pool, at most
- * 1024 connections (64 per address), a 60 s idle timeout per connection,
+ * 1024 connections (256 per address), a 60 s idle timeout per connection,
  * 64 KiB of headers.  A client certificate is asked for, never required
  * (token clients must still get in), and checked by authn.c.
  */

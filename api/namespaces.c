@@ -114,12 +114,7 @@ static enum MHD_Result create(struct api_req *r)
 		goto out;
 	}
 	if (!name || !*name) {
-		ret = api_status(r, 422, "Invalid",
-				 json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "name", "", "kind", "Namespace",
-					   "causes", "reason", "FieldValueRequired", "message",
-					   "Required value: name or generateName is required", "field",
-					   "metadata.name"),
-				 "Namespace \"\" is invalid: metadata.name: Required value: name or generateName is required");
+		ret = api_name_required(r, "Namespace");
 		goto out;
 	}
 	if (store_check_namespace(name, why)) {
@@ -199,7 +194,7 @@ enum MHD_Result api_namespaces(struct api_req *r, const char *name)
 	if (!strcmp(verb, "get"))
 		return get_one(r, name);
 	if (!strcmp(verb, "watch"))
-		return api_watch(r, "namespaces", NULL, NULL);
+		return api_watch(r, "namespaces", NULL);
 	if (!strcmp(verb, "list"))
 		return list(r);
 	if (!strcmp(verb, "create"))

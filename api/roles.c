@@ -190,16 +190,13 @@ static enum MHD_Result write_object(struct api_req *r, const struct rbac_kind *k
 	name = json_string_value(json_object_get(meta, "name"));
 	obj_ns = json_string_value(json_object_get(meta, "namespace"));
 	if (k->namespaced && obj_ns && *obj_ns && strcmp(obj_ns, ns)) {
-		ret = api_status(r, 400, "BadRequest", NULL,
-				 "the namespace of the provided object does not match the namespace sent on the request");
+		ret = api_namespace_mismatch(r);
 		goto out;
 	}
 	if (k->namespaced)
 		json_object_set_new(meta, "namespace", json_string(ns));
 	if (path_name && (!name || strcmp(name, path_name))) {
-		ret = api_status(r, 400, "BadRequest", NULL,
-				 "the name of the object (%s) does not match the name on the URL (%s)",
-				 name ? name : "", path_name);
+		ret = api_name_mismatch(r, name, path_name);
 		goto out;
 	}
 	if (path_name) {

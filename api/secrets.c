@@ -417,6 +417,19 @@ static int redact_last_applied(struct store_secret *s)
 	return err;
 }
 
+/* The reply to a create, replace or patch whose write returned err (msg
+ * its message): the Status, or s as kept (redact_last_applied) with code. */
+static enum MHD_Result reply_written(struct api_req *r, struct store_secret *s, int err,
+				     const char *msg, const char *name, unsigned code,
+				     const char *warning)
+{
+	if (!err && (err = redact_last_applied(s)))
+		msg = "out of memory";
+	if (err)
+		return api_store_error(r, err, msg, "secrets", "Secret", name);
+	return reply_object(r, code, secret_to_json(s), warning);
+}
+
 /* Parse body obj as a secret for ns (URL) and name (URL, or NULL on
  * create): NULL after a reply. */
 static struct store_secret *secret_of(struct api_req *r, json_t *obj, const char *ns,
@@ -438,24 +451,16 @@ static struct store_secret *secret_of(struct api_req *r, json_t *obj, const char
 		return NULL;
 	}
 	if (bns && *bns && strcmp(bns, ns)) {
-		*ret = api_status(r, 400, "BadRequest", NULL,
-				  "the namespace of the provided object does not match the namespace sent on the request");
+		*ret = api_namespace_mismatch(r);
 		return NULL;
 	}
 	if (name && bname && strcmp(bname, name)) {
-		*ret = api_status(r, 400, "BadRequest", NULL,
-				  "the name of the object (%s) does not match the name on the URL (%s)",
-				  bname, name);
+		*ret = api_name_mismatch(r, bname, name);
 		return NULL;
 	}
 	rc = manifest_secret(obj, ns, true, &s, err, sizeof(err));
 	if (rc == -EINVAL && !bname && !name) {
-		json_t *d = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "kind", "Secret", "causes",
-				      "reason", "FieldValueRequired", "message",
-				      "name or generateName is required", "field", "metadata.name");
-
-		*ret = api_status(r, 422, "Invalid", d,
-				  "Secret \"\" is invalid: metadata.name: Required value: name or generateName is required");
+		*ret = api_name_required(r, "Secret");
 		return NULL;
 	}
 	if (rc) {
@@ -491,12 +496,7 @@ static enum MHD_Result create(struct api_req *r, const char *ns)
 			break;
 		json_object_del(json_object_get(obj, "metadata"), "name");
 	}
-	if (!err)
-		err = redact_last_applied(s);
-	if (err)
-		ret = api_store_error(r, err, msg, "secrets", "Secret", s->name);
-	else
-		ret = reply_object(r, 201, secret_to_json(s), warning);
+	ret = reply_written(r, s, err, msg, s->name, 201, warning);
 out:
 	free(warning);
 	store_secret_free(s);
@@ -526,12 +526,7 @@ static enum MHD_Result replace(struct api_req *r, const char *ns, const char *na
 	if (!(s = secret_of(r, obj, ns, name, &ret)))
 		goto out;
 	err = write_secret(r, s, STORE_PUT_REPLACE, dry == 1, &msg);
-	if (!err)
-		err = redact_last_applied(s);
-	if (err)
-		ret = api_store_error(r, err, msg, "secrets", "Secret", name);
-	else
-		ret = reply_object(r, 200, secret_to_json(s), warning);
+	ret = reply_written(r, s, err, msg, name, 200, warning);
 out:
 	free(warning);
 	store_secret_free(s);
@@ -644,12 +639,7 @@ static enum MHD_Result patch(struct api_req *r, const char *ns, const char *name
 		if (err != -EAGAIN || precondition)
 			break;
 	}
-	if (!err)
-		err = redact_last_applied(s);
-	if (err)
-		ret = api_store_error(r, err, msg, "secrets", "Secret", name);
-	else
-		ret = reply_object(r, 200, secret_to_json(s), warning);
+	ret = reply_written(r, s, err, msg, name, 200, warning);
 out:
 	free(warning);
 	json_decref(p);
@@ -714,7 +704,7 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 	if (!strcmp(verb, "get"))
 		return get_one(r, ns, name);
 	if (!strcmp(verb, "watch"))
-		return api_watch(r, "secrets", ns, name);
+		return api_watch(r, "secrets", ns);
 	if (!strcmp(verb, "list"))
 		return list(r, ns, false);
 	if (!strcmp(verb, "deletecollection"))

@@ -66,6 +66,30 @@ enum MHD_Result api_unsupported_media(struct api_req *r, const char *type)
 			  type ? type : "");
 }
 
+enum MHD_Result api_namespace_mismatch(struct api_req *r)
+{
+	return api_status(r, 400, "BadRequest", NULL,
+			  "the namespace of the provided object does not match the namespace sent on the request");
+}
+
+enum MHD_Result api_name_mismatch(struct api_req *r, const char *body_name, const char *url_name)
+{
+	return api_status(r, 400, "BadRequest", NULL,
+			  "the name of the object (%s) does not match the name on the URL (%s)",
+			  body_name ? body_name : "", url_name);
+}
+
+enum MHD_Result api_name_required(struct api_req *r, const char *kind)
+{
+	static const char why[] = "Required value: name or generateName is required";
+
+	return api_status(r, 422, "Invalid",
+			  json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "name", "", "kind", kind,
+				    "causes", "reason", "FieldValueRequired", "message", why,
+				    "field", "metadata.name"),
+			  "%s \"\" is invalid: metadata.name: %s", kind, why);
+}
+
 /*
  * "Secret "x" is invalid: data[k]: Invalid value: ..." (the store's and
  * manifest.c's words, one or "[a, b]" several) as details.causes:
@@ -139,8 +163,11 @@ enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
 		return api_status(r, 409, "Conflict", details(name, resource),
 				  "Operation cannot be fulfilled on %s \"%s\": the object has been modified; please apply your changes to the latest version and try again",
 				  resource, name);
-	case -EINVAL:
-	case -EDQUOT: {
+	case -EDQUOT:
+		/* the store words it as kube-apiserver's quota admission does
+		 * ("secrets "x" is forbidden: exceeded quota ..."), a 403 */
+		return api_status(r, 403, "Forbidden", details(name, resource), "%s", msg);
+	case -EINVAL: {
 		/* the store names the object first ("secret "x" in namespace
 		 * "y": type: ..."); the apiserver's message names it once */
 		const char *in = strstr(msg, "\" in namespace \""), *rest;
@@ -157,12 +184,9 @@ enum MHD_Result api_store_error(struct api_req *r, int ret, const char *msg,
 	}
 	case -EBUSY:
 		return api_status(r, 409, "Conflict", details(name, resource), "%s", msg);
-	case -EBADMSG:
-		/* a sealed value or its metadata failed to authenticate: say
-		 * so, never serve it */
-		return api_status(r, 500, "InternalError", details(name, resource),
-				  "Internal error occurred: %s", msg);
 	default:
+		/* -EBADMSG among them: a sealed value or its metadata failed
+		 * to authenticate; say so, never serve it */
 		return api_status(r, 500, "InternalError", details(name, resource),
 				  "Internal error occurred: %s", msg);
 	}

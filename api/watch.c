@@ -267,8 +267,10 @@ static json_t *change_object(struct store *st, const struct store_change *ch, bo
 	}
 }
 
+/* Does w want the change to ns/name (sec: the secret, NULL for a
+ * deletion, whose type is that of obj, the object as it last was)? */
 static bool watcher_matches(const struct watcher *w, const char *ns, const char *name,
-			    const struct store_secret *sec)
+			    const struct store_secret *sec, const json_t *obj)
 {
 	if (w->ns && strcmp(w->ns, ns))
 		return false;
@@ -276,16 +278,10 @@ static bool watcher_matches(const struct watcher *w, const char *ns, const char 
 		return api_filter_match_ns(&w->f, name);
 	if (sec)
 		return api_filter_match(&w->f, sec);
-	/* a deletion: its labels and type are gone; its name and namespace
-	 * still tell (a label selector cannot: the watcher has it) */
-	for (size_t i = 0; i < w->f.nfields; i++) {
-		const char *have = !strcmp(w->f.fields[i].field, "metadata.name") ? name :
-				   !strcmp(w->f.fields[i].field, "metadata.namespace") ? ns : NULL;
-
-		if (have && (strcmp(have, w->f.fields[i].value) == 0) == w->f.fields[i].neg)
-			return false;
-	}
-	return true;
+	/* a deletion: the fieldSelector still tells (a label selector
+	 * cannot: the watcher has it) */
+	return api_filter_match_fields(&w->f, ns, name,
+				       json_string_value(json_object_get(obj, "type")));
 }
 
 /* Queue {"type":type,"object":obj} (obj as a Table row when asked). */
@@ -354,7 +350,7 @@ static void deliver(struct store *st, struct watcher *list, bool only_one,
 			made[k] = true;
 		}
 		if (obj[k] && watcher_matches(w, ch->namespace, ch->name ? ch->name : ch->namespace,
-					      sec[k]))
+					      sec[k], obj[k]))
 			send_event(w, event_type(ch->op), obj[k],
 				   w->secrets && ch->op == STORE_OP_DELETE ? ndata : -1);
 	}
@@ -706,8 +702,7 @@ static int initial_events(struct store *st, struct watcher *w)
 	return 0;
 }
 
-enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns,
-			  const char *name)
+enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns)
 {
 	struct api_hub *hub = r->srv->hub;
 	const char *rvs = api_arg(r, "resourceVersion"), *ts = api_arg(r, "timeoutSeconds");
@@ -719,7 +714,6 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	char *end;
 	int err;
 
-	(void)name;
 	if (rvs && *rvs) {
 		errno = 0;
 		rv = strtoll(rvs, &end, 10);

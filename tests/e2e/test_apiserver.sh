@@ -50,6 +50,13 @@ test_kubectl_get() {
 		"$(k $v admin get secrets -l app=web | ages)"
 	expect_eq "$v --field-selector" "secret/web-tls" \
 		"$(k $v admin get secrets --field-selector type=kubernetes.io/tls -o name)"
+	# the apiserver's words for a field it does not index, as secretctl's
+	expect_errno "$v unknown field" 'field selector "data.a=1": field label not supported: data.a' \
+		k $v admin get secrets --field-selector data.a=1
+	expect_errno "$v namespaces have no type" 'field label not supported: type' \
+		k $v admin get ns --field-selector type=x
+	# kube/select.c's escapes: "\," is a comma in the value, not a second term
+	expect_eq "$v escaped comma" "" "$(k $v admin get secrets --field-selector 'metadata.name=s1\,x' -o name 2>&1)"
 	expect_eq "$v -o name" "$(printf 'secret/s1\nsecret/web-tls')" \
 		"$(k $v admin get secrets -o name)"
 	expect_eq "$v jsonpath" "canary2" \
@@ -396,9 +403,34 @@ test_hostile_requests() {
 		-X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary '{}' "$url/x")"
 	expect_eq "unknown path" "404" "$(curl -sk "${auth[@]}" -o /dev/null -w '%{http_code}' \
 		"https://127.0.0.1:$API_PORT/api/v1/configmaps")"
+	# no name: the apiserver's cause, "Required value: ..." in its message
+	# (kubectl prints "field: message" from it), for either kind
+	local cause='import json,sys; d=json.load(sys.stdin); c=d["details"]["causes"][0]; print(d["code"], d["details"]["kind"], c["field"] + ": " + c["message"])'
+	expect_eq "no name" '422 Secret metadata.name: Required value: name or generateName is required' \
+		"$(curl -sk "${auth[@]}" -H 'Content-Type: application/json' \
+			--data-binary '{"metadata":{},"data":{"k":"Y2FuYXJ5MTI="}}' "$url" | python3 -c "$cause")"
+	expect_eq "no name (namespace)" '422 Namespace metadata.name: Required value: name or generateName is required' \
+		"$(curl -sk "${auth[@]}" -H 'Content-Type: application/json' \
+			--data-binary '{"metadata":{}}' "https://127.0.0.1:$API_PORT/api/v1/namespaces" |
+			python3 -c "$cause")"
 	expect_eq "nothing written" "$rev" "$(revision)"
 	expect_eq "still serving" "ok" "$(curl -sk "https://127.0.0.1:$API_PORT/livez")"
 	! grep -q canary "$T/api.log" || fail "a value reached the log"
+	stop_api
+}
+
+# [limits] max_secrets_per_namespace: kube-apiserver's quota refusal, a 403
+# with the store's words as they are (not a 422 "is invalid")
+test_api_quota() {
+	API_EXTRA=$(printf '[limits]\nmax_secrets_per_namespace = 1') start_api
+	k 1.32 admin create secret generic q1 --from-literal=k=canary10 >/dev/null
+	expect_errno "quota" 'error: failed to create secret secrets "q2" is forbidden: exceeded quota in namespace "default": max_secrets_per_namespace=1, used: 1, requested: 1' \
+		k 1.32 admin create secret generic q2 --from-literal=k=canary11
+	printf '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"q3"}}' >"$T/q3.json"
+	expect_errno "quota, create -f" 'Error from server (Forbidden): error when creating "'"$T"'/q3.json": secrets "q3" is forbidden: exceeded quota' \
+		k 1.32 admin create -f "$T/q3.json"
+	expect_errno "not written" 'not found' ctl get secret q2
+	expect_errno "not written" 'not found' ctl get secret q3
 	stop_api
 }
 

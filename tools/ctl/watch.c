@@ -13,22 +13,15 @@
 
 #include "cmd.h"
 
-struct watch_ctx {
-	const struct ctx *c;
-	int64_t last;
-};
-
 static int watch_print(void *arg, const struct store_change *ch)
 {
-	struct watch_ctx *w = arg;
-	const struct ctx *c = w->c;
+	const struct ctx *c = arg;
 	static const char *const events[] = {
 		[STORE_OP_NS_CREATE] = "ADDED", [STORE_OP_NS_DELETE] = "DELETED",
 		[STORE_OP_CREATE] = "ADDED", [STORE_OP_UPDATE] = "MODIFIED",
 		[STORE_OP_DELETE] = "DELETED",
 	};
 
-	w->last = ch->revision;
 	if (!c->all_ns && strcmp(ch->namespace, ns_of(c)) != 0)
 		return 0;
 	if (c->nargs && (!ch->name || strcmp(ch->name, c->args[0]) != 0))
@@ -117,16 +110,16 @@ int watch_follow(struct ctx *c, int64_t since, store_change_fn fn, void *arg)
 /* Print every change as it is committed, one line each. */
 int cmd_watch(struct ctx *c)
 {
-	struct watch_ctx w = { .c = c };
+	int64_t now;
 
 	if (c->nargs > 1)
 		return die_msg("watch takes at most one secret NAME");
 	if (open_store(c))
 		return 1;
-	if (store_revision(c->st, &w.last))
+	if (store_revision(c->st, &now))
 		return die_msg("%s", store_errmsg(c->st));
 	printf("%-10s %-10s %-16s %-31s %s\n", "REVISION", "EVENT", "NAMESPACE", "OBJECT",
 	       "GENERATION");
 	fflush(stdout);
-	return watch_follow(c, w.last, watch_print, &w);
+	return watch_follow(c, now, watch_print, c);
 }

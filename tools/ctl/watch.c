@@ -54,8 +54,8 @@ static int follow_one(void *arg, const struct store_change *ch)
 
 /*
  * Call fn for every change after revision since, oldest first, as it is
- * committed, until fn returns nonzero (returned) or the store fails (1,
- * after saying why).  inotify on the store's folder wakes us when a commit
+ * committed, until fn returns nonzero (returned) or the store or the
+ * waiting fails (1, after saying why).  inotify on the store's folder wakes us when a commit
  * writes the WAL; as the WAL index may be published a moment after that
  * write, an empty wake-up looks again shortly, and a one-second timer
  * covers file systems without inotify.
@@ -83,10 +83,12 @@ int watch_follow(struct ctx *c, int64_t since, store_change_fn fn, void *arg)
 		char buf[4096];
 		int n = poll(&p, fd >= 0 ? 1 : 0, backoff ? backoff : 1000);
 
-		if (n < 0 && errno != EINTR)
+		if ((n < 0 && errno != EINTR) || (n > 0 && read(fd, buf, sizeof(buf)) < 0)) {
+			/* a watch that stops must not look like one that ended well */
+			ret = die_msg("cannot wait for changes to '%s': %s", c->cfg.store_path,
+				      strerror(errno));
 			break;
-		if (n > 0 && read(fd, buf, sizeof(buf)) < 0)
-			break;
+		}
 		ret = store_changes(c->st, f.last, follow_one, &f);
 		if (ret < 0) {
 			ret = die_msg("%s", store_errmsg(c->st));

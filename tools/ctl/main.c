@@ -515,20 +515,30 @@ static void verbs_of(char *out, size_t len, const char *r)
 	}
 }
 
+/* kubectl's columns, through the table every listing uses (its widths are
+ * kubectl's tabwriter's: the longest cell and 3 spaces). */
 int cmd_api_resources(struct ctx *c)
 {
+	static const char *const head[] = { "NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED",
+					    "KIND", "VERBS" };
 	char verbs[128];
+	struct table t;
 
 	(void)c;
-	printf("%-12s %-12s %-13s %-11s %-10s %s\n", "NAME", "SHORTNAMES", "APIVERSION",
-	       "NAMESPACED", "KIND", "VERBS");
+	table_init(&t, sizeof(head) / sizeof(*head));
+	for (size_t j = 0; j < sizeof(head) / sizeof(*head); j++)
+		table_add(&t, head[j]);
 	for (size_t i = 0; i < NRESOURCES; i++) {
 		verbs_of(verbs, sizeof(verbs), resources[i].plural);
-		printf("%-12s %-12s %-13s %-11s %-10s [%s]\n", resources[i].plural,
-		       resources[i].shortname ? resources[i].shortname : "",
-		       resources[i].apiversion, resources[i].namespaced ? "true" : "false",
-		       resources[i].kind, verbs);
+		table_add(&t, resources[i].plural);
+		table_add(&t, resources[i].shortname ? resources[i].shortname : "");
+		table_add(&t, resources[i].apiversion);
+		table_add(&t, resources[i].namespaced ? "true" : "false");
+		table_add(&t, resources[i].kind);
+		table_addf(&t, "[%s]", verbs);
 	}
+	table_print(&t);
+	table_release(&t);
 	return 0;
 }
 

@@ -154,7 +154,7 @@ test_diff_as_kubectl() {
 	new_store
 	ROUND=1
 	manifest "a b" "app: web" "" >"$T/m.yaml"
-	local out rc
+	local out rc long
 	if out=$(ctl diff -f "$T/m.yaml"); then rc=0; else rc=$?; fi
 	expect_eq "a new secret: exit" 1 "$rc"
 	expect_contains "new secret" "$out" "+  a: '***'"
@@ -177,6 +177,11 @@ test_diff_as_kubectl() {
 	if out=$(KUBECTL_EXTERNAL_DIFF="diff -q" ctl diff -f "$T/m.yaml"); then rc=0; else rc=$?; fi
 	expect_eq "external diff's exit" 1 "$rc"
 	expect_contains "external diff" "$out" "v1.Secret.default.app differ"
+	# too long to keep whole: refused, not run with its last flag cut short
+	long="diff --label=$(printf 'x%.0s' {1..600})"
+	if out=$(KUBECTL_EXTERNAL_DIFF=$long ctl diff -f "$T/m.yaml" 2>&1); then rc=0; else rc=$?; fi
+	expect_eq "overlong KUBECTL_EXTERNAL_DIFF: exit" 2 "$rc"
+	expect_contains "overlong KUBECTL_EXTERNAL_DIFF" "$out" "KUBECTL_EXTERNAL_DIFF: longer than 511 bytes"
 	echo "kind: Secret" >"$T/bad.yaml"
 	if ctl diff -f "$T/bad.yaml" 2>/dev/null; then rc=0; else rc=$?; fi
 	[ "$rc" -gt 1 ] || fail "an error exits $rc, not >1"

@@ -201,6 +201,11 @@ test_pki_kubeconfig() {
 	expect_errno "ttl in hex" "--ttl '0x10h': not a duration" ctl kubeconfig a --ttl 0x10h
 	expect_errno "ttl past the CA" "would outlive the CA '$PKI/ca.crt' (valid until 20" ctl kubeconfig a --ttl 3660d
 	expect_errno "user" "user \"\": must be 1 to 64 bytes" ctl kubeconfig ''
+	# the control character refused is not printed raw, which would let it
+	# rewrite the terminal line that reports it
+	expect_errno "user with ESC" 'user "a\x1b[2Kb": must be 1 to 64 bytes' ctl kubeconfig $'a\e[2Kb'
+	expect_errno "group with CR" '--group "g\x0droot": must be' ctl kubeconfig a --group $'g\rroot'
+	expect_errno "context with NL" '--context "c\x0ax": must be' ctl kubeconfig a --context $'c\nx'
 	expect_errno "no user" "exactly one NAME is required" ctl kubeconfig
 	sed -i 's/^listen = .*/listen = 6443/' "$T/secretfs.ini"
 	expect_errno "bad listen" "[api] listen: '6443' is not ADDRESS:PORT" ctl kubeconfig a

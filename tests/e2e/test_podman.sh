@@ -50,4 +50,6 @@ test_podman_secret_lives_in_the_store() {
 	out=$(SECRET_ID=$id ctl podman-driver lookup 2>&1) && fail "lookup of a deleted secret succeeded"
 	expect_contains "lookup of a deleted secret" "$out" "secret \"$id\" in namespace \"podman\": not found"
 	expect_errno "a bad ID" 'secret ID "../x"' env SECRET_ID=../x "$BIN/secretctl" -c "$T/secretfs.ini" podman-driver delete
+	expect_errno "an ID with ESC, quoted" 'secret ID "a\x1b[2Kb"' env SECRET_ID=$'a\e[2Kb' \
+		"$BIN/secretctl" -c "$T/secretfs.ini" podman-driver lookup
 }

@@ -185,8 +185,14 @@ test_messages_as_kubectl() {
 	expect_contains "what get serves" "$out" "secretctl get serves: namespaces secrets keys events"
 	expect_contains "bare get's error" "$out" "error: Required resource not specified."
 	out=$(ctl api-resources) || fail "api-resources failed"
-	expect_contains "api-resources" "$out" "namespaces   ns           v1            false       Namespace"
-	expect_contains "api-resources verbs" "$out" "[get,describe,delete,label,annotate,patch,edit]"
+	# kubectl's tabwriter: each column the longest cell and 3 spaces
+	expect_contains "api-resources" "$out" "NAME         SHORTNAMES   APIVERSION    NAMESPACED   KIND        VERBS"
+	expect_contains "api-resources" "$out" "namespaces   ns           v1            false        Namespace   [create,get,delete]"
+	# every command on the resource, "create namespace" and "create secret
+	# generic" included though they name it in the singular or go on
+	expect_eq "api-resources verbs" "Namespace [create,get,delete]
+Secret [create,get,describe,delete,label,annotate,patch,edit]" \
+		"$(echo "$out" | awk '$1 == "namespaces" || $1 == "secrets" {print $(NF-1), $NF}')"
 	out=$(ctl create secret 2>&1) && fail "create secret without a type succeeded"
 	expect_contains "create secret lists its types" "$out" "secretctl create secret (generic | tls | docker-registry)"
 	expect_contains "with what each makes" "$out" "  tls               Create a kubernetes.io/tls secret"

@@ -243,8 +243,7 @@ static int apply_dry_run(struct ctx *c, json_t *docs)
 			obj = result_object(s, merged);
 		else
 			obj = output_is(c, "name") ? json_sprintf("secret/%s", s->name) :
-			      json_sprintf("secret/%s %s (%sdry run)", s->name, done[res],
-					   c->dry_run_server ? "server " : "");
+			      json_sprintf("secret/%s %s%s", s->name, done[res], dry_run_note(c));
 		json_decref(live);
 		json_decref(merged);
 		store_secret_free(s);

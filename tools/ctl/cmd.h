@@ -165,6 +165,9 @@ int not_in_cluster(const struct ctx *c, const char *what);
 /* Is -o one of allowed ("json,yaml,name"; "jsonpath" admits jsonpath=)? */
 int check_output(const struct ctx *c, const char *allowed);
 bool output_is(const struct ctx *c, const char *fmt);
+/* What kubectl adds to "secret/NAME created" and the like for --dry-run:
+ * "", " (dry run)" or " (server dry run)". */
+const char *dry_run_note(const struct ctx *c);
 /* Print obj as -o json or yaml asks, and drop the reference. */
 int print_object(const struct ctx *c, json_t *obj);
 /* The secrets named on the command line (or all of the namespace, or of

@@ -149,6 +149,11 @@ bool output_is(const struct ctx *c, const char *fmt)
 	return c->output && strcmp(c->output, fmt) == 0;
 }
 
+const char *dry_run_note(const struct ctx *c)
+{
+	return !c->dry_run ? "" : c->dry_run_server ? " (server dry run)" : " (dry run)";
+}
+
 int print_object(const struct ctx *c, json_t *obj)
 {
 	int err;

@@ -47,8 +47,8 @@ static int finish_create(struct ctx *c, struct store_secret *s, const char *type
 			}
 		}
 		if (!output_is(c, "json") && !output_is(c, "yaml")) {
-			printf(output_is(c, "name") ? "secret/%s\n" : "secret/%s created (dry run)\n",
-			       s->name);
+			printf(output_is(c, "name") ? "secret/%s\n" : "secret/%s created%s\n",
+			       s->name, dry_run_note(c));
 			goto out;
 		}
 		obj = dry_run_object(s, c->ns != NULL, type);
@@ -91,7 +91,7 @@ static int finish_create(struct ctx *c, struct store_secret *s, const char *type
 	else if (output_is(c, "name"))
 		printf("secret/%s\n", s->name);
 	else
-		printf("secret/%s created%s\n", s->name, c->dry_run_server ? " (server dry run)" : "");
+		printf("secret/%s created%s\n", s->name, dry_run_note(c));
 out:
 	store_secret_free(s);
 	return ret;

@@ -110,8 +110,9 @@ static void remove_dir(const char *dir)
 	rmdir(dir);
 }
 
-/* $KUBECTL_EXTERNAL_DIFF as kubectl reads it: a program and plain flags. */
-static int diff_argv(char **argv, size_t max, char *buf)
+/* $KUBECTL_EXTERNAL_DIFF as kubectl reads it: a program and plain flags,
+ * split in buf (buflen bytes); one longer than buf is refused, not cut. */
+static int diff_argv(char **argv, size_t max, char *buf, size_t buflen)
 {
 	const char *env = getenv("KUBECTL_EXTERNAL_DIFF");
 	size_t n = 0;
@@ -124,7 +125,8 @@ static int diff_argv(char **argv, size_t max, char *buf)
 		argv[n] = NULL;
 		return 0;
 	}
-	snprintf(buf, 512, "%s", env);
+	if (snprintf(buf, buflen, "%s", env) >= (int)buflen)
+		return die_msg("KUBECTL_EXTERNAL_DIFF: longer than %zu bytes", buflen - 1);
 	for (w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		if (n > 0 && strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-=") != strlen(w))
 			return die_msg("KUBECTL_EXTERNAL_DIFF: arguments must match ^[a-zA-Z0-9-=]+$, not \"%s\"", w);
@@ -147,7 +149,7 @@ int cmd_diff(struct ctx *c)
 
 	if (!c->nmanifests)
 		return die_msg("must specify -f") + 1;
-	if (diff_argv(argv, sizeof(argv) / sizeof(*argv), buf))
+	if (diff_argv(argv, sizeof(argv) / sizeof(*argv), buf, sizeof(buf)))
 		return 2;
 	snprintf(d.live, sizeof(d.live), "%s/LIVE-XXXXXX", tmp);
 	snprintf(d.merged, sizeof(d.merged), "%s/MERGED-XXXXXX", tmp);

@@ -89,6 +89,13 @@ static int default_server(const struct ctx *c, char *buf, size_t len)
 	return snprintf(buf, len, "https://%.*s%s", hostlen, listen, colon) >= (int)len;
 }
 
+/* A refused name for a message: pki_name_check refuses control characters
+ * so that they cannot make a line lie, which printing one raw would undo. */
+static const char *quoted(char *buf, size_t len, const char *name)
+{
+	return store_quote(buf, len, name, strlen(name));
+}
+
 /* text (len bytes) in base64, in sodium memory when secret is set. */
 static char *base64_of(const char *text, size_t len, bool secret)
 {
@@ -106,7 +113,7 @@ int cmd_kubeconfig(struct ctx *c)
 	const char *user = c->args[0];
 	struct pki_client cl = { 0 };
 	struct pki_paths p;
-	char err[512], server[320], context[160];
+	char err[512], server[320], context[160], q[96];
 	char *ca64 = NULL, *cert64 = NULL, *key64 = NULL;
 	json_t *doc = NULL;
 	unsigned made = 0;
@@ -116,12 +123,12 @@ int cmd_kubeconfig(struct ctx *c)
 	if (paths_of(c, &p))
 		return 1;
 	if (pki_name_check(user))
-		return die_msg("user \"%s\": must be 1 to 64 bytes without control characters (it is the certificate's CN)",
-			       user);
+		return die_msg("user %s: must be 1 to 64 bytes without control characters (it is the certificate's CN)",
+			       quoted(q, sizeof(q), user));
 	for (size_t i = 0; i < c->ngroups; i++)
 		if (pki_name_check(c->groups[i]))
-			return die_msg("--group \"%s\": must be 1 to 64 bytes without control characters (it is an O of the certificate)",
-				       c->groups[i]);
+			return die_msg("--group %s: must be 1 to 64 bytes without control characters (it is an O of the certificate)",
+				       quoted(q, sizeof(q), c->groups[i]));
 	if (!c->ttl)
 		c->ttl = DEFAULT_TTL;
 	e = pki_duration(c->ttl, &ttl);
@@ -146,8 +153,8 @@ int cmd_kubeconfig(struct ctx *c)
 		fprintf(stderr, "warning: [api] tls_cert is '%s': the kubeconfig trusts only secretctl's CA '%s', which may not have signed it\n",
 			c->cfg.api.tls_cert, p.ca_crt);
 	if (c->context_name && pki_name_check(c->context_name))
-		return die_msg("--context \"%s\": must be 1 to 64 bytes without control characters",
-			       c->context_name);
+		return die_msg("--context %s: must be 1 to 64 bytes without control characters",
+			       quoted(q, sizeof(q), c->context_name));
 	snprintf(context, sizeof(context), "%s@" KUBECONFIG_CLUSTER, user);
 	if (pki_ensure(&p, NULL, 0, &made, err, sizeof(err)))
 		return die_msg("%s", err);

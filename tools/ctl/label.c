@@ -201,7 +201,7 @@ static int change_pairs(struct ctx *c, const struct pair_kind *k, const char *ns
 			what = "not labeled";
 		else if (k->labels && !c->overwrite && pairs_weight(s, k) < before)
 			what = "unlabeled";
-		printf("secret/%s %s%s\n", name, what, c->dry_run ? " (dry run)" : "");
+		printf("secret/%s %s%s\n", name, what, dry_run_note(c));
 	}
 	store_secret_free(s);
 	return ret;

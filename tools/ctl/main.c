@@ -480,36 +480,65 @@ static bool resource_verb(const char *verb)
 	return false;
 }
 
-/* "get describe delete" of the commands whose second word is resource r. */
+/* Does command cmd take resource r (a plural) as its second word, in any
+ * of its names ("create namespace", "create secret generic")?  Its verb's
+ * length in *vlen if so. */
+static bool command_on(const struct command *cmd, const char *r, size_t *vlen)
+{
+	char second[32];
+	const char *sp = strchr(cmd->words, ' ');
+
+	if (!sp)
+		return false;
+	snprintf(second, sizeof(second), "%.*s", (int)strcspn(sp + 1, " "), sp + 1);
+	*vlen = (size_t)(sp - cmd->words);
+	return resource_word(second) == r;
+}
+
+/* "create,get,delete": the verbs of the commands on resource r, once each. */
 static void verbs_of(char *out, size_t len, const char *r)
 {
-	size_t used = 0;
+	size_t used = 0, vlen, wlen;
 
 	out[0] = '\0';
 	for (size_t i = 0; i < NCOMMANDS && used < len; i++) {
-		const char *sp = strchr(commands[i].words, ' ');
-		size_t vlen = sp ? (size_t)(sp - commands[i].words) : 0;
+		bool seen = false;
 
-		if (sp && !strchr(sp + 1, ' ') && strcmp(sp + 1, r) == 0)
+		if (!command_on(&commands[i], r, &vlen))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = command_on(&commands[j], r, &wlen) && wlen == vlen &&
+			       !strncmp(commands[j].words, commands[i].words, vlen);
+		if (!seen)
 			used += (size_t)snprintf(out + used, len - used, "%s%.*s", used ? "," : "",
 						 (int)vlen, commands[i].words);
 	}
 }
 
+/* kubectl's columns, through the table every listing uses (its widths are
+ * kubectl's tabwriter's: the longest cell and 3 spaces). */
 int cmd_api_resources(struct ctx *c)
 {
+	static const char *const head[] = { "NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED",
+					    "KIND", "VERBS" };
 	char verbs[128];
+	struct table t;
 
 	(void)c;
-	printf("%-12s %-12s %-13s %-11s %-10s %s\n", "NAME", "SHORTNAMES", "APIVERSION",
-	       "NAMESPACED", "KIND", "VERBS");
+	table_init(&t, sizeof(head) / sizeof(*head));
+	for (size_t j = 0; j < sizeof(head) / sizeof(*head); j++)
+		table_add(&t, head[j]);
 	for (size_t i = 0; i < NRESOURCES; i++) {
 		verbs_of(verbs, sizeof(verbs), resources[i].plural);
-		printf("%-12s %-12s %-13s %-11s %-10s [%s]\n", resources[i].plural,
-		       resources[i].shortname ? resources[i].shortname : "",
-		       resources[i].apiversion, resources[i].namespaced ? "true" : "false",
-		       resources[i].kind, verbs);
+		table_add(&t, resources[i].plural);
+		table_add(&t, resources[i].shortname ? resources[i].shortname : "");
+		table_add(&t, resources[i].apiversion);
+		table_add(&t, resources[i].namespaced ? "true" : "false");
+		table_add(&t, resources[i].kind);
+		table_addf(&t, "[%s]", verbs);
 	}
+	table_print(&t);
+	table_release(&t);
 	return 0;
 }
 

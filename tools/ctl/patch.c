@@ -144,7 +144,7 @@ int cmd_patch(struct ctx *c)
 		printf("secret/%s\n", name);
 	else
 		printf("secret/%s patched%s%s\n", name, res == STORE_UNCHANGED ? " (no change)" : "",
-		       !c->dry_run ? "" : c->dry_run_server ? " (server dry run)" : " (dry run)");
+		       dry_run_note(c));
 	ret = 0;
 out:
 	store_secret_free(s);

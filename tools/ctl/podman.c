@@ -37,14 +37,15 @@ static const char *podman_ns(const struct ctx *c)
 static const char *podman_id(void)
 {
 	const char *id = getenv("SECRET_ID");
-	char why[STORE_ERRMSG_MAX];
+	char why[STORE_ERRMSG_MAX], q[96];
 
 	if (!id || !*id) {
 		die_msg("podman-driver: $SECRET_ID is not set (Podman's shell secret driver sets it)");
 		return NULL;
 	}
 	if (store_check_name(id, why)) {
-		die_msg("podman-driver: secret ID \"%s\": %s", id, why);
+		die_msg("podman-driver: secret ID %s: %s", store_quote(q, sizeof(q), id, strlen(id)),
+			why);
 		return NULL;
 	}
 	return id;

@@ -13,22 +13,15 @@
 
 #include "cmd.h"
 
-struct watch_ctx {
-	const struct ctx *c;
-	int64_t last;
-};
-
 static int watch_print(void *arg, const struct store_change *ch)
 {
-	struct watch_ctx *w = arg;
-	const struct ctx *c = w->c;
+	const struct ctx *c = arg;
 	static const char *const events[] = {
 		[STORE_OP_NS_CREATE] = "ADDED", [STORE_OP_NS_DELETE] = "DELETED",
 		[STORE_OP_CREATE] = "ADDED", [STORE_OP_UPDATE] = "MODIFIED",
 		[STORE_OP_DELETE] = "DELETED",
 	};
 
-	w->last = ch->revision;
 	if (!c->all_ns && strcmp(ch->namespace, ns_of(c)) != 0)
 		return 0;
 	if (c->nargs && (!ch->name || strcmp(ch->name, c->args[0]) != 0))
@@ -61,8 +54,8 @@ static int follow_one(void *arg, const struct store_change *ch)
 
 /*
  * Call fn for every change after revision since, oldest first, as it is
- * committed, until fn returns nonzero (returned) or the store fails (1,
- * after saying why).  inotify on the store's folder wakes us when a commit
+ * committed, until fn returns nonzero (returned) or the store or the
+ * waiting fails (1, after saying why).  inotify on the store's folder wakes us when a commit
  * writes the WAL; as the WAL index may be published a moment after that
  * write, an empty wake-up looks again shortly, and a one-second timer
  * covers file systems without inotify.
@@ -90,10 +83,12 @@ int watch_follow(struct ctx *c, int64_t since, store_change_fn fn, void *arg)
 		char buf[4096];
 		int n = poll(&p, fd >= 0 ? 1 : 0, backoff ? backoff : 1000);
 
-		if (n < 0 && errno != EINTR)
+		if ((n < 0 && errno != EINTR) || (n > 0 && read(fd, buf, sizeof(buf)) < 0)) {
+			/* a watch that stops must not look like one that ended well */
+			ret = die_msg("cannot wait for changes to '%s': %s", c->cfg.store_path,
+				      strerror(errno));
 			break;
-		if (n > 0 && read(fd, buf, sizeof(buf)) < 0)
-			break;
+		}
 		ret = store_changes(c->st, f.last, follow_one, &f);
 		if (ret < 0) {
 			ret = die_msg("%s", store_errmsg(c->st));
@@ -117,16 +112,16 @@ int watch_follow(struct ctx *c, int64_t since, store_change_fn fn, void *arg)
 /* Print every change as it is committed, one line each. */
 int cmd_watch(struct ctx *c)
 {
-	struct watch_ctx w = { .c = c };
+	int64_t now;
 
 	if (c->nargs > 1)
 		return die_msg("watch takes at most one secret NAME");
 	if (open_store(c))
 		return 1;
-	if (store_revision(c->st, &w.last))
+	if (store_revision(c->st, &now))
 		return die_msg("%s", store_errmsg(c->st));
 	printf("%-10s %-10s %-16s %-31s %s\n", "REVISION", "EVENT", "NAMESPACE", "OBJECT",
 	       "GENERATION");
 	fflush(stdout);
-	return watch_follow(c, w.last, watch_print, &w);
+	return watch_follow(c, now, watch_print, c);
 }

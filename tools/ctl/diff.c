@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 struct diff_dirs {
 	char live[PATH_MAX], merged[PATH_MAX];
+	bool have_live, have_merged;	/* mkdtemp made them */
 };
 
 /* kubectl's Masker: data values of from and to replaced, in place. */
@@ -93,14 +95,16 @@ out:
 	return ret;
 }
 
-/* The folder and the files we wrote in it (v1.Secret.*), nothing else. */
-static void remove_dir(const char *dir)
+/* The folder and the files we wrote in it (v1.Secret.*), nothing else.
+ * Whether mkdtemp made it is remembered, not guessed from the name: its
+ * random part may itself end in 'X'. */
+static void remove_dir(const char *dir, bool made)
 {
 	struct dirent *e;
 	DIR *dp;
 	int fd;
 
-	if (!dir[0] || dir[strlen(dir) - 1] == 'X' || !(dp = opendir(dir)))
+	if (!made || !(dp = opendir(dir)))
 		return;
 	fd = dirfd(dp);
 	while ((e = readdir(dp)))
@@ -141,7 +145,7 @@ static int diff_argv(char **argv, size_t max, char *buf, size_t buflen)
 int cmd_diff(struct ctx *c)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	struct diff_dirs d = { "", "" };
+	struct diff_dirs d = { "", "", false, false };
 	char *argv[32], buf[512];
 	size_t n;
 	int ret = 2, status;
@@ -153,11 +157,11 @@ int cmd_diff(struct ctx *c)
 		return 2;
 	snprintf(d.live, sizeof(d.live), "%s/LIVE-XXXXXX", tmp);
 	snprintf(d.merged, sizeof(d.merged), "%s/MERGED-XXXXXX", tmp);
-	if (!mkdtemp(d.live) || !mkdtemp(d.merged)) {
+	d.have_live = mkdtemp(d.live) != NULL;
+	d.have_merged = d.have_live && mkdtemp(d.merged) != NULL;
+	if (!d.have_merged) {
 		die_msg("cannot make a folder in '%s': %s", tmp, strerror(errno));
-		if (d.live[strlen(d.live) - 1] != 'X')
-			rmdir(d.live);
-		return 2;
+		goto out;
 	}
 	if (apply_each(c, diff_one, &d))
 		goto out;
@@ -185,7 +189,7 @@ int cmd_diff(struct ctx *c)
 	/* diff's own status: 0 same, 1 different, 2 trouble */
 	ret = WIFEXITED(status) ? (WEXITSTATUS(status) <= 1 ? WEXITSTATUS(status) : 2) : 2;
 out:
-	remove_dir(d.live);
-	remove_dir(d.merged);
+	remove_dir(d.live, d.have_live);
+	remove_dir(d.merged, d.have_merged);
 	return ret;
 }

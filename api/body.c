@@ -63,12 +63,14 @@ json_t *api_body_object(struct api_req *r, enum MHD_Result *ret)
 		*ret = api_status(r, 400, "BadRequest", NULL, "the request has no body");
 		return NULL;
 	}
-	/* jerr.text quotes no input, only where it failed */
 	obj = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!obj) {
+		char why[JSON_ERROR_TEXT_LENGTH + 64];
+
+		/* jerr.text quotes the input where it failed: a value's bytes */
+		store_json_error(why, sizeof(why), jerr.text, jerr.line, jerr.column);
 		*ret = api_status(r, 400, "BadRequest", NULL,
-				  "the body of the request is not valid JSON: line %d column %d: %s",
-				  jerr.line, jerr.column, jerr.text);
+				  "the body of the request is not valid JSON: %s", why);
 		return NULL;
 	}
 	if (!json_is_object(obj)) {

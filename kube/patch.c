@@ -69,9 +69,12 @@ int kube_patch_parse(json_t **out, const char *text, size_t len, enum kube_patch
 
 	/* RFC 6902 A.13: a member given twice makes the document invalid */
 	p = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
-	if (!p)
-		return perr(err, errlen, "invalid JSON in the patch: %s (line %d, column %d)",
-			    je.text, je.line, je.column);
+	if (!p) {
+		char why[JSON_ERROR_TEXT_LENGTH + 64];
+
+		store_json_error(why, sizeof(why), je.text, je.line, je.column);
+		return perr(err, errlen, "invalid JSON in the patch: %s", why);
+	}
 	if (type == KUBE_PATCH_JSON && !json_is_array(p)) {
 		perr(err, errlen, "json: cannot unmarshal %s into Go value of type jsonpatch.Patch",
 		     json_is_object(p) ? "object" : "value");

@@ -451,8 +451,10 @@ int objects_prepare(struct store *st, const char *json, struct objects_input *in
 	obj = json_loads(json, JSON_REJECT_DUPLICATES, &je);
 	if (!obj || !json_is_object(obj)) {
 		json_decref(obj);
+		if (!obj)
+			store_json_error(why, sizeof(why), je.text, je.line, je.column);
 		return db_errorf(st, -EINVAL, "an RBAC object must be a JSON object%s%s",
-				 obj ? "" : ": ", obj ? "" : je.text);
+				 obj ? "" : ": ", obj ? "" : why);
 	}
 	kind = json_string_value(json_object_get(obj, "kind"));
 	meta = json_object_get(obj, "metadata");

@@ -247,6 +247,10 @@ int store_check_key(const char *key, char *why);
 /* A label's or an annotation's key (a qualified name), a label's value. */
 int store_check_label_key(const char *key, char *why);
 int store_check_label_value(const char *value, char *why);
+/* jansson's error (json_error_t's text, line, column) for input that may
+ * hold values (a body, a patch, a manifest): what went wrong and where, into buf (len bytes), without the
+ * input jansson quotes after "near" (it would print a value's bytes). */
+void store_json_error(char *buf, size_t len, const char *text, int line, int column);
 /* s (n bytes, NUL bytes included) between double quotes for a message, as
  * Go's %q shows it: '"' and '\' escaped, control bytes as \xNN, cut after 64
  * bytes with "...".  Never give it a secret value.  Returns out (len >= 16). */

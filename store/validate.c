@@ -193,3 +193,11 @@ char *store_quote(char *out, size_t len, const char *s, size_t n)
 	snprintf(out + o, len - o, "%s\"", i < n ? "..." : "");
 	return out;
 }
+
+void store_json_error(char *buf, size_t len, const char *text, int line, int column)
+{
+	const char *near = strstr(text, " near ");
+	int n = near ? (int)(near - text) : (int)strlen(text);
+
+	snprintf(buf, len, "%.*s at line %d, column %d", n, text, line, column);
+}

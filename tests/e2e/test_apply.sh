@@ -240,6 +240,13 @@ test_patch_types_match_kubectl() {
 	expect_errno "base64" "illegal base64" ctl patch secret p -p '{"data":{"x":"***"}}'
 	expect_errno "bad type" 'must be one of [json merge strategic]' ctl patch secret p --type=apply -p '{}'
 	expect_errno "missing" 'not found' ctl patch secret nope -p '{}'
+	# jansson quotes the input "near" where it failed: never a value
+	local out
+	if out=$(ctl patch secret p -p '{"stringData":{"pw":hunter2canary}}' 2>&1); then
+		fail "broken JSON patched"
+	fi
+	expect_contains "broken JSON: where" "$out" "invalid JSON in the patch: invalid token at line 1, column"
+	case "$out" in *hunter2*) fail "the patch's value in the error: $out" ;; esac
 	expect_eq "revision" "$rev" "$(revision)"
 }
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -427,7 +428,10 @@ static struct curl_slist *setup(struct etcd *e, CURL *h, const char *url,
 	return hdr;
 }
 
-enum outcome { OK, NEXT_ENDPOINT, REAUTH, FAIL };
+/* ELECTION: the member answered, but the cluster is between leaders (or
+ * too loaded to commit in etcd's own time): the next endpoint, and if every
+ * one says so, another round after a pause (etcd_call). */
+enum outcome { OK, NEXT_ENDPOINT, ELECTION, REAUTH, FAIL };
 
 /* What an error object from the gateway means: {"error": "...", "code": N,
  * "message": "..."} for a request, {"error": {"grpc_code": N, "message":
@@ -461,8 +465,11 @@ static enum outcome gateway_error(json_t *o, const char *endpoint, int *ret, cha
 		*ret = -EACCES;
 		return FAIL;
 	}
-	/* Unavailable, DeadlineExceeded: no leader, timed out, stopping */
-	if (code == 14 || code == 4 || strstr(msg, "no leader") || strstr(msg, "leader changed"))
+	if (strstr(msg, "no leader") || strstr(msg, "leader changed") ||
+	    strstr(msg, "request timed out"))
+		return ELECTION;
+	/* Unavailable, DeadlineExceeded: stopping, overloaded */
+	if (code == 14 || code == 4)
 		return NEXT_ENDPOINT;
 	*ret = -EIO;
 	return FAIL;
@@ -510,7 +517,7 @@ static enum outcome call_one(struct etcd *e, size_t idx, const char *path,
 	if (json_object_get(o, "error") || http != 200) {
 		out = gateway_error(o, e->endpoints[idx], ret, err);
 		json_decref(o);
-		if (out == NEXT_ENDPOINT)
+		if (out == NEXT_ENDPOINT || out == ELECTION)
 			*ret = -ECONNREFUSED;
 		return out;
 	}
@@ -549,15 +556,14 @@ static int authenticate(struct etcd *e, size_t idx, char *err)
 	return ret;
 }
 
-int etcd_call(struct etcd *e, const char *path, json_t *body, json_t **resp, char *err)
+/* One round: each endpoint once, from the one that last answered.  Sets
+ * *election when a member answered that the cluster is between leaders. */
+static int call_round(struct etcd *e, const char *path, const char *text, json_t **resp,
+		      char *err, bool *election)
 {
-	char *text = json_dumps(body, JSON_COMPACT);
 	int ret = -ECONNREFUSED;
 
-	if (!text) {
-		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
-		return -ENOMEM;
-	}
+	*election = false;
 	for (size_t i = 0; i < e->n; i++) {
 		size_t idx = (e->cur + i) % e->n;
 		enum outcome out;
@@ -572,15 +578,50 @@ int etcd_call(struct etcd *e, const char *path, json_t *body, json_t **resp, cha
 			out = call_one(e, idx, path, text, resp, &ret, err);
 		if (out == OK) {
 			e->cur = idx;
-			ret = 0;
-			break;
+			*election = false;
+			return 0;
 		}
 		if (out == FAIL || out == REAUTH) {
-			if (out == REAUTH)
-				ret = -EACCES;
 			e->cur = idx;
-			break;
+			*election = false;
+			return out == REAUTH ? -EACCES : ret;
 		}
+		if (out == ELECTION)
+			*election = true;
+	}
+	return ret;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* As etcd's own client: while a member says the cluster is electing a
+ * leader (or timed out committing), rounds are tried again after a pause
+ * growing from 50 ms to 800 ms, for up to ETCD_ELECTION_WAIT_MS; a loaded
+ * machine's election once failed a write outright.  A write sent again may
+ * have committed the first time: the caller's compares tell (cl_txn). */
+int etcd_call(struct etcd *e, const char *path, json_t *body, json_t **resp, char *err)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	int64_t until = now_ms() + ETCD_ELECTION_WAIT_MS;
+	int pause = 50, ret;
+	bool election;
+
+	if (!text) {
+		snprintf(err, STORE_ERRMSG_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	while ((ret = call_round(e, path, text, resp, err, &election)) && election &&
+	       now_ms() + pause < until) {
+		struct timespec ts = { 0, (long)pause * 1000000 };
+
+		nanosleep(&ts, NULL);
+		pause = pause < 800 ? pause * 2 : 800;
 	}
 	etcd_json_free(text);
 	return ret;

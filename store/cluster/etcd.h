@@ -26,8 +26,11 @@ const char *etcd_endpoint(const struct etcd *e);
  * POST body (not consumed) to path ("/v3/kv/range") and parse the answer
  * into *resp.  0, or: -ESTALE (revision compacted), -EACCES (denied),
  * -ECONNREFUSED (no endpoint answered, or none has a leader), -ETIMEDOUT,
- * -EIO (anything else); err (STORE_ERRMSG_MAX) says which.
+ * -EIO (anything else); err (STORE_ERRMSG_MAX) says which.  While members
+ * answer that the cluster has no leader, tries again for up to
+ * ETCD_ELECTION_WAIT_MS.
  */
+#define ETCD_ELECTION_WAIT_MS 5000
 int etcd_call(struct etcd *e, const char *path, json_t *body, json_t **resp,
 	      char *err);
 

@@ -3,7 +3,9 @@
 etcd member's JSON gateway that, while ARMFILE exists, forwards the next
 /v3/kv/txn, lets etcd commit it, and then drops the reply (the connection
 closes with no answer), removing ARMFILE: what a client sees when a loaded
-member answers too late.  Everything else is relayed as it is."""
+member answers too late.  If ARMFILE holds "leader N", the next N requests
+get etcd's answer during an election ("etcdserver: leader changed", not
+forwarded) instead.  Everything else is relayed as it is."""
 import http.client
 import http.server
 import os
@@ -18,6 +20,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.election():
+            return
         conn = http.client.HTTPConnection(host, int(uport), timeout=10)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "expect")}
         conn.request("POST", self.path, body, headers)
@@ -33,6 +37,28 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def election(self):
+        try:
+            with open(arm) as f:
+                words = f.read().split()
+        except FileNotFoundError:
+            return False
+        if len(words) != 2 or words[0] != "leader":
+            return False
+        left = int(words[1]) - 1
+        if left > 0:
+            with open(arm, "w") as f:
+                f.write("leader %d" % left)
+        else:
+            os.unlink(arm)
+        data = b'{"error":"etcdserver: leader changed","code":14,"message":"etcdserver: leader changed"}'
+        self.send_response(503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        return True
 
     def log_message(self, *args):
         pass

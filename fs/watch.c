@@ -61,6 +61,7 @@ struct inval {
 	char *name;        /* NULL: inode attributes of ino */
 	fuse_ino_t ino;
 	bool data;         /* the inode's cached data too (a symlink's target) */
+	bool mode_only;    /* only its mode or owner changed (a view's change) */
 };
 
 struct watcher {
@@ -105,7 +106,8 @@ static void batch_add(struct batch *b, struct mount *m, fuse_ino_t parent,
 		b->v = v;
 		b->cap = cap;
 	}
-	b->v[b->n] = (struct inval){ m, m->se, parent, name ? strdup(name) : NULL, ino, false };
+	b->v[b->n] = (struct inval){ m, m->se, parent, name ? strdup(name) : NULL, ino, false,
+				     false };
 	if (name && !b->v[b->n].name)
 		return;
 	b->n++;
@@ -152,13 +154,18 @@ static void batch_run(struct fs *fs, struct batch *b)
 		 * land on a reader's GETATTR as below */
 		if (n && n->kind == NODE_KEY && x->m->layout != LAYOUT_KUBELET)
 			x->data = false;
-		if (n && n->kind == NODE_KEY && n->cache_users > 0) {
+		if (n && n->kind == NODE_KEY && n->cache_users > 0 &&
+		    !(x->mode_only && !n->attr_stale && !n->attr_mixed &&
+		      n->attr_gen == n->cache_gen)) {
 			/* not while handles read its cached pages: any
 			 * invalidation of the inode makes the kernel drop the
 			 * reply of a GETATTR already on its way, and the reader
 			 * that sent it then reads against the size held before
 			 * (see "page cache" in ops.c).  What we tell meanwhile
-			 * is their size anyway; the last release invalidates. */
+			 * is their size anyway; the last release invalidates.
+			 * Unless only the mode or owner changed and the size
+			 * the kernel holds is known to be theirs: a reply
+			 * dropped then would have told that same size. */
 			n->attr_deferred = true;
 			continue;
 		}
@@ -677,8 +684,9 @@ void watcher_forget_mount(struct fs *fs, struct mount *m)
  * the other key, at the next lookup: a name never granted is not cached,
  * as a lookup's ENOENT reaches the kernel as an error, which it does not
  * keep); a node whose owner or mode differs has its attributes
- * invalidated, as for a secret update (batch_run; a plain key read
- * through cached pages at its last release).  A name that stands for
+ * invalidated, as for a secret update (batch_run), at once even while
+ * handles read a plain key's cached pages, as long as the size the kernel
+ * holds is known to be theirs (see there).  A name that stands for
  * another key keeps its inode, but its cached pages are another value's:
  * a plain key's are dropped by its next open (cache_gen, as after a
  * replaced store), a generation's file's at once.
@@ -752,6 +760,8 @@ static void change_node(struct node *n, void *ctx)
 		batch_add(vc->b, vc->m, 0, NULL, n->ino);
 		if (vc->b->n > before && other && n->kind == NODE_GEN_KEY)
 			vc->b->v[before].data = true;
+		if (vc->b->n > before)
+			vc->b->v[before].mode_only = !other;
 		vc->attrs++;
 	}
 }

@@ -176,3 +176,154 @@ INI
 	expect_contains "keep's caller does not see the other view" "$(sed -n 4p "$T/keep.out")" "No such file"
 	unmount_fs
 }
+
+# reload_rounds: RELOAD_ROUNDS, by default two cycles of the five steps
+# below, one under the sanitizers
+reload_rounds() {
+	case $BIN in
+	*/asan | */tsan) echo "${RELOAD_ROUNDS:-5}" ;;
+	*) echo "${RELOAD_ROUNDS:-10}" ;;
+	esac
+}
+
+# hup: SIGHUP, and wait (up to 2 s) until the daemon logged the reload's
+# outcome, applied or refused
+hup() {
+	local before
+	before=$(grep -c "reload: " "$T/fs.log" || true)
+	kill -HUP "$FS_PID"
+	eventually 2 '[ "$(grep -c "reload: " "$T/fs.log")" -gt "$before" ]' ||
+		fail "no reload logged within 2 s: $(tail -3 "$T/fs.log")"
+}
+
+# set_k N: default/k's value is keep-N
+set_k() {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: k, namespace: default}\nstringData: {v: keep-%s}\n' \
+		"$1" >"$T/k.yaml"
+	ctl apply -f "$T/k.yaml" >/dev/null || fail "cannot update default/k"
+}
+
+# Real runc containers read through their views (bind mounts of DIR/NAME)
+# while reload_rounds() reloads cycle through: a view added by a drop-in,
+# grow changed (one more key, a mode), the added view removed, a broken
+# drop-in, then all taken back; keep's secret is updated at each reload.
+# keep's container never sees an error or an older value than one it saw,
+# and sees the last one; grow's container never loses its mount (no
+# ENOTCONN: the view changes in place), sees each new grant within 2 s, and
+# its file held open since the start reads on; the broken file changes
+# nothing and shows in 'secretctl status'.
+test_reload_in_place_while_containers_read() {
+	reload_store
+	local rounds i step status grants=0 p_keep p_grow
+	rounds=$(reload_rounds)
+	set_k 0
+	mkdir -p "$T/sync" "$T/views.d"
+	[ -d "$T/rootfs" ] || make_rootfs "$T/rootfs" # once, before two containers start
+	container keeper --mount "$T/views/keep:/run/secrets" --mount "$T/sync:/sync" -- sh -c '
+		last=-1 reads=0
+		while [ ! -e /sync/stop ]; do
+			if ! v=$(cat /run/secrets/default/k/v 2>&1); then
+				echo "error: $v"; sleep 0.05; continue
+			fi
+			case $v in
+			keep-*) n=${v#keep-} ;;
+			*) echo "bad: $v"; continue ;;
+			esac
+			[ "$n" -lt "$last" ] && echo "stale: $v after keep-$last"
+			[ "$n" -gt "$last" ] && echo "seen $v"
+			last=$n reads=$((reads + 1))
+		done
+		echo "reads $reads"' >"$T/keep.out" 2>&1 &
+	p_keep=$!
+	container grower --mount "$T/views/grow:/run/secrets" --mount "$T/sync:/sync" -- sh -c '
+		exec 3</run/secrets/default/w/one
+		two=no reads=0
+		echo started
+		while [ ! -e /sync/stop ]; do
+			if ! v=$(cat /run/secrets/default/w/one 2>&1); then
+				echo "error: $v"; sleep 0.05; continue
+			fi
+			[ "$v" = 1 ] || echo "bad one: $v"
+			if t=$(cat /run/secrets/default/w/two 2>&1); then
+				[ "$t" = 2 ] || echo "bad two: $t"
+				now=yes
+			else
+				case $t in
+				*"No such file"*) now=no ;;
+				*) echo "error: $t"; now=$two ;;
+				esac
+			fi
+			[ "$now" = "$two" ] || echo "two=$now"
+			two=$now reads=$((reads + 1))
+		done
+		echo "held $(cat <&3)"
+		echo "reads $reads"' >"$T/grow.out" 2>&1 &
+	p_grow=$!
+	eventually 5 'grep -q "seen keep-0" "$T/keep.out" && grep -q started "$T/grow.out"' ||
+		fail "the containers did not start: $(cat "$T/keep.out" "$T/grow.out")"
+	for i in $(seq "$rounds"); do
+		step=$((i % 5))
+		case $step in
+		1) # a view added by a drop-in
+			printf '[view new]\nsecret = default/n\n' >"$T/views.d/new.ini"
+			hup
+			eventually 1 'mountpoint -q "$T/views/new"' || fail "round $i: view new not mounted"
+			expect_eq "round $i: the added view" new-value "$(cat "$T/views/new/default/n/v")"
+			;;
+		2) # grow changed: one more key, a mode
+			sed -i 's|^item = default/w/one$|item = default/w/one mode 0440\nitem = default/w/two|' \
+				"$T/secretfs.ini"
+			hup
+			grants=$((grants + 1))
+			eventually 2 '[ "$(grep -c "^two=yes" "$T/grow.out")" = "$grants" ]' ||
+				fail "round $i: grow's container did not see the new grant within 2 s: $(tail -3 "$T/grow.out")"
+			eventually 1 '[ "$(stat -c %a "$T/views/grow/default/w/one")" = 440 ]' ||
+				fail "round $i: grow's mode change not visible: $(stat -c %a "$T/views/grow/default/w/one")"
+			;;
+		3) # the added view removed
+			rm "$T/views.d/new.ini"
+			hup
+			eventually 1 '! mountpoint -q "$T/views/new"' || fail "round $i: view new still mounted"
+			;;
+		4) # a broken drop-in: nothing changes, the status says why
+			printf '[view broken]\nsecret = default/n\nbogus = 1\n' >"$T/views.d/broken.ini"
+			hup
+			status=$(ctl status 2>&1)
+			expect_contains "round $i: secretctl status" "$status" "configuration not reloaded"
+			expect_contains "round $i: the status names the file" "$status" "broken.ini"
+			expect_eq "round $i: grow unchanged by the broken file" "one two " \
+				"$(ls "$T/views/grow/default/w" | tr '\n' ' ')"
+			[ -e "$T/views/broken" ] && fail "round $i: the broken file's view was mounted"
+			;;
+		0) # all taken back
+			rm "$T/views.d/broken.ini"
+			sed -i -e 's|^item = default/w/one mode 0440$|item = default/w/one|' \
+				-e '/^item = default\/w\/two$/d' "$T/secretfs.ini"
+			hup
+			eventually 2 '[ "$(grep -c "^two=no" "$T/grow.out")" = "$grants" ]' ||
+				fail "round $i: grow's container still sees the revoked key: $(tail -3 "$T/grow.out")"
+			eventually 1 '[ "$(stat -c %a "$T/views/grow/default/w/one")" = 400 ]' ||
+				fail "round $i: grow's mode not back to 400"
+			eventually 1 '! ctl status 2>&1 | grep -q "not reloaded"' || fail "round $i: status still shows the error"
+			;;
+		esac
+		set_k "$i"
+	done
+	eventually 2 'grep -q "^seen keep-$rounds\$" "$T/keep.out"' ||
+		fail "keep's container did not see the last value keep-$rounds: $(tail -3 "$T/keep.out")"
+	touch "$T/sync/stop"
+	wait "$p_keep" || fail "keep's container failed: $(tail -5 "$T/keep.out")"
+	wait "$p_grow" || fail "grow's container failed: $(tail -5 "$T/grow.out")"
+	grep -q "^reads [1-9]" "$T/keep.out" || fail "keep's container read nothing: $(cat "$T/keep.out")"
+	grep -q "^reads [1-9]" "$T/grow.out" || fail "grow's container read nothing: $(cat "$T/grow.out")"
+	grep -E "^(error|bad|stale)" "$T/keep.out" && fail "keep's container saw errors or stale values"
+	grep -E "^(error|bad)" "$T/grow.out" && fail "grow's container saw errors (its mount went?)"
+	expect_eq "grow's file held open since the start" "held 1" "$(grep '^held' "$T/grow.out")"
+	[ "$rounds" -lt 2 ] || grep -q 'view "grow": changed in place' "$T/fs.log" ||
+		fail "grow was not changed in place: $(grep 'reload:' "$T/fs.log" | tail -3)"
+	grep -q 'view "keep": \|view "grow": unmounted' "$T/fs.log" &&
+		fail "keep or grow was taken down: $(grep 'unmounted' "$T/fs.log")"
+	kill -TERM "$FS_PID"
+	M= # SIGTERM unmounts: unmount_fs only waits for it
+	unmount_fs
+}

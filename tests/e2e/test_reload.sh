@@ -327,3 +327,64 @@ test_reload_in_place_while_containers_read() {
 	M= # SIGTERM unmounts: unmount_fs only waits for it
 	unmount_fs
 }
+
+# Per caller, a changed view's callers see its new grants and mode from
+# their next request, and a file one of them opened before reads on (its
+# handle is of the view's old object); keep's container, of an unchanged
+# view, reads on without an error meanwhile.
+test_reload_per_caller_changed_view_keeps_open_handles() {
+	new_store
+	cat >>"$T/secretfs.ini" <<INI
+[view keep]
+secret = default/k
+match = cgroup:/secretfs-test/keeper-*
+[view grow]
+item = default/w/one
+match = cgroup:/secretfs-test/grower-*
+INI
+	ctl create secret generic k --from-literal=v=keep-value >/dev/null
+	ctl create secret generic w --from-literal=one=1 --from-literal=two=2 >/dev/null
+	M=$T/shared
+	mkdir -p "$M" "$T/sync"
+	start_fs "$M" --per-caller "$M"
+	local p_keep p_grow
+	[ -d "$T/rootfs" ] || make_rootfs "$T/rootfs"
+	container keeper --mount "$M:/run/secrets" --mount "$T/sync:/sync" -- sh -c '
+		reads=0; echo started
+		while [ ! -e /sync/stop ]; do
+			v=$(cat /run/secrets/default/k/v 2>&1)
+			[ "$v" = keep-value ] || echo "bad: $v"
+			reads=$((reads + 1))
+		done
+		echo "reads $reads"' >"$T/keep.out" 2>&1 &
+	p_keep=$!
+	container grower --mount "$M:/run/secrets" --mount "$T/sync:/sync" -- sh -c '
+		exec 3</run/secrets/default/w/one
+		ls /run/secrets/default/w; echo started
+		while [ ! -e /sync/go ]; do sleep 0.05; done
+		echo "held $(cat <&3 2>&1)"
+		i=0
+		until t=$(cat /run/secrets/default/w/two 2>/dev/null) || [ $i = 40 ]; do
+			sleep 0.05; i=$((i + 1))
+		done
+		echo "two $t"
+		stat -c "mode %a" /run/secrets/default/w/one' >"$T/grow.out" 2>&1 &
+	p_grow=$!
+	eventually 5 'grep -q started "$T/keep.out" && grep -q started "$T/grow.out"' ||
+		fail "the containers did not start: $(cat "$T/keep.out" "$T/grow.out")"
+	expect_eq "grow before" "one" "$(sed -n 1p "$T/grow.out")"
+	sed -i 's|^item = default/w/one$|item = default/w/one mode 0440\nitem = default/w/two|' "$T/secretfs.ini"
+	hup
+	grep -q "reload: 1 view unchanged, 1 new or changed" "$T/fs.log" ||
+		fail "grow not seen as changed: $(grep 'reload:' "$T/fs.log")"
+	touch "$T/sync/go"
+	wait "$p_grow" || fail "grow's container failed: $(cat "$T/grow.out")"
+	touch "$T/sync/stop"
+	wait "$p_keep" || fail "keep's container failed: $(tail -3 "$T/keep.out")"
+	expect_eq "grow's file opened before the change" "held 1" "$(grep '^held' "$T/grow.out")"
+	expect_eq "grow's new grant" "two 2" "$(grep '^two' "$T/grow.out")"
+	expect_eq "grow's new mode" "mode 440" "$(grep '^mode' "$T/grow.out")"
+	grep -q "^bad" "$T/keep.out" && fail "keep's container saw errors: $(grep -m3 '^bad' "$T/keep.out")"
+	grep -q "^reads [1-9]" "$T/keep.out" || fail "keep's container read nothing: $(cat "$T/keep.out")"
+	unmount_fs
+}

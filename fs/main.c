@@ -711,8 +711,13 @@ static bool changes_in_place(const struct mount *m, const struct view *v, struct
 {
 	const struct view *old = m->view;
 	char err[STORE_ERRMSG_MAX];
+	bool serving;
 
-	return m->se && !m->vtree && !old->pod && !v->pod && old->layout == v->layout &&
+	/* one unmounted from outside is mounted again, as before */
+	pthread_mutex_lock(&loops_lock);
+	serving = m->se && m->alive;
+	pthread_mutex_unlock(&loops_lock);
+	return serving && !m->vtree && !old->pod && !v->pod && old->layout == v->layout &&
 	       old->audit == v->audit && old->direct_io == v->direct_io &&
 	       view_check_required(v, st, err, sizeof(err)) == 0;
 }

@@ -47,8 +47,9 @@
  * transaction) that lives as long as the kernel keeps that folder, so
  * everything read through one resolution of "..data" is of one generation.
  *
- * Locking.  fs->lock guards the node tables, the page-cache bookkeeping
- * and the poll list; it is held briefly, never across a reply, a store read
+ * Locking.  fs->lock guards the node tables, the page-cache bookkeeping,
+ * the poll list and each mount's view (a reload changes a view in place,
+ * see req_view()); it is held briefly, never across a reply, a store read
  * or a decryption.  Those go through one of a small pool of read-only store
  * handles (reader.c), each behind its own lock, so that workers reading
  * different secrets (or the same) do not queue behind one another.  A

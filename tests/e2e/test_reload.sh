@@ -390,3 +390,44 @@ INI
 	grep -q "^reads [1-9]" "$T/keep.out" || fail "keep's container read nothing: $(cat "$T/keep.out")"
 	unmount_fs
 }
+
+# A name that a changed view maps to another key (item ... as NAME) reads
+# that key's value from the next open, in the plain layout (same inode, a
+# handle open before reads on) and in the kubelet layout (whose files the
+# kernel caches for good: their pages are dropped too)
+test_reload_changed_item_reads_the_new_key() {
+	new_store
+	cat >>"$T/secretfs.ini" <<INI
+[view plain]
+item = default/w/one as f
+[view kube]
+item = default/w/one as f
+layout = kubelet
+INI
+	ctl create secret generic w --from-literal=one=1 --from-literal=two=2 >/dev/null
+	mkdir -p "$T/views"
+	start_fs "$T/views/plain $T/views/kube" --views "$T/views"
+	cleanup_extra() {
+		kill "$FS_PID" 2>/dev/null
+		return 0
+	}
+	local ino
+	expect_eq "plain before" 1 "$(cat "$T/views/plain/default/w/f")"
+	expect_eq "kube before" 1 "$(cat "$T/views/kube/default/w/f")"
+	ino=$(stat -c %i "$T/views/plain/default/w/f")
+	exec 3<"$T/views/plain/default/w/f"
+	exec 4<"$T/views/kube/default/w/f" # keeps ..rev-N/f's inode, and its pages
+	sed -i 's|^item = default/w/one as f$|item = default/w/two as f mode 0440|' "$T/secretfs.ini"
+	hup
+	expect_eq "plain after" 2 "$(cat "$T/views/plain/default/w/f")"
+	expect_eq "plain's mode" 440 "$(stat -c %a "$T/views/plain/default/w/f")"
+	expect_eq "plain's inode" "$ino" "$(stat -c %i "$T/views/plain/default/w/f")"
+	expect_eq "kube after" 2 "$(cat "$T/views/kube/default/w/f")"
+	expect_eq "kube's mode" 440 "$(stat -L -c %a "$T/views/kube/default/w/f")"
+	expect_eq "the handle opened before" 1 "$(cat <&3)"
+	exec 3<&- 4<&-
+	expect_eq "changed in place, both" 2 "$(grep -c 'view "[a-z]*": changed in place' "$T/fs.log")"
+	kill -TERM "$FS_PID"
+	M=
+	unmount_fs
+}

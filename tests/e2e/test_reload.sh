@@ -214,7 +214,7 @@ set_k() {
 # nothing and shows in 'secretctl status'.
 test_reload_in_place_while_containers_read() {
 	reload_store
-	local rounds i step status grants=0 p_keep p_grow
+	local rounds i step status grants=0 p_keep p_grow ino
 	rounds=$(reload_rounds)
 	set_k 0
 	mkdir -p "$T/sync" "$T/views.d"
@@ -261,6 +261,7 @@ test_reload_in_place_while_containers_read() {
 	p_grow=$!
 	eventually 5 'grep -q "seen keep-0" "$T/keep.out" && grep -q started "$T/grow.out"' ||
 		fail "the containers did not start: $(cat "$T/keep.out" "$T/grow.out")"
+	ino=$(stat -c %i "$T/views/grow/default/w/one")
 	for i in $(seq "$rounds"); do
 		step=$((i % 5))
 		case $step in
@@ -321,6 +322,7 @@ test_reload_in_place_while_containers_read() {
 	grep -E "^(error|bad|stale)" "$T/keep.out" && fail "keep's container saw errors or stale values"
 	grep -E "^(error|bad)" "$T/grow.out" && fail "grow's container saw errors (its mount went?)"
 	expect_eq "grow's file held open since the start" "held 1" "$(grep '^held' "$T/grow.out")"
+	expect_eq "grow's file's inode" "$ino" "$(stat -c %i "$T/views/grow/default/w/one")"
 	[ "$rounds" -lt 2 ] || grep -q 'view "grow": changed in place' "$T/fs.log" ||
 		fail "grow was not changed in place: $(grep 'reload:' "$T/fs.log" | tail -3)"
 	grep -q 'view "keep": \|view "grow": unmounted' "$T/fs.log" &&

@@ -11,6 +11,7 @@
 
 #define FUSE_USE_VERSION 314
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -56,7 +57,8 @@ struct node {
 	/* the view whose tree this node is in: a per-caller mount keeps one
 	 * tree per view under the shared root, so that every inode has one
 	 * meaning (key, size, owner, mode, cached pages) whoever holds it;
-	 * elsewhere the mount's view for every node */
+	 * elsewhere the mount's view for every node (set anew on each, with
+	 * m->view, when a reload changes the view in place).  Under fs->lock */
 	const struct view *view;
 	struct node *parent;   /* holds one ref on the parent */
 	uint64_t nlookup;      /* the kernel's references */
@@ -143,7 +145,13 @@ struct fs_reader {
  */
 struct mount {
 	struct fs *fs;
-	const struct view *view;  /* NULL: the full tree (unless per_caller) */
+	/* NULL: the full tree (unless per_caller).  A reload changes it in
+	 * place (watcher_change_view): so it is written by the watcher thread
+	 * alone, under fs->lock, and read under fs->lock (mount_view(), which
+	 * asserts it) or on the watcher thread (fs_reload, the change
+	 * detection, the status file).  Never freed before exit: a request, a
+	 * node or an open file may still hold the one it replaced. */
+	const struct view *view;
 	bool per_caller;          /* pick the view from the caller's cgroup */
 	bool audit;               /* record opens */
 	char *mountpoint;
@@ -248,6 +256,13 @@ struct fs {
 	time_t last_event;            /* at most one a second per secret */
 	char last_event_of[STORE_MAX_NAMESPACE + STORE_MAX_NAME + 2];
 };
+
+/* A mount's view, fs->lock held (see struct mount). */
+static inline const struct view *mount_view(const struct mount *m)
+{
+	assert(fs_lock_held(&m->fs->lock));
+	return m->view;
+}
 
 /* An open, recorded by audit.c. */
 struct audit_event {
@@ -384,6 +399,12 @@ void watcher_queue_attr(struct fs *fs, struct mount *m, fuse_ino_t ino);
 void watcher_request_reload(struct fs *fs);
 /* Drop what is queued for m (fs->lock held): it is being taken down. */
 void watcher_forget_mount(struct fs *fs, struct mount *m);
+/* Change the view of m (a mounted per-view mount, not a pod's) to v in
+ * place, the watcher thread's (fs_reload): every node moves to v under
+ * fs->lock, then the kernel forgets the names v no longer grants and the
+ * attributes (and a changed file's cached pages) that differ under v.
+ * Nodes keep their inode numbers, open files their snapshot. */
+void watcher_change_view(struct fs *fs, struct mount *m, const struct view *v);
 
 /* ops.c: record (once a second at most per secret) that a value of ns/secret failed
  * authentication, as an event in the store.  Takes fs->events_lock. */

@@ -647,10 +647,16 @@ void fs_pending_check(struct fs *fs, struct store *st)
  * (config_view_equal).  An unchanged view keeps its mount, its view object
  * (of the configuration it was first loaded from) and so every inode and
  * open file: its readers never notice.  A removed view's mount is taken
- * down as at shutdown; a changed view's mount is taken down and mounted
- * again from the new view at the same path (its readers see the mount go:
- * it is not changed in place); a new view is mounted as at start, or
- * pending if what it requires is missing.
+ * down as at shutdown.  A changed view is changed in place
+ * (watcher_change_view): same mount, same session, same inodes for the
+ * names it still grants, open files reading on; the kernel forgets what
+ * now differs.  Only what the kernel was told when the mount was made
+ * cannot change so (the layout; audit and direct_io, which decide whether
+ * opens reach the daemon at all), nor a pod's volumes (their own inode
+ * tree) or a view that would now wait for what it requires: such a view's
+ * mount is taken down and mounted again from the new view at the same
+ * path, or pending (its readers see the mount go).  A new view is mounted
+ * as at start, or pending if what it requires is missing.
  *
  * Lifetime: a view object is never freed before exit.  Nodes and open
  * files of a taken-down mount still point at its view (the kernel may
@@ -698,6 +704,22 @@ static void take_down(struct fs *fs, struct mount *m)
 			strerror(errno));
 	log_msg(LOG_LEVEL_INFO, "view \"%s\": unmounted from '%s'", m->view->name,
 		m->mountpoint);
+}
+
+/* Can m's view become v in place (see above)?  The watcher thread's. */
+static bool changes_in_place(const struct mount *m, const struct view *v, struct store *st)
+{
+	const struct view *old = m->view;
+	char err[STORE_ERRMSG_MAX];
+	bool serving;
+
+	/* one unmounted from outside is mounted again, as before */
+	pthread_mutex_lock(&loops_lock);
+	serving = m->se && m->alive;
+	pthread_mutex_unlock(&loops_lock);
+	return serving && !m->vtree && !old->pod && !v->pod && old->layout == v->layout &&
+	       old->audit == v->audit && old->direct_io == v->direct_io &&
+	       view_check_required(v, st, err, sizeof(err)) == 0;
 }
 
 /* Bring up view v at DIR/NAME, as at start: mounted, or pending. */
@@ -787,7 +809,7 @@ void fs_reload(struct fs *fs, struct store *st)
 	char err[CONF_ERR_MAX];
 	struct config *c = calloc(1, sizeof(*c));
 	struct config **kept;
-	size_t up = 0, down = 0, same = 0, tried = 0;
+	size_t up = 0, down = 0, same = 0, tried = 0, changed = 0;
 
 	if (!c) {
 		log_msg(LOG_LEVEL_ERROR, "reload: out of memory: nothing changed");
@@ -832,6 +854,11 @@ void fs_reload(struct fs *fs, struct store *st)
 			same++;
 			continue;
 		}
+		if (nv && changes_in_place(m, nv, st)) {
+			watcher_change_view(fs, m, nv);
+			changed++;
+			continue;
+		}
 		take_down(fs, m);
 		down++;
 	}
@@ -852,9 +879,9 @@ void fs_reload(struct fs *fs, struct store *st)
 	reloading = false;
 	pthread_cond_broadcast(&loops_cond);
 	pthread_mutex_unlock(&loops_lock);
-	log_msg(LOG_LEVEL_INFO, "reload: %zu view%s unchanged, %zu taken down, %zu brought up",
-		same, same == 1 ? "" : "s", down, up);
-	if (!tried) { /* none of its views is used: nothing points into it */
+	log_msg(LOG_LEVEL_INFO, "reload: %zu view%s unchanged, %zu changed in place, %zu taken down, %zu brought up",
+		same, same == 1 ? "" : "s", changed, down, up);
+	if (!tried && !changed) { /* none of its views is used: nothing points into it */
 		config_release(c);
 		free(c);
 		return;

@@ -47,8 +47,9 @@
  * transaction) that lives as long as the kernel keeps that folder, so
  * everything read through one resolution of "..data" is of one generation.
  *
- * Locking.  fs->lock guards the node tables, the page-cache bookkeeping
- * and the poll list; it is held briefly, never across a reply, a store read
+ * Locking.  fs->lock guards the node tables, the page-cache bookkeeping,
+ * the poll list and each mount's view (a reload changes a view in place,
+ * see req_view()); it is held briefly, never across a reply, a store read
  * or a decryption.  Those go through one of a small pool of read-only store
  * handles (reader.c), each behind its own lock, so that workers reading
  * different secrets (or the same) do not queue behind one another.  A
@@ -196,13 +197,22 @@ static bool view_disabled(const struct caller_views *set, const struct view *v)
 	return false;
 }
 
+/*
+ * The view a request is answered for, in two steps: req_view() before
+ * fs->lock (the per-caller mount's cgroup look-up reads /proc), then
+ * req_view_lock(), which takes fs->lock and reads the mount's own view
+ * under it, as a reload may change that view in place (struct mount).  A
+ * request keeps the view it began with; lookup, the one that adds nodes,
+ * starts again if the view changed while it read the store
+ * (view_moved()), so that no node of the old view lands in the table.
+ */
 static void req_view(fuse_req_t req, const struct mount *m, struct req_view *rv)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	const struct caller_views *set;
 	const struct view *v;
 
-	rv->view = m->view;
+	rv->view = NULL; /* a per-view mount's: req_view_lock() */
 	rv->none = false;
 	rv->layout = m->layout;
 	rv->pid = ctx->pid;
@@ -221,6 +231,35 @@ static void req_view(fuse_req_t req, const struct mount *m, struct req_view *rv)
 		v = set->use[v - set->cfg->views];
 	rv->view = v;
 	rv->none = !v || view_disabled(set, v);
+}
+
+static void req_view_lock(struct mount *m, struct req_view *rv)
+{
+	pthread_mutex_lock(&m->fs->lock);
+	if (!m->per_caller)
+		rv->view = mount_view(m);
+}
+
+/* Did a reload change the mount's view since rv was taken?  Then rv is
+ * the new one.  Under fs->lock. */
+static bool view_moved(struct mount *m, struct req_view *rv)
+{
+	if (m->per_caller || rv->view == mount_view(m))
+		return false;
+	rv->view = mount_view(m);
+	return true;
+}
+
+/*
+ * Is view a (a handle's) of the line of view b (the caller's now)?  A
+ * reload that changes a view makes a new object of the same name; a
+ * handle opened through the old one reads on, as it would through an
+ * unchanged view: an open file is a snapshot of what was granted at open
+ * (as for a key deleted meanwhile, see "Snapshots" above).
+ */
+static bool same_view_line(const struct view *a, const struct view *b)
+{
+	return a == b || (a && b && strcmp(a->name, b->name) == 0);
 }
 
 /* Folders are listable where files are readable: r implies x. */
@@ -822,7 +861,8 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int err;
 
 	req_view(req, m, &rv);
-	pthread_mutex_lock(&fs->lock);
+	req_view_lock(m, &rv);
+again:
 	p = node_get(&m->nodes, parent);
 	if (!p || (p->view != rv.view && p->kind != NODE_ROOT)) {
 		err = ENOENT; /* gone, or a per-caller mount's of another view */
@@ -834,6 +874,11 @@ static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		goto out;
 	}
 	err = resolve(m, &rv, p, name, &t);
+	if (view_moved(m, &rv)) {
+		/* answered for the view it replaced: ask again */
+		store_secret_free(t.snap);
+		goto again;
+	}
 	if (err == -ENOENT)
 		audit_denied(m, &rv, p, name);
 	if (err) {
@@ -906,15 +951,18 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 	int err;
 
 	req_view(req, m, &rv);
-	pthread_mutex_lock(&m->fs->lock);
+	req_view_lock(m, &rv);
 	n = node_get(&m->nodes, ino);
 	err = n ? resolve_node(m, &rv, n, &t) : -ENOENT;
 	if (n && (n->kind == NODE_KEY || n->kind == NODE_GEN_KEY) && fi && fi->fh)
 		of = (const struct open_file *)(uintptr_t)fi->fh;
-	if (err == -ENOENT && !m->per_caller && (of || (n && n->kind == NODE_KEY && n->nopen))) {
+	if (err == -ENOENT && (of || (n && n->kind == NODE_KEY && n->nopen)) &&
+	    (!m->per_caller || (!rv.none && same_view_line(of ? of->view : n->view, rv.view)))) {
 		/* an open file whose secret has gone (fstat(), or a read past
-		 * the size the kernel holds): as on any file system, the open
-		 * file is still there, with its generation's size */
+		 * the size the kernel holds), or whose view's grant changed
+		 * since: as on any file system, the open file is still there,
+		 * with its generation's size (per caller: for its view's
+		 * callers alone) */
 		memset(&t, 0, sizeof(t));
 		t.mode = S_IFREG | view_mode(m, &rv);
 		t.updated = m->fs->started;
@@ -954,7 +1002,7 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 	int err;
 
 	req_view(req, m, &rv);
-	pthread_mutex_lock(&m->fs->lock);
+	req_view_lock(m, &rv);
 	n = node_get(&m->nodes, ino);
 	err = n ? resolve_node(m, &rv, n, &t) : -ENOENT;
 	if (!err && !S_ISLNK(t.mode))
@@ -1098,7 +1146,7 @@ static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino,
 	req_view(req, m, &rv);
 	f.db = db;
 	f.rv = &rv;
-	pthread_mutex_lock(&fs->lock);
+	req_view_lock(m, &rv);
 	n = node_get(&m->nodes, ino);
 	if (!n) {
 		err = -ENOENT;
@@ -1269,7 +1317,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	atomic_init(&of->refs, 1);
 	atomic_init(&of->priming, false);
 	req_view(req, m, &rv);
-	pthread_mutex_lock(&fs->lock);
+	req_view_lock(m, &rv);
 	n = node_get(&m->nodes, ino);
 	if (!n)
 		err = -ENOENT;
@@ -1403,8 +1451,8 @@ static void read_unopened(fuse_req_t req, struct mount *m, fuse_ino_t ino,
 	n = node_get(&m->nodes, ino);
 	if (n && n->kind == NODE_GEN_KEY) {
 		node_path(n, &ns, &secret, &file);
-		g = view_grant_for(m->view, ns, secret);
-		key = g ? view_file_key(m->view, g, file, m->fs->cfg->mode, &mode) : NULL;
+		g = view_grant_for(mount_view(m), ns, secret);
+		key = g ? view_file_key(mount_view(m), g, file, m->fs->cfg->mode, &mode) : NULL;
 		it = key ? store_secret_item(n->parent->snap, key) : NULL;
 	}
 	/* the reply goes out after the lock is let go, when the snapshot
@@ -1443,7 +1491,7 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		struct req_view rv;
 
 		req_view(req, m, &rv);
-		if (rv.none || rv.view != of->view) {
+		if (rv.none || !same_view_line(of->view, rv.view)) {
 			fuse_reply_err(req, EACCES);
 			return;
 		}

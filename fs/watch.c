@@ -61,6 +61,7 @@ struct inval {
 	char *name;        /* NULL: inode attributes of ino */
 	fuse_ino_t ino;
 	bool data;         /* the inode's cached data too (a symlink's target) */
+	bool mode_only;    /* only its mode or owner changed (a view's change) */
 };
 
 struct watcher {
@@ -105,7 +106,8 @@ static void batch_add(struct batch *b, struct mount *m, fuse_ino_t parent,
 		b->v = v;
 		b->cap = cap;
 	}
-	b->v[b->n] = (struct inval){ m, m->se, parent, name ? strdup(name) : NULL, ino, false };
+	b->v[b->n] = (struct inval){ m, m->se, parent, name ? strdup(name) : NULL, ino, false,
+				     false };
 	if (name && !b->v[b->n].name)
 		return;
 	b->n++;
@@ -152,13 +154,18 @@ static void batch_run(struct fs *fs, struct batch *b)
 		 * land on a reader's GETATTR as below */
 		if (n && n->kind == NODE_KEY && x->m->layout != LAYOUT_KUBELET)
 			x->data = false;
-		if (n && n->kind == NODE_KEY && n->cache_users > 0) {
+		if (n && n->kind == NODE_KEY && n->cache_users > 0 &&
+		    !(x->mode_only && !n->attr_stale && !n->attr_mixed &&
+		      n->attr_gen == n->cache_gen)) {
 			/* not while handles read its cached pages: any
 			 * invalidation of the inode makes the kernel drop the
 			 * reply of a GETATTR already on its way, and the reader
 			 * that sent it then reads against the size held before
 			 * (see "page cache" in ops.c).  What we tell meanwhile
-			 * is their size anyway; the last release invalidates. */
+			 * is their size anyway; the last release invalidates.
+			 * Unless only the mode or owner changed and the size
+			 * the kernel holds is known to be theirs: a reply
+			 * dropped then would have told that same size. */
 			n->attr_deferred = true;
 			continue;
 		}
@@ -667,6 +674,118 @@ void watcher_forget_mount(struct fs *fs, struct mount *m)
 		if (w->queued[i].m != m)
 			w->queued[kept++] = w->queued[i];
 	w->nqueued = kept;
+}
+
+/*
+ * A view changed in place (fs_reload).  Each node the kernel holds is
+ * looked at under the old view and the new one, from the configuration
+ * alone (no store read): a name the new view does not grant any more, or
+ * that now stands for another key, has its entry invalidated (ENOENT, or
+ * the other key, at the next lookup: a name never granted is not cached,
+ * as a lookup's ENOENT reaches the kernel as an error, which it does not
+ * keep); a node whose owner or mode differs has its attributes
+ * invalidated, as for a secret update (batch_run), at once even while
+ * handles read a plain key's cached pages, as long as the size the kernel
+ * holds is known to be theirs (see there).  A name that stands for
+ * another key keeps its inode, but its cached pages are another value's:
+ * a plain key's are dropped by its next open (cache_gen, as after a
+ * replaced store), a generation's file's at once.
+ */
+struct view_change {
+	struct batch *b;
+	struct mount *m;
+	const struct view *from, *to;
+	mode_t dflt;
+	size_t names, attrs; /* invalidated, for the log */
+};
+
+static void change_node(struct node *n, void *ctx)
+{
+	struct view_change *vc = ctx;
+	const struct view *a = vc->from, *b = vc->to;
+	const char *ns, *secret, *file;
+	bool gone = false, other = false, attrs;
+
+	assert(fs_lock_held(&vc->m->fs->lock));
+	if (n->kind != NODE_ROOT) {
+		assert(n->view == a);
+		n->view = b;
+	}
+	node_path(n, &ns, &secret, &file);
+	attrs = a->uid != b->uid || a->gid != b->gid;
+	switch (n->kind) {
+	case NODE_ROOT:
+		attrs |= view_folder_mode(a, NULL, NULL, vc->dflt) !=
+			 view_folder_mode(b, NULL, NULL, vc->dflt);
+		break;
+	case NODE_NS:
+		gone = !view_ns_visible(b, ns);
+		attrs |= view_folder_mode(a, ns, NULL, vc->dflt) !=
+			 view_folder_mode(b, ns, NULL, vc->dflt);
+		break;
+	case NODE_SECRET:
+	case NODE_GEN:
+	case NODE_DATA:
+		gone = !view_grant_for(b, ns, secret);
+		attrs |= n->kind != NODE_DATA && view_folder_mode(a, ns, secret, vc->dflt) !=
+						 view_folder_mode(b, ns, secret, vc->dflt);
+		break;
+	case NODE_KEY:
+	case NODE_GEN_KEY: {
+		const struct view_grant *ga = view_grant_for(a, ns, secret);
+		const struct view_grant *gb = view_grant_for(b, ns, secret);
+		mode_t ma = 0, mb = 0;
+		const char *ka = ga ? view_file_key(a, ga, file, vc->dflt, &ma) : NULL;
+		const char *kb = gb ? view_file_key(b, gb, file, vc->dflt, &mb) : NULL;
+
+		gone = !kb;
+		other = kb && (!ka || strcmp(ka, kb) != 0);
+		attrs |= ma != mb || other;
+		break;
+	}
+	}
+	if (n->kind != NODE_ROOT && (gone || other)) {
+		batch_add(vc->b, vc->m, n->parent->ino, n->name, 0);
+		vc->names++;
+	}
+	if (gone)
+		return; /* looked up again, if ever, as a new name */
+	if (other && n->kind == NODE_KEY) {
+		n->cache_gen = n->cache_users ? -1 : 0;
+		n->attr_gen = 0;
+	}
+	if (attrs) {
+		size_t before = vc->b->n;
+
+		batch_add(vc->b, vc->m, 0, NULL, n->ino);
+		if (vc->b->n > before && other && n->kind == NODE_GEN_KEY)
+			vc->b->v[before].data = true;
+		if (vc->b->n > before)
+			vc->b->v[before].mode_only = !other;
+		vc->attrs++;
+	}
+}
+
+void watcher_change_view(struct fs *fs, struct mount *m, const struct view *v)
+{
+	struct batch b = { 0 };
+	struct view_change vc = { .b = &b, .m = m, .from = m->view, .to = v,
+				  .dflt = fs->cfg->mode };
+
+	assert(m->se && !m->per_caller && !m->vtree && m->view && v);
+	assert(strcmp(m->view->name, v->name) == 0 && m->view->layout == v->layout);
+	pthread_mutex_lock(&fs->lock);
+	node_table_each(&m->nodes, change_node, &vc);
+	m->view = v;
+	pthread_mutex_unlock(&fs->lock);
+	/* after the swap: a lookup answered for the old view holds its
+	 * folder's lock in the kernel until its reply is in, and the entry
+	 * invalidation waits for that lock; a GETATTR sent before an
+	 * attribute invalidation has its reply dropped */
+	batch_run(fs, &b);
+	log_msg(LOG_LEVEL_INFO, "view \"%s\": changed in place at '%s' (%zu name%s and %zu attribute%s invalidated)",
+		v->name, m->mountpoint, vc.names, vc.names == 1 ? "" : "s", vc.attrs,
+		vc.attrs == 1 ? "" : "s");
 }
 
 /* Watch the database and its WAL for writes, those of them that exist

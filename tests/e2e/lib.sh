@@ -118,7 +118,13 @@ track() {
 }
 
 kill_tracked() {
-	local pid comm
+	local pid comm id
+	# containers a failed test left running (container() names them)
+	if [ -f "$T/containers" ]; then
+		while read -r id; do
+			runc delete -f "$id" >/dev/null 2>&1
+		done <"$T/containers"
+	fi
 	[ -f "$T/tracked" ] || return 0
 	while read -r pid comm; do
 		# only if that pid is still the process we started
@@ -223,6 +229,7 @@ for h in hooks:
         {"path": argv[0], "args": argv})
 json.dump(cfg, open(bundle + "/config.json", "w"), indent=1)
 PY
+	echo "$id" >>"$T/containers"
 	runc run --bundle "$bundle" "$id" </dev/null
 	local rc=$?
 	runc delete -f "$id" >/dev/null 2>&1

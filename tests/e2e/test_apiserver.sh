@@ -189,6 +189,17 @@ test_kubectl_watch() {
 		wait "$wp" 2>/dev/null || true
 		expect_eq "$v watch" "$(sed "s/VERSION/$v/" "$GOLDEN/watch.txt")" "$(ages <"$T/watch-$v.out")"
 	done
+	# a namespace's deletion deletes its secrets at one revision: a watch
+	# gets each (one DELETED alone before the fix)
+	ctl create namespace z >/dev/null
+	ctl create secret generic z1 -n z --from-literal=k=v >/dev/null
+	ctl create secret generic z2 -n z --from-literal=k=v >/dev/null
+	local rv
+	rv=$(revision)
+	ctl delete namespace z >/dev/null
+	expect_eq "both deleted" "DELETED z1 DELETED z2" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/secrets?watch=1&resourceVersion=$rv&timeoutSeconds=1" |
+		python3 -c 'import json, sys; print(" ".join(sorted(e["type"] + " " + e["object"]["metadata"]["name"] for e in map(json.loads, sys.stdin))))')"
 	# a resourceVersion the store never reached: 410 Expired, as an ERROR event
 	expect_contains "410" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
 		"https://127.0.0.1:$API_PORT/api/v1/secrets?watch=1&resourceVersion=99999")" \
@@ -861,6 +872,7 @@ test_kubectl_watch_rbac() {
 	}
 	local rule='"rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]'
 	rbac_put Role r0 a "$rule"
+	rbac_put Role r2 a "$rule"
 	rbac_put RoleBinding rb0 a '"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r0"}, "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}]'
 	rbac_put ClusterRole cr0 "" "$rule"
 	rbac_put ClusterRoleBinding crb0 "" '"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cr0"}, "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}]'
@@ -914,18 +926,6 @@ JSON
 			watch_until "$T/w-clusterrolebindings-$v" "^$e  *crb1  *ClusterRole/cr0 "
 		done
 	done
-	kill "${pids[@]}" 2>/dev/null || true
-	wait "${pids[@]}" 2>/dev/null || true
-	expect_eq "roles, in order" "$(printf 'ADDED r0\nADDED r1\nMODIFIED r1\nDELETED r1')" \
-		"$(awk 'NR > 1 {print $1, $2}' "$T/w-roles-1.33")"
-	expect_eq "roles header" "EVENT      NAME   CREATED AT" "$(head -1 "$T/w-roles-1.32")"
-	expect_contains "410" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
-		"https://127.0.0.1:$API_PORT/apis/rbac.authorization.k8s.io/v1/clusterroles?watch=1&resourceVersion=99999")" \
-		'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 99999'
-	# bob may get secrets (rb0), not watch roles
-	expect_contains "bob may not watch" "$(curl -sk --cert "$T/pki/bob.crt" --key "$T/pki/bob.key" \
-		"https://127.0.0.1:$API_PORT/apis/rbac.authorization.k8s.io/v1/namespaces/a/roles?watch=1")" \
-		'"message":"roles.rbac.authorization.k8s.io is forbidden: User \"bob\" cannot watch resource \"roles\" in API group \"rbac.authorization.k8s.io\" in the namespace \"a\""'
 	# the python client's watch of RoleBindings
 	/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || fail "python3-kubernetes is missing (make deps installs it)"
 	PORT=$API_PORT PKI=$T/pki /usr/bin/python3 - <<'EOF' || fail "the python client's watch of rolebindings"
@@ -958,6 +958,25 @@ rbac.delete_namespaced_role_binding("py", "a")
 t.join(10)
 assert seen == [("ADDED", "rb0"), ("ADDED", "py"), ("DELETED", "py")], seen
 EOF
+	# a namespace's deletion deletes its Roles at one revision: each is sent
+	ctl delete namespace a >/dev/null
+	for v in 1.32 1.33; do
+		watch_until "$T/w-roles-$v" '^DELETED  *r0 '
+		watch_until "$T/w-roles-$v" '^DELETED  *r2 '
+		watch_until "$T/w-rolebindings-$v" '^DELETED  *a  *rb0 '
+	done
+	kill "${pids[@]}" 2>/dev/null || true
+	wait "${pids[@]}" 2>/dev/null || true
+	expect_eq "roles, in order" "$(printf 'ADDED r0\nADDED r2\nADDED r1\nMODIFIED r1\nDELETED r1')" \
+		"$(awk 'NR > 1 && NR < 7 {print $1, $2}' "$T/w-roles-1.33")"
+	expect_eq "roles header" "EVENT      NAME   CREATED AT" "$(head -1 "$T/w-roles-1.32")"
+	expect_contains "410" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/apis/rbac.authorization.k8s.io/v1/clusterroles?watch=1&resourceVersion=99999")" \
+		'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 99999'
+	# bob may get secrets (rb0), not watch roles
+	expect_contains "bob may not watch" "$(curl -sk --cert "$T/pki/bob.crt" --key "$T/pki/bob.key" \
+		"https://127.0.0.1:$API_PORT/apis/rbac.authorization.k8s.io/v1/namespaces/a/roles?watch=1")" \
+		'"message":"roles.rbac.authorization.k8s.io is forbidden: User \"bob\" cannot watch resource \"roles\" in API group \"rbac.authorization.k8s.io\" in the namespace \"a\""'
 	stop_api
 }
 

@@ -919,18 +919,18 @@ JSON
 #   on node b not while b's mirror lags (b refuses), and on b as soon as b's
 #   mirror has it.
 test_cluster_apiserver_rbac_on_a_lagging_mirror() {
-	local rport relay
+	local rport
 	etcd_up
 	node_init a
 	node_init b
 	rport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	# without the etcd lock's descriptor: a relay left behind must not hold it
 	python3 "$(dirname "${BASH_SOURCE[0]}")/tcp_relay.py" "$rport" 127.0.0.1:23791 {ETCD_LOCK}>&- &
-	relay=$!
-	track $relay python3
+	RELAY_PID=$! # global: the cleanup runs after this function returned
+	track $RELAY_PID python3
 	sed -i "s|^endpoints = .*|endpoints = http://127.0.0.1:$rport|" "$T/b/secretfs.ini"
 	cleanup_extra() {
-		kill -CONT "$relay" 2>/dev/null || true
+		kill -CONT "$RELAY_PID" 2>/dev/null || true
 		for n in a b; do
 			[ ! -f "$T/$n/api.pid" ] || kill "$(cat "$T/$n/api.pid")" 2>/dev/null || true
 		done
@@ -958,12 +958,12 @@ test_cluster_apiserver_rbac_on_a_lagging_mirror() {
 	local denied='secrets is forbidden: User "bob" cannot list resource "secrets" in API group "" in the namespace "default"'
 	expect_errno "bob on b, before" "$denied" kb b get secrets
 	# b's mirror stops: the relay holds every byte
-	kill -STOP "$relay"
+	kill -STOP "$RELAY_PID"
 	kc a create rolebinding bob-edit --clusterrole=edit --user=bob >/dev/null || fail "rolebinding on a"
 	expect_eq "bob on a, at once" "" "$(kb a get secrets -o name 2>&1)"
 	expect_errno "bob on b, its mirror behind" "$denied" kb b get secrets
 	[ "$(node_rev b)" -lt "$(etcd_head)" ] || fail "b's mirror is not behind: $(node_rev b) of $(etcd_head)"
-	kill -CONT "$relay"
+	kill -CONT "$RELAY_PID"
 	eventually 10 '[ "$(node_rev b)" -ge "$(etcd_head)" ]' || fail "b did not catch up: $(node_rev b) of $(etcd_head)"
 	expect_eq "bob on b, once its mirror has it" "" "$(kb b get secrets -o name 2>&1)"
 	node_api_stop a

@@ -845,8 +845,10 @@ assert int(o["metadata"]["resourceVersion"]) > '"$rv"', o
 		"https://127.0.0.1:$API_PORT/api/v1/events?watch=1&resourceVersion=99999")" \
 		'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 99999'
 	# list granted, watch not: kubectl lists, then the watch is refused
-	k 1.33 admin create role ev-list --verb=list --resource=events >/dev/null &&
-		k 1.33 admin create rolebinding bob-ev --role=ev-list --user=bob >/dev/null || fail "ev-list role"
+	printf '%s' '{"kind": "Role", "metadata": {"name": "ev-list", "namespace": "default"}, "rules": [{"apiGroups": [""], "resources": ["events"], "verbs": ["list"]}]}' >"$T/r.json"
+	printf '%s' '{"kind": "RoleBinding", "metadata": {"name": "bob-ev", "namespace": "default"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ev-list"}, "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}]}' >"$T/rb.json"
+	"$BIN/test/rbacobj" "$T/secretfs.ini" put "$T/r.json" >/dev/null &&
+		"$BIN/test/rbacobj" "$T/secretfs.ini" put "$T/rb.json" >/dev/null || fail "ev-list role (make $BIN/test/rbacobj)"
 	expect_eq "bob lists" "3" "$(k 1.32 bob get events -o name | wc -l)"
 	expect_errno "bob may not watch" 'cannot watch resource "events" in API group "" in the namespace "default"' \
 		k 1.32 bob get events -w --request-timeout=5s

@@ -1079,12 +1079,16 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	if (!err && rv > 0 && cluster_mode) {
 		/* etcd's revision: the change log after the store revision
 		 * that held it; one this node has not applied yet is its
-		 * present (what it has not applied comes when it does) */
+		 * present (what it has not applied comes when it does).  The
+		 * head too is read from its mark, not from now: this node's
+		 * own events since then (they never go to etcd) come, where
+		 * from now one recorded between a list and its watch was
+		 * lost (one before the list may come twice) */
 		int64_t head = 0;
 
 		from = now_rev;
 		err = store_etcd_revision(r->db->st, &head);
-		if (!err && rv < head)
+		if (!err && rv <= head)
 			err = store_etcd_since(r->db->st, rv, &from);
 		too_old = err == -ESTALE;
 		if (too_old)

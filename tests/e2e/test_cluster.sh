@@ -966,6 +966,16 @@ test_cluster_apiserver_rbac_on_a_lagging_mirror() {
 	kill -CONT "$RELAY_PID"
 	eventually 10 '[ "$(node_rev b)" -ge "$(etcd_head)" ]' || fail "b did not catch up: $(node_rev b) of $(etcd_head)"
 	expect_eq "bob on b, once its mirror has it" "" "$(kb b get secrets -o name 2>&1)"
+	# events are each node's own (never in etcd): one b records between a
+	# list (resourceVersion: etcd's head) and a watch from it reaches it
+	nctl b create secret generic envdb --from-literal=1BAD=canary-e >/dev/null
+	local rv
+	rv=$(kc b get --raw /api/v1/namespaces/default/events |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["metadata"]["resourceVersion"])')
+	nctl b exec --from envdb -- true 2>/dev/null
+	expect_eq "b's event after its list" "ADDED InvalidEnvironmentVariableNames" \
+		"$(kc b get --raw "/api/v1/namespaces/default/events?watch=1&resourceVersion=$rv&timeoutSeconds=1" |
+			python3 -c 'import json, sys; print(" ".join(e["type"] + " " + e["object"]["reason"] for e in map(json.loads, sys.stdin)))')"
 	node_api_stop a
 	node_api_stop b
 }

@@ -241,6 +241,11 @@ enum MHD_Result api_secrets(struct api_req *r, const char *ns, const char *name)
 enum MHD_Result api_namespaces(struct api_req *r, const char *name);
 /* events.c: core/v1 Events of ns (NULL: all), one by name (may be NULL) */
 enum MHD_Result api_events(struct api_req *r, const char *ns, const char *name);
+/* One store event as a core/v1 Event (new), with metadata.resourceVersion
+ * rv unless NULL; NULL when out of memory. */
+json_t *api_event_json(const struct store_event *ev, const char *rv);
+/* kubectl's Table of Events (items: their JSON objects); steals nothing. */
+json_t *api_table_events(const json_t *items, const char *rv, int64_t now);
 /* The JSON object of a request body (or its protobuf decoding): NULL
  * after replying a Status (*ret set). */
 json_t *api_body_object(struct api_req *r, enum MHD_Result *ret);
@@ -276,7 +281,8 @@ void api_hub_poke(struct api_server *srv);
  * stay suspended); api_hub_free() after MHD stopped. */
 void api_hub_stop(struct api_server *srv);
 void api_hub_free(struct api_server *srv);
-/* Answer a watch on resource ("secrets"/"namespaces") in ns (NULL: all);
+/* Answer a watch on resource ("secrets", "namespaces", "events", or an
+ * RBAC kind's: "roles", "clusterrolebindings"...) in ns (NULL: all);
  * one object is watched by fieldSelector=metadata.name=NAME, as kubectl
  * does (a GET by name with watch=true is a get, as in kube-apiserver). */
 enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns);

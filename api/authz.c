@@ -172,11 +172,20 @@ const struct rbac_policy *api_authz_policy(struct api_req *r)
 	return policy_get(r, &p) ? NULL : p;
 }
 
+/* How often the bootstrap starts again after another writer came between
+ * its read and its write. */
+#define BOOTSTRAP_ROUNDS 5
+
 /*
- * Write the bootstrap policy's missing or incomplete defaults, as
- * kube-apiserver's post-start hook does: 0, or -errno with err.
+ * One round of the bootstrap: read what exists, write what is missing or
+ * incomplete.  What it reads may be behind (in cluster mode, this node's
+ * mirror lags etcd), so no write may rest on it alone: a missing default
+ * is created only if it is still missing where the writer writes (in
+ * etcd), an incomplete one is updated only if still at the
+ * resourceVersion read.  -EEXIST or -EAGAIN then: the writer has caught
+ * this node up, and the next round reads again.
  */
-int api_authz_bootstrap(struct api_db *db, char *err, size_t errlen)
+static int bootstrap_round(struct api_db *db, char *err, size_t errlen)
 {
 	struct store_object **v = NULL;
 	json_t *objs = json_array(), *missing = NULL, *o;
@@ -202,9 +211,13 @@ int api_authz_bootstrap(struct api_db *db, char *err, size_t errlen)
 		goto out;
 	}
 	json_array_foreach(missing, i, o) {
+		/* an incomplete default keeps its resourceVersion (a
+		 * precondition); a missing one has none */
+		bool exists = json_object_get(json_object_get(o, "metadata"), "resourceVersion");
 		char *text = json_dumps(o, JSON_COMPACT);
 
-		ret = text ? store_writer_object_put(db->w, text, STORE_PUT_APPLY, NULL) : -ENOMEM;
+		ret = text ? store_writer_object_put(db->w, text, exists ? STORE_PUT_APPLY :
+						     STORE_PUT_CREATE, NULL) : -ENOMEM;
 		free(text);
 		if (ret) {
 			snprintf(err, errlen, "cannot write the bootstrap %s \"%s\": %s",
@@ -218,5 +231,21 @@ out:
 	json_decref(missing);
 	json_decref(objs);
 	store_object_list_free(v, n);
+	return ret;
+}
+
+/*
+ * Write the bootstrap policy's missing or incomplete defaults, as
+ * kube-apiserver's post-start hook does: 0, or -errno with err.
+ */
+int api_authz_bootstrap(struct api_db *db, char *err, size_t errlen)
+{
+	int ret = -EAGAIN;
+
+	for (int round = 0; round < BOOTSTRAP_ROUNDS; round++) {
+		ret = bootstrap_round(db, err, errlen);
+		if (ret != -EEXIST && ret != -EAGAIN)
+			break;
+	}
 	return ret;
 }

@@ -8,7 +8,9 @@
  * The store keeps events without a name; each gets the apiserver's form of
  * one, OBJECT.HEX, HEX being the event's time in nanoseconds plus its place
  * among its namespace's events (oldest first, the store only appends), so
- * the same event has the same name at every read.  An event never holds a
+ * the same event has the same name at every read, in a list or a watch.
+ * Each event takes a store revision (store/events.c), so watch.c follows
+ * them from a list's resourceVersion.  An event never holds a
  * value (the store's rule), so nothing here does either.
  */
 #include <errno.h>
@@ -22,7 +24,6 @@
 struct collect {
 	json_t *items;
 	const char *want; /* a name to find, or NULL: all */
-	json_t *index;    /* per namespace: how many events came before */
 	int err;
 };
 
@@ -38,24 +39,25 @@ static void involved(const char *object, char *kind, size_t klen, const char **n
 		kind[0] = (char)(kind[0] - 32);
 }
 
-static int collect_one(void *ctx, const struct store_event *ev)
+/* The event's name, OBJECT.HEX (see the top). */
+static void event_name(const struct store_event *ev, char *out, size_t len)
 {
-	struct collect *c = ctx;
+	char kind[64];
+	const char *oname;
+
+	involved(ev->object ? ev->object : "", kind, sizeof(kind), &oname);
+	snprintf(out, len, "%s.%llx", oname,
+		 (unsigned long long)(ev->time * 1000000000LL + ev->seq));
+}
+
+json_t *api_event_json(const struct store_event *ev, const char *rv)
+{
 	char kind[64], ts[32], name[320];
 	const char *oname;
-	const char *ns = ev->namespace ? ev->namespace : "";
-	json_int_t index = json_integer_value(json_object_get(c->index, ns));
 	json_t *o;
 
 	involved(ev->object ? ev->object : "", kind, sizeof(kind), &oname);
-	snprintf(name, sizeof(name), "%s.%llx", oname,
-		 (unsigned long long)(ev->time * 1000000000LL + index));
-	if (json_object_set_new(c->index, ns, json_integer(index + 1))) {
-		c->err = -ENOMEM;
-		return -ENOMEM;
-	}
-	if (c->want && strcmp(c->want, name))
-		return 0;
+	event_name(ev, name, sizeof(name));
 	rfc3339(ts, sizeof(ts), ev->time);
 	o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:i, "
 		      "s:s, s:s, s:{s:s}, s:s}",
@@ -68,6 +70,23 @@ static int collect_one(void *ctx, const struct store_event *ev)
 		      "type", ev->type ? ev->type : "Normal", "count", 1,
 		      "firstTimestamp", ts, "lastTimestamp", ts,
 		      "source", "component", "secretfs", "reportingComponent", "secretfs");
+	if (o && rv)
+		json_object_set_new(json_object_get(o, "metadata"), "resourceVersion", json_string(rv));
+	return o;
+}
+
+static int collect_one(void *ctx, const struct store_event *ev)
+{
+	struct collect *c = ctx;
+	char name[320];
+	json_t *o;
+
+	if (c->want) {
+		event_name(ev, name, sizeof(name));
+		if (strcmp(c->want, name))
+			return 0;
+	}
+	o = api_event_json(ev, NULL);
 	if (!o || json_array_append_new(c->items, o)) {
 		c->err = -ENOMEM;
 		return -ENOMEM;
@@ -77,7 +96,7 @@ static int collect_one(void *ctx, const struct store_event *ev)
 
 /* The Table kubectl prints for events; Last Seen as the apiserver's
  * interval ("5s", or "<unknown>"). */
-static json_t *events_table(const json_t *items, const char *rv, int64_t now)
+json_t *api_table_events(const json_t *items, const char *rv, int64_t now)
 {
 	json_t *rows = json_array(), *e, *cols;
 	size_t i;
@@ -140,16 +159,10 @@ enum MHD_Result api_events(struct api_req *r, const char *ns, const char *name)
 	if (!api_allowed(r, verb, "", "events", ns, name, &ret))
 		return ret;
 	if (!strcmp(verb, "watch"))
-		/* events are not in the change log: nothing to follow yet */
-		return api_status(r, 405, "MethodNotAllowed", NULL,
-				  "watch is not supported on events by this server");
+		return api_watch(r, "events", ns);
 	c.items = json_array();
-	c.index = json_object();
-	if (!c.items || !c.index) {
-		json_decref(c.items);
-		json_decref(c.index);
+	if (!c.items)
 		return api_status(r, 500, "InternalError", NULL, "out of memory");
-	}
 	if ((err = api_db_revision(r->db, &rev)) ||
 	    (err = store_events(r->db->st, ns, collect_one, &c)) || (err = c.err)) {
 		ret = api_store_error(r, err, store_errmsg(r->db->st), "events", "Event", name ? name : "");
@@ -164,20 +177,19 @@ enum MHD_Result api_events(struct api_req *r, const char *ns, const char *name)
 			goto out;
 		}
 		if (r->table) {
-			ret = api_reply(r, 200, events_table(c.items, rv, time(NULL)));
+			ret = api_reply(r, 200, api_table_events(c.items, rv, time(NULL)));
 			goto out;
 		}
 		ret = api_reply(r, 200, json_incref(e));
 		goto out;
 	}
 	if (r->table)
-		ret = api_reply(r, 200, events_table(c.items, rv, time(NULL)));
+		ret = api_reply(r, 200, api_table_events(c.items, rv, time(NULL)));
 	else
 		ret = api_reply(r, 200, json_pack("{s:s, s:s, s:{s:s}, s:O}", "kind", "EventList",
 						  "apiVersion", "v1", "metadata", "resourceVersion",
 						  rv, "items", c.items));
 out:
 	json_decref(c.items);
-	json_decref(c.index);
 	return ret;
 }

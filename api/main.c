@@ -198,6 +198,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secretfs-apiserver: cannot daemonize: %s\n", strerror(errno));
 		goto out;
 	}
+	/* in cluster mode, this node's mirror caught up (and followed) before
+	 * the bootstrap reads it */
+	if (api_follow_start(&srv, err, sizeof(err))) {
+		fprintf(stderr, "secretfs-apiserver: %s\n", err);
+		goto out;
+	}
 	{
 		/* the defaults (cluster-admin for system:masters, basic-user,
 		 * discovery...) before the first request, as kube-apiserver's
@@ -207,11 +213,12 @@ int main(int argc, char **argv)
 		if (api_db_get(&srv, &db, err, sizeof(err)) ||
 		    api_authz_bootstrap(db, err, sizeof(err))) {
 			fprintf(stderr, "secretfs-apiserver: %s\n", err);
+			api_follow_stop(&srv);
 			api_db_close_all();
 			goto out;
 		}
 	}
-	if (api_follow_start(&srv, err, sizeof(err)) || api_hub_start(&srv, err, sizeof(err)) ||
+	if (api_hub_start(&srv, err, sizeof(err)) ||
 	    api_http_start(&srv, (struct sockaddr *)&ss, cert, key, 4, err, sizeof(err))) {
 		fprintf(stderr, "secretfs-apiserver: %s\n", err);
 		api_hub_stop(&srv);

@@ -2,7 +2,7 @@
  * roles.c - rbac.authorization.k8s.io/v1: Roles and RoleBindings (in a
  * namespace), ClusterRoles and ClusterRoleBindings: get, list, create,
  * update (PUT), patch (kube/patch.c's three types: kubectl apply, edit),
- * delete, with kubectl's Tables (NAME CREATED AT; NAME ROLE
+ * delete, watch (watch.c), with kubectl's Tables (NAME CREATED AT; NAME ROLE
  * AGE, and USERS GROUPS SERVICEACCOUNTS with -o wide).
  *
  * Every write is checked as kube-apiserver checks it, before the store
@@ -316,8 +316,11 @@ enum MHD_Result api_rbac(struct api_req *r, const char *ns, const char *resource
 				  "the server could not find the requested resource");
 	if (ns && store_check_namespace(ns, why))
 		return api_not_found(r, "namespaces", ns);
-	if ((!strcmp(m, "GET") || !strcmp(m, "HEAD")) && !api_arg_true(r, "watch"))
+	/* a GET by name with watch=true is a get, as in kube-apiserver */
+	if ((!strcmp(m, "GET") || !strcmp(m, "HEAD")) && (name || !api_arg_true(r, "watch")))
 		verb = name ? "get" : "list";
+	else if (!strcmp(m, "GET"))
+		verb = "watch";
 	else if (!strcmp(m, "POST") && !name && (ns || !k->namespaced))
 		verb = "create";
 	else if (!strcmp(m, "PUT") && name)
@@ -330,6 +333,8 @@ enum MHD_Result api_rbac(struct api_req *r, const char *ns, const char *resource
 		return api_method_not_allowed(r);
 	if (!api_allowed(r, verb, RBAC_GROUP, k->resource, ns, name, &ret))
 		return ret;
+	if (!strcmp(verb, "watch"))
+		return api_watch(r, k->resource, ns);
 	if (!ns)
 		ns = k->namespaced ? NULL : "";
 	if (!strcmp(verb, "get"))

@@ -24,6 +24,15 @@
  * timeoutSeconds, or at most WATCH_MAX_SECONDS.  Queued events may hold
  * values (base64): wiped once sent or dropped.
  *
+ * Secrets and namespaces come from store_changes(); Events and the four
+ * RBAC kinds each from a source of their own (see "other sources" below:
+ * store_events_since() and store_object_changes()), all in the store's one
+ * revision sequence.  Each round the hub reads the store's revision R
+ * first, then every source up to R, and delivers; a watcher takes every
+ * change of its kind in (since, R], and since becomes R once the round is
+ * delivered (a revision may hold several changes: a namespace's deletion
+ * deletes its secrets and Roles at one revision).
+ *
  * Lock order: hub->lock, then a watcher's lock.
  */
 #include <assert.h>
@@ -48,12 +57,18 @@
 #define WATCH_MAX_SECONDS 1800
 #define WATCH_BOOKMARK_SECONDS 60
 
+/* What a watcher follows. */
+enum watch_res { WATCH_SECRETS, WATCH_NAMESPACES, WATCH_EVENTS, WATCH_OBJECTS };
+
 struct watcher {
 	struct watcher *next;       /* protected by hub->lock */
 	struct api_hub *hub;
 	struct MHD_Connection *conn;
 	/* fixed once the watcher is in the hub's list */
-	bool secrets;               /* else namespaces */
+	enum watch_res res;
+	bool secrets;               /* res == WATCH_SECRETS */
+	const char *kind;           /* WATCH_OBJECTS: Role, ClusterRole... */
+	bool bindings;              /* WATCH_OBJECTS: a binding kind */
 	char *ns;                   /* NULL: every namespace */
 	struct api_filter f;
 	bool table;
@@ -85,6 +100,9 @@ struct api_hub {
 	 * "n": its number of keys}, for every secret, so that a DELETED event
 	 * carries the object as it last was (the store has it no more) */
 	json_t *known;
+	/* protected by lock: "Kind/ns/name" -> the RBAC object's JSON text,
+	 * for their DELETED events (other sources, below) */
+	json_t *objknown;
 };
 
 /* --- a watcher's queue ------------------------------------------------------ */
@@ -295,8 +313,11 @@ static void send_event(struct watcher *w, const char *type, const json_t *obj, j
 		const char *rv = json_string_value(json_object_get(json_object_get(obj, "metadata"),
 								   "resourceVersion"));
 
-		o = one ? (w->secrets ? api_table_secrets(one, rv, time(NULL)) :
-			   api_table_namespaces(one, rv, time(NULL))) : NULL;
+		o = !one ? NULL :
+		    w->res == WATCH_SECRETS ? api_table_secrets(one, rv, time(NULL)) :
+		    w->res == WATCH_NAMESPACES ? api_table_namespaces(one, rv, time(NULL)) :
+		    w->res == WATCH_EVENTS ? api_table_events(one, rv, time(NULL)) :
+		    api_table_rbac(one, rv, time(NULL), w->bindings);
 		json_decref(one);
 		/* a deleted secret's row: its DATA as it last was */
 		if (o && ndata >= 0)
@@ -342,9 +363,9 @@ static void deliver(struct store *st, struct watcher *list, bool only_one,
 	for (struct watcher *w = list; w; w = only_one ? NULL : w->next) {
 		int k = w->secrets ? 1 : 0;
 
-		if (ch->revision <= w->since)
+		/* since moves once a round is delivered (the top) */
+		if (ch->revision <= w->since || w->res > WATCH_NAMESPACES)
 			continue;
-		w->since = ch->revision;
 		if (!made[k]) {
 			obj[k] = change_object(st, ch, w->secrets, gone, &sec[k]);
 			made[k] = true;
@@ -404,6 +425,255 @@ static json_t *known_follow(struct api_hub *hub, const struct store_change *ch)
 	return NULL;
 }
 
+/* --- other sources: Events and the RBAC kinds ----------------------------------
+ * Events are only appended (store_events_since(): ADDED); the RBAC objects
+ * have change-log rows of their own (store_object_changes()).  A round's
+ * changes are read outside the hub's lock into a list of struct other,
+ * each with the object to send, and delivered under it. */
+
+static const struct {
+	const char *resource, *kind;
+	bool bindings;
+} rbac_kinds[] = {
+	{ "roles", "Role", false },
+	{ "clusterroles", "ClusterRole", false },
+	{ "rolebindings", "RoleBinding", true },
+	{ "clusterrolebindings", "ClusterRoleBinding", true },
+};
+
+struct other {
+	int64_t revision;
+	enum watch_res res;    /* WATCH_EVENTS or WATCH_OBJECTS */
+	enum store_op op;
+	char *kind, *ns, *name; /* kind: WATCH_OBJECTS only; ns "" for cluster kinds */
+	json_t *obj;           /* NULL: a deletion (objknown tells), or nothing to send */
+};
+
+struct others {
+	struct store *st;
+	int64_t upto;          /* changes after it wait for the next round */
+	struct other *v;
+	size_t n;
+};
+
+static void others_free(struct others *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].kind);
+		free(c->v[i].ns);
+		free(c->v[i].name);
+		json_decref(c->v[i].obj);
+	}
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
+}
+
+/* A new entry (zeroed but for what is given), or NULL. */
+static struct other *other_new(struct others *c, int64_t rev, enum watch_res res,
+			       enum store_op op, const char *kind, const char *ns, const char *name)
+{
+	struct other *v = realloc(c->v, (c->n + 1) * sizeof(*v)), *x;
+
+	if (!v)
+		return NULL;
+	c->v = v;
+	x = &v[c->n];
+	*x = (struct other){ .revision = rev, .res = res, .op = op };
+	x->kind = kind ? strdup(kind) : NULL;
+	x->ns = strdup(ns ? ns : "");
+	x->name = strdup(name ? name : "");
+	c->n++;
+	if ((kind && !x->kind) || !x->ns || !x->name)
+		return NULL; /* others_free() frees what was made */
+	return x;
+}
+
+static int other_event(void *ctx, const struct store_event *ev)
+{
+	struct others *c = ctx;
+	struct other *x;
+	char rv[32];
+
+	if (ev->revision > c->upto)
+		return 0;
+	event_rv(c->st, ev->revision, rv, sizeof(rv));
+	x = other_new(c, ev->revision, WATCH_EVENTS, STORE_OP_CREATE, NULL, ev->namespace, NULL);
+	if (!x || !(x->obj = api_event_json(ev, rv)))
+		return -ENOMEM;
+	free(x->name);
+	x->name = strdup(json_string_value(json_object_get(json_object_get(x->obj, "metadata"),
+							   "name")));
+	return x->name ? 0 : -ENOMEM;
+}
+
+static int other_object(void *ctx, const struct store_object_change *ch)
+{
+	struct others *c = ctx;
+	struct store_object *o = NULL;
+	struct other *x;
+
+	if (ch->revision > c->upto)
+		return 0;
+	x = other_new(c, ch->revision, WATCH_OBJECTS, ch->op, ch->kind, ch->namespace, ch->name);
+	if (!x)
+		return -ENOMEM;
+	/* as it is now, unless gone or changed again since: that later
+	 * change, further in the log, sends it */
+	if (ch->op != STORE_OP_DELETE &&
+	    store_object_get(c->st, ch->kind, ch->namespace, ch->name, &o) == 0 &&
+	    o->revision <= ch->revision)
+		x->obj = json_loads(o->body, 0, NULL);
+	store_object_free(o);
+	return 0;
+}
+
+/* Read Events and RBAC changes in (since, upto] into c. */
+static int others_read(struct store *st, int64_t since, int64_t upto, struct others *c)
+{
+	int err;
+
+	c->st = st;
+	c->upto = upto;
+	if ((err = store_events_since(st, since, other_event, c)))
+		return err;
+	return store_object_changes(st, since, other_object, c);
+}
+
+static void objknown_key(char *out, size_t len, const char *kind, const char *ns, const char *name)
+{
+	snprintf(out, len, "%s/%s/%s", kind, ns, name);
+}
+
+/* Deliver c to the watchers of list (one, if only_one) that have not had
+ * each; follow: keep hub->objknown (the hub's own rounds).  Called with
+ * hub->lock held. */
+static void others_deliver(struct api_hub *hub, struct store *st, struct watcher *list,
+			   bool only_one, bool follow, const struct others *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct other *x = &c->v[i];
+		json_t *obj = x->obj, *gone = NULL;
+
+		if (x->res == WATCH_OBJECTS) {
+			char key[STORE_MAX_NAMESPACE + 2 * STORE_MAX_NAME + 4], rv[32];
+			const char *text;
+
+			objknown_key(key, sizeof(key), x->kind, x->ns, x->name);
+			if (x->op == STORE_OP_DELETE) {
+				/* the object as it last was, at the deletion's
+				 * resourceVersion */
+				text = json_string_value(json_object_get(hub->objknown, key));
+				event_rv(st, x->revision, rv, sizeof(rv));
+				gone = text ? json_loads(text, 0, NULL) :
+				       json_pack("{s:s, s:s, s:{s:s}}", "apiVersion",
+						 "rbac.authorization.k8s.io/v1", "kind", x->kind,
+						 "metadata", "name", x->name);
+				if (gone && *x->ns)
+					json_object_set_new(json_object_get(gone, "metadata"), "namespace",
+							    json_string(x->ns));
+				if (gone)
+					json_object_set_new(json_object_get(gone, "metadata"),
+							    "resourceVersion", json_string(rv));
+				if (follow)
+					json_object_del(hub->objknown, key);
+				obj = gone;
+			} else if (obj && follow) {
+				char *t = json_dumps(obj, JSON_COMPACT);
+
+				if (t)
+					json_object_set_new(hub->objknown, key, json_string(t));
+				free(t);
+			}
+		}
+		for (struct watcher *w = list; obj && w; w = only_one ? NULL : w->next) {
+			if (x->revision <= w->since || w->res != x->res ||
+			    (x->res == WATCH_OBJECTS && strcmp(w->kind, x->kind)) ||
+			    (w->ns && strcmp(w->ns, x->ns)) ||
+			    !api_filter_match_fields(&w->f, x->ns, x->name, NULL))
+				continue;
+			send_event(w, event_type(x->op), obj, -1);
+		}
+		json_decref(gone);
+	}
+}
+
+/* Fill hub->objknown with every RBAC object (at the hub's start).  One
+ * that fails its tag fails the list: then the DELETED events carry only
+ * kind, name and namespace. */
+static void objknown_init(struct api_hub *hub)
+{
+	struct store_object **v = NULL;
+	size_t n = 0;
+
+	if (!hub->objknown || store_object_list(hub->st, NULL, NULL, &v, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char key[STORE_MAX_NAMESPACE + 2 * STORE_MAX_NAME + 4];
+
+		objknown_key(key, sizeof(key), v[i]->kind, v[i]->namespace, v[i]->name);
+		json_object_set_new(hub->objknown, key, json_string(v[i]->body));
+	}
+	store_object_list_free(v, n);
+}
+
+struct initial_other {
+	struct watcher *w;
+	struct store *st;
+	const char *rv;      /* for events recorded before they took revisions */
+};
+
+static int initial_event(void *ctx, const struct store_event *ev)
+{
+	struct initial_other *in = ctx;
+	char rv[32];
+	json_t *obj;
+
+	if (ev->revision > 0)
+		event_rv(in->st, ev->revision, rv, sizeof(rv));
+	else
+		snprintf(rv, sizeof(rv), "%s", in->rv);
+	obj = api_event_json(ev, rv);
+	if (!obj)
+		return -ENOMEM;
+	if (api_filter_match_fields(&in->w->f, ev->namespace,
+				    json_string_value(json_object_get(json_object_get(obj, "metadata"),
+								      "name")), NULL))
+		send_event(in->w, "ADDED", obj, -1);
+	json_decref(obj);
+	return 0;
+}
+
+/* Synthetic ADDED events for the Events or RBAC objects that exist now
+ * (the store revision now_rev). */
+static int others_initial(struct store *st, struct watcher *w, int64_t now_rev)
+{
+	struct store_object **v = NULL;
+	size_t n = 0;
+	char rv[32];
+	int err;
+
+	event_rv(st, now_rev, rv, sizeof(rv));
+	if (w->res == WATCH_EVENTS) {
+		struct initial_other in = { w, st, rv };
+
+		return store_events(st, w->ns, initial_event, &in);
+	}
+	if ((err = store_object_list(st, w->kind, w->ns, &v, &n)))
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		json_t *obj;
+
+		if (!api_filter_match_fields(&w->f, v[i]->namespace, v[i]->name, NULL) ||
+		    !(obj = json_loads(v[i]->body, 0, NULL)))
+			continue;
+		send_event(w, "ADDED", obj, -1);
+		json_decref(obj);
+	}
+	store_object_list_free(v, n);
+	return 0;
+}
+
 /* --- the hub thread ------------------------------------------------------------- */
 
 struct collected {
@@ -460,8 +730,12 @@ static void tick(struct api_hub *hub)
 
 			w->bookmark_at = now + WATCH_BOOKMARK_SECONDS;
 			event_rv(hub->st, w->since > hub->last ? w->since : hub->last, rv, sizeof(rv));
-			o = json_pack("{s:s, s:s, s:{s:s}}", "kind", w->secrets ? "Secret" : "Namespace",
-				      "apiVersion", "v1", "metadata", "resourceVersion", rv);
+			o = json_pack("{s:s, s:s, s:{s:s}}", "kind",
+				      w->res == WATCH_SECRETS ? "Secret" :
+				      w->res == WATCH_NAMESPACES ? "Namespace" :
+				      w->res == WATCH_EVENTS ? "Event" : w->kind,
+				      "apiVersion", w->res == WATCH_OBJECTS ? "rbac.authorization.k8s.io/v1" : "v1",
+				      "metadata", "resourceVersion", rv);
 			if (o)
 				send_event(w, "BOOKMARK", o, -1);
 			json_decref(o);
@@ -482,9 +756,11 @@ static void *hub_main(void *arg)
 				       { .fd = hub->inotify, .events = POLLIN },
 				       { .fd = hub->poke, .events = POLLIN } };
 		struct collected c = { 0 };
+		struct others o = { 0 };
 		char buf[4096];
 		uint64_t pokes;
-		int64_t since;
+		int64_t since, upto = 0;
+		bool moved = false;
 		int n = poll(p, 3, backoff ? backoff : 1000);
 
 		if (n > 0 && (p[0].revents & POLLIN))
@@ -496,27 +772,35 @@ static void *hub_main(void *arg)
 		pthread_mutex_lock(&hub->lock);
 		since = hub->last;
 		pthread_mutex_unlock(&hub->lock);
-		/* read outside the lock; deliver under it (see the top) */
-		if (store_changes(hub->st, since, collect, &c) == 0 && c.n) {
+		/* read outside the lock, every source up to the revision
+		 * read first; deliver under it (see the top) */
+		if (store_revision(hub->st, &upto) == 0 && upto > since &&
+		    store_changes(hub->st, since, collect, &c) == 0 &&
+		    others_read(hub->st, since, upto, &o) == 0) {
 			pthread_mutex_lock(&hub->lock);
-			for (size_t i = 0; i < c.n; i++) {
+			for (size_t i = 0; i < c.n && c.v[i].revision <= upto; i++) {
 				json_t *gone = known_follow(hub, &c.v[i]);
 
 				deliver(hub->st, hub->list, false, &c.v[i], gone);
 				json_decref(gone);
 			}
-			if (c.v[c.n - 1].revision > hub->last)
-				hub->last = c.v[c.n - 1].revision;
+			others_deliver(hub, hub->st, hub->list, false, true, &o);
+			for (struct watcher *w = hub->list; w; w = w->next)
+				if (w->since < upto)
+					w->since = upto;
+			hub->last = upto;
 			pthread_mutex_unlock(&hub->lock);
+			moved = true;
 		}
 		/* the WAL index may be published a moment after the write
 		 * that woke us: look again after 1, 2, 4 ... 64 ms, then
 		 * back to the one-second timer */
-		if (c.n || (n <= 0 && backoff >= 64))
+		if (moved || (n <= 0 && backoff >= 64))
 			backoff = 0;
 		else if (n > 0 || backoff)
 			backoff = !backoff ? 1 : backoff < 64 ? backoff * 2 : 64;
 		collected_free(&c);
+		others_free(&o);
 		if (time(NULL) != last_tick) {
 			last_tick = time(NULL);
 			tick(hub);
@@ -545,6 +829,7 @@ int api_hub_start(struct api_server *srv, char *err, size_t errlen)
 		return -EIO;
 	}
 	hub->known = json_object();
+	hub->objknown = json_object();
 	/* the revision before the list: a change racing it is followed */
 	if (store_revision(hub->st, &hub->last)) {
 		snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
@@ -562,6 +847,7 @@ int api_hub_start(struct api_server *srv, char *err, size_t errlen)
 			known_put(hub, v[i]);
 		store_secret_list_free(v, n);
 	}
+	objknown_init(hub);
 	if (pipe2(hub->wake, O_CLOEXEC)) {
 		snprintf(err, errlen, "cannot start the watch hub: %s", strerror(errno));
 		return -EIO;
@@ -624,6 +910,7 @@ void api_hub_free(struct api_server *srv)
 	assert(!hub->running && !hub->list);
 	store_close(hub->st);
 	json_decref(hub->known);
+	json_decref(hub->objknown);
 	if (hub->inotify >= 0)
 		close(hub->inotify);
 	if (hub->poke >= 0)
@@ -642,14 +929,29 @@ void api_hub_free(struct api_server *srv)
 struct catch_up {
 	struct store *st;
 	struct watcher *w;
+	int64_t upto;       /* the hub delivers what comes after */
 };
 
 static int catch_up_one(void *ctx, const struct store_change *ch)
 {
 	struct catch_up *c = ctx;
 
-	deliver(c->st, c->w, true, ch, NULL);
+	if (ch->revision <= c->upto)
+		deliver(c->st, c->w, true, ch, NULL);
 	return 0;
+}
+
+/* The changes of the other sources in (w->since, upto], to w alone. */
+static int others_catch_up(struct api_hub *hub, struct store *st, struct watcher *w,
+			   int64_t upto)
+{
+	struct others c = { 0 };
+	int err = others_read(st, w->since, upto, &c);
+
+	if (!err)
+		others_deliver(hub, st, w, true, false, &c);
+	others_free(&c);
+	return err;
 }
 
 struct initial {
@@ -738,7 +1040,16 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	pthread_mutex_init(&w->lock, NULL);
 	w->hub = hub;
 	w->conn = r->conn;
-	w->secrets = !strcmp(resource, "secrets");
+	w->res = !strcmp(resource, "secrets") ? WATCH_SECRETS :
+		 !strcmp(resource, "namespaces") ? WATCH_NAMESPACES :
+		 !strcmp(resource, "events") ? WATCH_EVENTS : WATCH_OBJECTS;
+	w->secrets = w->res == WATCH_SECRETS;
+	for (size_t i = 0; i < sizeof(rbac_kinds) / sizeof(*rbac_kinds); i++)
+		if (!strcmp(resource, rbac_kinds[i].resource)) {
+			w->kind = rbac_kinds[i].kind;
+			w->bindings = rbac_kinds[i].bindings;
+		}
+	assert(w->res != WATCH_OBJECTS || w->kind);
 	w->table = r->table;
 	w->bookmarks = api_arg_true(r, "allowWatchBookmarks") && !r->table;
 	w->deadline = now_ms() + timeout * 1000;
@@ -768,12 +1079,16 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	if (!err && rv > 0 && cluster_mode) {
 		/* etcd's revision: the change log after the store revision
 		 * that held it; one this node has not applied yet is its
-		 * present (what it has not applied comes when it does) */
+		 * present (what it has not applied comes when it does).  The
+		 * head too is read from its mark, not from now: this node's
+		 * own events since then (they never go to etcd) come, where
+		 * from now one recorded between a list and its watch was
+		 * lost (one before the list may come twice) */
 		int64_t head = 0;
 
 		from = now_rev;
 		err = store_etcd_revision(r->db->st, &head);
-		if (!err && rv < head)
+		if (!err && rv <= head)
 			err = store_etcd_since(r->db->st, rv, &from);
 		too_old = err == -ESTALE;
 		if (too_old)
@@ -795,15 +1110,17 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 		json_decref(st);
 		w->ended = true;
 	} else if (!err && rv > 0) {
-		struct catch_up c = { r->db->st, w };
+		struct catch_up c = { r->db->st, w, now_rev };
 
 		w->since = from;
-		err = store_changes(r->db->st, from, catch_up_one, &c);
+		err = w->res > WATCH_NAMESPACES ? others_catch_up(hub, r->db->st, w, now_rev) :
+		      store_changes(r->db->st, from, catch_up_one, &c);
 		if (w->since < now_rev)
 			w->since = now_rev;
 	} else if (!err) {
 		w->since = now_rev;
-		err = initial_events(r->db->st, w);
+		err = w->res > WATCH_NAMESPACES ? others_initial(r->db->st, w, now_rev) :
+		      initial_events(r->db->st, w);
 	}
 	if (!err && !w->ended) {
 		/* what it starts with may be as large as a list is; from now

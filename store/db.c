@@ -141,6 +141,11 @@ static const char *const migrations[] = {
 	"INSERT INTO etcd_marks(etcd_rev, revision)"
 	" SELECT e.value, r.value FROM meta e, meta r"
 	" WHERE e.key = 'etcd_revision' AND r.key = 'revision' AND e.value > 0;",
+	/* 6 -> 7: each event takes a store revision (events.c), so that a
+	 * watch follows them from a resourceVersion; those recorded before
+	 * have 0: older than any resourceVersion */
+	"ALTER TABLE events ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX events_by_revision ON events(revision);",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))

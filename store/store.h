@@ -522,6 +522,10 @@ int store_object_changes(struct store *st, int64_t since, store_object_change_fn
 /* --- events -------------------------------------------------------------- */
 
 struct store_event {
+	int64_t id;         /* the row's: increases with each event */
+	int64_t revision;   /* the store revision it took (0: before schema 7) */
+	int64_t seq;        /* its place among its namespace's events, oldest
+			     * (by time, then id) first, from 0 */
 	int64_t time;
 	const char *type;   /* Normal or Warning */
 	const char *reason; /* e.g. InvalidEnvironmentVariableNames */
@@ -537,6 +541,10 @@ int store_event_add(struct store *st, const char *type, const char *reason,
 		    const char *ns, const char *object, const char *message);
 /* Visit the events of ns (NULL: all), oldest first. */
 int store_events(struct store *st, const char *ns, store_event_fn fn, void *ctx);
+/* Visit every event recorded after store revision since, in revision
+ * order (each event takes a revision of its own, as a change does; events
+ * are never changed or deleted, so this table is their change log). */
+int store_events_since(struct store *st, int64_t since, store_event_fn fn, void *ctx);
 
 /* --- change log ------------------------------------------------------ */
 

@@ -189,6 +189,17 @@ test_kubectl_watch() {
 		wait "$wp" 2>/dev/null || true
 		expect_eq "$v watch" "$(sed "s/VERSION/$v/" "$GOLDEN/watch.txt")" "$(ages <"$T/watch-$v.out")"
 	done
+	# a namespace's deletion deletes its secrets at one revision: a watch
+	# gets each (one DELETED alone before the fix)
+	ctl create namespace z >/dev/null
+	ctl create secret generic z1 -n z --from-literal=k=v >/dev/null
+	ctl create secret generic z2 -n z --from-literal=k=v >/dev/null
+	local rv
+	rv=$(revision)
+	ctl delete namespace z >/dev/null
+	expect_eq "both deleted" "DELETED z1 DELETED z2" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/secrets?watch=1&resourceVersion=$rv&timeoutSeconds=1" |
+		python3 -c 'import json, sys; print(" ".join(sorted(e["type"] + " " + e["object"]["metadata"]["name"] for e in map(json.loads, sys.stdin))))')"
 	# a resourceVersion the store never reached: 410 Expired, as an ERROR event
 	expect_contains "410" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
 		"https://127.0.0.1:$API_PORT/api/v1/secrets?watch=1&resourceVersion=99999")" \
@@ -768,6 +779,217 @@ test_kubectl_events() {
 	expect_errno "forbidden" 'events is forbidden: User "bob" cannot list resource "events" in API group "" in the namespace "default"' \
 		k 1.32 bob get events
 	case "$out" in *canary16*) fail "an event holds a value: $out" ;; esac
+	stop_api
+}
+
+# watch_until FILE PATTERN [COUNT]: FILE has COUNT (1) lines matching PATTERN
+# within 10 s (a loaded machine's kubectl start is slow, a watch is not)
+watch_until() {
+	eventually 10 "[ \"\$(grep -c -- '$2' '$1')\" -ge ${3:-1} ]" ||
+		fail "no '$2' (x${3:-1}) in $(basename "$1"): $(cat "$1")"
+}
+
+# audited_lists RESOURCE: how many lists of RESOURCE the audit log holds
+audited_lists() {
+	grep '"verb":"list"' "$T/audit.log" | grep -c "\"resource\":\"$1\"" || true
+}
+
+# kubectl get events -w and --watch-only (1.32 and 1.33): an event recorded
+# by secretctl (in another process) reaches both as a Table row; a watch
+# from a list's resourceVersion gets exactly what came after; a
+# resourceVersion the store never reached is 410 Expired; watch is its own
+# verb (list alone does not grant it)
+test_kubectl_watch_events() {
+	API_EXTRA="audit_path = $T/audit.log" start_api
+	local v out rv pids=()
+	ctl create secret generic db --from-literal=1BAD=canary17 --from-literal=OK=v >/dev/null
+	ctl exec --from db -- true 2>/dev/null
+	for v in 1.32 1.33; do
+		k $v admin get events -w >"$T/ev-$v" 2>&1 &
+		pids+=($!)
+		k $v admin get events -A -w --watch-only >"$T/evo-$v" 2>&1 &
+		pids+=($!)
+	done
+	# each kubectl lists, then watches from the list's resourceVersion:
+	# an event after its list reaches it
+	eventually 10 '[ "$(audited_lists events)" -ge 4 ]' || fail "kubectl did not list events: $(cat "$T"/ev*-*)"
+	ctl exec --from db -- true 2>/dev/null
+	for v in 1.32 1.33; do
+		watch_until "$T/ev-$v" InvalidEnvironmentVariableNames 2
+		watch_until "$T/evo-$v" InvalidEnvironmentVariableNames
+	done
+	kill "${pids[@]}" 2>/dev/null || true
+	wait "${pids[@]}" 2>/dev/null || true
+	for v in 1.32 1.33; do
+		expect_eq "$v -w header" "LAST SEEN   TYPE      REASON                            OBJECT      MESSAGE" \
+			"$(head -1 "$T/ev-$v")"
+		expect_eq "$v -w rows" 2 "$(grep -c '   Warning   InvalidEnvironmentVariableNames   secret/db   Keys \[1BAD\] from the EnvFrom secret default/db were skipped' "$T/ev-$v")"
+		expect_eq "$v --watch-only: the new one" 1 "$(grep -c '^default     .*InvalidEnvironmentVariableNames   secret/db' "$T/evo-$v")"
+	done
+	# the stream itself: from a list's resourceVersion, exactly what came after
+	out=$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/events")
+	rv=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["metadata"]["resourceVersion"])' "$out")
+	ctl exec --from db -- true 2>/dev/null
+	curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/namespaces/default/events?watch=1&resourceVersion=$rv&timeoutSeconds=1" |
+		python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin]
+assert [e["type"] for e in ev] == ["ADDED"], ev
+o = ev[0]["object"]
+assert o["kind"] == "Event" and o["reason"] == "InvalidEnvironmentVariableNames", o
+assert int(o["metadata"]["resourceVersion"]) > '"$rv"', o
+' || fail "events watch from resourceVersion $rv"
+	expect_contains "410" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/api/v1/events?watch=1&resourceVersion=99999")" \
+		'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 99999'
+	# list granted, watch not: kubectl lists, then the watch is refused
+	printf '%s' '{"kind": "Role", "metadata": {"name": "ev-list", "namespace": "default"}, "rules": [{"apiGroups": [""], "resources": ["events"], "verbs": ["list"]}]}' >"$T/r.json"
+	printf '%s' '{"kind": "RoleBinding", "metadata": {"name": "bob-ev", "namespace": "default"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ev-list"}, "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}]}' >"$T/rb.json"
+	"$BIN/test/rbacobj" "$T/secretfs.ini" put "$T/r.json" >/dev/null &&
+		"$BIN/test/rbacobj" "$T/secretfs.ini" put "$T/rb.json" >/dev/null || fail "ev-list role (make $BIN/test/rbacobj)"
+	expect_eq "bob lists" "3" "$(k 1.32 bob get events -o name | wc -l)"
+	expect_errno "bob may not watch" 'cannot watch resource "events" in API group "" in the namespace "default"' \
+		k 1.32 bob get events -w --request-timeout=5s
+	case "$(cat "$T"/ev-* "$T"/evo-*)" in *canary17*) fail "an event holds a value" ;; esac
+	stop_api
+}
+
+# kubectl get -w --output-watch-events for the four RBAC kinds (1.32 and
+# 1.33): ADDED, MODIFIED, DELETED for what kubectl writes through the
+# server and for what another process writes through the store writer
+# (rbacobj); 410 Expired; watch refused without the verb; the python
+# client's watch of RoleBindings
+test_kubectl_watch_rbac() {
+	local rbac=$BIN/test/rbacobj v kind e pids=()
+	[ -x "$rbac" ] || fail "$rbac is missing: make $rbac"
+	start_api
+	ctl create namespace a >/dev/null
+	# the first objects, through the store writer (kubectl's start costs)
+	rbac_put() {
+		printf '{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "%s", "metadata": {"name": "%s"%s}, %s}' \
+			"$1" "$2" "${3:+, \"namespace\": \"$3\"}" "$4" >"$T/obj.json"
+		"$rbac" "$T/secretfs.ini" put "$T/obj.json" >/dev/null || fail "rbacobj put $1 $2"
+	}
+	local rule='"rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]'
+	rbac_put Role r0 a "$rule"
+	rbac_put Role r2 a "$rule"
+	rbac_put RoleBinding rb0 a '"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r0"}, "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}]'
+	rbac_put ClusterRole cr0 "" "$rule"
+	rbac_put ClusterRoleBinding crb0 "" '"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cr0"}, "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}]'
+	for v in 1.32 1.33; do
+		for kind in roles rolebindings clusterroles clusterrolebindings; do
+			case $kind in
+			roles) k $v admin get roles -n a -w --output-watch-events ;;
+			rolebindings) k $v admin get rolebindings -A -w --output-watch-events ;;
+			*) k $v admin get $kind -w --output-watch-events ;;
+			esac >"$T/w-$kind-$v" 2>&1 &
+			pids+=($!)
+		done
+	done
+	# the first objects printed: each kubectl has listed
+	for v in 1.32 1.33; do
+		watch_until "$T/w-roles-$v" '^ADDED  *r0 '
+		watch_until "$T/w-rolebindings-$v" '^ADDED  *a  *rb0  *Role/r0 '
+		watch_until "$T/w-clusterroles-$v" '^ADDED  *cr0 '
+		watch_until "$T/w-clusterrolebindings-$v" '^ADDED  *crb0  *ClusterRole/cr0 '
+	done
+	# each step seen by every watcher before the next: the hub sends a
+	# change that a later one in the same round covers once, as it is
+	# then (a secret changed many times comes once)
+	seen() {
+		watch_until "$T/w-$1-1.32" "$2"
+		watch_until "$T/w-$1-1.33" "$2"
+	}
+	# through the server (kubectl) ...
+	k 1.33 admin create role r1 -n a --verb=get --resource=secrets >/dev/null || fail "create r1"
+	seen roles '^ADDED  *r1 '
+	k 1.33 admin label role r1 -n a team=blue >/dev/null || fail "label r1"
+	seen roles '^MODIFIED  *r1 '
+	k 1.33 admin delete role r1 -n a >/dev/null || fail "delete r1"
+	seen roles '^DELETED  *r1 '
+	# ... and by another process, through the store writer
+	rbac_put ClusterRole cr1 "" "$rule"
+	seen clusterroles '^ADDED  *cr1 '
+	"$rbac" "$T/secretfs.ini" delete ClusterRole "" cr1 || fail "delete cr1"
+	seen clusterroles '^DELETED  *cr1 '
+	cat >"$T/rb1.json" <<'JSON'
+{"kind": "RoleBinding", "metadata": {"name": "rb1", "namespace": "a"},
+ "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r0"},
+ "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "carol"}]}
+JSON
+	cat >"$T/crb1.json" <<'JSON'
+{"kind": "ClusterRoleBinding", "metadata": {"name": "crb1"},
+ "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cr0"},
+ "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "ops"}]}
+JSON
+	expect_eq "rb1" created "$("$rbac" "$T/secretfs.ini" put "$T/rb1.json")"
+	expect_eq "crb1" created "$("$rbac" "$T/secretfs.ini" put "$T/crb1.json")"
+	seen rolebindings '^ADDED  *a  *rb1  *Role/r0 '
+	seen clusterrolebindings '^ADDED  *crb1  *ClusterRole/cr0 '
+	sed -i 's/carol/dave/' "$T/rb1.json"
+	expect_eq "rb1 again" configured "$("$rbac" "$T/secretfs.ini" put "$T/rb1.json")"
+	seen rolebindings '^MODIFIED  *a  *rb1  *Role/r0 '
+	"$rbac" "$T/secretfs.ini" delete RoleBinding a rb1 || fail "delete rb1"
+	"$rbac" "$T/secretfs.ini" delete ClusterRoleBinding "" crb1 || fail "delete crb1"
+	seen rolebindings '^DELETED  *a  *rb1  *Role/r0 '
+	seen clusterrolebindings '^DELETED  *crb1  *ClusterRole/cr0 '
+	# the python client's watch of RoleBindings
+	/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || fail "python3-kubernetes is missing (make deps installs it)"
+	PORT=$API_PORT PKI=$T/pki /usr/bin/python3 - <<'EOF' || fail "the python client's watch of rolebindings"
+import os, threading, time
+from kubernetes import client, watch
+
+c = client.Configuration()
+c.host = "https://127.0.0.1:%s" % os.environ["PORT"]
+c.ssl_ca_cert = os.environ["PKI"] + "/ca.crt"
+c.cert_file = os.environ["PKI"] + "/admin.crt"
+c.key_file = os.environ["PKI"] + "/admin.key"
+rbac = client.RbacAuthorizationV1Api(client.ApiClient(c))
+seen, started = [], threading.Event()
+def follow():
+    w = watch.Watch()
+    for ev in w.stream(rbac.list_namespaced_role_binding, "a", timeout_seconds=10):
+        seen.append((ev["type"], ev["object"].metadata.name))
+        started.set()
+        if ev["type"] == "DELETED":
+            break
+t = threading.Thread(target=follow)
+t.start()
+assert started.wait(10), seen
+body = client.V1RoleBinding(metadata=client.V1ObjectMeta(name="py"),
+    role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name="r0"),
+    subjects=[(getattr(client, "RbacV1Subject", None) or client.V1Subject)(
+        api_group="rbac.authorization.k8s.io", kind="User", name="eve")])
+rbac.create_namespaced_role_binding("a", body)
+for _ in range(200):  # seen before the delete (else one round may carry both)
+    if ("ADDED", "py") in seen:
+        break
+    time.sleep(0.05)
+rbac.delete_namespaced_role_binding("py", "a")
+t.join(10)
+assert seen == [("ADDED", "rb0"), ("ADDED", "py"), ("DELETED", "py")], seen
+EOF
+	# a namespace's deletion deletes its Roles at one revision: each is sent
+	ctl delete namespace a >/dev/null
+	for v in 1.32 1.33; do
+		watch_until "$T/w-roles-$v" '^DELETED  *r0 '
+		watch_until "$T/w-roles-$v" '^DELETED  *r2 '
+		watch_until "$T/w-rolebindings-$v" '^DELETED  *a  *rb0 '
+	done
+	kill "${pids[@]}" 2>/dev/null || true
+	wait "${pids[@]}" 2>/dev/null || true
+	expect_eq "roles, in order" "$(printf 'ADDED r0\nADDED r2\nADDED r1\nMODIFIED r1\nDELETED r1')" \
+		"$(awk 'NR > 1 && NR < 7 {print $1, $2}' "$T/w-roles-1.33")"
+	expect_eq "roles header" "EVENT      NAME   CREATED AT" "$(head -1 "$T/w-roles-1.32")"
+	expect_contains "410" "$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" \
+		"https://127.0.0.1:$API_PORT/apis/rbac.authorization.k8s.io/v1/clusterroles?watch=1&resourceVersion=99999")" \
+		'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 99999'
+	# bob may get secrets (rb0), not watch roles
+	expect_contains "bob may not watch" "$(curl -sk --cert "$T/pki/bob.crt" --key "$T/pki/bob.key" \
+		"https://127.0.0.1:$API_PORT/apis/rbac.authorization.k8s.io/v1/namespaces/a/roles?watch=1")" \
+		'"message":"roles.rbac.authorization.k8s.io is forbidden: User \"bob\" cannot watch resource \"roles\" in API group \"rbac.authorization.k8s.io\" in the namespace \"a\""'
 	stop_api
 }
 

@@ -269,6 +269,7 @@ static void test_migration(void **state)
 	store_close(f->st);
 	f->st = NULL;
 	raw_sql(f, "DROP TABLE objects; DROP TABLE etcd_marks; ALTER TABLE changes DROP COLUMN kind;"
+		   " DROP INDEX events_by_revision; ALTER TABLE events DROP COLUMN revision;"
 		   " PRAGMA user_version = 4;");
 	assert_int_equal(store_open(&f->st, f->db, f->key, 0, err), 0);
 	assert_int_equal(store_object_put(f->st, CROLE("c"), STORE_PUT_CREATE, NULL, NULL), 0);

@@ -804,6 +804,89 @@ static void test_batch(void **state)
 	assert_int_equal(store_batch_commit(f->st), -EINVAL);
 }
 
+static int count_change(void *ctx, const struct store_change *c)
+{
+	(void)c;
+	++*(int64_t *)ctx;
+	return 0;
+}
+
+struct seen_events {
+	int64_t rev[8], seq[8];
+	char ns[8][16];
+	size_t n;
+};
+
+static int seen_event(void *ctx, const struct store_event *ev)
+{
+	struct seen_events *s = ctx;
+
+	assert_true(s->n < 8);
+	s->rev[s->n] = ev->revision;
+	s->seq[s->n] = ev->seq;
+	snprintf(s->ns[s->n], sizeof(s->ns[0]), "%s", ev->namespace);
+	s->n++;
+	return 0;
+}
+
+/* Each event takes a store revision (schema 7) that a watch follows with
+ * store_events_since(); seq is its place in its namespace; the secrets'
+ * change log does not show events. */
+static void test_event_revisions(void **state)
+{
+	struct fixture *f = *state;
+	struct seen_events s = { 0 };
+	int64_t r0, r1, n = 0;
+
+	assert_int_equal(store_revision(f->st, &r0), 0);
+	assert_int_equal(store_event_add(f->st, "Normal", "A", "default", "secret/a", "one"), 0);
+	assert_int_equal(store_event_add(f->st, "Warning", "B", "other", "secret/b", "two"), 0);
+	assert_int_equal(store_event_add(f->st, "Normal", "C", "default", "secret/c", "three"), 0);
+	assert_int_equal(store_revision(f->st, &r1), 0);
+	assert_int_equal(r1, r0 + 3);
+	assert_int_equal(store_events_since(f->st, r0 + 1, seen_event, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.rev[0], r0 + 2);
+	assert_string_equal(s.ns[0], "other");
+	assert_int_equal(s.seq[0], 0);
+	assert_int_equal(s.rev[1], r0 + 3);
+	assert_string_equal(s.ns[1], "default");
+	assert_int_equal(s.seq[1], 1); /* the second in default */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_events(f->st, NULL, seen_event, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.seq[0] + s.seq[1] + s.seq[2], 1); /* 0, 0, 1 */
+	assert_int_equal(store_changes(f->st, r0, count_change, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+/* A store of schema 6 (events without revisions) is brought to 7: its
+ * events keep revision 0, older than any resourceVersion. */
+static void test_event_migration(void **state)
+{
+	struct fixture *f = *state;
+	struct seen_events s = { 0 };
+	char err[STORE_ERRMSG_MAX];
+
+	store_close(f->st);
+	f->st = NULL;
+	raw_sql(f, "DROP INDEX events_by_revision; ALTER TABLE events DROP COLUMN revision;"
+		   " INSERT INTO events(time, type, reason, namespace, object, message)"
+		   " VALUES (1, 'Normal', 'Old', 'default', 'secret/x', 'old');"
+		   " PRAGMA user_version = 6;");
+	assert_int_equal(store_open(&f->st, f->db, f->key, 0, err), 0);
+	assert_int_equal(store_events_since(f->st, 0, seen_event, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(store_events(f->st, "default", seen_event, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.rev[0], 0);
+	assert_int_equal(store_event_add(f->st, "Normal", "New", "default", "secret/x", "new"), 0);
+	assert_int_equal(store_events_since(f->st, 0, seen_event, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_true(s.rev[1] > 0);
+	assert_int_equal(s.seq[1], 1);
+}
+
 static void test_revision_never_repeats(void **state)
 {
 	struct fixture *f = *state;
@@ -948,6 +1031,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revision_never_repeats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_revisions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_migration, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

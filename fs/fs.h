@@ -76,6 +76,8 @@ struct node {
 				* since it last changed: the kernel has then
 				* dropped the older pages (see cache_policy) */
 	int64_t attr_gen;      /* revision of the sizes told the kernel since */
+	uint64_t attr_size;    /* its size, lowered to any shorter value opened
+				* since (a short read shrinks the kernel's) */
 	bool attr_stale;       /* ... its attributes were last invalidated */
 	bool attr_mixed;       /* sizes of several revisions told since then */
 	bool attr_deferred;    /* an invalidation waits for cache_users == 0 */

@@ -817,13 +817,14 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
  * revision; otherwise it is mixed until the next invalidation, which we ask
  * for.
  */
-static void attr_told(struct mount *m, struct node *n, int64_t rev)
+static void attr_told(struct mount *m, struct node *n, int64_t rev, uint64_t size)
 {
 	if (n->kind != NODE_KEY)
 		return;
 
 	if (n->attr_stale || n->attr_gen == 0) {
 		n->attr_gen = rev;
+		n->attr_size = size;
 		n->attr_stale = false;
 		n->attr_mixed = false;
 	} else if (n->attr_gen != rev && !n->attr_mixed) {
@@ -901,7 +902,7 @@ again:
 	e.entry_timeout = timeout_for(m, &t, true);
 	e.attr_timeout = timeout_for(m, &t, false);
 	fill_attr(m, &rv, n->ino, &t, &e.attr);
-	attr_told(m, n, t.revision);
+	attr_told(m, n, t.revision, t.size);
 out:
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
@@ -983,7 +984,7 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 		err = store_err(m->fs, err);
 	} else {
 		fill_attr(m, &rv, ino, &t, &st);
-		attr_told(m, n, t.revision);
+		attr_told(m, n, t.revision, t.size);
 	}
 	pthread_mutex_unlock(&m->fs->lock);
 	if (err)
@@ -1246,18 +1247,33 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 
 /* --- files ------------------------------------------------------------- */
 
-/* Decide how an open of a plain key reads (see "page cache" above). */
-static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
+/*
+ * Decide how an open of a plain key reads (see "page cache" above).  True
+ * when the size the kernel holds must be raised to this value's before the
+ * open is answered (see push_size()).
+ */
+static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
 			 bool direct, struct fuse_file_info *fi)
 {
+	/* the kernel may hold a size other than this value's, or one it could
+	 * shrink below it: sendfile() would cut the value there */
+	bool push = n->attr_gen == 0 || n->attr_mixed || n->attr_gen != of->revision ||
+		    n->attr_size < of->len;
+
+	if (of->len < n->attr_size)
+		n->attr_size = of->len; /* its reads may shrink the kernel's size */
 	if (direct) {
-		/* asked for: no plaintext in the page cache at all */
+		/* asked for: no plaintext in the page cache at all (sendfile
+		 * may still put some there on 6.18, see push_size()) */
 		fi->direct_io = 1;
-		return;
+		return false;
 	}
 	if (n->cache_users > 0 && n->cache_gen != of->revision) {
-		fi->direct_io = 1; /* the cached pages belong to older readers */
-		return;
+		/* the cached pages belong to older readers, and so does the
+		 * size the kernel holds: a sendfile() of this open is read
+		 * against them on 6.18 (README, "Updates") */
+		fi->direct_io = 1;
+		return false;
 	}
 	if (!n->attr_stale && (n->attr_mixed || n->attr_gen != of->revision)) {
 		/* the kernel may still hold another generation's size, which
@@ -1265,7 +1281,7 @@ static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		 * have the size refreshed for the next open */
 		fi->direct_io = 1;
 		watcher_queue_attr(m->fs, m, n->ino);
-		return;
+		return push && n->cache_users == 0;
 	}
 	/*
 	 * The kernel drops a file's pages when it gets an open reply without
@@ -1282,8 +1298,42 @@ static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
 	atomic_store(&of->priming, !n->cache_primed);
 	n->cache_gen = of->revision;
 	n->cache_size = of->len;
+	push = push && n->cache_users == 0;
 	n->cache_users++;
 	of->cached = true;
+	return push;
+}
+
+/*
+ * Raise the size the kernel holds for a plain key to this open's value
+ * before the open is answered.  sendfile() and splice() (busybox cat) read
+ * through the page cache and stop at that size without asking for it, as
+ * read() does past it; on 6.18 even for a direct_io open (filemap_splice_read;
+ * fixed upstream in 2026 by copy_splice_read).  A value grown since the
+ * size the kernel last took (a ttl not yet out, an invalidation deferred or
+ * on its way) would be cut to it.  Storing the value at offset 0 extends
+ * the size as a write would, and bumps the kernel's attribute version, so a
+ * reply telling the old size that was on its way is dropped.  The pages
+ * are dropped first, so no older bytes stay past a shorter value; reading
+ * that one is a short read, which shrinks the size to it.  Only when no
+ * handle reads cached pages (cache_policy): theirs are read against the
+ * size they hold.  Without fs->lock: the kernel may wait for a folio locked
+ * by a reader whose READ another worker answers, and READ takes the lock.
+ * The plaintext stored is this open's, put where its reads put it anyway.
+ */
+static void push_size(struct mount *m, fuse_ino_t ino, const struct open_file *of)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(of->len);
+	int err;
+
+	bv.buf[0].mem = (void *)of->data;
+	err = fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
+	if (!err && of->len > 0)
+		err = fuse_lowlevel_notify_store(m->se, ino, 0, &bv, 0);
+	/* -ENOENT: the kernel let the inode go meanwhile; its next one asks */
+	if (err && err != -ENOENT)
+		log_msg(LOG_LEVEL_WARNING, "%s: cannot give the kernel the size of %s/%s/%s: %s",
+			m->mountpoint, of->ns, of->secret, of->key, strerror(-err));
 }
 
 static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -1297,6 +1347,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct target t;
 	struct node *n;
 	bool unaudited = false; /* refused: its audit record was lost */
+	bool push = false;
 	int err = 0;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -1399,8 +1450,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			 * so its own page cache; a value read from a store
 			 * replaced since may share a revision with other bytes
 			 * of the new one: kept out of the cache */
-			cache_policy(m, n, of, epoch != fs->st_epoch ||
-				     (m->per_caller ? rv.view->direct_io : m->direct_io), fi);
+			push = cache_policy(m, n, of, epoch != fs->st_epoch ||
+					    (m->per_caller ? rv.view->direct_io : m->direct_io), fi);
 			n->nopen++;
 			of->counted = true;
 			n->open_size = of->len;
@@ -1419,6 +1470,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->noflush = 1;
 	file_listed(of);
+	if (push)
+		push_size(m, ino, of);
 	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted: no release */
 		pthread_mutex_lock(&fs->lock);
 		if (of->cached && --n->cache_users == 0 &&

@@ -1273,6 +1273,7 @@ static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		 * size the kernel holds: a sendfile() of this open is read
 		 * against them on 6.18 (README, "Updates") */
 		fi->direct_io = 1;
+		fi->keep_cache = 1; /* theirs: not dropped for this open */
 		return false;
 	}
 	if (!n->attr_stale && (n->attr_mixed || n->attr_gen != of->revision)) {
@@ -1528,6 +1529,42 @@ static void read_unopened(fuse_req_t req, struct mount *m, fuse_ino_t ino,
 	store_value_free(copy);
 }
 
+/*
+ * A READ of a direct handle that fills the page cache: the kernel sends a
+ * lock owner with every direct read, none with a page-cache fill, which a
+ * direct handle still does for sendfile(), splice() (on 6.18, see
+ * push_size()) and a private mmap.  While handles read cached pages of
+ * another generation, those pages are theirs, read against their size: a
+ * fill gets their bytes, so that they stay one generation for everyone (a
+ * sendfile() of this handle then gets that older generation, whole; its
+ * read() gets its own).  False when there is nothing to do so: the caller
+ * serves the handle's own bytes.
+ */
+static bool read_for_cache(fuse_req_t req, struct open_file *of, size_t size, off_t off)
+{
+	struct fs *fs = of->mount->fs;
+	struct fs_value *v = NULL;
+	const uint8_t *data;
+	int64_t gen = 0;
+	size_t len;
+
+	pthread_mutex_lock(&fs->lock);
+	if (of->node->cache_users > 0 && of->node->cache_gen != of->revision)
+		gen = of->node->cache_gen;
+	pthread_mutex_unlock(&fs->lock);
+	/* -1: a replaced store's revisions say nothing of the bytes */
+	if (gen <= 0 || !(v = value_find(of->ns, of->secret, of->key, gen)))
+		return false;
+	data = value_data(v, &len);
+	if (off < 0 || (size_t)off >= len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, (const char *)data + off,
+			       len - (size_t)off < size ? len - (size_t)off : size);
+	value_put(v);
+	return true;
+}
+
 static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
@@ -1549,6 +1586,9 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			return;
 		}
 	}
+	if (!of->cached && fi->lock_owner == 0 && of->node->kind == NODE_KEY &&
+	    read_for_cache(req, of, size, off))
+		return;
 	if (atomic_exchange(&of->priming, false)) {
 		struct node *n = of->node;
 

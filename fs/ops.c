@@ -1281,8 +1281,21 @@ static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		 * would cut or pad cached reads: read directly this time, and
 		 * have the size refreshed for the next open */
 		fi->direct_io = 1;
+		if (push && n->cache_users == 0) {
+			/* now, not from the watcher: an invalidation landing
+			 * while a READ of this open is on its way would have
+			 * the kernel ignore the short read that shrinks its
+			 * size, and pad the value with NULs.  Attributes only:
+			 * that waits for no request (see batch_run()) */
+			if (fuse_lowlevel_notify_inval_inode(m->se, n->ino, -1, 0) == 0) {
+				n->attr_stale = true;
+				n->attr_mixed = false;
+				n->attr_deferred = false;
+			}
+			return true;
+		}
 		watcher_queue_attr(m->fs, m, n->ino);
-		return push && n->cache_users == 0;
+		return false;
 	}
 	/*
 	 * The kernel drops a file's pages when it gets an open reply without
@@ -1322,6 +1335,24 @@ static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
  * by a reader whose READ another worker answers, and READ takes the lock.
  * The plaintext stored is this open's, put where its reads put it anyway.
  */
+/*
+ * The first READ of a pushed open is answered (or the open is gone): the
+ * kernel has taken any short read, so invalidations may go again.
+ */
+static void shrink_done(struct open_file *of)
+{
+	struct node *n = of->node;
+	struct fs *fs = of->mount->fs;
+
+	if (!atomic_exchange(&of->shrinking, false))
+		return;
+	pthread_mutex_lock(&fs->lock);
+	assert(n->shrinking > 0);
+	if (--n->shrinking == 0 && n->attr_deferred && n->cache_users == 0)
+		watcher_queue_attr(fs, of->mount, n->ino);
+	pthread_mutex_unlock(&fs->lock);
+}
+
 static void push_size(struct mount *m, fuse_ino_t ino, const struct open_file *of)
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(of->len);
@@ -1453,6 +1484,10 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			 * of the new one: kept out of the cache */
 			push = cache_policy(m, n, of, epoch != fs->st_epoch ||
 					    (m->per_caller ? rv.view->direct_io : m->direct_io), fi);
+			if (push) {
+				n->shrinking++;
+				atomic_store(&of->shrinking, true);
+			}
 			n->nopen++;
 			of->counted = true;
 			n->open_size = of->len;
@@ -1481,6 +1516,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (of->counted)
 			n->nopen--;
 		pthread_mutex_unlock(&fs->lock);
+		shrink_done(of);
 		open_file_put(of);
 	}
 }
@@ -1603,6 +1639,7 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	else
 		fuse_reply_buf(req, (const char *)of->data + off,
 			       of->len - (size_t)off < size ? of->len - (size_t)off : size);
+	shrink_done(of);
 	open_file_put(of);
 }
 
@@ -1629,6 +1666,7 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 	bool last;
 
 	(void)ino;
+	shrink_done(of);
 	pthread_mutex_lock(&fs->lock);
 	poller_remove(fs, of);
 	if (of->counted)

@@ -1336,10 +1336,13 @@ static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
  * The plaintext stored is this open's, put where its reads put it anyway.
  */
 /*
- * The first READ of a pushed open is answered (or the open is gone): the
- * kernel has taken any short read, so invalidations may go again.
+ * The first READ of a pushed open is being answered (or the open is gone):
+ * the kernel takes the short read with the reply, so invalidations may go
+ * again.  From a READ, before its reply (the node is the kernel's to free
+ * once answered), and without queueing what was deferred: the watcher could
+ * send it before the kernel has the reply; the release does (requeue).
  */
-static void shrink_done(struct open_file *of)
+static void shrink_done(struct open_file *of, bool requeue)
 {
 	struct node *n = of->node;
 	struct fs *fs = of->mount->fs;
@@ -1348,7 +1351,7 @@ static void shrink_done(struct open_file *of)
 		return;
 	pthread_mutex_lock(&fs->lock);
 	assert(n->shrinking > 0);
-	if (--n->shrinking == 0 && n->attr_deferred && n->cache_users == 0)
+	if (--n->shrinking == 0 && requeue && n->attr_deferred && n->cache_users == 0)
 		watcher_queue_attr(fs, of->mount, n->ino);
 	pthread_mutex_unlock(&fs->lock);
 }
@@ -1516,7 +1519,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (of->counted)
 			n->nopen--;
 		pthread_mutex_unlock(&fs->lock);
-		shrink_done(of);
+		shrink_done(of, true);
 		open_file_put(of);
 	}
 }
@@ -1634,12 +1637,12 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		pthread_mutex_unlock(&m->fs->lock);
 	}
 	atomic_fetch_add(&of->refs, 1);
+	shrink_done(of, false);
 	if (off < 0 || (size_t)off >= of->len)
 		fuse_reply_buf(req, NULL, 0);
 	else
 		fuse_reply_buf(req, (const char *)of->data + off,
 			       of->len - (size_t)off < size ? of->len - (size_t)off : size);
-	shrink_done(of);
 	open_file_put(of);
 }
 
@@ -1666,12 +1669,14 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 	bool last;
 
 	(void)ino;
-	shrink_done(of);
+	shrink_done(of, true);
 	pthread_mutex_lock(&fs->lock);
 	poller_remove(fs, of);
 	if (of->counted)
 		n->nopen--;
 	last = of->cached && --n->cache_users == 0;
+	if (!of->cached && n->attr_deferred && n->shrinking == 0 && n->cache_users == 0)
+		watcher_queue_attr(fs, of->mount, n->ino); /* held back by shrink_done() */
 	pthread_mutex_unlock(&fs->lock);
 	if (last) {
 		/* the key's row, not the secret's (whose sizes are summed

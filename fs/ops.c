@@ -1247,12 +1247,31 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 
 /* --- files ------------------------------------------------------------- */
 
+enum push { PUSH_NONE, PUSH_VALUE, PUSH_SIZE };
+
 /*
- * Decide how an open of a plain key reads (see "page cache" above).  True
- * when the size the kernel holds must be raised to this value's before the
- * open is answered (see push_size()).
+ * Invalidate a plain key's attributes now, from an open that pushes its
+ * size: not from the watcher, whose invalidation could land while a READ
+ * of this open is on its way and have the kernel ignore the short read
+ * that shrinks its size (the value would be padded with NULs).  Attributes
+ * only: that waits for no request, so it is safe under fs->lock (see
+ * batch_run() in watch.c).
  */
-static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
+static void attr_invalidate_now(struct mount *m, struct node *n)
+{
+	if (fuse_lowlevel_notify_inval_inode(m->se, n->ino, -1, 0) == 0) {
+		n->attr_stale = true;
+		n->attr_mixed = false;
+		n->attr_deferred = false;
+	}
+}
+
+/*
+ * Decide how an open of a plain key reads (see "page cache" above), and
+ * whether the size the kernel holds must be raised to this value's before
+ * the open is answered, and how (see push_size()).
+ */
+static enum push cache_policy(struct mount *m, struct node *n, struct open_file *of,
 			 bool direct, struct fuse_file_info *fi)
 {
 	/* the kernel may hold a size other than this value's, or one it could
@@ -1266,7 +1285,11 @@ static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		/* asked for: no plaintext in the page cache at all (sendfile
 		 * may still put some there on 6.18, see push_size()) */
 		fi->direct_io = 1;
-		return false;
+		if (push && n->cache_users == 0) {
+			attr_invalidate_now(m, n);
+			return PUSH_SIZE;
+		}
+		return PUSH_NONE;
 	}
 	if (n->cache_users > 0 && n->cache_gen != of->revision) {
 		/* the cached pages belong to older readers, and so does the
@@ -1274,7 +1297,7 @@ static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		 * against them on 6.18 (README, "Updates") */
 		fi->direct_io = 1;
 		fi->keep_cache = 1; /* theirs: not dropped for this open */
-		return false;
+		return PUSH_NONE;
 	}
 	if (!n->attr_stale && (n->attr_mixed || n->attr_gen != of->revision)) {
 		/* the kernel may still hold another generation's size, which
@@ -1282,20 +1305,11 @@ static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
 		 * have the size refreshed for the next open */
 		fi->direct_io = 1;
 		if (push && n->cache_users == 0) {
-			/* now, not from the watcher: an invalidation landing
-			 * while a READ of this open is on its way would have
-			 * the kernel ignore the short read that shrinks its
-			 * size, and pad the value with NULs.  Attributes only:
-			 * that waits for no request (see batch_run()) */
-			if (fuse_lowlevel_notify_inval_inode(m->se, n->ino, -1, 0) == 0) {
-				n->attr_stale = true;
-				n->attr_mixed = false;
-				n->attr_deferred = false;
-			}
-			return true;
+			attr_invalidate_now(m, n);
+			return PUSH_VALUE;
 		}
 		watcher_queue_attr(m->fs, m, n->ino);
-		return false;
+		return PUSH_NONE;
 	}
 	/*
 	 * The kernel drops a file's pages when it gets an open reply without
@@ -1315,7 +1329,7 @@ static bool cache_policy(struct mount *m, struct node *n, struct open_file *of,
 	push = push && n->cache_users == 0;
 	n->cache_users++;
 	of->cached = true;
-	return push;
+	return push ? PUSH_VALUE : PUSH_NONE;
 }
 
 /*
@@ -1356,15 +1370,27 @@ static void shrink_done(struct open_file *of, bool requeue)
 	pthread_mutex_unlock(&fs->lock);
 }
 
-static void push_size(struct mount *m, fuse_ino_t ino, const struct open_file *of)
+static void push_size(struct mount *m, fuse_ino_t ino, const struct open_file *of,
+		      enum push how)
 {
+	static const char nul;
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(of->len);
 	int err;
 
 	bv.buf[0].mem = (void *)of->data;
 	err = fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
-	if (!err && of->len > 0)
+	if (!err && of->len > 0 && how == PUSH_SIZE) {
+		/* direct_io: no plaintext in the pages, so one NUL byte
+		 * where the value ends (a page that is not up to date, as
+		 * not stored from its start), dropped at once */
+		bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT(1);
+		bv.buf[0].mem = (void *)&nul;
+		err = fuse_lowlevel_notify_store(m->se, ino, (off_t)of->len - 1, &bv, 0);
+		if (!err)
+			err = fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
+	} else if (!err && of->len > 0) {
 		err = fuse_lowlevel_notify_store(m->se, ino, 0, &bv, 0);
+	}
 	/* -ENOENT: the kernel let the inode go meanwhile; its next one asks */
 	if (err && err != -ENOENT)
 		log_msg(LOG_LEVEL_WARNING, "%s: cannot give the kernel the size of %s/%s/%s: %s",
@@ -1382,7 +1408,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct target t;
 	struct node *n;
 	bool unaudited = false; /* refused: its audit record was lost */
-	bool push = false;
+	enum push push = PUSH_NONE;
 	int err = 0;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -1487,7 +1513,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			 * of the new one: kept out of the cache */
 			push = cache_policy(m, n, of, epoch != fs->st_epoch ||
 					    (m->per_caller ? rv.view->direct_io : m->direct_io), fi);
-			if (push) {
+			if (push != PUSH_NONE) {
 				n->shrinking++;
 				atomic_store(&of->shrinking, true);
 			}
@@ -1509,8 +1535,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->noflush = 1;
 	file_listed(of);
-	if (push)
-		push_size(m, ino, of);
+	if (push != PUSH_NONE)
+		push_size(m, ino, of, push);
 	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted: no release */
 		pthread_mutex_lock(&fs->lock);
 		if (of->cached && --n->cache_users == 0 &&

@@ -469,6 +469,20 @@ test_sendfile_gets_a_grown_or_shrunk_value_whole_under_ttl() {
 	expect_value "shrunk, bind-mounted" keep-8 "$T/bound"
 }
 
+# direct_io = on: the open gives the kernel the size without putting the
+# value in the pages (a NUL byte where it ends, dropped at once).
+test_sendfile_gets_a_grown_or_shrunk_value_whole_with_direct_io() {
+	new_store
+	printf '[mount]\ndirect_io = on\n[updates]\nstrategy = ttl\nttl = 60\n' >>"$T/secretfs.ini"
+	ctl create secret generic k --from-literal=v=keep-9 >/dev/null
+	mount_fs
+	expect_value "before" keep-9 "$M/default/k/v"
+	set_v keep-10
+	expect_value "grown" keep-10 "$M/default/k/v"
+	set_v keep-9
+	expect_value "shrunk" keep-9 "$M/default/k/v"
+}
+
 # holder_case FILE: while another process holds FILE open (cached pages of
 # keep-9 and their size), the value grows to keep-10; then the same for a
 # shrink (keep-10 to keep-9).  The kernel holds one size for the file:

@@ -38,6 +38,11 @@
  * first cached open on, every reply the kernel may act on tells the cached
  * generation's size.  Change detection (watch.c) invalidates only
  * attributes and names; the next open decides about the pages.
+ * sendfile() and splice() read through the pages up to the size the kernel
+ * holds without asking for it (on 6.18 even for a direct_io open): an open
+ * whose value's size the kernel may not hold gives it that size before it
+ * is answered (push_size()), and a direct handle's page fill, while older
+ * handles read cached pages, gets their bytes (read_for_cache()).
  *
  * The kubelet layout (layout = kubelet): a secret's folder holds "..data",
  * a symlink to "..rev-N", the folder of the generation written at store

@@ -76,10 +76,15 @@ struct node {
 				* since it last changed: the kernel has then
 				* dropped the older pages (see cache_policy) */
 	int64_t attr_gen;      /* revision of the sizes told the kernel since */
+	uint64_t attr_size;    /* its size, lowered to any shorter value opened
+				* since (a short read shrinks the kernel's) */
 	bool attr_stale;       /* ... its attributes were last invalidated */
 	bool attr_mixed;       /* sizes of several revisions told since then */
 	bool attr_deferred;    /* an invalidation waits for cache_users == 0 */
 	unsigned nopen;        /* open handles, cached or not */
+	unsigned shrinking;    /* opens pushed a size that a short read may
+				* still have to shrink: no invalidation before
+				* their first READ is answered (push_size()) */
 	uint64_t open_size;    /* size and revision of the newest of them, for */
 	int64_t open_rev;      /* fstat() of a file whose secret has gone */
 	/* NODE_GEN: that generation of the secret, with its values */
@@ -108,6 +113,7 @@ struct open_file {
 	bool cached;             /* counted in node->cache_users */
 	atomic_bool priming;     /* cached, opened before cache_primed */
 	bool counted;            /* counted in node->nopen */
+	atomic_bool shrinking;   /* counted in node->shrinking */
 	char *ns, *secret;       /* for poll notifications */
 	char *key;               /* the store key (plain layout) */
 	struct fuse_pollhandle *ph; /* protected by fs->lock */

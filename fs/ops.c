@@ -38,6 +38,11 @@
  * first cached open on, every reply the kernel may act on tells the cached
  * generation's size.  Change detection (watch.c) invalidates only
  * attributes and names; the next open decides about the pages.
+ * sendfile() and splice() read through the pages up to the size the kernel
+ * holds without asking for it (on 6.18 even for a direct_io open): an open
+ * whose value's size the kernel may not hold gives it that size before it
+ * is answered (push_size()), and a direct handle's page fill, while older
+ * handles read cached pages, gets their bytes (read_for_cache()).
  *
  * The kubelet layout (layout = kubelet): a secret's folder holds "..data",
  * a symlink to "..rev-N", the folder of the generation written at store
@@ -817,13 +822,14 @@ static void audit_denied(struct mount *m, const struct req_view *rv,
  * revision; otherwise it is mixed until the next invalidation, which we ask
  * for.
  */
-static void attr_told(struct mount *m, struct node *n, int64_t rev)
+static void attr_told(struct mount *m, struct node *n, int64_t rev, uint64_t size)
 {
 	if (n->kind != NODE_KEY)
 		return;
 
 	if (n->attr_stale || n->attr_gen == 0) {
 		n->attr_gen = rev;
+		n->attr_size = size;
 		n->attr_stale = false;
 		n->attr_mixed = false;
 	} else if (n->attr_gen != rev && !n->attr_mixed) {
@@ -901,7 +907,7 @@ again:
 	e.entry_timeout = timeout_for(m, &t, true);
 	e.attr_timeout = timeout_for(m, &t, false);
 	fill_attr(m, &rv, n->ino, &t, &e.attr);
-	attr_told(m, n, t.revision);
+	attr_told(m, n, t.revision, t.size);
 out:
 	pthread_mutex_unlock(&fs->lock);
 	if (err)
@@ -983,7 +989,7 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino,
 		err = store_err(m->fs, err);
 	} else {
 		fill_attr(m, &rv, ino, &t, &st);
-		attr_told(m, n, t.revision);
+		attr_told(m, n, t.revision, t.size);
 	}
 	pthread_mutex_unlock(&m->fs->lock);
 	if (err)
@@ -1246,26 +1252,69 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino,
 
 /* --- files ------------------------------------------------------------- */
 
-/* Decide how an open of a plain key reads (see "page cache" above). */
-static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
+enum push { PUSH_NONE, PUSH_VALUE, PUSH_SIZE };
+
+/*
+ * Invalidate a plain key's attributes now, from an open that pushes its
+ * size: not from the watcher, whose invalidation could land while a READ
+ * of this open is on its way and have the kernel ignore the short read
+ * that shrinks its size (the value would be padded with NULs).  Attributes
+ * only: that waits for no request, so it is safe under fs->lock (see
+ * batch_run() in watch.c).
+ */
+static void attr_invalidate_now(struct mount *m, struct node *n)
+{
+	if (fuse_lowlevel_notify_inval_inode(m->se, n->ino, -1, 0) == 0) {
+		n->attr_stale = true;
+		n->attr_mixed = false;
+		n->attr_deferred = false;
+	}
+}
+
+/*
+ * Decide how an open of a plain key reads (see "page cache" above), and
+ * whether the size the kernel holds must be raised to this value's before
+ * the open is answered, and how (see push_size()).
+ */
+static enum push cache_policy(struct mount *m, struct node *n, struct open_file *of,
 			 bool direct, struct fuse_file_info *fi)
 {
+	/* the kernel may hold a size other than this value's, or one it could
+	 * shrink below it: sendfile() would cut the value there */
+	bool push = n->attr_gen == 0 || n->attr_mixed || n->attr_gen != of->revision ||
+		    n->attr_size < of->len;
+
+	if (of->len < n->attr_size)
+		n->attr_size = of->len; /* its reads may shrink the kernel's size */
 	if (direct) {
-		/* asked for: no plaintext in the page cache at all */
+		/* asked for: no plaintext in the page cache at all (sendfile
+		 * may still put some there on 6.18, see push_size()) */
 		fi->direct_io = 1;
-		return;
+		if (push && n->cache_users == 0) {
+			attr_invalidate_now(m, n);
+			return PUSH_SIZE;
+		}
+		return PUSH_NONE;
 	}
 	if (n->cache_users > 0 && n->cache_gen != of->revision) {
-		fi->direct_io = 1; /* the cached pages belong to older readers */
-		return;
+		/* the cached pages belong to older readers, and so does the
+		 * size the kernel holds: a sendfile() of this open is read
+		 * against them on 6.18 (README, "Updates") */
+		fi->direct_io = 1;
+		fi->keep_cache = 1; /* theirs: not dropped for this open */
+		return PUSH_NONE;
 	}
 	if (!n->attr_stale && (n->attr_mixed || n->attr_gen != of->revision)) {
 		/* the kernel may still hold another generation's size, which
 		 * would cut or pad cached reads: read directly this time, and
 		 * have the size refreshed for the next open */
 		fi->direct_io = 1;
+		if (push && n->cache_users == 0) {
+			attr_invalidate_now(m, n);
+			return PUSH_VALUE;
+		}
 		watcher_queue_attr(m->fs, m, n->ino);
-		return;
+		return PUSH_NONE;
 	}
 	/*
 	 * The kernel drops a file's pages when it gets an open reply without
@@ -1282,8 +1331,75 @@ static void cache_policy(struct mount *m, struct node *n, struct open_file *of,
 	atomic_store(&of->priming, !n->cache_primed);
 	n->cache_gen = of->revision;
 	n->cache_size = of->len;
+	push = push && n->cache_users == 0;
 	n->cache_users++;
 	of->cached = true;
+	return push ? PUSH_VALUE : PUSH_NONE;
+}
+
+/*
+ * Raise the size the kernel holds for a plain key to this open's value
+ * before the open is answered.  sendfile() and splice() (busybox cat) read
+ * through the page cache and stop at that size without asking for it, as
+ * read() does past it; on 6.18 even for a direct_io open (filemap_splice_read;
+ * fixed upstream in 2026 by copy_splice_read).  A value grown since the
+ * size the kernel last took (a ttl not yet out, an invalidation deferred or
+ * on its way) would be cut to it.  Storing the value at offset 0 extends
+ * the size as a write would, and bumps the kernel's attribute version, so a
+ * reply telling the old size that was on its way is dropped.  The pages
+ * are dropped first, so no older bytes stay past a shorter value; reading
+ * that one is a short read, which shrinks the size to it.  Only when no
+ * handle reads cached pages (cache_policy): theirs are read against the
+ * size they hold.  Without fs->lock: the kernel may wait for a folio locked
+ * by a reader whose READ another worker answers, and READ takes the lock.
+ * The plaintext stored is this open's, put where its reads put it anyway.
+ */
+/*
+ * The first READ of a pushed open is being answered (or the open is gone):
+ * the kernel takes the short read with the reply, so invalidations may go
+ * again.  From a READ, before its reply (the node is the kernel's to free
+ * once answered), and without queueing what was deferred: the watcher could
+ * send it before the kernel has the reply; the release does (requeue).
+ */
+static void shrink_done(struct open_file *of, bool requeue)
+{
+	struct node *n = of->node;
+	struct fs *fs = of->mount->fs;
+
+	if (!atomic_exchange(&of->shrinking, false))
+		return;
+	pthread_mutex_lock(&fs->lock);
+	assert(n->shrinking > 0);
+	if (--n->shrinking == 0 && requeue && n->attr_deferred && n->cache_users == 0)
+		watcher_queue_attr(fs, of->mount, n->ino);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void push_size(struct mount *m, fuse_ino_t ino, const struct open_file *of,
+		      enum push how)
+{
+	static const char nul;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(of->len);
+	int err;
+
+	bv.buf[0].mem = (void *)of->data;
+	err = fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
+	if (!err && of->len > 0 && how == PUSH_SIZE) {
+		/* direct_io: no plaintext in the pages, so one NUL byte
+		 * where the value ends (a page that is not up to date, as
+		 * not stored from its start), dropped at once */
+		bv = (struct fuse_bufvec)FUSE_BUFVEC_INIT(1);
+		bv.buf[0].mem = (void *)&nul;
+		err = fuse_lowlevel_notify_store(m->se, ino, (off_t)of->len - 1, &bv, 0);
+		if (!err)
+			err = fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
+	} else if (!err && of->len > 0) {
+		err = fuse_lowlevel_notify_store(m->se, ino, 0, &bv, 0);
+	}
+	/* -ENOENT: the kernel let the inode go meanwhile; its next one asks */
+	if (err && err != -ENOENT)
+		log_msg(LOG_LEVEL_WARNING, "%s: cannot give the kernel the size of %s/%s/%s: %s",
+			m->mountpoint, of->ns, of->secret, of->key, strerror(-err));
 }
 
 static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -1297,6 +1413,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct target t;
 	struct node *n;
 	bool unaudited = false; /* refused: its audit record was lost */
+	enum push push = PUSH_NONE;
 	int err = 0;
 
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
@@ -1399,8 +1516,12 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			 * so its own page cache; a value read from a store
 			 * replaced since may share a revision with other bytes
 			 * of the new one: kept out of the cache */
-			cache_policy(m, n, of, epoch != fs->st_epoch ||
-				     (m->per_caller ? rv.view->direct_io : m->direct_io), fi);
+			push = cache_policy(m, n, of, epoch != fs->st_epoch ||
+					    (m->per_caller ? rv.view->direct_io : m->direct_io), fi);
+			if (push != PUSH_NONE) {
+				n->shrinking++;
+				atomic_store(&of->shrinking, true);
+			}
 			n->nopen++;
 			of->counted = true;
 			n->open_size = of->len;
@@ -1419,6 +1540,8 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->noflush = 1;
 	file_listed(of);
+	if (push != PUSH_NONE)
+		push_size(m, ino, of, push);
 	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted: no release */
 		pthread_mutex_lock(&fs->lock);
 		if (of->cached && --n->cache_users == 0 &&
@@ -1427,6 +1550,7 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (of->counted)
 			n->nopen--;
 		pthread_mutex_unlock(&fs->lock);
+		shrink_done(of, true);
 		open_file_put(of);
 	}
 }
@@ -1475,6 +1599,42 @@ static void read_unopened(fuse_req_t req, struct mount *m, fuse_ino_t ino,
 	store_value_free(copy);
 }
 
+/*
+ * A READ of a direct handle that fills the page cache: the kernel sends a
+ * lock owner with every direct read, none with a page-cache fill, which a
+ * direct handle still does for sendfile(), splice() (on 6.18, see
+ * push_size()) and a private mmap.  While handles read cached pages of
+ * another generation, those pages are theirs, read against their size: a
+ * fill gets their bytes, so that they stay one generation for everyone (a
+ * sendfile() of this handle then gets that older generation, whole; its
+ * read() gets its own).  False when there is nothing to do so: the caller
+ * serves the handle's own bytes.
+ */
+static bool read_for_cache(fuse_req_t req, struct open_file *of, size_t size, off_t off)
+{
+	struct fs *fs = of->mount->fs;
+	struct fs_value *v = NULL;
+	const uint8_t *data;
+	int64_t gen = 0;
+	size_t len;
+
+	pthread_mutex_lock(&fs->lock);
+	if (of->node->cache_users > 0 && of->node->cache_gen != of->revision)
+		gen = of->node->cache_gen;
+	pthread_mutex_unlock(&fs->lock);
+	/* -1: a replaced store's revisions say nothing of the bytes */
+	if (gen <= 0 || !(v = value_find(of->ns, of->secret, of->key, gen)))
+		return false;
+	data = value_data(v, &len);
+	if (off < 0 || (size_t)off >= len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, (const char *)data + off,
+			       len - (size_t)off < size ? len - (size_t)off : size);
+	value_put(v);
+	return true;
+}
+
 static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
@@ -1496,6 +1656,9 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			return;
 		}
 	}
+	if (!of->cached && fi->lock_owner == 0 && of->node->kind == NODE_KEY &&
+	    read_for_cache(req, of, size, off))
+		return;
 	if (atomic_exchange(&of->priming, false)) {
 		struct node *n = of->node;
 
@@ -1505,6 +1668,7 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		pthread_mutex_unlock(&m->fs->lock);
 	}
 	atomic_fetch_add(&of->refs, 1);
+	shrink_done(of, false);
 	if (off < 0 || (size_t)off >= of->len)
 		fuse_reply_buf(req, NULL, 0);
 	else
@@ -1536,11 +1700,14 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino,
 	bool last;
 
 	(void)ino;
+	shrink_done(of, true);
 	pthread_mutex_lock(&fs->lock);
 	poller_remove(fs, of);
 	if (of->counted)
 		n->nopen--;
 	last = of->cached && --n->cache_users == 0;
+	if (!of->cached && n->attr_deferred && n->shrinking == 0 && n->cache_users == 0)
+		watcher_queue_attr(fs, of->mount, n->ino); /* held back by shrink_done() */
 	pthread_mutex_unlock(&fs->lock);
 	if (last) {
 		/* the key's row, not the secret's (whose sizes are summed

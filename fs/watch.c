@@ -154,6 +154,11 @@ static void batch_run(struct fs *fs, struct batch *b)
 		 * land on a reader's GETATTR as below */
 		if (n && n->kind == NODE_KEY && x->m->layout != LAYOUT_KUBELET)
 			x->data = false;
+		if (n && n->kind == NODE_KEY && n->shrinking > 0) {
+			/* see push_size() in ops.c */
+			n->attr_deferred = true;
+			continue;
+		}
 		if (n && n->kind == NODE_KEY && n->cache_users > 0 &&
 		    !(x->mode_only && !n->attr_stale && !n->attr_mixed &&
 		      n->attr_gen == n->cache_gen)) {

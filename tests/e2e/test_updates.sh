@@ -417,3 +417,132 @@ INI
 	eventually 3 '[ "$(cat "$M/default/a/k")" = v3-after-restore ]' ||
 		fail "$rev after the restore shows [$(cat "$M/default/a/k")]"
 }
+
+# --- sendfile(): a value that grows or shrinks -----------------------------
+# busybox cat copies with sendfile(), which reads through the page cache up
+# to the size the kernel holds and never asks for a fresher one (read() past
+# it does): a value grown since the kernel took its size was cut to it
+# ("keep-1" for "keep-10").
+
+# set_v VALUE: default/k's key v is VALUE
+set_v() {
+	printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: k, namespace: default}\nstringData: {v: %s}\n' \
+		"$1" >"$T/k.yaml"
+	ctl apply -f "$T/k.yaml" >/dev/null || fail "cannot set default/k to $1"
+}
+
+# bytes FILE|-: every byte, NULs included, as od shows them
+bytes() {
+	od -An -c "$1" | tr -s ' \n' ' '
+}
+
+# expect_value WHAT VALUE FILE: sendfile() (busybox cat, first) and read()
+# (dd) both get exactly VALUE: not cut, no stale or NUL-padded tail
+expect_value() {
+	local want
+	command -v busybox >/dev/null || fail "busybox is missing (make deps installs busybox-static)"
+	want=$(printf %s "$2" | bytes -)
+	expect_eq "$1, sendfile" "$want" "$(busybox cat "$3" | bytes -)"
+	expect_eq "$1, read" "$want" "$(dd if="$3" bs=64k status=none | bytes -)"
+}
+
+# Under ttl the kernel keeps the old size for the whole ttl, by design: the
+# open of a grown value gives the kernel its size first, through the path
+# and through a bind mount of the file alone (no lookup on its way).
+test_sendfile_gets_a_grown_or_shrunk_value_whole_under_ttl() {
+	new_store
+	printf '[updates]\nstrategy = ttl\nttl = 60\n' >>"$T/secretfs.ini"
+	ctl create secret generic k --from-literal=v=keep-9 >/dev/null
+	mount_fs
+	local f=$M/default/k/v
+	expect_value "before" keep-9 "$f"
+	set_v keep-10
+	expect_value "grown" keep-10 "$f"
+	set_v keep-9
+	expect_value "shrunk" keep-9 "$f"
+	touch "$T/bound"
+	mount --bind "$f" "$T/bound"
+	cleanup_extra() { umount "$T/bound"; }
+	set_v keep-100
+	expect_value "grown, bind-mounted" keep-100 "$T/bound"
+	set_v keep-8
+	expect_value "shrunk, bind-mounted" keep-8 "$T/bound"
+}
+
+# direct_io = on: the open gives the kernel the size without putting the
+# value in the pages (a NUL byte where it ends, dropped at once).
+test_sendfile_gets_a_grown_or_shrunk_value_whole_with_direct_io() {
+	new_store
+	printf '[mount]\ndirect_io = on\n[updates]\nstrategy = ttl\nttl = 60\n' >>"$T/secretfs.ini"
+	ctl create secret generic k --from-literal=v=keep-9 >/dev/null
+	mount_fs
+	expect_value "before" keep-9 "$M/default/k/v"
+	set_v keep-10
+	expect_value "grown" keep-10 "$M/default/k/v"
+	set_v keep-9
+	expect_value "shrunk" keep-9 "$M/default/k/v"
+}
+
+# holder_case FILE: while another process holds FILE open (cached pages of
+# keep-9 and their size), the value grows to keep-10; then the same for a
+# shrink (keep-10 to keep-9).  The kernel holds one size for the file:
+# sendfile() gets the holder's generation whole, read() the new one, the
+# holder its own, and once it closes sendfile() gets the new one.
+holder_case() {
+	local f=$1 from to
+	for from in keep-9 keep-10; do
+		to=keep-9
+		[ $from = keep-9 ] && to=keep-10
+		set_v $from
+		eventually 5 '[ "$(cat "$f")" = $from ]' || fail "$from not visible"
+		expect_value "before, $from" $from "$f"
+		exec 9<"$f"
+		set_v $to
+		eventually 5 '[ "$(dd if="$f" status=none)" = $to ]' ||
+			fail "$to not visible to read()"
+		expect_eq "sendfile while $from is held" "$(printf %s $from | bytes -)" \
+			"$(busybox cat "$f" | bytes -)"
+		expect_eq "read while $from is held" "$(printf %s $to | bytes -)" \
+			"$(dd if="$f" bs=64k status=none | bytes -)"
+		expect_eq "the holder's own" "$(printf %s $from | bytes -)" \
+			"$(dd bs=64k status=none <&9 | bytes -)"
+		exec 9<&-
+		# its RELEASE reaches the daemon a moment after close()
+		eventually 5 '[ "$(busybox cat "$f")" = $to ]' ||
+			fail "sendfile after the holder closed: [$(busybox cat "$f" | bytes -)]"
+		expect_value "after the holder closed, $to" $to "$f"
+	done
+}
+
+test_sendfile_while_another_reader_holds_the_file() {
+	new_store
+	ctl create secret generic k --from-literal=v=keep-9 >/dev/null
+	mount_fs
+	holder_case "$M/default/k/v"
+}
+
+# The same through the per-caller mount, from a process in a view's cgroup
+# (this test's shell, moved there and back).
+test_sendfile_per_caller_while_another_reader_holds_the_file() {
+	local root home
+	root=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+	[ -n "$root" ] || fail "no cgroup2 file system mounted"
+	home=$root$(sed -n 's/^0:://p' /proc/self/cgroup)
+	CG=$root/secretfs-test/sendfile-$BASHPID
+	new_store
+	printf '[view v]\nsecret = default/k\nmatch = cgroup:/secretfs-test/sendfile-*\n' >>"$T/secretfs.ini"
+	ctl create secret generic k --from-literal=v=keep-9 >/dev/null
+	M=$T/shared
+	mkdir -p "$M" "$CG"
+	HOME_CG=$home ME=$BASHPID
+	# it runs in a subshell, forked in the cgroup too
+	cleanup_extra() {
+		echo "$ME" >"$HOME_CG/cgroup.procs"
+		echo "$BASHPID" >"$HOME_CG/cgroup.procs"
+		rmdir "$CG"
+	}
+	start_fs "$M" --per-caller "$M"
+	echo "$ME" >"$CG/cgroup.procs" || fail "cannot enter $CG"
+	holder_case "$M/default/k/v"
+	echo "$ME" >"$HOME_CG/cgroup.procs"
+}

@@ -380,6 +380,12 @@ static void known_put(struct api_hub *hub, const struct store_secret *s)
 	free(text);
 }
 
+static int known_walk(void *ctx, const struct store_secret *s)
+{
+	known_put(ctx, s);
+	return 0;
+}
+
 /* Follow one change in hub->known; for a deletion, hand back what was
  * known (a new reference, or NULL). */
 static json_t *known_follow(struct api_hub *hub, const struct store_change *ch)
@@ -550,17 +556,11 @@ int api_hub_start(struct api_server *srv, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
 		return -EIO;
 	}
-	{
-		struct store_secret **v = NULL;
-		size_t n = 0;
-
-		if (!hub->known || store_secret_list(hub->st, NULL, &v, &n)) {
-			snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
-			return -EIO;
-		}
-		for (size_t i = 0; i < n; i++)
-			known_put(hub, v[i]);
-		store_secret_list_free(v, n);
+	/* one secret at a time: the store's list would hold every one's
+	 * metadata at once, besides what hub->known keeps of it */
+	if (!hub->known || store_secret_walk(hub->st, NULL, NULL, NULL, 0, known_walk, hub)) {
+		snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
+		return -EIO;
 	}
 	if (pipe2(hub->wake, O_CLOEXEC)) {
 		snprintf(err, errlen, "cannot start the watch hub: %s", strerror(errno));

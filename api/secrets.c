@@ -134,9 +134,9 @@ static bool after_key(const struct store_secret *s, const struct list_key *k)
  * A list being streamed, through two walks of the store, each holding one
  * secret at a time: the first (metadata, before the reply) counts what the
  * filter selects after the continue key and finds the page's last item;
- * the second (values too, unless a Table is asked) sends the page, one item
- * per store_secret_walk() resumed after the last row seen (`last`), up to
- * the page's last item.  A secret deleted between the walks is left out
+ * the second sends the page, one item per store_secret_walk() resumed
+ * after the last row seen (`last`), up to the page's last item, each
+ * item's values read when the walk found it.  A secret deleted between the walks is left out
  * (the watch says so), one created before the page's end is in.
  */
 struct list_stream {
@@ -185,11 +185,11 @@ static int list_count(void *ctx, const struct store_secret *s)
 	return 0;
 }
 
-#define LIST_FOUND 1 /* list_pick() made ls->item */
+#define LIST_FOUND 1 /* list_pick() found the next item: ls->last */
 #define LIST_END   2 /* past the page's end */
 
-/* The second walk: the next item (a Secret with its values, or a Table
- * row from its metadata: a Table shows no value). */
+/* The second walk's visitor (metadata only): the next item's key, and
+ * for a Table its row (a Table shows no value). */
 static int list_pick(void *ctx, const struct store_secret *s)
 {
 	struct list_stream *ls = ctx;
@@ -201,39 +201,55 @@ static int list_pick(void *ctx, const struct store_secret *s)
 	ls->started = true;
 	if (!api_filter_match(&ls->f, s))
 		return 0;
+	if (!ls->table)
+		return LIST_FOUND;
 	o = secret_to_json(s);
-	if (o && ls->table) {
-		ls->item = api_table_secret_row(o, ls->now);
-		json_decref(o);
-	} else {
-		ls->item = o;
-	}
+	ls->item = o ? api_table_secret_row(o, ls->now) : NULL;
+	json_decref(o);
 	return ls->item ? LIST_FOUND : -ENOMEM;
 }
 
-/* The next item: any read failure breaks the reply off. */
+/* The next item (a Secret with its values, read once the walk found it:
+ * only selected ones are decrypted, or a Table row): a secret deleted
+ * since is left out (the watch says so); any other read failure breaks
+ * the reply off. */
 static int list_stream_next(void *cls, json_t **item)
 {
 	struct list_stream *ls = cls;
+	struct store_secret *s = NULL;
 	int err;
 
 	assert(pthread_equal(ls->thread, pthread_self()));
-	if (ls->done)
-		return 0;
-	err = store_secret_walk(ls->st, ls->ns, ls->started ? ls->last.ns : NULL,
-				ls->started ? ls->last.name : NULL,
-				ls->table ? 0 : STORE_WITH_VALUES, list_pick, ls);
-	if (err == LIST_FOUND) {
-		*item = ls->item;
-		ls->item = NULL;
-		return 1;
+	while (!ls->done) {
+		err = store_secret_walk(ls->st, ls->ns, ls->started ? ls->last.ns : NULL,
+					ls->started ? ls->last.name : NULL, 0, list_pick, ls);
+		if (err != LIST_FOUND) {
+			ls->done = true;
+			if (err == 0 || err == LIST_END)
+				return 0;
+			fprintf(stderr, "secretfs-apiserver: list of secrets: %s\n",
+				err == -ENOMEM ? "out of memory" : store_errmsg(ls->st));
+			return err;
+		}
+		if (ls->table) {
+			*item = ls->item;
+			ls->item = NULL;
+			return 1;
+		}
+		err = store_secret_get(ls->st, ls->last.ns, ls->last.name, STORE_WITH_VALUES, &s);
+		if (err == -ENOENT)
+			continue;
+		if (err) {
+			ls->done = true;
+			fprintf(stderr, "secretfs-apiserver: list of secrets: cannot read '%s/%s': %s\n",
+				ls->last.ns, ls->last.name, store_errmsg(ls->st));
+			return err;
+		}
+		*item = secret_to_json(s);
+		store_secret_free(s);
+		return *item ? 1 : -ENOMEM;
 	}
-	ls->done = true;
-	if (err == 0 || err == LIST_END)
-		return 0;
-	fprintf(stderr, "secretfs-apiserver: list of secrets: %s\n",
-		err == -ENOMEM ? "out of memory" : store_errmsg(ls->st));
-	return err;
+	return 0;
 }
 
 /*

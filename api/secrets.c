@@ -9,7 +9,6 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,69 +110,139 @@ static int continue_parse(const char *token, char *ns, size_t nslen, char *name,
 	return ret;
 }
 
-/* Is s after (ns, name) in the store's list order (namespace, then name)? */
-static bool after_key(const struct store_secret *s, const char *ns, const char *name)
-{
-	int c = strcmp(s->namespace, ns);
+/* A secret's place in the store's list order (namespace, then name). */
+struct list_key {
+	char ns[STORE_MAX_NAMESPACE + 1];
+	char name[STORE_MAX_NAME + 1];
+};
 
-	return c > 0 || (c == 0 && strcmp(s->name, name) > 0);
+static void key_set(struct list_key *k, const char *ns, const char *name)
+{
+	snprintf(k->ns, sizeof(k->ns), "%s", ns);
+	snprintf(k->name, sizeof(k->name), "%s", name);
 }
 
-/* A list being streamed: the rows' metadata read at the start (v, the
- * selected ones in pick), each item's values read as its turn comes. */
+/* Is s after k in the store's list order? */
+static bool after_key(const struct store_secret *s, const struct list_key *k)
+{
+	int c = strcmp(s->namespace, k->ns);
+
+	return c > 0 || (c == 0 && strcmp(s->name, k->name) > 0);
+}
+
+/*
+ * A list being streamed, through two walks of the store, each holding one
+ * secret at a time: the first (metadata, before the reply) counts what the
+ * filter selects after the continue key and finds the page's last item;
+ * the second sends the page, one item per store_secret_walk() resumed
+ * after the last row seen (`last`), up to the page's last item, each
+ * item's values read when the walk found it.  A secret deleted between the walks is left out
+ * (the watch says so), one created before the page's end is in.
+ */
 struct list_stream {
 	struct store *st;          /* the handle of the thread that owns the
 				    * connection: MHD calls the reader there */
 	pthread_t thread;
-	struct store_secret **v;
-	size_t n;
-	size_t *pick, npick, next;
+	char *ns;                  /* NULL: every namespace */
+	struct api_filter f;
+	struct list_key last;      /* the walk resumes after it */
+	bool started;              /* last is set */
+	struct list_key end;       /* the page's last item ... */
+	bool has_end;              /* ... when more follow */
+	bool done;
 	bool table;
 	int64_t now;
+	json_t *item;              /* the item the walk found */
+	/* the first walk's: matched, past the limit */
+	unsigned long long limit, picked, remaining;
 };
 
 static void list_stream_free(void *cls)
 {
 	struct list_stream *ls = cls;
 
-	bool big = ls->n >= 1000;
-
-	store_secret_list_free(ls->v, ls->n);
-	free(ls->pick);
+	if (!ls)
+		return;
+	api_filter_release(&ls->f);
+	json_decref(ls->item);
+	free(ls->ns);
 	free(ls);
-	/* a big list's metadata was freed into this thread's malloc arena,
-	 * which glibc keeps: hand it back, or every pool thread that once
-	 * served a big list holds its peak for good */
-	if (big)
-		malloc_trim(0);
 }
 
-/* The next item (a Secret with its values, or a Table row): a secret
- * deleted since the rows were read is left out (the watch says so); any
- * other read failure breaks the reply off. */
+/* The first walk: count, and find the page's end. */
+static int list_count(void *ctx, const struct store_secret *s)
+{
+	struct list_stream *ls = ctx;
+
+	if (!api_filter_match(&ls->f, s))
+		return 0;
+	if (ls->limit && ls->picked == ls->limit) {
+		ls->remaining++;
+		return 0;
+	}
+	if (++ls->picked == ls->limit)
+		key_set(&ls->end, s->namespace, s->name);
+	return 0;
+}
+
+#define LIST_FOUND 1 /* list_pick() found the next item: ls->last */
+#define LIST_END   2 /* past the page's end */
+
+/* The second walk's visitor (metadata only): the next item's key, and
+ * for a Table its row (a Table shows no value). */
+static int list_pick(void *ctx, const struct store_secret *s)
+{
+	struct list_stream *ls = ctx;
+	json_t *o;
+
+	if (ls->has_end && after_key(s, &ls->end))
+		return LIST_END;
+	key_set(&ls->last, s->namespace, s->name);
+	ls->started = true;
+	if (!api_filter_match(&ls->f, s))
+		return 0;
+	if (!ls->table)
+		return LIST_FOUND;
+	o = secret_to_json(s);
+	ls->item = o ? api_table_secret_row(o, ls->now) : NULL;
+	json_decref(o);
+	return ls->item ? LIST_FOUND : -ENOMEM;
+}
+
+/* The next item (a Secret with its values, read once the walk found it:
+ * only selected ones are decrypted, or a Table row): a secret deleted
+ * since is left out (the watch says so); any other read failure breaks
+ * the reply off. */
 static int list_stream_next(void *cls, json_t **item)
 {
 	struct list_stream *ls = cls;
+	struct store_secret *s = NULL;
+	int err;
 
 	assert(pthread_equal(ls->thread, pthread_self()));
-	while (ls->next < ls->npick) {
-		struct store_secret *m = ls->v[ls->pick[ls->next++]], *s = NULL;
-		json_t *o;
-		int err;
-
-		if (ls->table) {
-			/* a Table shows no value: the metadata is enough */
-			o = secret_to_json(m);
-			*item = o ? api_table_secret_row(o, ls->now) : NULL;
-			json_decref(o);
-			return *item ? 1 : -ENOMEM;
+	while (!ls->done) {
+		err = store_secret_walk(ls->st, ls->ns, ls->started ? ls->last.ns : NULL,
+					ls->started ? ls->last.name : NULL, 0, list_pick, ls);
+		if (err != LIST_FOUND) {
+			ls->done = true;
+			if (err == 0 || err == LIST_END)
+				return 0;
+			fprintf(stderr, "secretfs-apiserver: list of secrets: %s\n",
+				err == -ENOMEM ? "out of memory" : store_errmsg(ls->st));
+			return err;
 		}
-		err = store_secret_get(ls->st, m->namespace, m->name, STORE_WITH_VALUES, &s);
+		if (ls->table) {
+			*item = ls->item;
+			ls->item = NULL;
+			return 1;
+		}
+		err = store_secret_get(ls->st, ls->last.ns, ls->last.name, STORE_WITH_VALUES, &s);
 		if (err == -ENOENT)
 			continue;
 		if (err) {
+			ls->done = true;
 			fprintf(stderr, "secretfs-apiserver: list of secrets: cannot read '%s/%s': %s\n",
-				m->namespace, m->name, store_errmsg(ls->st));
+				ls->last.ns, ls->last.name, store_errmsg(ls->st));
 			return err;
 		}
 		*item = secret_to_json(s);
@@ -184,46 +253,55 @@ static int list_stream_next(void *cls, json_t **item)
 }
 
 /*
- * Reply the list of v's secrets that f selects, after (cont_ns,
- * cont_name) when not empty, at most limit (0: all), streamed: the
- * envelope, with metadata.continue and remainingItemCount worked out from
- * the rows' metadata, goes out first, then one item at a time (the peak is
- * one secret's values, not the list's).  Takes *v (the reply owns it).
+ * Reply the list of ns's secrets (NULL: all) that f selects, after cont
+ * when not NULL, at most limit (0: all), streamed: the envelope, with
+ * metadata.continue and remainingItemCount from the first walk, goes out
+ * first, then one item at a time (the peak is one secret, not the list).
+ * Takes *f (the reply owns it).  Without a reply, 0 with *ret set;
+ * -errno (a store failure) when nothing was replied.
  */
-static enum MHD_Result list_streamed(struct api_req *r, const struct api_filter *f,
-				     struct store_secret ***v, size_t *n, int64_t rev,
-				     unsigned long long limit, const char *cont_ns,
-				     const char *cont_name)
+static int list_streamed(struct api_req *r, const char *ns, struct api_filter *f,
+			 int64_t rev, unsigned long long limit, const struct list_key *cont,
+			 enum MHD_Result *ret)
 {
 	struct list_stream *ls = calloc(1, sizeof(*ls));
-	size_t remaining = 0;
 	char rv[32], *token = NULL;
 	json_t *out;
+	int err;
 
-	if (!ls || (*n && !(ls->pick = malloc(*n * sizeof(*ls->pick))))) {
+	if (!ls || (ns && !(ls->ns = strdup(ns)))) {
 		free(ls);
-		return api_status(r, 500, "InternalError", NULL, "out of memory");
+		*ret = api_status(r, 500, "InternalError", NULL, "out of memory");
+		return 0;
 	}
 	ls->st = r->db->st;
 	ls->thread = pthread_self();
-	ls->v = *v;
-	ls->n = *n;
-	*v = NULL;
-	*n = 0;
+	ls->f = *f;
+	*f = (struct api_filter){ 0 };
 	ls->table = r->table;
 	ls->now = (int64_t)time(NULL);
-	for (size_t i = 0; i < ls->n; i++) {
-		if (!api_filter_match(f, ls->v[i]) ||
-		    (*cont_ns && !after_key(ls->v[i], cont_ns, cont_name)))
-			continue;
-		if (limit && ls->npick == limit)
-			remaining++;
-		else
-			ls->pick[ls->npick++] = i;
+	ls->limit = limit;
+	if (cont) {
+		ls->last = *cont;
+		ls->started = true;
 	}
-	if (remaining && !(token = continue_token(ls->v[ls->pick[ls->npick - 1]]))) {
+	/* every row of the list checked (its tag) before any is sent: a
+	 * list meeting a tampered row fails whole, as store_secret_list */
+	err = store_secret_walk(ls->st, ls->ns, cont ? cont->ns : NULL, cont ? cont->name : NULL,
+				0, list_count, ls);
+	if (err) {
 		list_stream_free(ls);
-		return api_status(r, 500, "InternalError", NULL, "out of memory");
+		return err;
+	}
+	if (ls->remaining) {
+		struct store_secret k = { .namespace = ls->end.ns, .name = ls->end.name };
+
+		ls->has_end = true;
+		if (!(token = continue_token(&k))) {
+			list_stream_free(ls);
+			*ret = api_status(r, 500, "InternalError", NULL, "out of memory");
+			return 0;
+		}
 	}
 	rv_string(rv, sizeof(rv), rev);
 	if (r->table) {
@@ -239,10 +317,12 @@ static enum MHD_Result list_streamed(struct api_req *r, const struct api_filter 
 		json_t *meta = json_object_get(out, "metadata");
 
 		json_object_set_new(meta, "continue", json_string(token));
-		json_object_set_new(meta, "remainingItemCount", json_integer((json_int_t)remaining));
+		json_object_set_new(meta, "remainingItemCount",
+				    json_integer((json_int_t)ls->remaining));
 	}
 	free(token);
-	return api_reply_stream(r, out, list_stream_next, ls, list_stream_free);
+	*ret = api_reply_stream(r, out, list_stream_next, ls, list_stream_free);
+	return 0;
 }
 
 /*
@@ -259,7 +339,8 @@ static enum MHD_Result list(struct api_req *r, const char *ns, bool delete)
 	enum MHD_Result ret;
 	json_t *items = json_array(), *out;
 	const char *limit_arg = api_arg(r, "limit"), *cont = api_arg(r, "continue");
-	char cont_ns[256] = "", cont_name[256] = "", *end;
+	struct list_key cont_key = { "", "" };
+	char *end;
 	size_t n = 0;
 	unsigned long long limit = 0;
 	int64_t rev;
@@ -283,8 +364,8 @@ static enum MHD_Result list(struct api_req *r, const char *ns, bool delete)
 		goto out;
 	if (delete)
 		limit = 0;
-	if (cont && *cont && continue_parse(cont, cont_ns, sizeof(cont_ns), cont_name,
-					    sizeof(cont_name))) {
+	if (cont && *cont && continue_parse(cont, cont_key.ns, sizeof(cont_key.ns), cont_key.name,
+					    sizeof(cont_key.name))) {
 		ret = api_status(r, 400, "BadRequest", NULL,
 				 "continue key is not valid: it was not made by this server");
 		goto out;
@@ -292,16 +373,16 @@ static enum MHD_Result list(struct api_req *r, const char *ns, bool delete)
 	/* the revision first: a change racing the list is then replayed
 	 * by a watch from rv, never missed */
 	if ((err = api_db_revision(r->db, &rev)) ||
-	    (err = store_secret_list(r->db->st, ns, &v, &n))) {
+	    (!delete && (err = list_streamed(r, ns, &f, rev, limit, *cont_key.ns ? &cont_key : NULL,
+					     &ret))) ||
+	    (delete && (err = store_secret_list(r->db->st, ns, &v, &n)))) {
 		ret = api_store_error(r, err, store_errmsg(r->db->st), "secrets", "Secret", "");
 		goto out;
 	}
-	if (!delete) {
-		ret = list_streamed(r, &f, &v, &n, rev, limit, cont_ns, cont_name);
+	if (!delete)
 		goto out;
-	}
 	for (size_t i = 0; i < n; i++) {
-		if (!api_filter_match(&f, v[i]) || (*cont_ns && !after_key(v[i], cont_ns, cont_name)))
+		if (!api_filter_match(&f, v[i]) || (*cont_key.ns && !after_key(v[i], &cont_key)))
 			continue;
 		if (!dry) {
 			err = store_writer_delete(r->db->w, v[i]->namespace, v[i]->name);

@@ -9,15 +9,18 @@
  * change to the queue of every watcher it matches; a watcher's connection
  * is suspended in MHD while its queue is empty and resumed by the hub.
  * A new watcher catches up on the request's own thread, under the hub's
- * lock: from its resourceVersion through the log, or, without one, with a
- * synthetic ADDED per object; from then on the hub delivers every change
- * after w->since.  So no change is missed; one that races the start may
- * come twice (ADDED, then MODIFIED with the same object).
+ * lock, from its resourceVersion through the log; without one it starts
+ * with a synthetic ADDED per object, secrets made one at a time as the
+ * client reads them (initial_read(), no lock held), before what the hub
+ * queues meanwhile.  From its start the hub delivers every change after
+ * w->since.  So no change is missed; one that races the start may come
+ * twice (ADDED, then MODIFIED with the same object).
  *
- * Bounds: a watcher starts with what exists (without a resourceVersion) or
- * with one event per secret changed since (a secret changed many times
- * comes once, at its last change), as large as a list; past that at most
- * WATCH_QUEUE_MAX more bytes wait (always at least one event).  A client
+ * Bounds: a watcher's initial list holds one secret's event at a time; a
+ * catch-up from a resourceVersion queues one event per secret changed
+ * since (a secret changed many times comes once, at its last change), as
+ * large as a list; past that at most WATCH_QUEUE_MAX more bytes wait
+ * (always at least one event).  A client
  * that does not read meets that bound, its queue is dropped and its stream
  * ends, as the apiserver ends a watcher that lags, and the client watches
  * again from its last resourceVersion.  A watch lasts
@@ -82,7 +85,19 @@ struct watcher {
 	size_t len, off, cap;       /* buf[off..len) waits to be sent */
 	size_t limit;               /* bytes that may wait; 0 while it starts */
 	bool ended;                 /* nothing more will be queued */
+	bool cut;                   /* nor sent: the queue went, or the server stops */
 	bool suspended;
+	/* The initial list (a watch without a resourceVersion): its ADDED
+	 * events are made one at a time as the client reads them, by
+	 * store_secret_walk() resumed after the last secret seen, and go out
+	 * before anything queued.  Only the connection's thread (the reader)
+	 * touches these. */
+	bool initial;
+	bool initial_started;       /* initial_ns/name: the last seen */
+	char initial_ns[STORE_MAX_NAMESPACE + 1];
+	char initial_name[STORE_MAX_NAME + 1];
+	char *line;                 /* the event being sent, wiped once sent */
+	size_t line_len, line_off;
 };
 
 struct api_hub {
@@ -131,7 +146,7 @@ static void queue_line(struct watcher *w, const char *line, size_t n)
 		goto out;
 	if (w->limit && w->len - w->off && w->len - w->off + n > w->limit) {
 		drop_queue(w);
-		w->ended = true;
+		w->ended = w->cut = true;
 		goto resume;
 	}
 	if (w->off) {
@@ -143,7 +158,7 @@ static void queue_line(struct watcher *w, const char *line, size_t n)
 	}
 	if (api_buf_append(&w->buf, &w->len, &w->cap, line, n)) {
 		drop_queue(w);
-		w->ended = true;
+		w->ended = w->cut = true;
 	}
 resume:
 	if (w->suspended) {
@@ -165,14 +180,19 @@ static void end_watcher(struct watcher *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* MHD's content reader: what is queued, else suspend until the hub has
- * more (suspending here is what MHD allows). */
+static ssize_t initial_read(struct watcher *w, char *out, size_t max);
+
+/* MHD's content reader: the initial list while it lasts, then what is
+ * queued, else suspend until the hub has more (suspending here is what
+ * MHD allows). */
 static ssize_t reader(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct watcher *w = cls;
 	ssize_t n = 0;
 
 	(void)pos;
+	if (w->initial && (n = initial_read(w, out, max)) > 0)
+		return n;
 	pthread_mutex_lock(&w->lock);
 	if (w->len > w->off) {
 		size_t k = w->len - w->off < max ? w->len - w->off : max;
@@ -207,6 +227,10 @@ static void watcher_free(void *cls)
 		}
 	pthread_mutex_unlock(&hub->lock);
 	drop_queue(w);
+	if (w->line) {
+		sodium_memzero(w->line, w->line_len);
+		free(w->line);
+	}
 	api_filter_release(&w->f);
 	free(w->ns);
 	pthread_mutex_destroy(&w->lock);
@@ -302,8 +326,10 @@ static bool watcher_matches(const struct watcher *w, const char *ns, const char 
 				       json_string_value(json_object_get(obj, "type")));
 }
 
-/* Queue {"type":type,"object":obj} (obj as a Table row when asked). */
-static void send_event(struct watcher *w, const char *type, const json_t *obj, json_int_t ndata)
+/* The line {"type":type,"object":obj}\n (obj as a Table row when asked):
+ * malloc'd (may hold values: wipe it), *n its length; NULL without memory. */
+static char *event_line(const struct watcher *w, const char *type, const json_t *obj,
+			json_int_t ndata, size_t *n)
 {
 	json_t *ev, *o = NULL;
 	char *line;
@@ -328,17 +354,25 @@ static void send_event(struct watcher *w, const char *type, const json_t *obj, j
 	json_decref(o);
 	line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
 	json_decref(ev);
+	if (line) {
+		*n = strlen(line) + 1;
+		line[*n - 1] = '\n'; /* json_dumps' NUL: the line's end */
+	}
+	return line;
+}
+
+/* Queue {"type":type,"object":obj} (obj as a Table row when asked). */
+static void send_event(struct watcher *w, const char *type, const json_t *obj, json_int_t ndata)
+{
+	size_t n;
+	char *line = event_line(w, type, obj, ndata, &n);
+
 	if (!line) {
 		end_watcher(w);
 		return;
 	}
-	{
-		size_t n = strlen(line);
-
-		line[n] = '\n'; /* json_dumps' NUL: the line's end */
-		queue_line(w, line, n + 1);
-		sodium_memzero(line, n + 1);
-	}
+	queue_line(w, line, n);
+	sodium_memzero(line, n);
 	free(line);
 }
 
@@ -399,6 +433,12 @@ static void known_put(struct api_hub *hub, const struct store_secret *s)
 	if (text)
 		json_object_set_new(hub->known, key, json_string(text));
 	free(text);
+}
+
+static int known_walk(void *ctx, const struct store_secret *s)
+{
+	known_put(ctx, s);
+	return 0;
 }
 
 /* Follow one change in hub->known; for a deletion, hand back what was
@@ -835,17 +875,11 @@ int api_hub_start(struct api_server *srv, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
 		return -EIO;
 	}
-	{
-		struct store_secret **v = NULL;
-		size_t n = 0;
-
-		if (!hub->known || store_secret_list(hub->st, NULL, &v, &n)) {
-			snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
-			return -EIO;
-		}
-		for (size_t i = 0; i < n; i++)
-			known_put(hub, v[i]);
-		store_secret_list_free(v, n);
+	/* one secret at a time: the store's list would hold every one's
+	 * metadata at once, besides what hub->known keeps of it */
+	if (!hub->known || store_secret_walk(hub->st, NULL, NULL, NULL, 0, known_walk, hub)) {
+		snprintf(err, errlen, "cannot start the watch hub: %s", store_errmsg(hub->st));
+		return -EIO;
 	}
 	objknown_init(hub);
 	if (pipe2(hub->wake, O_CLOEXEC)) {
@@ -894,10 +928,15 @@ void api_hub_stop(struct api_server *srv)
 		pthread_join(hub->thread, NULL);
 		hub->running = false;
 	}
-	/* every stream ends: MHD must not stop with a connection suspended */
+	/* every stream ends (an initial list too): MHD must not stop with a
+	 * connection suspended */
 	pthread_mutex_lock(&hub->lock);
-	for (struct watcher *w = hub->list; w; w = w->next)
+	for (struct watcher *w = hub->list; w; w = w->next) {
+		pthread_mutex_lock(&w->lock);
+		w->cut = true;
+		pthread_mutex_unlock(&w->lock);
 		end_watcher(w);
+	}
 	pthread_mutex_unlock(&hub->lock);
 }
 
@@ -973,35 +1012,117 @@ static int initial_ns(void *ctx, const char *name, const struct store_stat *st)
 	return 0;
 }
 
-/* Synthetic ADDED events for what exists now. */
-static int initial_events(struct store *st, struct watcher *w)
+/* Synthetic ADDED events for the namespaces that exist now (a few: all
+ * queued at the start). */
+static int initial_namespaces(struct store *st, struct watcher *w)
 {
-	struct store_secret **v = NULL;
-	size_t n = 0;
+	struct initial in = { w, st };
+
+	return store_ns_each(st, initial_ns, &in);
+}
+
+#define INITIAL_FOUND 1 /* initial_pick() found the next secret */
+
+/* store_secret_walk()'s visitor (metadata only): the next secret w
+ * selects; for a Table its line (a row shows no value). */
+static int initial_pick(void *ctx, const struct store_secret *s)
+{
+	struct watcher *w = ctx;
+	json_t *obj;
+
+	snprintf(w->initial_ns, sizeof(w->initial_ns), "%s", s->namespace);
+	snprintf(w->initial_name, sizeof(w->initial_name), "%s", s->name);
+	w->initial_started = true;
+	if (!api_filter_match(&w->f, s))
+		return 0;
+	if (!w->table)
+		return INITIAL_FOUND;
+	obj = secret_to_json(s);
+	w->line = obj ? event_line(w, "ADDED", obj, -1, &w->line_len) : NULL;
+	json_decref(obj);
+	return w->line ? INITIAL_FOUND : -ENOMEM;
+}
+
+/* The next secret's event into w->line: INITIAL_FOUND, 0 at the end, or
+ * -errno.  The values are read once the walk found it: only the selected
+ * ones are decrypted; one deleted meanwhile is left out. */
+static int initial_next(struct watcher *w, struct store *st)
+{
+	struct store_secret *s = NULL;
+	json_t *obj;
 	int err;
 
-	if (!w->secrets) {
-		struct initial in = { w, st };
-
-		return store_ns_each(st, initial_ns, &in);
+	for (;;) {
+		err = store_secret_walk(st, w->ns, w->initial_started ? w->initial_ns : NULL,
+					w->initial_started ? w->initial_name : NULL, 0, initial_pick, w);
+		if (err != INITIAL_FOUND || w->table)
+			return err;
+		err = store_secret_get(st, w->initial_ns, w->initial_name, STORE_WITH_VALUES, &s);
+		if (err != -ENOENT)
+			break;
 	}
-	if ((err = store_secret_list(st, w->ns, &v, &n)))
+	if (err)
 		return err;
-	for (size_t i = 0; i < n; i++) {
-		struct store_secret *s = NULL;
-		json_t *obj;
+	obj = secret_to_json(s);
+	store_secret_free(s);
+	w->line = obj ? event_line(w, "ADDED", obj, -1, &w->line_len) : NULL;
+	json_decref(obj);
+	return w->line ? INITIAL_FOUND : -ENOMEM;
+}
 
-		if (!api_filter_match(&w->f, v[i]) ||
-		    store_secret_get(st, v[i]->namespace, v[i]->name, STORE_WITH_VALUES, &s))
-			continue;
-		obj = secret_to_json(s);
-		if (obj)
-			send_event(w, "ADDED", obj, -1);
-		json_decref(obj);
-		store_secret_free(s);
+/*
+ * The initial list's next bytes into out (at most max): > 0, or 0 once
+ * it is over (the queue follows).  One secret's event in memory at a
+ * time, per watcher, read on the connection's thread with its store
+ * handle and no lock held (the hub queues meanwhile: the changes after
+ * w->since, sent after the list).  As a list, it reads each secret as
+ * its turn comes: one that changes meanwhile may come twice (ADDED, then
+ * MODIFIED with the same object), one created after the start too.
+ */
+static ssize_t initial_read(struct watcher *w, char *out, size_t max)
+{
+	char why[STORE_ERRMSG_MAX] = "out of memory";
+	struct api_db *db = NULL;
+	bool cut;
+	size_t k;
+	int err = INITIAL_FOUND; /* w->line may hold the rest of one */
+
+	/* a watch whose time is up still sends its whole start, as a list
+	 * would be (the queue then follows, then the end) */
+	pthread_mutex_lock(&w->lock);
+	cut = w->cut;
+	pthread_mutex_unlock(&w->lock);
+	while (!cut && w->line_off == w->line_len) {
+		if (w->line) {
+			free(w->line); /* wiped as it was sent */
+			w->line = NULL;
+			w->line_len = w->line_off = 0;
+		}
+		w->line_off = 0;
+		err = api_db_get(w->hub->srv, &db, why, sizeof(why));
+		if (!err)
+			err = initial_next(w, db->st);
+		if (err != INITIAL_FOUND)
+			break;
 	}
-	store_secret_list_free(v, n);
-	return 0;
+	if (cut || err != INITIAL_FOUND) {
+		w->initial = false;
+		if (err < 0) {
+			/* the stream ends at once: the client lists again */
+			fprintf(stderr, "secretfs-apiserver: watch of secrets: initial list: %s\n",
+				!db ? why : err == -ENOMEM ? "out of memory" : store_errmsg(db->st));
+			pthread_mutex_lock(&w->lock);
+			drop_queue(w);
+			w->ended = w->cut = true;
+			pthread_mutex_unlock(&w->lock);
+		}
+		return 0;
+	}
+	k = w->line_len - w->line_off < max ? w->line_len - w->line_off : max;
+	memcpy(out, w->line + w->line_off, k);
+	sodium_memzero(w->line + w->line_off, k);
+	w->line_off += k;
+	return (ssize_t)k;
 }
 
 enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *ns)
@@ -1119,12 +1240,17 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 			w->since = now_rev;
 	} else if (!err) {
 		w->since = now_rev;
-		err = w->res > WATCH_NAMESPACES ? others_initial(r->db->st, w, now_rev) :
-		      initial_events(r->db->st, w);
+		if (w->res > WATCH_NAMESPACES)
+			err = others_initial(r->db->st, w, now_rev);
+		else if (w->secrets)
+			w->initial = true; /* made as it is read: initial_read() */
+		else
+			err = initial_namespaces(r->db->st, w);
 	}
 	if (!err && !w->ended) {
-		/* what it starts with may be as large as a list is; from now
-		 * on at most WATCH_QUEUE_MAX more may wait */
+		/* a catch-up from a resourceVersion may be as large as a
+		 * list is; from now on at most WATCH_QUEUE_MAX more may wait
+		 * (the changes during an initial list included) */
 		pthread_mutex_lock(&w->lock);
 		w->limit = w->len - w->off + WATCH_QUEUE_MAX;
 		pthread_mutex_unlock(&w->lock);

@@ -171,6 +171,13 @@ static const char *const stmt_sql[Q_COUNT] = {
 			  " (SELECT count(*) FROM items i WHERE i.secret_id = s.id),"
 			  " (SELECT total(i.size) FROM items i WHERE i.secret_id = s.id), " META_COLS
 			  SECRET_JOIN_SQL " WHERE n.name = ?1 ORDER BY s.name",
+	/* store_secret_walk(): a namespace's secrets after a name, by the
+	 * (ns_id, name) index (a seek, not a scan: a walk resumes often), and
+	 * the namespace after one; expired secrets too, as above */
+	[Q_SECRET_AFTER] = "SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
+			   " s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, s.name"
+			   SECRET_JOIN_SQL " WHERE n.name = ?1 AND s.name > ?2 ORDER BY s.name",
+	[Q_NS_AFTER] = "SELECT name FROM namespaces WHERE name > ?1 ORDER BY name LIMIT 1",
 	[Q_KEY_EACH] = "SELECT key, size, " BLOB_LEN_SQL("blob") " FROM items WHERE secret_id = ?1 ORDER BY key",
 	[Q_KEY_STAT] = "SELECT i.key, i.size, s.generation, s.created, s.updated,"
 		       " s.immutable, s.revision, s.expires, " BLOB_LEN_SQL("i.blob") ", " META_COLS

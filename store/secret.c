@@ -754,75 +754,152 @@ out:
 	return 0;
 }
 
-int store_secret_list(struct store *st, const char *ns,
-		      struct store_secret ***out, size_t *n)
+/*
+ * The walk behind store_secret_walk() and store_secret_list(): fn is given
+ * each secret to keep (it sets *s to NULL and owns it) or to leave (it is
+ * freed, its values wiped, when fn returns).  Inside the caller's read
+ * transaction.
+ */
+typedef int (*walk_fn)(void *ctx, struct store_secret **s);
+
+/* The secrets of namespace ns named after after ("": all). */
+static int walk_ns(struct store *st, const char *ns, const char *after, bool values,
+		   walk_fn fn, void *ctx)
 {
-	struct store_secret **v = NULL, *s;
-	int64_t *ids = NULL;
-	size_t count = 0;
-	sqlite3_stmt *q;
-	int rc, err;
+	sqlite3_stmt *q = db_stmt(st, Q_SECRET_AFTER);
+	int rc, err = 0;
 
-	if ((err = db_begin(st, false)))
-		return err;
-	/* expired ones too: whether one really is has to be verified */
-	if ((err = db_prep(st, ns ?
-		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
-		" s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, n.name, s.name" SECRET_JOIN_SQL
-		" WHERE n.name = ?1 ORDER BY s.name" :
-		"SELECT s.id, s.uid, s.type, s.immutable, s.created, s.updated,"
-		" s.generation, s.revision, s.key_id, s.expires, s.etcd_rev, n.name, s.name" SECRET_JOIN_SQL
-		" ORDER BY n.name, s.name", &q)))
-		goto out;
-	if (ns)
-		sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, after, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_secret **nv;
-		int64_t *nids;
+		struct store_secret *s = store_secret_new(ns, (const char *)sqlite3_column_text(q, 11),
+							  NULL);
+		int64_t id;
 
-		s = store_secret_new((const char *)sqlite3_column_text(q, 11),
-				     (const char *)sqlite3_column_text(q, 12), NULL);
-		nv = s ? realloc(v, (count + 1) * sizeof(*v)) : NULL;
-		if (nv)
-			v = nv;
-		nids = nv ? realloc(ids, (count + 1) * sizeof(*ids)) : NULL;
-		if (!nids) {
-			store_secret_free(s);
+		if (!s) {
 			err = db_errorf(st, -ENOMEM, "out of memory");
 			break;
 		}
-		ids = nids;
-		ids[count] = secret_row_read(q, s);
-		v[count++] = s;
+		id = secret_row_read(q, s);
+		/* the tag first: nothing of a row is acted on, not even its
+		 * expiry, before it authenticates */
+		if (!(err = meta_verify_id(st, id)) && !(s->expires && s->expires <= db_now()) &&
+		    !(err = secret_load(st, id, s, values)))
+			err = fn(ctx, &s);
+		store_secret_free(s);
+		if (err)
+			break;
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = db_fail(st, "cannot list secrets");
-	sqlite3_finalize(q);
-	for (size_t i = 0, kept = 0; !err && i < count; i++) {
-		if (!(err = meta_verify_id(st, ids[i])) && v[i]->expires &&
-		    v[i]->expires <= db_now()) {
-			store_secret_free(v[i]);
-			v[i] = NULL;
-		} else if (!err) {
-			err = secret_load(st, ids[i], v[i], false);
-		}
-		if (!err && i == count - 1) {
-			/* drop the expired ones */
-			for (size_t j = 0; j < count; j++)
-				if (v[j])
-					v[kept++] = v[j];
-			count = kept;
-		}
+	sqlite3_reset(q);
+	return err;
+}
+
+/* The namespace after after ("": the first) into out: 0, 1 when there is
+ * none, or an error. */
+static int ns_after(struct store *st, const char *after, char out[STORE_MAX_NAMESPACE + 1])
+{
+	sqlite3_stmt *q = db_stmt(st, Q_NS_AFTER);
+	int rc, ret = 1;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, after, -1, SQLITE_TRANSIENT); /* out may be after */
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		snprintf(out, STORE_MAX_NAMESPACE + 1, "%s", (const char *)sqlite3_column_text(q, 0));
+		ret = 0;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(st, "cannot list namespaces");
 	}
+	sqlite3_reset(q);
+	return ret;
+}
+
+/* Walk ns (NULL: every namespace, one after the other) after (after_ns,
+ * after_name) in (namespace, name) order, in one read transaction. */
+static int walk(struct store *st, const char *ns, const char *after_ns, const char *after_name,
+		bool values, walk_fn fn, void *ctx)
+{
+	char cur[STORE_MAX_NAMESPACE + 1];
+	int err, next;
+
+	assert(!after_ns == !after_name);
+	if ((err = db_begin(st, false)))
+		return err;
+	if (ns) {
+		int c = after_ns ? strcmp(after_ns, ns) : -1;
+
+		if (c <= 0)
+			err = walk_ns(st, ns, c == 0 ? after_name : "", values, fn, ctx);
+		goto out;
+	}
+	snprintf(cur, sizeof(cur), "%s", after_ns ? after_ns : "");
+	if (after_ns && (err = walk_ns(st, after_ns, after_name, values, fn, ctx)))
+		goto out;
+	while (!err && !(next = ns_after(st, cur, cur)))
+		err = walk_ns(st, cur, "", values, fn, ctx);
+	if (!err && next < 0)
+		err = next;
 out:
-	db_rollback(st);
-	free(ids);
-	if (err) {
-		store_secret_list_free(v, count);
+	db_rollback(st); /* read-only: ends the snapshot */
+	return err;
+}
+
+struct lend {
+	store_secret_fn fn;
+	void *ctx;
+};
+
+static int lend_one(void *ctx, struct store_secret **s)
+{
+	struct lend *l = ctx;
+
+	return l->fn(l->ctx, *s);
+}
+
+int store_secret_walk(struct store *st, const char *ns, const char *after_ns,
+		      const char *after_name, unsigned flags, store_secret_fn fn, void *ctx)
+{
+	struct lend l = { fn, ctx };
+
+	return walk(st, ns, after_ns, after_name, flags & STORE_WITH_VALUES, lend_one, &l);
+}
+
+struct collect {
+	struct store *st;
+	struct store_secret **v;
+	size_t n;
+};
+
+static int collect_one(void *ctx, struct store_secret **s)
+{
+	struct collect *c = ctx;
+	struct store_secret **nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return db_errorf(c->st, -ENOMEM, "out of memory");
+	c->v = nv;
+	c->v[c->n++] = *s;
+	*s = NULL;
+	return 0;
+}
+
+int store_secret_list(struct store *st, const char *ns,
+		      struct store_secret ***out, size_t *n)
+{
+	struct collect c = { st, NULL, 0 };
+	int err;
+
+	if ((err = walk(st, ns, NULL, NULL, false, collect_one, &c))) {
+		store_secret_list_free(c.v, c.n);
 		return err;
 	}
-	*out = v;
-	*n = count;
+	*out = c.v;
+	*n = c.n;
 	return 0;
 }
 

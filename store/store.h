@@ -337,6 +337,26 @@ int store_secret_get(struct store *st, const char *ns, const char *name,
 int store_secret_list(struct store *st, const char *ns,
 		      struct store_secret ***out, size_t *n);
 
+/* Visitor for store_secret_walk(): s is lent for the call only (its
+ * values, if read, are wiped when it returns); return 0 to go on, anything
+ * else stops the walk and is returned. */
+typedef int (*store_secret_fn)(void *ctx, const struct store_secret *s);
+
+/*
+ * Visit the secrets store_secret_list() would return (ns, or every
+ * namespace when ns is NULL; each row's tag verified before anything of it
+ * is used; expired ones left out), in its order, in one read transaction,
+ * one secret in memory at a time: with its values (decrypted as its turn
+ * comes) when flags has STORE_WITH_VALUES.  When after_ns is not NULL the
+ * walk starts after (after_ns, after_name) in that order (both or neither),
+ * so a caller that stops it resumes after the last secret it was given,
+ * in a new transaction (what changed meanwhile is seen).  fn must not use
+ * st.  A row or value that fails authentication stops the walk with
+ * -EBADMSG; what fn had been given stays given.
+ */
+int store_secret_walk(struct store *st, const char *ns, const char *after_ns,
+		      const char *after_name, unsigned flags, store_secret_fn fn, void *ctx);
+
 int store_secret_delete(struct store *st, const char *ns, const char *name);
 
 int store_secret_stat(struct store *st, const char *ns, const char *name,

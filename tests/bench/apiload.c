@@ -16,6 +16,13 @@
  *       rounds; each_p99_us over every watcher and round), the create
  *       alone (create_p50_us), and PID's VmRSS with the watchers on
  *       (rss_kib) and its peak (hwm_kib).
+ *   apiload -t TOKEN -c CA start URL W N PID
+ *       W watchers started at once on URL (a collection, watch=1, no
+ *       resourceVersion), each read until it has its N initial ADDED
+ *       events: the time until every one had them (all_us) and PID's
+ *       peak RSS (hwm_kib).
+ *
+ *   -T asks for a meta.k8s.io/v1 Table, as kubectl get does.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -172,6 +179,7 @@ struct watcher {
 	char line[65536];
 	size_t len;
 	int64_t got;           /* when the awaited name came; 0 before */
+	long added;            /* ADDED events read */
 };
 
 static char awaited[64];   /* the name this round waits for */
@@ -195,6 +203,8 @@ static size_t watch_body(char *p, size_t size, size_t n, void *ctx)
 			continue;
 		}
 		w->line[w->len] = '\0';
+		if (!strncmp(w->line, "{\"type\":\"ADDED\"", 15))
+			w->added++;
 		if (!w->got && awaited[0] && strstr(w->line, "\"type\":\"ADDED\"") &&
 		    strstr(w->line, awaited))
 			w->got = now_us();
@@ -308,13 +318,54 @@ static int cmd_watch(const char *url, int nw, int rounds, int pid)
 	return 0;
 }
 
+/* W watchers start at once, each until it has read n ADDED events. */
+static int cmd_start(const char *url, int nw, long n, int pid)
+{
+	char wurl[1024];
+	CURLM *m = curl_multi_init();
+	struct watcher *w = calloc((size_t)nw, sizeof(*w));
+	int64_t t0 = now_us();
+	int running, done = 0;
+
+	snprintf(wurl, sizeof(wurl), "%s?watch=1", url);
+	for (int i = 0; i < nw; i++) {
+		w[i].c = client(wurl);
+		curl_easy_setopt(w[i].c, CURLOPT_WRITEFUNCTION, watch_body);
+		curl_easy_setopt(w[i].c, CURLOPT_WRITEDATA, &w[i]);
+		curl_multi_add_handle(m, w[i].c);
+	}
+	for (int64_t until = now_us() + 600000000; done < nw; ) {
+		curl_multi_perform(m, &running);
+		done = 0;
+		for (int i = 0; i < nw; i++)
+			done += w[i].added >= n;
+		if (done < nw && (now_us() > until || running < nw)) {
+			fprintf(stderr, "apiload: %d of %d watchers had their %ld events\n", done, nw, n);
+			return 1;
+		}
+		curl_multi_poll(m, NULL, 0, 10, NULL);
+	}
+	printf("{\"all_us\": %lld, \"hwm_kib\": %ld}\n", (long long)(now_us() - t0),
+	       proc_kib(pid, "VmHWM"));
+	for (int i = 0; i < nw; i++) {
+		curl_multi_remove_handle(m, w[i].c);
+		curl_easy_cleanup(w[i].c);
+	}
+	curl_multi_cleanup(m);
+	free(w);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char auth[512];
+	bool table = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "t:c:")) != -1) {
-		if (opt == 't')
+	while ((opt = getopt(argc, argv, "t:c:T")) != -1) {
+		if (opt == 'T')
+			table = true;
+		else if (opt == 't')
 			token = optarg;
 		else if (opt == 'c')
 			cafile = optarg;
@@ -324,14 +375,15 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (!token || !cafile || argc < 2) {
-		fprintf(stderr, "usage: apiload -t TOKEN -c CA get|list|create|watch URL ...\n");
+		fprintf(stderr, "usage: apiload -t TOKEN -c CA get|list|create|watch|start URL ...\n");
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 	hdrs = curl_slist_append(NULL, auth);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	hdrs = curl_slist_append(hdrs, table ? "Accept: application/json;as=Table;v=v1;g=meta.k8s.io" :
+				 "Accept: application/json");
 	if (!strcmp(argv[0], "get") && argc == 3)
 		return cmd_get(argv[1], atoi(argv[2]));
 	if (!strcmp(argv[0], "list") && argc == 3)
@@ -340,6 +392,8 @@ int main(int argc, char **argv)
 		return cmd_create(argv[1], atoi(argv[2]), argv[3]);
 	if (!strcmp(argv[0], "watch") && argc == 5)
 		return cmd_watch(argv[1], atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	if (!strcmp(argv[0], "start") && argc == 5)
+		return cmd_start(argv[1], atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
 	fprintf(stderr, "apiload: unknown command or arguments\n");
 	return 2;
 }

@@ -1004,6 +1004,98 @@ static void test_check_identity(void **state)
 	assert_non_null(strstr(store_errmsg(f->st), "another store's"));
 }
 
+/* What a walk's visitor saw, as "ns/name=value ..." (value "-" when none
+ * was read); it stops the walk (returning stop_with) after stop_after. */
+struct walked {
+	char seen[512];
+	int n, stop_after, stop_with;
+	char last_ns[64], last_name[256];
+};
+
+static int walk_one(void *ctx, const struct store_secret *s)
+{
+	struct walked *w = ctx;
+	size_t len = strlen(w->seen);
+
+	assert_int_equal(s->nitems, 1);
+	snprintf(w->seen + len, sizeof(w->seen) - len, "%s%s/%s=%.*s", len ? " " : "",
+		 s->namespace, s->name, s->items[0].value ? (int)s->items[0].len : 1,
+		 s->items[0].value ? (const char *)s->items[0].value : "-");
+	snprintf(w->last_ns, sizeof(w->last_ns), "%s", s->namespace);
+	snprintf(w->last_name, sizeof(w->last_name), "%s", s->name);
+	return ++w->n == w->stop_after ? w->stop_with : 0;
+}
+
+static const char *walked(struct store *st, const char *ns, const char *after_ns,
+			  const char *after_name, unsigned flags, int want)
+{
+	static struct walked w;
+
+	w = (struct walked){ .stop_with = 0 };
+	assert_int_equal(store_secret_walk(st, ns, after_ns, after_name, flags, walk_one, &w), want);
+	return w.seen;
+}
+
+/* store_secret_walk: list order across namespaces, resumed after any key
+ * (one that no longer exists too), values only when asked, stopped by the
+ * visitor, and every row's tag checked as a list checks it. */
+static void test_secret_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct walked w = { .stop_after = 1, .stop_with = 7 };
+	char all[512] = "";
+
+	assert_int_equal(store_ns_create(f->st, "a"), 0);
+	assert_int_equal(store_ns_create(f->st, "c"), 0);
+	assert_int_equal(put(f->st, "c", "p", "", STORE_PUT_CREATE, "k", "vp", NULL), 0);
+	assert_int_equal(put(f->st, "a", "y", "", STORE_PUT_CREATE, "k", "vy", NULL), 0);
+	assert_int_equal(put(f->st, "default", "d2", "", STORE_PUT_CREATE, "k", "v2", NULL), 0);
+	assert_int_equal(put(f->st, "a", "x", "", STORE_PUT_CREATE, "k", "vx", NULL), 0);
+	assert_int_equal(put(f->st, "default", "d1", "", STORE_PUT_CREATE, "k", "v1", NULL), 0);
+
+	assert_string_equal(walked(f->st, NULL, NULL, NULL, STORE_WITH_VALUES, 0),
+			    "a/x=vx a/y=vy c/p=vp default/d1=v1 default/d2=v2");
+	assert_string_equal(walked(f->st, NULL, NULL, NULL, 0, 0),
+			    "a/x=- a/y=- c/p=- default/d1=- default/d2=-");
+	assert_string_equal(walked(f->st, NULL, "a", "x", 0, 0),
+			    "a/y=- c/p=- default/d1=- default/d2=-");
+	assert_string_equal(walked(f->st, NULL, "a", "y", 0, 0), "c/p=- default/d1=- default/d2=-");
+	/* a key of a namespace or a secret that is not there */
+	assert_string_equal(walked(f->st, NULL, "b", "zz", 0, 0), "c/p=- default/d1=- default/d2=-");
+	assert_string_equal(walked(f->st, NULL, "default", "d0", 0, 0), "default/d1=- default/d2=-");
+	assert_string_equal(walked(f->st, NULL, "default", "d2", 0, 0), "");
+	/* one namespace: a key before it, in it, after it */
+	assert_string_equal(walked(f->st, "default", NULL, NULL, STORE_WITH_VALUES, 0),
+			    "default/d1=v1 default/d2=v2");
+	assert_string_equal(walked(f->st, "default", "a", "x", 0, 0), "default/d1=- default/d2=-");
+	assert_string_equal(walked(f->st, "default", "default", "d1", 0, 0), "default/d2=-");
+	assert_string_equal(walked(f->st, "a", "c", "a", 0, 0), "");
+	assert_string_equal(walked(f->st, "gone", NULL, NULL, 0, 0), "");
+
+	/* stopped after each secret and resumed after it: the whole list */
+	assert_int_equal(store_secret_walk(f->st, NULL, NULL, NULL, STORE_WITH_VALUES, walk_one, &w), 7);
+	for (;;) {
+		size_t len = strlen(all);
+		int ret;
+
+		snprintf(all + len, sizeof(all) - len, "%s%s", len ? " " : "", w.seen);
+		w.seen[0] = '\0';
+		w.n = 0;
+		ret = store_secret_walk(f->st, NULL, w.last_ns, w.last_name, STORE_WITH_VALUES,
+					walk_one, &w);
+		if (!ret)
+			break;
+		assert_int_equal(ret, 7);
+	}
+	assert_string_equal(all, "a/x=vx a/y=vy c/p=vp default/d1=v1 default/d2=v2");
+
+	/* a row whose tag fails stops the walk there, before its visit */
+	raw_sql(f, "UPDATE secrets SET type = 'kubernetes.io/tls' WHERE name = 'p'");
+	assert_string_equal(walked(f->st, NULL, NULL, NULL, 0, -EBADMSG), "a/x=- a/y=-");
+	assert_non_null(strstr(store_errmsg(f->st), "failed authentication"));
+	assert_string_equal(walked(f->st, NULL, "c", "p", 0, 0), "default/d1=- default/d2=-");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1033,6 +1125,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_revisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_migration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secret_walk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -40,6 +40,9 @@ int api_db_get(struct api_server *srv, struct api_db **out, char *err, size_t er
 		return -EIO;
 	}
 	store_set_max_per_namespace(n->db.st, srv->cfg.max_secrets_per_namespace);
+	/* one handle per server thread: a walk of 10,000 secrets would fill
+	 * SQLite's default 2 MiB in each (the issue's bound is 32 MiB) */
+	store_set_cache_kib(n->db.st, 256);
 	if (store_writer_open(&n->db.w, n->db.st, &srv->cfg.cluster, why)) {
 		snprintf(err, errlen, "the store is not available: %s", why);
 		store_close(n->db.st);

@@ -893,6 +893,14 @@ fail:
 	return ret;
 }
 
+int store_set_cache_kib(struct store *st, int kib)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	return db_exec(st, sql) ? -EIO : 0;
+}
+
 int store_open_reader(struct store **out, struct store *from, char *err)
 {
 	/* the file from has open, whatever path it was opened by */
@@ -916,7 +924,7 @@ int store_open_reader(struct store **out, struct store *from, char *err)
 		goto fail;
 	/* a process holds several: each with an eighth of SQLite's default
 	 * page cache (2 MiB), the kernel's page cache doing the rest */
-	if (db_exec(st, "PRAGMA cache_size = -256")) {
+	if (store_set_cache_kib(st, 256)) {
 		ret = db_errorf(st, -EIO, "cannot open store '%s': %s", path,
 				sqlite3_errmsg(st->db));
 		goto fail;

@@ -229,6 +229,10 @@ int store_schema_version(void);
 /* Refuse (-EDQUOT) to create a secret in a namespace holding max secrets
  * already; 0 lifts the limit.  For this handle's writes. */
 void store_set_max_per_namespace(struct store *st, uint64_t max);
+/* SQLite's page cache of this handle, in KiB (its default is 2 MiB): a
+ * process that holds one handle per thread keeps each small, the kernel's
+ * page cache doing the rest.  0, or -EIO. */
+int store_set_cache_kib(struct store *st, int kib);
 
 /* Is the database still the store this handle opened?  0 if so; -ESTALE
  * if its UUID is another's (a backup of another store restored in place,

@@ -637,8 +637,8 @@ test_cluster_no_torn_values_through_another_node() {
 		pids+=($!)
 	done
 	sleep 0.3
-	"$BIN/test/stamp" "$T/a/secretfs.ini" default s 300 big || fail "writer failed"
-	eventually 5 'head -c 20 "$T/b/views/plain/default/s/a" | grep -q "gen=300 "' ||
+	"$BIN/test/stamp" "$T/a/secretfs.ini" default s 120 big || fail "writer failed"
+	eventually 5 'head -c 20 "$T/b/views/plain/default/s/a" | grep -q "gen=120 "' ||
 		fail "node b did not reach the last update"
 	touch "$T/stop"
 	for p in "${pids[@]}"; do wait "$p" || fail "a reader failed: $(cat "$T"/*.err)"; done

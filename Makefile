@@ -185,7 +185,8 @@ $(BIN)/test/apiload: tests/bench/apiload.c
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 $(WARN) -o $@ $< $(shell pkg-config --libs libcurl)
 
 TEST_TOOLS := $(BIN)/test/stamp $(BIN)/test/readloop $(BIN)/test/readloop-static \
-	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread $(BIN)/test/rbacobj $(BIN)/test/kpatch
+	      $(BIN)/test/populate $(BIN)/test/latency $(BIN)/test/loadread $(BIN)/test/rbacobj $(BIN)/test/kpatch \
+	      $(BIN)/test/apiload
 
 $(BUILD)/tests/test_validate: $(BUILD)/tests/unit/test_validate.o $(BUILD)/libstore.a
 	@mkdir -p $(dir $@)
@@ -282,7 +283,7 @@ build-tools: $(TEST_TOOLS)
 
 # benchmarks: figures and same-run ratios, written to tests/bench/results.json
 bench: deps
-	@$(MAKE) --no-print-directory all $(TEST_TOOLS) $(BIN)/test/apiload
+	@$(MAKE) --no-print-directory all $(TEST_TOOLS)
 	@BIN=$(abspath $(BIN)) tests/bench/run.sh
 
 check-asan: deps

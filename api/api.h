@@ -302,6 +302,10 @@ bool api_filter_match(const struct api_filter *f, const struct store_secret *s);
 bool api_filter_match_fields(const struct api_filter *f, const char *ns, const char *name,
 			     const char *type);
 bool api_filter_match_ns(const struct api_filter *f, const char *name);
+/* An Event or RBAC object (JSON): labels from its metadata, fields
+ * metadata.name and metadata.namespace. */
+bool api_filter_match_object(const struct api_filter *f, const char *ns, const char *name,
+			     const json_t *obj);
 void api_filter_release(struct api_filter *f);
 
 #endif

@@ -249,6 +249,27 @@ bool api_filter_match(const struct api_filter *f, const struct store_secret *s)
 	       field_selector_match(f->fields, s->namespace, s->name, s->type);
 }
 
+bool api_filter_match_object(const struct api_filter *f, const char *ns, const char *name,
+			     const json_t *obj)
+{
+	if (f->labels) {
+		const json_t *labels = json_object_get(json_object_get(obj, "metadata"), "labels");
+		struct store_secret *s = store_secret_new(ns ? ns : "", name ? name : "", "");
+		const char *k;
+		json_t *v;
+		bool m = s != NULL;
+
+		json_object_foreach((json_t *)labels, k, v)
+			if (m && json_is_string(v) && store_secret_set_label(s, k, json_string_value(v)))
+				m = false;
+		m = m && selector_match(f->labels, s);
+		store_secret_free(s);
+		if (!m)
+			return false;
+	}
+	return field_selector_match(f->fields, ns ? ns : "", name, NULL);
+}
+
 bool api_filter_match_ns(const struct api_filter *f, const char *name)
 {
 	/* a namespace has no labels in the store: a selector that needs

@@ -24,6 +24,7 @@
 struct collect {
 	json_t *items;
 	const char *want; /* a name to find, or NULL: all */
+	const struct api_filter *f; /* a list's selectors */
 	int err;
 };
 
@@ -87,6 +88,13 @@ static int collect_one(void *ctx, const struct store_event *ev)
 			return 0;
 	}
 	o = api_event_json(ev, NULL);
+	if (o && !c->want &&
+	    !api_filter_match_object(c->f, ev->namespace,
+				     json_string_value(json_object_get(json_object_get(o, "metadata"),
+								       "name")), o)) {
+		json_decref(o);
+		return 0;
+	}
 	if (!o || json_array_append_new(c->items, o)) {
 		c->err = -ENOMEM;
 		return -ENOMEM;
@@ -147,6 +155,7 @@ json_t *api_table_events(const json_t *items, const char *rv, int64_t now)
 enum MHD_Result api_events(struct api_req *r, const char *ns, const char *name)
 {
 	struct collect c = { .want = name };
+	struct api_filter f = { 0 };
 	enum MHD_Result ret;
 	const char *verb;
 	int64_t rev;
@@ -160,9 +169,17 @@ enum MHD_Result api_events(struct api_req *r, const char *ns, const char *name)
 		return ret;
 	if (!strcmp(verb, "watch"))
 		return api_watch(r, "events", ns);
+	/* labelSelector (an event has no labels) and fieldSelector
+	 * (metadata.name, metadata.namespace) applied; any other field, as
+	 * involvedObject.name, refused, never ignored */
+	if (!name && api_filter_parse(r, &f, "events", &ret))
+		return ret;
+	c.f = &f;
 	c.items = json_array();
-	if (!c.items)
+	if (!c.items) {
+		api_filter_release(&f);
 		return api_status(r, 500, "InternalError", NULL, "out of memory");
+	}
 	if ((err = api_db_revision(r->db, &rev)) ||
 	    (err = store_events(r->db->st, ns, collect_one, &c)) || (err = c.err)) {
 		ret = api_store_error(r, err, store_errmsg(r->db->st), "events", "Event", name ? name : "");
@@ -190,6 +207,7 @@ enum MHD_Result api_events(struct api_req *r, const char *ns, const char *name)
 						  "apiVersion", "v1", "metadata", "resourceVersion",
 						  rv, "items", c.items));
 out:
+	api_filter_release(&f);
 	json_decref(c.items);
 	return ret;
 }

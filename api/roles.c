@@ -46,6 +46,7 @@ static json_t *object_json(const struct store_object *o)
 static enum MHD_Result reply_list(struct api_req *r, const struct rbac_kind *k, const char *ns)
 {
 	struct store_object **v = NULL;
+	struct api_filter f;
 	size_t n = 0;
 	json_t *items = NULL;
 	int64_t rev;
@@ -53,20 +54,29 @@ static enum MHD_Result reply_list(struct api_req *r, const struct rbac_kind *k, 
 	int err;
 	enum MHD_Result ret;
 
+	/* labelSelector and fieldSelector (metadata.name, metadata.namespace)
+	 * applied; any other field refused, never ignored */
+	if (api_filter_parse(r, &f, k->qualified, &ret))
+		return ret;
 	if (api_db_revision(r->db, &rev))
 		rev = 0;
 	snprintf(rv, sizeof(rv), "%lld", (long long)rev);
 	err = store_object_list(r->db->st, k->kind, k->namespaced ? ns : NULL, &v, &n);
-	if (err)
+	if (err) {
+		api_filter_release(&f);
 		return api_store_error(r, err, store_errmsg(r->db->st), k->qualified, k->kind, "");
+	}
 	items = json_array();
 	for (size_t i = 0; items && i < n; i++) {
 		json_t *o = object_json(v[i]);
 
-		if (o)
+		if (o && api_filter_match_object(&f, v[i]->namespace, v[i]->name, o))
 			json_array_append_new(items, o);
+		else
+			json_decref(o);
 	}
 	store_object_list_free(v, n);
+	api_filter_release(&f);
 	if (!items)
 		return api_status(r, 500, "InternalError", NULL, "Internal error occurred: out of memory");
 	if (r->table) {

@@ -630,7 +630,7 @@ static void others_deliver(struct api_hub *hub, struct store *st, struct watcher
 			if (x->revision <= w->since || w->res != x->res ||
 			    (x->res == WATCH_OBJECTS && strcmp(w->kind, x->kind)) ||
 			    (w->ns && strcmp(w->ns, x->ns)) ||
-			    !api_filter_match_fields(&w->f, x->ns, x->name, NULL))
+			    !api_filter_match_object(&w->f, x->ns, x->name, obj))
 				continue;
 			send_event(w, event_type(x->op), obj, -1);
 		}
@@ -676,9 +676,9 @@ static int initial_event(void *ctx, const struct store_event *ev)
 	obj = api_event_json(ev, rv);
 	if (!obj)
 		return -ENOMEM;
-	if (api_filter_match_fields(&in->w->f, ev->namespace,
+	if (api_filter_match_object(&in->w->f, ev->namespace,
 				    json_string_value(json_object_get(json_object_get(obj, "metadata"),
-								      "name")), NULL))
+								      "name")), obj))
 		send_event(in->w, "ADDED", obj, -1);
 	json_decref(obj);
 	return 0;
@@ -704,10 +704,10 @@ static int others_initial(struct store *st, struct watcher *w, int64_t now_rev)
 	for (size_t i = 0; i < n; i++) {
 		json_t *obj;
 
-		if (!api_filter_match_fields(&w->f, v[i]->namespace, v[i]->name, NULL) ||
-		    !(obj = json_loads(v[i]->body, 0, NULL)))
+		if (!(obj = json_loads(v[i]->body, 0, NULL)))
 			continue;
-		send_event(w, "ADDED", obj, -1);
+		if (api_filter_match_object(&w->f, v[i]->namespace, v[i]->name, obj))
+			send_event(w, "ADDED", obj, -1);
 		json_decref(obj);
 	}
 	store_object_list_free(v, n);

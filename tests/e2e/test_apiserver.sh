@@ -779,6 +779,30 @@ test_kubectl_events() {
 	expect_errno "forbidden" 'events is forbidden: User "bob" cannot list resource "events" in API group "" in the namespace "default"' \
 		k 1.32 bob get events
 	case "$out" in *canary16*) fail "an event holds a value: $out" ;; esac
+	# selectors are applied, or refused: never ignored (a list of every
+	# event for --field-selector involvedObject.name=db would be wrong)
+	expect_eq "by metadata.name" "$name" \
+		"$(k 1.32 admin get events --field-selector "metadata.name=$name" -o jsonpath='{.items[*].metadata.name}')"
+	expect_eq "another name" "" \
+		"$(k 1.32 admin get events --field-selector metadata.name=nope -o jsonpath='{.items[*].metadata.name}')"
+	expect_eq "a label (events have none)" "" \
+		"$(k 1.32 admin get events -l app=x -o jsonpath='{.items[*].metadata.name}')"
+	expect_errno "a field not served" 'field label not supported: involvedObject.name' \
+		k 1.32 admin get events --field-selector involvedObject.name=db
+	# and on the RBAC kinds, in a list and in a watch's start
+	k 1.32 admin create role ra --verb=get --resource=secrets >/dev/null
+	k 1.32 admin create role rb --verb=get --resource=secrets >/dev/null
+	k 1.32 admin label role ra team=a >/dev/null
+	expect_eq "roles -l" "ra" "$(k 1.32 admin get roles -l team=a -o jsonpath='{.items[*].metadata.name}')"
+	expect_eq "roles -l !team" "rb" "$(k 1.32 admin get roles -l '!team' -o jsonpath='{.items[*].metadata.name}')"
+	expect_eq "roles by name" "rb" \
+		"$(k 1.32 admin get roles --field-selector metadata.name=rb -o jsonpath='{.items[*].metadata.name}')"
+	expect_errno "roles: a field not served" 'field label not supported: type' \
+		k 1.32 admin get roles --field-selector type=x
+	out=$(curl -sk --cert "$T/pki/admin.crt" --key "$T/pki/admin.key" -m 2 \
+		"https://127.0.0.1:$API_PORT/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles?watch=1&timeoutSeconds=1&labelSelector=team%3Da" || true)
+	expect_contains "watch -l: ra" "$out" '"name":"ra"'
+	case "$out" in *'"name":"rb"'*) fail "watch -l team=a sent rb: $out" ;; esac
 	stop_api
 }
 

@@ -127,6 +127,9 @@ typedef int (*api_stream_next_fn)(void *ctx, json_t **item);
  * next()'s items streamed into that array, one at a time, chunked; the
  * reply owns ctx from here (ctx_free, may be NULL, frees it, on every
  * path). */
+/* Queue resp (a chunked JSON body of unknown length) as the 200 reply,
+ * uncached; the response is the connection's from then on. */
+enum MHD_Result api_queue_stream(struct api_req *r, struct MHD_Response *resp);
 enum MHD_Result api_reply_stream(struct api_req *r, json_t *envelope, api_stream_next_fn next,
 				 void *ctx, void (*ctx_free)(void *ctx));
 /* A query argument, or NULL. */

@@ -248,7 +248,6 @@ enum MHD_Result api_reply_stream(struct api_req *r, json_t *envelope, api_stream
 {
 	struct api_stream *s = calloc(1, sizeof(*s));
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	size_t n;
 
 	if (!s || !envelope || !(s->head = json_dumps(envelope, JSON_COMPACT))) {
@@ -276,6 +275,13 @@ enum MHD_Result api_reply_stream(struct api_req *r, json_t *envelope, api_stream
 		stream_free(s);
 		return MHD_NO;
 	}
+	return api_queue_stream(r, resp);
+}
+
+enum MHD_Result api_queue_stream(struct api_req *r, struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
 	ret = MHD_queue_response(r->conn, 200, resp);

@@ -1260,13 +1260,8 @@ enum MHD_Result api_watch(struct api_req *r, const char *resource, const char *n
 	pthread_mutex_unlock(&hub->lock);
 	if (err)
 		w->ended = true; /* the stream ends at once: the client retries */
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
 	/* MHD's idle timeout stays: a suspended watch (nothing to send) never
 	 * times out, a streaming one is active, and one whose client stopped
 	 * reading is closed 60 s after its last byte went out */
-	ret = MHD_queue_response(r->conn, 200, resp);
-	MHD_destroy_response(resp);
-	r->code = 200;
-	return ret;
+	return api_queue_stream(r, resp);
 }

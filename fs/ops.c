@@ -1396,10 +1396,22 @@ static void push_size(struct mount *m, fuse_ino_t ino, const struct open_file *o
 	} else if (!err && of->len > 0) {
 		err = fuse_lowlevel_notify_store(m->se, ino, 0, &bv, 0);
 	}
-	/* -ENOENT: the kernel let the inode go meanwhile; its next one asks */
-	if (err && err != -ENOENT)
-		log_msg(LOG_LEVEL_WARNING, "%s: cannot give the kernel the size of %s/%s/%s: %s",
-			m->mountpoint, of->ns, of->secret, of->key, strerror(-err));
+	/* -ENOENT: the kernel let the inode go meanwhile; its next one asks.
+	 * Opens in a loop could repeat any other failure thousands of times
+	 * a second: one line per STORE_ERR_QUIET seconds, with a count. */
+	if (err && err != -ENOENT) {
+		static _Atomic time_t last;
+		static atomic_ulong quiet;
+		time_t now = time(NULL), was = atomic_load(&last);
+
+		if (now - was < STORE_ERR_QUIET || !atomic_compare_exchange_strong(&last, &was, now)) {
+			atomic_fetch_add(&quiet, 1);
+			return;
+		}
+		log_msg(LOG_LEVEL_WARNING, "%s: cannot give the kernel the size of %s/%s/%s: %s "
+			"(%lu more such failures not logged)", m->mountpoint, of->ns, of->secret,
+			of->key, strerror(-err), atomic_exchange(&quiet, 0));
+	}
 }
 
 static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

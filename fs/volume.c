@@ -684,12 +684,25 @@ static void vol_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct vdir *d = (struct vdir *)(uintptr_t)fi->fh;
 
+	size_t n;
+	char *copy;
+
 	(void)ino;
-	if ((size_t)off >= d->size)
+	if ((size_t)off >= d->size) {
 		fuse_reply_buf(req, NULL, 0);
-	else
-		fuse_reply_buf(req, d->buf + off, d->size - (size_t)off < size ?
-			       d->size - (size_t)off : size);
+		return;
+	}
+	/* replied from a copy: the RELEASEDIR may come (and free d) as soon
+	 * as the kernel has the reply, before writev() returns here (ASan's
+	 * writev check read the freed buffer after the call) */
+	n = d->size - (size_t)off < size ? d->size - (size_t)off : size;
+	if (!(copy = malloc(n))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memcpy(copy, d->buf + off, n);
+	fuse_reply_buf(req, copy, n);
+	free(copy);
 }
 
 static void vol_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

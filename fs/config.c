@@ -642,8 +642,10 @@ static int section_value(struct conf_parse *p, void *ctx, const char *section,
 	if (strncmp(section, "view ", 5) == 0) {
 		struct view *v = (struct view *)config_view(c, section + 5);
 
-		/* section_header made every [view NAME] it let through */
-		assert(v);
+		/* a header refused (its error kept, the first one wins) still
+		 * gets its lines: fuzz_config's crash-view-lines-after-a-refused-header */
+		if (!v)
+			return conf_bad(p, "[%s]: refused", section);
 		return view_handler(p, v, name, value);
 	}
 	if (strcmp(section, "mount") == 0)
